@@ -1,18 +1,114 @@
-import { awscdk, javascript } from "projen";
+import { awscdk, javascript, DependencyType } from 'projen';
+import { UpdateSnapshot } from 'projen/lib/javascript';
+
+/**
+ * The lowest aws-cdk-lib the library's own code needs (README says why).
+ * `npm run compat:cdk-floor` type-checks src/ against exactly this version.
+ */
+const CDK_FLOOR = '2.189.1';
+/** The aws-cdk-lib the tests run on: a current 2.x. */
+const CDK_TESTED = '2.276.0';
+
 const project = new awscdk.AwsCdkConstructLibrary({
-  author: "Seed 5881de2c maintainers",
-  authorAddress: "maintainers@users.noreply.r-seed-5881de2c.example",
-  cdkVersion: "2.189.1",
-  jsiiVersion: "~6.0.0",
-  name: "main",
+  name: 'cdk-paas-vending',
+  description:
+    'Vend dedicated, production-grade EC2 web environments on AWS, one per customer and environment, from a short config file.',
+  author: 'cdk-paas-vending maintainers',
+  authorAddress: 'maintainers@cdk-paas-vending.invalid',
+  repositoryUrl: 'https://github.com/cdk-paas-vending/cdk-paas-vending.git',
+  homepage: 'https://github.com/cdk-paas-vending/cdk-paas-vending',
+  license: 'Apache-2.0',
+  keywords: ['cdk', 'awscdk', 'aws-cdk', 'paas', 'ec2', 'multi-tenant', 'vending', 'codedeploy', 'packer'],
+  defaultReleaseBranch: 'main',
   packageManager: javascript.NodePackageManager.NPM,
   projenrcTs: true,
-  repositoryUrl: "https://github.com/maintainers/main.git",
 
-  // defaultReleaseBranch: "main",  /* The name of the main release branch. */
-  // deps: [],                      /* Runtime dependencies of this module. */
-  // description: undefined,        /* The description is just a string that helps people understand the purpose of the package. */
-  // devDeps: [],                   /* Build dependencies for this module. */
-  // packageName: undefined,        /* The "name" in package.json. */
+  cdkVersion: CDK_FLOOR,
+  jsiiVersion: '~6.0.0',
+  minNodeVersion: '22.0.0',
+  workflowNodeVersion: '22',
+  tsconfigDevFile: 'tsconfig.dev.json',
+  // The floor is a peer dependency; the tests install a current aws-cdk-lib (see below).
+  peerDependencyOptions: { pinnedDevDependency: false },
+
+  // There is no GitHub here: CI is .ci/run, releases are made by hand from its artifacts.
+  github: false,
+  release: false,
+  depsUpgrade: false,
+  pullRequestTemplate: false,
+
+  publishToPypi: { distName: 'cdk-paas-vending', module: 'cdk_paas_vending' },
+  publishToMaven: {
+    javaPackage: 'io.github.cdkpaasvending',
+    mavenGroupId: 'io.github.cdkpaasvending',
+    mavenArtifactId: 'cdk-paas-vending',
+  },
+
+  lambdaOptions: { runtime: awscdk.LambdaRuntime.NODEJS_22_X },
+
+  // Runtime dependencies a jsii library must bundle (they are not jsii modules).
+  bundledDeps: ['yaml@^2.9.1', 'ajv@^8.20.0', 'ajv-formats@^3.0.1'],
+  devDeps: [
+    'fast-check@^4.10.2',
+    'cdk-nag@^3.0.2',
+    '@cdklabs/cdk-validator-cfnguard@^0.0.62',
+    'ts-json-schema-generator@^2.10.0',
+  ],
+  bin: { 'paas-vending': 'lib/cli/main.js' },
+
+  prettier: true,
+  prettierOptions: { settings: { singleQuote: true, printWidth: 120 } },
+  eslint: true,
+
+  jestOptions: {
+    updateSnapshot: UpdateSnapshot.NEVER,
+    jestConfig: {
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      coveragePathIgnorePatterns: ['/node_modules/', '/test/'],
+      coverageThreshold: { lines: 90, branches: 90, statements: 90, functions: 90 },
+      // Synthesizing stacks and running cfn-lint takes seconds per case on 2 cores.
+      testTimeout: 120_000,
+    },
+  },
+
+  gitignore: ['/.venv/', '/cdk.out/', '/dist/', '.jsii.tabl.json', '/rosetta/*.tabl.json', '/test/**/cdk.out/'],
+  // examples/fleet/ ships: `paas-vending` uses it when no directory is given.
+  npmIgnoreOptions: { ignorePatterns: ['/.ci/', '/.venv/', '/rosetta/', '/scripts/', '/docs/', '/tsconfig.dev.json'] },
 });
+
+// The tests run on a current aws-cdk-lib; the peer dependency keeps the floor above.
+project.deps.addDependency(`aws-cdk-lib@${CDK_TESTED}`, DependencyType.BUILD);
+project.deps.addDependency('constructs@^10.5.1', DependencyType.BUILD);
+
+// Every example in README and docstrings must compile and translate (jsii-rosetta strict mode).
+project.package.addField('jsii', {
+  ...project.package.manifest.jsii,
+  metadata: { jsii: { rosetta: { strict: true } } },
+});
+
+// The JSON Schemas of the config files are generated from the TypeScript interfaces.
+const schema = project.addTask('schema', {
+  description: 'Generate the JSON Schemas of customer and platform config files from src/config/types.ts',
+  exec: 'ts-node --project tsconfig.dev.json scripts/generate-schema.ts',
+});
+project.preCompileTask.spawn(schema);
+
+project.addTask('rosetta', {
+  description: 'Compile and translate every TypeScript example in README and docstrings (strict)',
+  exec: 'jsii-rosetta extract --strict --fail --compile',
+});
+project.postCompileTask.exec('jsii-rosetta extract --strict --fail --compile');
+
+// Python tools the tests call (cfn-lint) live in a project-local virtualenv with pinned versions.
+const pythonTools = project.addTask('python-tools', {
+  description: 'Create .venv with the pinned Python tools the tests use (cfn-lint)',
+  exec: 'bash scripts/python-tools.sh',
+});
+project.testTask.prependSpawn(pythonTools);
+
+project.addTask('compat:cdk-floor', {
+  description: `Type-check src/ against the aws-cdk-lib floor (${CDK_FLOOR})`,
+  exec: `bash scripts/cdk-floor.sh ${CDK_FLOOR}`,
+});
+
 project.synth();
