@@ -1,0 +1,132 @@
+import {
+  AmiConfig,
+  BaseImageConfig,
+  ComputeConfig,
+  CustomerConfig,
+  DatabaseConfig,
+  DeploymentStrategy,
+  HealthCheckConfig,
+  PlatformConfig,
+  RepositoryConfig,
+  SoftwareConfig,
+  VpcConfig,
+} from './types';
+
+/*
+ * Defaults are applied here and only here, once the config is known to be valid. The resolved
+ * shapes are internal (not part of the jsii API): constructs read them without `?? default`.
+ */
+
+/** The environment name that turns on the production safeguards. */
+export const PRODUCTION = 'production';
+
+export const DEFAULT_BASE_IMAGE_PARAMETER = '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64';
+
+export type ResolvedCompute = Required<Omit<ComputeConfig, 'targetRequestsPerInstance'>> &
+  Pick<ComputeConfig, 'targetRequestsPerInstance'>;
+export type ResolvedHealthCheck = Required<HealthCheckConfig>;
+export type ResolvedDatabase = Required<Omit<DatabaseConfig, 'preferredBackupWindow'>> &
+  Pick<DatabaseConfig, 'preferredBackupWindow'>;
+export type ResolvedAmi = Required<Omit<AmiConfig, 'initialImageId' | 'rebuildSchedule'>> &
+  Pick<AmiConfig, 'initialImageId' | 'rebuildSchedule'> & { readonly baseImage: BaseImageConfig };
+export type ResolvedSoftware = Required<Omit<SoftwareConfig, 'buildImage'>> & Pick<SoftwareConfig, 'buildImage'>;
+
+export interface ResolvedCustomerConfig extends CustomerConfig {
+  readonly production: boolean;
+  readonly approvalEmails: string[];
+  readonly compute: ResolvedCompute;
+  readonly healthCheck: ResolvedHealthCheck;
+  readonly database?: ResolvedDatabase;
+  readonly ami: ResolvedAmi;
+  readonly software: ResolvedSoftware;
+  readonly tags: { [key: string]: string };
+}
+
+export interface ResolvedPlatformConfig extends PlatformConfig {
+  readonly production: boolean;
+  readonly vpc: Required<VpcConfig>;
+}
+
+function withBranch(repository: RepositoryConfig): RepositoryConfig {
+  if (repository.s3Bucket !== undefined) return { ...repository };
+  return { ...repository, branch: repository.branch ?? 'main' };
+}
+
+/** A valid customer config with every default filled in. `hostname` needs the platform's domain. */
+export function resolveCustomer(config: CustomerConfig, platform?: PlatformConfig): ResolvedCustomerConfig {
+  const production = config.environment === PRODUCTION;
+  const minCapacity = config.compute?.minCapacity ?? (production ? 2 : 1);
+  const softwareRepository = withBranch(config.software.repository);
+  const hostname = config.hostname ?? (platform ? `${config.customer}-${config.environment}.${platform.domain}` : undefined);
+  return {
+    ...config,
+    ...(hostname !== undefined ? { hostname } : {}),
+    production,
+    approvalEmails: [...(config.approvalEmails ?? [])],
+    compute: {
+      instanceType: 't3.small',
+      targetCpuPercent: 60,
+      rootVolumeGib: 20,
+      ...config.compute,
+      minCapacity,
+      maxCapacity: config.compute?.maxCapacity ?? Math.max(minCapacity, 4),
+    },
+    healthCheck: {
+      path: '/',
+      healthyHttpCodes: '200-399',
+      intervalSeconds: 30,
+      timeoutSeconds: 5,
+      healthyThreshold: 2,
+      unhealthyThreshold: 3,
+      ...config.healthCheck,
+    },
+    database: config.database && {
+      instanceType: 't4g.medium',
+      masterUsername: 'app_admin',
+      clusterName: `${config.customer}-${config.environment}`,
+      backupRetentionDays: 7,
+      multiAz: production,
+      securityGroupIds: [],
+      ...config.database,
+    },
+    ami: {
+      provisionScript: 'packer/provision.sh',
+      buildInstanceType: 't3.small',
+      keepImages: 5,
+      ...config.ami,
+      baseImage: config.ami?.baseImage ?? { ssmParameter: DEFAULT_BASE_IMAGE_PARAMETER },
+      repository: config.ami?.repository ? withBranch(config.ami.repository) : softwareRepository,
+    },
+    software: {
+      deploymentConfig: DeploymentStrategy.ONE_AT_A_TIME,
+      ...config.software,
+      repository: softwareRepository,
+      ...(config.software.buildImage
+        ? { buildImage: { tag: 'latest', ...config.software.buildImage } }
+        : {}),
+    },
+    tags: { ...config.tags },
+  };
+}
+
+/** A valid platform config with every default filled in. */
+export function resolvePlatform(config: PlatformConfig): ResolvedPlatformConfig {
+  return {
+    ...config,
+    production: config.environment === PRODUCTION,
+    vpc: { cidr: '10.10.0.0/16', maxAzs: 3, natInstances: true, ...config.vpc },
+  };
+}
+
+/** Strips the internal `production` flag: what the public loader returns. */
+export function publicCustomer(config: ResolvedCustomerConfig): CustomerConfig {
+  const { production, ...rest } = config;
+  void production;
+  return rest;
+}
+
+export function publicPlatform(config: ResolvedPlatformConfig): PlatformConfig {
+  const { production, ...rest } = config;
+  void production;
+  return rest;
+}

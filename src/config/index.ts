@@ -1,0 +1,3 @@
+export * from './types';
+export type { ConfigProblem } from './errors';
+export { ConfigLoader } from './loader';

@@ -1,0 +1,312 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'fs';
+import { extname, join, relative, isAbsolute } from 'path';
+import { Document, isMap, isScalar, isSeq, LineCounter, Node, parseDocument } from 'yaml';
+import {
+  publicCustomer,
+  publicPlatform,
+  resolveCustomer,
+  resolvePlatform,
+  ResolvedCustomerConfig,
+  ResolvedPlatformConfig,
+} from './defaults';
+import { ConfigError, ConfigProblem, describeValue } from './errors';
+import { certificatePlacement, customerRules, platformRules } from './rules';
+import { RawProblem, schemaProblems, SchemaKind } from './schema';
+import { CustomerConfig, FleetConfig, PlatformConfig } from './types';
+
+/** File extensions read as config files (JSON is read by the same YAML 1.2 parser). */
+export const CONFIG_EXTENSIONS = ['.yaml', '.yml', '.json'];
+
+const KIND_TEXT: Record<SchemaKind, string> = {
+  customer: 'a customer environment with at least customer, environment and software',
+  platform: 'a platform with name, environment, region, account, domain and certificateArn',
+};
+
+/** A document read from text, with what is needed to point at its lines. */
+interface Source {
+  readonly file: string;
+  readonly doc?: Document;
+  readonly lines?: LineCounter;
+}
+
+/** Turns raw problems into problems with a file, a dotted path and, from text, a line. */
+function place(source: Source, raw: RawProblem[]): ConfigProblem[] {
+  return raw.map((problem) => {
+    const path = problem.path
+      .map((seg, i) => (typeof seg === 'number' ? `[${seg}]` : `${i > 0 ? '.' : ''}${seg}`))
+      .join('');
+    const node = source.doc ? nodeAt(source.doc, problem.path, problem.atKey ?? false) : undefined;
+    const position = node?.range && source.lines ? source.lines.linePos(node.range[0]) : undefined;
+    return {
+      file: source.file,
+      path,
+      message: problem.message,
+      ...(position ? { line: position.line, column: position.col } : {}),
+    };
+  });
+}
+
+/** The deepest node on a path that exists: the field itself, or the mapping it is missing from. */
+function nodeAt(doc: Document, path: (string | number)[], atKey: boolean): Node | undefined {
+  let node: unknown = doc.contents;
+  let found = node as Node | undefined;
+  for (let i = 0; i < path.length; i++) {
+    const segment = path[i];
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
+      if (!pair) break;
+      const last = i === path.length - 1;
+      found = ((last && atKey) || pair.value === null ? pair.key : pair.value) as Node;
+      node = pair.value;
+    } else if (isSeq(node) && typeof segment === 'number' && node.items[segment]) {
+      node = node.items[segment];
+      found = node as Node;
+    } else {
+      break;
+    }
+  }
+  return found;
+}
+
+/** Parses YAML or JSON text; syntax problems are reported with their line. */
+function parse(kind: SchemaKind, text: string, file: string): { source: Source; value: unknown } {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, version: '1.2' });
+  const source: Source = { file, doc, lines };
+  const syntax: ConfigProblem[] = [...doc.errors, ...doc.warnings].map((e) => {
+    const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
+    return { file, path: '', line: pos.line, column: pos.col, message: `YAML ${e.name === 'YAMLWarning' ? 'problem' : 'syntax error'}: ${e.message.split('\n')[0]}` };
+  });
+  if (syntax.length > 0) throw new ConfigError(syntax);
+  if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
+    throw new ConfigError([{ file, path: '', message: `the file is empty; expected ${KIND_TEXT[kind]}` }]);
+  }
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    throw new ConfigError([{ file, path: '', line: 1, column: 1, message: `YAML could not be read: ${(e as Error).message}` }]);
+  }
+  return { source, value };
+}
+
+/** Removes what JSON would not carry: undefined values (from structs built in code) and `$schema`. */
+function plain(value: unknown, top = true): unknown {
+  if (Array.isArray(value)) return value.map((v) => plain(v, false));
+  if (typeof value === 'object' && value !== null) {
+    const out: { [key: string]: unknown } = {};
+    for (const [k, v] of Object.entries(value)) {
+      if (v !== undefined && !(top && k === '$schema')) out[k] = plain(v, false);
+    }
+    return out;
+  }
+  return value;
+}
+
+function check(kind: SchemaKind, source: Source, value: unknown): void {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigError(place(source, [{ path: [], message: `received ${describeValue(value)}; expected ${KIND_TEXT[kind]}, as a mapping of keys to values` }]));
+  }
+  const raw = [...schemaProblems(kind, value), ...(kind === 'customer' ? customerRules(value) : platformRules(value))];
+  if (raw.length > 0) throw new ConfigError(place(source, raw));
+}
+
+/** Internal: a validated customer config with defaults, for the constructs and the command. */
+export function readCustomer(text: string, file: string, platform?: PlatformConfig): ResolvedCustomerConfig {
+  const { source, value } = parse('customer', text, file);
+  const document = plain(value);
+  check('customer', source, document);
+  return resolveCustomer(document as CustomerConfig, platform);
+}
+
+/** Internal: a validated platform config with defaults. */
+export function readPlatform(text: string, file: string): ResolvedPlatformConfig {
+  const { source, value } = parse('platform', text, file);
+  const document = plain(value);
+  check('platform', source, document);
+  return resolvePlatform(document as PlatformConfig);
+}
+
+/** Internal: validates a customer config built in code. */
+export function checkCustomer(config: CustomerConfig, platform?: PlatformConfig, name = 'CustomerConfig'): ResolvedCustomerConfig {
+  const document = plain(config);
+  check('customer', { file: name }, document);
+  return resolveCustomer(document as CustomerConfig, platform);
+}
+
+/** Internal: validates a platform config built in code. */
+export function checkPlatform(config: PlatformConfig, name = 'PlatformConfig'): ResolvedPlatformConfig {
+  const document = plain(config);
+  check('platform', { file: name }, document);
+  return resolvePlatform(document as PlatformConfig);
+}
+
+function readFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf-8');
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
+    throw new ConfigError([{ file: displayPath(path), path: '', message: `cannot be read: ${reason}` }]);
+  }
+}
+
+/** A path as a person wants to read it: relative to the working directory when inside it. */
+export function displayPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+}
+
+/** Internal: a fleet directory with resolved configs; every problem of every file in one error. */
+export interface ResolvedFleet {
+  readonly directory: string;
+  readonly platform: ResolvedPlatformConfig;
+  readonly customers: ResolvedCustomerConfig[];
+  /** File of each customer, in the same order. */
+  readonly files: string[];
+}
+
+export function readFleet(directory: string): ResolvedFleet {
+  const problems: ConfigProblem[] = [];
+  const collect = <T>(read: () => T): T | undefined => {
+    try {
+      return read();
+    } catch (e) {
+      if (e instanceof ConfigError) {
+        problems.push(...e.problems);
+        return undefined;
+      }
+      throw e;
+    }
+  };
+  const dirName = displayPath(directory);
+  if (!existsSync(directory) || !statSync(directory).isDirectory()) {
+    throw new ConfigError([{ file: dirName, path: '', message: 'is not a directory; expected a fleet directory with platform.yaml and customers/' }]);
+  }
+  const platformFiles = CONFIG_EXTENSIONS.map((ext) => join(directory, `platform${ext}`)).filter((f) => existsSync(f));
+  let platform: ResolvedPlatformConfig | undefined;
+  if (platformFiles.length === 0) {
+    problems.push({ file: join(dirName, 'platform.yaml'), path: '', message: 'is missing; expected the platform config of the fleet' });
+  } else if (platformFiles.length > 1) {
+    problems.push({ file: dirName, path: '', message: `has ${platformFiles.map((f) => displayPath(f)).join(' and ')}; expected one platform file` });
+  } else {
+    const file = displayPath(platformFiles[0]);
+    platform = collect(() => readPlatform(readFile(platformFiles[0]), file));
+  }
+
+  const customersDir = join(directory, 'customers');
+  const names = existsSync(customersDir) ? readdirSync(customersDir).sort() : [];
+  const customers: ResolvedCustomerConfig[] = [];
+  const files: string[] = [];
+  for (const name of names) {
+    const path = join(customersDir, name);
+    const file = displayPath(path);
+    if (name.startsWith('.') || name.toLowerCase().endsWith('.md') || statSync(path).isDirectory()) continue;
+    if (!CONFIG_EXTENSIONS.includes(extname(name).toLowerCase())) {
+      problems.push({ file, path: '', message: `is not a config file; expected a name ending in ${CONFIG_EXTENSIONS.join(', ')}` });
+      continue;
+    }
+    const customer = collect(() => readCustomer(readFile(path), file, platform));
+    if (customer) {
+      customers.push(customer);
+      files.push(file);
+    }
+  }
+  if (platform) problems.push(...fleetProblems(platform, customers, files));
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { directory, platform: platform!, customers, files };
+}
+
+/** Rules across files: unique environments and host names, certificates usable by the platform. */
+function fleetProblems(platform: ResolvedPlatformConfig, customers: ResolvedCustomerConfig[], files: string[]): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const firstSeen = new Map<string, string>();
+  const claim = (key: string, file: string, path: string, what: string) => {
+    const previous = firstSeen.get(key);
+    if (previous !== undefined) {
+      problems.push({ file, path, message: `${what} is already used by ${previous}; expected each ${what.split(' ')[0]} once per fleet` });
+    } else {
+      firstSeen.set(key, file);
+    }
+  };
+  customers.forEach((c, i) => {
+    const file = files[i];
+    claim(`env:${c.customer}/${c.environment}`, file, 'environment', `environment ${c.customer}/${c.environment}`);
+    if (c.hostname) claim(`host:${c.hostname}`, file, 'hostname', `hostname ${c.hostname}`);
+    if (c.customDomain) {
+      claim(`host:${c.customDomain.name}`, file, 'customDomain.name', `hostname ${c.customDomain.name}`);
+      for (const p of certificatePlacement(c.customDomain.certificateArn, ['customDomain', 'certificateArn'], { ...platform })) {
+        problems.push({ file, path: 'customDomain.certificateArn', message: p.message });
+      }
+    }
+  });
+  return problems;
+}
+
+/**
+ * Reads and validates config files. Every method reports all the problems of its input at once,
+ * each with the file, the field path, the value received and what was expected.
+ */
+export class ConfigLoader {
+  /**
+   * Reads a customer environment file (YAML or JSON) and applies defaults.
+   * @param filePath path of the file
+   * @param platform the platform the customer runs on, to fill in the default host name
+   */
+  public static loadCustomerFile(filePath: string, platform?: PlatformConfig): CustomerConfig {
+    return publicCustomer(readCustomer(readFile(filePath), displayPath(filePath), platform));
+  }
+
+  /**
+   * Parses a customer environment from YAML or JSON text and applies defaults.
+   * @param text the file's content
+   * @param source name used in error messages
+   * @param platform the platform the customer runs on, to fill in the default host name
+   */
+  public static parseCustomer(text: string, source?: string, platform?: PlatformConfig): CustomerConfig {
+    return publicCustomer(readCustomer(text, source ?? '<customer config>', platform));
+  }
+
+  /**
+   * Validates a customer environment built in code and applies defaults.
+   * @param config the customer environment
+   * @param platform the platform the customer runs on, to fill in the default host name
+   */
+  public static validateCustomer(config: CustomerConfig, platform?: PlatformConfig): CustomerConfig {
+    return publicCustomer(checkCustomer(config, platform));
+  }
+
+  /** Reads a platform file (YAML or JSON) and applies defaults. */
+  public static loadPlatformFile(filePath: string): PlatformConfig {
+    return publicPlatform(readPlatform(readFile(filePath), displayPath(filePath)));
+  }
+
+  /**
+   * Parses a platform from YAML or JSON text and applies defaults.
+   * @param text the file's content
+   * @param source name used in error messages
+   */
+  public static parsePlatform(text: string, source?: string): PlatformConfig {
+    return publicPlatform(readPlatform(text, source ?? '<platform config>'));
+  }
+
+  /** Validates a platform built in code and applies defaults. */
+  public static validatePlatform(config: PlatformConfig): PlatformConfig {
+    return publicPlatform(checkPlatform(config));
+  }
+
+  /**
+   * Reads a fleet directory: `platform.yaml` and every file in `customers/`. Also checks what no
+   * single file shows: duplicate environments and host names, custom domain certificates outside
+   * the platform's region or account.
+   */
+  public static loadFleet(directory: string): FleetConfig {
+    const fleet = readFleet(directory);
+    return {
+      directory: fleet.directory,
+      platform: publicPlatform(fleet.platform),
+      customers: fleet.customers.map(publicCustomer),
+    };
+  }
+
+  private constructor() {}
+}

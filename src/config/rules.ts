@@ -1,0 +1,217 @@
+import { DEFAULT_BASE_IMAGE_PARAMETER, PRODUCTION } from './defaults';
+import { describeValue } from './errors';
+import { FieldPath, RawProblem } from './schema';
+
+/*
+ * Rules the JSON Schema cannot say: relations between fields and production safeguards. They run
+ * on any input, so every read is guarded: a value of the wrong type was already reported by the
+ * schema and must not throw here.
+ */
+
+type Doc = { [key: string]: unknown };
+
+const isObject = (v: unknown): v is Doc => typeof v === 'object' && v !== null && !Array.isArray(v);
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const obj = (v: unknown): Doc => (isObject(v) ? v : {});
+
+/** Parses an ARN into its region and account, if it looks like one. */
+export function arnParts(arn: string): { region: string; account: string } | undefined {
+  const parts = arn.split(':');
+  return parts.length >= 6 ? { region: parts[3], account: parts[4] } : undefined;
+}
+
+export function customerRules(doc: unknown): RawProblem[] {
+  if (!isObject(doc)) return [];
+  const problems: RawProblem[] = [];
+  const production = doc.environment === PRODUCTION;
+  const add = (path: FieldPath, message: string) => problems.push({ path, message });
+
+  // Approvals and capacity in production.
+  const emails = doc.approvalEmails;
+  if (production && (emails === undefined || (Array.isArray(emails) && emails.length === 0))) {
+    add(['approvalEmails'], `received ${describeValue(emails)}; expected at least one address: production releases wait for a person's approval`);
+  }
+  const compute = obj(doc.compute);
+  const min = num(compute.minCapacity);
+  const max = num(compute.maxCapacity);
+  if (production && min !== undefined && min < 2) {
+    add(['compute', 'minCapacity'], `received ${min}; expected at least 2 in production, so that instances run in two Availability Zones`);
+  }
+  if (min !== undefined && max !== undefined && min > max) {
+    add(['compute', 'minCapacity'], `received ${min}, more than maxCapacity (${max}); expected minCapacity <= maxCapacity`);
+  }
+
+  // Health check timing: the load balancer rejects a timeout that is not shorter than the interval.
+  const health = obj(doc.healthCheck);
+  const interval = num(health.intervalSeconds) ?? 30;
+  const timeout = num(health.timeoutSeconds) ?? 5;
+  if (timeout >= interval) {
+    add(['healthCheck', health.timeoutSeconds !== undefined ? 'timeoutSeconds' : 'intervalSeconds'],
+      `timeoutSeconds (${timeout}) must be less than intervalSeconds (${interval})`);
+  }
+  const codes = str(health.healthyHttpCodes);
+  if (codes && /^[\d,-]+$/.test(codes)) {
+    for (const range of codes.split(',')) {
+      const [low, high] = range.split('-').map(Number);
+      if (high !== undefined && low > high) {
+        add(['healthCheck', 'healthyHttpCodes'], `received "${codes}"; the range ${range} runs backwards, expected low-high such as 200-399`);
+      }
+    }
+  }
+
+  // Custom domain: not the same as the shared host name.
+  const domain = obj(doc.customDomain);
+  if (typeof domain.name === 'string' && domain.name === doc.hostname) {
+    add(['customDomain', 'name'], `received "${domain.name}", the same as hostname; expected the customer's own domain`);
+  }
+
+  if (isObject(doc.database)) problems.push(...databaseRules(doc.database));
+  const software = obj(doc.software);
+  if (isObject(software.repository)) problems.push(...repositoryRules(software.repository, ['software', 'repository']));
+  const ami = obj(doc.ami);
+  if (isObject(ami.repository)) problems.push(...repositoryRules(ami.repository, ['ami', 'repository']));
+  if (isObject(ami.baseImage)) problems.push(...baseImageRules(ami.baseImage));
+
+  const tags = obj(doc.tags);
+  for (const [key, value] of Object.entries(tags)) {
+    if (typeof value === 'string' && value.length > 256) {
+      add(['tags', key], `received a value of ${value.length} characters; expected at most 256`);
+    }
+  }
+  return problems;
+}
+
+const VERSION_RULES: Record<string, { pattern: RegExp; expected: string }> = {
+  'postgres': { pattern: /^(1[1-9])(\.\d+)?$/, expected: 'a PostgreSQL version from 11, such as "16" or "16.4"' },
+  'aurora-postgresql': { pattern: /^(1[1-9])(\.\d+)?$/, expected: 'an Aurora PostgreSQL version from 11, such as "16" or "16.4"' },
+  'mysql': { pattern: /^(5\.7|8\.0|8\.4)(\.\d+)?$/, expected: 'a MySQL version 5.7, 8.0 or 8.4, such as "8.0" or "8.0.39"' },
+  'mariadb': { pattern: /^(10\.(4|5|6|11)|11\.[0-9])(\.\d+)?$/, expected: 'a MariaDB version 10.4 to 11.x, such as "10.11" or "11.4.3"' },
+  'aurora-mysql': { pattern: /^3(\.\d{2}(\.\d+)?)?$/, expected: 'an Aurora MySQL 3 version, such as "3" or "3.08.0"' },
+};
+
+function databaseRules(db: Doc): RawProblem[] {
+  const problems: RawProblem[] = [];
+  const engine = str(db.engine);
+  const version = str(db.version);
+  const rule = engine ? VERSION_RULES[engine] : undefined;
+  if (rule && version !== undefined && /^\d+(\.\d+){0,2}$/.test(version) && !rule.pattern.test(version)) {
+    problems.push({ path: ['database', 'version'], message: `received "${version}" for ${engine}; expected ${rule.expected}` });
+  }
+  const type = str(db.instanceType);
+  if (type?.startsWith('db.')) {
+    problems.push({
+      path: ['database', 'instanceType'],
+      message: `received "${type}"; expected the class without the db. prefix: "${type.slice(3)}"`,
+    });
+  }
+  const window = str(db.preferredBackupWindow);
+  const match = window?.match(/^(\d\d):(\d\d)-(\d\d):(\d\d)$/);
+  if (match) {
+    const [start, end] = [Number(match[1]) * 60 + Number(match[2]), Number(match[3]) * 60 + Number(match[4])];
+    const minutes = (end - start + 24 * 60) % (24 * 60);
+    if (minutes < 30) {
+      problems.push({
+        path: ['database', 'preferredBackupWindow'],
+        message: `received "${window}", a window of ${minutes} minutes; expected at least 30 minutes`,
+      });
+    }
+  }
+  return problems;
+}
+
+/** A repository is exactly one of: CodeConnections, CodeCommit, S3 object. */
+export function repositoryRules(repo: Doc, at: FieldPath): RawProblem[] {
+  const problems: RawProblem[] = [];
+  const kinds = [
+    repo.connectionArn !== undefined && 'connectionArn',
+    repo.codeCommitRepository !== undefined && 'codeCommitRepository',
+    repo.s3Bucket !== undefined && 's3Bucket',
+  ].filter((k): k is string => typeof k === 'string');
+  if (kinds.length === 0) {
+    problems.push({
+      path: at,
+      message: `received ${describeValue(repo)}; expected one kind of source: connectionArn with owner and name, codeCommitRepository, or s3Bucket with s3ObjectKey`,
+    });
+  } else if (kinds.length > 1) {
+    problems.push({ path: at, message: `sets ${kinds.join(' and ')}; expected exactly one kind of source` });
+  }
+  const needs = (present: string, required: string[]) => {
+    if (repo[present] === undefined) {
+      for (const key of required) {
+        if (repo[key] !== undefined) {
+          problems.push({ path: [...at, key], atKey: true, message: `only applies with ${present}; expected ${present} too, or remove ${key}` });
+        }
+      }
+      return;
+    }
+    for (const key of required) {
+      if (repo[key] === undefined) problems.push({ path: [...at, key], message: `is missing; ${present} needs ${required.join(' and ')}` });
+    }
+  };
+  needs('connectionArn', ['owner', 'name']);
+  needs('s3Bucket', ['s3ObjectKey']);
+  if (repo.s3Bucket !== undefined && repo.branch !== undefined) {
+    problems.push({ path: [...at, 'branch'], atKey: true, message: 'does not apply to an S3 source (the object key names the version); remove it' });
+  }
+  return problems;
+}
+
+function baseImageRules(image: Doc): RawProblem[] {
+  const problems: RawProblem[] = [];
+  const at: FieldPath = ['ami', 'baseImage'];
+  const bySsm = image.ssmParameter !== undefined;
+  const byFilter = image.amiNameFilter !== undefined;
+  if (bySsm === byFilter) {
+    problems.push({
+      path: at,
+      message: `received ${describeValue(image)}; expected either ssmParameter (such as ${DEFAULT_BASE_IMAGE_PARAMETER}) or amiNameFilter with amiOwners`,
+    });
+  }
+  if (byFilter && image.amiOwners === undefined) {
+    problems.push({ path: [...at, 'amiOwners'], message: 'is missing; amiNameFilter needs the owners of the images, such as [amazon]' });
+  }
+  if (!byFilter && image.amiOwners !== undefined) {
+    problems.push({ path: [...at, 'amiOwners'], atKey: true, message: 'only applies with amiNameFilter; remove it or add amiNameFilter' });
+  }
+  return problems;
+}
+
+export function platformRules(doc: unknown): RawProblem[] {
+  if (!isObject(doc)) return [];
+  const problems: RawProblem[] = [];
+  const vpc = obj(doc.vpc);
+  const maxAzs = num(vpc.maxAzs);
+  if (doc.environment === PRODUCTION && maxAzs !== undefined && maxAzs < 2) {
+    problems.push({ path: ['vpc', 'maxAzs'], message: `received ${maxAzs}; expected at least 2 in production, for high availability` });
+  }
+  const cidr = str(vpc.cidr);
+  const cidrMatch = cidr?.match(/^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/);
+  if (cidrMatch) {
+    const address = cidrMatch.slice(1, 5).reduce((acc, octet) => acc * 256 + Number(octet), 0);
+    const prefix = Number(cidrMatch[5]);
+    const hostBits = 2 ** (32 - prefix);
+    if (address % hostBits !== 0) {
+      const network = address - (address % hostBits);
+      const text = [24, 16, 8, 0].map((shift) => Math.floor(network / 2 ** shift) % 256).join('.');
+      problems.push({ path: ['vpc', 'cidr'], message: `received "${cidr}", which has host bits set; expected the network address ${text}/${prefix}` });
+    }
+  }
+  problems.push(...certificatePlacement(doc.certificateArn, ['certificateArn'], doc));
+  return problems;
+}
+
+/** An ALB can only use a certificate from its own region and account. */
+export function certificatePlacement(arn: unknown, at: FieldPath, platform: Doc): RawProblem[] {
+  if (typeof arn !== 'string' || typeof platform.region !== 'string' || typeof platform.account !== 'string') return [];
+  const parts = arnParts(arn);
+  if (!parts || !/^arn:aws[a-z-]*:acm:/.test(arn)) return [];
+  const problems: RawProblem[] = [];
+  if (parts.region !== platform.region) {
+    problems.push({ path: at, message: `is in region ${parts.region}; expected a certificate in the platform's region ${platform.region} (a load balancer only uses certificates of its own region)` });
+  }
+  if (parts.account !== platform.account) {
+    problems.push({ path: at, message: `is in account ${parts.account}; expected a certificate in the platform's account ${platform.account}` });
+  }
+  return problems;
+}

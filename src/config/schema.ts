@@ -1,0 +1,190 @@
+import { readFileSync } from 'fs';
+import { join } from 'path';
+import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
+import { describeValue } from './errors';
+
+/** A field path inside a config document: keys and list indexes. */
+export type FieldPath = (string | number)[];
+
+/** A problem before it is placed in a file. `atKey` points at the key rather than its value. */
+export interface RawProblem {
+  readonly path: FieldPath;
+  readonly message: string;
+  readonly atKey?: boolean;
+}
+
+/** Where the generated JSON Schemas live, in the repository and in the npm package alike. */
+export const SCHEMA_DIR = join(__dirname, '..', '..', 'schema');
+
+export type SchemaKind = 'customer' | 'platform';
+
+const SCHEMA_FILES: Record<SchemaKind, string> = {
+  customer: 'customer-config.schema.json',
+  platform: 'platform-config.schema.json',
+};
+
+let ajv: Ajv | undefined;
+const validators = new Map<SchemaKind, { validate: ValidateFunction; schema: any }>();
+
+function compiled(kind: SchemaKind) {
+  let entry = validators.get(kind);
+  if (!entry) {
+    ajv ??= new Ajv({ allErrors: true, verbose: true, strict: true }).addVocabulary(['expected']);
+    const schema = JSON.parse(readFileSync(join(SCHEMA_DIR, SCHEMA_FILES[kind]), 'utf-8'));
+    entry = { validate: ajv.compile(schema), schema };
+    validators.set(kind, entry);
+  }
+  return entry;
+}
+
+/** Checks a document against the generated JSON Schema and explains each failure in plain words. */
+export function schemaProblems(kind: SchemaKind, document: unknown): RawProblem[] {
+  const { validate, schema } = compiled(kind);
+  if (validate(document)) return [];
+  const problems: RawProblem[] = [];
+  const seen = new Set<string>();
+  for (const error of validate.errors ?? []) {
+    const problem = explain(error, schema);
+    if (!problem) continue;
+    const key = JSON.stringify(problem);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    problems.push(problem);
+  }
+  return problems;
+}
+
+function pointerToPath(pointer: string): FieldPath {
+  if (!pointer) return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
+}
+
+function resolveRef(schema: any, root: any): any {
+  let node = schema;
+  for (let hops = 0; node && typeof node.$ref === 'string' && hops < 10; hops++) {
+    node = node.$ref
+      .replace(/^#\//, '')
+      .split('/')
+      .reduce((at: any, part: string) => at?.[part], root);
+  }
+  return node;
+}
+
+/** The sentence saying what a field accepts, from its schema. */
+function expectedOf(fieldSchema: any, root: any): string {
+  const s = resolveRef(fieldSchema, root) ?? {};
+  if (s.expected) return s.expected;
+  if (s.enum) return `one of ${s.enum.join(', ')}`;
+  if (s.type === 'integer') return rangeText('an integer', s);
+  if (s.type === 'number') return rangeText('a number', s);
+  if (s.type === 'boolean') return 'true or false';
+  if (s.type === 'array') return 'a list';
+  if (s.type === 'object') return 'a mapping of keys to values';
+  return `a ${s.type ?? 'value'}`;
+}
+
+function rangeText(what: string, s: any): string {
+  if (s.minimum !== undefined && s.maximum !== undefined) return `${what} from ${s.minimum} to ${s.maximum}`;
+  if (s.minimum !== undefined) return `${what} of at least ${s.minimum}`;
+  if (s.maximum !== undefined) return `${what} of at most ${s.maximum}`;
+  return what;
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'an integer' : 'a number';
+  return `a ${typeof value}`;
+}
+
+function explain(error: ErrorObject, root: any): RawProblem | undefined {
+  const path = pointerToPath(error.instancePath);
+  const received = describeValue(error.data);
+  const parent = error.parentSchema as any;
+  if (error.propertyName !== undefined) {
+    // A key that breaks the `propertyNames` rule (tag keys).
+    return {
+      path: [...path, error.propertyName],
+      atKey: true,
+      message: `key "${error.propertyName}" is not allowed; expected up to 128 letters, digits, spaces or _.:/=+-@, not starting with aws:`,
+    };
+  }
+  switch (error.keyword) {
+    case 'required': {
+      const missing = (error.params as { missingProperty: string }).missingProperty;
+      const owner = resolveRef(parent, root);
+      const expected = expectedOf(owner?.properties?.[missing] ?? {}, root);
+      return { path: [...path, missing], message: `is missing; expected ${expected}` };
+    }
+    case 'additionalProperties': {
+      const extra = (error.params as { additionalProperty: string }).additionalProperty;
+      const allowed = Object.keys(resolveRef(parent, root)?.properties ?? {}).filter((k) => k !== '$schema');
+      const guess = closest(extra, allowed);
+      const hint = guess ? ` (did you mean "${guess}"?)` : '';
+      return {
+        path: [...path, extra],
+        atKey: true,
+        message: `unknown key "${extra}"${hint}; expected one of ${allowed.join(', ')}`,
+      };
+    }
+    case 'type': {
+      let expected = expectedOf(parent, root);
+      if (parent.type === 'string' && typeof error.data !== 'object' && !expected.includes('quotes')) {
+        expected += ` (a text value: put it in quotes)`;
+      }
+      return { path, message: `received ${received} (${kindOf(error.data)}); expected ${expected}` };
+    }
+    case 'enum':
+      return { path, message: `received ${received}; expected one of ${(parent.enum as unknown[]).join(', ')}` };
+    case 'pattern':
+    case 'format':
+      return { path, message: `received ${received}; expected ${expectedOf(parent, root)}` };
+    case 'minimum':
+    case 'maximum':
+      return { path, message: `received ${received}; expected ${expectedOf(parent, root)}` };
+    case 'minItems':
+      return { path, message: `received ${received}; expected at least ${parent.minItems} item(s)` };
+    case 'uniqueItems': {
+      const { i, j } = error.params as { i: number; j: number };
+      return { path, message: `items ${j} and ${i} are the same (${describeValue((error.data as unknown[])[i])}); expected each item once` };
+    }
+    case 'propertyNames':
+      // Reported with the offending key by the nested error, above.
+      return undefined;
+    default:
+      return { path, message: `received ${received}; ${error.message ?? 'is not valid'}` };
+  }
+}
+
+/** The allowed key nearest to a misspelled one, if it is close enough to be a typo. */
+export function closest(word: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const d = distance(word.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length];
+}
