@@ -31,27 +31,38 @@ function tidy(node: Json): void {
   Object.values(node).forEach(tidy);
 }
 
-for (const [type, file, title] of [
-  ['CustomerConfig', 'customer-config.schema.json', 'cdk-paas-vending customer environment'],
-  ['PlatformConfig', 'platform-config.schema.json', 'cdk-paas-vending platform'],
-]) {
-  const schema: Json = createGenerator({
-    path: join(root, 'src/config/types.ts'),
-    tsconfig: join(root, 'tsconfig.dev.json'),
-    type,
-    extraTags: ['expected', 'itemPattern', 'itemExpected'],
-    additionalProperties: false,
-    skipTypeCheck: true,
-  }).createSchema(type);
-  tidy(schema);
-  // Editors may be pointed at the schema with a `$schema` key in JSON files; the loader drops it.
-  schema.definitions[type].properties.$schema = { type: 'string', description: 'URL or path of this JSON Schema.' };
-  const out = {
-    $schema: schema.$schema,
-    $id: `https://cdk-paas-vending.invalid/schema/${file}`,
-    title,
-    ...schema,
-  };
-  writeFileSync(join(root, 'schema', file), JSON.stringify(out, null, 2) + '\n');
-  console.log(`wrote schema/${file}`);
+/** The schema files, by file name, as generated from the current types. */
+export function generateSchemas(): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const [type, file, title] of [
+    ['CustomerConfig', 'customer-config.schema.json', 'cdk-paas-vending customer environment'],
+    ['PlatformConfig', 'platform-config.schema.json', 'cdk-paas-vending platform'],
+  ]) {
+    const schema: Json = createGenerator({
+      path: join(root, 'src/config/types.ts'),
+      tsconfig: join(root, 'tsconfig.dev.json'),
+      type,
+      extraTags: ['expected', 'itemPattern', 'itemExpected'],
+      additionalProperties: false,
+      skipTypeCheck: true,
+    }).createSchema(type);
+    tidy(schema);
+    // Editors may be pointed at the schema with a `$schema` key in JSON files; the loader drops it.
+    schema.definitions[type].properties.$schema = { type: 'string', description: 'URL or path of this JSON Schema.' };
+    const out = {
+      $schema: schema.$schema,
+      $id: `https://cdk-paas-vending.invalid/schema/${file}`,
+      title,
+      ...schema,
+    };
+    files[file] = JSON.stringify(out, null, 2) + '\n';
+  }
+  return files;
+}
+
+if (require.main === module) {
+  for (const [file, text] of Object.entries(generateSchemas())) {
+    writeFileSync(join(root, 'schema', file), text);
+    console.log(`wrote schema/${file}`);
+  }
 }

@@ -203,15 +203,20 @@ export function platformRules(doc: unknown): RawProblem[] {
 
 /** An ALB can only use a certificate from its own region and account. */
 export function certificatePlacement(arn: unknown, at: FieldPath, platform: Doc): RawProblem[] {
-  if (typeof arn !== 'string' || typeof platform.region !== 'string' || typeof platform.account !== 'string') return [];
+  const region = str(platform.region);
+  const account = str(platform.account);
+  // A malformed region or account is reported on its own; comparing with it would only add noise.
+  if (typeof arn !== 'string' || !region || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region) || !account || !/^\d{12}$/.test(account)) {
+    return [];
+  }
   const parts = arnParts(arn);
   if (!parts || !/^arn:aws[a-z-]*:acm:/.test(arn)) return [];
   const problems: RawProblem[] = [];
-  if (parts.region !== platform.region) {
-    problems.push({ path: at, message: `is in region ${parts.region}; expected a certificate in the platform's region ${platform.region} (a load balancer only uses certificates of its own region)` });
+  if (parts.region !== region) {
+    problems.push({ path: at, message: `is in region ${parts.region}; expected a certificate in the platform's region ${region} (a load balancer only uses certificates of its own region)` });
   }
-  if (parts.account !== platform.account) {
-    problems.push({ path: at, message: `is in account ${parts.account}; expected a certificate in the platform's account ${platform.account}` });
+  if (parts.account !== account) {
+    problems.push({ path: at, message: `is in account ${parts.account}; expected a certificate in the platform's account ${account}` });
   }
   return problems;
 }

@@ -378,8 +378,8 @@ export interface SoftwareConfig {
 export interface CustomerConfig {
   /**
    * Customer name; part of every resource name.
-   * @pattern ^[a-z][a-z0-9-]{1,30}[a-z0-9]$
-   * @expected 3 to 32 lower-case letters, digits or hyphens, starting with a letter and not ending with -
+   * @pattern ^(?!.*--)[a-z][a-z0-9-]{1,30}[a-z0-9]$
+   * @expected 3 to 32 lower-case letters, digits or hyphens, starting with a letter, without -- and not ending with -
    */
   readonly customer: string;
   /**
@@ -466,8 +466,8 @@ export interface VpcConfig {
 export interface PlatformConfig {
   /**
    * Platform name; prefix of the platform's resources.
-   * @pattern ^[a-z][a-z0-9-]{1,30}[a-z0-9]$
-   * @expected 3 to 32 lower-case letters, digits or hyphens, starting with a letter and not ending with -
+   * @pattern ^(?!.*--)[a-z][a-z0-9-]{1,30}[a-z0-9]$
+   * @expected 3 to 32 lower-case letters, digits or hyphens, starting with a letter, without -- and not ending with -
    */
   readonly name: string;
   /**

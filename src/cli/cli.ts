@@ -1,0 +1,228 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
+import { dirname, join, relative, resolve } from 'path';
+import { parseArgs } from 'util';
+import { ConfigError } from '../config/errors';
+import { SCHEMA_DIR } from '../config/schema';
+import { CONFIG_EXTENSIONS, displayPath, readCustomer, readFleet, readPlatform, ResolvedFleet } from '../config/loader';
+import { ResolvedCustomerConfig, ResolvedPlatformConfig } from '../config/defaults';
+import { starterCustomerFile } from './starter';
+
+/** Where the command writes: injected so tests can read what a user sees. */
+export interface Io {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly cwd: string;
+}
+
+/** Exit codes: 0 success, 1 invalid config or refused action, 2 wrong usage. */
+export const EXIT_OK = 0;
+export const EXIT_INVALID = 1;
+export const EXIT_USAGE = 2;
+
+const PACKAGE_ROOT = join(__dirname, '..', '..');
+/** The example fleet shipped in the package, used when no directory is given and none is here. */
+export const BUNDLED_FLEET = join(PACKAGE_ROOT, 'examples', 'fleet');
+
+const HELP: Record<string, string> = {
+  main: `Usage: paas-vending <command> [options]
+
+Vend dedicated EC2 web environments from one config file per customer environment.
+
+Commands:
+  validate [DIR]                      check platform.yaml and every file in customers/
+  list [DIR]                          show the customer environments of a fleet
+  init CUSTOMER ENVIRONMENT [DIR]     write a commented starter file for a new environment
+
+DIR is a fleet directory (platform.yaml + customers/*.yaml). Without DIR, the current directory
+is used when it holds a platform file, and the bundled example fleet otherwise.
+
+Options:
+  -h, --help       show help (also after a command: paas-vending list --help)
+  -v, --version    show the version
+
+Exit codes: 0 success, 1 invalid config, 2 wrong usage.`,
+  validate: `Usage: paas-vending validate [DIR]
+
+Checks platform.yaml and every file in DIR/customers/, and what no single file shows (duplicate
+environments or host names, certificates outside the platform's region or account). Prints every
+problem as file:line:column: field: message.
+
+Exit codes: 0 all valid, 1 problems found, 2 wrong usage.`,
+  list: `Usage: paas-vending list [DIR] [--json]
+
+Shows customer, environment, host names, ingress (shared or dedicated load balancer), database,
+instance type and capacity of every customer environment of the fleet.
+
+Options:
+  --json    print a JSON array instead of a table
+
+Exit codes: 0 listed, 1 invalid config, 2 wrong usage.`,
+  init: `Usage: paas-vending init CUSTOMER ENVIRONMENT [DIR] [--force]
+
+Writes DIR/customers/CUSTOMER-ENVIRONMENT.yaml, a commented starter file that validates. DIR
+defaults to the current directory; region and account come from DIR/platform.yaml when present.
+
+Options:
+  --force   overwrite an existing file
+
+Exit codes: 0 written, 1 invalid name or file exists, 2 wrong usage.`,
+};
+
+class UsageError extends Error {}
+
+/** Runs the command line; returns the exit code. */
+export function run(argv: string[], io: Io): number {
+  try {
+    return dispatch(argv, io);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      io.err(e.message);
+      return EXIT_INVALID;
+    }
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`paas-vending: ${(e as Error).message}\nRun "paas-vending --help" for usage.`);
+      return EXIT_USAGE;
+    }
+    throw e;
+  }
+}
+
+function dispatch(argv: string[], io: Io): number {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+    io.out(HELP.main);
+    return command === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  if (command === '-v' || command === '--version') {
+    io.out(JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf-8')).version);
+    return EXIT_OK;
+  }
+  switch (command) {
+    case 'validate':
+      return validate(rest, io);
+    case 'list':
+      return list(rest, io);
+    case 'init':
+      return init(rest, io);
+    default:
+      throw new UsageError(`unknown command "${command}"; expected validate, list or init`);
+  }
+}
+
+function args(argv: string[], booleans: string[], maxPositionals: number, command: string) {
+  const parsed = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: Object.fromEntries([['help', { type: 'boolean', short: 'h' }], ...booleans.map((b) => [b, { type: 'boolean' }])]),
+  });
+  if (parsed.positionals.length > maxPositionals) {
+    throw new UsageError(`${command}: unexpected argument "${parsed.positionals[maxPositionals]}"`);
+  }
+  return { flags: parsed.values as Record<string, boolean | undefined>, positionals: parsed.positionals };
+}
+
+/** The fleet directory: given, or here when here is a fleet, or the bundled example. */
+function fleetDirectory(given: string | undefined, io: Io): string {
+  if (given !== undefined) return resolve(io.cwd, given);
+  if (CONFIG_EXTENSIONS.some((ext) => existsSync(join(io.cwd, `platform${ext}`)))) return io.cwd;
+  io.err(`No platform.yaml here; using the bundled example fleet (${BUNDLED_FLEET}).`);
+  return BUNDLED_FLEET;
+}
+
+function validate(argv: string[], io: Io): number {
+  const { flags, positionals } = args(argv, [], 1, 'validate');
+  if (flags.help) return help('validate', io);
+  const fleet = readFleet(fleetDirectory(positionals[0], io));
+  const p = fleet.platform;
+  const count = fleet.customers.length === 1 ? '1 customer environment' : `${fleet.customers.length} customer environments`;
+  io.out(`Valid: platform ${p.name} (${p.environment}, ${p.region}) and ${count} in ${displayPath(fleet.directory)}.`);
+  return EXIT_OK;
+}
+
+/** How a customer environment is reached: its own load balancer only for a custom domain in production. */
+export function ingressOf(c: ResolvedCustomerConfig): 'shared' | 'dedicated' {
+  return c.production && c.customDomain ? 'dedicated' : 'shared';
+}
+
+function hostsOf(c: ResolvedCustomerConfig): string[] {
+  return [...(c.customDomain ? [c.customDomain.name] : []), ...(c.hostname ? [c.hostname] : [])];
+}
+
+function databaseText(c: ResolvedCustomerConfig): string {
+  if (!c.database) return '-';
+  return `${c.database.engine} ${c.database.version}${c.database.multiAz ? ' multi-AZ' : ''}`;
+}
+
+function list(argv: string[], io: Io): number {
+  const { flags, positionals } = args(argv, ['json'], 1, 'list');
+  if (flags.help) return help('list', io);
+  const fleet: ResolvedFleet = readFleet(fleetDirectory(positionals[0], io));
+  if (flags.json) {
+    const rows = fleet.customers.map((c, i) => ({
+      customer: c.customer,
+      environment: c.environment,
+      hostname: c.hostname,
+      hosts: hostsOf(c),
+      ingress: ingressOf(c),
+      database: c.database
+        ? { engine: c.database.engine, version: c.database.version, multiAz: c.database.multiAz }
+        : null,
+      instanceType: c.compute.instanceType,
+      minCapacity: c.compute.minCapacity,
+      maxCapacity: c.compute.maxCapacity,
+      file: fleet.files[i],
+    }));
+    io.out(JSON.stringify(rows, null, 2));
+    return EXIT_OK;
+  }
+  const header = ['CUSTOMER', 'ENVIRONMENT', 'HOSTNAME', 'INGRESS', 'DATABASE', 'INSTANCE', 'CAPACITY'];
+  const rows = fleet.customers.map((c) => [
+    c.customer,
+    c.environment,
+    hostsOf(c).join(', '),
+    ingressOf(c),
+    databaseText(c),
+    c.compute.instanceType,
+    `${c.compute.minCapacity}-${c.compute.maxCapacity}`,
+  ]);
+  io.out(table([header, ...rows]));
+  io.out(`\n${rows.length} customer environment(s) on platform ${fleet.platform.name} (${fleet.platform.region}).`);
+  return EXIT_OK;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, col) => Math.max(...rows.map((r) => r[col].length)));
+  return rows.map((r) => r.map((cell, col) => cell.padEnd(widths[col])).join('  ').trimEnd()).join('\n');
+}
+
+function init(argv: string[], io: Io): number {
+  const { flags, positionals } = args(argv, ['force'], 3, 'init');
+  if (flags.help) return help('init', io);
+  const [customer, environment, dir] = positionals;
+  if (customer === undefined || environment === undefined) {
+    throw new UsageError('init: expected CUSTOMER and ENVIRONMENT, such as: paas-vending init acme staging');
+  }
+  const directory = resolve(io.cwd, dir ?? '.');
+  const platformFile = CONFIG_EXTENSIONS.map((ext) => join(directory, `platform${ext}`)).find((f) => existsSync(f));
+  let platform: ResolvedPlatformConfig | undefined;
+  if (platformFile) platform = readPlatform(readFileSync(platformFile, 'utf-8'), displayPath(platformFile));
+  const target = join(directory, 'customers', `${customer}-${environment}.yaml`);
+  const schemaPath = relative(dirname(target), join(SCHEMA_DIR, 'customer-config.schema.json'));
+  const text = starterCustomerFile(customer, environment, schemaPath, platform);
+  // The starter must validate: checking it also reports a bad customer or environment name.
+  readCustomer(text, displayPath(target), platform);
+  if (existsSync(target) && !flags.force) {
+    io.err(`${displayPath(target)} already exists; use --force to overwrite it.`);
+    return EXIT_INVALID;
+  }
+  mkdirSync(join(directory, 'customers'), { recursive: true });
+  writeFileSync(target, text);
+  io.out(`Wrote ${displayPath(target)}. Edit it, then run: paas-vending validate${dir ? ` ${dir}` : ''}`);
+  return EXIT_OK;
+}
+
+function help(command: string, io: Io): number {
+  io.out(HELP[command]);
+  return EXIT_OK;
+}
