@@ -1,0 +1,201 @@
+import { execFileSync, spawnSync } from 'child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { stringify } from 'yaml';
+import { ConfigLoader } from '../../src';
+import { BUNDLED_FLEET, EXIT_INVALID, EXIT_OK, EXIT_USAGE, run } from '../../src/cli/cli';
+import { platform, productionCustomer, stagingCustomer, writeFleet } from '../config/fixtures';
+
+/** Runs the command in-process and captures what a user would see. */
+function cli(argv: string[], cwd = tmpdir()) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = run(argv, { out: (t) => out.push(t), err: (t) => err.push(t), cwd });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+describe('paas-vending validate', () => {
+  test('a valid fleet exits 0 and says what it checked', () => {
+    const dir = writeFleet(platform(), { 'acme-production.yaml': productionCustomer(), 'acme-staging.yaml': stagingCustomer() });
+    const result = cli(['validate', dir]);
+    expect(result).toMatchObject({ code: EXIT_OK, err: '' });
+    expect(result.out).toMatch(/^Valid: platform vending \(production, eu-west-1\) and 2 customer environments in .*fleet-/);
+  });
+
+  test('an invalid fleet exits 1 and lists every problem of every file', () => {
+    const bad = { ...stagingCustomer(), compute: { minCapacity: 3, maxCapacity: 1 } };
+    const dir = writeFleet(platform(), { 'a.yaml': bad, 'b.yaml': { ...stagingCustomer(), customer: 'B' } });
+    const result = cli(['validate', dir]);
+    expect(result.code).toBe(EXIT_INVALID);
+    expect(result.out).toBe('');
+    expect(result.err).toMatch(/^Invalid config \(2 problems\):/);
+    expect(result.err).toMatch(/customers\/a\.yaml:\d+:\d+: compute\.minCapacity: received 3, more than maxCapacity \(1\)/);
+    expect(result.err).toMatch(/customers\/b\.yaml:\d+:\d+: customer: received "B"/);
+  });
+
+  test('without DIR: the current directory when it is a fleet, else the bundled example fleet', () => {
+    const dir = writeFleet(platform(), { 'acme-staging.yaml': stagingCustomer() });
+    expect(cli(['validate'], dir).out).toContain('and 1 customer environment in');
+    const bundled = cli(['validate'], tmpdir());
+    expect(bundled.code).toBe(EXIT_OK);
+    expect(bundled.err).toBe(`No platform.yaml here; using the bundled example fleet (${BUNDLED_FLEET}).`);
+    expect(bundled.out).toContain('and 6 customer environments');
+  });
+
+  test('a directory that does not exist', () => {
+    const result = cli(['validate', '/nonexistent-fleet']);
+    expect(result).toMatchObject({ code: EXIT_INVALID });
+    expect(result.err).toContain('/nonexistent-fleet: is not a directory; expected a fleet directory with platform.yaml and customers/');
+  });
+});
+
+describe('paas-vending list', () => {
+  test('a table of the bundled fleet with ingress, database, instance type and capacity', () => {
+    const result = cli(['list', BUNDLED_FLEET]);
+    expect(result.code).toBe(EXIT_OK);
+    const lines = result.out.split('\n');
+    expect(lines[0].split(/\s{2,}/)).toEqual(['CUSTOMER', 'ENVIRONMENT', 'HOSTNAME', 'INGRESS', 'DATABASE', 'INSTANCE', 'CAPACITY']);
+    const rows = lines.slice(1, 7).map((l) => l.split(/\s{2,}/));
+    expect(rows[0]).toEqual(['acme', 'production', 'www.acme.com, acme-production.apps.example.com', 'dedicated', 'postgres 16 multi-AZ', 't3.small', '2-6']);
+    expect(rows[1]).toEqual(['acme', 'staging', 'acme-staging.apps.example.com', 'shared', 'mysql 8.0', 't3.micro', '1-2']);
+    expect(rows[5]).toEqual(['piedpiper', 'development', 'piedpiper-development.apps.example.com', 'shared', '-', 't3.micro', '0-1']);
+    expect(result.out).toContain('6 customer environment(s) on platform vending (eu-west-1).');
+  });
+
+  test('--json gives the same facts as data', () => {
+    const rows = JSON.parse(cli(['list', BUNDLED_FLEET, '--json']).out);
+    expect(rows).toHaveLength(6);
+    expect(rows[0]).toEqual({
+      customer: 'acme',
+      environment: 'production',
+      hostname: 'acme-production.apps.example.com',
+      hosts: ['www.acme.com', 'acme-production.apps.example.com'],
+      ingress: 'dedicated',
+      database: { engine: 'postgres', version: '16', multiAz: true },
+      instanceType: 't3.small',
+      minCapacity: 2,
+      maxCapacity: 6,
+      file: expect.stringMatching(/examples\/fleet\/customers\/acme-production\.yaml$/),
+    });
+    // A custom domain outside production stays on the shared load balancer.
+    const dir = writeFleet(platform(), { 'a.yaml': { ...productionCustomer(), environment: 'staging' } });
+    expect(JSON.parse(cli(['list', dir, '--json']).out)[0].ingress).toBe('shared');
+  });
+
+  test('an invalid fleet exits 1', () => {
+    const dir = writeFleet({ ...platform(), account: 'x' }, {});
+    expect(cli(['list', dir, '--json'])).toMatchObject({ code: EXIT_INVALID, out: '' });
+  });
+});
+
+describe('paas-vending init', () => {
+  test.each([['production'], ['staging']])('writes a commented %s starter file that validates', (environment) => {
+    const dir = writeFleet(platform(), {});
+    const result = cli(['init', 'newco', environment, dir]);
+    expect(result.code).toBe(EXIT_OK);
+    const file = join(dir, 'customers', `newco-${environment}.yaml`);
+    expect(result.out).toContain(`newco-${environment}.yaml`);
+    const text = readFileSync(file, 'utf-8');
+    expect(text).toMatch(/^# yaml-language-server: \$schema=.*schema\/customer-config\.schema\.json$/m);
+    expect(text).toContain('# REPLACE');
+    // The schema path written for editors really points at the schema.
+    const schemaPath = text.split('\n')[0].split('$schema=')[1];
+    expect(JSON.parse(readFileSync(join(dir, 'customers', schemaPath), 'utf-8')).title).toBe('cdk-paas-vending customer environment');
+    const config = ConfigLoader.loadCustomerFile(file, ConfigLoader.loadPlatformFile(join(dir, 'platform.yaml')));
+    expect(config.hostname).toBe(`newco-${environment}.apps.example.com`);
+    expect(cli(['validate', dir]).code).toBe(EXIT_OK);
+  });
+
+  test('uses the platform region and account, refuses to overwrite, and --force overwrites', () => {
+    const dir = writeFleet({ ...platform(), region: 'us-west-2', account: '210987654321', certificateArn: 'arn:aws:acm:us-west-2:210987654321:certificate/11111111-2222-3333-4444-555555555555' }, {});
+    expect(cli(['init', 'newco', 'staging', dir]).code).toBe(EXIT_OK);
+    const file = join(dir, 'customers', 'newco-staging.yaml');
+    expect(readFileSync(file, 'utf-8')).toContain('arn:aws:codeconnections:us-west-2:210987654321:connection/');
+    writeFileSync(file, 'edited');
+    const again = cli(['init', 'newco', 'staging', dir]);
+    expect(again).toMatchObject({ code: EXIT_INVALID });
+    expect(again.err).toMatch(/newco-staging\.yaml already exists; use --force to overwrite it\.$/);
+    expect(readFileSync(file, 'utf-8')).toBe('edited');
+    expect(cli(['init', 'newco', 'staging', dir, '--force']).code).toBe(EXIT_OK);
+    expect(readFileSync(file, 'utf-8')).not.toBe('edited');
+  });
+
+  test('without a platform file it still writes a valid file, into the current directory', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'init-'));
+    expect(cli(['init', 'newco', 'staging'], dir).code).toBe(EXIT_OK);
+    expect(ConfigLoader.loadCustomerFile(join(dir, 'customers', 'newco-staging.yaml')).customer).toBe('newco');
+  });
+
+  test('a customer or environment name that breaks the rules is refused with the rule', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'init-'));
+    const result = cli(['init', 'New_Co', 'Prod', dir]);
+    expect(result.code).toBe(EXIT_INVALID);
+    expect(result.err).toContain('customer: received "New_Co"; expected 3 to 32 lower-case letters');
+    expect(result.err).toContain('environment: received "Prod"; expected 2 to 16 lower-case letters or digits');
+  });
+});
+
+describe('usage', () => {
+  test.each([
+    [['validate', '--help'], 'Usage: paas-vending validate [DIR]'],
+    [['list', '-h'], 'Usage: paas-vending list [DIR] [--json]'],
+    [['init', '--help'], 'Usage: paas-vending init CUSTOMER ENVIRONMENT [DIR] [--force]'],
+    [['--help'], 'Usage: paas-vending <command> [options]'],
+  ])('%j prints help and exits 0', (argv, first) => {
+    const result = cli(argv);
+    expect(result.code).toBe(EXIT_OK);
+    expect(result.out.split('\n')[0]).toBe(first);
+    expect(result.out).toContain('Exit codes:');
+  });
+
+  test.each([
+    [['deploy'], 'paas-vending: unknown command "deploy"; expected validate, list or init'],
+    [['list', '--yaml'], "paas-vending: Unknown option '--yaml'"],
+    [['validate', 'a', 'b'], 'paas-vending: validate: unexpected argument "b"'],
+    [['init', 'acme'], 'paas-vending: init: expected CUSTOMER and ENVIRONMENT, such as: paas-vending init acme staging'],
+  ])('%j is a usage error (exit 2)', (argv, message) => {
+    const result = cli(argv);
+    expect(result.code).toBe(EXIT_USAGE);
+    expect(result.err).toContain(message);
+    expect(result.err).toContain('Run "paas-vending --help" for usage.');
+  });
+
+  test('no command prints help and exits 2; --version prints the package version', () => {
+    expect(cli([])).toMatchObject({ code: EXIT_USAGE, out: expect.stringContaining('Commands:') });
+    const version = JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf-8')).version;
+    expect(cli(['--version'])).toMatchObject({ code: EXIT_OK, out: version });
+  });
+});
+
+describe('the installed entry point', () => {
+  // The real bin script in a child process: exit codes and streams as a shell sees them.
+  const main = join(__dirname, '../../src/cli/main.ts');
+  const node = (args: string[], cwd = tmpdir()) =>
+    spawnSync(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), main, ...args], {
+      cwd,
+      encoding: 'utf-8',
+      env: { ...process.env, TS_NODE_PROJECT: join(__dirname, '../../tsconfig.dev.json') },
+    });
+
+  test('exit codes and streams', () => {
+    const ok = node(['list', BUNDLED_FLEET]);
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toContain('acme       production');
+    const dir = writeFleet(platform(), { 'a.yaml': 'customer: [' });
+    const bad = node(['validate', dir]);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/customers\/a\.yaml:1:\d+: YAML syntax error/);
+    expect(bad.stderr).not.toMatch(/at .*\.ts:\d+/); // no stack trace
+    expect(node(['nope']).status).toBe(2);
+  });
+
+  test('the bin script starts with a shebang', () => {
+    expect(execFileSync('head', ['-1', main], { encoding: 'utf-8' }).trim()).toBe('#!/usr/bin/env node');
+  });
+
+  test('config files written with stringify round-trip through validate', () => {
+    const dir = writeFleet(stringify(platform()), { 'x.yaml': stringify(stagingCustomer()) });
+    expect(node(['validate', dir]).status).toBe(0);
+  });
+});
