@@ -244,7 +244,26 @@ function fleetProblems(platform: ResolvedPlatformConfig, customers: ResolvedCust
 
 /**
  * Reads and validates config files. Every method reports all the problems of its input at once,
- * each with the file, the field path, the value received and what was expected.
+ * each with the file, the field path, the value received and what was expected, and returns the
+ * config with its defaults applied.
+ *
+ * @example
+ * // From a fleet directory: platform.yaml and customers/*.yaml.
+ * const fleet = ConfigLoader.loadFleet(fleetDirectory);
+ * for (const customer of fleet.customers) {
+ *   new CfnOutput(this, `${customer.customer}-${customer.environment}`, { value: customer.hostname! });
+ * }
+ *
+ * // Or built in code, validated by the same rules.
+ * const staging = ConfigLoader.validateCustomer({
+ *   customer: 'acme',
+ *   environment: 'staging',
+ *   database: { engine: DatabaseEngine.POSTGRES, version: '16' },
+ *   software: {
+ *     repository: { codeCommitRepository: 'acme-website' },
+ *     deploymentConfig: DeploymentStrategy.HALF_AT_A_TIME,
+ *   },
+ * }, platform);
  */
 export class ConfigLoader {
   /**
