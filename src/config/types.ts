@@ -121,7 +121,7 @@ export interface HealthCheckConfig {
    */
   readonly intervalSeconds?: number;
   /**
-   * Seconds without an answer that make a check fail; less than intervalSeconds.
+   * Seconds without an answer that make a check fail. Less than intervalSeconds.
    * @minimum 2
    * @maximum 120
    * @asType integer
@@ -164,7 +164,7 @@ export interface DatabaseConfig {
    */
   readonly instanceType?: string;
   /**
-   * Master user name; the password is generated and kept in Secrets Manager.
+   * Master user name. The password is generated and kept in Secrets Manager.
    * @pattern ^[A-Za-z][A-Za-z0-9_]{0,15}$
    * @expected 1 to 16 letters, digits or underscores, starting with a letter
    * @default "app_admin"
@@ -273,7 +273,7 @@ export interface BaseImageConfig {
    */
   readonly ssmParameter?: string;
   /**
-   * AMI name filter (wildcards allowed); the newest match is used.
+   * AMI name filter (wildcards allowed). The newest match is used.
    * @pattern ^[A-Za-z0-9()\[\]. \/'@_*?-]{3,128}$
    * @expected an AMI name filter such as al2023-ami-2023.*-x86_64
    * @default - use ssmParameter
@@ -323,7 +323,7 @@ export interface AmiConfig {
    */
   readonly buildInstanceType?: string;
   /**
-   * How many of the customer's images to keep; older ones are deregistered with their snapshots.
+   * How many of the customer's images to keep. Older ones are deregistered with their snapshots.
    * @minimum 1
    * @maximum 100
    * @asType integer
@@ -377,13 +377,13 @@ export interface SoftwareConfig {
  */
 export interface CustomerConfig {
   /**
-   * Customer name; part of every resource name.
+   * Customer name. Part of every resource name.
    * @pattern ^(?!.*--)[a-z][a-z0-9-]{1,30}[a-z0-9]$
    * @expected 3 to 32 lower-case letters, digits or hyphens, starting with a letter, without -- and not ending with -
    */
   readonly customer: string;
   /**
-   * Environment name; "production" turns on the production safeguards.
+   * Environment name. "production" turns on the production safeguards.
    * @pattern ^[a-z][a-z0-9]{1,15}$
    * @expected 2 to 16 lower-case letters or digits, starting with a letter, such as production or staging
    */
@@ -401,7 +401,7 @@ export interface CustomerConfig {
    */
   readonly customDomain?: CustomDomainConfig;
   /**
-   * Who approves releases; at least one address in production.
+   * Who approves releases. At least one address in production.
    * @uniqueItems true
    * @itemPattern ^[A-Za-z0-9.!#$%&'*+\/=?^_`{|}~-]+@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$
    * @itemExpected an email address such as ops@example.com
@@ -448,7 +448,7 @@ export interface VpcConfig {
    */
   readonly cidr?: string;
   /**
-   * Availability Zones used; production needs at least 2.
+   * Availability Zones used. Production needs at least 2.
    * @minimum 1
    * @maximum 6
    * @asType integer
@@ -465,13 +465,13 @@ export interface VpcConfig {
 /** The platform: the content of `platform.yaml`. */
 export interface PlatformConfig {
   /**
-   * Platform name; prefix of the platform's resources.
+   * Platform name. Prefix of the platform's resources.
    * @pattern ^(?!.*--)[a-z][a-z0-9-]{1,30}[a-z0-9]$
    * @expected 3 to 32 lower-case letters, digits or hyphens, starting with a letter, without -- and not ending with -
    */
   readonly name: string;
   /**
-   * Platform environment; "production" turns on deletion protection of shared resources.
+   * Platform environment. "production" turns on deletion protection of shared resources.
    * @pattern ^[a-z][a-z0-9]{1,15}$
    * @expected 2 to 16 lower-case letters or digits, starting with a letter
    */
