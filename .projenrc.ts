@@ -59,6 +59,14 @@ const project = new awscdk.AwsCdkConstructLibrary({
   prettier: true,
   prettierOptions: { settings: { singleQuote: true, printWidth: 120 } },
   eslint: true,
+  // One project for every linted file: tsconfig.dev.json covers src/, test/ and scripts/ (the project
+  // service would look for the nearest tsconfig.json, which only includes src/).
+  eslintOptions: {
+    dirs: ['src'],
+    devdirs: ['test', 'scripts'],
+    projectService: false,
+    tsconfigPath: './tsconfig.dev.json',
+  },
 
   jestOptions: {
     updateSnapshot: UpdateSnapshot.NEVER,
@@ -81,6 +89,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
 // The tests run on a current aws-cdk-lib; the peer dependency keeps the floor above.
 project.deps.addDependency(`aws-cdk-lib@${CDK_TESTED}`, DependencyType.BUILD);
 project.deps.addDependency('constructs@^10.5.1', DependencyType.BUILD);
+
+// ESLint reads type information for .projenrc.ts through tsconfig.dev.json too.
+project.tsconfigDev.addInclude('.projenrc.ts');
 
 // The dev dependency is deliberately newer than the peer floor (tests run on a current aws-cdk-lib).
 project.compileTask.reset('jsii --silence-warnings=reserved-word --silence-warnings=metadata/missing-dev-dependency');

@@ -1,11 +1,11 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
 import { dirname, join, relative, resolve } from 'path';
 import { parseArgs } from 'util';
-import { ConfigError } from '../config/errors';
-import { SCHEMA_DIR } from '../config/schema';
-import { CONFIG_EXTENSIONS, displayPath, readCustomer, readFleet, readPlatform, ResolvedFleet } from '../config/loader';
-import { ResolvedCustomerConfig, ResolvedPlatformConfig } from '../config/defaults';
 import { starterCustomerFile } from './starter';
+import { ResolvedCustomerConfig, ResolvedPlatformConfig } from '../config/defaults';
+import { ConfigError } from '../config/errors';
+import { CONFIG_EXTENSIONS, displayPath, readCustomer, readFleet, readPlatform, ResolvedFleet } from '../config/loader';
+import { SCHEMA_DIR } from '../config/schema';
 
 /** Where the command writes: injected so tests can read what a user sees. */
 export interface Io {
@@ -114,7 +114,10 @@ function args(argv: string[], booleans: string[], maxPositionals: number, comman
     args: argv,
     allowPositionals: true,
     strict: true,
-    options: Object.fromEntries([['help', { type: 'boolean', short: 'h' }], ...booleans.map((b) => [b, { type: 'boolean' }])]),
+    options: Object.fromEntries([
+      ['help', { type: 'boolean', short: 'h' }],
+      ...booleans.map((b) => [b, { type: 'boolean' }]),
+    ]),
   });
   if (parsed.positionals.length > maxPositionals) {
     throw new UsageError(`${command}: unexpected argument "${parsed.positionals[maxPositionals]}"`);
@@ -135,7 +138,8 @@ function validate(argv: string[], io: Io): number {
   if (flags.help) return help('validate', io);
   const fleet = readFleet(fleetDirectory(positionals[0], io));
   const p = fleet.platform;
-  const count = fleet.customers.length === 1 ? '1 customer environment' : `${fleet.customers.length} customer environments`;
+  const count =
+    fleet.customers.length === 1 ? '1 customer environment' : `${fleet.customers.length} customer environments`;
   io.out(`Valid: platform ${p.name} (${p.environment}, ${p.region}) and ${count} in ${displayPath(fleet.directory)}.`);
   return EXIT_OK;
 }
@@ -193,7 +197,14 @@ function list(argv: string[], io: Io): number {
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, col) => Math.max(...rows.map((r) => r[col].length)));
-  return rows.map((r) => r.map((cell, col) => cell.padEnd(widths[col])).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((cell, col) => cell.padEnd(widths[col]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 function init(argv: string[], io: Io): number {

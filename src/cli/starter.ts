@@ -14,7 +14,9 @@ export function starterCustomerFile(
   const production = environment === PRODUCTION;
   const region = platform?.region ?? 'eu-west-1';
   const account = platform?.account ?? '123456789012';
-  const host = platform ? `${customer}-${environment}.${platform.domain}` : `${customer}-${environment}.<platform domain>`;
+  const host = platform
+    ? `${customer}-${environment}.${platform.domain}`
+    : `${customer}-${environment}.<platform domain>`;
   return `# yaml-language-server: $schema=${schemaPath}
 # Customer environment ${customer}/${environment}. Check it with: paas-vending validate
 # Every key is documented in the JSON Schema named on the first line.

@@ -57,7 +57,8 @@ export function resolveCustomer(config: CustomerConfig, platform?: PlatformConfi
   const production = config.environment === PRODUCTION;
   const minCapacity = config.compute?.minCapacity ?? (production ? 2 : 1);
   const softwareRepository = withBranch(config.software.repository);
-  const hostname = config.hostname ?? (platform ? `${config.customer}-${config.environment}.${platform.domain}` : undefined);
+  const hostname =
+    config.hostname ?? (platform ? `${config.customer}-${config.environment}.${platform.domain}` : undefined);
   return {
     ...config,
     ...(hostname !== undefined ? { hostname } : {}),
@@ -101,9 +102,7 @@ export function resolveCustomer(config: CustomerConfig, platform?: PlatformConfi
       deploymentConfig: DeploymentStrategy.ONE_AT_A_TIME,
       ...config.software,
       repository: softwareRepository,
-      ...(config.software.buildImage
-        ? { buildImage: { tag: 'latest', ...config.software.buildImage } }
-        : {}),
+      ...(config.software.buildImage ? { buildImage: { tag: 'latest', ...config.software.buildImage } } : {}),
     },
     tags: { ...config.tags },
   };

@@ -33,8 +33,7 @@ export class ConfigError extends Error {
 
   constructor(problems: ConfigProblem[]) {
     const sorted = [...problems].sort(
-      (a, b) =>
-        a.file.localeCompare(b.file) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0),
+      (a, b) => a.file.localeCompare(b.file) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0),
     );
     const count = sorted.length === 1 ? '1 problem' : `${sorted.length} problems`;
     super(`Invalid config (${count}):\n${sorted.map((p) => `  ${formatProblem(p)}`).join('\n')}`);

@@ -75,7 +75,13 @@ function parse(kind: SchemaKind, text: string, file: string): { source: Source; 
   const source: Source = { file, doc, lines };
   const syntax: ConfigProblem[] = [...doc.errors, ...doc.warnings].map((e) => {
     const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
-    return { file, path: '', line: pos.line, column: pos.col, message: `YAML ${e.name === 'YAMLWarning' ? 'problem' : 'syntax error'}: ${e.message.split('\n')[0]}` };
+    return {
+      file,
+      path: '',
+      line: pos.line,
+      column: pos.col,
+      message: `YAML ${e.name === 'YAMLWarning' ? 'problem' : 'syntax error'}: ${e.message.split('\n')[0]}`,
+    };
   });
   if (syntax.length > 0) throw new ConfigError(syntax);
   if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
@@ -85,7 +91,9 @@ function parse(kind: SchemaKind, text: string, file: string): { source: Source; 
   try {
     value = doc.toJS({ maxAliasCount: 100 });
   } catch (e) {
-    throw new ConfigError([{ file, path: '', line: 1, column: 1, message: `YAML could not be read: ${(e as Error).message}` }]);
+    throw new ConfigError([
+      { file, path: '', line: 1, column: 1, message: `YAML could not be read: ${(e as Error).message}` },
+    ]);
   }
   return { source, value };
 }
@@ -105,7 +113,14 @@ function plain(value: unknown, top = true): unknown {
 
 function check(kind: SchemaKind, source: Source, value: unknown): void {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ConfigError(place(source, [{ path: [], message: `received ${describeValue(value)}; expected ${KIND_TEXT[kind]}, as a mapping of keys to values` }]));
+    throw new ConfigError(
+      place(source, [
+        {
+          path: [],
+          message: `received ${describeValue(value)}; expected ${KIND_TEXT[kind]}, as a mapping of keys to values`,
+        },
+      ]),
+    );
   }
   const raw = [...schemaProblems(kind, value), ...(kind === 'customer' ? customerRules(value) : platformRules(value))];
   if (raw.length > 0) throw new ConfigError(place(source, raw));
@@ -128,7 +143,11 @@ export function readPlatform(text: string, file: string): ResolvedPlatformConfig
 }
 
 /** Internal: validates a customer config built in code. */
-export function checkCustomer(config: CustomerConfig, platform?: PlatformConfig, name = 'CustomerConfig'): ResolvedCustomerConfig {
+export function checkCustomer(
+  config: CustomerConfig,
+  platform?: PlatformConfig,
+  name = 'CustomerConfig',
+): ResolvedCustomerConfig {
   const document = plain(config);
   check('customer', { file: name }, document);
   return resolveCustomer(document as CustomerConfig, platform);
@@ -180,14 +199,28 @@ export function readFleet(directory: string): ResolvedFleet {
   };
   const dirName = displayPath(directory);
   if (!existsSync(directory) || !statSync(directory).isDirectory()) {
-    throw new ConfigError([{ file: dirName, path: '', message: 'is not a directory; expected a fleet directory with platform.yaml and customers/' }]);
+    throw new ConfigError([
+      {
+        file: dirName,
+        path: '',
+        message: 'is not a directory; expected a fleet directory with platform.yaml and customers/',
+      },
+    ]);
   }
   const platformFiles = CONFIG_EXTENSIONS.map((ext) => join(directory, `platform${ext}`)).filter((f) => existsSync(f));
   let platform: ResolvedPlatformConfig | undefined;
   if (platformFiles.length === 0) {
-    problems.push({ file: join(dirName, 'platform.yaml'), path: '', message: 'is missing; expected the platform config of the fleet' });
+    problems.push({
+      file: join(dirName, 'platform.yaml'),
+      path: '',
+      message: 'is missing; expected the platform config of the fleet',
+    });
   } else if (platformFiles.length > 1) {
-    problems.push({ file: dirName, path: '', message: `has ${platformFiles.map((f) => displayPath(f)).join(' and ')}; expected one platform file` });
+    problems.push({
+      file: dirName,
+      path: '',
+      message: `has ${platformFiles.map((f) => displayPath(f)).join(' and ')}; expected one platform file`,
+    });
   } else {
     const file = displayPath(platformFiles[0]);
     platform = collect(() => readPlatform(readFile(platformFiles[0]), file));
@@ -202,7 +235,11 @@ export function readFleet(directory: string): ResolvedFleet {
     const file = displayPath(path);
     if (name.startsWith('.') || name.toLowerCase().endsWith('.md') || statSync(path).isDirectory()) continue;
     if (!CONFIG_EXTENSIONS.includes(extname(name).toLowerCase())) {
-      problems.push({ file, path: '', message: `is not a config file; expected a name ending in ${CONFIG_EXTENSIONS.join(', ')}` });
+      problems.push({
+        file,
+        path: '',
+        message: `is not a config file; expected a name ending in ${CONFIG_EXTENSIONS.join(', ')}`,
+      });
       continue;
     }
     const customer = collect(() => readCustomer(readFile(path), file, platform));
@@ -217,13 +254,21 @@ export function readFleet(directory: string): ResolvedFleet {
 }
 
 /** Rules across files: unique environments and host names, certificates usable by the platform. */
-function fleetProblems(platform: ResolvedPlatformConfig, customers: ResolvedCustomerConfig[], files: string[]): ConfigProblem[] {
+function fleetProblems(
+  platform: ResolvedPlatformConfig,
+  customers: ResolvedCustomerConfig[],
+  files: string[],
+): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const firstSeen = new Map<string, string>();
   const claim = (key: string, file: string, path: string, what: string) => {
     const previous = firstSeen.get(key);
     if (previous !== undefined) {
-      problems.push({ file, path, message: `${what} is already used by ${previous}; expected each ${what.split(' ')[0]} once per fleet` });
+      problems.push({
+        file,
+        path,
+        message: `${what} is already used by ${previous}; expected each ${what.split(' ')[0]} once per fleet`,
+      });
     } else {
       firstSeen.set(key, file);
     }
@@ -234,7 +279,9 @@ function fleetProblems(platform: ResolvedPlatformConfig, customers: ResolvedCust
     if (c.hostname) claim(`host:${c.hostname}`, file, 'hostname', `hostname ${c.hostname}`);
     if (c.customDomain) {
       claim(`host:${c.customDomain.name}`, file, 'customDomain.name', `hostname ${c.customDomain.name}`);
-      for (const p of certificatePlacement(c.customDomain.certificateArn, ['customDomain', 'certificateArn'], { ...platform })) {
+      for (const p of certificatePlacement(c.customDomain.certificateArn, ['customDomain', 'certificateArn'], {
+        ...platform,
+      })) {
         problems.push({ file, path: 'customDomain.certificateArn', message: p.message });
       }
     }

@@ -30,16 +30,25 @@ export function customerRules(doc: unknown): RawProblem[] {
   // Approvals and capacity in production.
   const emails = doc.approvalEmails;
   if (production && (emails === undefined || (Array.isArray(emails) && emails.length === 0))) {
-    add(['approvalEmails'], `received ${describeValue(emails)}; expected at least one address: production releases wait for a person's approval`);
+    add(
+      ['approvalEmails'],
+      `received ${describeValue(emails)}; expected at least one address: production releases wait for a person's approval`,
+    );
   }
   const compute = obj(doc.compute);
   const min = num(compute.minCapacity);
   const max = num(compute.maxCapacity);
   if (production && min !== undefined && min < 2) {
-    add(['compute', 'minCapacity'], `received ${min}; expected at least 2 in production, so that instances run in two Availability Zones`);
+    add(
+      ['compute', 'minCapacity'],
+      `received ${min}; expected at least 2 in production, so that instances run in two Availability Zones`,
+    );
   }
   if (min !== undefined && max !== undefined && min > max) {
-    add(['compute', 'minCapacity'], `received ${min}, more than maxCapacity (${max}); expected minCapacity <= maxCapacity`);
+    add(
+      ['compute', 'minCapacity'],
+      `received ${min}, more than maxCapacity (${max}); expected minCapacity <= maxCapacity`,
+    );
   }
 
   // Health check timing: the load balancer rejects a timeout that is not shorter than the interval.
@@ -47,15 +56,20 @@ export function customerRules(doc: unknown): RawProblem[] {
   const interval = num(health.intervalSeconds) ?? 30;
   const timeout = num(health.timeoutSeconds) ?? 5;
   if (timeout >= interval) {
-    add(['healthCheck', health.timeoutSeconds !== undefined ? 'timeoutSeconds' : 'intervalSeconds'],
-      `timeoutSeconds (${timeout}) must be less than intervalSeconds (${interval})`);
+    add(
+      ['healthCheck', health.timeoutSeconds !== undefined ? 'timeoutSeconds' : 'intervalSeconds'],
+      `timeoutSeconds (${timeout}) must be less than intervalSeconds (${interval})`,
+    );
   }
   const codes = str(health.healthyHttpCodes);
   if (codes && /^[\d,-]+$/.test(codes)) {
     for (const range of codes.split(',')) {
       const [low, high] = range.split('-').map(Number);
       if (high !== undefined && low > high) {
-        add(['healthCheck', 'healthyHttpCodes'], `received "${codes}"; the range ${range} runs backwards, expected low-high such as 200-399`);
+        add(
+          ['healthCheck', 'healthyHttpCodes'],
+          `received "${codes}"; the range ${range} runs backwards, expected low-high such as 200-399`,
+        );
       }
     }
   }
@@ -63,7 +77,10 @@ export function customerRules(doc: unknown): RawProblem[] {
   // Custom domain: not the same as the shared host name.
   const domain = obj(doc.customDomain);
   if (typeof domain.name === 'string' && domain.name === doc.hostname) {
-    add(['customDomain', 'name'], `received "${domain.name}", the same as hostname; expected the customer's own domain`);
+    add(
+      ['customDomain', 'name'],
+      `received "${domain.name}", the same as hostname; expected the customer's own domain`,
+    );
   }
 
   if (isObject(doc.database)) problems.push(...databaseRules(doc.database));
@@ -83,10 +100,19 @@ export function customerRules(doc: unknown): RawProblem[] {
 }
 
 const VERSION_RULES: Record<string, { pattern: RegExp; expected: string }> = {
-  'postgres': { pattern: /^(1[1-9])(\.\d+)?$/, expected: 'a PostgreSQL version from 11, such as "16" or "16.4"' },
-  'aurora-postgresql': { pattern: /^(1[1-9])(\.\d+)?$/, expected: 'an Aurora PostgreSQL version from 11, such as "16" or "16.4"' },
-  'mysql': { pattern: /^(5\.7|8\.0|8\.4)(\.\d+)?$/, expected: 'a MySQL version 5.7, 8.0 or 8.4, such as "8.0" or "8.0.39"' },
-  'mariadb': { pattern: /^(10\.(4|5|6|11)|11\.[0-9])(\.\d+)?$/, expected: 'a MariaDB version 10.4 to 11.x, such as "10.11" or "11.4.3"' },
+  postgres: { pattern: /^(1[1-9])(\.\d+)?$/, expected: 'a PostgreSQL version from 11, such as "16" or "16.4"' },
+  'aurora-postgresql': {
+    pattern: /^(1[1-9])(\.\d+)?$/,
+    expected: 'an Aurora PostgreSQL version from 11, such as "16" or "16.4"',
+  },
+  mysql: {
+    pattern: /^(5\.7|8\.0|8\.4)(\.\d+)?$/,
+    expected: 'a MySQL version 5.7, 8.0 or 8.4, such as "8.0" or "8.0.39"',
+  },
+  mariadb: {
+    pattern: /^(10\.(4|5|6|11)|11\.[0-9])(\.\d+)?$/,
+    expected: 'a MariaDB version 10.4 to 11.x, such as "10.11" or "11.4.3"',
+  },
   'aurora-mysql': { pattern: /^3(\.\d{2}(\.\d+)?)?$/, expected: 'an Aurora MySQL 3 version, such as "3" or "3.08.0"' },
 };
 
@@ -96,7 +122,10 @@ function databaseRules(db: Doc): RawProblem[] {
   const version = str(db.version);
   const rule = engine ? VERSION_RULES[engine] : undefined;
   if (rule && version !== undefined && /^\d+(\.\d+){0,2}$/.test(version) && !rule.pattern.test(version)) {
-    problems.push({ path: ['database', 'version'], message: `received "${version}" for ${engine}; expected ${rule.expected}` });
+    problems.push({
+      path: ['database', 'version'],
+      message: `received "${version}" for ${engine}; expected ${rule.expected}`,
+    });
   }
   const type = str(db.instanceType);
   if (type?.startsWith('db.')) {
@@ -140,19 +169,29 @@ export function repositoryRules(repo: Doc, at: FieldPath): RawProblem[] {
     if (repo[present] === undefined) {
       for (const key of required) {
         if (repo[key] !== undefined) {
-          problems.push({ path: [...at, key], atKey: true, message: `only applies with ${present}; expected ${present} too, or remove ${key}` });
+          problems.push({
+            path: [...at, key],
+            atKey: true,
+            message: `only applies with ${present}; expected ${present} too, or remove ${key}`,
+          });
         }
       }
       return;
     }
     for (const key of required) {
-      if (repo[key] === undefined) problems.push({ path: [...at, key], message: `is missing; ${present} needs ${required.join(' and ')}` });
+      if (repo[key] === undefined) {
+        problems.push({ path: [...at, key], message: `is missing; ${present} needs ${required.join(' and ')}` });
+      }
     }
   };
   needs('connectionArn', ['owner', 'name']);
   needs('s3Bucket', ['s3ObjectKey']);
   if (repo.s3Bucket !== undefined && repo.branch !== undefined) {
-    problems.push({ path: [...at, 'branch'], atKey: true, message: 'does not apply to an S3 source (the object key names the version); remove it' });
+    problems.push({
+      path: [...at, 'branch'],
+      atKey: true,
+      message: 'does not apply to an S3 source (the object key names the version); remove it',
+    });
   }
   return problems;
 }
@@ -169,10 +208,17 @@ function baseImageRules(image: Doc): RawProblem[] {
     });
   }
   if (byFilter && image.amiOwners === undefined) {
-    problems.push({ path: [...at, 'amiOwners'], message: 'is missing; amiNameFilter needs the owners of the images, such as [amazon]' });
+    problems.push({
+      path: [...at, 'amiOwners'],
+      message: 'is missing; amiNameFilter needs the owners of the images, such as [amazon]',
+    });
   }
   if (!byFilter && image.amiOwners !== undefined) {
-    problems.push({ path: [...at, 'amiOwners'], atKey: true, message: 'only applies with amiNameFilter; remove it or add amiNameFilter' });
+    problems.push({
+      path: [...at, 'amiOwners'],
+      atKey: true,
+      message: 'only applies with amiNameFilter; remove it or add amiNameFilter',
+    });
   }
   return problems;
 }
@@ -183,7 +229,10 @@ export function platformRules(doc: unknown): RawProblem[] {
   const vpc = obj(doc.vpc);
   const maxAzs = num(vpc.maxAzs);
   if (doc.environment === PRODUCTION && maxAzs !== undefined && maxAzs < 2) {
-    problems.push({ path: ['vpc', 'maxAzs'], message: `received ${maxAzs}; expected at least 2 in production, for high availability` });
+    problems.push({
+      path: ['vpc', 'maxAzs'],
+      message: `received ${maxAzs}; expected at least 2 in production, for high availability`,
+    });
   }
   const cidr = str(vpc.cidr);
   const cidrMatch = cidr?.match(/^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/);
@@ -194,7 +243,10 @@ export function platformRules(doc: unknown): RawProblem[] {
     if (address % hostBits !== 0) {
       const network = address - (address % hostBits);
       const text = [24, 16, 8, 0].map((shift) => Math.floor(network / 2 ** shift) % 256).join('.');
-      problems.push({ path: ['vpc', 'cidr'], message: `received "${cidr}", which has host bits set; expected the network address ${text}/${prefix}` });
+      problems.push({
+        path: ['vpc', 'cidr'],
+        message: `received "${cidr}", which has host bits set; expected the network address ${text}/${prefix}`,
+      });
     }
   }
   problems.push(...certificatePlacement(doc.certificateArn, ['certificateArn'], doc));
@@ -206,17 +258,29 @@ export function certificatePlacement(arn: unknown, at: FieldPath, platform: Doc)
   const region = str(platform.region);
   const account = str(platform.account);
   // A malformed region or account is reported on its own; comparing with it would only add noise.
-  if (typeof arn !== 'string' || !region || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region) || !account || !/^\d{12}$/.test(account)) {
+  if (
+    typeof arn !== 'string' ||
+    !region ||
+    !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region) ||
+    !account ||
+    !/^\d{12}$/.test(account)
+  ) {
     return [];
   }
   const parts = arnParts(arn);
   if (!parts || !/^arn:aws[a-z-]*:acm:/.test(arn)) return [];
   const problems: RawProblem[] = [];
   if (parts.region !== region) {
-    problems.push({ path: at, message: `is in region ${parts.region}; expected a certificate in the platform's region ${region} (a load balancer only uses certificates of its own region)` });
+    problems.push({
+      path: at,
+      message: `is in region ${parts.region}; expected a certificate in the platform's region ${region} (a load balancer only uses certificates of its own region)`,
+    });
   }
   if (parts.account !== account) {
-    problems.push({ path: at, message: `is in account ${parts.account}; expected a certificate in the platform's account ${account}` });
+    problems.push({
+      path: at,
+      message: `is in account ${parts.account}; expected a certificate in the platform's account ${account}`,
+    });
   }
   return problems;
 }

@@ -151,7 +151,10 @@ function explain(error: ErrorObject, root: any): RawProblem | undefined {
       return { path, message: `received ${received}; expected at least ${parent.minItems} item(s)` };
     case 'uniqueItems': {
       const { i, j } = error.params as { i: number; j: number };
-      return { path, message: `items ${j} and ${i} are the same (${describeValue((error.data as unknown[])[i])}); expected each item once` };
+      return {
+        path,
+        message: `items ${j} and ${i} are the same (${describeValue((error.data as unknown[])[i])}); expected each item once`,
+      };
     }
     case 'propertyNames':
       // Reported with the offending key by the nested error, above.

@@ -17,10 +17,15 @@ function cli(argv: string[], cwd = tmpdir()) {
 
 describe('paas-vending validate', () => {
   test('a valid fleet exits 0 and says what it checked', () => {
-    const dir = writeFleet(platform(), { 'acme-production.yaml': productionCustomer(), 'acme-staging.yaml': stagingCustomer() });
+    const dir = writeFleet(platform(), {
+      'acme-production.yaml': productionCustomer(),
+      'acme-staging.yaml': stagingCustomer(),
+    });
     const result = cli(['validate', dir]);
     expect(result).toMatchObject({ code: EXIT_OK, err: '' });
-    expect(result.out).toMatch(/^Valid: platform vending \(production, eu-west-1\) and 2 customer environments in .*fleet-/);
+    expect(result.out).toMatch(
+      /^Valid: platform vending \(production, eu-west-1\) and 2 customer environments in .*fleet-/,
+    );
   });
 
   test('an invalid fleet exits 1 and lists every problem of every file', () => {
@@ -30,7 +35,9 @@ describe('paas-vending validate', () => {
     expect(result.code).toBe(EXIT_INVALID);
     expect(result.out).toBe('');
     expect(result.err).toMatch(/^Invalid config \(2 problems\):/);
-    expect(result.err).toMatch(/customers\/a\.yaml:\d+:\d+: compute\.minCapacity: received 3, more than maxCapacity \(1\)/);
+    expect(result.err).toMatch(
+      /customers\/a\.yaml:\d+:\d+: compute\.minCapacity: received 3, more than maxCapacity \(1\)/,
+    );
     expect(result.err).toMatch(/customers\/b\.yaml:\d+:\d+: customer: received "B"/);
   });
 
@@ -46,7 +53,9 @@ describe('paas-vending validate', () => {
   test('a directory that does not exist', () => {
     const result = cli(['validate', '/nonexistent-fleet']);
     expect(result).toMatchObject({ code: EXIT_INVALID });
-    expect(result.err).toContain('/nonexistent-fleet: is not a directory; expected a fleet directory with platform.yaml and customers/');
+    expect(result.err).toContain(
+      '/nonexistent-fleet: is not a directory; expected a fleet directory with platform.yaml and customers/',
+    );
   });
 });
 
@@ -55,11 +64,43 @@ describe('paas-vending list', () => {
     const result = cli(['list', BUNDLED_FLEET]);
     expect(result.code).toBe(EXIT_OK);
     const lines = result.out.split('\n');
-    expect(lines[0].split(/\s{2,}/)).toEqual(['CUSTOMER', 'ENVIRONMENT', 'HOSTNAME', 'INGRESS', 'DATABASE', 'INSTANCE', 'CAPACITY']);
+    expect(lines[0].split(/\s{2,}/)).toEqual([
+      'CUSTOMER',
+      'ENVIRONMENT',
+      'HOSTNAME',
+      'INGRESS',
+      'DATABASE',
+      'INSTANCE',
+      'CAPACITY',
+    ]);
     const rows = lines.slice(1, 7).map((l) => l.split(/\s{2,}/));
-    expect(rows[0]).toEqual(['acme', 'production', 'www.acme.com, acme-production.apps.example.com', 'dedicated', 'postgres 16 multi-AZ', 't3.small', '2-6']);
-    expect(rows[1]).toEqual(['acme', 'staging', 'acme-staging.apps.example.com', 'shared', 'mysql 8.0', 't3.micro', '1-2']);
-    expect(rows[5]).toEqual(['piedpiper', 'development', 'piedpiper-development.apps.example.com', 'shared', '-', 't3.micro', '0-1']);
+    expect(rows[0]).toEqual([
+      'acme',
+      'production',
+      'www.acme.com, acme-production.apps.example.com',
+      'dedicated',
+      'postgres 16 multi-AZ',
+      't3.small',
+      '2-6',
+    ]);
+    expect(rows[1]).toEqual([
+      'acme',
+      'staging',
+      'acme-staging.apps.example.com',
+      'shared',
+      'mysql 8.0',
+      't3.micro',
+      '1-2',
+    ]);
+    expect(rows[5]).toEqual([
+      'piedpiper',
+      'development',
+      'piedpiper-development.apps.example.com',
+      'shared',
+      '-',
+      't3.micro',
+      '0-1',
+    ]);
     expect(result.out).toContain('6 customer environment(s) on platform vending (eu-west-1).');
   });
 
@@ -101,14 +142,24 @@ describe('paas-vending init', () => {
     expect(text).toContain('# REPLACE');
     // The schema path written for editors really points at the schema.
     const schemaPath = text.split('\n')[0].split('$schema=')[1];
-    expect(JSON.parse(readFileSync(join(dir, 'customers', schemaPath), 'utf-8')).title).toBe('cdk-paas-vending customer environment');
+    expect(JSON.parse(readFileSync(join(dir, 'customers', schemaPath), 'utf-8')).title).toBe(
+      'cdk-paas-vending customer environment',
+    );
     const config = ConfigLoader.loadCustomerFile(file, ConfigLoader.loadPlatformFile(join(dir, 'platform.yaml')));
     expect(config.hostname).toBe(`newco-${environment}.apps.example.com`);
     expect(cli(['validate', dir]).code).toBe(EXIT_OK);
   });
 
   test('uses the platform region and account, refuses to overwrite, and --force overwrites', () => {
-    const dir = writeFleet({ ...platform(), region: 'us-west-2', account: '210987654321', certificateArn: 'arn:aws:acm:us-west-2:210987654321:certificate/11111111-2222-3333-4444-555555555555' }, {});
+    const dir = writeFleet(
+      {
+        ...platform(),
+        region: 'us-west-2',
+        account: '210987654321',
+        certificateArn: 'arn:aws:acm:us-west-2:210987654321:certificate/11111111-2222-3333-4444-555555555555',
+      },
+      {},
+    );
     expect(cli(['init', 'newco', 'staging', dir]).code).toBe(EXIT_OK);
     const file = join(dir, 'customers', 'newco-staging.yaml');
     expect(readFileSync(file, 'utf-8')).toContain('arn:aws:codeconnections:us-west-2:210987654321:connection/');
@@ -153,7 +204,10 @@ describe('usage', () => {
     [['deploy'], 'paas-vending: unknown command "deploy"; expected validate, list or init'],
     [['list', '--yaml'], "paas-vending: Unknown option '--yaml'"],
     [['validate', 'a', 'b'], 'paas-vending: validate: unexpected argument "b"'],
-    [['init', 'acme'], 'paas-vending: init: expected CUSTOMER and ENVIRONMENT, such as: paas-vending init acme staging'],
+    [
+      ['init', 'acme'],
+      'paas-vending: init: expected CUSTOMER and ENVIRONMENT, such as: paas-vending init acme staging',
+    ],
   ])('%j is a usage error (exit 2)', (argv, message) => {
     const result = cli(argv);
     expect(result.code).toBe(EXIT_USAGE);

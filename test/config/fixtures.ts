@@ -4,7 +4,8 @@ import { join } from 'path';
 import { stringify } from 'yaml';
 import { ConfigError, ConfigProblem } from '../../src/config/errors';
 
-export const CONNECTION_ARN = 'arn:aws:codeconnections:eu-west-1:123456789012:connection/0f5e1c2a-3b4d-4e6f-8a9b-0c1d2e3f4a5b';
+export const CONNECTION_ARN =
+  'arn:aws:codeconnections:eu-west-1:123456789012:connection/0f5e1c2a-3b4d-4e6f-8a9b-0c1d2e3f4a5b';
 export const CERTIFICATE_ARN = 'arn:aws:acm:eu-west-1:123456789012:certificate/aaaaaaaa-0000-4000-8000-000000000001';
 
 /** A minimal valid staging customer, as plain data. */
@@ -66,7 +67,9 @@ export function messages(call: () => unknown): string[] {
 /** Writes a fleet directory from data (or raw text) and returns its path. */
 export function writeFleet(platformDoc: any, customers: Record<string, any>): string {
   const dir = mkdtempSync(join(tmpdir(), 'fleet-'));
-  if (platformDoc !== undefined) writeFileSync(join(dir, 'platform.yaml'), typeof platformDoc === 'string' ? platformDoc : stringify(platformDoc));
+  if (platformDoc !== undefined) {
+    writeFileSync(join(dir, 'platform.yaml'), typeof platformDoc === 'string' ? platformDoc : stringify(platformDoc));
+  }
   mkdirSync(join(dir, 'customers'));
   for (const [name, doc] of Object.entries(customers)) {
     writeFileSync(join(dir, 'customers', name), typeof doc === 'string' ? doc : stringify(doc));

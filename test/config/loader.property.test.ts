@@ -1,8 +1,8 @@
 import * as fc from 'fast-check';
 import { stringify } from 'yaml';
+import { CERTIFICATE_ARN, CONNECTION_ARN, platform, productionCustomer, stagingCustomer } from './fixtures';
 import { ConfigLoader } from '../../src';
 import { ConfigError } from '../../src/config/errors';
-import { CERTIFICATE_ARN, CONNECTION_ARN, platform, productionCustomer, stagingCustomer } from './fixtures';
 
 /*
  * Throws generated and mutated configs at the loader. Each must end as a valid config (which then
@@ -68,7 +68,10 @@ const mutation: fc.Arbitrary<Mutation> = fc.record({
     fc.double(),
     fc.constantFrom('production', '', '-', 'postgres', '../x', 'arn:aws:acm:eu-west-1:1:certificate/x', null, [], {}),
   ),
-  key: fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('__proto__', 'constructor', 'toString', 'instanceType', 'minCapacity')),
+  key: fc.oneof(
+    fc.string({ maxLength: 12 }),
+    fc.constantFrom('__proto__', 'constructor', 'toString', 'instanceType', 'minCapacity'),
+  ),
 });
 
 function mutate(doc: any, mutations: Mutation[]): any {
@@ -90,7 +93,9 @@ function mutate(doc: any, mutations: Mutation[]): any {
       parent[last] = m.value;
     } else {
       const target = parent[last];
-      if (target && typeof target === 'object' && !Array.isArray(target)) Object.defineProperty(target, m.key, { value: m.value, enumerable: true, writable: true, configurable: true });
+      if (target && typeof target === 'object' && !Array.isArray(target)) {
+        Object.defineProperty(target, m.key, { value: m.value, enumerable: true, writable: true, configurable: true });
+      }
     }
   }
   return root;
@@ -101,7 +106,10 @@ type Encoding = { kind: 'yaml' | 'json' | 'cut' | 'noise'; at: number; noise: st
 const encoding: fc.Arbitrary<Encoding> = fc.record({
   kind: fc.constantFrom('yaml', 'json', 'cut', 'noise'),
   at: fc.nat(),
-  noise: fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom(':', '- ', '\t', '{', ']', '"', '&a', '*a', '!!binary', '%YAML 1.1\n---\n', '\n  ')),
+  noise: fc.oneof(
+    fc.string({ maxLength: 8 }),
+    fc.constantFrom(':', '- ', '\t', '{', ']', '"', '&a', '*a', '!!binary', '%YAML 1.1\n---\n', '\n  '),
+  ),
 });
 
 function encode(doc: unknown, how: Encoding): string {

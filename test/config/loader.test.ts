@@ -1,9 +1,6 @@
 import { writeFileSync } from 'fs';
 import { join } from 'path';
 import { stringify } from 'yaml';
-import { ConfigLoader, DatabaseEngine, DeploymentStrategy } from '../../src';
-import { ConfigError } from '../../src/config/errors';
-import { readCustomer } from '../../src/config/loader';
 import {
   CERTIFICATE_ARN,
   CONNECTION_ARN,
@@ -14,14 +11,26 @@ import {
   stagingCustomer,
   writeFleet,
 } from './fixtures';
+import { ConfigLoader, DatabaseEngine, DeploymentStrategy } from '../../src';
+import { ConfigError } from '../../src/config/errors';
+import { readCustomer } from '../../src/config/loader';
 
-const parse = (doc: any, file = 'customers/acme.yaml') => () => ConfigLoader.parseCustomer(stringify(doc), file);
+const parse =
+  (doc: any, file = 'customers/acme.yaml') =>
+  () =>
+    ConfigLoader.parseCustomer(stringify(doc), file);
 
 describe('valid customer files', () => {
   test('a minimal staging file gets every default, once', () => {
     const config = ConfigLoader.parseCustomer(stringify(stagingCustomer()), 'acme.yaml', platform());
     expect(config.hostname).toBe('acme-staging.apps.example.com');
-    expect(config.compute).toEqual({ instanceType: 't3.small', minCapacity: 1, maxCapacity: 4, targetCpuPercent: 60, rootVolumeGib: 20 });
+    expect(config.compute).toEqual({
+      instanceType: 't3.small',
+      minCapacity: 1,
+      maxCapacity: 4,
+      targetCpuPercent: 60,
+      rootVolumeGib: 20,
+    });
     expect(config.healthCheck).toEqual({
       path: '/',
       healthyHttpCodes: '200-399',
@@ -36,7 +45,9 @@ describe('valid customer files', () => {
     expect(config.software.repository.branch).toBe('main');
     // The AMI pipeline reads the software repository unless told otherwise.
     expect(config.ami?.repository).toEqual(config.software.repository);
-    expect(config.ami?.baseImage).toEqual({ ssmParameter: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64' });
+    expect(config.ami?.baseImage).toEqual({
+      ssmParameter: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64',
+    });
   });
 
   test('production turns on safeguards by default', () => {
@@ -50,9 +61,10 @@ describe('valid customer files', () => {
   });
 
   test('an explicit hostname wins over the platform default, and no platform means no default', () => {
-    expect(ConfigLoader.parseCustomer(stringify({ ...stagingCustomer(), hostname: 'shop.example.org' }), 'a', platform()).hostname).toBe(
-      'shop.example.org',
-    );
+    expect(
+      ConfigLoader.parseCustomer(stringify({ ...stagingCustomer(), hostname: 'shop.example.org' }), 'a', platform())
+        .hostname,
+    ).toBe('shop.example.org');
     expect(ConfigLoader.parseCustomer(stringify(stagingCustomer())).hostname).toBeUndefined();
   });
 
@@ -94,7 +106,10 @@ describe('valid customer files', () => {
     );
     expect(codeCommit.software.repository).toEqual({ codeCommitRepository: 'acme-web', branch: 'main' });
     const s3 = ConfigLoader.parseCustomer(
-      stringify({ ...stagingCustomer(), software: { repository: { s3Bucket: 'acme-src', s3ObjectKey: 'web/main.zip' } } }),
+      stringify({
+        ...stagingCustomer(),
+        software: { repository: { s3Bucket: 'acme-src', s3ObjectKey: 'web/main.zip' } },
+      }),
     );
     expect(s3.software.repository).toEqual({ s3Bucket: 'acme-src', s3ObjectKey: 'web/main.zip' });
   });
@@ -106,7 +121,9 @@ describe('bad input: one clear error with file, field, value received and what i
     doc.compute = { instanceTyp: 't3.small' };
     doc.enviroment = 'x';
     expect(messages(parse(doc))).toEqual([
-      expect.stringMatching(/^compute\.instanceTyp: unknown key "instanceTyp" \(did you mean "instanceType"\?\); expected one of instanceType, minCapacity/),
+      expect.stringMatching(
+        /^compute\.instanceTyp: unknown key "instanceTyp" \(did you mean "instanceType"\?\); expected one of instanceType, minCapacity/,
+      ),
       expect.stringMatching(/^enviroment: unknown key "enviroment" \(did you mean "environment"\?\)/),
     ]);
   });
@@ -151,20 +168,56 @@ describe('bad input: one clear error with file, field, value received and what i
   });
 
   test.each([
-    [(d: any) => (d.database.clusterName = 'acme--prod'), 'database.clusterName: received "acme--prod"; expected 1 to 63 lower-case letters, digits or hyphens, starting with a letter, without --'],
+    [
+      (d: any) => (d.database.clusterName = 'acme--prod'),
+      'database.clusterName: received "acme--prod"; expected 1 to 63 lower-case letters, digits or hyphens, starting with a letter, without --',
+    ],
     [(d: any) => (d.database.clusterName = '1acme'), 'database.clusterName: received "1acme"'],
-    [(d: any) => (d.database.masterUsername = 'app-admin'), 'database.masterUsername: received "app-admin"; expected 1 to 16 letters, digits or underscores'],
-    [(d: any) => (d.software.buildImage.ecrRepository = 'Acme_Build'), 'software.buildImage.ecrRepository: received "Acme_Build"; expected an ECR repository name'],
-    [(d: any) => (d.software.repository = { s3Bucket: 'Acme..src', s3ObjectKey: 'x.zip' }), 'software.repository.s3Bucket: received "Acme..src"; expected an S3 bucket name'],
-    [(d: any) => (d.database.instanceType = 'db.t4g.medium'), 'database.instanceType: received "db.t4g.medium"; expected the class without the db. prefix: "t4g.medium"'],
-    [(d: any) => (d.database.version = '9.6'), 'database.version: received "9.6" for postgres; expected a PostgreSQL version from 11'],
-    [(d: any) => (d.database.preferredBackupWindow = '02:00-02:15'), 'database.preferredBackupWindow: received "02:00-02:15", a window of 15 minutes; expected at least 30 minutes'],
-    [(d: any) => (d.database.securityGroupIds = ['sg-123']), 'database.securityGroupIds[0]: received "sg-123"; expected a security group id such as sg-0123456789abcdef0'],
+    [
+      (d: any) => (d.database.masterUsername = 'app-admin'),
+      'database.masterUsername: received "app-admin"; expected 1 to 16 letters, digits or underscores',
+    ],
+    [
+      (d: any) => (d.software.buildImage.ecrRepository = 'Acme_Build'),
+      'software.buildImage.ecrRepository: received "Acme_Build"; expected an ECR repository name',
+    ],
+    [
+      (d: any) => (d.software.repository = { s3Bucket: 'Acme..src', s3ObjectKey: 'x.zip' }),
+      'software.repository.s3Bucket: received "Acme..src"; expected an S3 bucket name',
+    ],
+    [
+      (d: any) => (d.database.instanceType = 'db.t4g.medium'),
+      'database.instanceType: received "db.t4g.medium"; expected the class without the db. prefix: "t4g.medium"',
+    ],
+    [
+      (d: any) => (d.database.version = '9.6'),
+      'database.version: received "9.6" for postgres; expected a PostgreSQL version from 11',
+    ],
+    [
+      (d: any) => (d.database.preferredBackupWindow = '02:00-02:15'),
+      'database.preferredBackupWindow: received "02:00-02:15", a window of 15 minutes; expected at least 30 minutes',
+    ],
+    [
+      (d: any) => (d.database.securityGroupIds = ['sg-123']),
+      'database.securityGroupIds[0]: received "sg-123"; expected a security group id such as sg-0123456789abcdef0',
+    ],
     [(d: any) => (d.tags = { 'aws:cost': 'x' }), 'tags.aws:cost: key "aws:cost" is not allowed'],
-    [(d: any) => (d.tags = { Team: 'x'.repeat(257) }), 'tags.Team: received a value of 257 characters; expected at most 256'],
-    [(d: any) => (d.ami.provisionScript = '../secrets/provision.sh'), 'ami.provisionScript: received "../secrets/provision.sh"; expected a path inside the repository'],
-    [(d: any) => (d.ami.rebuildSchedule = 'every sunday'), 'ami.rebuildSchedule: received "every sunday"; expected an EventBridge schedule'],
-    [(d: any) => (d.ami.baseImage = { amiNameFilter: 'al2023-*' }), 'ami.baseImage.amiOwners: is missing; amiNameFilter needs the owners'],
+    [
+      (d: any) => (d.tags = { Team: 'x'.repeat(257) }),
+      'tags.Team: received a value of 257 characters; expected at most 256',
+    ],
+    [
+      (d: any) => (d.ami.provisionScript = '../secrets/provision.sh'),
+      'ami.provisionScript: received "../secrets/provision.sh"; expected a path inside the repository',
+    ],
+    [
+      (d: any) => (d.ami.rebuildSchedule = 'every sunday'),
+      'ami.rebuildSchedule: received "every sunday"; expected an EventBridge schedule',
+    ],
+    [
+      (d: any) => (d.ami.baseImage = { amiNameFilter: 'al2023-*' }),
+      'ami.baseImage.amiOwners: is missing; amiNameFilter needs the owners',
+    ],
     [(d: any) => (d.ami.baseImage = {}), 'ami.baseImage: received {}; expected either ssmParameter'],
   ])('AWS rules on names and values (%#)', (mutate, expected) => {
     const doc = productionCustomer();
@@ -173,20 +226,40 @@ describe('bad input: one clear error with file, field, value received and what i
   });
 
   test.each([
-    ['customDomain.certificateArn', (d: any) => (d.customDomain.certificateArn = 'arn:aws:acm:eu-west-1:1234:certificate/x'), 'expected an ACM certificate ARN, arn:aws:acm:REGION:ACCOUNT:certificate/UUID'],
-    ['software.repository.connectionArn', (d: any) => (d.software.repository.connectionArn = 'arn:aws:codestar:eu-west-1:123456789012:connection/abc'), 'expected a connection ARN, arn:aws:codeconnections:REGION:ACCOUNT:connection/UUID'],
-    ['approvalEmails[1]', (d: any) => (d.approvalEmails = ['ops@acme.com', 'ops at acme.com']), 'received "ops at acme.com"; expected an email address such as ops@example.com'],
-    ['approvalEmails[1]', (d: any) => (d.approvalEmails = ['ops@acme.com', 'ops@localhost']), 'received "ops@localhost"; expected an email address such as ops@example.com'],
+    [
+      'customDomain.certificateArn',
+      (d: any) => (d.customDomain.certificateArn = 'arn:aws:acm:eu-west-1:1234:certificate/x'),
+      'expected an ACM certificate ARN, arn:aws:acm:REGION:ACCOUNT:certificate/UUID',
+    ],
+    [
+      'software.repository.connectionArn',
+      (d: any) => (d.software.repository.connectionArn = 'arn:aws:codestar:eu-west-1:123456789012:connection/abc'),
+      'expected a connection ARN, arn:aws:codeconnections:REGION:ACCOUNT:connection/UUID',
+    ],
+    [
+      'approvalEmails[1]',
+      (d: any) => (d.approvalEmails = ['ops@acme.com', 'ops at acme.com']),
+      'received "ops at acme.com"; expected an email address such as ops@example.com',
+    ],
+    [
+      'approvalEmails[1]',
+      (d: any) => (d.approvalEmails = ['ops@acme.com', 'ops@localhost']),
+      'received "ops@localhost"; expected an email address such as ops@example.com',
+    ],
   ])('malformed ARNs and emails: %s', (path, mutate, expected) => {
     const doc = productionCustomer();
     mutate(doc);
-    expect(messages(parse(doc))).toEqual([`${path}: ${expected.startsWith('received') ? expected : `received ${JSON.stringify(pathValue(doc, path))}; ${expected}`}`]);
+    expect(messages(parse(doc))).toEqual([
+      `${path}: ${expected.startsWith('received') ? expected : `received ${JSON.stringify(pathValue(doc, path))}; ${expected}`}`,
+    ]);
   });
 
   test('minCapacity greater than maxCapacity', () => {
     const doc = stagingCustomer();
     doc.compute = { minCapacity: 5, maxCapacity: 3 };
-    expect(messages(parse(doc))).toEqual(['compute.minCapacity: received 5, more than maxCapacity (3); expected minCapacity <= maxCapacity']);
+    expect(messages(parse(doc))).toEqual([
+      'compute.minCapacity: received 5, more than maxCapacity (3); expected minCapacity <= maxCapacity',
+    ]);
   });
 
   test('production without approvalEmails, or with one instance', () => {
@@ -198,7 +271,9 @@ describe('bad input: one clear error with file, field, value received and what i
       'compute.minCapacity: received 1; expected at least 2 in production, so that instances run in two Availability Zones',
     ]);
     doc.approvalEmails = [];
-    expect(messages(parse(doc)).sort()[0]).toBe("approvalEmails: received []; expected at least one address: production releases wait for a person's approval");
+    expect(messages(parse(doc)).sort()[0]).toBe(
+      "approvalEmails: received []; expected at least one address: production releases wait for a person's approval",
+    );
   });
 
   test('a custom domain without certificate', () => {
@@ -224,7 +299,12 @@ describe('bad input: one clear error with file, field, value received and what i
     expect(messages(parse(doc))).toEqual([
       'software.repository: received {"branch":"main"}; expected one kind of source: connectionArn with owner and name, codeCommitRepository, or s3Bucket with s3ObjectKey',
     ]);
-    doc.software.repository = { codeCommitRepository: 'web', s3Bucket: 'acme-src', s3ObjectKey: 'a.zip', branch: 'main' };
+    doc.software.repository = {
+      codeCommitRepository: 'web',
+      s3Bucket: 'acme-src',
+      s3ObjectKey: 'a.zip',
+      branch: 'main',
+    };
     expect(messages(parse(doc))).toEqual([
       'software.repository: sets codeCommitRepository and s3Bucket; expected exactly one kind of source',
       'software.repository.branch: does not apply to an S3 source (the object key names the version); remove it',
@@ -236,11 +316,20 @@ describe('bad input: one clear error with file, field, value received and what i
   test('a YAML syntax error is reported with its line', () => {
     const text = 'customer: acme\nenvironment: staging\n\tcompute: {}\n';
     expect(problemsOf(() => ConfigLoader.parseCustomer(text, 'customers/acme-staging.yaml'))).toEqual([
-      { file: 'customers/acme-staging.yaml', line: 3, column: 1, path: '', message: 'YAML syntax error: Tabs are not allowed as indentation' },
+      {
+        file: 'customers/acme-staging.yaml',
+        line: 3,
+        column: 1,
+        path: '',
+        message: 'YAML syntax error: Tabs are not allowed as indentation',
+      },
     ]);
     const unclosed = 'customer: acme\nenvironment: staging\ncompute: [1, 2\nsoftware: {}\n';
     expect(problemsOf(() => ConfigLoader.parseCustomer(unclosed, 'c.yaml'))).toEqual([
-      expect.objectContaining({ line: 4, message: expect.stringMatching(/^YAML syntax error: Flow sequence .* end with a \]$/) }),
+      expect.objectContaining({
+        line: 4,
+        message: expect.stringMatching(/^YAML syntax error: Flow sequence .* end with a \]$/),
+      }),
     ]);
   });
 
@@ -300,13 +389,22 @@ describe('bad input: one clear error with file, field, value received and what i
 
   test('YAML tags and alias bombs are refused, not evaluated', () => {
     expect(messages(() => ConfigLoader.parseCustomer('customer: !Ref Acme\n'))[0]).toMatch(/^: YAML problem: .*Ref/);
-    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', 'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]', 'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]', 'd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]'].join('\n');
+    const bomb = [
+      'a: &a [x, x, x, x, x, x, x, x, x, x]',
+      'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]',
+      'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]',
+      'd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]',
+    ].join('\n');
     expect(messages(() => ConfigLoader.parseCustomer(bomb))[0]).toMatch(/^: YAML could not be read: /);
   });
 
   test('a missing file names the file', () => {
-    expect(messages(() => ConfigLoader.loadCustomerFile('/nonexistent/acme.yaml'))).toEqual([': cannot be read: no such file']);
-    expect(problemsOf(() => ConfigLoader.loadCustomerFile('/nonexistent/acme.yaml'))[0].file).toBe('/nonexistent/acme.yaml');
+    expect(messages(() => ConfigLoader.loadCustomerFile('/nonexistent/acme.yaml'))).toEqual([
+      ': cannot be read: no such file',
+    ]);
+    expect(problemsOf(() => ConfigLoader.loadCustomerFile('/nonexistent/acme.yaml'))[0].file).toBe(
+      '/nonexistent/acme.yaml',
+    );
   });
 });
 
@@ -324,13 +422,16 @@ describe('platform files', () => {
       'vpc.cidr: received "10.10.1.0/16", which has host bits set; expected the network address 10.10.0.0/16',
       'vpc.maxAzs: received 1; expected at least 2 in production, for high availability',
     ]);
-    expect(messages(() => ConfigLoader.parsePlatform(stringify({ ...platform(), vpc: { cidr: '10.0.0.0/8' } })))).toEqual([
-      'vpc.cidr: received "10.0.0.0/8"; expected an IPv4 CIDR from /16 to /20 such as 10.10.0.0/16',
-    ]);
+    expect(
+      messages(() => ConfigLoader.parsePlatform(stringify({ ...platform(), vpc: { cidr: '10.0.0.0/8' } }))),
+    ).toEqual(['vpc.cidr: received "10.0.0.0/8"; expected an IPv4 CIDR from /16 to /20 such as 10.10.0.0/16']);
   });
 
   test('the certificate must be in the platform region and account', () => {
-    const doc = { ...platform(), certificateArn: 'arn:aws:acm:us-east-1:210987654321:certificate/11111111-2222-3333-4444-555555555555' };
+    const doc = {
+      ...platform(),
+      certificateArn: 'arn:aws:acm:us-east-1:210987654321:certificate/11111111-2222-3333-4444-555555555555',
+    };
     expect(messages(() => ConfigLoader.parsePlatform(stringify(doc)))).toEqual([
       "certificateArn: is in region us-east-1; expected a certificate in the platform's region eu-west-1 (a load balancer only uses certificates of its own region)",
       "certificateArn: is in account 210987654321; expected a certificate in the platform's account 123456789012",
@@ -364,26 +465,37 @@ describe('fleets', () => {
     const dir = writeFleet(platform(), {
       'acme-staging.yaml': stagingCustomer(),
       'acme-staging-copy.yml': stagingCustomer(),
-      'beta-staging.json': JSON.stringify({ ...stagingCustomer(), customer: 'beta', hostname: 'acme-staging.apps.example.com' }),
+      'beta-staging.json': JSON.stringify({
+        ...stagingCustomer(),
+        customer: 'beta',
+        hostname: 'acme-staging.apps.example.com',
+      }),
     });
     const problems = problemsOf(() => ConfigLoader.loadFleet(dir));
     expect(problems.map((p) => `${p.file.split('/').pop()}: ${p.path}: ${p.message}`)).toEqual([
       'acme-staging.yaml: environment: environment acme/staging is already used by ' +
         problems[0].message.split('used by ')[1].split(';')[0] +
         '; expected each environment once per fleet',
-      expect.stringMatching(/^acme-staging\.yaml: hostname: hostname acme-staging\.apps\.example\.com is already used by .*acme-staging-copy\.yml/),
-      expect.stringMatching(/^beta-staging\.json: hostname: hostname acme-staging\.apps\.example\.com is already used by .*acme-staging-copy\.yml/),
+      expect.stringMatching(
+        /^acme-staging\.yaml: hostname: hostname acme-staging\.apps\.example\.com is already used by .*acme-staging-copy\.yml/,
+      ),
+      expect.stringMatching(
+        /^beta-staging\.json: hostname: hostname acme-staging\.apps\.example\.com is already used by .*acme-staging-copy\.yml/,
+      ),
     ]);
     expect(problems[0].message).toContain('acme-staging-copy.yml');
   });
 
   test('problems of every file are reported together', () => {
-    const dir = writeFleet({ ...platform(), region: 'nowhere' }, {
-      'a.yaml': { ...stagingCustomer(), customer: 'A' },
-      'b.yaml': 'customer: [',
-      'notes.txt': 'hello',
-      'README.md': '# ignored',
-    });
+    const dir = writeFleet(
+      { ...platform(), region: 'nowhere' },
+      {
+        'a.yaml': { ...stagingCustomer(), customer: 'A' },
+        'b.yaml': 'customer: [',
+        'notes.txt': 'hello',
+        'README.md': '# ignored',
+      },
+    );
     const problems = problemsOf(() => ConfigLoader.loadFleet(dir));
     expect(problems.map((p) => `${p.file.split('/').slice(-1)[0]}: ${p.path}`)).toEqual([
       'a.yaml: customer',
@@ -405,10 +517,14 @@ describe('fleets', () => {
 
   test('a directory without platform file, or not a directory', () => {
     const dir = writeFleet(undefined, { 'acme.yaml': stagingCustomer() });
-    expect(messages(() => ConfigLoader.loadFleet(dir))).toEqual([': is missing; expected the platform config of the fleet']);
+    expect(messages(() => ConfigLoader.loadFleet(dir))).toEqual([
+      ': is missing; expected the platform config of the fleet',
+    ]);
     writeFileSync(join(dir, 'platform.yaml'), stringify(platform()));
     writeFileSync(join(dir, 'platform.json'), JSON.stringify(platform()));
-    expect(messages(() => ConfigLoader.loadFleet(dir))[0]).toMatch(/platform\.yaml and .*platform\.json; expected one platform file$/);
+    expect(messages(() => ConfigLoader.loadFleet(dir))[0]).toMatch(
+      /platform\.yaml and .*platform\.json; expected one platform file$/,
+    );
     expect(messages(() => ConfigLoader.loadFleet(join(dir, 'customers', 'acme.yaml')))).toEqual([
       ': is not a directory; expected a fleet directory with platform.yaml and customers/',
     ]);
@@ -428,5 +544,8 @@ describe('fleets', () => {
 });
 
 function pathValue(doc: any, path: string): unknown {
-  return path.split(/\.|\[|\]/).filter(Boolean).reduce((at, key) => at?.[key], doc);
+  return path
+    .split(/\.|\[|\]/)
+    .filter(Boolean)
+    .reduce((at, key) => at?.[key], doc);
 }

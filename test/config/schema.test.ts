@@ -21,7 +21,11 @@ describe('JSON Schemas of the config files', () => {
     expect(schema.definitions.DatabaseEngine.enum).toEqual(Object.values(DatabaseEngine));
     expect(schema.definitions.DeploymentStrategy.enum).toEqual(Object.values(DeploymentStrategy));
     expect(customer.properties.customer.pattern).toBe('^(?!.*--)[a-z][a-z0-9-]{1,30}[a-z0-9]$');
-    expect(schema.definitions.ComputeConfig.properties.minCapacity).toMatchObject({ type: 'integer', minimum: 0, maximum: 100 });
+    expect(schema.definitions.ComputeConfig.properties.minCapacity).toMatchObject({
+      type: 'integer',
+      minimum: 0,
+      maximum: 100,
+    });
     // Prose defaults of the jsii docs become descriptions, never fake values.
     expect(customer.properties.hostname.default).toBeUndefined();
     expect(customer.properties.hostname.description).toContain('Default: "<customer>-<environment>.<platform domain>"');
