@@ -1,0 +1,530 @@
+/**
+ * The compliance gate every construct test goes through.
+ *
+ * ```ts
+ * const app = newTestApp();
+ * const stack = new Stack(app, 'Stack');
+ * new CustomerWebTier(stack, 'WebTier', props);
+ * expectCompliant(stack); // throws a report listing every finding
+ * ```
+ *
+ * API
+ * - `newTestApp(props?)`: an `App` with the checks below registered and a fresh temporary outdir (safe with
+ *   parallel jest workers). Stacks given to `expectCompliant` must live in such an App, because validation
+ *   context keys can only be set when an App is created.
+ * - `expectCompliant(stacks)`: synthesizes the App (forced, so later changes to the tree are seen) and throws
+ *   one readable report when any check below fails for the given stacks. Each finding names the checker, the
+ *   rule id, the construct path, the logical id and the template, and the message.
+ * - `checkCompliance(stacks)`: the same, returning every finding (including the ones that do not fail)
+ *   instead of throwing.
+ * - `acknowledge(construct, id, reason)`: the only way to accept a cdk-nag finding; see below.
+ * - `lintTemplates(paths, regions?)`: runs cfn-lint on template files and returns its findings.
+ * - `DISABLED_GUARD_RULES`: the one place where a Control Tower rule may be turned off, with a reason.
+ * - `formatReport(findings)`, `guardRuleFilesToDisable(rules)`: used by the above, exported for tests.
+ *
+ * What fails
+ * 1. cdk-nag `AwsSolutions` (cdk-nag v3, a policy validation plugin): every finding, errors and warnings,
+ *    unless acknowledged on that very CloudFormation resource with `acknowledge()`.
+ * 2. AWS Control Tower proactive controls, run offline by `@cdklabs/cdk-validator-cfnguard` (a policy
+ *    validation plugin, bundled cfn-guard binary): every violation of a rule that is not in
+ *    `DISABLED_GUARD_RULES`. Findings cannot be acknowledged per construct.
+ * 3. aws-cdk-lib's own CloudFormation validation (resource schemas, rule ids shared with cfn-lint), with
+ *    `@aws-cdk/core:validateAgainstDefaultRules` and `@aws-cdk/core:strictCfnValidateErrors`: its errors and
+ *    its warnings (strict mode, as recommended for construct libraries).
+ * 4. cfn-lint (pinned in scripts/python-requirements.txt, installed in .venv by `npx projen python-tools`),
+ *    run once per call on all templates of the given stacks, nested stacks included: its errors. Its
+ *    warnings are listed in the report and returned by `checkCompliance`, but do not fail: several are
+ *    emitted by aws-cdk-lib by design (e.g. W3005 on DependsOn), and aws-cdk-lib's validator, which shares
+ *    the rule ids, already fails on the warnings it does not deliberately ignore.
+ * 5. Acknowledgements that break the rules below, however they were written (`Validations.of().acknowledge`
+ *    called directly included).
+ *
+ * Acknowledging a cdk-nag finding: `acknowledge(resource, 'AwsSolutions-IAM5[Resource::*]', 'why ...')`.
+ * One call accepts ONE finding id on ONE CloudFormation resource (an L2 is resolved to its
+ * `node.defaultChild`), with a reason of at least MIN_REASON_LENGTH characters. Acknowledging on a Stack,
+ * an L3, a Stage or the App is refused, because cdk-nag applies an acknowledgement to the whole subtree.
+ *
+ * Because the checks are registered on the App, `Template.fromStack()` on a stack of a `newTestApp()` throws
+ * too when cdk-nag, the Control Tower rules or aws-cdk-lib's validation find something: build a plain `App`
+ * for tests that look at a deliberately non-compliant template.
+ *
+ * Cost on the 2-core dev machine, for a small stack: about 2.5 s a call (cfn-lint about 2 s of it, most of
+ * that Python start-up, and cfn-guard about 0.5 s), plus 4 to 6 s on the first call of each jest test file,
+ * where aws-cdk-lib compiles its validation engine (it is cached per module registry, i.e. per test file).
+ * Build several stacks in one App and check them in one call where a test file needs many.
+ */
+import { spawnSync } from 'child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
+import { basename, dirname, join } from 'path';
+import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
+import { App, AppProps, CfnElement, CfnResource, NestedStack, Stack, Stage, Token, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { IConstruct } from 'constructs';
+
+/**
+ * Control Tower proactive controls that are NOT enforced, keyed by control id as printed in reports
+ * (`CT.S3.PR.10`), each with the reason. This is the only place a rule may be disabled; keep it short.
+ */
+export const DISABLED_GUARD_RULES: Readonly<Record<string, string>> = {};
+
+/** The shortest reason accepted for an acknowledgement or a disabled rule. */
+export const MIN_REASON_LENGTH = 20;
+
+/** Context that turns on aws-cdk-lib's own template validation, as a construct library should. */
+export const COMPLIANCE_CONTEXT: Readonly<Record<string, unknown>> = {
+  '@aws-cdk/core:validateAgainstDefaultRules': true,
+  '@aws-cdk/core:strictCfnValidateErrors': true,
+  // A failing synth throws with the whole report in its message, in jest or not.
+  '@aws-cdk/core:appMode': 'inmemory',
+};
+
+/** One finding of one checker on one resource (or one template). */
+export interface ComplianceFinding {
+  /**
+   * `cdk-nag`, `cfn-guard` (Control Tower rules), `cloudformation-validate` (aws-cdk-lib), `cfn-lint`, or
+   * `acknowledgement` (this helper's check of acknowledgements).
+   */
+  readonly checker: string;
+  /** `AwsSolutions-S1`, `CT.S3.PR.1 (s3_bucket_level_public_access_prohibited_check)`, `E3012`, ... */
+  readonly ruleId: string;
+  readonly severity: 'error' | 'warning' | 'info';
+  /** Whether this finding makes `expectCompliant` throw. */
+  readonly fails: boolean;
+  readonly message: string;
+  readonly fix?: string;
+  readonly constructPath?: string;
+  readonly logicalId?: string;
+  /** Template file name in the cloud assembly. */
+  readonly template?: string;
+  /** Where in the template (cfn-lint) or in the resource (validation plugins). */
+  readonly location?: string;
+}
+
+/** A cfn-lint finding, as parsed from `cfn-lint --format json`. */
+export interface CfnLintFinding {
+  readonly ruleId: string;
+  readonly level: 'Error' | 'Warning' | 'Informational';
+  readonly message: string;
+  readonly file: string;
+  /** `['Resources', 'LogicalId', 'Properties', ...]`, when cfn-lint knows it. */
+  readonly path: ReadonlyArray<string | number>;
+  readonly line?: number;
+}
+
+const ROOT = join(__dirname, '..', '..');
+const CFN_LINT = join(ROOT, '.venv', 'bin', 'cfn-lint');
+const PLUGIN_CHECKERS: Record<string, string> = {
+  AwsSolutions: 'cdk-nag',
+  'cdk-validator-cfnguard': 'cfn-guard',
+  'CloudFormation Validate': 'cloudformation-validate',
+};
+const CHECKER_ORDER = ['acknowledgement', 'cdk-nag', 'cfn-guard', 'cloudformation-validate', 'cfn-lint'];
+const NAG_ID = /^AwsSolutions-[A-Za-z]+\d+(\[.+\])?$/;
+const CT_ID = /\[(CT\.[A-Z0-9-]+\.PR\.\d+)\]/;
+const testApps = new WeakSet<App>();
+
+/**
+ * Creates an App for compliance-checked tests: cdk-nag AwsSolutions and the Control Tower guard rules are
+ * registered as validation plugins, aws-cdk-lib's own validation is on and strict, and the cloud assembly
+ * goes to a new temporary directory. `props.context` is kept, except for the keys of COMPLIANCE_CONTEXT.
+ */
+export function newTestApp(
+  props: Omit<AppProps, 'outdir' | 'policyValidationBeta1' | 'builtinCloudFormationValidation'> = {},
+): App {
+  if (process.env.CDK_VALIDATION === 'false') {
+    throw new Error('CDK_VALIDATION=false turns off aws-cdk-lib template validation: unset it to run these tests');
+  }
+  const app = new App({
+    ...props,
+    outdir: mkdtempSync(join(tmpdir(), 'cdk-paas-vending-test-')),
+    context: { ...props.context, ...COMPLIANCE_CONTEXT },
+  });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), guardValidator());
+  testApps.add(app);
+  return app;
+}
+
+/**
+ * Accepts ONE cdk-nag finding on ONE CloudFormation resource, with a written reason.
+ *
+ * @param construct the CfnResource the finding is reported on, or an L2 whose `node.defaultChild` it is
+ * @param id the finding id exactly as reported, e.g. `AwsSolutions-S1` or `AwsSolutions-IAM5[Resource::*]`
+ * @param reason why the finding is acceptable here (at least MIN_REASON_LENGTH characters)
+ */
+export function acknowledge(construct: IConstruct, id: string, reason: string): void {
+  if (!NAG_ID.test(id)) {
+    throw new Error(
+      `acknowledge: '${id}' is not a cdk-nag AwsSolutions finding id (e.g. 'AwsSolutions-S1' or ` +
+        `'AwsSolutions-IAM5[Resource::*]'). Control Tower rules are disabled only in DISABLED_GUARD_RULES; ` +
+        'cfn-lint and CloudFormation validation findings are fixed, not acknowledged.',
+    );
+  }
+  if ((reason ?? '').trim().length < MIN_REASON_LENGTH) {
+    throw new Error(
+      `acknowledge: ${id} on ${construct.node.path} needs a reason of at least ${MIN_REASON_LENGTH} characters ` +
+        `saying why the finding is acceptable here (got ${JSON.stringify(reason)})`,
+    );
+  }
+  const resource = CfnResource.isCfnResource(construct) ? construct : construct.node.defaultChild;
+  if (!resource || !CfnResource.isCfnResource(resource)) {
+    throw new Error(
+      `acknowledge: ${construct.node.path} is not a single CloudFormation resource and has no default child ` +
+        `resource; pass the CfnResource that the finding ${id} names`,
+    );
+  }
+  Validations.of(resource).acknowledge({ id, reason: reason.trim() });
+}
+
+/** Throws a report of every failing finding of `checkCompliance(stacks)`. */
+export function expectCompliant(stacks: Stack | Stack[]): void {
+  const findings = checkCompliance(stacks);
+  const failures = findings.filter((f) => f.fails);
+  if (failures.length > 0) {
+    throw new Error(formatReport(findings, toArray(stacks)));
+  }
+}
+
+/**
+ * Synthesizes the App of the stacks and returns every finding of every check on these stacks (see the top
+ * of this file); `fails` tells which ones make `expectCompliant` throw.
+ */
+export function checkCompliance(stacks: Stack | Stack[]): ComplianceFinding[] {
+  const list = toArray(stacks);
+  if (list.length === 0) throw new Error('checkCompliance: no stack given');
+  const app = list[0].node.root;
+  if (!(app instanceof App) || !testApps.has(app)) {
+    throw new Error(
+      `checkCompliance: stack ${list[0].node.path} is not in an App made by newTestApp() ` +
+        '(test/support/compliance.ts), so the compliance checks are not registered on it',
+    );
+  }
+  const outside = list.find((s) => s.node.root !== app);
+  if (outside) {
+    throw new Error(`checkCompliance: stacks ${list[0].node.path} and ${outside.node.path} are in different Apps`);
+  }
+
+  const templateStacks = list.flatMap((s) => [
+    s,
+    ...s.node.findAll().filter((c): c is Stack => NestedStack.isNestedStack(c)),
+  ]);
+  // Findings without a construct path (a plugin that crashed) concern every stack.
+  const inScope = (path: string | undefined) =>
+    !path || list.some((s) => path === s.node.path || path.startsWith(`${s.node.path}/`));
+
+  const findings: ComplianceFinding[] = [...checkAcknowledgements(list)];
+  findings.push(...synthesizeAndValidate(app).filter((f) => inScope(f.constructPath)));
+
+  const logicalIds = logicalIdIndex(templateStacks);
+  const templateOf = (s: Stack) => join(Stage.of(s)!.outdir, s.templateFile);
+  const templates = templateStacks.map(templateOf);
+  const nestedTemplates = templateStacks.filter((s) => s.nested).map(templateOf);
+  findings.push(...guardNestedTemplates(app, nestedTemplates, logicalIds));
+  const regions = [...new Set(list.map((s) => (Token.isUnresolved(s.region) ? 'us-east-1' : s.region)))];
+  for (const lint of lintTemplates(templates, regions)) {
+    if (lint.level === 'Informational') continue;
+    const logicalId = lint.path[0] === 'Resources' && typeof lint.path[1] === 'string' ? lint.path[1] : undefined;
+    const template = basename(lint.file);
+    findings.push({
+      checker: 'cfn-lint',
+      ruleId: lint.ruleId,
+      severity: lint.level === 'Error' ? 'error' : 'warning',
+      fails: lint.level === 'Error',
+      message: lint.message,
+      logicalId,
+      template,
+      constructPath: logicalId ? logicalIds.get(`${template}#${logicalId}`) : undefined,
+      location: lint.path.length > 0 ? lint.path.join('/') : lint.line ? `line ${lint.line}` : undefined,
+    });
+  }
+  const order = (f: ComplianceFinding) => (CHECKER_ORDER.indexOf(f.checker) + 1 || CHECKER_ORDER.length + 1) * 10;
+  return findings.sort(
+    (a, b) =>
+      order(a) - order(b) ||
+      (a.constructPath ?? '').localeCompare(b.constructPath ?? '') ||
+      a.ruleId.localeCompare(b.ruleId),
+  );
+}
+
+/**
+ * Runs the project's pinned cfn-lint once on the given template files and returns its findings.
+ *
+ * @param templatePaths absolute paths of CloudFormation templates
+ * @param regions regions to validate against (default: us-east-1)
+ */
+export function lintTemplates(templatePaths: string[], regions: string[] = ['us-east-1']): CfnLintFinding[] {
+  if (templatePaths.length === 0) return [];
+  if (!existsSync(CFN_LINT)) {
+    throw new Error(
+      `cfn-lint is not installed at ${CFN_LINT}: run \`npx projen python-tools\` ` +
+        '(creates .venv with the Python tools pinned in scripts/python-requirements.txt)',
+    );
+  }
+  const result = spawnSync(CFN_LINT, ['--format', 'json', '--regions', ...regions, '--', ...templatePaths], {
+    encoding: 'utf8',
+    cwd: dirname(templatePaths[0]),
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (result.error) throw new Error(`cfn-lint could not be run (${CFN_LINT}): ${result.error.message}`);
+  // Exit status is a bit mask: 2 error, 4 warning, 8 informational; 1 means cfn-lint itself failed.
+  let raw: any[];
+  try {
+    if (result.status === null || result.status % 2 === 1) throw new Error(`exit status ${result.status}`);
+    raw = JSON.parse(result.stdout);
+  } catch (e) {
+    throw new Error(`cfn-lint failed (${(e as Error).message}):\n${result.stderr}\n${result.stdout}`.trim());
+  }
+  return raw.map((r) => ({
+    ruleId: r.Rule.Id,
+    level: r.Level,
+    message: r.Message,
+    file: r.Filename ?? '',
+    path: r.Location?.Path ?? [],
+    line: r.Location?.Start?.LineNumber,
+  }));
+}
+
+/** Forces a synth of the App and turns its validation report (cdk-nag, cfn-guard, aws-cdk-lib) into findings. */
+function synthesizeAndValidate(app: App): ComplianceFinding[] {
+  const reportFile = join(app.outdir, 'validation-report.json');
+  rmSync(reportFile, { force: true });
+  try {
+    app.synth({ force: true });
+  } catch (e) {
+    // A failed validation throws after writing the report; anything else is a real error of the test.
+    if (!existsSync(reportFile)) throw e;
+  }
+  if (!existsSync(reportFile)) {
+    throw new Error(`synthesis wrote no ${reportFile}: the validation plugins did not run`);
+  }
+  const report = JSON.parse(readFileSync(reportFile, 'utf8'));
+  const elements = new Map<string, CfnElement>();
+  for (const c of app.node.findAll()) if (CfnElement.isCfnElement(c)) elements.set(c.node.path, c);
+  const findings: ComplianceFinding[] = [];
+  for (const plugin of report.pluginReports ?? []) {
+    const checker = PLUGIN_CHECKERS[plugin.pluginName] ?? plugin.pluginName;
+    if (plugin.conclusion === 'failure' && (plugin.violations ?? []).length === 0) {
+      findings.push({
+        checker,
+        ruleId: 'plugin-failure',
+        severity: 'error',
+        fails: true,
+        message: String(plugin.metadata?.error ?? `validation plugin ${plugin.pluginName} failed`),
+        constructPath: '',
+      });
+    }
+    for (const v of plugin.violations ?? []) {
+      // Strict mode: warnings fail as errors do; only informational findings pass.
+      const severity = ['error', 'fatal'].includes(v.severity)
+        ? 'error'
+        : v.severity === 'warning'
+          ? 'warning'
+          : 'info';
+      const rule =
+        checker === 'cfn-guard' ? guardRule(v.ruleName, v.description) : { id: v.ruleName, message: v.description };
+      for (const c of v.violatingConstructs ?? []) {
+        const element = elements.get(c.constructPath);
+        findings.push({
+          checker,
+          ruleId: rule.id,
+          severity,
+          fails: severity !== 'info',
+          message: String(rule.message ?? ''),
+          fix: v.suggestedFix && v.suggestedFix !== 'N/A' ? v.suggestedFix : undefined,
+          constructPath: c.constructPath,
+          logicalId: c.cloudFormationResource?.logicalId ?? (element && element.stack.resolve(element.logicalId)),
+          template: c.cloudFormationResource?.templatePath
+            ? basename(c.cloudFormationResource.templatePath)
+            : element?.stack.templateFile,
+          location: c.cloudFormationResource?.propertyPaths?.join(', '),
+        });
+      }
+    }
+  }
+  return findings;
+}
+
+/**
+ * Validation plugins only see the templates of stack artifacts, not those of nested stacks (aws-cdk-lib
+ * passes them as assets): run the Control Tower rules on those here. (cdk-nag walks the construct tree and
+ * cfn-lint gets every template, so both already cover nested stacks.)
+ */
+function guardNestedTemplates(app: App, templatePaths: string[], logicalIds: Map<string, string>): ComplianceFinding[] {
+  if (templatePaths.length === 0) return [];
+  const report = guardValidator().validate({ templatePaths, appConstruct: app });
+  return report.violations.flatMap((v) =>
+    v.violatingResources.map((r) => {
+      const rule = guardRule(v.ruleName, v.description);
+      const template = basename(r.templatePath);
+      return {
+        checker: 'cfn-guard',
+        ruleId: rule.id,
+        severity: 'error' as const,
+        fails: true,
+        message: rule.message,
+        fix: v.fix && v.fix !== 'N/A' ? v.fix : undefined,
+        constructPath: logicalIds.get(`${template}#${r.resourceLogicalId}`),
+        logicalId: r.resourceLogicalId,
+        template,
+      };
+    }),
+  );
+}
+
+/** Acknowledgements (however written) must be one cdk-nag finding on one resource, with a reason. */
+function checkAcknowledgements(stacks: Stack[]): ComplianceFinding[] {
+  const findings: ComplianceFinding[] = [];
+  const seen = new Set<IConstruct>();
+  for (const construct of stacks.flatMap((s) => [...s.node.scopes, ...s.node.findAll()])) {
+    if (seen.has(construct)) continue;
+    seen.add(construct);
+    for (const entry of construct.node.metadata) {
+      if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY || !entry.data) continue;
+      for (const [qualifiedId, reason] of Object.entries(entry.data as Record<string, unknown>)) {
+        const [namespace, id] = qualifiedId.includes('::') ? qualifiedId.split('::', 2) : ['', qualifiedId];
+        const problem = acknowledgementProblem(construct, namespace, id, reason);
+        if (problem) {
+          findings.push({
+            checker: 'acknowledgement',
+            ruleId: id,
+            severity: 'error',
+            fails: true,
+            message: problem,
+            constructPath: construct.node.path || '(the App)',
+            logicalId: CfnElement.isCfnElement(construct)
+              ? Stack.of(construct).resolve(construct.logicalId)
+              : undefined,
+          });
+        }
+      }
+    }
+  }
+  return findings;
+}
+
+function acknowledgementProblem(
+  construct: IConstruct,
+  namespace: string,
+  id: string,
+  reason: unknown,
+): string | undefined {
+  if (namespace === 'cdk-validator-cfnguard') {
+    return 'Control Tower rules cannot be acknowledged per construct: fix the resource, or disable the rule in DISABLED_GUARD_RULES with a reason';
+  }
+  if (namespace === 'CloudFormation-Validate') {
+    return 'CloudFormation validation findings are fixed, not acknowledged';
+  }
+  if (!id.startsWith('AwsSolutions-')) return undefined; // acknowledgements of construct annotations: not ours
+  if (!CfnResource.isCfnResource(construct)) {
+    return 'cdk-nag findings are acknowledged on the one CloudFormation resource they name (cdk-nag applies an acknowledgement to the whole subtree): use acknowledge() from test/support/compliance.ts';
+  }
+  if (typeof reason !== 'string' || reason.trim().length < MIN_REASON_LENGTH) {
+    return `acknowledged without a reason of at least ${MIN_REASON_LENGTH} characters (got ${JSON.stringify(reason)})`;
+  }
+  return undefined;
+}
+
+/** Maps `template#logicalId` to construct paths, for every CloudFormation element of the given stacks. */
+function logicalIdIndex(stacks: Stack[]): Map<string, string> {
+  const index = new Map<string, string>();
+  for (const stack of stacks) {
+    for (const c of stack.node.findAll()) {
+      if (CfnElement.isCfnElement(c) && c.stack === stack) {
+        index.set(`${stack.templateFile}#${stack.resolve(c.logicalId)}`, c.node.path);
+      }
+    }
+  }
+  return index;
+}
+
+/** The report thrown by expectCompliant: failures first, grouped by checker, then non-failing warnings. */
+export function formatReport(findings: ComplianceFinding[], stacks: Stack[] = []): string {
+  const failures = findings.filter((f) => f.fails);
+  const notes = findings.filter((f) => !f.fails && f.severity !== 'info');
+  const counts = new Map<string, number>();
+  failures.forEach((f) => counts.set(f.checker, (counts.get(f.checker) ?? 0) + 1));
+  const lines = [
+    `${failures.length} compliance finding(s) in ${stacks.map((s) => s.node.path).join(', ') || 'the stacks'} ` +
+      `(${[...counts].map(([k, n]) => `${k}: ${n}`).join(', ')}):`,
+    '',
+    ...failures.map(formatFinding),
+  ];
+  if (notes.length > 0) lines.push('', 'Reported, not failing:', ...notes.map(formatFinding));
+  lines.push(
+    '',
+    'cdk-nag: fix the resource, or acknowledge(resource, id, reason) one finding on one resource.',
+    'Control Tower (cfn-guard): fix the resource; a rule is disabled only in DISABLED_GUARD_RULES, with a reason.',
+    'cfn-lint and cloudformation-validate: fix the template.',
+  );
+  return lines.join('\n');
+}
+
+function formatFinding(f: ComplianceFinding): string {
+  const where = [
+    f.constructPath || undefined,
+    f.logicalId || f.template ? `(${[f.logicalId, f.template].filter(Boolean).join(' in ')})` : undefined,
+    f.location && f.checker === 'cfn-lint' ? `at ${f.location}` : undefined,
+  ]
+    .filter(Boolean)
+    .join(' ');
+  const out = [`[${f.checker}] ${f.ruleId} ${f.severity.toUpperCase()} ${where}`.trimEnd(), `    ${f.message}`];
+  if (f.fix) out.push(`    Fix: ${f.fix}`);
+  return out.join('\n');
+}
+
+/** A cfn-guard violation's id as `CT.S3.PR.1 (s3_bucket_level_public_access_prohibited_check)`. */
+function guardRule(ruleName: string, description = ''): { id: string; message: string } {
+  const control = CT_ID.exec(description);
+  return {
+    id: control ? `${control[1]} (${ruleName})` : ruleName,
+    message: control ? description.slice(control.index + control[0].length).replace(/^:\s*/, '') : description,
+  };
+}
+
+/** The Control Tower rules, without the ones in DISABLED_GUARD_RULES. */
+function guardValidator(): CfnGuardValidator {
+  return new CfnGuardValidator({ disabledRules: guardRuleFilesToDisable(DISABLED_GUARD_RULES) });
+}
+
+/**
+ * The cfn-guard rule file names (`ct-s3-pr-1`) that `CfnGuardValidator({ disabledRules })` expects, for a
+ * map of control ids to reasons; throws on an unknown control id or a reason that is too short.
+ */
+export function guardRuleFilesToDisable(rules: Readonly<Record<string, string>>): string[] {
+  const entries = Object.entries(rules);
+  if (entries.length === 0) return [];
+  const files = guardRuleFiles();
+  return entries.map(([id, reason]) => {
+    const file = files.get(id);
+    if (!file) throw new Error(`DISABLED_GUARD_RULES: ${id} is not a bundled Control Tower rule (e.g. CT.S3.PR.1)`);
+    if (reason.trim().length < MIN_REASON_LENGTH) {
+      throw new Error(`DISABLED_GUARD_RULES: ${id} needs a reason of at least ${MIN_REASON_LENGTH} characters`);
+    }
+    return file;
+  });
+}
+
+let guardRuleFileCache: Map<string, string> | undefined;
+
+/** Control id (`CT.S3.PR.1`) → rule file name without extension (`ct-s3-pr-1`), read from the rule files. */
+function guardRuleFiles(): Map<string, string> {
+  if (!guardRuleFileCache) {
+    const dir = join(
+      dirname(require.resolve('@cdklabs/cdk-validator-cfnguard/package.json')),
+      'rules',
+      'control-tower',
+      'cfn-guard',
+    );
+    guardRuleFileCache = new Map();
+    for (const entry of readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
+      if (!entry.endsWith('.guard')) continue;
+      const id = CT_ID.exec(readFileSync(join(dir, entry), 'utf8'));
+      if (id) guardRuleFileCache.set(id[1], basename(entry, '.guard'));
+    }
+  }
+  return guardRuleFileCache;
+}
+
+function toArray(stacks: Stack | Stack[]): Stack[] {
+  return Array.isArray(stacks) ? stacks : [stacks];
+}
