@@ -23,6 +23,18 @@ function tidy(node: Json): void {
     node.description = `${node.description ?? ''} Default: ${node.default.slice(2)}.`.trim();
     delete node.default;
   }
+  if (node.properties && typeof node.properties === 'object') {
+    // `@configKey name`: the key a config file uses for a struct property of another name.
+    for (const [property, schema] of Object.entries<Json>(node.properties)) {
+      const fileKey = schema.configKey;
+      if (typeof fileKey !== 'string') continue;
+      delete schema.configKey;
+      node.properties = Object.fromEntries(
+        Object.entries<Json>(node.properties).map(([k, v]) => [k === property ? fileKey : k, v]),
+      );
+      node.required = node.required?.map((k: string) => (k === property ? fileKey : k));
+    }
+  }
   if (node.itemPattern !== undefined || node.itemExpected !== undefined) {
     node.items = { ...node.items, pattern: node.itemPattern, expected: node.itemExpected };
     delete node.itemPattern;
@@ -42,7 +54,7 @@ export function generateSchemas(): Record<string, string> {
       path: join(root, 'src/config/types.ts'),
       tsconfig: join(root, 'tsconfig.dev.json'),
       type,
-      extraTags: ['expected', 'itemPattern', 'itemExpected'],
+      extraTags: ['expected', 'itemPattern', 'itemExpected', 'configKey'],
       additionalProperties: false,
       skipTypeCheck: true,
     }).createSchema(type);

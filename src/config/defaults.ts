@@ -38,7 +38,7 @@ export interface ResolvedCustomerConfig extends CustomerConfig {
   readonly healthCheck: ResolvedHealthCheck;
   readonly database?: ResolvedDatabase;
   readonly ami: ResolvedAmi;
-  readonly software: ResolvedSoftware;
+  readonly softwareDelivery: ResolvedSoftware;
   readonly tags: { [key: string]: string };
 }
 
@@ -56,7 +56,7 @@ function withBranch(repository: RepositoryConfig): RepositoryConfig {
 export function resolveCustomer(config: CustomerConfig, platform?: PlatformConfig): ResolvedCustomerConfig {
   const production = config.environment === PRODUCTION;
   const minCapacity = config.compute?.minCapacity ?? (production ? 2 : 1);
-  const softwareRepository = withBranch(config.software.repository);
+  const softwareRepository = withBranch(config.softwareDelivery.repository);
   const hostname =
     config.hostname ?? (platform ? `${config.customer}-${config.environment}.${platform.domain}` : undefined);
   return {
@@ -98,11 +98,13 @@ export function resolveCustomer(config: CustomerConfig, platform?: PlatformConfi
       baseImage: config.ami?.baseImage ?? { ssmParameter: DEFAULT_BASE_IMAGE_PARAMETER },
       repository: config.ami?.repository ? withBranch(config.ami.repository) : softwareRepository,
     },
-    software: {
+    softwareDelivery: {
       deploymentConfig: DeploymentStrategy.ONE_AT_A_TIME,
-      ...config.software,
+      ...config.softwareDelivery,
       repository: softwareRepository,
-      ...(config.software.buildImage ? { buildImage: { tag: 'latest', ...config.software.buildImage } } : {}),
+      ...(config.softwareDelivery.buildImage
+        ? { buildImage: { tag: 'latest', ...config.softwareDelivery.buildImage } }
+        : {}),
     },
     tags: { ...config.tags },
   };

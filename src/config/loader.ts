@@ -10,6 +10,7 @@ import {
   ResolvedPlatformConfig,
 } from './defaults';
 import { ConfigError, ConfigProblem, describeValue } from './errors';
+import { structKey, toFileKeys, toStructKeys } from './keys';
 import { certificatePlacement, customerRules, platformRules } from './rules';
 import { RawProblem, schemaProblems, SchemaKind } from './schema';
 import { CustomerConfig, FleetConfig, PlatformConfig } from './types';
@@ -98,20 +99,32 @@ function parse(kind: SchemaKind, text: string, file: string): { source: Source; 
   return { source, value };
 }
 
-/** Removes what JSON would not carry: undefined values (from structs built in code) and `$schema`. */
-function plain(value: unknown, top = true): unknown {
-  if (Array.isArray(value)) return value.map((v) => plain(v, false));
-  if (typeof value === 'object' && value !== null) {
-    const out: { [key: string]: unknown } = {};
-    for (const [k, v] of Object.entries(value)) {
-      if (v !== undefined && !(top && k === '$schema')) out[k] = plain(v, false);
-    }
-    return out;
+/**
+ * Removes what JSON would not carry: undefined values (from structs built in code) and `$schema`.
+ * A value that contains itself (a YAML alias inside its own anchor, such as `a: &x [*x]`, or a
+ * cyclic object built in code) is refused.
+ */
+function plain(value: unknown, file: string, ancestors: unknown[] = []): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (ancestors.includes(value)) {
+    throw new ConfigError([
+      { file, path: '', message: 'a value contains itself (a YAML alias inside its own anchor?); expected plain data' },
+    ]);
   }
-  return value;
+  const inside = [...ancestors, value];
+  if (Array.isArray(value)) return value.map((v) => plain(v, file, inside));
+  const out: { [key: string]: unknown } = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (v !== undefined && !(ancestors.length === 0 && k === '$schema')) out[k] = plain(v, file, inside);
+  }
+  return out;
 }
 
-function check(kind: SchemaKind, source: Source, value: unknown): void {
+/**
+ * Validates a document with file keys. `structPaths` names fields as the struct does (for configs
+ * built in code, where the property is `softwareDelivery`, not the file's `software`).
+ */
+function check(kind: SchemaKind, source: Source, value: unknown, structPaths = false): void {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ConfigError(
       place(source, [
@@ -122,22 +135,23 @@ function check(kind: SchemaKind, source: Source, value: unknown): void {
       ]),
     );
   }
-  const raw = [...schemaProblems(kind, value), ...(kind === 'customer' ? customerRules(value) : platformRules(value))];
+  let raw = [...schemaProblems(kind, value), ...(kind === 'customer' ? customerRules(value) : platformRules(value))];
+  if (structPaths) raw = raw.map((p) => ({ ...p, path: p.path.map((seg, i) => (i === 0 ? structKey(seg) : seg)) }));
   if (raw.length > 0) throw new ConfigError(place(source, raw));
 }
 
 /** Internal: a validated customer config with defaults, for the constructs and the command. */
 export function readCustomer(text: string, file: string, platform?: PlatformConfig): ResolvedCustomerConfig {
   const { source, value } = parse('customer', text, file);
-  const document = plain(value);
+  const document = plain(value, file);
   check('customer', source, document);
-  return resolveCustomer(document as CustomerConfig, platform);
+  return resolveCustomer(toStructKeys(document) as CustomerConfig, platform);
 }
 
 /** Internal: a validated platform config with defaults. */
 export function readPlatform(text: string, file: string): ResolvedPlatformConfig {
   const { source, value } = parse('platform', text, file);
-  const document = plain(value);
+  const document = plain(value, file);
   check('platform', source, document);
   return resolvePlatform(document as PlatformConfig);
 }
@@ -148,14 +162,14 @@ export function checkCustomer(
   platform?: PlatformConfig,
   name = 'CustomerConfig',
 ): ResolvedCustomerConfig {
-  const document = plain(config);
-  check('customer', { file: name }, document);
-  return resolveCustomer(document as CustomerConfig, platform);
+  const document = toFileKeys(plain(config, name));
+  check('customer', { file: name }, document, true);
+  return resolveCustomer(toStructKeys(document) as CustomerConfig, platform);
 }
 
 /** Internal: validates a platform config built in code. */
 export function checkPlatform(config: PlatformConfig, name = 'PlatformConfig'): ResolvedPlatformConfig {
-  const document = plain(config);
+  const document = plain(config, name);
   check('platform', { file: name }, document);
   return resolvePlatform(document as PlatformConfig);
 }
@@ -289,6 +303,15 @@ function fleetProblems(
   return problems;
 }
 
+/** Options for reading or validating a customer environment. */
+export interface CustomerLoadOptions {
+  /**
+   * The platform the customer runs on, to fill in the default host name.
+   * @default - no default host name
+   */
+  readonly platform?: PlatformConfig;
+}
+
 /**
  * Reads and validates config files. Every method reports all the problems of its input at once,
  * each with the file, the field path, the value received and what was expected, and returns the
@@ -306,39 +329,39 @@ function fleetProblems(
  *   customer: 'acme',
  *   environment: 'staging',
  *   database: { engine: DatabaseEngine.POSTGRES, version: '16' },
- *   software: {
+ *   softwareDelivery: {
  *     repository: { codeCommitRepository: 'acme-website' },
  *     deploymentConfig: DeploymentStrategy.HALF_AT_A_TIME,
  *   },
- * }, platform);
+ * }, { platform });
  */
 export class ConfigLoader {
   /**
    * Reads a customer environment file (YAML or JSON) and applies defaults.
    * @param filePath path of the file
-   * @param platform the platform the customer runs on, to fill in the default host name
+   * @param options the platform, for the default host name
    */
-  public static loadCustomerFile(filePath: string, platform?: PlatformConfig): CustomerConfig {
-    return publicCustomer(readCustomer(readFile(filePath), displayPath(filePath), platform));
+  public static loadCustomerFile(filePath: string, options: CustomerLoadOptions = {}): CustomerConfig {
+    return publicCustomer(readCustomer(readFile(filePath), displayPath(filePath), options.platform));
   }
 
   /**
    * Parses a customer environment from YAML or JSON text and applies defaults.
    * @param text the file's content
    * @param source name used in error messages
-   * @param platform the platform the customer runs on, to fill in the default host name
+   * @param options the platform, for the default host name
    */
-  public static parseCustomer(text: string, source?: string, platform?: PlatformConfig): CustomerConfig {
-    return publicCustomer(readCustomer(text, source ?? '<customer config>', platform));
+  public static parseCustomer(text: string, source?: string, options: CustomerLoadOptions = {}): CustomerConfig {
+    return publicCustomer(readCustomer(text, source ?? '<customer config>', options.platform));
   }
 
   /**
    * Validates a customer environment built in code and applies defaults.
    * @param config the customer environment
-   * @param platform the platform the customer runs on, to fill in the default host name
+   * @param options the platform, for the default host name
    */
-  public static validateCustomer(config: CustomerConfig, platform?: PlatformConfig): CustomerConfig {
-    return publicCustomer(checkCustomer(config, platform));
+  public static validateCustomer(config: CustomerConfig, options: CustomerLoadOptions = {}): CustomerConfig {
+    return publicCustomer(checkCustomer(config, options.platform));
   }
 
   /** Reads a platform file (YAML or JSON) and applies defaults. */

@@ -428,8 +428,12 @@ export interface CustomerConfig {
    * @default - Amazon Linux 2023 provisioned by packer/provision.sh of the software repository
    */
   readonly ami?: AmiConfig;
-  /** Software delivery pipeline. */
-  readonly software: SoftwareConfig;
+  /**
+   * Software delivery pipeline. Written `software` in config files (a struct property cannot be
+   * named `software` in Java, where it would hide the `software.amazon` packages).
+   * @configKey software
+   */
+  readonly softwareDelivery: SoftwareConfig;
   /**
    * Tags added to every resource of the environment (keys up to 128 characters, values up to 256, no aws: prefix).
    * @propertyNames {"pattern": "^(?!aws:)[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]{1,128}$"}

@@ -145,7 +145,9 @@ describe('paas-vending init', () => {
     expect(JSON.parse(readFileSync(join(dir, 'customers', schemaPath), 'utf-8')).title).toBe(
       'cdk-paas-vending customer environment',
     );
-    const config = ConfigLoader.loadCustomerFile(file, ConfigLoader.loadPlatformFile(join(dir, 'platform.yaml')));
+    const config = ConfigLoader.loadCustomerFile(file, {
+      platform: ConfigLoader.loadPlatformFile(join(dir, 'platform.yaml')),
+    });
     expect(config.hostname).toBe(`newco-${environment}.apps.example.com`);
     expect(cli(['validate', dir]).code).toBe(EXIT_OK);
   });

@@ -3,6 +3,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { stringify } from 'yaml';
 import { ConfigError, ConfigProblem } from '../../src/config/errors';
+import { toStructKeys } from '../../src/config/keys';
 
 export const CONNECTION_ARN =
   'arn:aws:codeconnections:eu-west-1:123456789012:connection/0f5e1c2a-3b4d-4e6f-8a9b-0c1d2e3f4a5b';
@@ -75,4 +76,9 @@ export function writeFleet(platformDoc: any, customers: Record<string, any>): st
     writeFileSync(join(dir, 'customers', name), typeof doc === 'string' ? doc : stringify(doc));
   }
   return dir;
+}
+
+/** A customer document shaped as the jsii struct (`softwareDelivery` instead of the file's `software`). */
+export function asStruct(doc: any): any {
+  return toStructKeys(doc);
 }

@@ -1,6 +1,6 @@
 import * as fc from 'fast-check';
 import { stringify } from 'yaml';
-import { CERTIFICATE_ARN, CONNECTION_ARN, platform, productionCustomer, stagingCustomer } from './fixtures';
+import { asStruct, CERTIFICATE_ARN, CONNECTION_ARN, platform, productionCustomer, stagingCustomer } from './fixtures';
 import { ConfigLoader } from '../../src';
 import { ConfigError } from '../../src/config/errors';
 
@@ -78,10 +78,12 @@ function mutate(doc: any, mutations: Mutation[]): any {
   const copy = structuredClone(doc);
   let root = copy;
   for (const m of mutations) {
+    // A fresh copy each time: a generated value reused in two places would make a cycle.
+    const value = structuredClone(m.value);
     const all = paths(root);
     const path = all[m.pick % all.length];
     if (path.length === 0) {
-      if (m.kind === 'set') root = m.value;
+      if (m.kind === 'set') root = value;
       continue;
     }
     const parent = path.slice(0, -1).reduce((at: any, k) => at[k], root);
@@ -90,11 +92,11 @@ function mutate(doc: any, mutations: Mutation[]): any {
       if (Array.isArray(parent)) parent.splice(last as number, 1);
       else delete parent[last];
     } else if (m.kind === 'set') {
-      parent[last] = m.value;
+      parent[last] = value;
     } else {
       const target = parent[last];
       if (target && typeof target === 'object' && !Array.isArray(target)) {
-        Object.defineProperty(target, m.key, { value: m.value, enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(target, m.key, { value, enumerable: true, writable: true, configurable: true });
       }
     }
   }
@@ -139,7 +141,7 @@ function expectValidOrClearError(call: () => unknown): void {
     return;
   }
   // Accepted: what came out validates again, unchanged (defaults are applied once, idempotently).
-  expect(ConfigLoader.validateCustomer(result as any, platform())).toEqual(result);
+  expect(ConfigLoader.validateCustomer(result as any, { platform: platform() })).toEqual(result);
 }
 
 const RUNS = 5_000;
@@ -148,7 +150,7 @@ describe('the loader never fails with anything but a clear config error', () => 
   test('valid generated configs are accepted', () => {
     fc.assert(
       fc.property(validCustomer, (doc) => {
-        const config = ConfigLoader.parseCustomer(stringify(doc), 'generated.yaml', platform());
+        const config = ConfigLoader.parseCustomer(stringify(doc), 'generated.yaml', { platform: platform() });
         expect(config.customer).toBe(doc.customer);
         expect(config.compute?.minCapacity).toBe(doc.compute.minCapacity);
       }),
@@ -160,7 +162,9 @@ describe('the loader never fails with anything but a clear config error', () => 
     fc.assert(
       fc.property(anyBase, fc.array(mutation, { minLength: 0, maxLength: 4 }), encoding, (base, mutations, how) => {
         const text = encode(mutate(base, mutations), how);
-        expectValidOrClearError(() => ConfigLoader.parseCustomer(text, 'customers/generated.yaml', platform()));
+        expectValidOrClearError(() =>
+          ConfigLoader.parseCustomer(text, 'customers/generated.yaml', { platform: platform() }),
+        );
       }),
       { numRuns: RUNS },
     );
@@ -170,7 +174,7 @@ describe('the loader never fails with anything but a clear config error', () => 
     fc.assert(
       fc.property(anyBase, fc.array(mutation, { minLength: 1, maxLength: 4 }), (base, mutations) => {
         const doc = mutate(base, mutations);
-        expectValidOrClearError(() => ConfigLoader.validateCustomer(doc, platform()));
+        expectValidOrClearError(() => ConfigLoader.validateCustomer(asStruct(doc), { platform: platform() }));
       }),
       { numRuns: RUNS },
     );

@@ -2,6 +2,7 @@ import { writeFileSync } from 'fs';
 import { join } from 'path';
 import { stringify } from 'yaml';
 import {
+  asStruct,
   CERTIFICATE_ARN,
   CONNECTION_ARN,
   messages,
@@ -22,7 +23,7 @@ const parse =
 
 describe('valid customer files', () => {
   test('a minimal staging file gets every default, once', () => {
-    const config = ConfigLoader.parseCustomer(stringify(stagingCustomer()), 'acme.yaml', platform());
+    const config = ConfigLoader.parseCustomer(stringify(stagingCustomer()), 'acme.yaml', { platform: platform() });
     expect(config.hostname).toBe('acme-staging.apps.example.com');
     expect(config.compute).toEqual({
       instanceType: 't3.small',
@@ -41,10 +42,10 @@ describe('valid customer files', () => {
     });
     expect(config.database).toBeUndefined();
     expect(config.approvalEmails).toEqual([]);
-    expect(config.software.deploymentConfig).toBe(DeploymentStrategy.ONE_AT_A_TIME);
-    expect(config.software.repository.branch).toBe('main');
+    expect(config.softwareDelivery.deploymentConfig).toBe(DeploymentStrategy.ONE_AT_A_TIME);
+    expect(config.softwareDelivery.repository.branch).toBe('main');
     // The AMI pipeline reads the software repository unless told otherwise.
-    expect(config.ami?.repository).toEqual(config.software.repository);
+    expect(config.ami?.repository).toEqual(config.softwareDelivery.repository);
     expect(config.ami?.baseImage).toEqual({
       ssmParameter: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64',
     });
@@ -62,8 +63,9 @@ describe('valid customer files', () => {
 
   test('an explicit hostname wins over the platform default, and no platform means no default', () => {
     expect(
-      ConfigLoader.parseCustomer(stringify({ ...stagingCustomer(), hostname: 'shop.example.org' }), 'a', platform())
-        .hostname,
+      ConfigLoader.parseCustomer(stringify({ ...stagingCustomer(), hostname: 'shop.example.org' }), 'a', {
+        platform: platform(),
+      }).hostname,
     ).toBe('shop.example.org');
     expect(ConfigLoader.parseCustomer(stringify(stagingCustomer())).hostname).toBeUndefined();
   });
@@ -76,14 +78,40 @@ describe('valid customer files', () => {
   });
 
   test('configs built in code are validated the same way (undefined optional keys are ignored)', () => {
-    const config = ConfigLoader.validateCustomer({ ...stagingCustomer(), hostname: undefined, database: undefined });
+    const config = ConfigLoader.validateCustomer({
+      ...asStruct(stagingCustomer()),
+      hostname: undefined,
+      database: undefined,
+    });
     expect(config.compute?.maxCapacity).toBe(4);
-    expect(messages(() => ConfigLoader.validateCustomer({ ...stagingCustomer(), customer: 'A' }))).toEqual([
+    expect(messages(() => ConfigLoader.validateCustomer({ ...asStruct(stagingCustomer()), customer: 'A' }))).toEqual([
       'customer: received "A"; expected 3 to 32 lower-case letters, digits or hyphens, starting with a letter, without -- and not ending with -',
     ]);
-    const [problem] = problemsOf(() => ConfigLoader.validateCustomer({ ...stagingCustomer(), customer: 'A' }));
+    const [problem] = problemsOf(() =>
+      ConfigLoader.validateCustomer({ ...asStruct(stagingCustomer()), customer: 'A' }),
+    );
     expect(problem.file).toBe('CustomerConfig');
     expect(problem.line).toBeUndefined();
+  });
+
+  test('the struct says softwareDelivery where the file says software, and problems use the name of each side', () => {
+    const fromFile = ConfigLoader.parseCustomer(stringify(stagingCustomer()));
+    expect(fromFile.softwareDelivery.repository.connectionArn).toBe(CONNECTION_ARN);
+    expect(fromFile).not.toHaveProperty('software');
+    expect(
+      messages(() =>
+        ConfigLoader.validateCustomer({ ...asStruct(stagingCustomer()), softwareDelivery: { repository: {} } }),
+      ),
+    ).toEqual([expect.stringMatching(/^softwareDelivery\.repository: received \{\}; expected one kind of source/)]);
+    expect(
+      messages(() => ConfigLoader.parseCustomer(stringify({ ...stagingCustomer(), software: { repository: {} } }))),
+    ).toEqual([expect.stringMatching(/^software\.repository: received \{\}; expected one kind of source/)]);
+    // The struct name in a file is a typo like any other.
+    const { software, ...rest } = stagingCustomer();
+    expect(messages(() => ConfigLoader.parseCustomer(stringify({ ...rest, softwareDelivery: software })))).toEqual([
+      expect.stringMatching(/^software: is missing/),
+      expect.stringMatching(/^softwareDelivery: unknown key "softwareDelivery"/),
+    ]);
   });
 
   test('every database family is accepted with its own version style', () => {
@@ -104,14 +132,14 @@ describe('valid customer files', () => {
     const codeCommit = ConfigLoader.parseCustomer(
       stringify({ ...stagingCustomer(), software: { repository: { codeCommitRepository: 'acme-web' } } }),
     );
-    expect(codeCommit.software.repository).toEqual({ codeCommitRepository: 'acme-web', branch: 'main' });
+    expect(codeCommit.softwareDelivery.repository).toEqual({ codeCommitRepository: 'acme-web', branch: 'main' });
     const s3 = ConfigLoader.parseCustomer(
       stringify({
         ...stagingCustomer(),
         software: { repository: { s3Bucket: 'acme-src', s3ObjectKey: 'web/main.zip' } },
       }),
     );
-    expect(s3.software.repository).toEqual({ s3Bucket: 'acme-src', s3ObjectKey: 'web/main.zip' });
+    expect(s3.softwareDelivery.repository).toEqual({ s3Bucket: 'acme-src', s3ObjectKey: 'web/main.zip' });
   });
 });
 
@@ -396,6 +424,21 @@ describe('bad input: one clear error with file, field, value received and what i
       'd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]',
     ].join('\n');
     expect(messages(() => ConfigLoader.parseCustomer(bomb))[0]).toMatch(/^: YAML could not be read: /);
+  });
+
+  test('a value that contains itself is refused, from YAML or from code', () => {
+    expect(messages(() => ConfigLoader.parseCustomer('customer: &a [*a]\n', 'c.yaml'))).toEqual([
+      ': a value contains itself (a YAML alias inside its own anchor?); expected plain data',
+    ]);
+    const cyclic: any = asStruct(stagingCustomer());
+    cyclic.tags = { self: cyclic };
+    expect(messages(() => ConfigLoader.validateCustomer(cyclic))).toEqual([
+      ': a value contains itself (a YAML alias inside its own anchor?); expected plain data',
+    ]);
+    // A value used twice is not a cycle.
+    const shared =
+      'customer: acme\nenvironment: staging\nsoftware: { repository: &r { codeCommitRepository: web } }\nami: { repository: *r }\n';
+    expect(ConfigLoader.parseCustomer(shared).ami?.repository).toEqual({ codeCommitRepository: 'web', branch: 'main' });
   });
 
   test('a missing file names the file', () => {
