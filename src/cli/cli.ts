@@ -4,8 +4,16 @@ import { parseArgs } from 'util';
 import { starterCustomerFile } from './starter';
 import { ResolvedCustomerConfig, ResolvedPlatformConfig } from '../config/defaults';
 import { ConfigError } from '../config/errors';
-import { CONFIG_EXTENSIONS, displayPath, readCustomer, readFleet, readPlatform, ResolvedFleet } from '../config/loader';
-import { SCHEMA_DIR } from '../config/schema';
+import {
+  displayPath,
+  platformFilesIn,
+  readCustomer,
+  readFile,
+  readFleet,
+  readPlatform,
+  ResolvedFleet,
+} from '../config/loader';
+import { schemaProblems, SCHEMA_DIR } from '../config/schema';
 
 /** Where the command writes: injected so tests can read what a user sees. */
 export interface Io {
@@ -18,6 +26,8 @@ export interface Io {
 export const EXIT_OK = 0;
 export const EXIT_INVALID = 1;
 export const EXIT_USAGE = 2;
+/** An unexpected failure of the command itself (sysexits' EX_SOFTWARE): a bug to report. */
+export const EXIT_INTERNAL = 70;
 
 const PACKAGE_ROOT = join(__dirname, '..', '..');
 /** The example fleet shipped in the package, used when no directory is given and none is here. */
@@ -40,7 +50,7 @@ Options:
   -h, --help       show help (also after a command: paas-vending list --help)
   -v, --version    show the version
 
-Exit codes: 0 success, 1 invalid config, 2 wrong usage.`,
+Exit codes: 0 success, 1 invalid config, 2 wrong usage, 70 internal error (a bug).`,
   validate: `Usage: paas-vending validate [DIR]
 
 Checks platform.yaml and every file in DIR/customers/, and what no single file shows (duplicate
@@ -83,15 +93,22 @@ export function run(argv: string[], io: Io): number {
       io.err(`paas-vending: ${(e as Error).message}\nRun "paas-vending --help" for usage.`);
       return EXIT_USAGE;
     }
-    throw e;
+    io.err(
+      `paas-vending: unexpected error: ${(e as Error)?.message ?? String(e)}\nThis is a bug in paas-vending; please report it with the command you ran.`,
+    );
+    return EXIT_INTERNAL;
   }
 }
 
 function dispatch(argv: string[], io: Io): number {
   const [command, ...rest] = argv;
   if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+    if (command === undefined) {
+      io.err(HELP.main);
+      return EXIT_USAGE;
+    }
     io.out(HELP.main);
-    return command === undefined ? EXIT_USAGE : EXIT_OK;
+    return EXIT_OK;
   }
   if (command === '-v' || command === '--version') {
     io.out(JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf-8')).version);
@@ -125,10 +142,10 @@ function args(argv: string[], booleans: string[], maxPositionals: number, comman
   return { flags: parsed.values as Record<string, boolean | undefined>, positionals: parsed.positionals };
 }
 
-/** The fleet directory: given, or here when here is a fleet, or the bundled example. */
+/** The fleet directory: given, or here when here looks like a fleet, or the bundled example. */
 function fleetDirectory(given: string | undefined, io: Io): string {
   if (given !== undefined) return resolve(io.cwd, given);
-  if (CONFIG_EXTENSIONS.some((ext) => existsSync(join(io.cwd, `platform${ext}`)))) return io.cwd;
+  if (platformFilesIn(io.cwd).length > 0 || existsSync(join(io.cwd, 'customers'))) return io.cwd;
   io.err(`No platform.yaml here; using the bundled example fleet (${BUNDLED_FLEET}).`);
   return BUNDLED_FLEET;
 }
@@ -214,10 +231,19 @@ function init(argv: string[], io: Io): number {
   if (customer === undefined || environment === undefined) {
     throw new UsageError('init: expected CUSTOMER and ENVIRONMENT, such as: paas-vending init acme staging');
   }
+  // The names become a file name: check them before anything is written or read.
+  const nameProblems = schemaProblems('customer', { customer, environment }).filter((p) =>
+    ['customer', 'environment'].includes(String(p.path[0])),
+  );
+  if (nameProblems.length > 0) {
+    throw new ConfigError(
+      nameProblems.map((p) => ({ file: 'paas-vending init', path: String(p.path[0]), message: p.message })),
+    );
+  }
   const directory = resolve(io.cwd, dir ?? '.');
-  const platformFile = CONFIG_EXTENSIONS.map((ext) => join(directory, `platform${ext}`)).find((f) => existsSync(f));
+  const [platformFile] = platformFilesIn(directory);
   let platform: ResolvedPlatformConfig | undefined;
-  if (platformFile) platform = readPlatform(readFileSync(platformFile, 'utf-8'), displayPath(platformFile));
+  if (platformFile) platform = readPlatform(readFile(platformFile), displayPath(platformFile));
   const target = join(directory, 'customers', `${customer}-${environment}.yaml`);
   const schemaPath = relative(dirname(target), join(SCHEMA_DIR, 'customer-config.schema.json'));
   const text = starterCustomerFile(customer, environment, schemaPath, platform);

@@ -22,6 +22,22 @@ export const PRODUCTION = 'production';
 
 export const DEFAULT_BASE_IMAGE_PARAMETER = '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64';
 
+/** The load balancer health check when the config says nothing. */
+export const DEFAULT_HEALTH_CHECK: Required<HealthCheckConfig> = {
+  path: '/',
+  healthyHttpCodes: '200-399',
+  intervalSeconds: 30,
+  timeoutSeconds: 5,
+  healthyThreshold: 2,
+  unhealthyThreshold: 3,
+};
+
+/** Fewest instances when the config says nothing: two AZs in production. */
+export const defaultMinCapacity = (production: boolean): number => (production ? 2 : 1);
+
+/** Most instances when the config says nothing. */
+export const defaultMaxCapacity = (minCapacity: number): number => Math.max(minCapacity, 4);
+
 export type ResolvedCompute = Required<Omit<ComputeConfig, 'targetRequestsPerInstance'>> &
   Pick<ComputeConfig, 'targetRequestsPerInstance'>;
 export type ResolvedHealthCheck = Required<HealthCheckConfig>;
@@ -55,7 +71,7 @@ function withBranch(repository: RepositoryConfig): RepositoryConfig {
 /** A valid customer config with every default filled in. `hostname` needs the platform's domain. */
 export function resolveCustomer(config: CustomerConfig, platform?: PlatformConfig): ResolvedCustomerConfig {
   const production = config.environment === PRODUCTION;
-  const minCapacity = config.compute?.minCapacity ?? (production ? 2 : 1);
+  const minCapacity = config.compute?.minCapacity ?? defaultMinCapacity(production);
   const softwareRepository = withBranch(config.softwareDelivery.repository);
   const hostname =
     config.hostname ?? (platform ? `${config.customer}-${config.environment}.${platform.domain}` : undefined);
@@ -70,17 +86,9 @@ export function resolveCustomer(config: CustomerConfig, platform?: PlatformConfi
       rootVolumeGib: 20,
       ...config.compute,
       minCapacity,
-      maxCapacity: config.compute?.maxCapacity ?? Math.max(minCapacity, 4),
+      maxCapacity: config.compute?.maxCapacity ?? defaultMaxCapacity(minCapacity),
     },
-    healthCheck: {
-      path: '/',
-      healthyHttpCodes: '200-399',
-      intervalSeconds: 30,
-      timeoutSeconds: 5,
-      healthyThreshold: 2,
-      unhealthyThreshold: 3,
-      ...config.healthCheck,
-    },
+    healthCheck: { ...DEFAULT_HEALTH_CHECK, ...config.healthCheck },
     database: config.database && {
       instanceType: 't4g.medium',
       masterUsername: 'app_admin',

@@ -46,6 +46,7 @@ export class ConfigError extends Error {
 /** A value shown in an error message: JSON, cut short. */
 export function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   let text: string;
   try {
     text = JSON.stringify(value) ?? String(value);

@@ -13,7 +13,7 @@ const FILE_TO_STRUCT_KEYS: Readonly<Record<string, string>> = Object.fromEntries
 
 function renameKeys(doc: unknown, names: Readonly<Record<string, string>>): unknown {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return doc;
-  return Object.fromEntries(Object.entries(doc).map(([k, v]) => [names[k] ?? k, v]));
+  return Object.fromEntries(Object.entries(doc).map(([k, v]) => [Object.hasOwn(names, k) ? names[k] : k, v]));
 }
 
 /** A customer document with file keys, from a struct. */
@@ -24,4 +24,7 @@ export const toStructKeys = (doc: unknown): unknown => renameKeys(doc, FILE_TO_S
 
 /** The name of the first segment of a field path as a struct user knows it. */
 export const structKey = (key: string | number): string | number =>
-  typeof key === 'string' ? (FILE_TO_STRUCT_KEYS[key] ?? key) : key;
+  typeof key === 'string' && Object.hasOwn(FILE_TO_STRUCT_KEYS, key) ? FILE_TO_STRUCT_KEYS[key] : key;
+
+/** File keys that a struct built in code must not use (it has its own name for them). */
+export const FILE_ONLY_KEYS: readonly string[] = Object.values(STRUCT_TO_FILE_KEYS);

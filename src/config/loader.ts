@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'fs';
+import { Dirent, existsSync, readdirSync, readFileSync, statSync } from 'fs';
 import { extname, join, relative, isAbsolute } from 'path';
 import { Document, isMap, isScalar, isSeq, LineCounter, Node, parseDocument } from 'yaml';
 import {
@@ -10,8 +10,8 @@ import {
   ResolvedPlatformConfig,
 } from './defaults';
 import { ConfigError, ConfigProblem, describeValue } from './errors';
-import { structKey, toFileKeys, toStructKeys } from './keys';
-import { certificatePlacement, customerRules, platformRules } from './rules';
+import { FILE_ONLY_KEYS, structKey, toFileKeys, toStructKeys } from './keys';
+import { customerRules, platformFitRules, platformRules } from './rules';
 import { RawProblem, schemaProblems, SchemaKind } from './schema';
 import { CustomerConfig, FleetConfig, PlatformConfig } from './types';
 
@@ -111,20 +111,35 @@ function plain(value: unknown, file: string, ancestors: unknown[] = []): unknown
       { file, path: '', message: 'a value contains itself (a YAML alias inside its own anchor?); expected plain data' },
     ]);
   }
+  if (ancestors.length >= MAX_DEPTH) {
+    throw new ConfigError([
+      { file, path: '', message: `values nest deeper than ${MAX_DEPTH} levels; expected a config` },
+    ]);
+  }
   const inside = [...ancestors, value];
   if (Array.isArray(value)) return value.map((v) => plain(v, file, inside));
   const out: { [key: string]: unknown } = {};
   for (const [k, v] of Object.entries(value)) {
-    if (v !== undefined && !(ancestors.length === 0 && k === '$schema')) out[k] = plain(v, file, inside);
+    if (v === undefined || (ancestors.length === 0 && k === '$schema')) continue;
+    // defineProperty: a key named __proto__ stays a key (and is reported as unknown), not a prototype.
+    Object.defineProperty(out, k, {
+      value: plain(v, file, inside),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return out;
 }
+
+/** Deeper than any config: a guard against data that would exhaust the stack. */
+const MAX_DEPTH = 64;
 
 /**
  * Validates a document with file keys. `structPaths` names fields as the struct does (for configs
  * built in code, where the property is `softwareDelivery`, not the file's `software`).
  */
-function check(kind: SchemaKind, source: Source, value: unknown, structPaths = false): void {
+function check(kind: SchemaKind, source: Source, value: unknown, structPaths = false, platform?: PlatformConfig): void {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ConfigError(
       place(source, [
@@ -135,7 +150,10 @@ function check(kind: SchemaKind, source: Source, value: unknown, structPaths = f
       ]),
     );
   }
-  let raw = [...schemaProblems(kind, value), ...(kind === 'customer' ? customerRules(value) : platformRules(value))];
+  let raw = [
+    ...schemaProblems(kind, value),
+    ...(kind === 'customer' ? [...customerRules(value), ...platformFitRules(value, platform)] : platformRules(value)),
+  ];
   if (structPaths) raw = raw.map((p) => ({ ...p, path: p.path.map((seg, i) => (i === 0 ? structKey(seg) : seg)) }));
   if (raw.length > 0) throw new ConfigError(place(source, raw));
 }
@@ -144,7 +162,7 @@ function check(kind: SchemaKind, source: Source, value: unknown, structPaths = f
 export function readCustomer(text: string, file: string, platform?: PlatformConfig): ResolvedCustomerConfig {
   const { source, value } = parse('customer', text, file);
   const document = plain(value, file);
-  check('customer', source, document);
+  check('customer', source, document, false, platform);
   return resolveCustomer(toStructKeys(document) as CustomerConfig, platform);
 }
 
@@ -162,8 +180,21 @@ export function checkCustomer(
   platform?: PlatformConfig,
   name = 'CustomerConfig',
 ): ResolvedCustomerConfig {
-  const document = toFileKeys(plain(config, name));
-  check('customer', { file: name }, document, true);
+  const struct = plain(config, name);
+  const fileOnly = FILE_ONLY_KEYS.filter(
+    (k) => typeof struct === 'object' && struct !== null && Object.hasOwn(struct, k),
+  );
+  if (fileOnly.length > 0) {
+    throw new ConfigError(
+      fileOnly.map((k) => ({
+        file: name,
+        path: k,
+        message: `unknown key "${k}" (did you mean "${structKey(k)}"?); in code the property is ${structKey(k)}`,
+      })),
+    );
+  }
+  const document = toFileKeys(struct);
+  check('customer', { file: name }, document, true, platform);
   return resolveCustomer(toStructKeys(document) as CustomerConfig, platform);
 }
 
@@ -174,7 +205,7 @@ export function checkPlatform(config: PlatformConfig, name = 'PlatformConfig'): 
   return resolvePlatform(document as PlatformConfig);
 }
 
-function readFile(path: string): string {
+export function readFile(path: string): string {
   try {
     return readFileSync(path, 'utf-8');
   } catch (e) {
@@ -221,7 +252,7 @@ export function readFleet(directory: string): ResolvedFleet {
       },
     ]);
   }
-  const platformFiles = CONFIG_EXTENSIONS.map((ext) => join(directory, `platform${ext}`)).filter((f) => existsSync(f));
+  const platformFiles = platformFilesIn(directory);
   let platform: ResolvedPlatformConfig | undefined;
   if (platformFiles.length === 0) {
     problems.push({
@@ -241,14 +272,17 @@ export function readFleet(directory: string): ResolvedFleet {
   }
 
   const customersDir = join(directory, 'customers');
-  const names = existsSync(customersDir) ? readdirSync(customersDir).sort() : [];
   const customers: ResolvedCustomerConfig[] = [];
   const files: string[] = [];
-  for (const name of names) {
-    const path = join(customersDir, name);
+  for (const entry of listDirectory(customersDir, problems)) {
+    const path = join(customersDir, entry.name);
     const file = displayPath(path);
-    if (name.startsWith('.') || name.toLowerCase().endsWith('.md') || statSync(path).isDirectory()) continue;
-    if (!CONFIG_EXTENSIONS.includes(extname(name).toLowerCase())) {
+    if (entry.name.startsWith('.') || entry.name.toLowerCase().endsWith('.md')) continue;
+    if (entry.isDirectory()) {
+      problems.push({ file, path: '', message: 'is a directory; expected config files directly in customers/' });
+      continue;
+    }
+    if (!CONFIG_EXTENSIONS.includes(extname(entry.name).toLowerCase())) {
       problems.push({
         file,
         path: '',
@@ -262,17 +296,35 @@ export function readFleet(directory: string): ResolvedFleet {
       files.push(file);
     }
   }
-  if (platform) problems.push(...fleetProblems(platform, customers, files));
+  problems.push(...duplicates(customers, files));
   if (problems.length > 0) throw new ConfigError(problems);
   return { directory, platform: platform!, customers, files };
 }
 
-/** Rules across files: unique environments and host names, certificates usable by the platform. */
-function fleetProblems(
-  platform: ResolvedPlatformConfig,
-  customers: ResolvedCustomerConfig[],
-  files: string[],
-): ConfigProblem[] {
+/** The platform files of a fleet directory: platform.yaml, .yml or .json (one is expected). */
+export function platformFilesIn(directory: string): string[] {
+  return CONFIG_EXTENSIONS.map((ext) => join(directory, `platform${ext}`)).filter((f) => existsSync(f));
+}
+
+/** The entries of customers/, sorted; a missing folder is an empty fleet, anything else unreadable a problem. */
+function listDirectory(directory: string, problems: ConfigProblem[]): Dirent[] {
+  if (!existsSync(directory)) return [];
+  try {
+    return readdirSync(directory, { withFileTypes: true }).sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    );
+  } catch (e) {
+    problems.push({
+      file: displayPath(directory),
+      path: '',
+      message: `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); expected a directory of config files`,
+    });
+    return [];
+  }
+}
+
+/** Rules across files: each customer environment and each host name once per fleet. */
+function duplicates(customers: ResolvedCustomerConfig[], files: string[]): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const firstSeen = new Map<string, string>();
   const claim = (key: string, file: string, path: string, what: string) => {
@@ -293,11 +345,6 @@ function fleetProblems(
     if (c.hostname) claim(`host:${c.hostname}`, file, 'hostname', `hostname ${c.hostname}`);
     if (c.customDomain) {
       claim(`host:${c.customDomain.name}`, file, 'customDomain.name', `hostname ${c.customDomain.name}`);
-      for (const p of certificatePlacement(c.customDomain.certificateArn, ['customDomain', 'certificateArn'], {
-        ...platform,
-      })) {
-        problems.push({ file, path: 'customDomain.certificateArn', message: p.message });
-      }
     }
   });
   return problems;

@@ -1,6 +1,13 @@
-import { DEFAULT_BASE_IMAGE_PARAMETER, PRODUCTION } from './defaults';
+import {
+  DEFAULT_BASE_IMAGE_PARAMETER,
+  DEFAULT_HEALTH_CHECK,
+  defaultMaxCapacity,
+  defaultMinCapacity,
+  PRODUCTION,
+} from './defaults';
 import { describeValue } from './errors';
 import { FieldPath, RawProblem } from './schema';
+import { PlatformConfig } from './types';
 
 /*
  * Rules the JSON Schema cannot say: relations between fields and production safeguards. They run
@@ -35,26 +42,34 @@ export function customerRules(doc: unknown): RawProblem[] {
       `received ${describeValue(emails)}; expected at least one address: production releases wait for a person's approval`,
     );
   }
+  // Capacity, with the defaults a missing bound gets: what the fleet will really run.
   const compute = obj(doc.compute);
-  const min = num(compute.minCapacity);
-  const max = num(compute.maxCapacity);
-  if (production && min !== undefined && min < 2) {
+  const givenMin = num(compute.minCapacity);
+  const givenMax = num(compute.maxCapacity);
+  const min = givenMin ?? defaultMinCapacity(production);
+  const max = givenMax ?? defaultMaxCapacity(min);
+  if (production && givenMin !== undefined && givenMin < 2) {
     add(
       ['compute', 'minCapacity'],
-      `received ${min}; expected at least 2 in production, so that instances run in two Availability Zones`,
+      `received ${givenMin}; expected at least 2 in production, so that instances run in two Availability Zones`,
     );
-  }
-  if (min !== undefined && max !== undefined && min > max) {
+  } else if (min > max && givenMin !== undefined) {
     add(
       ['compute', 'minCapacity'],
       `received ${min}, more than maxCapacity (${max}); expected minCapacity <= maxCapacity`,
+    );
+  } else if (min > max) {
+    const where = production ? ' in production' : '';
+    add(
+      ['compute', 'maxCapacity'],
+      `received ${max}, less than the default minCapacity (${min}${where}); expected at least ${min}, or a lower minCapacity`,
     );
   }
 
   // Health check timing: the load balancer rejects a timeout that is not shorter than the interval.
   const health = obj(doc.healthCheck);
-  const interval = num(health.intervalSeconds) ?? 30;
-  const timeout = num(health.timeoutSeconds) ?? 5;
+  const interval = num(health.intervalSeconds) ?? DEFAULT_HEALTH_CHECK.intervalSeconds;
+  const timeout = num(health.timeoutSeconds) ?? DEFAULT_HEALTH_CHECK.timeoutSeconds;
   if (timeout >= interval) {
     add(
       ['healthCheck', health.timeoutSeconds !== undefined ? 'timeoutSeconds' : 'intervalSeconds'],
@@ -94,7 +109,19 @@ export function customerRules(doc: unknown): RawProblem[] {
   for (const [key, value] of Object.entries(tags)) {
     if (typeof value === 'string' && value.length > 256) {
       add(['tags', key], `received a value of ${value.length} characters; expected at most 256`);
+    } else if (typeof value === 'string' && !/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u.test(value)) {
+      add(['tags', key], `received ${describeValue(value)}; expected letters, digits, spaces or _.:/=+-@`);
     }
+  }
+
+  // EventBridge cron: one of day-of-month and day-of-week must be "?".
+  const schedule = str(ami.rebuildSchedule);
+  const cron = schedule?.match(/^cron\((\S+) (\S+) (\S+) (\S+) (\S+) (\S+)\)$/);
+  if (cron && (cron[3] === '?') === (cron[5] === '?')) {
+    add(
+      ['ami', 'rebuildSchedule'],
+      `received "${schedule}"; expected "?" in exactly one of day-of-month (3rd field) and day-of-week (5th), such as cron(0 3 ? * SUN *)`,
+    );
   }
   return problems;
 }
@@ -116,6 +143,9 @@ const VERSION_RULES: Record<string, { pattern: RegExp; expected: string }> = {
   'aurora-mysql': { pattern: /^3(\.\d{2}(\.\d+)?)?$/, expected: 'an Aurora MySQL 3 version, such as "3" or "3.08.0"' },
 };
 
+/** User names RDS keeps for its own administration. */
+const RESERVED_USERNAMES = ['rdsadmin', 'rdsrepladmin', 'rdsproxyadmin', 'rds_superuser', 'rds_replication'];
+
 function databaseRules(db: Doc): RawProblem[] {
   const problems: RawProblem[] = [];
   const engine = str(db.engine);
@@ -133,6 +163,22 @@ function databaseRules(db: Doc): RawProblem[] {
       path: ['database', 'instanceType'],
       message: `received "${type}"; expected the class without the db. prefix: "${type.slice(3)}"`,
     });
+  }
+  const user = str(db.masterUsername);
+  if (user !== undefined && /^[A-Za-z]\w*$/.test(user)) {
+    const limit = engine && /mysql|mariadb/.test(engine) ? 16 : 63;
+    if (user.length > limit) {
+      problems.push({
+        path: ['database', 'masterUsername'],
+        message: `received "${user}" (${user.length} characters) for ${engine}; expected at most ${limit} characters`,
+      });
+    }
+    if (RESERVED_USERNAMES.includes(user.toLowerCase())) {
+      problems.push({
+        path: ['database', 'masterUsername'],
+        message: `received "${user}", a name RDS reserves for itself; expected another name, such as app_admin`,
+      });
+    }
   }
   const window = str(db.preferredBackupWindow);
   const match = window?.match(/^(\d\d):(\d\d)-(\d\d):(\d\d)$/);
@@ -282,5 +328,28 @@ export function certificatePlacement(arn: unknown, at: FieldPath, platform: Doc)
       message: `is in account ${parts.account}; expected a certificate in the platform's account ${account}`,
     });
   }
+  return problems;
+}
+
+/**
+ * Rules between a customer and its platform: a host name on the shared load balancer must be covered
+ * by the platform's wildcard certificate, and a custom domain certificate must be usable there.
+ */
+export function platformFitRules(doc: unknown, platform: PlatformConfig | undefined): RawProblem[] {
+  if (!isObject(doc) || !platform) return [];
+  const problems: RawProblem[] = [];
+  const hostname = str(doc.hostname);
+  if (hostname && /^[a-z0-9.-]+$/.test(hostname)) {
+    const suffix = `.${platform.domain}`;
+    const label = hostname.endsWith(suffix) ? hostname.slice(0, -suffix.length) : undefined;
+    if (label === undefined || label.includes('.') || label === '') {
+      problems.push({
+        path: ['hostname'],
+        message: `received "${hostname}"; expected one name directly under the platform domain, such as shop${suffix} (the shared load balancer's certificate covers *${suffix}); use customDomain for other names`,
+      });
+    }
+  }
+  const domain = obj(doc.customDomain);
+  problems.push(...certificatePlacement(domain.certificateArn, ['customDomain', 'certificateArn'], { ...platform }));
   return problems;
 }

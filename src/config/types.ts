@@ -33,13 +33,13 @@ export enum DeploymentStrategy {
 export interface CustomDomainConfig {
   /**
    * The host name the customer's visitors use.
-   * @pattern ^(?=.{4,253}$)(?!-)([a-z0-9-]{1,63}(?<!-)\.)+[a-z][a-z0-9-]{0,62}(?<!-)$
+   * @pattern ^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$
    * @expected a lower-case DNS name such as www.example.com
    */
   readonly name: string;
   /**
    * ARN of the ACM certificate for `name`, in the platform's region and account.
-   * @pattern ^arn:aws(-[a-z]+)*:acm:[a-z]{2}(-[a-z]+)+-\d:\d{12}:certificate\/[0-9a-f-]{36}$
+   * @pattern ^arn:aws(-[a-z]+)*:acm:[a-z]{2}(-[a-z]+)+-\d:\d{12}:certificate\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$
    * @expected an ACM certificate ARN, arn:aws:acm:REGION:ACCOUNT:certificate/UUID
    */
   readonly certificateArn: string;
@@ -49,7 +49,7 @@ export interface CustomDomainConfig {
 export interface ComputeConfig {
   /**
    * EC2 instance type of the web servers.
-   * @pattern ^[a-z][a-z0-9-]*\.[a-z0-9]+$
+   * @pattern ^[a-z][a-z0-9-]*\.[a-z0-9-]+$
    * @expected an EC2 instance type such as t3.small
    * @default "t3.small"
    */
@@ -158,15 +158,15 @@ export interface DatabaseConfig {
   readonly version: string;
   /**
    * Instance class without the `db.` prefix.
-   * @pattern ^[a-z][a-z0-9-]*\.[a-z0-9]+$
+   * @pattern ^[a-z][a-z0-9-]*(\.[a-z0-9-]+)+$
    * @expected an instance class without the db. prefix, such as t4g.medium
    * @default "t4g.medium"
    */
   readonly instanceType?: string;
   /**
-   * Master user name. The password is generated and kept in Secrets Manager.
-   * @pattern ^[A-Za-z][A-Za-z0-9_]{0,15}$
-   * @expected 1 to 16 letters, digits or underscores, starting with a letter
+   * Master user name (up to 16 characters for MySQL and MariaDB, 63 for PostgreSQL). The password is generated and kept in Secrets Manager.
+   * @pattern ^[A-Za-z][A-Za-z0-9_]{0,62}$
+   * @expected letters, digits or underscores, starting with a letter
    * @default "app_admin"
    */
   readonly masterUsername?: string;
@@ -214,7 +214,7 @@ export interface DatabaseConfig {
 export interface RepositoryConfig {
   /**
    * ARN of the AWS CodeConnections (or CodeStar Connections) connection.
-   * @pattern ^arn:aws(-[a-z]+)*:(codeconnections|codestar-connections):[a-z]{2}(-[a-z]+)+-\d:\d{12}:connection\/[0-9a-f-]{36}$
+   * @pattern ^arn:aws(-[a-z]+)*:(codeconnections|codestar-connections):[a-z]{2}(-[a-z]+)+-\d:\d{12}:connection\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$
    * @expected a connection ARN, arn:aws:codeconnections:REGION:ACCOUNT:connection/UUID
    * @default - not a CodeConnections repository
    */
@@ -242,14 +242,14 @@ export interface RepositoryConfig {
   readonly codeCommitRepository?: string;
   /**
    * Bucket that receives the repository as a zip object (for example from a webhook receiver).
-   * @pattern ^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$
+   * @pattern ^(?!xn--|sthree-|amzn-s3-demo-)(?!.*\.\.)(?!\d+\.\d+\.\d+\.\d+$)(?!.*(-s3alias|--ol-s3|\.mrap|--x-s3)$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$
    * @expected an S3 bucket name such as acme-sources
    * @default - not an S3 source
    */
   readonly s3Bucket?: string;
   /**
    * Key of the zip object in `s3Bucket`.
-   * @pattern ^[^\s].{0,1023}\.zip$
+   * @pattern ^(?=.{5,1024}$)[^\s].*\.zip$
    * @expected an object key ending in .zip, such as website/main.zip
    * @default - required with s3Bucket
    */
@@ -317,7 +317,7 @@ export interface AmiConfig {
   readonly initialImageId?: string;
   /**
    * EC2 instance type Packer builds on.
-   * @pattern ^[a-z][a-z0-9-]*\.[a-z0-9]+$
+   * @pattern ^[a-z][a-z0-9-]*\.[a-z0-9-]+$
    * @expected an EC2 instance type such as t3.small
    * @default "t3.small"
    */
@@ -390,7 +390,7 @@ export interface CustomerConfig {
   readonly environment: string;
   /**
    * Host name served on the shared load balancer.
-   * @pattern ^(?=.{4,253}$)(?!-)([a-z0-9-]{1,63}(?<!-)\.)+[a-z][a-z0-9-]{0,62}(?<!-)$
+   * @pattern ^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$
    * @expected a lower-case DNS name such as acme.apps.example.com
    * @default - "<customer>-<environment>.<platform domain>"
    */
@@ -403,7 +403,7 @@ export interface CustomerConfig {
   /**
    * Who approves releases. At least one address in production.
    * @uniqueItems true
-   * @itemPattern ^[A-Za-z0-9.!#$%&'*+\/=?^_`{|}~-]+@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$
+   * @itemPattern ^(?=.{6,254}$)[A-Za-z0-9!#$%&'*+\/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+\/=?^_`{|}~-]+)*@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$
    * @itemExpected an email address such as ops@example.com
    * @default []
    */
@@ -436,7 +436,7 @@ export interface CustomerConfig {
   readonly softwareDelivery: SoftwareConfig;
   /**
    * Tags added to every resource of the environment (keys up to 128 characters, values up to 256, no aws: prefix).
-   * @propertyNames {"pattern": "^(?!aws:)[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]{1,128}$"}
+   * @propertyNames {"pattern": "^(?![aA][wW][sS]:)[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]{1,128}$"}
    * @default {}
    */
   readonly tags?: { [key: string]: string };
@@ -494,13 +494,13 @@ export interface PlatformConfig {
   readonly account: string;
   /**
    * Domain under which customers get a default host name.
-   * @pattern ^(?=.{4,253}$)(?!-)([a-z0-9-]{1,63}(?<!-)\.)+[a-z][a-z0-9-]{0,62}(?<!-)$
+   * @pattern ^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$
    * @expected a lower-case DNS name such as apps.example.com
    */
   readonly domain: string;
   /**
    * ARN of the wildcard ACM certificate for `*.<domain>`, used by the shared load balancer.
-   * @pattern ^arn:aws(-[a-z]+)*:acm:[a-z]{2}(-[a-z]+)+-\d:\d{12}:certificate\/[0-9a-f-]{36}$
+   * @pattern ^arn:aws(-[a-z]+)*:acm:[a-z]{2}(-[a-z]+)+-\d:\d{12}:certificate\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$
    * @expected an ACM certificate ARN, arn:aws:acm:REGION:ACCOUNT:certificate/UUID
    */
   readonly certificateArn: string;

@@ -1,10 +1,10 @@
 import { execFileSync, spawnSync } from 'child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { stringify } from 'yaml';
 import { ConfigLoader } from '../../src';
-import { BUNDLED_FLEET, EXIT_INVALID, EXIT_OK, EXIT_USAGE, run } from '../../src/cli/cli';
+import { BUNDLED_FLEET, EXIT_INTERNAL, EXIT_INVALID, EXIT_OK, EXIT_USAGE, run } from '../../src/cli/cli';
 import { platform, productionCustomer, stagingCustomer, writeFleet } from '../config/fixtures';
 
 /** Runs the command in-process and captures what a user would see. */
@@ -49,6 +49,45 @@ describe('paas-vending validate', () => {
     expect(bundled.err).toBe(`No platform.yaml here; using the bundled example fleet (${BUNDLED_FLEET}).`);
     expect(bundled.out).toContain('and 6 customer environments');
   });
+
+  test('a folder with customers/ but a misnamed platform file is checked, not replaced by the example', () => {
+    const dir = writeFleet(undefined, { 'acme-staging.yaml': stagingCustomer() });
+    writeFileSync(join(dir, 'platfrom.yaml'), 'name: x\n');
+    const result = cli(['validate'], dir);
+    expect(result.code).toBe(EXIT_INVALID);
+    expect(result.err).toContain('platform.yaml: is missing; expected the platform config of the fleet');
+  });
+
+  test('unreadable entries are config problems, not crashes', () => {
+    const dir = writeFleet(platform(), {});
+    mkdirSync(join(dir, 'customers', 'nested'));
+    symlinkSync(join(dir, 'nowhere.yaml'), join(dir, 'customers', 'broken.yaml'));
+    const result = cli(['validate', dir]);
+    expect(result.code).toBe(EXIT_INVALID);
+    expect(result.err).toMatch(/customers\/broken\.yaml: cannot be read: no such file/);
+    expect(result.err).toMatch(/customers\/nested: is a directory; expected config files directly in customers\//);
+    const fileNotDir = writeFleet(platform(), {});
+    rmSync(join(fileNotDir, 'customers'), { recursive: true });
+    writeFileSync(join(fileNotDir, 'customers'), 'x');
+    expect(cli(['validate', fileNotDir]).err).toMatch(
+      /customers: cannot be read \(ENOTDIR\); expected a directory of config files/,
+    );
+  });
+
+  test('an unexpected failure is reported in one line with its own exit code, not a stack trace', () => {
+    const result = run(['validate'], {
+      out: () => undefined,
+      err: (t) => errors.push(t),
+      get cwd(): string {
+        throw new TypeError('boom');
+      },
+    });
+    expect(result).toBe(EXIT_INTERNAL);
+    expect(errors.join('\n')).toBe(
+      'paas-vending: unexpected error: boom\nThis is a bug in paas-vending; please report it with the command you ran.',
+    );
+  });
+  const errors: string[] = [];
 
   test('a directory that does not exist', () => {
     const result = cli(['validate', '/nonexistent-fleet']);
@@ -180,6 +219,18 @@ describe('paas-vending init', () => {
     expect(ConfigLoader.loadCustomerFile(join(dir, 'customers', 'newco-staging.yaml')).customer).toBe('newco');
   });
 
+  test('names are checked before they become a path: no file is written outside customers/', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'init-'));
+    const result = cli(['init', 'acme #/../../../x', 'staging', dir]);
+    expect(result.code).toBe(EXIT_INVALID);
+    expect(result.err).toContain(
+      'paas-vending init: customer: received "acme #/../../../x"; expected 3 to 32 lower-case letters',
+    );
+    expect(readdirSync(dir)).toEqual([]);
+    expect(cli(['init', 'acme', 'staging #x', dir]).err).toContain('environment: received "staging #x"');
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
   test('a customer or environment name that breaks the rules is refused with the rule', () => {
     const dir = mkdtempSync(join(tmpdir(), 'init-'));
     const result = cli(['init', 'New_Co', 'Prod', dir]);
@@ -218,7 +269,7 @@ describe('usage', () => {
   });
 
   test('no command prints help and exits 2; --version prints the package version', () => {
-    expect(cli([])).toMatchObject({ code: EXIT_USAGE, out: expect.stringContaining('Commands:') });
+    expect(cli([])).toMatchObject({ code: EXIT_USAGE, out: '', err: expect.stringContaining('Commands:') });
     const version = JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf-8')).version;
     expect(cli(['--version'])).toMatchObject({ code: EXIT_OK, out: version });
   });

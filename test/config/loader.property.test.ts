@@ -65,6 +65,7 @@ const mutation: fc.Arbitrary<Mutation> = fc.record({
     fc.anything({ maxDepth: 2 }),
     fc.string(),
     fc.integer(),
+    fc.integer({ min: -1, max: 3 }), // capacity bounds live here
     fc.double(),
     fc.constantFrom('production', '', '-', 'postgres', '../x', 'arn:aws:acm:eu-west-1:1:certificate/x', null, [], {}),
   ),
@@ -173,8 +174,14 @@ describe('the loader never fails with anything but a clear config error', () => 
   test(`${RUNS} mutated configs as objects built in code`, () => {
     fc.assert(
       fc.property(anyBase, fc.array(mutation, { minLength: 1, maxLength: 4 }), (base, mutations) => {
-        const doc = mutate(base, mutations);
-        expectValidOrClearError(() => ConfigLoader.validateCustomer(asStruct(doc), { platform: platform() }));
+        const doc = asStruct(mutate(base, mutations));
+        expectValidOrClearError(() => {
+          const config = ConfigLoader.validateCustomer(doc, { platform: platform() });
+          // Accepted: every value given comes out unchanged (defaults only fill what is missing).
+          // (An undefined value is a missing key, as in JSON.)
+          expect(config).toMatchObject(JSON.parse(JSON.stringify(doc)));
+          return config;
+        });
       }),
       { numRuns: RUNS },
     );

@@ -63,10 +63,10 @@ describe('valid customer files', () => {
 
   test('an explicit hostname wins over the platform default, and no platform means no default', () => {
     expect(
-      ConfigLoader.parseCustomer(stringify({ ...stagingCustomer(), hostname: 'shop.example.org' }), 'a', {
+      ConfigLoader.parseCustomer(stringify({ ...stagingCustomer(), hostname: 'shop.apps.example.com' }), 'a', {
         platform: platform(),
       }).hostname,
-    ).toBe('shop.example.org');
+    ).toBe('shop.apps.example.com');
     expect(ConfigLoader.parseCustomer(stringify(stagingCustomer())).hostname).toBeUndefined();
   });
 
@@ -203,7 +203,7 @@ describe('bad input: one clear error with file, field, value received and what i
     [(d: any) => (d.database.clusterName = '1acme'), 'database.clusterName: received "1acme"'],
     [
       (d: any) => (d.database.masterUsername = 'app-admin'),
-      'database.masterUsername: received "app-admin"; expected 1 to 16 letters, digits or underscores',
+      'database.masterUsername: received "app-admin"; expected letters, digits or underscores, starting with a letter',
     ],
     [
       (d: any) => (d.software.buildImage.ecrRepository = 'Acme_Build'),
@@ -247,10 +247,54 @@ describe('bad input: one clear error with file, field, value received and what i
       'ami.baseImage.amiOwners: is missing; amiNameFilter needs the owners',
     ],
     [(d: any) => (d.ami.baseImage = {}), 'ami.baseImage: received {}; expected either ssmParameter'],
+    [
+      (d: any) => (d.database = { engine: 'mysql', version: '8.0', masterUsername: 'a'.repeat(17) }),
+      'database.masterUsername: received "aaaaaaaaaaaaaaaaa" (17 characters) for mysql; expected at most 16 characters',
+    ],
+    [
+      (d: any) => (d.database.masterUsername = 'rdsadmin'),
+      'database.masterUsername: received "rdsadmin", a name RDS reserves for itself',
+    ],
+    [(d: any) => (d.tags = { 'AWS:cost': 'x' }), 'tags.AWS:cost: key "AWS:cost" is not allowed'],
+    [(d: any) => (d.tags = { Team: 'a;b' }), 'tags.Team: received "a;b"; expected letters, digits, spaces or _.:/=+-@'],
+    [
+      (d: any) => (d.ami.rebuildSchedule = 'cron(0 3 * * SUN *)'),
+      'ami.rebuildSchedule: received "cron(0 3 * * SUN *)"; expected "?" in exactly one of day-of-month',
+    ],
+    [
+      (d: any) => (d.software.repository = { s3Bucket: '192.168.5.4', s3ObjectKey: 'x.zip' }),
+      'software.repository.s3Bucket: received "192.168.5.4"; expected an S3 bucket name',
+    ],
+    [
+      (d: any) => (d.software.repository = { s3Bucket: 'acme-s3alias', s3ObjectKey: 'x.zip' }),
+      'software.repository.s3Bucket: received "acme-s3alias"',
+    ],
+    [
+      (d: any) => (d.customDomain.name = 'a.-b.example.com'),
+      'customDomain.name: received "a.-b.example.com"; expected a lower-case DNS name',
+    ],
+    [
+      (d: any) => (d.approvalEmails = ['.ops..x.@acme.com']),
+      'approvalEmails[0]: received ".ops..x.@acme.com"; expected an email address',
+    ],
+    [
+      (d: any) => (d.compute.minCapacity = Infinity),
+      'compute.minCapacity: received Infinity (a number); expected an integer from 0 to 100',
+    ],
+    [
+      (d: any) => (d.compute = { maxCapacity: 1 }),
+      'compute.maxCapacity: received 1, less than the default minCapacity (2 in production); expected at least 2, or a lower minCapacity',
+    ],
+    [
+      (d: any) => (d.compute = JSON.parse('{"__proto__": {"minCapacity": 5}}')),
+      'compute.__proto__: unknown key "__proto__"',
+    ],
   ])('AWS rules on names and values (%#)', (mutate, expected) => {
     const doc = productionCustomer();
     mutate(doc);
-    expect(messages(parse(doc)).join('\n')).toContain(expected);
+    const found = messages(parse(doc));
+    expect(found).toHaveLength(1);
+    expect(found[0]).toContain(expected);
   });
 
   test.each([
@@ -516,9 +560,9 @@ describe('fleets', () => {
     });
     const problems = problemsOf(() => ConfigLoader.loadFleet(dir));
     expect(problems.map((p) => `${p.file.split('/').pop()}: ${p.path}: ${p.message}`)).toEqual([
-      'acme-staging.yaml: environment: environment acme/staging is already used by ' +
-        problems[0].message.split('used by ')[1].split(';')[0] +
-        '; expected each environment once per fleet',
+      expect.stringMatching(
+        /^acme-staging\.yaml: environment: environment acme\/staging is already used by \S*acme-staging-copy\.yml; expected each environment once per fleet$/,
+      ),
       expect.stringMatching(
         /^acme-staging\.yaml: hostname: hostname acme-staging\.apps\.example\.com is already used by .*acme-staging-copy\.yml/,
       ),
@@ -526,7 +570,26 @@ describe('fleets', () => {
         /^beta-staging\.json: hostname: hostname acme-staging\.apps\.example\.com is already used by .*acme-staging-copy\.yml/,
       ),
     ]);
-    expect(problems[0].message).toContain('acme-staging-copy.yml');
+  });
+
+  test('duplicates are found even when the platform file is broken', () => {
+    const dir = writeFleet('name: [', { 'a.yaml': stagingCustomer(), 'b.yaml': stagingCustomer() });
+    const problems = problemsOf(() => ConfigLoader.loadFleet(dir));
+    expect(problems.map((p) => `${p.file.split('/').pop()}: ${p.path}`)).toEqual([
+      'b.yaml: environment',
+      'platform.yaml: ',
+    ]);
+  });
+
+  test('a host name on the shared load balancer must be covered by the platform certificate', () => {
+    for (const hostname of ['shop.example.org', 'a.b.apps.example.com', 'apps.example.com']) {
+      const doc = stringify({ ...stagingCustomer(), hostname });
+      expect(messages(() => ConfigLoader.parseCustomer(doc, 'c', { platform: platform() }))).toEqual([
+        `hostname: received "${hostname}"; expected one name directly under the platform domain, such as shop.apps.example.com (the shared load balancer's certificate covers *.apps.example.com); use customDomain for other names`,
+      ]);
+      // Without a platform there is nothing to compare with.
+      expect(ConfigLoader.parseCustomer(doc).hostname).toBe(hostname);
+    }
   });
 
   test('problems of every file are reported together', () => {
