@@ -53,6 +53,12 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'cdk-nag@^3.0.2',
     '@cdklabs/cdk-validator-cfnguard@^0.0.62',
     'ts-json-schema-generator@^2.10.0',
+    // Lambda handlers use the AWS SDK v3 that the Node.js runtime provides; bundling leaves it out.
+    '@aws-sdk/client-elastic-load-balancing-v2@^3',
+    '@aws-sdk/client-dynamodb@^3',
+    '@aws-sdk/client-ec2@^3', // integration tests create the VPC and load balancer in moto
+    'aws-sdk-client-mock@^4.1.0',
+    'aws-sdk-client-mock-jest@^4.1.0',
   ],
   bin: { 'paas-vending': 'lib/cli/main.js' },
 
@@ -89,6 +95,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
 // The tests run on a current aws-cdk-lib; the peer dependency keeps the floor above.
 project.deps.addDependency(`aws-cdk-lib@${CDK_TESTED}`, DependencyType.BUILD);
 project.deps.addDependency('constructs@^10.5.1', DependencyType.BUILD);
+
+// Handler code imports the AWS SDK, which the Lambda runtime provides (a dev dependency here).
+project.eslint?.allowDevDeps('src/**/*.lambda.ts');
+project.eslint?.allowDevDeps('src/shared-alb-rule/allocator.ts');
 
 // ESLint reads type information for .projenrc.ts through tsconfig.dev.json too.
 project.tsconfigDev.addInclude('.projenrc.ts');

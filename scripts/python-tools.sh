@@ -58,6 +58,8 @@ if ! "${venv}/bin/python" -m pip install --disable-pip-version-check --no-input 
   fail "pip could not install ${requirements#"${root}/"} into .venv (see pip's output above)"
 fi
 "${venv}/bin/cfn-lint" --version >/dev/null 2>&1 || fail ".venv/bin/cfn-lint was installed but does not run"
+"${venv}/bin/python" -c 'import moto.server, flask' >/dev/null 2>&1 ||
+  fail ".venv has moto but not its server extras (moto[server] in ${requirements#"${root}/"})"
 
 echo "${wanted}" >"${stamp}"
 echo "python-tools: installed ${requirements#"${root}/"} into .venv ($("${venv}/bin/cfn-lint" --version))"

@@ -1,0 +1,108 @@
+/**
+ * The shared ALB's listener-rule priority allocator: the ONE Lambda function behind every SharedAlbRule
+ * custom resource (a direct Lambda ServiceToken, no Provider framework).
+ *
+ * Design
+ * - The custom resource OWNS its listener rule: the handler creates, modifies and deletes it, and its
+ *   PhysicalResourceId is the rule ARN. ELB is the arbiter of priorities: CreateRule with an explicit
+ *   priority fails with PriorityInUse when the priority is taken, by anyone (another stack, a rule made by
+ *   hand, another tool). The handler then tries another candidate (bounded: MAX_ATTEMPTS, default 10).
+ *   Candidates are uniformly random in minPriority..maxPriority (default 1..50000): with 100 rules on a
+ *   listener a candidate collides with probability 100/50000 = 0.2%, so concurrent stacks practically
+ *   never meet, and no listener scan is needed to choose.
+ * - ruleLimit (default 100) is enforced by a per-listener counter in the state table, reserved with one
+ *   conditional UpdateItem (`count < limit`) before CreateRule, so concurrent allocations cannot overshoot
+ *   it either. Only when that condition fails (first allocation on a listener, or the counter says full)
+ *   are the rules counted for real with a paginated DescribeRules and the counter (re)seeded from the count
+ *   with a conditional write; the failure message reads `listener <arn> is full: it holds N rules (limit L)`.
+ *   CreateRule's own TooManyRules (the AWS quota) gives the same message. The counter counts allocations;
+ *   rules added or removed by hand make it drift until the next recount (a full counter recounts, so a
+ *   high counter repairs itself; a low one is bounded by AWS's TooManyRules).
+ * - Idempotency: every request that creates a rule (Create, Update onto a new listener) first claims
+ *   `(StackId|LogicalResourceId, RequestId)` in the state table with a conditional PutItem. A repeated
+ *   delivery of the same request finds the claim and answers with the recorded rule and priority (waiting
+ *   while the first delivery is still at work); it never creates a second rule.
+ * - Update keeps the rule and its priority (ModifyRule in place); a new listenerArn allocates a new rule
+ *   and returns a new PhysicalResourceId, and CloudFormation deletes the old rule. Delete removes the rule
+ *   (RuleNotFound is fine), gives the slot back and removes the resource's finished claims: the priority
+ *   is free for the next allocation.
+ * - Always answers: every error becomes FAILED with its reason, and a timer answers FAILED
+ *   SAFETY_MARGIN_MS (default 10 s) before the Lambda times out, never after CloudFormation's hour.
+ *
+ * AWS API calls per request (counted by api-calls.ts and logged with each response)
+ * - Create, common case: 4 — PutItem (claim), UpdateItem (counter slot), CreateRule (with tags),
+ *   UpdateItem (claim done). +1 CreateRule per priority collision.
+ * - First allocation on a listener: +2 GetItem/UpdateItem and ceil(rules/400) DescribeRules pages to seed
+ *   the counter (ceil(rules/50) on moto).
+ * - Listener full: the same recount, then FAILED; +2 (claim failed, slot released) when AWS's TooManyRules.
+ * - Worst case that still succeeds: 4 + (MAX_ATTEMPTS - 1) collisions + a reseed.
+ * - Repeated Create: 1 PutItem + 1 GetItem per poll.
+ * - Update on the same listener: 1 ModifyRule (+1 AddTags / +1 RemoveTags when the tags change).
+ * - Delete: 1 Query + 1 DeleteRule + 1 DeleteItem (claim) + 1 UpdateItem (slot); +1 DeleteItem per failed claim.
+ *
+ * Environment: STATE_TABLE_NAME (required), MAX_ATTEMPTS, SAFETY_MARGIN_MS; AWS_ENDPOINT_URL (honoured by
+ * the AWS SDK) points the clients elsewhere, e.g. at moto in the tests.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { AllocatorDeps, AllocatorResult, LambdaContextLike, processRequest } from './allocator';
+import { countApiCalls } from './api-calls';
+import { CfnRequest, httpResponseSender } from './cfn-response';
+import { ENV_MAX_ATTEMPTS, ENV_SAFETY_MARGIN_MS, ENV_STATE_TABLE, PriorityAllocatorProperties } from './types';
+
+function positiveInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new Error(`environment variable ${name}: expected a positive integer, got ${raw}`);
+  }
+  return n;
+}
+
+/** The real dependencies, from the environment (clients with the API-call counter). */
+export function depsFromEnvironment(): AllocatorDeps {
+  const tableName = process.env[ENV_STATE_TABLE];
+  if (!tableName) throw new Error(`environment variable ${ENV_STATE_TABLE} is not set`);
+  return {
+    elb: countApiCalls(new ElasticLoadBalancingV2Client({})),
+    dynamodb: countApiCalls(new DynamoDBClient({})),
+    tableName,
+    sendResponse: httpResponseSender(),
+    maxAttempts: positiveInt(ENV_MAX_ATTEMPTS, 10),
+    safetyMarginMs: positiveInt(ENV_SAFETY_MARGIN_MS, 10_000),
+  };
+}
+
+/**
+ * A handler over the given dependencies (built lazily, once per container, when given as a function).
+ * When they cannot be built (missing environment), the request is still answered FAILED with the reason.
+ */
+export function createHandler(
+  deps: AllocatorDeps | (() => AllocatorDeps),
+): (event: CfnRequest<PriorityAllocatorProperties>, context: LambdaContextLike) => Promise<AllocatorResult> {
+  let resolved: AllocatorDeps | undefined = typeof deps === 'function' ? undefined : deps;
+  return async (event, context) => {
+    try {
+      resolved ??= (deps as () => AllocatorDeps)();
+    } catch (error) {
+      const reason = `the priority allocator is misconfigured: ${(error as Error).message}`;
+      const response = {
+        Status: 'FAILED' as const,
+        Reason: reason,
+        PhysicalResourceId:
+          event.RequestType === 'Create' ? `unallocated:${event.RequestId}` : (event.PhysicalResourceId ?? ''),
+        StackId: event.StackId,
+        RequestId: event.RequestId,
+        LogicalResourceId: event.LogicalResourceId,
+      };
+      console.log(JSON.stringify({ level: 'error', message: reason }));
+      await httpResponseSender()(event.ResponseURL, response);
+      return { response, apiCalls: { calls: 0, attempts: 0, byOperation: {} } };
+    }
+    return processRequest(event, context, resolved);
+  };
+}
+
+/** The Lambda entry point. */
+export const handler = createHandler(depsFromEnvironment);
