@@ -132,6 +132,15 @@ const pythonTools = project.addTask('python-tools', {
 });
 project.testTask.prependSpawn(pythonTools);
 
+// Benchmarks are not tests: figures go to docs/BENCHMARKS.md.
+const benchAllocator = project.addTask('bench:allocator', {
+  description:
+    'Benchmark the ALB rule priority allocator against moto (N = 10, 100, 1000; sequential and concurrency 20)',
+  exec: 'ts-node --project tsconfig.dev.json scripts/bench-allocator.ts',
+  receiveArgs: true,
+});
+benchAllocator.prependSpawn(pythonTools);
+
 project.addTask('compat:cdk-floor', {
   description: `Type-check src/ against the aws-cdk-lib floor (${CDK_FLOOR})`,
   exec: `bash scripts/cdk-floor.sh ${CDK_FLOOR}`,

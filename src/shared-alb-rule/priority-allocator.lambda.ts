@@ -33,7 +33,8 @@
  * - Create, common case: 4 — PutItem (claim), UpdateItem (counter slot), CreateRule (with tags),
  *   UpdateItem (claim done). +1 CreateRule per priority collision.
  * - First allocation on a listener: +2 GetItem/UpdateItem and ceil(rules/400) DescribeRules pages to seed
- *   the counter (ceil(rules/50) on moto).
+ *   the counter (ceil(rules/50) on moto): 7 calls. Concurrent first allocations that lose the seeding race
+ *   retry the reservation once more: 8 calls (measured in docs/BENCHMARKS.md).
  * - Listener full: the same recount, then FAILED; +2 (claim failed, slot released) when AWS's TooManyRules.
  * - Worst case that still succeeds: 4 + (MAX_ATTEMPTS - 1) collisions + a reseed.
  * - Repeated Create: 1 PutItem + 1 GetItem per poll.

@@ -3,137 +3,51 @@
  * DynamoDB state table in moto, CloudFormation responses captured by a local HTTP server.
  */
 import { randomUUID } from 'crypto';
-import * as http from 'http';
-import { AddressInfo } from 'net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateSubnetCommand, CreateVpcCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
-  CreateListenerCommand,
-  CreateLoadBalancerCommand,
   CreateRuleCommand,
-  CreateTargetGroupCommand,
-  DescribeRulesCommand,
   DescribeTagsCommand,
   ElasticLoadBalancingV2Client,
-  Rule,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { AllocatorResult, PriorityPicker } from '../../src/shared-alb-rule/allocator';
 import { CfnRequest, CfnResponse } from '../../src/shared-alb-rule/cfn-response';
 import { createHandler, depsFromEnvironment, handler } from '../../src/shared-alb-rule/priority-allocator.lambda';
 import { PriorityAllocatorProperties } from '../../src/shared-alb-rule/types';
+import { AlbFixture, createAlbFixture, ResponseServer, startResponseServer, STATE_TABLE } from '../support/alb-fixture';
 import { MotoServer, startMoto } from '../support/moto';
 
-const TABLE = 'allocator-state';
 const STACK_ID = 'arn:aws:cloudformation:us-east-1:123456789012:stack/customer/1111';
 const context = { getRemainingTimeInMillis: () => 120_000 };
 
 let moto: MotoServer;
+let fixture: AlbFixture;
 let elb: ElasticLoadBalancingV2Client;
-let responses: http.Server;
+let responses: ResponseServer;
 let responseBase: string;
-const received = new Map<string, CfnResponse[]>();
-let loadBalancerArn: string;
+let received: Map<string, CfnResponse[]>;
 let targetGroupArn: string;
 const savedEnv = { ...process.env };
-let listenerPort = 8000;
 
 beforeAll(async () => {
   jest.spyOn(console, 'log').mockImplementation(() => undefined);
   moto = await startMoto();
-  Object.assign(process.env, moto.env, { STATE_TABLE_NAME: TABLE, SAFETY_MARGIN_MS: '5000' });
-
-  responses = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      const key = req.url ?? '';
-      received.set(key, [...(received.get(key) ?? []), JSON.parse(body) as CfnResponse]);
-      res.end();
-    });
-  });
-  await new Promise<void>((r) => responses.listen(0, '127.0.0.1', () => r()));
-  responseBase = `http://127.0.0.1:${(responses.address() as AddressInfo).port}`;
-
-  const ec2 = new EC2Client(moto.clientConfig);
-  elb = new ElasticLoadBalancingV2Client(moto.clientConfig);
-  const dynamodb = new DynamoDBClient(moto.clientConfig);
-  const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16' }));
-  const vpcId = vpc.Vpc!.VpcId!;
-  const subnets = await Promise.all(
-    ['a', 'b'].map((az, i) =>
-      ec2.send(
-        new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `10.0.${i}.0/24`, AvailabilityZone: `us-east-1${az}` }),
-      ),
-    ),
-  );
-  const lb = await elb.send(
-    new CreateLoadBalancerCommand({
-      Name: 'shared',
-      Subnets: subnets.map((s) => s.Subnet!.SubnetId!),
-      Type: 'application',
-    }),
-  );
-  loadBalancerArn = lb.LoadBalancers![0].LoadBalancerArn!;
-  const tg = await elb.send(
-    new CreateTargetGroupCommand({
-      Name: 'customer',
-      Protocol: 'HTTP',
-      Port: 80,
-      VpcId: vpcId,
-      TargetType: 'instance',
-    }),
-  );
-  targetGroupArn = tg.TargetGroups![0].TargetGroupArn!;
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
+  Object.assign(process.env, moto.env, { STATE_TABLE_NAME: STATE_TABLE, SAFETY_MARGIN_MS: '5000' });
+  responses = await startResponseServer();
+  responseBase = responses.base;
+  received = responses.received;
+  fixture = await createAlbFixture(moto);
+  elb = fixture.elb;
+  targetGroupArn = fixture.targetGroupArn;
 });
 
 afterAll(async () => {
   process.env = savedEnv;
-  await new Promise((r) => responses?.close(r));
+  await responses?.close();
   await moto?.stop();
 });
 
 /** A new listener on the shared ALB (one per test keeps the tests independent). */
-async function newListener(): Promise<string> {
-  const out = await elb.send(
-    new CreateListenerCommand({
-      LoadBalancerArn: loadBalancerArn,
-      Protocol: 'HTTP',
-      Port: listenerPort++,
-      DefaultActions: [
-        {
-          Type: 'fixed-response',
-          FixedResponseConfig: { StatusCode: '503', ContentType: 'text/plain', MessageBody: 'host not found' },
-        },
-      ],
-    }),
-  );
-  return out.Listeners![0].ListenerArn!;
-}
-
-async function rulesOf(listenerArn: string): Promise<Rule[]> {
-  const rules: Rule[] = [];
-  let marker: string | undefined;
-  do {
-    const page = await elb.send(new DescribeRulesCommand({ ListenerArn: listenerArn, Marker: marker }));
-    rules.push(...(page.Rules ?? []).filter((r) => !r.IsDefault));
-    marker = page.NextMarker;
-  } while (marker);
-  return rules;
-}
+const newListener = () => fixture.newListener();
+const rulesOf = (listenerArn: string) => fixture.rulesOf(listenerArn);
 
 function props(listenerArn: string, hosts: string[], extra: Partial<PriorityAllocatorProperties> = {}) {
   return {
