@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
 import { dirname, join, relative, resolve } from 'path';
 import { parseArgs } from 'util';
 import { starterCustomerFile } from './starter';
-import { ResolvedCustomerConfig, ResolvedPlatformConfig } from '../config/defaults';
+import { ingressOf, ResolvedCustomerConfig, ResolvedPlatformConfig } from '../config/defaults';
 import { ConfigError } from '../config/errors';
 import {
   displayPath,
@@ -159,11 +159,6 @@ function validate(argv: string[], io: Io): number {
     fleet.customers.length === 1 ? '1 customer environment' : `${fleet.customers.length} customer environments`;
   io.out(`Valid: platform ${p.name} (${p.environment}, ${p.region}) and ${count} in ${displayPath(fleet.directory)}.`);
   return EXIT_OK;
-}
-
-/** How a customer environment is reached: its own load balancer only for a custom domain in production. */
-export function ingressOf(c: ResolvedCustomerConfig): 'shared' | 'dedicated' {
-  return c.production && c.customDomain ? 'dedicated' : 'shared';
 }
 
 function hostsOf(c: ResolvedCustomerConfig): string[] {

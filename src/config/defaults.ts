@@ -127,6 +127,15 @@ export function resolvePlatform(config: PlatformConfig): ResolvedPlatformConfig 
   };
 }
 
+/**
+ * How a customer environment is reached: its own load balancer only for a custom domain in
+ * production, a rule on the platform's shared load balancer otherwise. The command and the
+ * constructs both decide it here.
+ */
+export function ingressOf(config: ResolvedCustomerConfig): 'shared' | 'dedicated' {
+  return config.production && config.customDomain ? 'dedicated' : 'shared';
+}
+
 /** Strips the internal `production` flag: what the public loader returns. */
 export function publicCustomer(config: ResolvedCustomerConfig): CustomerConfig {
   const { production, ...rest } = config;
