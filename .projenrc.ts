@@ -44,7 +44,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     mavenArtifactId: 'cdk-paas-vending',
   },
 
-  lambdaOptions: { runtime: awscdk.LambdaRuntime.NODEJS_22_X },
+  // The newest Node.js runtime of Lambda (cdk-nag's AwsSolutions-L1 asks for it).
+  lambdaOptions: { runtime: awscdk.LambdaRuntime.NODEJS_24_X },
 
   // Runtime dependencies a jsii library must bundle (they are not jsii modules).
   bundledDeps: ['yaml@^2.9.1', 'ajv@^8.20.0'],

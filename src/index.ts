@@ -1,1 +1,3 @@
 export * from './config';
+export * from './platform';
+export * from './shared-alb-rule';

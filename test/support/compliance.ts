@@ -68,6 +68,71 @@ import { IConstruct } from 'constructs';
  */
 export const DISABLED_GUARD_RULES: Readonly<Record<string, string>> = {};
 
+/** A CloudFormation resource of a synthesized template, as a guard exception sees it. */
+export interface TemplateResource {
+  readonly logicalId: string;
+  readonly type: string;
+  readonly properties: Record<string, any>;
+  /** The whole template the resource is in. */
+  readonly template: { Resources?: Record<string, { Type: string; Properties?: Record<string, any> }> };
+}
+
+/** A Control Tower rule that does not apply to one narrowly described kind of resource. */
+export interface GuardException {
+  /** Control ids as printed in reports (`CT.S3.PR.10`). */
+  readonly rules: readonly string[];
+  /** Why the rules cannot hold for these resources. */
+  readonly reason: string;
+  /** Which resources the exception covers; everything else still fails. */
+  readonly appliesTo: (resource: TemplateResource) => boolean;
+}
+
+/** Service principals that deliver logs into a bucket. */
+const LOG_DELIVERY_PRINCIPALS = ['logging.s3.amazonaws.com', 'delivery.logs.amazonaws.com', 'logdelivery.elasticloadbalancing.amazonaws.com'];
+
+/**
+ * Whether the bucket is a log destination: a bucket policy in the same template lets a log delivery service
+ * (S3 server access logs, VPC flow logs, ALB access logs) or an ELB account put objects in it.
+ */
+export function isLogDestinationBucket(resource: TemplateResource): boolean {
+  if (resource.type !== 'AWS::S3::Bucket') return false;
+  return Object.values(resource.template.Resources ?? {}).some((r) => {
+    if (r.Type !== 'AWS::S3::BucketPolicy') return false;
+    const bucket = r.Properties?.Bucket;
+    if (!(bucket && typeof bucket === 'object' && bucket.Ref === resource.logicalId)) return false;
+    const statements: any[] = r.Properties?.PolicyDocument?.Statement ?? [];
+    return statements.some((st) => {
+      if (st.Effect !== 'Allow' || ![st.Action].flat().includes('s3:PutObject')) return false;
+      const principal = st.Principal ?? {};
+      const services = [principal.Service].flat().filter(Boolean);
+      return services.some((sp: string) => LOG_DELIVERY_PRINCIPALS.includes(sp)) || principal.AWS !== undefined;
+    });
+  });
+}
+
+/**
+ * Control Tower rules that do not hold for a narrowly described kind of resource, each with the reason. Keep
+ * each predicate as narrow as the reason.
+ */
+export const GUARD_EXCEPTIONS: readonly GuardException[] = [
+  {
+    rules: ['CT.S3.PR.10', 'CT.S3.PR.9', 'CT.S3.PR.2'],
+    reason:
+      'Log destination buckets: ALB access logs and S3 server access logs are delivered only to buckets ' +
+      'encrypted with S3-managed keys (SSE-KMS is refused) and without a default Object Lock retention, and a ' +
+      'log bucket that logged its own access would log forever.',
+    appliesTo: isLogDestinationBucket,
+  },
+  {
+    rules: ['CT.EC2.PR.8', 'CT.EC2.PR.19'],
+    reason:
+      'NAT instances (SourceDestCheck false): a NAT needs a public address to reach the internet for the ' +
+      'private subnets, and the Nitro in-transit-encryption families cost ten times the burstable types that ' +
+      'make a NAT instance cheaper than a NAT gateway; traffic through it is TLS from end to end anyway.',
+    appliesTo: (r) => r.type === 'AWS::EC2::Instance' && r.properties.SourceDestCheck === false,
+  },
+];
+
 /** The shortest reason accepted for an acknowledgement or a disabled rule. */
 export const MIN_REASON_LENGTH = 20;
 
@@ -237,8 +302,9 @@ export function checkCompliance(stacks: Stack | Stack[]): ComplianceFinding[] {
       location: lint.path.length > 0 ? lint.path.join('/') : lint.line ? `line ${lint.line}` : undefined,
     });
   }
+  const excepted = applyGuardExceptions(findings, join(Stage.of(list[0])!.outdir));
   const order = (f: ComplianceFinding) => (CHECKER_ORDER.indexOf(f.checker) + 1 || CHECKER_ORDER.length + 1) * 10;
-  return findings.sort(
+  return excepted.sort(
     (a, b) =>
       order(a) - order(b) ||
       (a.constructPath ?? '').localeCompare(b.constructPath ?? '') ||
@@ -371,6 +437,32 @@ function guardNestedTemplates(app: App, templatePaths: string[], logicalIds: Map
   );
 }
 
+/** Turns Control Tower findings covered by GUARD_EXCEPTIONS into non-failing notes that name the exception. */
+function applyGuardExceptions(findings: ComplianceFinding[], outdir: string): ComplianceFinding[] {
+  const templates = new Map<string, TemplateResource['template']>();
+  const templateOf = (file: string) => {
+    if (!templates.has(file)) templates.set(file, JSON.parse(readFileSync(join(outdir, file), 'utf8')));
+    return templates.get(file)!;
+  };
+  return findings.map((f) => {
+    if (f.checker !== 'cfn-guard' || !f.template || !f.logicalId) return f;
+    const control = f.ruleId.split(' ')[0];
+    const exceptions = GUARD_EXCEPTIONS.filter((e) => e.rules.includes(control));
+    if (exceptions.length === 0) return f;
+    const template = templateOf(f.template);
+    const raw = template.Resources?.[f.logicalId];
+    if (!raw) return f;
+    const resource: TemplateResource = {
+      logicalId: f.logicalId,
+      type: raw.Type,
+      properties: raw.Properties ?? {},
+      template,
+    };
+    const match = exceptions.find((e) => e.appliesTo(resource));
+    return match ? { ...f, fails: false, severity: 'info' as const, message: `${f.message} (excepted: ${match.reason})` } : f;
+  });
+}
+
 /** Acknowledgements (however written) must be one cdk-nag finding on one resource, with a reason. */
 function checkAcknowledgements(stacks: Stack[]): ComplianceFinding[] {
   const findings: ComplianceFinding[] = [];
@@ -412,6 +504,8 @@ function acknowledgementProblem(
     return 'Control Tower rules cannot be acknowledged per construct: fix the resource, or disable the rule in DISABLED_GUARD_RULES with a reason';
   }
   if (namespace === 'CloudFormation-Validate') {
+    // aws-cdk-lib acknowledges a few findings of its own templates (literal AZs, flow log property case).
+    if (isAwsCdkLibConstruct(construct)) return undefined;
     return 'CloudFormation validation findings are fixed, not acknowledged';
   }
   if (!id.startsWith('AwsSolutions-')) return undefined; // acknowledgements of construct annotations: not ours
@@ -422,6 +516,12 @@ function acknowledgementProblem(
     return `acknowledged without a reason of at least ${MIN_REASON_LENGTH} characters (got ${JSON.stringify(reason)})`;
   }
   return undefined;
+}
+
+/** Whether the construct's class is aws-cdk-lib's own (its jsii type name), e.g. a Stack or an ec2.FlowLog. */
+function isAwsCdkLibConstruct(construct: IConstruct): boolean {
+  const rtti = (construct.constructor as any)[Symbol.for('jsii.rtti')];
+  return typeof rtti?.fqn === 'string' && rtti.fqn.startsWith('aws-cdk-lib.');
 }
 
 /** Maps `template#logicalId` to construct paths, for every CloudFormation element of the given stacks. */

@@ -1,0 +1,29 @@
+import * as s3 from 'aws-cdk-lib/aws-s3';
+
+/** Prefix under which S3 server access logs of any bucket of the account go in the platform's logs bucket. */
+export const S3_ACCESS_LOGS_PREFIX = 's3-access-logs/';
+
+/**
+ * Internal. Sets the bucket's server access logging directly (the L2 `serverAccessLogsBucket` would, without
+ * the app's feature flag `@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy`, switch the logs bucket to ACLs,
+ * which its BucketOwnerEnforced ownership forbids). SharedPlatform's logs bucket policy lets the account's
+ * buckets write under S3_ACCESS_LOGS_PREFIX.
+ */
+export function logServerAccessTo(source: s3.Bucket, logsBucket: s3.IBucket, name: string): void {
+  const cfn = source.node.defaultChild as s3.CfnBucket;
+  cfn.loggingConfiguration = {
+    destinationBucketName: logsBucket.bucketName,
+    logFilePrefix: `${S3_ACCESS_LOGS_PREFIX}${name}/`,
+  };
+}
+
+
+/**
+ * Internal. Sends the bucket's events to EventBridge through the bucket's own NotificationConfiguration (the L2
+ * `eventBridgeEnabled` would add a custom-resource Lambda function to the stack).
+ */
+export function notifyEventBridge(bucket: s3.Bucket): void {
+  (bucket.node.defaultChild as s3.CfnBucket).notificationConfiguration = {
+    eventBridgeConfiguration: { eventBridgeEnabled: true },
+  };
+}

@@ -1,0 +1,416 @@
+import { ArnFormat, Duration, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { Construct } from 'constructs';
+import { checkPlatform } from '../config/loader';
+import { PlatformConfig } from '../config/types';
+import { PriorityAllocator } from '../shared-alb-rule/priority-allocator';
+import { logServerAccessTo, notifyEventBridge, S3_ACCESS_LOGS_PREFIX } from './log-delivery';
+
+/** Props of SharedPlatform. */
+export interface SharedPlatformProps {
+  /**
+   * Platform name: prefix of names, the `vending:platform` tag and the SSM parameter paths.
+   * 3 to 32 lower-case letters, digits or hyphens, starting with a letter.
+   */
+  readonly platformName: string;
+  /**
+   * A production platform: deletion protection on the load balancer and the allocator's state, a NAT
+   * per Availability Zone, and at least two Availability Zones.
+   * @default false
+   */
+  readonly production?: boolean;
+  /** The shared load balancer's default certificate, normally a wildcard for `*.<domain>`. */
+  readonly certificate: acm.ICertificate;
+  /**
+   * Domain under which customers get their default host name (informational; see `domain`).
+   * @default - none
+   */
+  readonly domain?: string;
+  /**
+   * An existing VPC with public subnets (load balancer), private subnets with egress (instances) and
+   * isolated subnets (databases). `vpcCidr`, `maxAzs` and `natInstances` do not apply to it.
+   * @default - a new VPC
+   */
+  readonly vpc?: ec2.IVpc;
+  /**
+   * IPv4 range of the new VPC, /16 to /20.
+   * @default "10.10.0.0/16"
+   */
+  readonly vpcCidr?: string;
+  /**
+   * Availability Zones of the new VPC (1 to 6; at least 2 in production).
+   * @default 3
+   */
+  readonly maxAzs?: number;
+  /**
+   * NAT instances (cheaper) instead of NAT gateways (managed, more throughput) in the new VPC.
+   * @default true
+   */
+  readonly natInstances?: boolean;
+  /**
+   * Instance type of NAT instances.
+   * @default t4g.nano
+   */
+  readonly natInstanceType?: ec2.InstanceType;
+  /**
+   * TLS policy of the HTTPS listener.
+   * @default elbv2.SslPolicy.RECOMMENDED_TLS (TLS 1.3 and 1.2)
+   */
+  readonly sslPolicy?: elbv2.SslPolicy;
+  /**
+   * How long logs (load balancer access logs, S3 access logs, VPC flow logs) are kept in the logs bucket.
+   * @default Duration.days(365)
+   */
+  readonly logRetention?: Duration;
+  /**
+   * Publish the allocator's ARN and the shared listener's ARN in SSM parameters under
+   * `/vending/<platformName>/`, for stacks of other apps (see `SharedPlatform.allocatorParameterName`).
+   * @default true
+   */
+  readonly publishParameters?: boolean;
+}
+
+const PLATFORM_NAME = /^(?!.*--)[a-z][a-z0-9-]{1,30}[a-z0-9]$/;
+const CIDR = /^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\/(1[6-9]|20)$/;
+
+/**
+ * The services that all customer environments of one platform share (one per platform and
+ * environment): the VPC, the platform's KMS key, the artifacts bucket and the logs bucket, the shared
+ * internet-facing load balancer, and the ALB rule priority allocator.
+ *
+ * @example
+ * const platform = new SharedPlatform(this, 'Platform', {
+ *   platformName: 'acme-hosting',
+ *   production: true,
+ *   certificate: acm.Certificate.fromCertificateArn(this, 'Wildcard',
+ *     'arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555'),
+ * });
+ */
+export class SharedPlatform extends Construct {
+  /**
+   * A SharedPlatform from a platform config (as in `platform.yaml`). The config is validated first;
+   * the stack's region and account, when known, must be the config's.
+   */
+  public static fromConfig(scope: Construct, id: string, config: PlatformConfig): SharedPlatform {
+    const resolved = checkPlatform(config, `SharedPlatform.fromConfig ${scope.node.path}/${id}`);
+    const stack = Stack.of(scope);
+    for (const [what, actual, expected] of [
+      ['region', stack.region, resolved.region],
+      ['account', stack.account, resolved.account],
+    ] as const) {
+      if (!Token.isUnresolved(actual) && actual !== expected) {
+        throw new Error(
+          `SharedPlatform.fromConfig ${scope.node.path}/${id}: ${what}: the stack is in ${actual} but the platform ` +
+            `config says ${expected}; expected the stack's ${what} to be the platform's`,
+        );
+      }
+    }
+    return new SharedPlatform(scope, id, {
+      platformName: resolved.name,
+      production: resolved.production,
+      domain: resolved.domain,
+      certificate: acm.Certificate.fromCertificateArn(scope, `${id}Certificate`, resolved.certificateArn),
+      vpcCidr: resolved.vpc.cidr,
+      maxAzs: resolved.vpc.maxAzs,
+      natInstances: resolved.vpc.natInstances,
+    });
+  }
+
+  /** SSM parameter that holds the allocator's ARN (`PriorityAllocator.fromParameter` reads it). */
+  public static allocatorParameterName(platformName: string): string {
+    return `/vending/${platformName}/priority-allocator-arn`;
+  }
+
+  /** SSM parameter that holds the shared HTTPS listener's ARN. */
+  public static listenerParameterName(platformName: string): string {
+    return `/vending/${platformName}/https-listener-arn`;
+  }
+
+  /** SSM parameter that holds the shared load balancer's security group id. */
+  public static loadBalancerSecurityGroupParameterName(platformName: string): string {
+    return `/vending/${platformName}/load-balancer-security-group-id`;
+  }
+
+  /** Prefix under which S3 server access logs of any bucket of the account may be written to the logs bucket. */
+  public static readonly S3_ACCESS_LOGS_PREFIX = S3_ACCESS_LOGS_PREFIX;
+
+  public readonly platformName: string;
+  public readonly production: boolean;
+  /** Domain of the customers' default host names, when given. */
+  public readonly domain?: string;
+  public readonly vpc: ec2.IVpc;
+  /** Key of the platform's buckets, state and logs; customer constructs may use it too. */
+  public readonly key: kms.IKey;
+  /** Pipeline artifacts and other platform files (KMS-encrypted, versioned). */
+  public readonly artifactsBucket: s3.IBucket;
+  /**
+   * Load balancer access logs, S3 server access logs (under `S3_ACCESS_LOGS_PREFIX`) and VPC flow logs.
+   * Encrypted with S3-managed keys, the only encryption ALB and S3 log delivery accept.
+   */
+  public readonly logsBucket: s3.IBucket;
+  public readonly loadBalancer: elbv2.IApplicationLoadBalancer;
+  public readonly loadBalancerSecurityGroup: ec2.ISecurityGroup;
+  /** Port 443: customers' rules go here. */
+  public readonly httpsListener: elbv2.IApplicationListener;
+  /** Port 80: redirects to HTTPS. */
+  public readonly httpListener: elbv2.IApplicationListener;
+  /** Serves SharedAlbRule custom resources of any stack. */
+  public readonly allocator: PriorityAllocator;
+
+  public constructor(scope: Construct, id: string, props: SharedPlatformProps) {
+    super(scope, id);
+    const where = `SharedPlatform ${this.node.path}`;
+    const stack = Stack.of(this);
+    validateProps(where, props, stack);
+    this.platformName = props.platformName;
+    this.production = props.production ?? false;
+    this.domain = props.domain;
+    Tags.of(this).add('vending:platform', props.platformName);
+
+    const key = new kms.Key(this, 'Key', {
+      description: `cdk-paas-vending platform ${props.platformName}: buckets, state and logs`,
+      enableKeyRotation: true,
+      // Data encrypted with it outlives the stack (retained buckets): never schedule its deletion.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchLogsOfThisAccount',
+        principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        resources: ['*'],
+        conditions: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': stack.formatArn({
+              service: 'logs',
+              resource: 'log-group',
+              resourceName: '*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
+        },
+      }),
+    );
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'GrantsOnlyForAwsResources',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['kms:CreateGrant'],
+        resources: ['*'],
+        conditions: {
+          BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' },
+        },
+      }),
+    );
+    this.key = key;
+
+    const logRetention = props.logRetention ?? Duration.days(365);
+    const logsBucket = new s3.Bucket(this, 'LogsBucket', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: true,
+      lifecycleRules: [
+        {
+          id: 'expire-logs',
+          transitions: [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(30) }],
+          expiration: logRetention,
+          noncurrentVersionExpiration: Duration.days(7),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    notifyEventBridge(logsBucket);
+    logsBucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'S3ServerAccessLogsOfThisAccount',
+        principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
+        actions: ['s3:PutObject'],
+        resources: [logsBucket.arnForObjects(`${SharedPlatform.S3_ACCESS_LOGS_PREFIX}*`)],
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+    );
+    this.logsBucket = logsBucket;
+
+    const artifactsBucket = new s3.Bucket(this, 'ArtifactsBucket', {
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: key,
+      bucketKeyEnabled: true,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: true,
+      // Enabled without a default retention: objects can be locked when a pipeline needs it.
+      objectLockEnabled: true,
+      lifecycleRules: [
+        {
+          id: 'tidy-versions',
+          noncurrentVersionExpiration: Duration.days(90),
+          abortIncompleteMultipartUploadAfter: Duration.days(7),
+        },
+      ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    logServerAccessTo(artifactsBucket, logsBucket, 'artifacts');
+    notifyEventBridge(artifactsBucket);
+    this.artifactsBucket = artifactsBucket;
+
+    this.vpc = props.vpc ?? this.createVpc(props, logsBucket);
+
+    const securityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
+      vpc: this.vpc,
+      description: `Shared load balancer of platform ${props.platformName}: HTTP and HTTPS from the internet`,
+      allowAllOutbound: false,
+    });
+    securityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS from the internet');
+    securityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(80), 'HTTP from the internet, redirected to HTTPS');
+    // Targets live in other stacks: allow the VPC rather than each target's security group.
+    securityGroup.addEgressRule(ec2.Peer.ipv4(this.vpc.vpcCidrBlock), ec2.Port.allTcp(), 'To targets in the VPC');
+    this.loadBalancerSecurityGroup = securityGroup;
+
+    const loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
+      vpc: this.vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
+      internetFacing: true,
+      securityGroup,
+      dropInvalidHeaderFields: true,
+      deletionProtection: this.production,
+      http2Enabled: true,
+    });
+    loadBalancer.logAccessLogs(logsBucket, 'alb/shared');
+    this.loadBalancer = loadBalancer;
+
+    this.httpListener = loadBalancer.addListener('Http', {
+      port: 80,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      open: false,
+      defaultAction: elbv2.ListenerAction.redirect({ protocol: 'HTTPS', port: '443', permanent: true }),
+    });
+    this.httpsListener = loadBalancer.addListener('Https', {
+      port: 443,
+      protocol: elbv2.ApplicationProtocol.HTTPS,
+      open: false,
+      certificates: [elbv2.ListenerCertificate.fromCertificateManager(props.certificate)],
+      sslPolicy: props.sslPolicy ?? elbv2.SslPolicy.RECOMMENDED_TLS,
+      defaultAction: elbv2.ListenerAction.fixedResponse(503, {
+        contentType: 'text/plain',
+        messageBody: 'host not found',
+      }),
+    });
+
+    const publish = props.publishParameters ?? true;
+    this.allocator = new PriorityAllocator(this, 'PriorityAllocator', {
+      loadBalancers: [loadBalancer],
+      vpc: this.vpc,
+      encryptionKey: key,
+      retainState: this.production,
+      parameterName: publish ? SharedPlatform.allocatorParameterName(props.platformName) : undefined,
+    });
+    if (publish) {
+      new ssm.StringParameter(this, 'ListenerParameter', {
+        parameterName: SharedPlatform.listenerParameterName(props.platformName),
+        stringValue: this.httpsListener.listenerArn,
+        description: `Shared HTTPS listener of platform ${props.platformName}`,
+      });
+      new ssm.StringParameter(this, 'SecurityGroupParameter', {
+        parameterName: SharedPlatform.loadBalancerSecurityGroupParameterName(props.platformName),
+        stringValue: securityGroup.securityGroupId,
+        description: `Security group of the shared load balancer of platform ${props.platformName}`,
+      });
+    }
+  }
+
+  private createVpc(props: SharedPlatformProps, logsBucket: s3.IBucket): ec2.Vpc {
+    const cidr = props.vpcCidr ?? '10.10.0.0/16';
+    const prefix = Number(cidr.split('/')[1]);
+    const maxAzs = props.maxAzs ?? 3;
+    const natInstances = props.natInstances ?? true;
+    const natInstanceType = props.natInstanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.NANO);
+    const natProvider = natInstances
+      ? ec2.NatProvider.instanceV2({
+          instanceType: natInstanceType,
+          defaultAllowedTraffic: ec2.NatTrafficDirection.OUTBOUND_ONLY,
+          associatePublicIpAddress: true,
+        })
+      : ec2.NatProvider.gateway();
+    const vpc = new ec2.Vpc(this, 'Vpc', {
+      ipAddresses: ec2.IpAddresses.cidr(cidr),
+      maxAzs,
+      natGatewayProvider: natProvider,
+      // One NAT per AZ keeps production's egress up when an AZ fails; one is enough elsewhere.
+      natGateways: this.production ? maxAzs : 1,
+      subnetConfiguration: [
+        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: prefix + 6, mapPublicIpOnLaunch: false },
+        { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: prefix + 3 },
+        { name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: prefix + 6 },
+      ],
+      // Restricting the default security group needs a custom-resource Lambda; nothing here uses it.
+      restrictDefaultSecurityGroup: false,
+      flowLogs: {
+        all: {
+          destination: ec2.FlowLogDestination.toS3(logsBucket, 'vpc-flow-logs/'),
+          trafficType: ec2.FlowLogTrafficType.ALL,
+        },
+      },
+    });
+    if (natProvider instanceof ec2.NatInstanceProviderV2) {
+      natProvider.connections.allowFrom(ec2.Peer.ipv4(cidr), ec2.Port.allTraffic(), 'From the VPC');
+      natProvider.gatewayInstances.forEach(hardenNatInstance);
+    }
+    // Free gateway endpoints: S3 and DynamoDB traffic stays off the NAT.
+    vpc.addGatewayEndpoint('S3Endpoint', { service: ec2.GatewayVpcEndpointAwsService.S3 });
+    vpc.addGatewayEndpoint('DynamoDbEndpoint', { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB });
+    return vpc;
+  }
+}
+
+/** Encrypted root volume, IMDSv2 only, detailed monitoring: what the NAT provider leaves out. */
+function hardenNatInstance(instance: ec2.Instance): void {
+  const cfn = instance.instance;
+  cfn.monitoring = true;
+  cfn.blockDeviceMappings = [{ deviceName: '/dev/xvda', ebs: { encrypted: true, volumeType: 'gp3', deleteOnTermination: true } }];
+  cfn.addPropertyOverride('MetadataOptions', { HttpTokens: 'required', HttpPutResponseHopLimit: 1, HttpEndpoint: 'enabled' });
+}
+
+function validateProps(where: string, props: SharedPlatformProps, stack: Stack): void {
+  if (!Token.isUnresolved(props.platformName) && !PLATFORM_NAME.test(props.platformName)) {
+    throw new Error(
+      `${where}: platformName: received ${JSON.stringify(props.platformName)}; expected 3 to 32 lower-case ` +
+        'letters, digits or hyphens, starting with a letter, without -- and not ending with -',
+    );
+  }
+  if (Token.isUnresolved(stack.region)) {
+    throw new Error(
+      `${where}: the stack ${stack.node.path} has no region; expected a stack with an explicit env ` +
+        '({ account, region }): load balancer access logs are delivered by the region\'s log service',
+    );
+  }
+  if (props.vpc) {
+    const given = (['vpcCidr', 'maxAzs', 'natInstances', 'natInstanceType'] as const).filter((k) => props[k] !== undefined);
+    if (given.length > 0) {
+      throw new Error(`${where}: ${given.join(', ')} apply to a new VPC only; expected either vpc or ${given.join(', ')}, not both`);
+    }
+    return;
+  }
+  if (props.vpcCidr !== undefined && !CIDR.test(props.vpcCidr)) {
+    throw new Error(
+      `${where}: vpcCidr: received ${JSON.stringify(props.vpcCidr)}; expected an IPv4 CIDR from /16 to /20 such as 10.10.0.0/16`,
+    );
+  }
+  const maxAzs = props.maxAzs ?? 3;
+  if (!Number.isInteger(maxAzs) || maxAzs < 1 || maxAzs > 6) {
+    throw new Error(`${where}: maxAzs: received ${maxAzs}; expected a whole number from 1 to 6`);
+  }
+  if (props.production && maxAzs < 2) {
+    throw new Error(`${where}: maxAzs: received ${maxAzs} for a production platform; expected at least 2`);
+  }
+}

@@ -1,0 +1,2 @@
+export * from './priority-allocator';
+export * from './shared-alb-rule';
