@@ -20,8 +20,8 @@ export interface SharedPlatformProps {
    */
   readonly platformName: string;
   /**
-   * A production platform: deletion protection on the load balancer and the allocator's state, a NAT
-   * per Availability Zone, and at least two Availability Zones.
+   * A production platform: the allocator's state is kept and protected, a NAT per Availability Zone, and
+   * at least two Availability Zones.
    * @default false
    */
   readonly production?: boolean;
@@ -58,6 +58,13 @@ export interface SharedPlatformProps {
    * @default t4g.nano
    */
   readonly natInstanceType?: ec2.InstanceType;
+  /**
+   * Deletion protection of the shared load balancer. On in every environment by default, as the AWS Control
+   * Tower control CT.ELASTICLOADBALANCING.PR.5 asks: the load balancer carries every customer of the
+   * platform. Turn it off for a platform meant to be thrown away.
+   * @default true
+   */
+  readonly deletionProtection?: boolean;
   /**
    * TLS policy of the HTTPS listener.
    * @default elbv2.SslPolicy.RECOMMENDED_TLS (TLS 1.3 and 1.2)
@@ -283,7 +290,7 @@ export class SharedPlatform extends Construct {
       internetFacing: true,
       securityGroup,
       dropInvalidHeaderFields: true,
-      deletionProtection: this.production,
+      deletionProtection: props.deletionProtection ?? true,
       http2Enabled: true,
     });
     loadBalancer.logAccessLogs(logsBucket, 'alb/shared');

@@ -242,9 +242,8 @@ export class PriorityAllocator extends Construct implements IPriorityAllocator {
     const keyText = JSON.stringify(key);
     if (this.served.has(keyText)) return;
     this.served.add(keyText);
-    // arn:...:loadbalancer/app/<name>/<id>: listeners and rules of it are listener(-rule)/app/<name>/<id>/...
-    const parts = Fn.split('/', loadBalancer.loadBalancerArn);
-    const resourceName = Fn.join('/', [Fn.select(1, parts), Fn.select(2, parts), Fn.select(3, parts)]);
+    // Listeners and rules of arn:...:loadbalancer/app/<name>/<id> are listener(-rule)/app/<name>/<id>/...
+    const resourceName = loadBalancerFullName(loadBalancer);
     const arn = (resourceType: string) =>
       stack.formatArn({
         service: 'elasticloadbalancing',
@@ -268,6 +267,13 @@ export class PriorityAllocator extends Construct implements IPriorityAllocator {
       }),
     );
   }
+}
+
+/** `app/<name>/<id>` of a load balancer, from its attribute or, when imported, from its ARN. */
+function loadBalancerFullName(loadBalancer: elbv2.IApplicationLoadBalancer): string {
+  if (loadBalancer instanceof elbv2.ApplicationLoadBalancer) return loadBalancer.loadBalancerFullName;
+  const parts = Fn.split('/', loadBalancer.loadBalancerArn);
+  return Fn.join('/', [Fn.select(1, parts), Fn.select(2, parts), Fn.select(3, parts)]);
 }
 
 class ImportedPriorityAllocator extends Construct implements IPriorityAllocator {

@@ -1,0 +1,428 @@
+import { join } from 'path';
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { ConfigLoader, PlatformConfig, SharedPlatform, SharedPlatformProps } from '../../src';
+import { expectCompliant, newTestApp } from '../support/compliance';
+import { acknowledgePlatform, ENV, PLATFORM_CERTIFICATE_ARN, platformStack } from '../support/platform-fixture';
+
+const EXAMPLE_PLATFORM = join(__dirname, '..', '..', 'examples', 'fleet', 'platform.yaml');
+
+/** A platform in a plain App (no compliance plugins): fast template assertions. */
+function synth(props: Partial<SharedPlatformProps> = {}): { template: Template; platform: SharedPlatform; stack: Stack } {
+  const app = new App();
+  const stack = new Stack(app, 'Platform', { env: ENV });
+  const platform = new SharedPlatform(stack, 'Platform', {
+    platformName: 'acme',
+    certificate: acm.Certificate.fromCertificateArn(stack, 'Wildcard', PLATFORM_CERTIFICATE_ARN),
+    ...props,
+  });
+  return { template: Template.fromStack(stack), platform, stack };
+}
+
+function attributes(template: Template): Record<string, string> {
+  const [alb] = Object.values(template.findResources('AWS::ElasticLoadBalancingV2::LoadBalancer'));
+  return Object.fromEntries(
+    (alb.Properties.LoadBalancerAttributes as { Key: string; Value: string }[]).map((a) => [a.Key, a.Value]),
+  );
+}
+
+describe('SharedPlatform passes the compliance gate', () => {
+  test('production with NAT instances, staging with NAT gateways, and a platform in a given VPC', () => {
+    const app = newTestApp();
+    const production = platformStack(app, { production: true }, 'Production');
+    const staging = platformStack(app, { natInstances: false, maxAzs: 2 }, 'Staging');
+    // An existing VPC of another team, known by its ids.
+    const vpcStack = new Stack(app, 'InGivenVpc', { env: ENV });
+    const vpc = ec2.Vpc.fromVpcAttributes(vpcStack, 'Vpc', {
+      vpcId: 'vpc-0123456789abcdef0',
+      vpcCidrBlock: '10.30.0.0/16',
+      availabilityZones: ['eu-west-1a', 'eu-west-1b'],
+      publicSubnetIds: ['subnet-0a000000000000001', 'subnet-0a000000000000002'],
+      privateSubnetIds: ['subnet-0b000000000000001', 'subnet-0b000000000000002'],
+      isolatedSubnetIds: ['subnet-0c000000000000001', 'subnet-0c000000000000002'],
+    });
+    const givenVpc = new SharedPlatform(vpcStack, 'Platform', {
+      platformName: 'acme',
+      certificate: acm.Certificate.fromCertificateArn(vpcStack, 'Wildcard', PLATFORM_CERTIFICATE_ARN),
+      vpc,
+    });
+    acknowledgePlatform(givenVpc);
+    expectCompliant([production.stack, staging.stack, vpcStack]);
+  });
+});
+
+describe('network', () => {
+  test('a /16 VPC with public, private-with-egress and isolated subnets in 3 AZs, flow logs to the logs bucket', () => {
+    const { template, platform, stack } = synth();
+    template.hasResourceProperties('AWS::EC2::VPC', { CidrBlock: '10.10.0.0/16' });
+    const vpc = platform.vpc;
+    expect(vpc.publicSubnets).toHaveLength(3);
+    expect(vpc.privateSubnets).toHaveLength(3);
+    expect(vpc.isolatedSubnets).toHaveLength(3);
+    template.resourceCountIs('AWS::EC2::Subnet', 9);
+    template.hasResourceProperties('AWS::EC2::FlowLog', {
+      TrafficType: 'ALL',
+      LogDestinationType: 's3',
+      LogDestination: Match.objectLike({
+        'Fn::Join': Match.arrayWith([Match.arrayWith([{ 'Fn::GetAtt': [logicalId(stack, platform.logsBucket), 'Arn'] }])]),
+      }),
+    });
+    // Public subnets never give instances a public address.
+    template.allResourcesProperties('AWS::EC2::Subnet', { MapPublicIpOnLaunch: false });
+    template.resourceCountIs('AWS::EC2::VPCEndpoint', 2);
+  });
+
+  test('one hardened NAT instance outside production, one per AZ in production; gateways as an option', () => {
+    const staging = synth().template;
+    staging.resourceCountIs('AWS::EC2::Instance', 1);
+    staging.resourceCountIs('AWS::EC2::NatGateway', 0);
+    staging.hasResourceProperties('AWS::EC2::Instance', {
+      InstanceType: 't4g.nano',
+      SourceDestCheck: false,
+      Monitoring: true,
+      MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1, HttpEndpoint: 'enabled' },
+      BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: Match.objectLike({ Encrypted: true, VolumeType: 'gp3' }) }],
+    });
+    // The NAT accepts traffic from the VPC only.
+    staging.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: 'Security Group for NAT instances',
+      SecurityGroupIngress: [Match.objectLike({ CidrIp: '10.10.0.0/16', IpProtocol: '-1' })],
+    });
+
+    synth({ production: true }).template.resourceCountIs('AWS::EC2::Instance', 3);
+    const gateways = synth({ natInstances: false, production: true }).template;
+    gateways.resourceCountIs('AWS::EC2::Instance', 0);
+    gateways.resourceCountIs('AWS::EC2::NatGateway', 3);
+    synth({ natInstanceType: ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MICRO) }).template.hasResourceProperties(
+      'AWS::EC2::Instance',
+      { InstanceType: 't4g.micro' },
+    );
+  });
+
+  test('a smaller CIDR and fewer AZs size the subnets from the VPC prefix', () => {
+    const { template } = synth({ vpcCidr: '10.20.0.0/20', maxAzs: 2 });
+    template.hasResourceProperties('AWS::EC2::VPC', { CidrBlock: '10.20.0.0/20' });
+    template.resourceCountIs('AWS::EC2::Subnet', 6);
+    const cidrs = Object.values(template.findResources('AWS::EC2::Subnet')).map((s) => s.Properties.CidrBlock as string);
+    expect(cidrs.map((c) => c.split('/')[1]).sort()).toEqual(['23', '23', '26', '26', '26', '26']);
+  });
+
+  test('a given VPC is used as it is', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Platform', { env: ENV });
+    const vpc = new ec2.Vpc(stack, 'Given', { restrictDefaultSecurityGroup: false });
+    const platform = new SharedPlatform(stack, 'Platform', {
+      platformName: 'acme',
+      certificate: acm.Certificate.fromCertificateArn(stack, 'Wildcard', PLATFORM_CERTIFICATE_ARN),
+      vpc,
+    });
+    expect(platform.vpc).toBe(vpc);
+    Template.fromStack(stack).resourceCountIs('AWS::EC2::VPC', 1);
+  });
+});
+
+describe('key and buckets', () => {
+  test('a rotated key that is kept, that CloudWatch Logs may use and that grants only for AWS resources', () => {
+    const { template } = synth();
+    template.hasResource('AWS::KMS::Key', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        EnableKeyRotation: true,
+        KeyPolicy: Match.objectLike({
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Allow',
+              Principal: { Service: 'logs.eu-west-1.amazonaws.com' },
+              Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': Match.anyValue() } },
+            }),
+            Match.objectLike({
+              Effect: 'Deny',
+              Action: 'kms:CreateGrant',
+              Condition: {
+                BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' },
+              },
+            }),
+          ]),
+        }),
+      }),
+    });
+  });
+
+  test('the artifacts bucket: platform key, versioned, SSL only, private, access-logged, kept', () => {
+    const { template, platform, stack } = synth();
+    template.hasResource('AWS::S3::Bucket', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [
+            {
+              BucketKeyEnabled: true,
+              ServerSideEncryptionByDefault: {
+                SSEAlgorithm: 'aws:kms',
+                KMSMasterKeyID: { 'Fn::GetAtt': [logicalId(stack, platform.key), 'Arn'] },
+              },
+            },
+          ],
+        },
+        VersioningConfiguration: { Status: 'Enabled' },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        LoggingConfiguration: {
+          DestinationBucketName: { Ref: logicalId(stack, platform.logsBucket) },
+          LogFilePrefix: 's3-access-logs/artifacts/',
+        },
+        LifecycleConfiguration: { Rules: [Match.objectLike({ NoncurrentVersionExpiration: { NoncurrentDays: 90 } })] },
+      }),
+    });
+    expectSslOnly(template, stack, platform.artifactsBucket);
+  });
+
+  test('the logs bucket: S3-managed keys (log delivery needs them), expiring logs, writable by log delivery', () => {
+    const { template, platform, stack } = synth({ logRetention: Duration.days(90) });
+    const id = logicalId(stack, platform.logsBucket);
+    const bucket = template.findResources('AWS::S3::Bucket')[id];
+    expect(bucket.DeletionPolicy).toBe('Retain');
+    expect(bucket.Properties.BucketEncryption).toEqual({
+      ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+    });
+    expect(bucket.Properties.LifecycleConfiguration.Rules[0]).toMatchObject({ ExpirationInDays: 90, Status: 'Enabled' });
+    expectSslOnly(template, stack, platform.logsBucket);
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: id },
+      PolicyDocument: Match.objectLike({
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'logging.s3.amazonaws.com' },
+            Action: 's3:PutObject',
+            Condition: { StringEquals: { 'aws:SourceAccount': ENV.account } },
+          }),
+        ]),
+      }),
+    });
+  });
+});
+
+describe('shared load balancer', () => {
+  test('internet-facing in the public subnets, drops invalid headers, logs access, deletion-protected', () => {
+    const staging = synth();
+    const attrs = attributes(staging.template);
+    expect(attrs).toMatchObject({
+      'routing.http.drop_invalid_header_fields.enabled': 'true',
+      'access_logs.s3.enabled': 'true',
+      'access_logs.s3.prefix': 'alb/shared',
+    });
+    expect(attrs['deletion_protection.enabled']).toBe('true');
+    staging.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      Scheme: 'internet-facing',
+      Subnets: staging.platform.vpc.publicSubnets.map((s) => ({ Ref: logicalId(staging.stack, s.node.defaultChild!) })),
+    });
+    expect(attributes(synth({ deletionProtection: false }).template)['deletion_protection.enabled']).toBe('false');
+  });
+
+  test('port 80 redirects permanently to 443', () => {
+    synth().template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 80,
+      Protocol: 'HTTP',
+      DefaultActions: [
+        { Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' } },
+      ],
+    });
+  });
+
+  test('port 443: the platform certificate, a TLS 1.3 policy, and 503 "host not found" for unknown hosts', () => {
+    const { template } = synth();
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 443,
+      Protocol: 'HTTPS',
+      Certificates: [{ CertificateArn: PLATFORM_CERTIFICATE_ARN }],
+      SslPolicy: 'ELBSecurityPolicy-TLS13-1-2-2021-06',
+      DefaultActions: [
+        {
+          Type: 'fixed-response',
+          FixedResponseConfig: { StatusCode: '503', ContentType: 'text/plain', MessageBody: 'host not found' },
+        },
+      ],
+    });
+  });
+
+  test('its security group: 80 and 443 from anywhere, out only to the VPC', () => {
+    const { template, platform, stack } = synth();
+    const group = template.findResources('AWS::EC2::SecurityGroup')[logicalId(stack, platform.loadBalancerSecurityGroup)];
+    const ingress = group.Properties.SecurityGroupIngress.map((r: any) => `${r.CidrIp}:${r.FromPort}-${r.ToPort}`);
+    expect(ingress.sort()).toEqual(['0.0.0.0/0:443-443', '0.0.0.0/0:80-80']);
+    expect(group.Properties.SecurityGroupEgress).toEqual([
+      expect.objectContaining({ CidrIp: { 'Fn::GetAtt': [expect.any(String), 'CidrBlock'] }, FromPort: 0, ToPort: 65535 }),
+    ]);
+  });
+});
+
+describe('priority allocator', () => {
+  test('one allocator function, in the VPC, allowed to change rules of this load balancer only', () => {
+    const { template, platform, stack } = synth();
+    template.resourceCountIs('AWS::Lambda::Function', 1);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      VpcConfig: { SubnetIds: platform.vpc.privateSubnets.map((s) => ({ Ref: logicalId(stack, s.node.defaultChild!) })) },
+    });
+    const lb = logicalId(stack, platform.loadBalancer.node.defaultChild!);
+    const scoped = (kind: string) => ({
+      'Fn::Join': ['', [ 'arn:', { Ref: 'AWS::Partition' }, `:elasticloadbalancing:eu-west-1:123456789012:${kind}/`, { 'Fn::GetAtt': [lb, 'LoadBalancerFullName'] }, '/*']],
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          { Action: 'elasticloadbalancing:DescribeRules', Effect: 'Allow', Resource: '*' },
+          { Action: 'elasticloadbalancing:CreateRule', Effect: 'Allow', Resource: scoped('listener') },
+          {
+            Action: [
+              'elasticloadbalancing:ModifyRule',
+              'elasticloadbalancing:DeleteRule',
+              'elasticloadbalancing:AddTags',
+              'elasticloadbalancing:RemoveTags',
+            ],
+            Effect: 'Allow',
+            Resource: scoped('listener-rule'),
+          },
+        ],
+      },
+    });
+  });
+
+  test('state encrypted with the platform key; kept and protected in production', () => {
+    const staging = synth();
+    staging.template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Delete',
+      Properties: Match.objectLike({
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: {
+          SSEEnabled: true,
+          SSEType: 'KMS',
+          KMSMasterKeyId: { 'Fn::GetAtt': [logicalId(staging.stack, staging.platform.key), 'Arn'] },
+        },
+      }),
+    });
+    synth({ production: true }).template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({ DeletionProtectionEnabled: true }),
+    });
+  });
+
+  test('published in SSM for other apps, with the listener and the security group; or not', () => {
+    const { template } = synth();
+    for (const name of [
+      SharedPlatform.allocatorParameterName('acme'),
+      SharedPlatform.listenerParameterName('acme'),
+      SharedPlatform.loadBalancerSecurityGroupParameterName('acme'),
+    ]) {
+      template.hasResourceProperties('AWS::SSM::Parameter', { Name: name, Type: 'String' });
+    }
+    expect(SharedPlatform.allocatorParameterName('acme')).toBe('/vending/acme/priority-allocator-arn');
+    synth({ publishParameters: false }).template.resourceCountIs('AWS::SSM::Parameter', 0);
+  });
+});
+
+describe('from a platform config', () => {
+  const config = (): PlatformConfig => ConfigLoader.loadPlatformFile(EXAMPLE_PLATFORM);
+
+  test('the example platform.yaml gives its name, production flag, certificate and network', () => {
+    const platformConfig = config();
+    const app = new App();
+    const stack = new Stack(app, 'Platform', { env: { account: platformConfig.account, region: platformConfig.region } });
+    const platform = SharedPlatform.fromConfig(stack, 'Platform', platformConfig);
+    expect(platform.platformName).toBe(platformConfig.name);
+    expect(platform.production).toBe(platformConfig.environment === 'production');
+    expect(platform.domain).toBe(platformConfig.domain);
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::EC2::VPC', { CidrBlock: platformConfig.vpc?.cidr ?? '10.10.0.0/16' });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Certificates: [{ CertificateArn: platformConfig.certificateArn }],
+    });
+  });
+
+  test('a stack in another region or account than the config is refused', () => {
+    const platformConfig = config();
+    const app = new App();
+    const elsewhere = new Stack(app, 'Elsewhere', { env: { account: platformConfig.account, region: 'ap-south-1' } });
+    expect(() => SharedPlatform.fromConfig(elsewhere, 'Platform', platformConfig)).toThrow(
+      `SharedPlatform.fromConfig Elsewhere/Platform: region: the stack is in ap-south-1 but the platform config says ${platformConfig.region}`,
+    );
+    const otherAccount = new Stack(app, 'Other', { env: { account: '210987654321', region: platformConfig.region } });
+    expect(() => SharedPlatform.fromConfig(otherAccount, 'Platform', platformConfig)).toThrow(
+      /account: the stack is in 210987654321 but the platform config says \d{12}/,
+    );
+  });
+
+  test('an invalid config is refused with every problem named', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Platform', { env: ENV });
+    expect(() =>
+      SharedPlatform.fromConfig(stack, 'Platform', { ...config(), name: 'Acme', vpc: { maxAzs: 9 } }),
+    ).toThrow(/SharedPlatform.fromConfig Platform\/Platform: name: received "Acme"[\s\S]*vpc.maxAzs: received 9/);
+  });
+});
+
+describe('bad props', () => {
+  const cases: [string, Partial<SharedPlatformProps>, RegExp][] = [
+    ['platform name', { platformName: 'Acme_Hosting' }, /platformName: received "Acme_Hosting"; expected 3 to 32 lower-case/],
+    ['CIDR', { vpcCidr: '10.0.0.0/24' }, /vpcCidr: received "10.0.0.0\/24"; expected an IPv4 CIDR from \/16 to \/20/],
+    ['AZ count', { maxAzs: 7 }, /maxAzs: received 7; expected a whole number from 1 to 6/],
+    ['one AZ in production', { maxAzs: 1, production: true }, /maxAzs: received 1 for a production platform; expected at least 2/],
+  ];
+  test.each(cases)('%s', (_name, props, message) => {
+    expect(() => synth(props)).toThrow(message);
+    expect(() => synth(props)).toThrow(/^SharedPlatform Platform\/Platform: /);
+  });
+
+  test('network props beside a given VPC', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Platform', { env: ENV });
+    const vpc = new ec2.Vpc(stack, 'Given');
+    expect(
+      () =>
+        new SharedPlatform(stack, 'Platform', {
+          platformName: 'acme',
+          certificate: acm.Certificate.fromCertificateArn(stack, 'Wildcard', PLATFORM_CERTIFICATE_ARN),
+          vpc,
+          maxAzs: 2,
+          natInstances: false,
+        }),
+    ).toThrow('SharedPlatform Platform/Platform: maxAzs, natInstances apply to a new VPC only; expected either vpc or maxAzs, natInstances, not both');
+  });
+
+  test('a stack without a region', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Anywhere');
+    expect(
+      () =>
+        new SharedPlatform(stack, 'Platform', {
+          platformName: 'acme',
+          certificate: acm.Certificate.fromCertificateArn(stack, 'Wildcard', PLATFORM_CERTIFICATE_ARN),
+        }),
+    ).toThrow(/SharedPlatform Anywhere\/Platform: the stack Anywhere has no region; expected a stack with an explicit env/);
+  });
+});
+
+function logicalId(stack: Stack, construct: { node: { defaultChild?: unknown } } | object): string {
+  const element = ((construct as any).node?.defaultChild ?? construct) as any;
+  return stack.resolve(element.logicalId);
+}
+
+function expectSslOnly(template: Template, stack: Stack, bucket: object): void {
+  template.hasResourceProperties('AWS::S3::BucketPolicy', {
+    Bucket: { Ref: logicalId(stack, bucket) },
+    PolicyDocument: Match.objectLike({
+      Statement: Match.arrayWith([
+        Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      ]),
+    }),
+  });
+}

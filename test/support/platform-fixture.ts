@@ -1,0 +1,82 @@
+/**
+ * A SharedPlatform in its own stack, with the cdk-nag findings that the platform is expected to carry
+ * acknowledged one by one (each with the reason a user of the library would give). Tests of the constructs
+ * that sit on the platform (SharedAlbRule, CustomerWebTier, ...) start here.
+ */
+import { App, CfnElement, Stack, StackProps } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { IConstruct } from 'constructs';
+import { SharedPlatform, SharedPlatformProps } from '../../src';
+import { acknowledge } from './compliance';
+
+export const ENV = { account: '123456789012', region: 'eu-west-1' };
+export const PLATFORM_CERTIFICATE_ARN =
+  'arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555';
+
+export interface PlatformFixture {
+  readonly stack: Stack;
+  readonly platform: SharedPlatform;
+}
+
+/** A stack with a SharedPlatform named `acme` (override any prop), its known findings acknowledged. */
+export function platformStack(
+  app: App,
+  props: Partial<SharedPlatformProps> = {},
+  id = 'Platform',
+  stackProps: StackProps = { env: ENV },
+): PlatformFixture {
+  const stack = new Stack(app, id, stackProps);
+  const platform = new SharedPlatform(stack, 'Platform', {
+    platformName: 'acme',
+    certificate: acm.Certificate.fromCertificateArn(stack, 'Wildcard', PLATFORM_CERTIFICATE_ARN),
+    ...props,
+  });
+  acknowledgePlatform(platform);
+  return { stack, platform };
+}
+
+/** The cdk-nag findings a SharedPlatform carries by design, each acknowledged with its reason. */
+export function acknowledgePlatform(platform: SharedPlatform): void {
+  acknowledge(
+    platform.loadBalancerSecurityGroup,
+    'AwsSolutions-EC23',
+    'The shared load balancer is the public entry of every customer website: HTTPS and the HTTP redirect are open to the internet by design.',
+  );
+  const policies = platform.allocator.node;
+  acknowledge(
+    policies.findChild('ListenerPolicy'),
+    'AwsSolutions-IAM5[Resource::*]',
+    'elasticloadbalancing:DescribeRules has no resource-level permissions in IAM; the allocator only reads rules with it.',
+  );
+  for (const kind of ['listener', 'listener-rule']) {
+    acknowledge(
+      policies.findChild('ListenerPolicy'),
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:elasticloadbalancing:${ENV.region}:${ENV.account}:${kind}/<${loadBalancerLogicalId(platform)}.LoadBalancerFullName>/*]`,
+      `Listener rules are created at deploy time, so their ARNs are unknown; the ${kind} ARNs are scoped to the shared load balancer.`,
+    );
+  }
+  acknowledge(
+    policies.findChild('NetworkPolicy'),
+    'AwsSolutions-IAM5[Resource::*]',
+    'The network interface actions a Lambda function in a VPC needs; IAM cannot scope them to interfaces that do not exist yet.',
+  );
+  for (const nat of natInstances(platform)) {
+    acknowledge(
+      nat,
+      'AwsSolutions-EC29',
+      'A NAT instance is replaced by the stack when its image changes; termination protection would block that update.',
+    );
+  }
+}
+
+/** The NAT instances of the platform's VPC (none with NAT gateways or a VPC given in props). */
+export function natInstances(platform: SharedPlatform): IConstruct[] {
+  return platform.node.findAll().filter((c) => c instanceof ec2.CfnInstance);
+}
+
+/** Logical id of the platform's load balancer, as cdk-nag prints it in finding ids. */
+function loadBalancerLogicalId(platform: SharedPlatform): string {
+  const loadBalancer = platform.loadBalancer.node.defaultChild as CfnElement;
+  return Stack.of(platform).resolve(loadBalancer.logicalId);
+}
