@@ -17,7 +17,6 @@ export function logServerAccessTo(source: s3.Bucket, logsBucket: s3.IBucket, nam
   };
 }
 
-
 /**
  * Internal. Sends the bucket's events to EventBridge through the bucket's own NotificationConfiguration (the L2
  * `eventBridgeEnabled` would add a custom-resource Lambda function to the stack).

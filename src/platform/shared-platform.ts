@@ -7,10 +7,10 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
+import { logServerAccessTo, notifyEventBridge, S3_ACCESS_LOGS_PREFIX } from './log-delivery';
 import { checkPlatform } from '../config/loader';
 import { PlatformConfig } from '../config/types';
 import { PriorityAllocator } from '../shared-alb-rule/priority-allocator';
-import { logServerAccessTo, notifyEventBridge, S3_ACCESS_LOGS_PREFIX } from './log-delivery';
 
 /** Props of SharedPlatform. */
 export interface SharedPlatformProps {
@@ -100,6 +100,9 @@ const CIDR = /^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[
  * });
  */
 export class SharedPlatform extends Construct {
+  /** Prefix under which S3 server access logs of any bucket of the account may be written to the logs bucket. */
+  public static readonly S3_ACCESS_LOGS_PREFIX = S3_ACCESS_LOGS_PREFIX;
+
   /**
    * A SharedPlatform from a platform config (as in `platform.yaml`). The config is validated first;
    * the stack's region and account, when known, must be the config's.
@@ -143,9 +146,6 @@ export class SharedPlatform extends Construct {
   public static loadBalancerSecurityGroupParameterName(platformName: string): string {
     return `/vending/${platformName}/load-balancer-security-group-id`;
   }
-
-  /** Prefix under which S3 server access logs of any bucket of the account may be written to the logs bucket. */
-  public static readonly S3_ACCESS_LOGS_PREFIX = S3_ACCESS_LOGS_PREFIX;
 
   public readonly platformName: string;
   public readonly production: boolean;
@@ -384,8 +384,14 @@ export class SharedPlatform extends Construct {
 function hardenNatInstance(instance: ec2.Instance): void {
   const cfn = instance.instance;
   cfn.monitoring = true;
-  cfn.blockDeviceMappings = [{ deviceName: '/dev/xvda', ebs: { encrypted: true, volumeType: 'gp3', deleteOnTermination: true } }];
-  cfn.addPropertyOverride('MetadataOptions', { HttpTokens: 'required', HttpPutResponseHopLimit: 1, HttpEndpoint: 'enabled' });
+  cfn.blockDeviceMappings = [
+    { deviceName: '/dev/xvda', ebs: { encrypted: true, volumeType: 'gp3', deleteOnTermination: true } },
+  ];
+  cfn.addPropertyOverride('MetadataOptions', {
+    HttpTokens: 'required',
+    HttpPutResponseHopLimit: 1,
+    HttpEndpoint: 'enabled',
+  });
 }
 
 function validateProps(where: string, props: SharedPlatformProps, stack: Stack): void {
@@ -398,13 +404,17 @@ function validateProps(where: string, props: SharedPlatformProps, stack: Stack):
   if (Token.isUnresolved(stack.region)) {
     throw new Error(
       `${where}: the stack ${stack.node.path} has no region; expected a stack with an explicit env ` +
-        '({ account, region }): load balancer access logs are delivered by the region\'s log service',
+        "({ account, region }): load balancer access logs are delivered by the region's log service",
     );
   }
   if (props.vpc) {
-    const given = (['vpcCidr', 'maxAzs', 'natInstances', 'natInstanceType'] as const).filter((k) => props[k] !== undefined);
+    const given = (['vpcCidr', 'maxAzs', 'natInstances', 'natInstanceType'] as const).filter(
+      (k) => props[k] !== undefined,
+    );
     if (given.length > 0) {
-      throw new Error(`${where}: ${given.join(', ')} apply to a new VPC only; expected either vpc or ${given.join(', ')}, not both`);
+      throw new Error(
+        `${where}: ${given.join(', ')} apply to a new VPC only; expected either vpc or ${given.join(', ')}, not both`,
+      );
     }
     return;
   }

@@ -283,7 +283,10 @@ class ImportedPriorityAllocator extends Construct implements IPriorityAllocator 
     public readonly serviceToken: string,
   ) {
     super(scope, id);
-    if (!Token.isUnresolved(serviceToken) && !/^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[\w-]+(:[\w$-]+)?$/.test(serviceToken)) {
+    if (
+      !Token.isUnresolved(serviceToken) &&
+      !/^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[\w-]+(:[\w$-]+)?$/.test(serviceToken)
+    ) {
       throw new Error(
         `PriorityAllocator.fromServiceToken ${this.node.path}: serviceToken: received ${JSON.stringify(serviceToken)}; ` +
           'expected the ARN of the allocator function, arn:aws:lambda:REGION:ACCOUNT:function:NAME',

@@ -58,7 +58,8 @@ export interface SharedAlbRuleProps {
 }
 
 /** A host name as an ALB host-header condition accepts it: letters, digits, `-`, `.`, `*` and `?`. */
-const HOST_HEADER = /^(?=.{1,128}$)[A-Za-z0-9*?]([A-Za-z0-9*?-]*[A-Za-z0-9*?])?(\.[A-Za-z0-9*?]([A-Za-z0-9*?-]*[A-Za-z0-9*?])?)*$/;
+const HOST_HEADER =
+  /^(?=.{1,128}$)[A-Za-z0-9*?]([A-Za-z0-9*?-]*[A-Za-z0-9*?])?(\.[A-Za-z0-9*?]([A-Za-z0-9*?-]*[A-Za-z0-9*?])?)*$/;
 /** A path pattern as an ALB path-pattern condition accepts it. */
 const PATH_PATTERN = /^\/[A-Za-z0-9_\-.$/~"'@:+&()!,;=*?]{0,127}$/;
 /** An ALB rule holds at most five condition values in all. */
@@ -96,18 +97,46 @@ export class SharedAlbRule extends Construct {
     super(scope, id);
     const where = `SharedAlbRule ${this.node.path}`;
     const ruleLimit = integerProp(where, 'ruleLimit', props.ruleLimit, DEFAULT_RULE_LIMIT, 1, Number.MAX_SAFE_INTEGER);
-    const minPriority = integerProp(where, 'minPriority', props.minPriority, MIN_ALB_PRIORITY, MIN_ALB_PRIORITY, MAX_ALB_PRIORITY);
-    const maxPriority = integerProp(where, 'maxPriority', props.maxPriority, MAX_ALB_PRIORITY, MIN_ALB_PRIORITY, MAX_ALB_PRIORITY);
+    const minPriority = integerProp(
+      where,
+      'minPriority',
+      props.minPriority,
+      MIN_ALB_PRIORITY,
+      MIN_ALB_PRIORITY,
+      MAX_ALB_PRIORITY,
+    );
+    const maxPriority = integerProp(
+      where,
+      'maxPriority',
+      props.maxPriority,
+      MAX_ALB_PRIORITY,
+      MIN_ALB_PRIORITY,
+      MAX_ALB_PRIORITY,
+    );
     if (minPriority > maxPriority) {
       throw new Error(
         `${where}: minPriority ${minPriority} is above maxPriority ${maxPriority}; expected minPriority <= maxPriority`,
       );
     }
-    const hosts = listProp(where, 'hostHeaders', props.hostHeaders, HOST_HEADER, 'a host name such as acme.apps.example.com (letters, digits, -, ., * and ?; at most 128 characters)');
+    const hosts = listProp(
+      where,
+      'hostHeaders',
+      props.hostHeaders,
+      HOST_HEADER,
+      'a host name such as acme.apps.example.com (letters, digits, -, ., * and ?; at most 128 characters)',
+    );
     if (hosts.length === 0) {
-      throw new Error(`${where}: hostHeaders: received an empty list; expected 1 to ${MAX_CONDITION_VALUES} host names`);
+      throw new Error(
+        `${where}: hostHeaders: received an empty list; expected 1 to ${MAX_CONDITION_VALUES} host names`,
+      );
     }
-    const paths = listProp(where, 'pathPatterns', props.pathPatterns ?? [], PATH_PATTERN, 'a path pattern starting with / such as /shop/* (at most 128 characters)');
+    const paths = listProp(
+      where,
+      'pathPatterns',
+      props.pathPatterns ?? [],
+      PATH_PATTERN,
+      'a path pattern starting with / such as /shop/* (at most 128 characters)',
+    );
     if (hosts.length + paths.length > MAX_CONDITION_VALUES) {
       throw new Error(
         `${where}: ${hosts.length} host names and ${paths.length} path patterns make ${hosts.length + paths.length} ` +

@@ -10,7 +10,11 @@ import { acknowledgePlatform, ENV, PLATFORM_CERTIFICATE_ARN, platformStack } fro
 const EXAMPLE_PLATFORM = join(__dirname, '..', '..', 'examples', 'fleet', 'platform.yaml');
 
 /** A platform in a plain App (no compliance plugins): fast template assertions. */
-function synth(props: Partial<SharedPlatformProps> = {}): { template: Template; platform: SharedPlatform; stack: Stack } {
+function synth(props: Partial<SharedPlatformProps> = {}): {
+  template: Template;
+  platform: SharedPlatform;
+  stack: Stack;
+} {
   const app = new App();
   const stack = new Stack(app, 'Platform', { env: ENV });
   const platform = new SharedPlatform(stack, 'Platform', {
@@ -66,7 +70,9 @@ describe('network', () => {
       TrafficType: 'ALL',
       LogDestinationType: 's3',
       LogDestination: Match.objectLike({
-        'Fn::Join': Match.arrayWith([Match.arrayWith([{ 'Fn::GetAtt': [logicalId(stack, platform.logsBucket), 'Arn'] }])]),
+        'Fn::Join': Match.arrayWith([
+          Match.arrayWith([{ 'Fn::GetAtt': [logicalId(stack, platform.logsBucket), 'Arn'] }]),
+        ]),
       }),
     });
     // Public subnets never give instances a public address.
@@ -95,17 +101,18 @@ describe('network', () => {
     const gateways = synth({ natInstances: false, production: true }).template;
     gateways.resourceCountIs('AWS::EC2::Instance', 0);
     gateways.resourceCountIs('AWS::EC2::NatGateway', 3);
-    synth({ natInstanceType: ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MICRO) }).template.hasResourceProperties(
-      'AWS::EC2::Instance',
-      { InstanceType: 't4g.micro' },
-    );
+    synth({
+      natInstanceType: ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MICRO),
+    }).template.hasResourceProperties('AWS::EC2::Instance', { InstanceType: 't4g.micro' });
   });
 
   test('a smaller CIDR and fewer AZs size the subnets from the VPC prefix', () => {
     const { template } = synth({ vpcCidr: '10.20.0.0/20', maxAzs: 2 });
     template.hasResourceProperties('AWS::EC2::VPC', { CidrBlock: '10.20.0.0/20' });
     template.resourceCountIs('AWS::EC2::Subnet', 6);
-    const cidrs = Object.values(template.findResources('AWS::EC2::Subnet')).map((s) => s.Properties.CidrBlock as string);
+    const cidrs = Object.values(template.findResources('AWS::EC2::Subnet')).map(
+      (s) => s.Properties.CidrBlock as string,
+    );
     expect(cidrs.map((c) => c.split('/')[1]).sort()).toEqual(['23', '23', '26', '26', '26', '26']);
   });
 
@@ -191,7 +198,10 @@ describe('key and buckets', () => {
     expect(bucket.Properties.BucketEncryption).toEqual({
       ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
     });
-    expect(bucket.Properties.LifecycleConfiguration.Rules[0]).toMatchObject({ ExpirationInDays: 90, Status: 'Enabled' });
+    expect(bucket.Properties.LifecycleConfiguration.Rules[0]).toMatchObject({
+      ExpirationInDays: 90,
+      Status: 'Enabled',
+    });
     expectSslOnly(template, stack, platform.logsBucket);
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
       Bucket: { Ref: id },
@@ -254,11 +264,16 @@ describe('shared load balancer', () => {
 
   test('its security group: 80 and 443 from anywhere, out only to the VPC', () => {
     const { template, platform, stack } = synth();
-    const group = template.findResources('AWS::EC2::SecurityGroup')[logicalId(stack, platform.loadBalancerSecurityGroup)];
+    const group =
+      template.findResources('AWS::EC2::SecurityGroup')[logicalId(stack, platform.loadBalancerSecurityGroup)];
     const ingress = group.Properties.SecurityGroupIngress.map((r: any) => `${r.CidrIp}:${r.FromPort}-${r.ToPort}`);
     expect(ingress.sort()).toEqual(['0.0.0.0/0:443-443', '0.0.0.0/0:80-80']);
     expect(group.Properties.SecurityGroupEgress).toEqual([
-      expect.objectContaining({ CidrIp: { 'Fn::GetAtt': [expect.any(String), 'CidrBlock'] }, FromPort: 0, ToPort: 65535 }),
+      expect.objectContaining({
+        CidrIp: { 'Fn::GetAtt': [expect.any(String), 'CidrBlock'] },
+        FromPort: 0,
+        ToPort: 65535,
+      }),
     ]);
   });
 });
@@ -269,11 +284,22 @@ describe('priority allocator', () => {
     template.resourceCountIs('AWS::Lambda::Function', 1);
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
-      VpcConfig: { SubnetIds: platform.vpc.privateSubnets.map((s) => ({ Ref: logicalId(stack, s.node.defaultChild!) })) },
+      VpcConfig: {
+        SubnetIds: platform.vpc.privateSubnets.map((s) => ({ Ref: logicalId(stack, s.node.defaultChild!) })),
+      },
     });
     const lb = logicalId(stack, platform.loadBalancer.node.defaultChild!);
     const scoped = (kind: string) => ({
-      'Fn::Join': ['', [ 'arn:', { Ref: 'AWS::Partition' }, `:elasticloadbalancing:eu-west-1:123456789012:${kind}/`, { 'Fn::GetAtt': [lb, 'LoadBalancerFullName'] }, '/*']],
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          `:elasticloadbalancing:eu-west-1:123456789012:${kind}/`,
+          { 'Fn::GetAtt': [lb, 'LoadBalancerFullName'] },
+          '/*',
+        ],
+      ],
     });
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
@@ -336,7 +362,9 @@ describe('from a platform config', () => {
   test('the example platform.yaml gives its name, production flag, certificate and network', () => {
     const platformConfig = config();
     const app = new App();
-    const stack = new Stack(app, 'Platform', { env: { account: platformConfig.account, region: platformConfig.region } });
+    const stack = new Stack(app, 'Platform', {
+      env: { account: platformConfig.account, region: platformConfig.region },
+    });
     const platform = SharedPlatform.fromConfig(stack, 'Platform', platformConfig);
     expect(platform.platformName).toBe(platformConfig.name);
     expect(platform.production).toBe(platformConfig.environment === 'production');
@@ -372,10 +400,18 @@ describe('from a platform config', () => {
 
 describe('bad props', () => {
   const cases: [string, Partial<SharedPlatformProps>, RegExp][] = [
-    ['platform name', { platformName: 'Acme_Hosting' }, /platformName: received "Acme_Hosting"; expected 3 to 32 lower-case/],
+    [
+      'platform name',
+      { platformName: 'Acme_Hosting' },
+      /platformName: received "Acme_Hosting"; expected 3 to 32 lower-case/,
+    ],
     ['CIDR', { vpcCidr: '10.0.0.0/24' }, /vpcCidr: received "10.0.0.0\/24"; expected an IPv4 CIDR from \/16 to \/20/],
     ['AZ count', { maxAzs: 7 }, /maxAzs: received 7; expected a whole number from 1 to 6/],
-    ['one AZ in production', { maxAzs: 1, production: true }, /maxAzs: received 1 for a production platform; expected at least 2/],
+    [
+      'one AZ in production',
+      { maxAzs: 1, production: true },
+      /maxAzs: received 1 for a production platform; expected at least 2/,
+    ],
   ];
   test.each(cases)('%s', (_name, props, message) => {
     expect(() => synth(props)).toThrow(message);
@@ -395,7 +431,9 @@ describe('bad props', () => {
           maxAzs: 2,
           natInstances: false,
         }),
-    ).toThrow('SharedPlatform Platform/Platform: maxAzs, natInstances apply to a new VPC only; expected either vpc or maxAzs, natInstances, not both');
+    ).toThrow(
+      'SharedPlatform Platform/Platform: maxAzs, natInstances apply to a new VPC only; expected either vpc or maxAzs, natInstances, not both',
+    );
   });
 
   test('a stack without a region', () => {
@@ -407,7 +445,9 @@ describe('bad props', () => {
           platformName: 'acme',
           certificate: acm.Certificate.fromCertificateArn(stack, 'Wildcard', PLATFORM_CERTIFICATE_ARN),
         }),
-    ).toThrow(/SharedPlatform Anywhere\/Platform: the stack Anywhere has no region; expected a stack with an explicit env/);
+    ).toThrow(
+      /SharedPlatform Anywhere\/Platform: the stack Anywhere has no region; expected a stack with an explicit env/,
+    );
   });
 });
 

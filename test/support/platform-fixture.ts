@@ -7,8 +7,8 @@ import { App, CfnElement, Stack, StackProps } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { IConstruct } from 'constructs';
-import { SharedPlatform, SharedPlatformProps } from '../../src';
 import { acknowledge } from './compliance';
+import { SharedPlatform, SharedPlatformProps } from '../../src';
 
 export const ENV = { account: '123456789012', region: 'eu-west-1' };
 export const PLATFORM_CERTIFICATE_ARN =
