@@ -380,7 +380,7 @@ export interface CustomerLoadOptions {
  *     repository: { codeCommitRepository: 'acme-website' },
  *     deploymentConfig: DeploymentStrategy.HALF_AT_A_TIME,
  *   },
- * }, { platform });
+ * }, { platform: platformConfig });
  */
 export class ConfigLoader {
   /**
