@@ -41,7 +41,7 @@ export interface PriorityAllocatorProps {
   /**
    * Key that encrypts the state table and the function's log group. The key policy must let CloudWatch
    * Logs of this region use it (SharedPlatform's key does).
-   * @default - the state table uses an AWS owned key and the log group is not encrypted with a customer key
+   * @default - the state table uses the AWS managed key `aws/dynamodb` and the log group CloudWatch Logs' own encryption
    */
   readonly encryptionKey?: kms.IKey;
   /**

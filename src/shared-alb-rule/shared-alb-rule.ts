@@ -57,11 +57,14 @@ export interface SharedAlbRuleProps {
   readonly tags?: { [key: string]: string };
 }
 
-/** A host name as an ALB host-header condition accepts it: letters, digits, `-`, `.`, `*` and `?`. */
+/**
+ * A host name as an ALB host-header condition accepts it: letters, digits, `-`, `.`, `*` and `?`, at least one
+ * `.`, and only letters after the last `.`.
+ */
 const HOST_HEADER =
-  /^(?=.{1,128}$)[A-Za-z0-9*?]([A-Za-z0-9*?-]*[A-Za-z0-9*?])?(\.[A-Za-z0-9*?]([A-Za-z0-9*?-]*[A-Za-z0-9*?])?)*$/;
-/** A path pattern as an ALB path-pattern condition accepts it. */
-const PATH_PATTERN = /^\/[A-Za-z0-9_\-.$/~"'@:+&()!,;=*?]{0,127}$/;
+  /^(?=.{1,128}$)[A-Za-z0-9*?]([A-Za-z0-9*?-]*[A-Za-z0-9*?])?(\.[A-Za-z0-9*?]([A-Za-z0-9*?-]*[A-Za-z0-9*?])?)*\.[A-Za-z]+$/;
+/** A path pattern as an ALB path-pattern condition accepts it: A-Z a-z 0-9 _ - . $ / ~ " ' @ : + & * ? */
+const PATH_PATTERN = /^\/[A-Za-z0-9_\-.$/~"'@:+&*?]{0,127}$/;
 /** An ALB rule holds at most five condition values in all. */
 const MAX_CONDITION_VALUES = 5;
 /** The allocator answers within its Lambda timeout (2 minutes); this bounds a lost answer. */
@@ -96,7 +99,7 @@ export class SharedAlbRule extends Construct {
   public constructor(scope: Construct, id: string, props: SharedAlbRuleProps) {
     super(scope, id);
     const where = `SharedAlbRule ${this.node.path}`;
-    const ruleLimit = integerProp(where, 'ruleLimit', props.ruleLimit, DEFAULT_RULE_LIMIT, 1, Number.MAX_SAFE_INTEGER);
+    const ruleLimit = integerProp(where, 'ruleLimit', props.ruleLimit, DEFAULT_RULE_LIMIT, 1, MAX_ALB_PRIORITY);
     const minPriority = integerProp(
       where,
       'minPriority',
@@ -123,7 +126,7 @@ export class SharedAlbRule extends Construct {
       'hostHeaders',
       props.hostHeaders,
       HOST_HEADER,
-      'a host name such as acme.apps.example.com (letters, digits, -, ., * and ?; at most 128 characters)',
+      'a host name such as acme.apps.example.com (letters, digits, -, ., * and ?, only letters after the last dot; at most 128 characters)',
     );
     if (hosts.length === 0) {
       throw new Error(
@@ -139,8 +142,9 @@ export class SharedAlbRule extends Construct {
     );
     if (hosts.length + paths.length > MAX_CONDITION_VALUES) {
       throw new Error(
-        `${where}: ${hosts.length} host names and ${paths.length} path patterns make ${hosts.length + paths.length} ` +
-          `condition values; an ALB rule accepts at most ${MAX_CONDITION_VALUES}`,
+        `${where}: hostHeaders and pathPatterns: received ${hosts.length} host names and ${paths.length} path ` +
+          `patterns (${hosts.length + paths.length} condition values); expected at most ${MAX_CONDITION_VALUES} in all, ` +
+          'as an ALB rule accepts',
       );
     }
 
@@ -172,8 +176,8 @@ export class SharedAlbRule extends Construct {
       });
     }
 
-    // Whatever registers instances in the target group (an Auto Scaling group) waits for the rule, and
-    // the target group knows its load balancer (for its metrics), as with a listener rule of aws-cdk-lib.
+    // As with a listener rule of aws-cdk-lib: the target group knows its load balancer (metrics, request-count
+    // scaling, whose policies wait for the rule) and the load balancer's security group may reach the targets.
     if (props.targetGroup instanceof elbv2.ApplicationTargetGroup) {
       props.targetGroup.registerListener(props.listener, this.resource);
     }

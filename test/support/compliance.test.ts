@@ -1,26 +1,33 @@
 /*
  * Proves test/support/compliance.ts on a queue and its dead-letter queue: the smallest realistic set that
- * passes all four checkers. (An access-logged S3 bucket cannot: the access-log target bucket must use SSE-S3,
- * which the Control Tower control CT.S3.PR.10 rejects.) Each failing case breaks exactly one thing and
- * asserts the report's header, which counts the failing findings per checker, so a finding of another
- * checker fails the test too.
+ * passes all four checkers. (An S3 bucket would need versioning, lifecycle rules, event notifications and
+ * access logging into a log bucket, which GUARD_EXCEPTIONS then exempts from CT.S3.PR.10, .9 and .2.) Each
+ * failing case breaks exactly one thing and asserts the report's header, which counts the failing findings
+ * per checker, so a finding of another checker fails the test too. The GUARD_EXCEPTIONS cases use buckets and
+ * instances that fail other checks too: they assert the findings of the one control, not the whole report.
  */
 import { mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { App, Duration, NestedStack, Stack, Validations } from 'aws-cdk-lib';
-import { AccountRootPrincipal, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { CfnInstance, FlowLog, FlowLogDestination, SubnetType, Vpc } from 'aws-cdk-lib/aws-ec2';
+import { AccountRootPrincipal, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { CfnQueue, Queue, QueueEncryption, RedrivePermission } from 'aws-cdk-lib/aws-sqs';
+import { Construct, IConstruct } from 'constructs';
 import {
   acknowledge,
   checkCompliance,
   ComplianceFinding,
   DISABLED_GUARD_RULES,
   expectCompliant,
+  GUARD_EXCEPTIONS,
   guardRuleFilesToDisable,
+  isLogDestinationBucket,
   lintTemplates,
   MIN_REASON_LENGTH,
   newTestApp,
+  TemplateResource,
 } from './compliance';
 
 const REASON = 'The queue only carries test fixtures in this unit test.';
@@ -65,6 +72,37 @@ function logicalId(construct: Queue): string {
 /** The findings that fail, as `checker ruleId path`, to assert that nothing else failed. */
 function failing(findings: ComplianceFinding[]): string[] {
   return findings.filter((f) => f.fails).map((f) => `${f.checker} ${f.ruleId} ${f.constructPath}`);
+}
+
+/** The one Control Tower finding of `control` (`CT.S3.PR.10`) on the construct at `path`. */
+function guardFinding(findings: ComplianceFinding[], control: string, path: string): ComplianceFinding {
+  const matches = findings.filter(
+    (f) => f.checker === 'cfn-guard' && f.ruleId.startsWith(`${control} (`) && f.constructPath === path,
+  );
+  if (matches.length !== 1) {
+    throw new Error(`expected one ${control} finding on ${path}, got ${matches.length}`);
+  }
+  return matches[0];
+}
+
+/** The finding of an exception: reported, not failing, naming the reason. */
+const EXCEPTED = expect.objectContaining({
+  severity: 'info',
+  fails: false,
+  message: expect.stringContaining('(excepted: '),
+});
+/** The finding of a rule that holds: it fails. */
+const FAILS = expect.objectContaining({
+  severity: 'error',
+  fails: true,
+  message: expect.not.stringContaining('excepted'),
+});
+
+/** The qualified ids (`namespace::id`) acknowledged on the construct itself, by whoever. */
+function acknowledgedOn(construct: IConstruct): string[] {
+  return construct.node.metadata
+    .filter((e) => e.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+    .flatMap((e) => Object.keys(e.data as Record<string, unknown>));
 }
 
 function thrownBy(fn: () => void): string {
@@ -249,6 +287,210 @@ describe('acknowledge', () => {
     expect(message).toContain('[acknowledgement] sqs_dlq_check ERROR Stack/DeadLetters\n');
     expect(message).toContain('cdk-nag findings are acknowledged on the one CloudFormation resource they name');
     expect(message).toContain('Control Tower rules cannot be acknowledged per construct');
+  });
+
+  test("aws-cdk-lib's own acknowledgements of CloudFormation validation findings pass, ours fail", () => {
+    const app = newTestApp();
+    const cdkLib = new Stack(app, 'CdkLib');
+    // Literal AZs make aws-cdk-lib acknowledge W3010 on the Stack; a FlowLog acknowledges F3002 and F3003.
+    const vpc = new Vpc(cdkLib, 'Vpc', {
+      maxAzs: 1,
+      natGateways: 0,
+      restrictDefaultSecurityGroup: false,
+      subnetConfiguration: [{ name: 'Isolated', subnetType: SubnetType.PRIVATE_ISOLATED }],
+      flowLogs: { S3: { destination: FlowLogDestination.toS3() } },
+    });
+    const { stack: own } = queues(app, 'Own');
+    const mine = new Construct(own, 'Mine');
+    Validations.of(mine).acknowledge({ id: 'CloudFormation-Validate::E3012', reason: REASON });
+    // Our subclasses of aws-cdk-lib classes inherit its type information: still ours.
+    class OwnStack extends Stack {}
+    const ownStack = new OwnStack(own, 'Sub');
+    Validations.of(ownStack).acknowledge({ id: 'CloudFormation-Validate::E3012', reason: REASON });
+    // An id that aws-cdk-lib uses, with a reason of our own.
+    Validations.of(mine).acknowledge({ id: 'CloudFormation-Validate::W3010', reason: REASON });
+
+    // What the test relies on: aws-cdk-lib did acknowledge, on its own constructs.
+    expect(acknowledgedOn(cdkLib)).toContain('CloudFormation-Validate::W3010');
+    expect(acknowledgedOn(vpc.node.findChild('S3') as FlowLog)).toEqual(
+      expect.arrayContaining(['CloudFormation-Validate::F3002', 'CloudFormation-Validate::F3003']),
+    );
+    const findings = checkCompliance([cdkLib, own]);
+
+    // (The VPC's flow log bucket fails cdk-nag and Control Tower rules; only the acknowledgements matter here.)
+    const refused = (ruleId: string, constructPath: string) =>
+      expect.objectContaining({
+        ruleId,
+        severity: 'error',
+        fails: true,
+        constructPath,
+        message: 'CloudFormation validation findings are fixed, not acknowledged',
+      });
+    const acknowledgements = findings.filter((f) => f.checker === 'acknowledgement');
+    expect(acknowledgements).toHaveLength(3);
+    expect(acknowledgements).toEqual(
+      expect.arrayContaining([refused('E3012', 'Own/Mine'), refused('W3010', 'Own/Mine'), refused('E3012', 'Own/Sub')]),
+    );
+  });
+});
+
+describe('GUARD_EXCEPTIONS', () => {
+  test('every exception names bundled Control Tower rules and gives a reason', () => {
+    expect(GUARD_EXCEPTIONS.length).toBeGreaterThan(0);
+    for (const exception of GUARD_EXCEPTIONS) {
+      expect(exception.rules.length).toBeGreaterThan(0);
+      expect(() =>
+        guardRuleFilesToDisable(Object.fromEntries(exception.rules.map((rule) => [rule, exception.reason]))),
+      ).not.toThrow();
+    }
+  });
+
+  describe('isLogDestinationBucket', () => {
+    const LOG_DELIVERY = {
+      Effect: 'Allow',
+      Principal: { Service: 'logging.s3.amazonaws.com' },
+      Action: 's3:PutObject',
+      Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': ['Logs', 'Arn'] }, '/*']] },
+    };
+
+    /** The bucket `Logs`, beside a bucket `Other`, with one bucket policy of one statement on `policyOn`. */
+    function logsBucket(statement: Record<string, unknown>, policyOn = 'Logs'): TemplateResource {
+      const template = {
+        Resources: {
+          Logs: { Type: 'AWS::S3::Bucket', Properties: {} },
+          Other: { Type: 'AWS::S3::Bucket', Properties: {} },
+          Policy: {
+            Type: 'AWS::S3::BucketPolicy',
+            Properties: {
+              Bucket: { Ref: policyOn },
+              PolicyDocument: { Version: '2012-10-17', Statement: [statement] },
+            },
+          },
+        },
+      };
+      return { logicalId: 'Logs', type: 'AWS::S3::Bucket', properties: {}, template };
+    }
+
+    test.each([
+      ['S3 server access logs', 'logging.s3.amazonaws.com'],
+      ['VPC flow logs and ALB access logs', 'delivery.logs.amazonaws.com'],
+      ['ALB access logs in newer regions', 'logdelivery.elasticloadbalancing.amazonaws.com'],
+    ])('a bucket that %s are delivered to is a log destination', (_, service) => {
+      expect(isLogDestinationBucket(logsBucket({ ...LOG_DELIVERY, Principal: { Service: service } }))).toBe(true);
+    });
+
+    test.each([
+      ['anyone', { AWS: '*' }],
+      ['an ELB account alone', { AWS: 'arn:aws:iam::127311923021:root' }],
+    ])('a bucket that %s may write to is not a log destination', (_, principal) => {
+      expect(isLogDestinationBucket(logsBucket({ ...LOG_DELIVERY, Principal: principal }))).toBe(false);
+    });
+
+    test('Action and Principal.Service may be lists', () => {
+      const statement = {
+        ...LOG_DELIVERY,
+        Principal: { Service: ['sns.amazonaws.com', 'logging.s3.amazonaws.com'] },
+        Action: ['s3:GetBucketAcl', 's3:PutObject'],
+      };
+
+      expect(isLogDestinationBucket(logsBucket(statement))).toBe(true);
+    });
+
+    test.each([
+      ['the statement denies', logsBucket({ ...LOG_DELIVERY, Effect: 'Deny' })],
+      ['the policy is on another bucket', logsBucket(LOG_DELIVERY, 'Other')],
+      ['the statement only lets it read', logsBucket({ ...LOG_DELIVERY, Action: 's3:GetObject' })],
+      [
+        'the service does not deliver logs',
+        logsBucket({ ...LOG_DELIVERY, Principal: { Service: 'sns.amazonaws.com' } }),
+      ],
+      ['the resource is not a bucket', { ...logsBucket(LOG_DELIVERY), type: 'AWS::SQS::Queue' }],
+      ['the template has no bucket policy', { ...logsBucket(LOG_DELIVERY), template: { Resources: {} } }],
+    ])('a bucket is not a log destination when %s', (_, resource) => {
+      expect(isLogDestinationBucket(resource)).toBe(false);
+    });
+  });
+
+  describe('on synthesized templates', () => {
+    let findings: ComplianceFinding[];
+
+    beforeAll(() => {
+      const app = newTestApp();
+      const buckets = new Stack(app, 'Buckets');
+      // Two buckets that differ in one thing only: S3 server access logs may be delivered to Logs.
+      for (const id of ['Plain', 'Logs']) {
+        const bucket = new Bucket(buckets, id, {
+          encryption: BucketEncryption.S3_MANAGED,
+          enforceSSL: true,
+          blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+          versioned: true,
+        });
+        if (id === 'Logs') {
+          bucket.addToResourcePolicy(
+            new PolicyStatement({
+              actions: ['s3:PutObject'],
+              principals: [new ServicePrincipal('logging.s3.amazonaws.com')],
+              resources: [bucket.arnForObjects('*')],
+            }),
+          );
+        }
+      }
+      const instances = new Stack(app, 'Instances');
+      // Two instances with a public address that differ in one thing only: Nat forwards traffic.
+      for (const [id, sourceDestCheck] of [
+        ['Nat', false],
+        ['Server', true],
+      ] as const) {
+        new CfnInstance(instances, id, {
+          imageId: 'ami-12345678',
+          instanceType: 't4g.nano',
+          sourceDestCheck,
+          networkInterfaces: [{ associatePublicIpAddress: true, deviceIndex: '0', subnetId: 'subnet-12345678' }],
+        });
+      }
+      findings = checkCompliance([buckets, instances]);
+    });
+
+    test('an SSE-S3 bucket that is not a log destination fails CT.S3.PR.10, PR.9 and PR.2', () => {
+      expect(guardFinding(findings, 'CT.S3.PR.10', 'Buckets/Plain/Resource')).toEqual(FAILS);
+      expect(guardFinding(findings, 'CT.S3.PR.9', 'Buckets/Plain/Resource')).toEqual(FAILS);
+      expect(guardFinding(findings, 'CT.S3.PR.2', 'Buckets/Plain/Resource')).toEqual(FAILS);
+    });
+
+    test('a log destination bucket is excepted from CT.S3.PR.10, PR.9 and PR.2, and only from these', () => {
+      const reason = GUARD_EXCEPTIONS.find((e) => e.rules.includes('CT.S3.PR.10'))!.reason;
+      expect(guardFinding(findings, 'CT.S3.PR.10', 'Buckets/Logs/Resource')).toEqual(
+        expect.objectContaining({
+          ruleId: 'CT.S3.PR.10 (s3_bucket_default_encryption_kms_check)',
+          severity: 'info',
+          fails: false,
+          message:
+            'Require an Amazon S3 bucket to have server-side encryption configured using an AWS KMS key ' +
+            `(excepted: ${reason})`,
+          logicalId: expect.stringMatching(/^Logs[0-9A-F]{8}$/),
+          template: 'Buckets.template.json',
+        }),
+      );
+      expect(guardFinding(findings, 'CT.S3.PR.9', 'Buckets/Logs/Resource')).toEqual(EXCEPTED);
+      expect(guardFinding(findings, 'CT.S3.PR.2', 'Buckets/Logs/Resource')).toEqual(EXCEPTED);
+      // Event notifications are not among the exception's rules.
+      expect(guardFinding(findings, 'CT.S3.PR.4', 'Buckets/Logs/Resource')).toEqual(FAILS);
+      expect(failing(findings)).toContain(
+        'cfn-guard CT.S3.PR.4 (s3_event_notifications_enabled_check) Buckets/Logs/Resource',
+      );
+    });
+
+    test('a NAT instance (SourceDestCheck false) is excepted from CT.EC2.PR.8 and PR.19, and only from these', () => {
+      expect(guardFinding(findings, 'CT.EC2.PR.8', 'Instances/Nat')).toEqual(EXCEPTED);
+      expect(guardFinding(findings, 'CT.EC2.PR.19', 'Instances/Nat')).toEqual(EXCEPTED);
+      // Detailed monitoring is not among the exception's rules.
+      expect(guardFinding(findings, 'CT.EC2.PR.13', 'Instances/Nat')).toEqual(FAILS);
+    });
+
+    test('an instance that checks source and destination fails CT.EC2.PR.8 and PR.19', () => {
+      expect(guardFinding(findings, 'CT.EC2.PR.8', 'Instances/Server')).toEqual(FAILS);
+      expect(guardFinding(findings, 'CT.EC2.PR.19', 'Instances/Server')).toEqual(FAILS);
+    });
   });
 });
 

@@ -88,11 +88,17 @@ export interface GuardException {
 }
 
 /** Service principals that deliver logs into a bucket. */
-const LOG_DELIVERY_PRINCIPALS = ['logging.s3.amazonaws.com', 'delivery.logs.amazonaws.com', 'logdelivery.elasticloadbalancing.amazonaws.com'];
+const LOG_DELIVERY_PRINCIPALS = [
+  'logging.s3.amazonaws.com',
+  'delivery.logs.amazonaws.com',
+  'logdelivery.elasticloadbalancing.amazonaws.com',
+];
 
 /**
  * Whether the bucket is a log destination: a bucket policy in the same template lets a log delivery service
- * (S3 server access logs, VPC flow logs, ALB access logs) or an ELB account put objects in it.
+ * (S3 server access logs, VPC flow logs, ALB access logs) put objects in it. (aws-cdk-lib's ALB access logs
+ * grant `delivery.logs.amazonaws.com` beside the region's ELB account, so AWS principals are not needed here,
+ * and accepting them would except a bucket that anyone may write to.)
  */
 export function isLogDestinationBucket(resource: TemplateResource): boolean {
   if (resource.type !== 'AWS::S3::Bucket') return false;
@@ -103,9 +109,8 @@ export function isLogDestinationBucket(resource: TemplateResource): boolean {
     const statements: any[] = r.Properties?.PolicyDocument?.Statement ?? [];
     return statements.some((st) => {
       if (st.Effect !== 'Allow' || ![st.Action].flat().includes('s3:PutObject')) return false;
-      const principal = st.Principal ?? {};
-      const services = [principal.Service].flat().filter(Boolean);
-      return services.some((sp: string) => LOG_DELIVERY_PRINCIPALS.includes(sp)) || principal.AWS !== undefined;
+      const services = [st.Principal?.Service].flat().filter(Boolean);
+      return services.some((sp: string) => LOG_DELIVERY_PRINCIPALS.includes(sp));
     });
   });
 }
@@ -302,7 +307,7 @@ export function checkCompliance(stacks: Stack | Stack[]): ComplianceFinding[] {
       location: lint.path.length > 0 ? lint.path.join('/') : lint.line ? `line ${lint.line}` : undefined,
     });
   }
-  const excepted = applyGuardExceptions(findings, join(Stage.of(list[0])!.outdir));
+  const excepted = applyGuardExceptions(findings, new Map(templateStacks.map((s) => [s.templateFile, templateOf(s)])));
   const order = (f: ComplianceFinding) => (CHECKER_ORDER.indexOf(f.checker) + 1 || CHECKER_ORDER.length + 1) * 10;
   return excepted.sort(
     (a, b) =>
@@ -438,10 +443,12 @@ function guardNestedTemplates(app: App, templatePaths: string[], logicalIds: Map
 }
 
 /** Turns Control Tower findings covered by GUARD_EXCEPTIONS into non-failing notes that name the exception. */
-function applyGuardExceptions(findings: ComplianceFinding[], outdir: string): ComplianceFinding[] {
+function applyGuardExceptions(findings: ComplianceFinding[], templatePaths: Map<string, string>): ComplianceFinding[] {
   const templates = new Map<string, TemplateResource['template']>();
   const templateOf = (file: string) => {
-    if (!templates.has(file)) templates.set(file, JSON.parse(readFileSync(join(outdir, file), 'utf8')));
+    const path = templatePaths.get(file);
+    if (!path) return undefined;
+    if (!templates.has(file)) templates.set(file, JSON.parse(readFileSync(path, 'utf8')));
     return templates.get(file)!;
   };
   return findings.map((f) => {
@@ -450,16 +457,18 @@ function applyGuardExceptions(findings: ComplianceFinding[], outdir: string): Co
     const exceptions = GUARD_EXCEPTIONS.filter((e) => e.rules.includes(control));
     if (exceptions.length === 0) return f;
     const template = templateOf(f.template);
-    const raw = template.Resources?.[f.logicalId];
+    const raw = template?.Resources?.[f.logicalId];
     if (!raw) return f;
     const resource: TemplateResource = {
       logicalId: f.logicalId,
       type: raw.Type,
       properties: raw.Properties ?? {},
-      template,
+      template: template!,
     };
     const match = exceptions.find((e) => e.appliesTo(resource));
-    return match ? { ...f, fails: false, severity: 'info' as const, message: `${f.message} (excepted: ${match.reason})` } : f;
+    return match
+      ? { ...f, fails: false, severity: 'info' as const, message: `${f.message} (excepted: ${match.reason})` }
+      : f;
   });
 }
 
@@ -504,8 +513,10 @@ function acknowledgementProblem(
     return 'Control Tower rules cannot be acknowledged per construct: fix the resource, or disable the rule in DISABLED_GUARD_RULES with a reason';
   }
   if (namespace === 'CloudFormation-Validate') {
-    // aws-cdk-lib acknowledges a few findings of its own templates (literal AZs, flow log property case).
-    if (isAwsCdkLibConstruct(construct)) return undefined;
+    // aws-cdk-lib acknowledges a few findings of its own templates (literal AZs, flow log property case):
+    // recognised by id and reason, since our classes inherit aws-cdk-lib's type information.
+    const known = AWS_CDK_LIB_ACKNOWLEDGEMENTS[id];
+    if (known && typeof reason === 'string' && reason.startsWith(known)) return undefined;
     return 'CloudFormation validation findings are fixed, not acknowledged';
   }
   if (!id.startsWith('AwsSolutions-')) return undefined; // acknowledgements of construct annotations: not ours
@@ -518,11 +529,16 @@ function acknowledgementProblem(
   return undefined;
 }
 
-/** Whether the construct's class is aws-cdk-lib's own (its jsii type name), e.g. a Stack or an ec2.FlowLog. */
-function isAwsCdkLibConstruct(construct: IConstruct): boolean {
-  const rtti = (construct.constructor as any)[Symbol.for('jsii.rtti')];
-  return typeof rtti?.fqn === 'string' && rtti.fqn.startsWith('aws-cdk-lib.');
-}
+/**
+ * CloudFormation-Validate acknowledgements that aws-cdk-lib itself makes, by finding id and the start of its
+ * reason. Add one here when a new aws-cdk-lib construct brings its own.
+ */
+const AWS_CDK_LIB_ACKNOWLEDGEMENTS: Readonly<Record<string, string>> = {
+  W3010: 'Literal AZs in template are the result of accessing stack.availabilityZones',
+  F3002: 'AWS::EC2::FlowLog DestinationOptions accepts properties in camelCase',
+  F3003: 'AWS::EC2::FlowLog DestinationOptions accepts properties in camelCase',
+  W9010: 'The AMI ID is resolved from a synth-time lookup',
+};
 
 /** Maps `template#logicalId` to construct paths, for every CloudFormation element of the given stacks. */
 function logicalIdIndex(stacks: Stack[]): Map<string, string> {
