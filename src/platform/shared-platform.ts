@@ -288,7 +288,17 @@ export class SharedPlatform extends Construct {
       vpc: this.vpc,
       vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
       internetFacing: true,
-      securityGroup,
+      // The load balancer sees its group as immutable: targets of customer stacks get an ingress rule from
+      // it in their own group, and never add an egress rule to it (the egress to the VPC covers them, and
+      // a security group holds 60 rules by default, fewer than the customers of a shared load balancer).
+      securityGroup: ec2.SecurityGroup.fromSecurityGroupId(
+        this,
+        'LoadBalancerSecurityGroupView',
+        securityGroup.securityGroupId,
+        {
+          mutable: false,
+        },
+      ),
       dropInvalidHeaderFields: true,
       deletionProtection: props.deletionProtection ?? true,
       http2Enabled: true,

@@ -1,9 +1,11 @@
 import { join } from 'path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { ConfigLoader, PlatformConfig, SharedPlatform, SharedPlatformProps } from '../../src';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import { ConfigLoader, PlatformConfig, SharedAlbRule, SharedPlatform, SharedPlatformProps } from '../../src';
 import { expectCompliant, newTestApp } from '../support/compliance';
 import { acknowledgePlatform, ENV, PLATFORM_CERTIFICATE_ARN, platformStack } from '../support/platform-fixture';
 
@@ -275,6 +277,54 @@ describe('shared load balancer', () => {
         ToPort: 65535,
       }),
     ]);
+  });
+
+  test('targets in customer stacks are let in from it, and never add rules to it', () => {
+    // A security group holds 60 rules by default: one egress rule per customer would not scale.
+    const app = new App();
+    const shared = new Stack(app, 'Platform', { env: ENV });
+    const platform = new SharedPlatform(shared, 'Platform', {
+      platformName: 'acme',
+      certificate: acm.Certificate.fromCertificateArn(shared, 'Wildcard', PLATFORM_CERTIFICATE_ARN),
+    });
+    const customers = [1, 2].map((n) => {
+      const stack = new Stack(app, `Customer${n}`, { env: ENV });
+      const targetGroup = new elbv2.ApplicationTargetGroup(stack, 'Targets', {
+        vpc: platform.vpc,
+        port: 8080,
+        protocol: elbv2.ApplicationProtocol.HTTP,
+      });
+      new SharedAlbRule(stack, 'Rule', {
+        listener: platform.httpsListener,
+        allocator: platform.allocator,
+        hostHeaders: [`c${n}.apps.example.com`],
+        targetGroup,
+      });
+      const group = new ec2.SecurityGroup(stack, 'Instances', { vpc: platform.vpc });
+      const asg = new autoscaling.AutoScalingGroup(stack, 'Asg', {
+        vpc: platform.vpc,
+        launchTemplate: new ec2.LaunchTemplate(stack, 'Template', {
+          machineImage: ec2.MachineImage.latestAmazonLinux2023(),
+          instanceType: new ec2.InstanceType('t3.micro'),
+          securityGroup: group,
+        }),
+      });
+      asg.attachToApplicationTargetGroup(targetGroup);
+      return { stack, group };
+    });
+    const before = Template.fromStack(shared);
+    for (const { stack, group } of customers) {
+      const template = Template.fromStack(stack);
+      template.resourceCountIs('AWS::EC2::SecurityGroupEgress', 0);
+      template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+        GroupId: { 'Fn::GetAtt': [logicalId(stack, group), 'GroupId'] },
+        SourceSecurityGroupId: { 'Fn::ImportValue': Match.stringLikeRegexp('LoadBalancerSecurityGroup') },
+        FromPort: 8080,
+        ToPort: 8080,
+      });
+    }
+    before.resourceCountIs('AWS::EC2::SecurityGroupEgress', 0);
+    before.resourceCountIs('AWS::EC2::SecurityGroupIngress', 0);
   });
 });
 
