@@ -4,6 +4,12 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 export const S3_ACCESS_LOGS_PREFIX = 's3-access-logs/';
 
 /**
+ * Prefix of load balancer access logs in the platform's logs bucket: the shared load balancer and customers'
+ * dedicated ones (object names carry each load balancer's id).
+ */
+export const ALB_ACCESS_LOGS_PREFIX = 'alb';
+
+/**
  * Internal. Sets the bucket's server access logging directly (the L2 `serverAccessLogsBucket` would, without
  * the app's feature flag `@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy`, switch the logs bucket to ACLs,
  * which its BucketOwnerEnforced ownership forbids). SharedPlatform's logs bucket policy lets the account's

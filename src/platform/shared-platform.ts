@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import { ArnFormat, Duration, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -7,7 +8,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { logServerAccessTo, notifyEventBridge, S3_ACCESS_LOGS_PREFIX } from './log-delivery';
+import { ALB_ACCESS_LOGS_PREFIX, logServerAccessTo, notifyEventBridge, S3_ACCESS_LOGS_PREFIX } from './log-delivery';
 import { checkPlatform } from '../config/loader';
 import { PlatformConfig } from '../config/types';
 import { PriorityAllocator } from '../shared-alb-rule/priority-allocator';
@@ -219,7 +220,11 @@ export class SharedPlatform extends Construct {
     this.key = key;
 
     const logRetention = props.logRetention ?? Duration.days(365);
+    const logsBucketName = logsBucketNameOf(props.platformName, stack);
     const logsBucket = new s3.Bucket(this, 'LogsBucket', {
+      // A name known at synth time: customer stacks point their access logs at it without an import, which
+      // Control Tower's proactive controls can then check (CT.S3.PR.2, CT.ELASTICLOADBALANCING.PR.6).
+      bucketName: logsBucketName,
       encryption: s3.BucketEncryption.S3_MANAGED,
       enforceSSL: true,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -246,7 +251,10 @@ export class SharedPlatform extends Construct {
         conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
       }),
     );
-    this.logsBucket = logsBucket;
+    // Other stacks see the bucket by its name (no cross-stack export); this stack creates it first.
+    const logsBucketByName = s3.Bucket.fromBucketName(this, 'LogsBucketByName', logsBucketName);
+    logsBucketByName.node.addDependency(logsBucket);
+    this.logsBucket = logsBucketByName;
 
     const artifactsBucket = new s3.Bucket(this, 'ArtifactsBucket', {
       encryption: s3.BucketEncryption.KMS,
@@ -303,7 +311,7 @@ export class SharedPlatform extends Construct {
       deletionProtection: props.deletionProtection ?? true,
       http2Enabled: true,
     });
-    loadBalancer.logAccessLogs(logsBucket, 'alb/shared');
+    loadBalancer.logAccessLogs(logsBucket, ALB_ACCESS_LOGS_PREFIX);
     this.loadBalancer = loadBalancer;
 
     this.httpListener = loadBalancer.addListener('Http', {
@@ -402,6 +410,17 @@ function hardenNatInstance(instance: ec2.Instance): void {
     HttpPutResponseHopLimit: 1,
     HttpEndpoint: 'enabled',
   });
+}
+
+/**
+ * `<platform>-logs-<account>-<region>`, or, when that exceeds the 63 characters S3 allows, the platform name
+ * cut short and followed by a hash of it, so that two long platform names never share a bucket.
+ */
+function logsBucketNameOf(platformName: string, stack: Stack): string {
+  const suffix = `-logs-${stack.account}-${stack.region}`;
+  if (Token.isUnresolved(stack.account) || platformName.length + suffix.length <= 63) return `${platformName}${suffix}`;
+  const hash = createHash('sha256').update(platformName).digest('hex').slice(0, 6);
+  return `${platformName.slice(0, 63 - suffix.length - 7).replace(/-+$/, '')}-${hash}${suffix}`;
 }
 
 function validateProps(where: string, props: SharedPlatformProps, stack: Stack): void {

@@ -73,7 +73,7 @@ describe('network', () => {
       LogDestinationType: 's3',
       LogDestination: Match.objectLike({
         'Fn::Join': Match.arrayWith([
-          Match.arrayWith([{ 'Fn::GetAtt': [logicalId(stack, platform.logsBucket), 'Arn'] }]),
+          Match.arrayWith([{ 'Fn::GetAtt': [logicalId(stack, platform.node.findChild('LogsBucket')), 'Arn'] }]),
         ]),
       }),
     });
@@ -183,7 +183,7 @@ describe('key and buckets', () => {
           RestrictPublicBuckets: true,
         },
         LoggingConfiguration: {
-          DestinationBucketName: { Ref: logicalId(stack, platform.logsBucket) },
+          DestinationBucketName: { Ref: logicalId(stack, platform.node.findChild('LogsBucket')) },
           LogFilePrefix: 's3-access-logs/artifacts/',
         },
         LifecycleConfiguration: { Rules: [Match.objectLike({ NoncurrentVersionExpiration: { NoncurrentDays: 90 } })] },
@@ -194,7 +194,7 @@ describe('key and buckets', () => {
 
   test('the logs bucket: S3-managed keys (log delivery needs them), expiring logs, writable by log delivery', () => {
     const { template, platform, stack } = synth({ logRetention: Duration.days(90) });
-    const id = logicalId(stack, platform.logsBucket);
+    const id = logicalId(stack, platform.node.findChild('LogsBucket'));
     const bucket = template.findResources('AWS::S3::Bucket')[id];
     expect(bucket.DeletionPolicy).toBe('Retain');
     expect(bucket.Properties.BucketEncryption).toEqual({
@@ -204,7 +204,7 @@ describe('key and buckets', () => {
       ExpirationInDays: 90,
       Status: 'Enabled',
     });
-    expectSslOnly(template, stack, platform.logsBucket);
+    expectSslOnly(template, stack, platform.node.findChild('LogsBucket'));
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
       Bucket: { Ref: id },
       PolicyDocument: Match.objectLike({
@@ -221,6 +221,30 @@ describe('key and buckets', () => {
   });
 });
 
+describe('logs bucket name', () => {
+  test('known at synth time, so that other stacks log to it without an import', () => {
+    const { template, platform } = synth();
+    expect(platform.logsBucket.bucketName).toBe('acme-logs-123456789012-eu-west-1');
+    template.hasResourceProperties('AWS::S3::Bucket', { BucketName: 'acme-logs-123456789012-eu-west-1' });
+  });
+
+  test('a long platform name is cut and hashed to fit the 63 characters of S3', () => {
+    const nameIn = (platformName: string) => {
+      const stack = new Stack(new App(), 'Platform', { env: { account: '123456789012', region: 'ap-southeast-2' } });
+      return new SharedPlatform(stack, 'Platform', {
+        platformName,
+        certificate: acm.Certificate.fromCertificateArn(stack, 'Wildcard', PLATFORM_CERTIFICATE_ARN),
+      }).logsBucket.bucketName;
+    };
+    const [one, two] = [`${'a'.repeat(28)}-one`, `${'a'.repeat(28)}-two`].map(nameIn);
+    for (const name of [one, two]) {
+      expect(name.length).toBeLessThanOrEqual(63);
+      expect(name).toMatch(/^a+-[0-9a-f]{6}-logs-123456789012-ap-southeast-2$/);
+    }
+    expect(one).not.toBe(two);
+  });
+});
+
 describe('shared load balancer', () => {
   test('internet-facing in the public subnets, drops invalid headers, logs access, deletion-protected', () => {
     const staging = synth();
@@ -228,7 +252,7 @@ describe('shared load balancer', () => {
     expect(attrs).toMatchObject({
       'routing.http.drop_invalid_header_fields.enabled': 'true',
       'access_logs.s3.enabled': 'true',
-      'access_logs.s3.prefix': 'alb/shared',
+      'access_logs.s3.prefix': 'alb',
     });
     expect(attrs['deletion_protection.enabled']).toBe('true');
     staging.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {

@@ -66,7 +66,11 @@ import { IConstruct } from 'constructs';
  * Control Tower proactive controls that are NOT enforced, keyed by control id as printed in reports
  * (`CT.S3.PR.10`), each with the reason. This is the only place a rule may be disabled; keep it short.
  */
-export const DISABLED_GUARD_RULES: Readonly<Record<string, string>> = {};
+export const DISABLED_GUARD_RULES: Readonly<Record<string, string>> = {
+  'CT.AUTOSCALING.PR.6':
+    'A customer environment runs the one instance type of its config, the type its AMI is baked and tested on; ' +
+    'mixing instance types is for capacity-flexible fleets, and would make the config choose types it never named.',
+};
 
 /** A CloudFormation resource of a synthesized template, as a guard exception sees it. */
 export interface TemplateResource {

@@ -8,7 +8,7 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { IConstruct } from 'constructs';
 import { acknowledge } from './compliance';
-import { SharedPlatform, SharedPlatformProps } from '../../src';
+import { CustomerWebTier, SharedPlatform, SharedPlatformProps } from '../../src';
 
 export const ENV = { account: '123456789012', region: 'eu-west-1' };
 export const PLATFORM_CERTIFICATE_ARN =
@@ -79,4 +79,27 @@ export function natInstances(platform: SharedPlatform): IConstruct[] {
 function loadBalancerLogicalId(platform: SharedPlatform): string {
   const loadBalancer = platform.loadBalancer.node.defaultChild as CfnElement;
   return Stack.of(platform).resolve(loadBalancer.logicalId);
+}
+
+/** The cdk-nag findings a CustomerWebTier carries by design, each acknowledged with its reason. */
+export function acknowledgeWebTier(web: CustomerWebTier): void {
+  const bucket = Stack.of(web).resolve((web.dataBucket.node.defaultChild as CfnElement).logicalId);
+  acknowledge(
+    web.instanceRole.node.findChild('DefaultPolicy'),
+    `AwsSolutions-IAM5[Resource::<${bucket}.Arn>/*]`,
+    'The instances read any object of their own data bucket, and only of that bucket.',
+  );
+  acknowledge(
+    web.instanceRole,
+    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
+    'The SSM agent actions for Session Manager and Run Command, as AWS maintains them for the agent.',
+  );
+  const loadBalancerGroup = web.node.tryFindChild('LoadBalancerSecurityGroup');
+  if (loadBalancerGroup) {
+    acknowledge(
+      loadBalancerGroup,
+      'AwsSolutions-EC23',
+      'The public entry of the customer website: HTTPS and the HTTP redirect are open to the internet by design.',
+    );
+  }
 }

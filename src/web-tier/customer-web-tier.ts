@@ -1,0 +1,478 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { Construct } from 'constructs';
+import { WebTierIngress } from './ingress';
+import {
+  DEFAULT_BASE_IMAGE_PARAMETER,
+  DEFAULT_HEALTH_CHECK,
+  defaultMaxCapacity,
+  defaultMinCapacity,
+  ingressOf,
+} from '../config/defaults';
+import { checkCustomer } from '../config/loader';
+import { ComputeConfig, CustomerConfig, HealthCheckConfig } from '../config/types';
+import { ALB_ACCESS_LOGS_PREFIX, logServerAccessTo, notifyEventBridge } from '../platform/log-delivery';
+import { SharedPlatform } from '../platform/shared-platform';
+import { SharedAlbRule } from '../shared-alb-rule/shared-alb-rule';
+
+/** Props of CustomerWebTier. */
+export interface CustomerWebTierProps {
+  /** Customer name (lower-case letters, digits, hyphens), used in names, tags and the AMI parameter. */
+  readonly customer: string;
+  /** Environment name, such as `production` or `staging`. */
+  readonly environment: string;
+  /**
+   * Turns on the production safeguards: at least 2 instances, data bucket kept when the stack is deleted.
+   * @default - true when `environment` is "production"
+   */
+  readonly production?: boolean;
+  /** VPC with private subnets with egress (instances), e.g. `SharedPlatform.vpc`. */
+  readonly vpc: ec2.IVpc;
+  /** Key that encrypts the data bucket, e.g. `SharedPlatform.key`. */
+  readonly encryptionKey: kms.IKey;
+  /**
+   * Bucket that receives the data bucket's S3 access logs (under `s3-access-logs/`) and a dedicated load
+   * balancer's access logs (under `alb/`), e.g. `SharedPlatform.logsBucket`.
+   */
+  readonly logsBucket: s3.IBucket;
+  /** A rule on the shared load balancer, or a load balancer of the environment's own. */
+  readonly ingress: WebTierIngress;
+  /**
+   * Instances and scaling.
+   * @default - t3.small, 2 to 4 instances in production, 1 to 4 elsewhere, 60% CPU, 20 GiB
+   */
+  readonly compute?: ComputeConfig;
+  /**
+   * The load balancer's health check of the instances.
+   * @default - GET / every 30 s, 200-399 healthy, 5 s timeout, 2 up and 3 down
+   */
+  readonly healthCheck?: HealthCheckConfig;
+  /**
+   * AMI the instances start on before the AMI pipeline's first bake. Only written when the stack creates the
+   * AMI parameter: the pipeline owns its value afterwards.
+   * @default - the latest Amazon Linux 2023 (x86_64), from its public SSM parameter
+   */
+  readonly initialImageId?: string;
+  /**
+   * Tags of every resource, besides `vending:customer` and `vending:environment`.
+   * @default - none
+   */
+  readonly tags?: { [key: string]: string };
+}
+
+const NAME = /^(?!.*--)[a-z][a-z0-9-]{0,30}[a-z0-9]$/;
+const AMI_ID = /^ami-([0-9a-f]{8}|[0-9a-f]{17})$/;
+
+/**
+ * A customer environment's web hosting: its data bucket, instances on a launch template in an Auto Scaling
+ * group, a target group, and the way in (a rule on the shared load balancer, or a dedicated one).
+ *
+ * @example
+ * declare const platform: SharedPlatform;
+ * const web = new CustomerWebTier(this, 'Web', {
+ *   customer: 'acme',
+ *   environment: 'staging',
+ *   vpc: platform.vpc,
+ *   encryptionKey: platform.key,
+ *   logsBucket: platform.logsBucket,
+ *   ingress: WebTierIngress.sharedRule({
+ *     listener: platform.httpsListener,
+ *     allocator: platform.allocator,
+ *     hostnames: ['acme-staging.apps.example.com'],
+ *   }),
+ *   compute: { instanceType: 't3.small', maxCapacity: 3 },
+ * });
+ */
+export class CustomerWebTier extends Construct {
+  /** The SSM parameter holding the instances' AMI id; the AMI pipeline writes it. */
+  public static amiParameterName(customer: string, environment: string): string {
+    return `/vending/${customer}/${environment}/ami-id`;
+  }
+
+  /**
+   * A web tier from a customer config on a SharedPlatform: a rule on the shared load balancer, or, for a
+   * custom domain in production, a load balancer of its own. The config is validated first.
+   */
+  public static fromConfig(
+    scope: Construct,
+    id: string,
+    config: CustomerConfig,
+    platform: SharedPlatform,
+  ): CustomerWebTier {
+    const resolved = checkCustomer(config, undefined, `CustomerWebTier.fromConfig ${scope.node.path}/${id}`);
+    const hostname =
+      resolved.hostname ??
+      (platform.domain ? `${resolved.customer}-${resolved.environment}.${platform.domain}` : undefined);
+    const certificate =
+      resolved.customDomain &&
+      acm.Certificate.fromCertificateArn(scope, `${id}CustomDomainCertificate`, resolved.customDomain.certificateArn);
+    let ingress: WebTierIngress;
+    if (ingressOf(resolved) === 'dedicated') {
+      ingress = WebTierIngress.dedicatedLoadBalancer({
+        domainName: resolved.customDomain!.name,
+        certificate: certificate!,
+      });
+    } else {
+      if (hostname === undefined) {
+        throw new Error(
+          `CustomerWebTier.fromConfig ${scope.node.path}/${id}: hostname: received nothing, and the platform has no ` +
+            'domain; expected a hostname in the config or a SharedPlatform with a domain',
+        );
+      }
+      ingress = WebTierIngress.sharedRule({
+        listener: platform.httpsListener,
+        allocator: platform.allocator,
+        hostnames: resolved.customDomain ? [hostname, resolved.customDomain.name] : [hostname],
+        certificates: certificate ? [certificate] : undefined,
+      });
+    }
+    return new CustomerWebTier(scope, id, {
+      customer: resolved.customer,
+      environment: resolved.environment,
+      production: resolved.production,
+      vpc: platform.vpc,
+      encryptionKey: platform.key,
+      logsBucket: platform.logsBucket,
+      ingress,
+      compute: resolved.compute,
+      healthCheck: resolved.healthCheck,
+      initialImageId: resolved.ami.initialImageId,
+      tags: resolved.tags,
+    });
+  }
+
+  public readonly customer: string;
+  public readonly environment: string;
+  public readonly production: boolean;
+  /** The customer's data and software: KMS-encrypted, versioned, access-logged. */
+  public readonly dataBucket: s3.IBucket;
+  /** The instances. */
+  public readonly autoScalingGroup: autoscaling.AutoScalingGroup;
+  /** The instances' launch template. */
+  public readonly launchTemplate: ec2.LaunchTemplate;
+  /** The instances' role. */
+  public readonly instanceRole: iam.IRole;
+  /** The instances' security group. */
+  public readonly securityGroup: ec2.ISecurityGroup;
+  /** Where the load balancer sends visitors. */
+  public readonly targetGroup: elbv2.ApplicationTargetGroup;
+  /** The AMI id parameter the launch template resolves at each launch. */
+  public readonly amiParameter: ssm.IStringParameter;
+  /** Scaling events. */
+  public readonly notificationTopic: sns.ITopic;
+  /** The load balancer in front: the environment's own, or the shared one. */
+  public readonly loadBalancer?: elbv2.IApplicationLoadBalancer;
+  /** The shared load balancer rule, for a shared ingress. */
+  public readonly sharedRule?: SharedAlbRule;
+  /** The environment's HTTPS URL. */
+  public readonly url: string;
+
+  public constructor(scope: Construct, id: string, props: CustomerWebTierProps) {
+    super(scope, id);
+    const where = `CustomerWebTier ${this.node.path}`;
+    const production = props.production ?? props.environment === 'production';
+    const compute = resolveCompute(where, props.compute, production);
+    const healthCheck = resolveHealthCheck(where, props.healthCheck);
+    validateNames(where, props);
+    this.customer = props.customer;
+    this.environment = props.environment;
+    this.production = production;
+    const label = `${props.customer}-${props.environment}`;
+    Tags.of(this).add('vending:customer', props.customer);
+    Tags.of(this).add('vending:environment', props.environment);
+    for (const [key, value] of Object.entries(props.tags ?? {})) Tags.of(this).add(key, value);
+
+    // Data bucket
+    const dataBucket = new s3.Bucket(this, 'DataBucket', {
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: props.encryptionKey,
+      bucketKeyEnabled: true,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: true,
+      objectLockEnabled: true,
+      lifecycleRules: [
+        {
+          id: 'tidy-versions',
+          noncurrentVersionExpiration: Duration.days(90),
+          abortIncompleteMultipartUploadAfter: Duration.days(7),
+        },
+      ],
+      removalPolicy: production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    logServerAccessTo(dataBucket, props.logsBucket, label);
+    notifyEventBridge(dataBucket);
+    this.dataBucket = dataBucket;
+
+    // The image: an SSM parameter that the AMI pipeline owns after its first bake.
+    const amiParameter = new ssm.CfnParameter(this, 'AmiParameter', {
+      name: CustomerWebTier.amiParameterName(props.customer, props.environment),
+      type: 'String',
+      dataType: 'aws:ec2:image',
+      value: props.initialImageId ?? `{{resolve:ssm:${DEFAULT_BASE_IMAGE_PARAMETER}}}`,
+      description: `AMI of ${label}'s instances; written by its AMI pipeline`,
+    });
+    // Any change to this resource makes CloudFormation write `value` again, over the pipeline's image: keep
+    // it free of tags (whoever adds them, e.g. Tags.of(app)) and of anything else that changes with the stack.
+    amiParameter.addPropertyDeletionOverride('Tags');
+    this.amiParameter = ssm.StringParameter.fromStringParameterName(this, 'AmiParameterRef', amiParameter.name!);
+
+    // Instances
+    const securityGroup = new ec2.SecurityGroup(this, 'InstanceSecurityGroup', {
+      vpc: props.vpc,
+      description: `Web instances of ${label}: from their load balancer only`,
+      allowAllOutbound: true,
+    });
+    this.securityGroup = securityGroup;
+    const role = new iam.Role(this, 'InstanceRole', {
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+      description: `Web instances of ${label}`,
+    });
+    // Session Manager instead of SSH (the AWS managed policy is the supported set of SSM agent actions).
+    role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore'));
+    // Read its own data bucket: objects (any version) and the listing, decrypted through S3 only.
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject', 's3:GetObjectVersion'],
+        resources: [dataBucket.arnForObjects('*')],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket', 's3:GetBucketLocation'],
+        resources: [dataBucket.bucketArn],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [props.encryptionKey.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` } },
+      }),
+    );
+    this.instanceRole = role;
+
+    const userData = ec2.UserData.forLinux();
+    userData.addCommands('set -euo pipefail', `echo "vending: ${label} instance starting"`);
+    const launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
+      machineImage: ec2.MachineImage.resolveSsmParameterAtLaunch(amiParameter.name!),
+      instanceType: new ec2.InstanceType(compute.instanceType),
+      securityGroup,
+      role,
+      userData,
+      requireImdsv2: true,
+      httpPutResponseHopLimit: 1,
+      detailedMonitoring: true,
+      blockDevices: [
+        {
+          deviceName: '/dev/xvda',
+          // The account's default EBS key: the Auto Scaling service-linked role may always use it.
+          volume: ec2.BlockDeviceVolume.ebs(compute.rootVolumeGib, {
+            encrypted: true,
+            volumeType: ec2.EbsDeviceVolumeType.GP3,
+            deleteOnTermination: true,
+          }),
+        },
+      ],
+    });
+    launchTemplate.node.addDependency(amiParameter);
+    this.launchTemplate = launchTemplate;
+
+    const topic = new sns.Topic(this, 'ScalingEvents', {
+      displayName: `Scaling events of ${label}`,
+      // The AWS managed key: the Auto Scaling service-linked role of the account may publish with it.
+      masterKey: kms.Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns'),
+      enforceSSL: true,
+    });
+    this.notificationTopic = topic;
+
+    const asg = new autoscaling.AutoScalingGroup(this, 'Instances', {
+      vpc: props.vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      launchTemplate,
+      minCapacity: compute.minCapacity,
+      maxCapacity: compute.maxCapacity,
+      healthChecks: autoscaling.HealthChecks.withAdditionalChecks({
+        additionalTypes: [autoscaling.AdditionalHealthCheckType.ELB],
+        gracePeriod: Duration.minutes(5),
+      }),
+      notifications: [{ topic }],
+      groupMetrics: [autoscaling.GroupMetrics.all()],
+    });
+    // The Availability Zones of its subnets, spelled out as well (AWS Control Tower CT.AUTOSCALING.PR.1).
+    const zones = props.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).availabilityZones;
+    (asg.node.defaultChild as autoscaling.CfnAutoScalingGroup).availabilityZones = zones;
+    this.autoScalingGroup = asg;
+
+    const targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
+      vpc: props.vpc,
+      port: 80,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      targetType: elbv2.TargetType.INSTANCE,
+      // CodeDeploy takes instances out one at a time: a short drain keeps rolling deploys quick.
+      deregistrationDelay: Duration.seconds(30),
+      healthCheck: {
+        path: healthCheck.path,
+        healthyHttpCodes: healthCheck.healthyHttpCodes,
+        interval: Duration.seconds(healthCheck.intervalSeconds),
+        timeout: Duration.seconds(healthCheck.timeoutSeconds),
+        healthyThresholdCount: healthCheck.healthyThreshold,
+        unhealthyThresholdCount: healthCheck.unhealthyThreshold,
+      },
+    });
+    this.targetGroup = targetGroup;
+
+    // Ingress
+    if (props.ingress.shared) {
+      const shared = props.ingress.shared;
+      this.sharedRule = new SharedAlbRule(this, 'SharedRule', {
+        listener: shared.listener,
+        allocator: shared.allocator,
+        hostHeaders: shared.hostnames,
+        targetGroup,
+        certificates: shared.certificates,
+        ruleLimit: shared.ruleLimit,
+        tags: { 'vending:customer': props.customer, 'vending:environment': props.environment },
+      });
+      this.url = `https://${shared.hostnames[0]}`;
+    } else {
+      const dedicated = props.ingress.dedicated!;
+      this.loadBalancer = this.dedicatedLoadBalancer(props, dedicated, targetGroup, label);
+      this.url = `https://${dedicated.domainName}`;
+    }
+    asg.attachToApplicationTargetGroup(targetGroup);
+
+    asg.scaleOnCpuUtilization('CpuScaling', { targetUtilizationPercent: compute.targetCpuPercent });
+    if (compute.targetRequestsPerInstance !== undefined) {
+      asg.scaleOnRequestCount('RequestScaling', { targetRequestsPerMinute: compute.targetRequestsPerInstance });
+    }
+
+    new CfnOutput(this, 'Url', { value: this.url, description: `URL of ${label}` });
+  }
+
+  private dedicatedLoadBalancer(
+    props: CustomerWebTierProps,
+    options: NonNullable<WebTierIngress['dedicated']>,
+    targetGroup: elbv2.ApplicationTargetGroup,
+    label: string,
+  ): elbv2.ApplicationLoadBalancer {
+    const securityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
+      vpc: props.vpc,
+      description: `Load balancer of ${label}: HTTP and HTTPS from the internet`,
+      allowAllOutbound: false,
+    });
+    securityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS from the internet');
+    securityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(80), 'HTTP from the internet, redirected to HTTPS');
+    const loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
+      vpc: props.vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
+      internetFacing: true,
+      securityGroup,
+      dropInvalidHeaderFields: true,
+      deletionProtection: options.deletionProtection ?? true,
+      http2Enabled: true,
+    });
+    // The platform's logs bucket already lets load balancers of the account deliver under this prefix.
+    loadBalancer.setAttribute('access_logs.s3.enabled', 'true');
+    loadBalancer.setAttribute('access_logs.s3.bucket', props.logsBucket.bucketName);
+    loadBalancer.setAttribute('access_logs.s3.prefix', ALB_ACCESS_LOGS_PREFIX);
+    loadBalancer.addListener('Http', {
+      port: 80,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      open: false,
+      defaultAction: elbv2.ListenerAction.redirect({ protocol: 'HTTPS', port: '443', permanent: true }),
+    });
+    const https = loadBalancer.addListener('Https', {
+      port: 443,
+      protocol: elbv2.ApplicationProtocol.HTTPS,
+      open: false,
+      certificates: [elbv2.ListenerCertificate.fromCertificateManager(options.certificate)],
+      sslPolicy: options.sslPolicy ?? elbv2.SslPolicy.RECOMMENDED_TLS,
+      defaultAction: elbv2.ListenerAction.fixedResponse(503, {
+        contentType: 'text/plain',
+        messageBody: 'host not found',
+      }),
+    });
+    https.addTargetGroups('Site', {
+      priority: 1,
+      conditions: [elbv2.ListenerCondition.hostHeaders([options.domainName])],
+      targetGroups: [targetGroup],
+    });
+    return loadBalancer;
+  }
+}
+
+function validateNames(where: string, props: CustomerWebTierProps): void {
+  for (const key of ['customer', 'environment'] as const) {
+    const value = props[key];
+    if (!Token.isUnresolved(value) && !NAME.test(value)) {
+      throw new Error(
+        `${where}: ${key}: received ${JSON.stringify(value)}; expected 2 to 32 lower-case letters, digits or hyphens, ` +
+          'starting with a letter, without -- and not ending with -',
+      );
+    }
+  }
+  if (
+    props.initialImageId !== undefined &&
+    !Token.isUnresolved(props.initialImageId) &&
+    !AMI_ID.test(props.initialImageId)
+  ) {
+    throw new Error(
+      `${where}: initialImageId: received ${JSON.stringify(props.initialImageId)}; expected an AMI id such as ami-0123456789abcdef0`,
+    );
+  }
+  const shared = props.ingress.shared;
+  if (shared && shared.hostnames.length === 0) {
+    throw new Error(`${where}: ingress.hostnames: received an empty list; expected 1 to 5 host names`);
+  }
+}
+
+function resolveCompute(where: string, compute: ComputeConfig = {}, production: boolean) {
+  const minCapacity = compute.minCapacity ?? defaultMinCapacity(production);
+  const resolved = {
+    instanceType: compute.instanceType ?? 't3.small',
+    minCapacity,
+    maxCapacity: compute.maxCapacity ?? defaultMaxCapacity(minCapacity),
+    targetCpuPercent: compute.targetCpuPercent ?? 60,
+    targetRequestsPerInstance: compute.targetRequestsPerInstance,
+    rootVolumeGib: compute.rootVolumeGib ?? 20,
+  };
+  if (resolved.minCapacity > resolved.maxCapacity) {
+    throw new Error(
+      `${where}: compute.minCapacity: received ${resolved.minCapacity} with maxCapacity ${resolved.maxCapacity}; ` +
+        'expected minCapacity <= maxCapacity',
+    );
+  }
+  if (production && resolved.minCapacity < 2) {
+    throw new Error(
+      `${where}: compute.minCapacity: received ${resolved.minCapacity} for a production environment; expected at ` +
+        'least 2, so that the instances span two Availability Zones',
+    );
+  }
+  if (!/^[a-z][a-z0-9-]*\d[a-z0-9-]*\.[a-z0-9]+$/.test(resolved.instanceType)) {
+    throw new Error(
+      `${where}: compute.instanceType: received ${JSON.stringify(resolved.instanceType)}; expected an EC2 instance type such as t3.small`,
+    );
+  }
+  return resolved;
+}
+
+function resolveHealthCheck(where: string, healthCheck: HealthCheckConfig = {}) {
+  const resolved = { ...DEFAULT_HEALTH_CHECK, ...healthCheck };
+  if (resolved.timeoutSeconds >= resolved.intervalSeconds) {
+    throw new Error(
+      `${where}: healthCheck.timeoutSeconds: received ${resolved.timeoutSeconds} with intervalSeconds ` +
+        `${resolved.intervalSeconds}; expected a timeout shorter than the interval`,
+    );
+  }
+  return resolved;
+}

@@ -1,0 +1,2 @@
+export * from './customer-web-tier';
+export * from './ingress';

@@ -1,0 +1,48 @@
+/*
+ * CustomerWebTier through the compliance gate (cdk-nag, Control Tower rules, cfn-lint, aws-cdk-lib validation):
+ * a staging environment on the shared load balancer (with request-count scaling) and a production one with a
+ * custom domain on its own load balancer, beside their production platform.
+ */
+import { Stack } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import { CustomerWebTier, WebTierIngress } from '../../src';
+import { expectCompliant, newTestApp } from '../support/compliance';
+import { acknowledgeWebTier, ENV, platformStack } from '../support/platform-fixture';
+
+const CUSTOMER_CERTIFICATE = 'arn:aws:acm:eu-west-1:123456789012:certificate/21111111-2222-3333-4444-555555555555';
+
+test('shared staging and dedicated production web tiers pass every check', () => {
+  const app = newTestApp();
+  const { stack: platformScope, platform } = platformStack(app, { production: true });
+  const base = { vpc: platform.vpc, encryptionKey: platform.key, logsBucket: platform.logsBucket };
+
+  const staging = new Stack(app, 'AcmeStaging', { env: ENV });
+  acknowledgeWebTier(
+    new CustomerWebTier(staging, 'Web', {
+      ...base,
+      customer: 'acme',
+      environment: 'staging',
+      ingress: WebTierIngress.sharedRule({
+        listener: platform.httpsListener,
+        allocator: platform.allocator,
+        hostnames: ['acme-staging.apps.example.com'],
+      }),
+      compute: { targetRequestsPerInstance: 500 },
+    }),
+  );
+
+  const production = new Stack(app, 'AcmeProduction', { env: ENV });
+  acknowledgeWebTier(
+    new CustomerWebTier(production, 'Web', {
+      ...base,
+      customer: 'acme',
+      environment: 'production',
+      ingress: WebTierIngress.dedicatedLoadBalancer({
+        domainName: 'www.acme.com',
+        certificate: acm.Certificate.fromCertificateArn(production, 'Certificate', CUSTOMER_CERTIFICATE),
+      }),
+    }),
+  );
+
+  expectCompliant([platformScope, staging, production]);
+});
