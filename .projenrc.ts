@@ -106,6 +106,11 @@ project.tsconfigDev.addInclude('.projenrc.ts');
 
 // The dev dependency is deliberately newer than the peer floor (tests run on a current aws-cdk-lib).
 project.compileTask.reset('jsii --silence-warnings=metadata/missing-dev-dependency');
+// The Lambda handlers' bundles (assets/) are part of the package and of every synthesized platform: compile and
+// test build them first (esbuild, about a second), so neither depends on a previous pre-compile.
+const bundle = project.tasks.tryFind('bundle');
+if (!bundle) throw new Error('.projenrc.ts: the bundle task of the Lambda handlers is missing');
+project.compileTask.prependSpawn(bundle);
 
 // Every example in README and docstrings must compile and translate (jsii-rosetta strict mode).
 project.package.addField('jsii', {
@@ -132,6 +137,7 @@ const pythonTools = project.addTask('python-tools', {
   exec: 'bash scripts/python-tools.sh',
 });
 project.testTask.prependSpawn(pythonTools);
+project.testTask.prependSpawn(bundle);
 
 // Benchmarks are not tests: figures go to docs/BENCHMARKS.md.
 const benchAllocator = project.addTask('bench:allocator', {
