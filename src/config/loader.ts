@@ -425,9 +425,13 @@ export class ConfigLoader {
     return publicPlatform(readPlatform(text, source ?? '<platform config>'));
   }
 
-  /** Validates a platform built in code and applies defaults. */
-  public static validatePlatform(config: PlatformConfig): PlatformConfig {
-    return publicPlatform(checkPlatform(config));
+  /**
+   * Validates a platform built in code and applies defaults.
+   * @param config the platform
+   * @param source name used in error messages (it also keeps `config` a positional parameter in Python)
+   */
+  public static validatePlatform(config: PlatformConfig, source?: string): PlatformConfig {
+    return publicPlatform(checkPlatform(config, source));
   }
 
   /**

@@ -13,6 +13,40 @@ import { checkPlatform } from '../config/loader';
 import { PlatformConfig } from '../config/types';
 import { PriorityAllocator } from '../shared-alb-rule/priority-allocator';
 
+/** What a platform config does not say, for `SharedPlatform.fromConfig`. */
+export interface SharedPlatformConfigOptions {
+  /**
+   * An existing VPC instead of the config's network.
+   * @default - a new VPC from the config
+   */
+  readonly vpc?: ec2.IVpc;
+  /**
+   * Instance type of NAT instances.
+   * @default t4g.nano
+   */
+  readonly natInstanceType?: ec2.InstanceType;
+  /**
+   * Deletion protection of the shared load balancer.
+   * @default true
+   */
+  readonly deletionProtection?: boolean;
+  /**
+   * TLS policy of the HTTPS listener.
+   * @default elbv2.SslPolicy.RECOMMENDED_TLS
+   */
+  readonly sslPolicy?: elbv2.SslPolicy;
+  /**
+   * How long logs are kept in the logs bucket.
+   * @default Duration.days(365)
+   */
+  readonly logRetention?: Duration;
+  /**
+   * Publish the allocator's and the listener's ARNs in SSM parameters.
+   * @default true
+   */
+  readonly publishParameters?: boolean;
+}
+
 /** Props of SharedPlatform. */
 export interface SharedPlatformProps {
   /**
@@ -107,8 +141,14 @@ export class SharedPlatform extends Construct {
   /**
    * A SharedPlatform from a platform config (as in `platform.yaml`). The config is validated first;
    * the stack's region and account, when known, must be the config's.
+   * @param options what the config does not say (an existing VPC, TLS policy, ...)
    */
-  public static fromConfig(scope: Construct, id: string, config: PlatformConfig): SharedPlatform {
+  public static fromConfig(
+    scope: Construct,
+    id: string,
+    config: PlatformConfig,
+    options: SharedPlatformConfigOptions = {},
+  ): SharedPlatform {
     const resolved = checkPlatform(config, `SharedPlatform.fromConfig ${scope.node.path}/${id}`);
     const stack = Stack.of(scope);
     for (const [what, actual, expected] of [
@@ -127,9 +167,18 @@ export class SharedPlatform extends Construct {
       production: resolved.production,
       domain: resolved.domain,
       certificate: acm.Certificate.fromCertificateArn(scope, `${id}Certificate`, resolved.certificateArn),
-      vpcCidr: resolved.vpc.cidr,
-      maxAzs: resolved.vpc.maxAzs,
-      natInstances: resolved.vpc.natInstances,
+      ...(options.vpc
+        ? { vpc: options.vpc }
+        : {
+            vpcCidr: resolved.vpc.cidr,
+            maxAzs: resolved.vpc.maxAzs,
+            natInstances: resolved.vpc.natInstances,
+            natInstanceType: options.natInstanceType,
+          }),
+      deletionProtection: options.deletionProtection,
+      sslPolicy: options.sslPolicy,
+      logRetention: options.logRetention,
+      publishParameters: options.publishParameters,
     });
   }
 

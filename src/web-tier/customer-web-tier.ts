@@ -56,8 +56,9 @@ export interface CustomerWebTierProps {
    */
   readonly healthCheck?: HealthCheckConfig;
   /**
-   * AMI the instances start on before the AMI pipeline's first bake. Only written when the stack creates the
-   * AMI parameter: the pipeline owns its value afterwards.
+   * AMI the instances start on before the AMI pipeline's first bake, written when the stack creates the AMI
+   * parameter. The pipeline owns the value afterwards: stack updates leave it alone, unless this prop itself
+   * changes.
    * @default - the latest Amazon Linux 2023 (x86_64), from its public SSM parameter
    */
   readonly initialImageId?: string;
@@ -333,6 +334,17 @@ export class CustomerWebTier extends Construct {
 
     // Ingress
     if (props.ingress.shared) {
+      const dedicated = props.ingress.dedicated;
+      if (
+        dedicated &&
+        !Token.isUnresolved(dedicated.domainName) &&
+        !/^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(dedicated.domainName)
+      ) {
+        throw new Error(
+          `${where}: ingress.domainName: received ${JSON.stringify(dedicated.domainName)}; expected a lower-case DNS ` +
+            'name such as www.acme.com',
+        );
+      }
       const shared = props.ingress.shared;
       this.sharedRule = new SharedAlbRule(this, 'SharedRule', {
         listener: shared.listener,
@@ -430,6 +442,17 @@ function validateNames(where: string, props: CustomerWebTierProps): void {
       `${where}: initialImageId: received ${JSON.stringify(props.initialImageId)}; expected an AMI id such as ami-0123456789abcdef0`,
     );
   }
+  const dedicated = props.ingress.dedicated;
+  if (
+    dedicated &&
+    !Token.isUnresolved(dedicated.domainName) &&
+    !/^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(dedicated.domainName)
+  ) {
+    throw new Error(
+      `${where}: ingress.domainName: received ${JSON.stringify(dedicated.domainName)}; expected a lower-case DNS ` +
+        'name such as www.acme.com',
+    );
+  }
   const shared = props.ingress.shared;
   if (shared && shared.hostnames.length === 0) {
     throw new Error(`${where}: ingress.hostnames: received an empty list; expected 1 to 5 host names`);
@@ -467,7 +490,15 @@ function resolveCompute(where: string, compute: ComputeConfig = {}, production: 
 }
 
 function resolveHealthCheck(where: string, healthCheck: HealthCheckConfig = {}) {
-  const resolved = { ...DEFAULT_HEALTH_CHECK, ...healthCheck };
+  const d = DEFAULT_HEALTH_CHECK;
+  const resolved = {
+    path: healthCheck.path ?? d.path,
+    healthyHttpCodes: healthCheck.healthyHttpCodes ?? d.healthyHttpCodes,
+    intervalSeconds: healthCheck.intervalSeconds ?? d.intervalSeconds,
+    timeoutSeconds: healthCheck.timeoutSeconds ?? d.timeoutSeconds,
+    healthyThreshold: healthCheck.healthyThreshold ?? d.healthyThreshold,
+    unhealthyThreshold: healthCheck.unhealthyThreshold ?? d.unhealthyThreshold,
+  };
   if (resolved.timeoutSeconds >= resolved.intervalSeconds) {
     throw new Error(
       `${where}: healthCheck.timeoutSeconds: received ${resolved.timeoutSeconds} with intervalSeconds ` +

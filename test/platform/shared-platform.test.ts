@@ -450,6 +450,25 @@ describe('from a platform config', () => {
     });
   });
 
+  test('options add what the config does not say: an existing VPC, deletion protection, parameters', () => {
+    const platformConfig = config();
+    const app = new App();
+    const stack = new Stack(app, 'Platform', {
+      env: { account: platformConfig.account, region: platformConfig.region },
+    });
+    const vpc = new ec2.Vpc(stack, 'Existing', { restrictDefaultSecurityGroup: false });
+    const platform = SharedPlatform.fromConfig(stack, 'Platform', platformConfig, {
+      vpc,
+      deletionProtection: false,
+      publishParameters: false,
+    });
+    expect(platform.vpc).toBe(vpc);
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::EC2::VPC', 1);
+    template.resourceCountIs('AWS::SSM::Parameter', 0);
+    expect(attributes(template)['deletion_protection.enabled']).toBe('false');
+  });
+
   test('a stack in another region or account than the config is refused', () => {
     const platformConfig = config();
     const app = new App();

@@ -89,8 +89,161 @@ def test_invalid_input_raises():
     raise AssertionError("parse_customer accepted minCapacity: \"two\"; expected an exception")
 
 
+def resources_of_type(template, resource_type):
+    """The resources of a synthesized template (a dict) of one CloudFormation type, by logical id."""
+    return {
+        logical_id: resource
+        for logical_id, resource in template.get("Resources", {}).items()
+        if resource.get("Type") == resource_type
+    }
+
+
+def test_shared_platform_and_rule_synth():
+    import json
+    import tempfile
+
+    import aws_cdk as cdk
+    from aws_cdk import aws_certificatemanager as acm
+    from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+    from cdk_paas_vending import ConfigLoader, PriorityAllocator, SharedAlbRule, SharedPlatform
+
+    env = cdk.Environment(account="123456789012", region="eu-west-1")
+    with tempfile.TemporaryDirectory(prefix="paas-smoke-") as outdir:
+        app = cdk.App(outdir=outdir)
+
+        platform_stack = cdk.Stack(app, "Platform", env=env)
+        platform = SharedPlatform(
+            platform_stack,
+            "Platform",
+            platform_name="acme",
+            production=True,
+            certificate=acm.Certificate.from_certificate_arn(
+                platform_stack,
+                "Wildcard",
+                "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555",
+            ),
+        )
+
+        customer_stack = cdk.Stack(app, "Customer", env=env)
+        target_group = elbv2.ApplicationTargetGroup(
+            customer_stack, "TargetGroup", vpc=platform.vpc, port=80, protocol=elbv2.ApplicationProtocol.HTTP
+        )
+        SharedAlbRule(
+            customer_stack,
+            "Rule",
+            listener=platform.https_listener,
+            allocator=platform.allocator,
+            host_headers=["acme.apps.example.com"],
+            target_group=target_group,
+            tags={"customer": "acme"},
+            rule_limit=150,
+        )
+
+        # The example platform through fromConfig, in a stack of the config's account and region: the loaded
+        # config goes in as it is (the trailing options struct is what jsii turns into keyword arguments).
+        config = ConfigLoader.load_platform_file(os.path.join(FLEET, "platform.yaml"))
+        config_stack = cdk.Stack(
+            app, "ConfigPlatform", env=cdk.Environment(account=config.account, region=config.region)
+        )
+        from_config = SharedPlatform.from_config(config_stack, "Platform", config, publish_parameters=True)
+        validated = ConfigLoader.validate_platform(config)
+        check(validated.name == config.name, f"validate_platform gave name {validated.name!r}; expected {config.name!r}")
+        check(
+            from_config.platform_name == config.name,
+            f"fromConfig platform_name is {from_config.platform_name!r}; expected {config.name!r} (the config's name)",
+        )
+        check(
+            from_config.production is (config.environment == "production"),
+            f"fromConfig production is {from_config.production!r}; expected {config.environment == 'production'} "
+            f"(environment {config.environment!r})",
+        )
+
+        # A customer stack that finds the allocator through its SSM parameter, as a stack of another app would.
+        imported_stack = cdk.Stack(app, "ImportedCustomer", env=env)
+        parameter_name = SharedPlatform.allocator_parameter_name("acme")
+        check(
+            parameter_name == "/vending/acme/priority-allocator-arn",
+            f"allocator_parameter_name('acme') is {parameter_name!r}; expected '/vending/acme/priority-allocator-arn'",
+        )
+        imported = PriorityAllocator.from_parameter(imported_stack, "Imported", parameter_name)
+        SharedAlbRule(
+            imported_stack,
+            "Rule",
+            listener=platform.https_listener,
+            allocator=imported,
+            host_headers=["acme-staging.apps.example.com"],
+            target_group=elbv2.ApplicationTargetGroup(
+                imported_stack, "TargetGroup", vpc=platform.vpc, port=80, protocol=elbv2.ApplicationProtocol.HTTP
+            ),
+        )
+
+        assembly = app.synth()
+
+        def template(stack):
+            path = assembly.get_stack_by_name(stack.stack_name).template_full_path
+            with open(path, encoding="utf-8") as f:
+                return json.load(f)
+
+        customer = template(customer_stack)
+        rules = resources_of_type(customer, "Custom::SharedAlbRulePriority")
+        check(
+            len(rules) == 1,
+            f"customer stack has {len(rules)} Custom::SharedAlbRulePriority resources ({sorted(rules)}); expected 1",
+        )
+        properties = next(iter(rules.values())).get("Properties", {})
+        check(
+            properties.get("ruleLimit") == 150,
+            f"the rule's ruleLimit is {properties.get('ruleLimit')!r}; expected 150",
+        )
+        expected_tags = [{"Key": "customer", "Value": "acme"}]
+        check(
+            properties.get("tags") == expected_tags,
+            f"the rule's tags are {json.dumps(properties.get('tags'))}; expected {json.dumps(expected_tags)}",
+        )
+        functions = resources_of_type(customer, "AWS::Lambda::Function")
+        check(not functions, f"customer stack has AWS::Lambda::Function resources {sorted(functions)}; expected none")
+
+        imported_template = template(imported_stack)
+        rules = resources_of_type(imported_template, "Custom::SharedAlbRulePriority")
+        check(
+            len(rules) == 1,
+            f"imported-allocator stack has {len(rules)} Custom::SharedAlbRulePriority resources ({sorted(rules)}); "
+            "expected 1",
+        )
+        token = next(iter(rules.values())).get("Properties", {}).get("ServiceToken")
+        parameter = imported_template.get("Parameters", {}).get(token.get("Ref")) if isinstance(token, dict) else None
+        check(
+            parameter is not None and parameter.get("Default") == parameter_name,
+            f"the imported rule's ServiceToken is {json.dumps(token)} (parameter {json.dumps(parameter)}); expected a "
+            f"Ref to an SSM parameter whose Default is {parameter_name}",
+        )
+        functions = resources_of_type(imported_template, "AWS::Lambda::Function")
+        check(
+            not functions,
+            f"imported-allocator stack has AWS::Lambda::Function resources {sorted(functions)}; expected none",
+        )
+
+        for stack in (platform_stack, config_stack):
+            functions = resources_of_type(template(stack), "AWS::Lambda::Function")
+            check(
+                len(functions) == 1,
+                f"stack {stack.stack_name} has {len(functions)} AWS::Lambda::Function resources ({sorted(functions)}); "
+                "expected 1 (the priority allocator)",
+            )
+            runtime = next(iter(functions.values())).get("Properties", {}).get("Runtime")
+            check(
+                runtime == "nodejs24.x",
+                f"the allocator function of stack {stack.stack_name} has Runtime {runtime!r}; expected 'nodejs24.x'",
+            )
+
+
 def main():
-    tests = [test_load_customer_file, test_load_fleet, test_invalid_input_raises]
+    tests = [
+        test_load_customer_file,
+        test_load_fleet,
+        test_invalid_input_raises,
+        test_shared_platform_and_rule_synth,
+    ]
     passed = failed = 0
     for test in tests:
         try:

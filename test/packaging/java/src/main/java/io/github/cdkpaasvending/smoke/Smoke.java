@@ -5,6 +5,19 @@ import io.github.cdkpaasvending.CustomerConfig;
 import io.github.cdkpaasvending.CustomerLoadOptions;
 import io.github.cdkpaasvending.DatabaseEngine;
 import io.github.cdkpaasvending.FleetConfig;
+import io.github.cdkpaasvending.IPriorityAllocator;
+import io.github.cdkpaasvending.PlatformConfig;
+import io.github.cdkpaasvending.PriorityAllocator;
+import io.github.cdkpaasvending.SharedAlbRule;
+import io.github.cdkpaasvending.SharedPlatform;
+import software.amazon.awscdk.App;
+import software.amazon.awscdk.Environment;
+import software.amazon.awscdk.Stack;
+import software.amazon.awscdk.StackProps;
+import software.amazon.awscdk.cxapi.CloudAssembly;
+import software.amazon.awscdk.services.certificatemanager.Certificate;
+import software.amazon.awscdk.services.elasticloadbalancingv2.ApplicationProtocol;
+import software.amazon.awscdk.services.elasticloadbalancingv2.ApplicationTargetGroup;
 
 import java.io.File;
 import java.io.IOException;
@@ -13,8 +26,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * Smoke test of the Java package built by jsii-pacmak. Argument: the repository root (holds examples/fleet/).
@@ -98,10 +116,154 @@ public final class Smoke {
         throw new AssertionError("parseCustomer accepted minCapacity: \"two\"; expected an exception");
     }
 
+    /** The resources of a synthesized template (as the jsii runtime gives it: maps and lists) of one type. */
+    @SuppressWarnings("unchecked")
+    private static Map<String, Map<String, Object>> resourcesOfType(final Object template, final String type) {
+        check(template instanceof Map, "the template is " + (template == null ? "null" : template.getClass().getName())
+                + "; expected a java.util.Map");
+        Object resources = ((Map<String, Object>) template).get("Resources");
+        Map<String, Map<String, Object>> found = new LinkedHashMap<>();
+        if (resources instanceof Map) {
+            ((Map<String, Object>) resources).forEach((logicalId, resource) -> {
+                if (resource instanceof Map && type.equals(((Map<String, Object>) resource).get("Type"))) {
+                    found.put(logicalId, (Map<String, Object>) resource);
+                }
+            });
+        }
+        return found;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> propertiesOf(final Map<String, Object> resource) {
+        Object properties = resource.get("Properties");
+        return properties instanceof Map ? (Map<String, Object>) properties : Map.of();
+    }
+
+    private static Stack stack(final App app, final String id, final Environment env) {
+        return new Stack(app, id, StackProps.builder().env(env).build());
+    }
+
+    private static void deleteTree(final Path dir) throws IOException {
+        List<Path> paths;
+        try (Stream<Path> walk = Files.walk(dir)) {
+            paths = walk.sorted(Comparator.reverseOrder()).collect(Collectors.toList());
+        }
+        for (Path p : paths) {
+            Files.deleteIfExists(p);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void sharedPlatformAndRuleSynth() throws IOException {
+        Path outdir = Files.createTempDirectory("paas-smoke-");
+        try {
+            App app = App.Builder.create().outdir(outdir.toString()).build();
+            Environment env = Environment.builder().account("123456789012").region("eu-west-1").build();
+
+            Stack platformStack = stack(app, "Platform", env);
+            SharedPlatform platform = SharedPlatform.Builder.create(platformStack, "Platform")
+                    .platformName("acme")
+                    .production(true)
+                    .certificate(Certificate.fromCertificateArn(platformStack, "Wildcard",
+                            "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"))
+                    .build();
+
+            Stack customerStack = stack(app, "Customer", env);
+            ApplicationTargetGroup targetGroup = ApplicationTargetGroup.Builder.create(customerStack, "TargetGroup")
+                    .vpc(platform.getVpc())
+                    .port(80)
+                    .protocol(ApplicationProtocol.HTTP)
+                    .build();
+            SharedAlbRule.Builder.create(customerStack, "Rule")
+                    .listener(platform.getHttpsListener())
+                    .allocator(platform.getAllocator())
+                    .hostHeaders(List.of("acme.apps.example.com"))
+                    .targetGroup(targetGroup)
+                    .tags(Map.of("customer", "acme"))
+                    .ruleLimit(150)
+                    .build();
+
+            // The example platform through fromConfig, in a stack of the config's account and region.
+            PlatformConfig config = ConfigLoader.loadPlatformFile(fleet().resolve("platform.yaml").toString());
+            Stack configStack = stack(app, "ConfigPlatform",
+                    Environment.builder().account(config.getAccount()).region(config.getRegion()).build());
+            SharedPlatform fromConfig = SharedPlatform.fromConfig(configStack, "Platform", config);
+            check(config.getName().equals(fromConfig.getPlatformName()), "fromConfig platformName is "
+                    + fromConfig.getPlatformName() + "; expected " + config.getName() + " (the config's name)");
+            boolean production = "production".equals(config.getEnvironment());
+            check(Boolean.valueOf(production).equals(fromConfig.getProduction()),
+                    "fromConfig production is " + fromConfig.getProduction() + "; expected " + production
+                    + " (environment " + config.getEnvironment() + ")");
+
+            // A customer stack that finds the allocator through its SSM parameter, as a stack of another app would.
+            Stack importedStack = stack(app, "ImportedCustomer", env);
+            String parameterName = SharedPlatform.allocatorParameterName("acme");
+            check("/vending/acme/priority-allocator-arn".equals(parameterName), "allocatorParameterName(\"acme\") is "
+                    + parameterName + "; expected /vending/acme/priority-allocator-arn");
+            IPriorityAllocator imported = PriorityAllocator.fromParameter(importedStack, "Imported", parameterName);
+            SharedAlbRule.Builder.create(importedStack, "Rule")
+                    .listener(platform.getHttpsListener())
+                    .allocator(imported)
+                    .hostHeaders(List.of("acme-staging.apps.example.com"))
+                    .targetGroup(ApplicationTargetGroup.Builder.create(importedStack, "TargetGroup")
+                            .vpc(platform.getVpc())
+                            .port(80)
+                            .protocol(ApplicationProtocol.HTTP)
+                            .build())
+                    .build();
+
+            CloudAssembly assembly = app.synth();
+
+            Object customer = assembly.getStackByName(customerStack.getStackName()).getTemplate();
+            Map<String, Map<String, Object>> rules = resourcesOfType(customer, "Custom::SharedAlbRulePriority");
+            check(rules.size() == 1, "customer stack has " + rules.size() + " Custom::SharedAlbRulePriority resources "
+                    + rules.keySet() + "; expected 1");
+            Map<String, Object> properties = propertiesOf(rules.values().iterator().next());
+            Object ruleLimit = properties.get("ruleLimit");
+            check(ruleLimit instanceof Number && ((Number) ruleLimit).doubleValue() == 150,
+                    "the rule's ruleLimit is " + ruleLimit + "; expected 150");
+            List<Map<String, String>> expectedTags = List.of(Map.of("Key", "customer", "Value", "acme"));
+            check(expectedTags.equals(properties.get("tags")),
+                    "the rule's tags are " + properties.get("tags") + "; expected " + expectedTags);
+            Map<String, Map<String, Object>> functions = resourcesOfType(customer, "AWS::Lambda::Function");
+            check(functions.isEmpty(), "customer stack has AWS::Lambda::Function resources " + functions.keySet()
+                    + "; expected none");
+
+            Object importedTemplate = assembly.getStackByName(importedStack.getStackName()).getTemplate();
+            rules = resourcesOfType(importedTemplate, "Custom::SharedAlbRulePriority");
+            check(rules.size() == 1, "imported-allocator stack has " + rules.size()
+                    + " Custom::SharedAlbRulePriority resources " + rules.keySet() + "; expected 1");
+            Object token = propertiesOf(rules.values().iterator().next()).get("ServiceToken");
+            Object parameters = ((Map<String, Object>) importedTemplate).get("Parameters");
+            Object parameter = token instanceof Map && parameters instanceof Map
+                    ? ((Map<String, Object>) parameters).get(((Map<String, Object>) token).get("Ref")) : null;
+            check(parameter instanceof Map && parameterName.equals(((Map<String, Object>) parameter).get("Default")),
+                    "the imported rule's ServiceToken is " + token + " (parameter " + parameter
+                    + "); expected a Ref to an SSM parameter whose Default is " + parameterName);
+            functions = resourcesOfType(importedTemplate, "AWS::Lambda::Function");
+            check(functions.isEmpty(), "imported-allocator stack has AWS::Lambda::Function resources "
+                    + functions.keySet() + "; expected none");
+
+            for (Stack s : List.of(platformStack, configStack)) {
+                functions = resourcesOfType(assembly.getStackByName(s.getStackName()).getTemplate(),
+                        "AWS::Lambda::Function");
+                check(functions.size() == 1, "stack " + s.getStackName() + " has " + functions.size()
+                        + " AWS::Lambda::Function resources " + functions.keySet()
+                        + "; expected 1 (the priority allocator)");
+                Object runtime = propertiesOf(functions.values().iterator().next()).get("Runtime");
+                check("nodejs24.x".equals(runtime), "the allocator function of stack " + s.getStackName()
+                        + " has Runtime " + runtime + "; expected nodejs24.x");
+            }
+        } finally {
+            deleteTree(outdir);
+        }
+    }
+
     public static void main(final String[] args) {
         root = Paths.get(args.length > 0 ? args[0] : ".").toAbsolutePath().normalize();
-        String[] names = {"loadCustomerFile", "loadFleet", "invalidInputThrows"};
-        Check[] checks = {Smoke::loadCustomerFile, Smoke::loadFleet, Smoke::invalidInputThrows};
+        String[] names = {"loadCustomerFile", "loadFleet", "invalidInputThrows", "sharedPlatformAndRuleSynth"};
+        Check[] checks = {Smoke::loadCustomerFile, Smoke::loadFleet, Smoke::invalidInputThrows,
+            Smoke::sharedPlatformAndRuleSynth};
         int passed = 0;
         int failed = 0;
         for (int i = 0; i < checks.length; i++) {
