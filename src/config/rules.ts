@@ -5,6 +5,7 @@ import {
   defaultMinCapacity,
   PRODUCTION,
 } from './defaults';
+import { instanceClassProblem, versionProblem } from './engines';
 import { describeValue } from './errors';
 import { FieldPath, RawProblem } from './schema';
 import { PlatformConfig } from './types';
@@ -126,23 +127,6 @@ export function customerRules(doc: unknown): RawProblem[] {
   return problems;
 }
 
-const VERSION_RULES: Record<string, { pattern: RegExp; expected: string }> = {
-  postgres: { pattern: /^(1[1-9])(\.\d+)?$/, expected: 'a PostgreSQL version from 11, such as "16" or "16.4"' },
-  'aurora-postgresql': {
-    pattern: /^(1[1-9])(\.\d+)?$/,
-    expected: 'an Aurora PostgreSQL version from 11, such as "16" or "16.4"',
-  },
-  mysql: {
-    pattern: /^(5\.7|8\.0|8\.4)(\.\d+)?$/,
-    expected: 'a MySQL version 5.7, 8.0 or 8.4, such as "8.0" or "8.0.39"',
-  },
-  mariadb: {
-    pattern: /^(10\.(4|5|6|11)|11\.[0-9])(\.\d+)?$/,
-    expected: 'a MariaDB version 10.4 to 11.x, such as "10.11" or "11.4.3"',
-  },
-  'aurora-mysql': { pattern: /^3(\.\d{2}(\.\d+)?)?$/, expected: 'an Aurora MySQL 3 version, such as "3" or "3.08.0"' },
-};
-
 /** User names RDS keeps for its own administration. */
 const RESERVED_USERNAMES = ['rdsadmin', 'rdsrepladmin', 'rdsproxyadmin', 'rds_superuser', 'rds_replication'];
 
@@ -150,12 +134,9 @@ function databaseRules(db: Doc): RawProblem[] {
   const problems: RawProblem[] = [];
   const engine = str(db.engine);
   const version = str(db.version);
-  const rule = engine ? VERSION_RULES[engine] : undefined;
-  if (rule && version !== undefined && /^\d+(\.\d+){0,2}$/.test(version) && !rule.pattern.test(version)) {
-    problems.push({
-      path: ['database', 'version'],
-      message: `received "${version}" for ${engine}; expected ${rule.expected}`,
-    });
+  const versionIssue = engine && version !== undefined ? versionProblem(engine, version) : undefined;
+  if (versionIssue && /^\d+(\.\d+){0,2}$/.test(version!)) {
+    problems.push({ path: ['database', 'version'], message: `received "${version}" for ${engine}; ${versionIssue}` });
   }
   const type = str(db.instanceType);
   if (type?.startsWith('db.')) {
@@ -163,6 +144,11 @@ function databaseRules(db: Doc): RawProblem[] {
       path: ['database', 'instanceType'],
       message: `received "${type}"; expected the class without the db. prefix: "${type.slice(3)}"`,
     });
+  } else if (type !== undefined && engine !== undefined) {
+    const classIssue = instanceClassProblem(engine, type);
+    if (classIssue) {
+      problems.push({ path: ['database', 'instanceType'], message: `received "${type}" for ${engine}; ${classIssue}` });
+    }
   }
   const user = str(db.masterUsername);
   if (user !== undefined && /^[A-Za-z]\w*$/.test(user)) {

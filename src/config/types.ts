@@ -151,7 +151,7 @@ export interface DatabaseConfig {
   /** Database engine. */
   readonly engine: DatabaseEngine;
   /**
-   * Engine version, major or full, as a string ("16", "16.4", "8.0.39", "3.08.0").
+   * Engine version as a string: a major or full version for PostgreSQL ("16", "16.4"), a full one for MySQL, MariaDB and Aurora MySQL ("8.0.43", "10.11.9", "3.08.0").
    * @pattern ^\d+(\.\d+){0,2}$
    * @expected an engine version in quotes, such as "16" or "8.0.39"
    */

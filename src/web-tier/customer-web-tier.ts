@@ -5,10 +5,12 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
+import { createDatabase } from './database';
 import { WebTierIngress } from './ingress';
 import {
   DEFAULT_BASE_IMAGE_PARAMETER,
@@ -18,7 +20,7 @@ import {
   ingressOf,
 } from '../config/defaults';
 import { checkCustomer } from '../config/loader';
-import { ComputeConfig, CustomerConfig, HealthCheckConfig } from '../config/types';
+import { ComputeConfig, CustomerConfig, DatabaseConfig, HealthCheckConfig } from '../config/types';
 import { ALB_ACCESS_LOGS_PREFIX, logServerAccessTo, notifyEventBridge } from '../platform/log-delivery';
 import { SharedPlatform } from '../platform/shared-platform';
 import { SharedAlbRule } from '../shared-alb-rule/shared-alb-rule';
@@ -55,6 +57,11 @@ export interface CustomerWebTierProps {
    * @default - GET / every 30 s, 200-399 healthy, 5 s timeout, 2 up and 3 down
    */
   readonly healthCheck?: HealthCheckConfig;
+  /**
+   * The environment's database: RDS or Aurora in the isolated subnets, reachable from the instances only.
+   * @default - no database
+   */
+  readonly database?: DatabaseConfig;
   /**
    * AMI the instances start on before the AMI pipeline's first bake, written when the stack creates the AMI
    * parameter. The pipeline owns the value afterwards: stack updates leave it alone, unless this prop itself
@@ -145,6 +152,7 @@ export class CustomerWebTier extends Construct {
       ingress,
       compute: resolved.compute,
       healthCheck: resolved.healthCheck,
+      database: resolved.database,
       initialImageId: resolved.ami.initialImageId,
       tags: resolved.tags,
     });
@@ -175,6 +183,16 @@ export class CustomerWebTier extends Construct {
   public readonly sharedRule?: SharedAlbRule;
   /** The environment's HTTPS URL. */
   public readonly url: string;
+  /** The database, when it is an RDS instance (PostgreSQL, MySQL, MariaDB). */
+  public readonly databaseInstance?: rds.DatabaseInstance;
+  /** The database, when it is an Aurora cluster. */
+  public readonly databaseCluster?: rds.DatabaseCluster;
+  /** The database's endpoint address (an Aurora cluster's writer endpoint). */
+  public readonly databaseEndpoint?: string;
+  /** ARN of the Secrets Manager secret, managed by RDS, with the master credentials. */
+  public readonly databaseSecretArn?: string;
+  /** The database's security group: the instances' group on the engine port, nothing else. */
+  public readonly databaseSecurityGroup?: ec2.ISecurityGroup;
 
   public constructor(scope: Construct, id: string, props: CustomerWebTierProps) {
     super(scope, id);
@@ -369,6 +387,29 @@ export class CustomerWebTier extends Construct {
     }
 
     new CfnOutput(this, 'Url', { value: this.url, description: `URL of ${label}` });
+
+    if (props.database) {
+      const database = createDatabase(this, {
+        where,
+        config: props.database,
+        label,
+        production,
+        vpc: props.vpc,
+        encryptionKey: props.encryptionKey,
+        clients: securityGroup,
+        clientRole: role,
+      });
+      this.databaseInstance = database.instance;
+      this.databaseCluster = database.cluster;
+      this.databaseEndpoint = database.endpoint;
+      this.databaseSecretArn = database.secretArn;
+      this.databaseSecurityGroup = database.securityGroup;
+      new CfnOutput(this, 'DatabaseEndpoint', { value: database.endpoint, description: `Database of ${label}` });
+      new CfnOutput(this, 'DatabaseSecretArn', {
+        value: database.secretArn,
+        description: `Master credentials of the database of ${label}`,
+      });
+    }
   }
 
   private dedicatedLoadBalancer(

@@ -127,7 +127,7 @@ describe('paas-vending list', () => {
       'staging',
       'acme-staging.apps.example.com',
       'shared',
-      'mysql 8.0',
+      'mysql 8.0.43',
       't3.micro',
       '1-2',
     ]);

@@ -15,7 +15,7 @@ const environment = fc.oneof(fc.constant('production'), fc.stringMatching(/^[a-z
 const engineVersion = fc.constantFrom(
   ['postgres', '16'],
   ['mysql', '8.0.39'],
-  ['mariadb', '10.11'],
+  ['mariadb', '10.11.9'],
   ['aurora-postgresql', '16.4'],
   ['aurora-mysql', '3.08.0'],
 );

@@ -119,7 +119,7 @@ describe('valid customer files', () => {
       ['postgres', '16'],
       ['postgres', '16.4'],
       ['mysql', '8.0.39'],
-      ['mariadb', '10.11'],
+      ['mariadb', '10.11.9'],
       ['aurora-postgresql', '15.8'],
       ['aurora-mysql', '3.08.0'],
     ]) {
@@ -219,7 +219,19 @@ describe('bad input: one clear error with file, field, value received and what i
     ],
     [
       (d: any) => (d.database.version = '9.6'),
-      'database.version: received "9.6" for postgres; expected a PostgreSQL version from 11',
+      'database.version: received "9.6" for postgres; expected a PostgreSQL version of major 13, 14, 15, 16 or 17',
+    ],
+    [
+      (d: any) => (d.database = { engine: 'aurora-mysql', version: '3.08.0', instanceType: 't4g.small' }),
+      'database.instanceType: received "t4g.small" for aurora-mysql; expected a class Aurora MySQL runs',
+    ],
+    [
+      (d: any) => (d.database = { engine: 'mysql', version: '8.0' }),
+      'database.version: received "8.0" for mysql; expected a MySQL full version (major.minor.patch) of major 8.0 or 8.4',
+    ],
+    [
+      (d: any) => (d.database.version = '12'),
+      'database.version: received "12" for postgres; expected a PostgreSQL version of major 13, 14, 15, 16 or 17',
     ],
     [
       (d: any) => (d.database.preferredBackupWindow = '02:00-02:15'),
@@ -248,7 +260,7 @@ describe('bad input: one clear error with file, field, value received and what i
     ],
     [(d: any) => (d.ami.baseImage = {}), 'ami.baseImage: received {}; expected either ssmParameter'],
     [
-      (d: any) => (d.database = { engine: 'mysql', version: '8.0', masterUsername: 'a'.repeat(17) }),
+      (d: any) => (d.database = { engine: 'mysql', version: '8.0.39', masterUsername: 'a'.repeat(17) }),
       'database.masterUsername: received "aaaaaaaaaaaaaaaaa" (17 characters) for mysql; expected at most 16 characters',
     ],
     [

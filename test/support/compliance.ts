@@ -67,6 +67,9 @@ import { IConstruct } from 'constructs';
  * (`CT.S3.PR.10`), each with the reason. This is the only place a rule may be disabled; keep it short.
  */
 export const DISABLED_GUARD_RULES: Readonly<Record<string, string>> = {
+  'CT.RDS.PR.20':
+    "Customer databases listen on their engine's default port, reachable from their web instances' security group " +
+    'only; another port would add no protection and break the defaults of every client and tool.',
   'CT.AUTOSCALING.PR.6':
     'A customer environment runs the one instance type of its config, the type its AMI is baked and tested on; ' +
     'mixing instance types is for capacity-flexible fleets, and would make the config choose types it never named.',
@@ -89,6 +92,19 @@ export interface GuardException {
   readonly reason: string;
   /** Which resources the exception covers; everything else still fails. */
   readonly appliesTo: (resource: TemplateResource) => boolean;
+}
+
+/** The value of a tag of a resource's `Tags` list, when it is a literal. */
+function tagOf(resource: TemplateResource, key: string): string | undefined {
+  const tags = resource.properties.Tags;
+  if (!Array.isArray(tags)) return undefined;
+  const tag = tags.find((t: any) => t?.Key === key);
+  return typeof tag?.Value === 'string' ? tag.Value : undefined;
+}
+
+/** Whether a property value is an `Fn::ImportValue` of another stack's export. */
+function isImport(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && Object.keys(value).length === 1 && 'Fn::ImportValue' in value;
 }
 
 /** Service principals that deliver logs into a bucket. */
@@ -131,6 +147,24 @@ export const GUARD_EXCEPTIONS: readonly GuardException[] = [
       'encrypted with S3-managed keys (SSE-KMS is refused) and without a default Object Lock retention, and a ' +
       'log bucket that logged its own access would log forever.',
     appliesTo: isLogDestinationBucket,
+  },
+  {
+    rules: ['CT.RDS.PR.1', 'CT.RDS.PR.3', 'CT.RDS.PR.13'],
+    reason:
+      'Databases of non-production customer environments (tagged vending:environment other than production) run ' +
+      'in one Availability Zone and without deletion protection, so that staging stays cheap and disposable; ' +
+      'production databases have both.',
+    appliesTo: (r) =>
+      (r.type === 'AWS::RDS::DBInstance' || r.type === 'AWS::RDS::DBCluster') &&
+      tagOf(r, 'vending:environment') !== undefined &&
+      tagOf(r, 'vending:environment') !== 'production',
+  },
+  {
+    rules: ['CT.RDS.PR.30'],
+    reason:
+      'The KMS key is the platform key, imported from the platform stack: CloudFormation resolves Fn::ImportValue ' +
+      'at deploy time, and the offline rule only accepts literal ARNs and references within one template.',
+    appliesTo: (r) => r.type === 'AWS::RDS::DBInstance' && isImport(r.properties.KmsKeyId),
   },
   {
     rules: ['CT.EC2.PR.8', 'CT.EC2.PR.19'],

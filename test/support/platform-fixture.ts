@@ -103,3 +103,25 @@ export function acknowledgeWebTier(web: CustomerWebTier): void {
     );
   }
 }
+
+/** The cdk-nag findings a web tier's database carries by design. */
+export function acknowledgeDatabase(web: CustomerWebTier): void {
+  const database = web.databaseInstance ?? web.databaseCluster;
+  if (!database) return;
+  acknowledge(
+    database.node.findChild('MonitoringRole'),
+    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]',
+    'The role RDS enhanced monitoring assumes, with the policy AWS maintains for it.',
+  );
+  acknowledge(
+    database,
+    'AwsSolutions-RDS11',
+    "The engine's default port, reachable from the web instances' security group only.",
+  );
+  if (!web.production) {
+    if (web.databaseInstance) {
+      acknowledge(database, 'AwsSolutions-RDS3', 'A non-production database runs in one Availability Zone by design.');
+    }
+    acknowledge(database, 'AwsSolutions-RDS10', 'A non-production database can be deleted with its stack by design.');
+  }
+}

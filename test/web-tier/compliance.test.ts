@@ -1,13 +1,14 @@
 /*
  * CustomerWebTier through the compliance gate (cdk-nag, Control Tower rules, cfn-lint, aws-cdk-lib validation):
  * a staging environment on the shared load balancer (with request-count scaling) and a production one with a
- * custom domain on its own load balancer, beside their production platform.
+ * custom domain on its own load balancer, beside their production platform; then every database family, in
+ * production and elsewhere.
  */
 import { Stack } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
-import { CustomerWebTier, WebTierIngress } from '../../src';
+import { CustomerWebTier, DatabaseEngine, WebTierIngress } from '../../src';
 import { expectCompliant, newTestApp } from '../support/compliance';
-import { acknowledgeWebTier, ENV, platformStack } from '../support/platform-fixture';
+import { acknowledgeDatabase, acknowledgeWebTier, ENV, platformStack } from '../support/platform-fixture';
 
 const CUSTOMER_CERTIFICATE = 'arn:aws:acm:eu-west-1:123456789012:certificate/21111111-2222-3333-4444-555555555555';
 
@@ -45,4 +46,36 @@ test('shared staging and dedicated production web tiers pass every check', () =>
   );
 
   expectCompliant([platformScope, staging, production]);
+});
+
+test('every database family, in production and elsewhere, passes every check', () => {
+  const app = newTestApp();
+  const { stack: platformScope, platform } = platformStack(app, { production: true });
+  const cases: [DatabaseEngine, string, string][] = [
+    [DatabaseEngine.POSTGRES, '16', 'staging'],
+    [DatabaseEngine.MYSQL, '8.0.43', 'production'],
+    [DatabaseEngine.MARIADB, '10.11.9', 'staging'],
+    [DatabaseEngine.AURORA_POSTGRESQL, '16', 'production'],
+    [DatabaseEngine.AURORA_MYSQL, '3.08.0', 'staging'],
+  ];
+  const stacks = cases.map(([engine, version, environment], i) => {
+    const stack = new Stack(app, `Customer${i}`, { env: ENV });
+    const web = new CustomerWebTier(stack, 'Web', {
+      customer: `customer${i}`,
+      environment,
+      vpc: platform.vpc,
+      encryptionKey: platform.key,
+      logsBucket: platform.logsBucket,
+      ingress: WebTierIngress.sharedRule({
+        listener: platform.httpsListener,
+        allocator: platform.allocator,
+        hostnames: [`customer${i}-${environment}.apps.example.com`],
+      }),
+      database: { engine, version },
+    });
+    acknowledgeWebTier(web);
+    acknowledgeDatabase(web);
+    return stack;
+  });
+  expectCompliant([platformScope, ...stacks]);
 });

@@ -1,0 +1,228 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import { Construct } from 'constructs';
+import { ENGINES, instanceClassProblem, majorVersionOf, versionProblem } from '../config/engines';
+import { DatabaseConfig, DatabaseEngine } from '../config/types';
+
+/** Internal: what CustomerWebTier needs to build the database. */
+export interface DatabaseOptions {
+  readonly where: string;
+  readonly config: DatabaseConfig;
+  readonly label: string;
+  readonly production: boolean;
+  readonly vpc: ec2.IVpc;
+  readonly encryptionKey: kms.IKey;
+  /** The instances' security group: the only way in. */
+  readonly clients: ec2.ISecurityGroup;
+  /** The instances' role: may read the credentials. */
+  readonly clientRole: iam.IRole;
+}
+
+/** Internal: the database that was built. */
+export interface BuiltDatabase {
+  readonly instance?: rds.DatabaseInstance;
+  readonly cluster?: rds.DatabaseCluster;
+  readonly endpoint: string;
+  readonly port: number;
+  readonly securityGroup: ec2.ISecurityGroup;
+  /** ARN of the RDS-managed secret holding the master credentials. */
+  readonly secretArn: string;
+}
+
+const USERNAME = /^[A-Za-z]\w{0,62}$/;
+const IDENTIFIER = /^[a-z](?!.*--)[a-z0-9-]{0,61}[a-z0-9]$/;
+
+/** Internal: validates a database config, for props built in code (the loader checks files). */
+export function resolveDatabase(where: string, config: DatabaseConfig, production: boolean, label: string) {
+  const engine = config.engine as string;
+  const facts = ENGINES[engine];
+  if (!facts) {
+    throw new Error(
+      `${where}: database.engine: received ${JSON.stringify(engine)}; expected one of ${Object.keys(ENGINES).join(', ')}`,
+    );
+  }
+  const versionIssue = versionProblem(engine, config.version);
+  if (versionIssue) {
+    throw new Error(
+      `${where}: database.version: received ${JSON.stringify(config.version)} for ${engine}; ${versionIssue}`,
+    );
+  }
+  const instanceType = config.instanceType ?? 't4g.medium';
+  const classIssue = instanceClassProblem(engine, instanceType);
+  if (classIssue) {
+    throw new Error(
+      `${where}: database.instanceType: received ${JSON.stringify(instanceType)} for ${engine}; ${classIssue}`,
+    );
+  }
+  const masterUsername = config.masterUsername ?? 'app_admin';
+  const usernameLimit = /mysql|mariadb/.test(engine) ? 16 : 63;
+  if (!USERNAME.test(masterUsername) || masterUsername.length > usernameLimit) {
+    throw new Error(
+      `${where}: database.masterUsername: received ${JSON.stringify(masterUsername)}; expected a letter then up to ` +
+        `${usernameLimit - 1} letters, digits or underscores`,
+    );
+  }
+  const clusterName = config.clusterName ?? label;
+  if (!IDENTIFIER.test(clusterName)) {
+    throw new Error(
+      `${where}: database.clusterName: received ${JSON.stringify(clusterName)}; expected 1 to 63 lower-case letters, ` +
+        'digits or hyphens, starting with a letter, without -- and not ending with -',
+    );
+  }
+  const backupRetentionDays = config.backupRetentionDays ?? 7;
+  if (!Number.isInteger(backupRetentionDays) || backupRetentionDays < 1 || backupRetentionDays > 35) {
+    throw new Error(
+      `${where}: database.backupRetentionDays: received ${backupRetentionDays}; expected a whole number from 1 to 35`,
+    );
+  }
+  return {
+    engine: config.engine,
+    version: config.version,
+    instanceType,
+    masterUsername,
+    clusterName,
+    backupRetentionDays,
+    preferredBackupWindow: config.preferredBackupWindow,
+    multiAz: config.multiAz ?? production,
+    securityGroupIds: config.securityGroupIds ?? [],
+    facts,
+  };
+}
+
+/** Internal: the customer's database, in the isolated subnets, reachable from the instances only. */
+export function createDatabase(scope: Construct, options: DatabaseOptions): BuiltDatabase {
+  const db = resolveDatabase(options.where, options.config, options.production, options.label);
+  const port = db.facts.port;
+  const securityGroup = new ec2.SecurityGroup(scope, 'DatabaseSecurityGroup', {
+    vpc: options.vpc,
+    description: `Database of ${options.label}: from its web instances only`,
+    allowAllOutbound: false,
+  });
+  securityGroup.addIngressRule(options.clients, ec2.Port.tcp(port), 'From the web instances');
+  const extraGroups = db.securityGroupIds.map((id, i) =>
+    ec2.SecurityGroup.fromSecurityGroupId(scope, `DatabaseExtraSecurityGroup${i}`, id, { mutable: false }),
+  );
+  const common = {
+    vpc: options.vpc,
+    vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+    securityGroups: [securityGroup, ...extraGroups],
+    storageEncrypted: true,
+    storageEncryptionKey: options.encryptionKey,
+    deletionProtection: options.production,
+    removalPolicy: options.production ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY,
+    iamAuthentication: true,
+    copyTagsToSnapshot: true,
+    port,
+  };
+  // The master password never appears in the template: RDS keeps it in Secrets Manager (and rotates it).
+  const credentials = rds.Credentials.fromUsername(db.masterUsername);
+  const instanceType = new ec2.InstanceType(db.instanceType);
+  const major = majorVersionOf(db.engine, db.version);
+
+  let instance: rds.DatabaseInstance | undefined;
+  let cluster: rds.DatabaseCluster | undefined;
+  let cfn: rds.CfnDBInstance | rds.CfnDBCluster;
+  let endpoint: string;
+  if (db.facts.kind === 'instance') {
+    instance = new rds.DatabaseInstance(scope, 'Database', {
+      ...common,
+      engine: instanceEngine(db.engine, db.version, major),
+      instanceType,
+      instanceIdentifier: db.clusterName,
+      credentials,
+      multiAz: db.multiAz,
+      allocatedStorage: 20,
+      maxAllocatedStorage: 200,
+      storageType: rds.StorageType.GP3,
+      backupRetention: Duration.days(db.backupRetentionDays),
+      preferredBackupWindow: db.preferredBackupWindow,
+      autoMinorVersionUpgrade: true,
+      cloudwatchLogsExports: logExports(db.engine),
+      monitoringInterval: Duration.seconds(60),
+      enablePerformanceInsights: true,
+      performanceInsightEncryptionKey: options.encryptionKey,
+    });
+    cfn = instance.node.defaultChild as rds.CfnDBInstance;
+    endpoint = instance.dbInstanceEndpointAddress;
+  } else {
+    const clusterInstance = (id: string) =>
+      rds.ClusterInstance.provisioned(id, {
+        instanceType,
+        autoMinorVersionUpgrade: true,
+        enablePerformanceInsights: true,
+        performanceInsightEncryptionKey: options.encryptionKey,
+      });
+    cluster = new rds.DatabaseCluster(scope, 'Database', {
+      ...common,
+      engine: clusterEngine(db.engine, db.version, major),
+      clusterIdentifier: db.clusterName,
+      credentials,
+      writer: clusterInstance('Writer'),
+      readers: db.multiAz ? [clusterInstance('Reader')] : [],
+      backup: { retention: Duration.days(db.backupRetentionDays), preferredWindow: db.preferredBackupWindow },
+      cloudwatchLogsExports: logExports(db.engine),
+      monitoringInterval: Duration.seconds(60),
+      // Aurora MySQL can rewind the cluster to a point in the last day without a restore.
+      backtrackWindow: db.engine === DatabaseEngine.AURORA_MYSQL ? Duration.hours(24) : undefined,
+    });
+    cfn = cluster.node.defaultChild as rds.CfnDBCluster;
+    endpoint = cluster.clusterEndpoint.hostname;
+  }
+  // RDS-managed master password instead of a generated secret: no password in the template, rotation without a
+  // Lambda function in the customer's stack, encrypted with the platform key.
+  const generated = (instance ?? cluster)!.node.tryFindChild('Secret');
+  if (generated) (instance ?? cluster)!.node.tryRemoveChild('Secret');
+  cfn.addPropertyDeletionOverride('MasterUserPassword');
+  cfn.addPropertyOverride('MasterUsername', db.masterUsername);
+  cfn.addPropertyOverride('ManageMasterUserPassword', true);
+  cfn.addPropertyOverride('MasterUserSecret', { KmsKeyId: options.encryptionKey.keyArn });
+  const secretArn = cfn.getAtt('MasterUserSecret.SecretArn').toString();
+
+  options.clientRole.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secretArn] }),
+  );
+  options.clientRole.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['kms:Decrypt'],
+      resources: [options.encryptionKey.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(scope).region}.amazonaws.com` } },
+    }),
+  );
+  return { instance, cluster, endpoint, port, securityGroup, secretArn };
+}
+
+function instanceEngine(engine: DatabaseEngine, version: string, major: string): rds.IInstanceEngine {
+  switch (engine) {
+    case DatabaseEngine.POSTGRES:
+      return rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.of(version, major) });
+    case DatabaseEngine.MYSQL:
+      return rds.DatabaseInstanceEngine.mysql({ version: rds.MysqlEngineVersion.of(version, major) });
+    default:
+      return rds.DatabaseInstanceEngine.mariaDb({ version: rds.MariaDbEngineVersion.of(version, major) });
+  }
+}
+
+function clusterEngine(engine: DatabaseEngine, version: string, major: string): rds.IClusterEngine {
+  if (engine === DatabaseEngine.AURORA_POSTGRESQL) {
+    return rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.of(version, major) });
+  }
+  // Aurora MySQL 3 is MySQL 8.0 compatible; its engine versions read 8.0.mysql_aurora.3.08.0.
+  return rds.DatabaseClusterEngine.auroraMysql({
+    version: rds.AuroraMysqlEngineVersion.of(`8.0.mysql_aurora.${version}`, '8.0'),
+  });
+}
+
+/** Every log type the engine exports to CloudWatch Logs (the general and audit logs fill when enabled). */
+function logExports(engine: DatabaseEngine): string[] {
+  switch (engine) {
+    case DatabaseEngine.POSTGRES:
+      return ['postgresql', 'upgrade'];
+    case DatabaseEngine.AURORA_POSTGRESQL:
+      return ['postgresql'];
+    default:
+      return ['audit', 'error', 'general', 'slowquery'];
+  }
+}
