@@ -138,6 +138,7 @@ export class CustomerWebTier extends Construct {
       ingress = WebTierIngress.sharedRule({
         listener: platform.httpsListener,
         allocator: platform.allocator,
+        loadBalancer: platform.loadBalancer,
         hostnames: resolved.customDomain ? [hostname, resolved.customDomain.name] : [hostname],
         certificates: certificate ? [certificate] : undefined,
       });
@@ -177,7 +178,7 @@ export class CustomerWebTier extends Construct {
   public readonly amiParameter: ssm.IStringParameter;
   /** Scaling events. */
   public readonly notificationTopic: sns.ITopic;
-  /** The load balancer in front: the environment's own, or the shared one. */
+  /** The load balancer in front: the environment's own, or the shared one when the ingress names it. */
   public readonly loadBalancer?: elbv2.IApplicationLoadBalancer;
   /** The shared load balancer rule, for a shared ingress. */
   public readonly sharedRule?: SharedAlbRule;
@@ -373,6 +374,7 @@ export class CustomerWebTier extends Construct {
         ruleLimit: shared.ruleLimit,
         tags: { 'vending:customer': props.customer, 'vending:environment': props.environment },
       });
+      this.loadBalancer = shared.loadBalancer;
       this.url = `https://${shared.hostnames[0]}`;
     } else {
       const dedicated = props.ingress.dedicated!;

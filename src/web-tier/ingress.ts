@@ -8,6 +8,11 @@ export interface SharedIngressOptions {
   readonly listener: elbv2.IApplicationListener;
   /** The priority allocator serving that listener (`SharedPlatform.allocator`). */
   readonly allocator: IPriorityAllocator;
+  /**
+   * The shared load balancer, exposed as `CustomerWebTier.loadBalancer` (`SharedPlatform.loadBalancer`).
+   * @default - `CustomerWebTier.loadBalancer` is undefined
+   */
+  readonly loadBalancer?: elbv2.IApplicationLoadBalancer;
   /** Host names routed to the environment (1 to 5). */
   readonly hostnames: string[];
   /**

@@ -943,7 +943,7 @@ describe('from a customer config', () => {
       ['acme', 'staging'],
       ['hooli', 'staging'],
     ]) {
-      const { template, web } = fromConfig(customer(name, environment));
+      const { template, web, platform } = fromConfig(customer(name, environment));
       const host = `${name}-${environment}.apps.example.com`;
       const [, rule] = only(template, 'Custom::SharedAlbRulePriority');
       expect(rule.Properties.hosts).toEqual([host]);
@@ -951,6 +951,8 @@ describe('from a customer config', () => {
       template.resourceCountIs('AWS::ElasticLoadBalancingV2::ListenerCertificate', 0);
       expect(web.url).toBe(`https://${host}`);
       expect(web.production).toBe(false);
+      // The shared load balancer is the one in front.
+      expect(web.loadBalancer).toBe(platform.loadBalancer);
     }
   });
 
