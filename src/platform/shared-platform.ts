@@ -9,6 +9,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { ALB_ACCESS_LOGS_PREFIX, logServerAccessTo, notifyEventBridge, S3_ACCESS_LOGS_PREFIX } from './log-delivery';
+import { createPublicLoadBalancer } from './public-load-balancer';
 import { checkPlatform } from '../config/loader';
 import { PlatformConfig } from '../config/types';
 import { PriorityAllocator } from '../shared-alb-rule/priority-allocator';
@@ -330,56 +331,23 @@ export class SharedPlatform extends Construct {
 
     this.vpc = props.vpc ?? this.createVpc(props, logsBucket);
 
-    const securityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
+    const front = createPublicLoadBalancer(this, {
       vpc: this.vpc,
-      description: `Shared load balancer of platform ${props.platformName}: HTTP and HTTPS from the internet`,
-      allowAllOutbound: false,
+      owner: `Shared load balancer of platform ${props.platformName}`,
+      certificate: props.certificate,
+      sslPolicy: props.sslPolicy,
+      deletionProtection: props.deletionProtection,
+      logsBucket: this.logsBucket,
+      sharedByOtherStacks: true,
     });
-    securityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS from the internet');
-    securityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(80), 'HTTP from the internet, redirected to HTTPS');
-    // Targets live in other stacks: allow the VPC rather than each target's security group.
-    securityGroup.addEgressRule(ec2.Peer.ipv4(this.vpc.vpcCidrBlock), ec2.Port.allTcp(), 'To targets in the VPC');
-    this.loadBalancerSecurityGroup = securityGroup;
-
-    const loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
-      vpc: this.vpc,
-      vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
-      internetFacing: true,
-      // The load balancer sees its group as immutable: targets of customer stacks get an ingress rule from
-      // it in their own group, and never add an egress rule to it (the egress to the VPC covers them, and
-      // a security group holds 60 rules by default, fewer than the customers of a shared load balancer).
-      securityGroup: ec2.SecurityGroup.fromSecurityGroupId(
-        this,
-        'LoadBalancerSecurityGroupView',
-        securityGroup.securityGroupId,
-        {
-          mutable: false,
-        },
-      ),
-      dropInvalidHeaderFields: true,
-      deletionProtection: props.deletionProtection ?? true,
-      http2Enabled: true,
-    });
-    loadBalancer.logAccessLogs(logsBucket, ALB_ACCESS_LOGS_PREFIX);
+    // Lets this load balancer, and customers' dedicated ones, deliver access logs (same prefix).
+    front.loadBalancer.logAccessLogs(logsBucket, ALB_ACCESS_LOGS_PREFIX);
+    const loadBalancer = front.loadBalancer;
+    const securityGroup = front.securityGroup;
     this.loadBalancer = loadBalancer;
-
-    this.httpListener = loadBalancer.addListener('Http', {
-      port: 80,
-      protocol: elbv2.ApplicationProtocol.HTTP,
-      open: false,
-      defaultAction: elbv2.ListenerAction.redirect({ protocol: 'HTTPS', port: '443', permanent: true }),
-    });
-    this.httpsListener = loadBalancer.addListener('Https', {
-      port: 443,
-      protocol: elbv2.ApplicationProtocol.HTTPS,
-      open: false,
-      certificates: [elbv2.ListenerCertificate.fromCertificateManager(props.certificate)],
-      sslPolicy: props.sslPolicy ?? elbv2.SslPolicy.RECOMMENDED_TLS,
-      defaultAction: elbv2.ListenerAction.fixedResponse(503, {
-        contentType: 'text/plain',
-        messageBody: 'host not found',
-      }),
-    });
+    this.loadBalancerSecurityGroup = securityGroup;
+    this.httpListener = front.httpListener;
+    this.httpsListener = front.httpsListener;
 
     const publish = props.publishParameters ?? true;
     this.allocator = new PriorityAllocator(this, 'PriorityAllocator', {

@@ -21,7 +21,8 @@ import {
 } from '../config/defaults';
 import { checkCustomer } from '../config/loader';
 import { ComputeConfig, CustomerConfig, DatabaseConfig, HealthCheckConfig } from '../config/types';
-import { ALB_ACCESS_LOGS_PREFIX, logServerAccessTo, notifyEventBridge } from '../platform/log-delivery';
+import { logServerAccessTo, notifyEventBridge } from '../platform/log-delivery';
+import { createPublicLoadBalancer } from '../platform/public-load-balancer';
 import { SharedPlatform } from '../platform/shared-platform';
 import { SharedAlbRule } from '../shared-alb-rule/shared-alb-rule';
 
@@ -353,17 +354,6 @@ export class CustomerWebTier extends Construct {
 
     // Ingress
     if (props.ingress.shared) {
-      const dedicated = props.ingress.dedicated;
-      if (
-        dedicated &&
-        !Token.isUnresolved(dedicated.domainName) &&
-        !/^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(dedicated.domainName)
-      ) {
-        throw new Error(
-          `${where}: ingress.domainName: received ${JSON.stringify(dedicated.domainName)}; expected a lower-case DNS ` +
-            'name such as www.acme.com',
-        );
-      }
       const shared = props.ingress.shared;
       this.sharedRule = new SharedAlbRule(this, 'SharedRule', {
         listener: shared.listener,
@@ -420,49 +410,21 @@ export class CustomerWebTier extends Construct {
     targetGroup: elbv2.ApplicationTargetGroup,
     label: string,
   ): elbv2.ApplicationLoadBalancer {
-    const securityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
+    const front = createPublicLoadBalancer(this, {
       vpc: props.vpc,
-      description: `Load balancer of ${label}: HTTP and HTTPS from the internet`,
-      allowAllOutbound: false,
+      owner: `Load balancer of ${label}`,
+      certificate: options.certificate,
+      sslPolicy: options.sslPolicy,
+      deletionProtection: options.deletionProtection,
+      logsBucket: props.logsBucket,
+      sharedByOtherStacks: false,
     });
-    securityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS from the internet');
-    securityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(80), 'HTTP from the internet, redirected to HTTPS');
-    const loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
-      vpc: props.vpc,
-      vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
-      internetFacing: true,
-      securityGroup,
-      dropInvalidHeaderFields: true,
-      deletionProtection: options.deletionProtection ?? true,
-      http2Enabled: true,
-    });
-    // The platform's logs bucket already lets load balancers of the account deliver under this prefix.
-    loadBalancer.setAttribute('access_logs.s3.enabled', 'true');
-    loadBalancer.setAttribute('access_logs.s3.bucket', props.logsBucket.bucketName);
-    loadBalancer.setAttribute('access_logs.s3.prefix', ALB_ACCESS_LOGS_PREFIX);
-    loadBalancer.addListener('Http', {
-      port: 80,
-      protocol: elbv2.ApplicationProtocol.HTTP,
-      open: false,
-      defaultAction: elbv2.ListenerAction.redirect({ protocol: 'HTTPS', port: '443', permanent: true }),
-    });
-    const https = loadBalancer.addListener('Https', {
-      port: 443,
-      protocol: elbv2.ApplicationProtocol.HTTPS,
-      open: false,
-      certificates: [elbv2.ListenerCertificate.fromCertificateManager(options.certificate)],
-      sslPolicy: options.sslPolicy ?? elbv2.SslPolicy.RECOMMENDED_TLS,
-      defaultAction: elbv2.ListenerAction.fixedResponse(503, {
-        contentType: 'text/plain',
-        messageBody: 'host not found',
-      }),
-    });
-    https.addTargetGroups('Site', {
+    front.httpsListener.addTargetGroups('Site', {
       priority: 1,
       conditions: [elbv2.ListenerCondition.hostHeaders([options.domainName])],
       targetGroups: [targetGroup],
     });
-    return loadBalancer;
+    return front.loadBalancer;
   }
 }
 
