@@ -90,7 +90,7 @@ export function versionProblem(engine: string, version: string): string | undefi
     /^\d+(\.\d+){0,2}$/.test(version) && parts >= facts.majorParts && (facts.majorAlone || parts === 3);
   if (wellFormed && facts.majors.includes(majorVersionOf(engine, version))) return undefined;
   const kind = facts.majorAlone ? 'version' : 'full version (major.minor.patch)';
-  return `expected a ${facts.label} ${kind} of major ${listOf(facts.majors)}, such as ${facts.example}`;
+  return `expected ${/^[AEIOU]/.test(facts.label) ? 'an' : 'a'} ${facts.label} ${kind} of major ${listOf(facts.majors)}, such as ${facts.example}`;
 }
 
 /** Why `engine` cannot run on the instance class (without `db.`), or undefined when it can. */
@@ -100,7 +100,7 @@ export function instanceClassProblem(engine: string, instanceClass: string): str
   }
   const facts = ENGINES[engine];
   if (facts?.kind === 'cluster' && /^t\d[a-z]*\.(nano|micro|small)$/.test(instanceClass)) {
-    return `expected a class ${facts.label} runs: burstable classes from medium (t4g.medium), or r6g, r7g and the like`;
+    return `expected a class that ${facts.label} runs: burstable classes from medium (t4g.medium), or r6g, r7g and the like`;
   }
   if (/^t[12]\./.test(instanceClass) || /^m[1-3]\./.test(instanceClass)) {
     return 'expected a current-generation class such as t4g.medium, m6g.large or r6g.large';

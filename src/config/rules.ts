@@ -130,7 +130,8 @@ export function customerRules(doc: unknown): RawProblem[] {
 /** User names RDS keeps for its own administration. */
 const RESERVED_USERNAMES = ['rdsadmin', 'rdsrepladmin', 'rdsproxyadmin', 'rds_superuser', 'rds_replication'];
 
-function databaseRules(db: Doc): RawProblem[] {
+/** Rules of a database config beyond its schema (also run by CustomerWebTier on props built in code). */
+export function databaseRules(db: Doc): RawProblem[] {
   const problems: RawProblem[] = [];
   const engine = str(db.engine);
   const version = str(db.version);

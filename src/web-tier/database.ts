@@ -3,8 +3,10 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ENGINES, instanceClassProblem, majorVersionOf, versionProblem } from '../config/engines';
+import { databaseRules } from '../config/rules';
 import { DatabaseConfig, DatabaseEngine } from '../config/types';
 
 /** Internal: what CustomerWebTier needs to build the database. */
@@ -33,11 +35,30 @@ export interface BuiltDatabase {
 }
 
 const USERNAME = /^[A-Za-z]\w{0,62}$/;
+const BACKUP_WINDOW = /^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/;
+const SECURITY_GROUP_ID = /^sg-([0-9a-f]{8}|[0-9a-f]{17})$/;
 const IDENTIFIER = /^[a-z](?!.*--)[a-z0-9-]{0,61}[a-z0-9]$/;
 
 /** Internal: validates a database config, for props built in code (the loader checks files). */
 export function resolveDatabase(where: string, config: DatabaseConfig, production: boolean, label: string) {
   const engine = config.engine as string;
+  // The loader's rules first (versions, classes, reserved user names, the window's length), then the formats
+  // the schema checks in files.
+  const [problem] = databaseRules({ ...config });
+  if (problem) throw new Error(`${where}: ${problem.path.join('.')}: ${problem.message}`);
+  if (config.preferredBackupWindow !== undefined && !BACKUP_WINDOW.test(config.preferredBackupWindow)) {
+    throw new Error(
+      `${where}: database.preferredBackupWindow: received ${JSON.stringify(config.preferredBackupWindow)}; ` +
+        'expected hh:mm-hh:mm in UTC, such as 03:00-04:00',
+    );
+  }
+  (config.securityGroupIds ?? []).forEach((id, i) => {
+    if (!SECURITY_GROUP_ID.test(id)) {
+      throw new Error(
+        `${where}: database.securityGroupIds[${i}]: received ${JSON.stringify(id)}; expected a security group id such as sg-0123456789abcdef0`,
+      );
+    }
+  });
   const facts = ENGINES[engine];
   if (!facts) {
     throw new Error(
@@ -180,6 +201,11 @@ export function createDatabase(scope: Construct, options: DatabaseOptions): Buil
   cfn.addPropertyOverride('ManageMasterUserPassword', true);
   cfn.addPropertyOverride('MasterUserSecret', { KmsKeyId: options.encryptionKey.keyArn });
   const secretArn = cfn.getAtt('MasterUserSecret.SecretArn').toString();
+  // The L2's `secret` would still name the generated secret removed above: point it at RDS's own, so that
+  // `databaseInstance.secret.grantRead(...)` works (aws-cdk-lib's manageMasterUserPassword is newer than the
+  // floor this library supports).
+  const managed = secretsmanager.Secret.fromSecretCompleteArn(scope, 'DatabaseMasterSecret', secretArn);
+  Object.defineProperty(instance ?? cluster, 'secret', { value: managed, configurable: true });
 
   options.clientRole.addToPrincipalPolicy(
     new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secretArn] }),

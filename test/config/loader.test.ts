@@ -223,7 +223,7 @@ describe('bad input: one clear error with file, field, value received and what i
     ],
     [
       (d: any) => (d.database = { engine: 'aurora-mysql', version: '3.08.0', instanceType: 't4g.small' }),
-      'database.instanceType: received "t4g.small" for aurora-mysql; expected a class Aurora MySQL runs',
+      'database.instanceType: received "t4g.small" for aurora-mysql; expected a class that Aurora MySQL runs',
     ],
     [
       (d: any) => (d.database = { engine: 'mysql', version: '8.0' }),
