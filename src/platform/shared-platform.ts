@@ -8,7 +8,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { ALB_ACCESS_LOGS_PREFIX, logServerAccessTo, notifyEventBridge, S3_ACCESS_LOGS_PREFIX } from './log-delivery';
+import { ALB_ACCESS_LOGS_PREFIX, createDataBucket, notifyEventBridge, S3_ACCESS_LOGS_PREFIX } from './log-delivery';
 import { createPublicLoadBalancer } from './public-load-balancer';
 import { checkPlatform } from '../config/loader';
 import { PlatformConfig } from '../config/types';
@@ -306,27 +306,12 @@ export class SharedPlatform extends Construct {
     logsBucketByName.node.addDependency(logsBucket);
     this.logsBucket = logsBucketByName;
 
-    const artifactsBucket = new s3.Bucket(this, 'ArtifactsBucket', {
-      encryption: s3.BucketEncryption.KMS,
+    const artifactsBucket = createDataBucket(this, 'ArtifactsBucket', {
       encryptionKey: key,
-      bucketKeyEnabled: true,
-      enforceSSL: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      versioned: true,
-      // Enabled without a default retention: objects can be locked when a pipeline needs it.
-      objectLockEnabled: true,
-      lifecycleRules: [
-        {
-          id: 'tidy-versions',
-          noncurrentVersionExpiration: Duration.days(90),
-          abortIncompleteMultipartUploadAfter: Duration.days(7),
-        },
-      ],
+      logsBucket,
+      logName: 'artifacts',
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    logServerAccessTo(artifactsBucket, logsBucket, 'artifacts');
-    notifyEventBridge(artifactsBucket);
     this.artifactsBucket = artifactsBucket;
 
     this.vpc = props.vpc ?? this.createVpc(props, logsBucket);

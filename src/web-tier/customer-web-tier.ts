@@ -21,7 +21,7 @@ import {
 } from '../config/defaults';
 import { checkCustomer } from '../config/loader';
 import { ComputeConfig, CustomerConfig, DatabaseConfig, HealthCheckConfig } from '../config/types';
-import { logServerAccessTo, notifyEventBridge } from '../platform/log-delivery';
+import { createDataBucket } from '../platform/log-delivery';
 import { createPublicLoadBalancer } from '../platform/public-load-balancer';
 import { SharedPlatform } from '../platform/shared-platform';
 import { SharedAlbRule } from '../shared-alb-rule/shared-alb-rule';
@@ -212,26 +212,12 @@ export class CustomerWebTier extends Construct {
     for (const [key, value] of Object.entries(props.tags ?? {})) Tags.of(this).add(key, value);
 
     // Data bucket
-    const dataBucket = new s3.Bucket(this, 'DataBucket', {
-      encryption: s3.BucketEncryption.KMS,
+    const dataBucket = createDataBucket(this, 'DataBucket', {
       encryptionKey: props.encryptionKey,
-      bucketKeyEnabled: true,
-      enforceSSL: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      versioned: true,
-      objectLockEnabled: true,
-      lifecycleRules: [
-        {
-          id: 'tidy-versions',
-          noncurrentVersionExpiration: Duration.days(90),
-          abortIncompleteMultipartUploadAfter: Duration.days(7),
-        },
-      ],
+      logsBucket: props.logsBucket,
+      logName: label,
       removalPolicy: production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
-    logServerAccessTo(dataBucket, props.logsBucket, label);
-    notifyEventBridge(dataBucket);
     this.dataBucket = dataBucket;
 
     // The image: an SSM parameter that the AMI pipeline owns after its first bake.
