@@ -141,6 +141,8 @@ export function createDatabase(scope: Construct, options: DatabaseOptions): Buil
   // The master password never appears in the template: RDS keeps it in Secrets Manager (and rotates it).
   const credentials = rds.Credentials.fromUsername(db.masterUsername);
   const instanceType = new ec2.InstanceType(db.instanceType);
+  // Performance Insights does not run on the smallest burstable classes (RDS refuses it there).
+  const insights = !/^t\d[a-z]*\.(nano|micro|small)$/.test(db.instanceType);
   const major = majorVersionOf(db.engine, db.version);
 
   let instance: rds.DatabaseInstance | undefined;
@@ -163,8 +165,8 @@ export function createDatabase(scope: Construct, options: DatabaseOptions): Buil
       autoMinorVersionUpgrade: true,
       cloudwatchLogsExports: logExports(db.engine),
       monitoringInterval: Duration.seconds(60),
-      enablePerformanceInsights: true,
-      performanceInsightEncryptionKey: options.encryptionKey,
+      enablePerformanceInsights: insights,
+      performanceInsightEncryptionKey: insights ? options.encryptionKey : undefined,
     });
     cfn = instance.node.defaultChild as rds.CfnDBInstance;
     endpoint = instance.dbInstanceEndpointAddress;
@@ -173,8 +175,8 @@ export function createDatabase(scope: Construct, options: DatabaseOptions): Buil
       rds.ClusterInstance.provisioned(id, {
         instanceType,
         autoMinorVersionUpgrade: true,
-        enablePerformanceInsights: true,
-        performanceInsightEncryptionKey: options.encryptionKey,
+        enablePerformanceInsights: insights,
+        performanceInsightEncryptionKey: insights ? options.encryptionKey : undefined,
       });
     cluster = new rds.DatabaseCluster(scope, 'Database', {
       ...common,

@@ -533,6 +533,17 @@ describe('the L2 database object', () => {
   );
 });
 
+describe('Performance Insights', () => {
+  test('off on the smallest burstable classes, where RDS refuses it', () => {
+    const small = synth({ database: { engine: DatabaseEngine.MYSQL, version: '8.0.43', instanceType: 't4g.small' } });
+    const [, instance] = only(small.template, 'AWS::RDS::DBInstance');
+    expect(instance.Properties.EnablePerformanceInsights).toBe(false);
+    expect(instance.Properties.PerformanceInsightsKMSKeyId).toBeUndefined();
+    const medium = synth({ database: { engine: DatabaseEngine.MYSQL, version: '8.0.43', instanceType: 't4g.medium' } });
+    expect(only(medium.template, 'AWS::RDS::DBInstance')[1].Properties.EnablePerformanceInsights).toBe(true);
+  });
+});
+
 describe('bad database props', () => {
   // Props are checked in the constructor: one platform serves every case (nothing is synthesized).
   let fixture: Fixture;
