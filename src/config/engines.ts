@@ -46,7 +46,8 @@ export const ENGINES: Readonly<Record<string, EngineFacts>> = {
   mariadb: {
     label: 'MariaDB',
     kind: 'instance',
-    majors: ['10.5', '10.6', '10.11', '11.4'],
+    // 10.5 and 10.6 lack IAM database authentication, which every database here uses.
+    majors: ['10.11', '11.4'],
     majorParts: 2,
     port: 3306,
     example: '"10.11.9" or "11.4.3"',

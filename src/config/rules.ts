@@ -261,10 +261,10 @@ export function platformRules(doc: unknown): RawProblem[] {
   const problems: RawProblem[] = [];
   const vpc = obj(doc.vpc);
   const maxAzs = num(vpc.maxAzs);
-  if (doc.environment === PRODUCTION && maxAzs !== undefined && maxAzs < 2) {
+  if (maxAzs !== undefined && maxAzs < 2) {
     problems.push({
       path: ['vpc', 'maxAzs'],
-      message: `received ${maxAzs}; expected at least 2 in production, for high availability`,
+      message: `received ${maxAzs}; expected at least 2: a load balancer and a database need two Availability Zones`,
     });
   }
   const cidr = str(vpc.cidr);

@@ -452,7 +452,7 @@ export interface VpcConfig {
    */
   readonly cidr?: string;
   /**
-   * Availability Zones used. Production needs at least 2.
+   * Availability Zones used: at least 2 (a load balancer and a database subnet group need two).
    * @minimum 1
    * @maximum 6
    * @asType integer

@@ -80,7 +80,7 @@ export interface SharedPlatformProps {
    */
   readonly vpcCidr?: string;
   /**
-   * Availability Zones of the new VPC (1 to 6; at least 2 in production).
+   * Availability Zones of the new VPC (2 to 6).
    * @default 3
    */
   readonly maxAzs?: number;
@@ -119,6 +119,8 @@ export interface SharedPlatformProps {
   readonly publishParameters?: boolean;
 }
 
+/** Where VPC flow logs go in the logs bucket. */
+const FLOW_LOGS_PREFIX = 'vpc-flow-logs/';
 const PLATFORM_NAME = /^(?!.*--)[a-z][a-z0-9-]{1,30}[a-z0-9]$/;
 const CIDR = /^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\/(1[6-9]|20)$/;
 
@@ -283,7 +285,11 @@ export class SharedPlatform extends Construct {
       lifecycleRules: [
         {
           id: 'expire-logs',
-          transitions: [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(30) }],
+          // S3 wants expiration after the move to Infrequent Access (itself 30 days at the earliest).
+          transitions:
+            logRetention.toDays() > 30
+              ? [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(30) }]
+              : [],
           expiration: logRetention,
           noncurrentVersionExpiration: Duration.days(7),
           abortIncompleteMultipartUploadAfter: Duration.days(1),
@@ -298,6 +304,26 @@ export class SharedPlatform extends Construct {
         principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
         actions: ['s3:PutObject'],
         resources: [logsBucket.arnForObjects(`${SharedPlatform.S3_ACCESS_LOGS_PREFIX}*`)],
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+    );
+    // VPC flow logs: written explicitly (aws-cdk-lib adds it only under an app feature flag; without it AWS adds
+    // the statement at delivery and the next policy update from this stack removes it).
+    logsBucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'VpcFlowLogsOfThisAccount',
+        principals: [new iam.ServicePrincipal('delivery.logs.amazonaws.com')],
+        actions: ['s3:PutObject'],
+        resources: [logsBucket.arnForObjects(`${FLOW_LOGS_PREFIX}AWSLogs/${stack.account}/*`)],
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+    );
+    logsBucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'VpcFlowLogsBucketCheck',
+        principals: [new iam.ServicePrincipal('delivery.logs.amazonaws.com')],
+        actions: ['s3:GetBucketAcl', 's3:ListBucket'],
+        resources: [logsBucket.bucketArn],
         conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
       }),
     );
@@ -384,7 +410,7 @@ export class SharedPlatform extends Construct {
       restrictDefaultSecurityGroup: false,
       flowLogs: {
         all: {
-          destination: ec2.FlowLogDestination.toS3(logsBucket, 'vpc-flow-logs/'),
+          destination: ec2.FlowLogDestination.toS3(logsBucket, FLOW_LOGS_PREFIX),
           trafficType: ec2.FlowLogTrafficType.ALL,
         },
       },
@@ -458,7 +484,9 @@ function validateProps(where: string, props: SharedPlatformProps, stack: Stack):
   if (!Number.isInteger(maxAzs) || maxAzs < 1 || maxAzs > 6) {
     throw new Error(`${where}: maxAzs: received ${maxAzs}; expected a whole number from 1 to 6`);
   }
-  if (props.production && maxAzs < 2) {
-    throw new Error(`${where}: maxAzs: received ${maxAzs} for a production platform; expected at least 2`);
+  if (maxAzs < 2) {
+    throw new Error(
+      `${where}: maxAzs: received ${maxAzs}; expected at least 2: a load balancer and a database need two Availability Zones`,
+    );
   }
 }

@@ -213,9 +213,8 @@ export class PriorityAllocator extends Construct implements IPriorityAllocator {
       memorySize: 256,
       // The handler answers FAILED 10 s before this timeout; SharedAlbRule's ServiceTimeout is longer.
       timeout: Duration.minutes(2),
+      // No reserved concurrency: new accounts have a concurrency quota of 10, and reserving any of it fails there.
       environment: { [ENV_STATE_TABLE]: table.tableName },
-      // Custom resource requests of a whole fleet deploying at once stay well below this.
-      reservedConcurrentExecutions: 20,
     });
     fn.node.addDependency(statePolicy, this.elbPolicy, networkPolicy);
     this.function = fn;

@@ -77,6 +77,8 @@ export interface CustomerWebTierProps {
   readonly tags?: { [key: string]: string };
 }
 
+/** Amazon Linux 2023 for Graviton instance types. */
+const ARM64_BASE_IMAGE_PARAMETER = '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64';
 const NAME = /^(?!.*--)[a-z][a-z0-9-]{0,30}[a-z0-9]$/;
 const AMI_ID = /^ami-([0-9a-f]{8}|[0-9a-f]{17})$/;
 
@@ -220,12 +222,16 @@ export class CustomerWebTier extends Construct {
     });
     this.dataBucket = dataBucket;
 
-    // The image: an SSM parameter that the AMI pipeline owns after its first bake.
+    // The image: an SSM parameter that the AMI pipeline owns after its first bake. The default image matches the
+    // instance type's architecture (Graviton types need arm64).
+    const instanceType = new ec2.InstanceType(compute.instanceType);
     const amiParameter = new ssm.CfnParameter(this, 'AmiParameter', {
       name: CustomerWebTier.amiParameterName(props.customer, props.environment),
       type: 'String',
       dataType: 'aws:ec2:image',
-      value: props.initialImageId ?? `{{resolve:ssm:${DEFAULT_BASE_IMAGE_PARAMETER}}}`,
+      value:
+        props.initialImageId ??
+        `{{resolve:ssm:${instanceType.architecture === ec2.InstanceArchitecture.ARM_64 ? ARM64_BASE_IMAGE_PARAMETER : DEFAULT_BASE_IMAGE_PARAMETER}}}`,
       description: `AMI of ${label}'s instances; written by its AMI pipeline`,
     });
     // Any change to this resource makes CloudFormation write `value` again, over the pipeline's image: keep
@@ -272,7 +278,7 @@ export class CustomerWebTier extends Construct {
     userData.addCommands('set -euo pipefail', `echo "vending: ${label} instance starting"`);
     const launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
       machineImage: ec2.MachineImage.resolveSsmParameterAtLaunch(amiParameter.name!),
-      instanceType: new ec2.InstanceType(compute.instanceType),
+      instanceType,
       securityGroup,
       role,
       userData,

@@ -142,7 +142,10 @@ export function createDatabase(scope: Construct, options: DatabaseOptions): Buil
   const credentials = rds.Credentials.fromUsername(db.masterUsername);
   const instanceType = new ec2.InstanceType(db.instanceType);
   // Performance Insights does not run on the smallest burstable classes (RDS refuses it there).
-  const insights = !/^t\d[a-z]*\.(nano|micro|small)$/.test(db.instanceType);
+  // Aurora MySQL does not run it on any db.t2 or db.t3 class either.
+  const insights =
+    !/^t\d[a-z]*\.(nano|micro|small)$/.test(db.instanceType) &&
+    !(db.engine === DatabaseEngine.AURORA_MYSQL && /^t[23]\./.test(db.instanceType));
   const major = majorVersionOf(db.engine, db.version);
 
   let instance: rds.DatabaseInstance | undefined;

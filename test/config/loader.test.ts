@@ -519,7 +519,7 @@ describe('platform files', () => {
     expect(messages(() => ConfigLoader.parsePlatform(stringify(doc), 'platform.yaml'))).toEqual([
       'region: received "Europe"; expected an AWS region such as eu-west-1',
       'vpc.cidr: received "10.10.1.0/16", which has host bits set; expected the network address 10.10.0.0/16',
-      'vpc.maxAzs: received 1; expected at least 2 in production, for high availability',
+      'vpc.maxAzs: received 1; expected at least 2: a load balancer and a database need two Availability Zones',
     ]);
     expect(
       messages(() => ConfigLoader.parsePlatform(stringify({ ...platform(), vpc: { cidr: '10.0.0.0/8' } }))),

@@ -221,6 +221,35 @@ describe('key and buckets', () => {
   });
 });
 
+describe('log delivery', () => {
+  test('VPC flow logs may write to the logs bucket, stated in the template', () => {
+    const { template, platform, stack } = synth();
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: logicalId(stack, platform.node.findChild('LogsBucket')) },
+      PolicyDocument: Match.objectLike({
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'VpcFlowLogsOfThisAccount',
+            Effect: 'Allow',
+            Principal: { Service: 'delivery.logs.amazonaws.com' },
+            Action: 's3:PutObject',
+            Condition: { StringEquals: { 'aws:SourceAccount': ENV.account } },
+          }),
+          Match.objectLike({ Sid: 'VpcFlowLogsBucketCheck', Action: ['s3:GetBucketAcl', 's3:ListBucket'] }),
+        ]),
+      }),
+    });
+  });
+
+  test('logs kept 30 days or less expire without a move to Infrequent Access (S3 refuses that order)', () => {
+    const { template, platform, stack } = synth({ logRetention: Duration.days(14) });
+    const bucket = template.findResources('AWS::S3::Bucket')[logicalId(stack, platform.node.findChild('LogsBucket'))];
+    const [rule] = bucket.Properties.LifecycleConfiguration.Rules;
+    expect(rule.ExpirationInDays).toBe(14);
+    expect(rule.Transitions).toBeUndefined();
+  });
+});
+
 describe('logs bucket name', () => {
   test('known at synth time, so that other stacks log to it without an import', () => {
     const { template, platform } = synth();
@@ -502,8 +531,8 @@ describe('bad props', () => {
     ['AZ count', { maxAzs: 7 }, /maxAzs: received 7; expected a whole number from 1 to 6/],
     [
       'one AZ in production',
-      { maxAzs: 1, production: true },
-      /maxAzs: received 1 for a production platform; expected at least 2/,
+      { maxAzs: 1 },
+      /maxAzs: received 1; expected at least 2: a load balancer and a database need two Availability Zones/,
     ],
   ];
   test.each(cases)('%s', (_name, props, message) => {

@@ -475,9 +475,10 @@ describe('PriorityAllocator', () => {
       Runtime: 'nodejs24.x',
       Timeout: 120,
       MemorySize: 256,
-      ReservedConcurrentExecutions: 20,
       Role: { 'Fn::GetAtt': [logicalIdOf(allocator.role), 'Arn'] },
     });
+    // No reserved concurrency: accounts with the default quota of 10 refuse any reservation.
+    expect(fn.ReservedConcurrentExecutions).toBeUndefined();
     expect(fn.Environment.Variables.STATE_TABLE_NAME).toEqual({ Ref: logicalIdOf(allocator.stateTable) });
     expect(fn.VpcConfig.SubnetIds).toEqual(vpc.privateSubnets.map((s) => stack.resolve(s.subnetId)));
     expect(fn.VpcConfig.SecurityGroupIds).toHaveLength(1);

@@ -719,6 +719,16 @@ describe('the AMI parameter belongs to the AMI pipeline after its first bake', (
   });
 });
 
+describe('the default image follows the instance architecture', () => {
+  test('a Graviton instance type starts on Amazon Linux 2023 for arm64', () => {
+    const { template } = synth({ compute: { instanceType: 't4g.small' } });
+    const [, parameter] = only(template, 'AWS::SSM::Parameter');
+    expect(parameter.Properties.Value).toBe(
+      '{{resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64}}',
+    );
+  });
+});
+
 describe('logical ids of stateful resources', () => {
   test('the data bucket and the AMI parameter keep their logical ids', () => {
     const { template, web } = synth();

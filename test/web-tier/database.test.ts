@@ -542,6 +542,15 @@ describe('Performance Insights', () => {
     const medium = synth({ database: { engine: DatabaseEngine.MYSQL, version: '8.0.43', instanceType: 't4g.medium' } });
     expect(only(medium.template, 'AWS::RDS::DBInstance')[1].Properties.EnablePerformanceInsights).toBe(true);
   });
+
+  test('off on Aurora MySQL t3 classes, which it does not run on at any size', () => {
+    const aurora = synth({
+      database: { engine: DatabaseEngine.AURORA_MYSQL, version: '3.08.0', instanceType: 't3.medium' },
+    });
+    for (const [, instance] of resourcesOf(aurora.template, 'AWS::RDS::DBInstance')) {
+      expect(instance.Properties.EnablePerformanceInsights).toBe(false);
+    }
+  });
 });
 
 describe('bad database props', () => {
@@ -597,7 +606,7 @@ describe('bad database props', () => {
       { engine: DatabaseEngine.MARIADB, version: '10.4.1' },
       'version',
       '"10.4.1" for mariadb',
-      'MariaDB full version (major.minor.patch) of major 10.5, 10.6, 10.11 or 11.4',
+      'MariaDB full version (major.minor.patch) of major 10.11 or 11.4',
     ],
     [
       'aurora-mysql 2.11.0',
