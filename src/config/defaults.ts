@@ -63,6 +63,49 @@ export interface ResolvedPlatformConfig extends PlatformConfig {
   readonly vpc: Required<VpcConfig>;
 }
 
+/** Compute with its defaults (keys given as undefined take theirs too). */
+export function resolveCompute(compute: ComputeConfig = {}, production: boolean): ResolvedCompute {
+  const minCapacity = compute.minCapacity ?? defaultMinCapacity(production);
+  return {
+    instanceType: compute.instanceType ?? 't3.small',
+    minCapacity,
+    maxCapacity: compute.maxCapacity ?? defaultMaxCapacity(minCapacity),
+    targetCpuPercent: compute.targetCpuPercent ?? 60,
+    rootVolumeGib: compute.rootVolumeGib ?? 20,
+    ...(compute.targetRequestsPerInstance !== undefined
+      ? { targetRequestsPerInstance: compute.targetRequestsPerInstance }
+      : {}),
+  };
+}
+
+/** A health check with its defaults (keys given as undefined take theirs too). */
+export function resolveHealthCheck(healthCheck: HealthCheckConfig = {}): ResolvedHealthCheck {
+  const d = DEFAULT_HEALTH_CHECK;
+  return {
+    path: healthCheck.path ?? d.path,
+    healthyHttpCodes: healthCheck.healthyHttpCodes ?? d.healthyHttpCodes,
+    intervalSeconds: healthCheck.intervalSeconds ?? d.intervalSeconds,
+    timeoutSeconds: healthCheck.timeoutSeconds ?? d.timeoutSeconds,
+    healthyThreshold: healthCheck.healthyThreshold ?? d.healthyThreshold,
+    unhealthyThreshold: healthCheck.unhealthyThreshold ?? d.unhealthyThreshold,
+  };
+}
+
+/** A database with its defaults; `label` (customer-environment) is the default identifier. */
+export function resolveDatabase(database: DatabaseConfig, production: boolean, label: string): ResolvedDatabase {
+  return {
+    engine: database.engine,
+    version: database.version,
+    instanceType: database.instanceType ?? 't4g.medium',
+    masterUsername: database.masterUsername ?? 'app_admin',
+    clusterName: database.clusterName ?? label,
+    backupRetentionDays: database.backupRetentionDays ?? 7,
+    multiAz: database.multiAz ?? production,
+    securityGroupIds: [...(database.securityGroupIds ?? [])],
+    ...(database.preferredBackupWindow !== undefined ? { preferredBackupWindow: database.preferredBackupWindow } : {}),
+  };
+}
+
 function withBranch(repository: RepositoryConfig): RepositoryConfig {
   if (repository.s3Bucket !== undefined) return { ...repository };
   return { ...repository, branch: repository.branch ?? 'main' };
@@ -71,7 +114,6 @@ function withBranch(repository: RepositoryConfig): RepositoryConfig {
 /** A valid customer config with every default filled in. `hostname` needs the platform's domain. */
 export function resolveCustomer(config: CustomerConfig, platform?: PlatformConfig): ResolvedCustomerConfig {
   const production = config.environment === PRODUCTION;
-  const minCapacity = config.compute?.minCapacity ?? defaultMinCapacity(production);
   const softwareRepository = withBranch(config.softwareDelivery.repository);
   const hostname =
     config.hostname ?? (platform ? `${config.customer}-${config.environment}.${platform.domain}` : undefined);
@@ -80,24 +122,10 @@ export function resolveCustomer(config: CustomerConfig, platform?: PlatformConfi
     ...(hostname !== undefined ? { hostname } : {}),
     production,
     approvalEmails: [...(config.approvalEmails ?? [])],
-    compute: {
-      instanceType: 't3.small',
-      targetCpuPercent: 60,
-      rootVolumeGib: 20,
-      ...config.compute,
-      minCapacity,
-      maxCapacity: config.compute?.maxCapacity ?? defaultMaxCapacity(minCapacity),
-    },
-    healthCheck: { ...DEFAULT_HEALTH_CHECK, ...config.healthCheck },
-    database: config.database && {
-      instanceType: 't4g.medium',
-      masterUsername: 'app_admin',
-      clusterName: `${config.customer}-${config.environment}`,
-      backupRetentionDays: 7,
-      multiAz: production,
-      securityGroupIds: [],
-      ...config.database,
-    },
+    compute: resolveCompute(config.compute, production),
+    healthCheck: resolveHealthCheck(config.healthCheck),
+    database:
+      config.database && resolveDatabase(config.database, production, `${config.customer}-${config.environment}`),
     ami: {
       provisionScript: 'packer/provision.sh',
       buildInstanceType: 't3.small',

@@ -12,13 +12,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { createDatabase } from './database';
 import { WebTierIngress } from './ingress';
-import {
-  DEFAULT_BASE_IMAGE_PARAMETER,
-  DEFAULT_HEALTH_CHECK,
-  defaultMaxCapacity,
-  defaultMinCapacity,
-  ingressOf,
-} from '../config/defaults';
+import { DEFAULT_BASE_IMAGE_PARAMETER, ingressOf, resolveCompute, resolveHealthCheck } from '../config/defaults';
 import { checkCustomer } from '../config/loader';
 import { ComputeConfig, CustomerConfig, DatabaseConfig, HealthCheckConfig } from '../config/types';
 import { createDataBucket } from '../platform/log-delivery';
@@ -202,8 +196,8 @@ export class CustomerWebTier extends Construct {
     super(scope, id);
     const where = `CustomerWebTier ${this.node.path}`;
     const production = props.production ?? props.environment === 'production';
-    const compute = resolveCompute(where, props.compute, production);
-    const healthCheck = resolveHealthCheck(where, props.healthCheck);
+    const compute = checkedCompute(where, props.compute, production);
+    const healthCheck = checkedHealthCheck(where, props.healthCheck);
     validateNames(where, props);
     this.customer = props.customer;
     this.environment = props.environment;
@@ -456,16 +450,8 @@ function validateNames(where: string, props: CustomerWebTierProps): void {
   }
 }
 
-function resolveCompute(where: string, compute: ComputeConfig = {}, production: boolean) {
-  const minCapacity = compute.minCapacity ?? defaultMinCapacity(production);
-  const resolved = {
-    instanceType: compute.instanceType ?? 't3.small',
-    minCapacity,
-    maxCapacity: compute.maxCapacity ?? defaultMaxCapacity(minCapacity),
-    targetCpuPercent: compute.targetCpuPercent ?? 60,
-    targetRequestsPerInstance: compute.targetRequestsPerInstance,
-    rootVolumeGib: compute.rootVolumeGib ?? 20,
-  };
+function checkedCompute(where: string, compute: ComputeConfig | undefined, production: boolean) {
+  const resolved = resolveCompute(compute, production);
   if (resolved.minCapacity > resolved.maxCapacity) {
     throw new Error(
       `${where}: compute.minCapacity: received ${resolved.minCapacity} with maxCapacity ${resolved.maxCapacity}; ` +
@@ -486,16 +472,8 @@ function resolveCompute(where: string, compute: ComputeConfig = {}, production: 
   return resolved;
 }
 
-function resolveHealthCheck(where: string, healthCheck: HealthCheckConfig = {}) {
-  const d = DEFAULT_HEALTH_CHECK;
-  const resolved = {
-    path: healthCheck.path ?? d.path,
-    healthyHttpCodes: healthCheck.healthyHttpCodes ?? d.healthyHttpCodes,
-    intervalSeconds: healthCheck.intervalSeconds ?? d.intervalSeconds,
-    timeoutSeconds: healthCheck.timeoutSeconds ?? d.timeoutSeconds,
-    healthyThreshold: healthCheck.healthyThreshold ?? d.healthyThreshold,
-    unhealthyThreshold: healthCheck.unhealthyThreshold ?? d.unhealthyThreshold,
-  };
+function checkedHealthCheck(where: string, healthCheck: HealthCheckConfig | undefined) {
+  const resolved = resolveHealthCheck(healthCheck);
   if (resolved.timeoutSeconds >= resolved.intervalSeconds) {
     throw new Error(
       `${where}: healthCheck.timeoutSeconds: received ${resolved.timeoutSeconds} with intervalSeconds ` +

@@ -5,6 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { resolveDatabase as resolveDatabaseDefaults } from '../config/defaults';
 import { ENGINES, instanceClassProblem, majorVersionOf, versionProblem } from '../config/engines';
 import { databaseRules } from '../config/rules';
 import { DatabaseConfig, DatabaseEngine } from '../config/types';
@@ -39,8 +40,8 @@ const BACKUP_WINDOW = /^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/;
 const SECURITY_GROUP_ID = /^sg-([0-9a-f]{8}|[0-9a-f]{17})$/;
 const IDENTIFIER = /^[a-z](?!.*--)[a-z0-9-]{0,61}[a-z0-9]$/;
 
-/** Internal: validates a database config, for props built in code (the loader checks files). */
-export function resolveDatabase(where: string, config: DatabaseConfig, production: boolean, label: string) {
+/** Internal: a database config with its defaults, checked as the loader checks files (for props built in code). */
+export function checkedDatabase(where: string, config: DatabaseConfig, production: boolean, label: string) {
   const engine = config.engine as string;
   // The loader's rules first (versions, classes, reserved user names, the window's length), then the formats
   // the schema checks in files.
@@ -71,14 +72,14 @@ export function resolveDatabase(where: string, config: DatabaseConfig, productio
       `${where}: database.version: received ${JSON.stringify(config.version)} for ${engine}; ${versionIssue}`,
     );
   }
-  const instanceType = config.instanceType ?? 't4g.medium';
+  const resolved = resolveDatabaseDefaults(config, production, label);
+  const { instanceType, masterUsername, clusterName, backupRetentionDays } = resolved;
   const classIssue = instanceClassProblem(engine, instanceType);
   if (classIssue) {
     throw new Error(
       `${where}: database.instanceType: received ${JSON.stringify(instanceType)} for ${engine}; ${classIssue}`,
     );
   }
-  const masterUsername = config.masterUsername ?? 'app_admin';
   const usernameLimit = /mysql|mariadb/.test(engine) ? 16 : 63;
   if (!USERNAME.test(masterUsername) || masterUsername.length > usernameLimit) {
     throw new Error(
@@ -86,36 +87,23 @@ export function resolveDatabase(where: string, config: DatabaseConfig, productio
         `${usernameLimit - 1} letters, digits or underscores`,
     );
   }
-  const clusterName = config.clusterName ?? label;
   if (!IDENTIFIER.test(clusterName)) {
     throw new Error(
       `${where}: database.clusterName: received ${JSON.stringify(clusterName)}; expected 1 to 63 lower-case letters, ` +
         'digits or hyphens, starting with a letter, without -- and not ending with -',
     );
   }
-  const backupRetentionDays = config.backupRetentionDays ?? 7;
   if (!Number.isInteger(backupRetentionDays) || backupRetentionDays < 1 || backupRetentionDays > 35) {
     throw new Error(
       `${where}: database.backupRetentionDays: received ${backupRetentionDays}; expected a whole number from 1 to 35`,
     );
   }
-  return {
-    engine: config.engine,
-    version: config.version,
-    instanceType,
-    masterUsername,
-    clusterName,
-    backupRetentionDays,
-    preferredBackupWindow: config.preferredBackupWindow,
-    multiAz: config.multiAz ?? production,
-    securityGroupIds: config.securityGroupIds ?? [],
-    facts,
-  };
+  return { ...resolved, facts };
 }
 
 /** Internal: the customer's database, in the isolated subnets, reachable from the instances only. */
 export function createDatabase(scope: Construct, options: DatabaseOptions): BuiltDatabase {
-  const db = resolveDatabase(options.where, options.config, options.production, options.label);
+  const db = checkedDatabase(options.where, options.config, options.production, options.label);
   const port = db.facts.port;
   const securityGroup = new ec2.SecurityGroup(scope, 'DatabaseSecurityGroup', {
     vpc: options.vpc,
