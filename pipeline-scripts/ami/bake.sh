@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Bakes the customer's AMI with Packer and prints its id on stdout (everything else goes to stderr).
+# Run by the AMI pipeline's CodeBuild project, which sets:
+#   TEMPLATE_DIR           the rendered Packer files and these scripts (the PackerTemplate source artifact)
+#   REPOSITORY_DIR         the customer's infrastructure repository (the provisioning scripts)
+#   BUILD_REGION, SUBNET_ID, SECURITY_GROUP_ID   where the build instance runs
+#   BASE_IMAGE_PARAMETER   SSM parameter of the base AMI (empty when the template filters AMIs itself)
+#   BUILD_NUMBER, COMMIT_ID, COMMIT_MESSAGE      what the image is built from (commit data may be empty)
+#   KEEP_IMAGES, PACKER_BUILD_TAG, AMI_PARAMETER retention: see retain-images.sh
+# Build number and commit data reach Packer as -var values, never as text put into the template.
+set -euo pipefail
+
+: "${TEMPLATE_DIR:?}" "${REPOSITORY_DIR:?}" "${BUILD_REGION:?}" "${SUBNET_ID:?}" "${SECURITY_GROUP_ID:?}"
+: "${BUILD_NUMBER:?}" "${KEEP_IMAGES:?}" "${PACKER_BUILD_TAG:?}" "${AMI_PARAMETER:?}"
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+manifest="$(mktemp -d)/packer-manifest.json"
+
+# Author and time come from Git when the source is a full clone; a zip of the files has no history.
+commit_author="unknown"
+commit_time="unknown"
+if git -C "$REPOSITORY_DIR" rev-parse --git-dir >/dev/null 2>&1; then
+  commit_author="$(git -C "$REPOSITORY_DIR" log -1 --format='%an <%ae>')"
+  commit_time="$(git -C "$REPOSITORY_DIR" log -1 --format='%cI')"
+fi
+
+vars=(
+  -var "build_number=${BUILD_NUMBER}"
+  -var "commit_id=${COMMIT_ID:-unknown}"
+  -var "commit_author=${commit_author}"
+  -var "commit_message=${COMMIT_MESSAGE:-}"
+  -var "commit_time=${commit_time}"
+  -var "region=${BUILD_REGION}"
+  -var "subnet_id=${SUBNET_ID}"
+  -var "security_group_id=${SECURITY_GROUP_ID}"
+  -var "repository_dir=${REPOSITORY_DIR}"
+  -var "manifest_path=${manifest}"
+)
+if [[ -n "${BASE_IMAGE_PARAMETER:-}" ]]; then
+  source_ami="$(aws ssm get-parameter --name "$BASE_IMAGE_PARAMETER" --query Parameter.Value --output text)"
+  echo "bake: base image $source_ami from $BASE_IMAGE_PARAMETER" >&2
+  vars+=(-var "source_ami=${source_ami}")
+fi
+
+cd "$TEMPLATE_DIR"
+packer init . >&2
+packer validate "${vars[@]}" . >&2
+# Packer's exit code fails the build (set -e): nothing pipes its output.
+packer build -color=false -timestamp-ui "${vars[@]}" . >&2
+
+ami="$(bash "$here/ami-from-manifest.sh" "$manifest" "$BUILD_REGION")"
+echo "bake: built $ami" >&2
+bash "$here/retain-images.sh" "$KEEP_IMAGES" "$PACKER_BUILD_TAG" "$AMI_PARAMETER"
+echo "$ami"
