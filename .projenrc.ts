@@ -60,6 +60,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-ec2@^3', // integration tests create the VPC and load balancer in moto
     'aws-sdk-client-mock@^4.1.0',
     'aws-sdk-client-mock-jest@^4.1.0',
+    '@cdktf/hcl2json@^0.21.0', // parses the rendered Packer templates in tests
   ],
   bin: { 'paas-vending': 'lib/cli/main.js' },
 
