@@ -45,9 +45,16 @@ export function notifyEventBridge(bucket: s3.Bucket): void {
 export function createDataBucket(
   scope: Construct,
   id: string,
-  options: { encryptionKey: kms.IKey; logsBucket: s3.IBucket; logName: string; removalPolicy: RemovalPolicy },
+  options: {
+    bucketName?: string;
+    encryptionKey: kms.IKey;
+    logsBucket: s3.IBucket;
+    logName: string;
+    removalPolicy: RemovalPolicy;
+  },
 ): s3.Bucket {
   const bucket = new s3.Bucket(scope, id, {
+    bucketName: options.bucketName,
     encryption: s3.BucketEncryption.KMS,
     encryptionKey: options.encryptionKey,
     bucketKeyEnabled: true,

@@ -207,7 +207,10 @@ export class SharedPlatform extends Construct {
   public readonly vpc: ec2.IVpc;
   /** Key of the platform's buckets, state and logs; customer constructs may use it too. */
   public readonly key: kms.IKey;
-  /** Pipeline artifacts and other platform files (KMS-encrypted, versioned). */
+  /**
+   * Pipeline artifacts and other platform files: KMS-encrypted with `key`, versioned. Named
+   * `<platform>-artifacts-<account>-<region>`, so other stacks use it by name (with its key), without an export.
+   */
   public readonly artifactsBucket: s3.IBucket;
   /**
    * Load balancer access logs, S3 server access logs (under `S3_ACCESS_LOGS_PREFIX`) and VPC flow logs.
@@ -272,7 +275,7 @@ export class SharedPlatform extends Construct {
     this.key = key;
 
     const logRetention = props.logRetention ?? Duration.days(365);
-    const logsBucketName = logsBucketNameOf(props.platformName, stack);
+    const logsBucketName = bucketNameOf(props.platformName, 'logs', stack);
     const logsBucket = new s3.Bucket(this, 'LogsBucket', {
       // A name known at synth time: customer stacks point their access logs at it without an import, which
       // Control Tower's proactive controls can then check (CT.S3.PR.2, CT.ELASTICLOADBALANCING.PR.6).
@@ -332,13 +335,21 @@ export class SharedPlatform extends Construct {
     logsBucketByName.node.addDependency(logsBucket);
     this.logsBucket = logsBucketByName;
 
+    const artifactsBucketName = bucketNameOf(props.platformName, 'artifacts', stack);
     const artifactsBucket = createDataBucket(this, 'ArtifactsBucket', {
+      bucketName: artifactsBucketName,
       encryptionKey: key,
       logsBucket,
       logName: 'artifacts',
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    this.artifactsBucket = artifactsBucket;
+    // Pipelines in customer stacks see the bucket by its name too, with the key that encrypts it.
+    const artifactsBucketByName = s3.Bucket.fromBucketAttributes(this, 'ArtifactsBucketByName', {
+      bucketName: artifactsBucketName,
+      encryptionKey: key,
+    });
+    artifactsBucketByName.node.addDependency(artifactsBucket);
+    this.artifactsBucket = artifactsBucketByName;
 
     this.vpc = props.vpc ?? this.createVpc(props, logsBucket);
 
@@ -441,11 +452,11 @@ function hardenNatInstance(instance: ec2.Instance): void {
 }
 
 /**
- * `<platform>-logs-<account>-<region>`, or, when that exceeds the 63 characters S3 allows, the platform name
+ * `<platform>-<kind>-<account>-<region>`, or, when that exceeds the 63 characters S3 allows, the platform name
  * cut short and followed by a hash of it, so that two long platform names never share a bucket.
  */
-function logsBucketNameOf(platformName: string, stack: Stack): string {
-  const suffix = `-logs-${stack.account}-${stack.region}`;
+function bucketNameOf(platformName: string, kind: 'logs' | 'artifacts', stack: Stack): string {
+  const suffix = `-${kind}-${stack.account}-${stack.region}`;
   if (Token.isUnresolved(stack.account) || platformName.length + suffix.length <= 63) return `${platformName}${suffix}`;
   const hash = createHash('sha256').update(platformName).digest('hex').slice(0, 6);
   return `${platformName.slice(0, 63 - suffix.length - 7).replace(/-+$/, '')}-${hash}${suffix}`;

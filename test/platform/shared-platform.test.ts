@@ -187,9 +187,13 @@ describe('key and buckets', () => {
           LogFilePrefix: 's3-access-logs/artifacts/',
         },
         LifecycleConfiguration: { Rules: [Match.objectLike({ NoncurrentVersionExpiration: { NoncurrentDays: 90 } })] },
+        BucketName: 'acme-artifacts-123456789012-eu-west-1',
       }),
     });
-    expectSslOnly(template, stack, platform.artifactsBucket);
+    expectSslOnly(template, stack, platform.node.findChild('ArtifactsBucket'));
+    // Other stacks see it by name, with its key: no export of the bucket.
+    expect(platform.artifactsBucket.bucketName).toBe('acme-artifacts-123456789012-eu-west-1');
+    expect(platform.artifactsBucket.encryptionKey).toBe(platform.key);
   });
 
   test('the logs bucket: S3-managed keys (log delivery needs them), expiring logs, writable by log delivery', () => {
