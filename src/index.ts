@@ -2,3 +2,5 @@ export * from './config';
 export * from './platform';
 export * from './shared-alb-rule';
 export * from './web-tier';
+export * from './ami-pipeline';
+export * from './delivery-pipeline';

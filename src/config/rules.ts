@@ -115,16 +115,26 @@ export function customerRules(doc: unknown): RawProblem[] {
     }
   }
 
-  // EventBridge cron: one of day-of-month and day-of-week must be "?".
+  // The schema checks the form; EventBridge also wants "?" in exactly one of the two day fields.
   const schedule = str(ami.rebuildSchedule);
-  const cron = schedule?.match(/^cron\((\S+) (\S+) (\S+) (\S+) (\S+) (\S+)\)$/);
-  if (cron && (cron[3] === '?') === (cron[5] === '?')) {
-    add(
-      ['ami', 'rebuildSchedule'],
-      `received "${schedule}"; expected "?" in exactly one of day-of-month (3rd field) and day-of-week (5th), such as cron(0 3 ? * SUN *)`,
-    );
-  }
+  const problem = schedule !== undefined && SCHEDULE.test(schedule) ? scheduleExpressionProblem(schedule) : undefined;
+  if (problem) add(['ami', 'rebuildSchedule'], problem);
   return problems;
+}
+
+/** An EventBridge schedule expression: rate(N unit) or cron with six fields (the schema's pattern of rebuildSchedule). */
+const SCHEDULE = /^(rate\((1 (minute|hour|day)|([2-9]|[1-9]\d+) (minutes|hours|days))\)|cron\(\S+( \S+){5}\))$/;
+
+/** Why EventBridge would refuse a schedule expression, or undefined when it accepts it. */
+export function scheduleExpressionProblem(schedule: string): string | undefined {
+  if (!SCHEDULE.test(schedule)) {
+    return `received "${schedule}"; expected an EventBridge schedule such as rate(7 days) or cron(0 3 ? * SUN *)`;
+  }
+  const cron = schedule.match(/^cron\((\S+) (\S+) (\S+) (\S+) (\S+) (\S+)\)$/);
+  if (cron && (cron[3] === '?') === (cron[5] === '?')) {
+    return `received "${schedule}"; expected "?" in exactly one of day-of-month (3rd field) and day-of-week (5th), such as cron(0 3 ? * SUN *)`;
+  }
+  return undefined;
 }
 
 /** User names RDS keeps for its own administration. */

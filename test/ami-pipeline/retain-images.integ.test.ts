@@ -74,7 +74,9 @@ async function remaining(build: string): Promise<string[]> {
 
 async function snapshotsOf(images: string[]): Promise<string[]> {
   const result = await ec2.send(new DescribeImagesCommand({ ImageIds: images }));
-  return (result.Images ?? []).flatMap((i) => (i.BlockDeviceMappings ?? []).map((m) => m.Ebs?.SnapshotId ?? '')).filter(Boolean);
+  return (result.Images ?? [])
+    .flatMap((i) => (i.BlockDeviceMappings ?? []).map((m) => m.Ebs?.SnapshotId ?? ''))
+    .filter(Boolean);
 }
 
 test('keeps the newest images and the one in use; deregisters the rest with their snapshots', async () => {

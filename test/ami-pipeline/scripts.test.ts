@@ -68,10 +68,7 @@ describe('ami-from-manifest.sh', () => {
 
   test('a manifest appended to by several runs: the last run counts, not the last line', () => {
     const result = amiOf({
-      builds: [
-        entry(RUN_2, 'eu-west-1:ami-0aaaaaaaaaaaaaaa2', 2),
-        entry(RUN_1, 'eu-west-1:ami-0bbbbbbbbbbbbbbb1', 3),
-      ],
+      builds: [entry(RUN_2, 'eu-west-1:ami-0aaaaaaaaaaaaaaa2', 2), entry(RUN_1, 'eu-west-1:ami-0bbbbbbbbbbbbbbb1', 3)],
       last_run_uuid: RUN_2,
     });
     expect(result.stdout).toBe('ami-0aaaaaaaaaaaaaaa2\n');
@@ -87,9 +84,21 @@ describe('ami-from-manifest.sh', () => {
   });
 
   test.each<[string, unknown, RegExp]>([
-    ['no image of the region', { builds: [entry(RUN_1, 'us-east-1:ami-0ccccccccccccccc1', 1)], last_run_uuid: RUN_1 }, /no AMI of region eu-west-1 in the last run/],
-    ['no build of the last run', { builds: [entry(RUN_1, 'eu-west-1:ami-0ccccccccccccccc1', 1)], last_run_uuid: RUN_2 }, /no AMI of region eu-west-1/],
-    ['a failed build without artifact', { builds: [{ ...entry(RUN_1, '', 1), artifact_id: null }], last_run_uuid: RUN_1 }, /no AMI of region/],
+    [
+      'no image of the region',
+      { builds: [entry(RUN_1, 'us-east-1:ami-0ccccccccccccccc1', 1)], last_run_uuid: RUN_1 },
+      /no AMI of region eu-west-1 in the last run/,
+    ],
+    [
+      'no build of the last run',
+      { builds: [entry(RUN_1, 'eu-west-1:ami-0ccccccccccccccc1', 1)], last_run_uuid: RUN_2 },
+      /no AMI of region eu-west-1/,
+    ],
+    [
+      'a failed build without artifact',
+      { builds: [{ ...entry(RUN_1, '', 1), artifact_id: null }], last_run_uuid: RUN_1 },
+      /no AMI of region/,
+    ],
     ['an empty file', '', /is missing or empty/],
     ['not JSON', '{"builds": [', /parse error|Unfinished JSON/i],
   ])('fails on %s', (_name, manifest, message) => {
@@ -113,7 +122,12 @@ describe('install-packer.sh', () => {
     writeFileSync(join(staging, 'packer'), `#!/bin/sh\necho "Packer v${version}"\n`, { mode: 0o755 });
     mkdirSync(join(releases, version));
     const zip = join(releases, version, `packer_${version}_linux_${arch}.zip`);
-    const zipped = run('python3', ['-c', 'import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], "w") as z:\n  z.write(sys.argv[2], "packer")', zip, join(staging, 'packer')]);
+    const zipped = run('python3', [
+      '-c',
+      'import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], "w") as z:\n  z.write(sys.argv[2], "packer")',
+      zip,
+      join(staging, 'packer'),
+    ]);
     expect(zipped.status).toBe(0);
     sha256 = createHash('sha256').update(readFileSync(zip)).digest('hex');
   });
@@ -136,7 +150,9 @@ describe('install-packer.sh', () => {
   test('refuses a release whose checksum differs, and installs nothing', () => {
     const { result, binary } = install('0'.repeat(64));
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain(`checksum mismatch for packer ${version} (${arch}): expected ${'0'.repeat(64)}, got ${sha256}`);
+    expect(result.stderr).toContain(
+      `checksum mismatch for packer ${version} (${arch}): expected ${'0'.repeat(64)}, got ${sha256}`,
+    );
     expect(existsSync(binary)).toBe(false);
   });
 

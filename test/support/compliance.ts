@@ -167,6 +167,13 @@ export const GUARD_EXCEPTIONS: readonly GuardException[] = [
     appliesTo: (r) => r.type === 'AWS::RDS::DBInstance' && isImport(r.properties.KmsKeyId),
   },
   {
+    rules: ['CT.CLOUDWATCH.PR.3'],
+    reason:
+      'The log group is encrypted with the platform key, imported from the platform stack: CloudFormation resolves ' +
+      'Fn::ImportValue at deploy time, and the offline rule only accepts literal ARNs and references within one template.',
+    appliesTo: (r) => r.type === 'AWS::Logs::LogGroup' && isImport(r.properties.KmsKeyId),
+  },
+  {
     rules: ['CT.EC2.PR.8', 'CT.EC2.PR.19'],
     reason:
       'NAT instances (SourceDestCheck false): a NAT needs a public address to reach the internet for the ' +

@@ -8,7 +8,7 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { IConstruct } from 'constructs';
 import { acknowledge } from './compliance';
-import { CustomerWebTier, SharedPlatform, SharedPlatformProps } from '../../src';
+import { CustomerAmiPipeline, CustomerWebTier, SharedPlatform, SharedPlatformProps } from '../../src';
 
 export const ENV = { account: '123456789012', region: 'eu-west-1' };
 export const PLATFORM_CERTIFICATE_ARN =
@@ -124,4 +124,132 @@ export function acknowledgeDatabase(web: CustomerWebTier): void {
     }
     acknowledge(database, 'AwsSolutions-RDS10', 'A non-production database can be deleted with its stack by design.');
   }
+}
+
+/** The id cdk-nag gives a construct's CloudFormation resource in finding ids: `<LogicalId>`. */
+function nagRef(construct: IConstruct): string {
+  const element = (construct.node.defaultChild ?? construct) as CfnElement;
+  return `<${Stack.of(construct).resolve(element.logicalId)}>`;
+}
+
+const ARTIFACT_GRANT_ACTIONS = [
+  'Action::kms:GenerateDataKey*',
+  'Action::kms:ReEncrypt*',
+  'Action::s3:GetBucket*',
+  'Action::s3:GetObject*',
+  'Action::s3:List*',
+];
+
+/**
+ * The findings of aws-cdk-lib's grants on a pipeline's artifacts: object actions (`s3:GetObject*`, ...) on the
+ * objects of the one bucket, and the data-key actions on its key.
+ */
+export function acknowledgeArtifactGrants(policy: IConstruct, buckets: string[], write: boolean): void {
+  const actions = write
+    ? [...ARTIFACT_GRANT_ACTIONS, 'Action::s3:Abort*', 'Action::s3:DeleteObject*']
+    : ARTIFACT_GRANT_ACTIONS;
+  for (const action of actions) {
+    acknowledge(
+      policy,
+      `AwsSolutions-IAM5[${action}]`,
+      "aws-cdk-lib's grant on the pipeline's artifacts: these actions apply to the objects of one bucket and its key only.",
+    );
+  }
+  for (const bucket of buckets) {
+    acknowledge(
+      policy,
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${bucket}/*]`,
+      `Pipeline artifacts have names made by CodePipeline at run time; the grant is limited to the objects of ${bucket}.`,
+    );
+  }
+}
+
+/** The cdk-nag findings a CustomerAmiPipeline carries by design, each acknowledged with its reason. */
+export function acknowledgeAmiPipeline(pipeline: CustomerAmiPipeline, sourceBucket?: string): void {
+  const artifacts = 'acme-artifacts-123456789012-eu-west-1';
+  const assets = 'cdk-hnb659fds-assets-123456789012-eu-west-1';
+  const region = `${ENV.region}:${ENV.account}`;
+  const buildPolicy = pipeline.node.findChild('BuildRole').node.findChild('DefaultPolicy');
+  acknowledgeArtifactGrants(buildPolicy, [artifacts], false);
+  const packer: [string, string][] = [
+    ['Resource::*', 'Only the ec2:Describe* calls Packer makes, which have no resource-level permissions in IAM.'],
+    [
+      `Resource::arn:<AWS::Partition>:ec2:${region}:instance/*`,
+      'Instance ids are unknown before launch: launching needs the vending:packer-build request tag, stopping, imaging and terminating need it on the instance.',
+    ],
+    [
+      `Resource::arn:<AWS::Partition>:ec2:${region}:volume/*`,
+      'Volume ids are unknown before launch; volumes are launched only with the vending:packer-build request tag.',
+    ],
+    [
+      `Resource::arn:<AWS::Partition>:ec2:${region}:network-interface/*`,
+      'The network interface RunInstances creates for the build instance, in the one subnet and security group of the statement.',
+    ],
+    [
+      `Resource::arn:<AWS::Partition>:ec2:${region}:key-pair/packer_*`,
+      'The temporary key pair Packer creates for each build, named packer_<uuid>.',
+    ],
+    [
+      `Resource::arn:<AWS::Partition>:ec2:${ENV.region}::image/*`,
+      'Any base image may be launched from; new images are tagged, and only images with the build tag are deregistered.',
+    ],
+    [
+      `Resource::arn:<AWS::Partition>:ec2:${ENV.region}::snapshot/*`,
+      'Snapshot ids are unknown before the image exists; only snapshots with the build tag are deleted.',
+    ],
+    [
+      `Resource::arn:<AWS::Partition>:codebuild:${region}:report-group/${nagRef(pipeline.buildProject)}-*`,
+      "aws-cdk-lib's permission for the project's own test report groups.",
+    ],
+    [
+      `Resource::arn:<AWS::Partition>:logs:${region}:log-group:/aws/codebuild/${nagRef(pipeline.buildProject)}:*`,
+      "aws-cdk-lib's permission for the project's default log group, whose streams are named per build.",
+    ],
+    [
+      'Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*',
+      "aws-cdk-lib's permission for CodeBuild to attach network interfaces in the build subnets only.",
+    ],
+  ];
+  for (const [resource, reason] of packer) acknowledge(buildPolicy, `AwsSolutions-IAM5[${resource}]`, reason);
+  acknowledge(
+    pipeline.buildProject.node.findChild('PolicyDocument'),
+    'AwsSolutions-IAM5[Resource::*]',
+    "The network interface actions a CodeBuild project in a VPC needs (aws-cdk-lib's policy); IAM cannot scope them to interfaces that do not exist yet.",
+  );
+  const pipe = pipeline.pipeline;
+  acknowledgeArtifactGrants(pipe.role.node.findChild('DefaultPolicy'), [artifacts], true);
+  const sources = pipe.node.findChild('Source');
+  acknowledgeArtifactGrants(
+    sources.node.findChild('Repository').node.findChild('CodePipelineActionRole').node.findChild('DefaultPolicy'),
+    sourceBucket ? [artifacts, sourceBucket] : [artifacts],
+    true,
+  );
+  acknowledgeArtifactGrants(
+    sources.node.findChild('PackerTemplate').node.findChild('CodePipelineActionRole').node.findChild('DefaultPolicy'),
+    [artifacts, assets],
+    true,
+  );
+  const machine = nagRef(pipeline.rollout).slice(1, -1);
+  const part = (i: number) => `{"Fn::Select":[${i},{"Fn::Split":[":",{"Ref":"${machine}"}]}]}`;
+  acknowledge(
+    pipe.node
+      .findChild('Rollout')
+      .node.findChild('InstanceRefresh')
+      .node.findChild('CodePipelineActionRole')
+      .node.findChild('DefaultPolicy'),
+    `AwsSolutions-IAM5[Resource::arn:${part(1)}:states:${part(3)}:${part(4)}:execution:${part(6)}:*]`,
+    "The executions of the one rollout state machine (aws-cdk-lib's permission to read the execution it started).",
+  );
+  const rolloutPolicy = pipeline.rollout.role.node.findChild('DefaultPolicy');
+  acknowledge(
+    rolloutPolicy,
+    'AwsSolutions-IAM5[Resource::*]',
+    'autoscaling:DescribeInstanceRefreshes has no resource-level permissions in IAM; the rollout only reads with it.',
+  );
+  const web = pipeline.node.scope!.node.findChild('Web') as CustomerWebTier;
+  acknowledge(
+    rolloutPolicy,
+    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:autoscaling:${region}:autoScalingGroup:*:autoScalingGroupName/${nagRef(web.autoScalingGroup)}]`,
+    "An Auto Scaling group ARN holds a UUID CloudFormation does not return; the group's name scopes it to the customer's fleet.",
+  );
 }

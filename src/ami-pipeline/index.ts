@@ -1,0 +1,2 @@
+export * from './customer-ami-pipeline';
+export * from './packer-template';

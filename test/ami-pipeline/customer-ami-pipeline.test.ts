@@ -1,0 +1,396 @@
+/*
+ * CustomerAmiPipeline: stages and their order, approval only in production, the SSM parameter and the instance
+ * refresh scoped to the customer's own resources, the bake's build project and its least-privilege role, the
+ * asset holding the rendered template and the scripts, the schedule, and the errors of bad props.
+ */
+import { existsSync, readdirSync, readFileSync } from 'fs';
+import { join } from 'path';
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import {
+  CustomerAmiPipeline,
+  CustomerAmiPipelineProps,
+  CustomerWebTier,
+  PackerBaseImage,
+  PipelineSource,
+} from '../../src';
+import { AMI_PIPELINE_SCRIPTS } from '../../src/ami-pipeline/scripts';
+import { toStructKeys } from '../../src/config/keys';
+import { stagingCustomer } from '../config/fixtures';
+import { addWebTier, Fixture, logicalId, newPlatform, only, resourcesOf } from '../web-tier/fixture';
+
+const CONNECTION = 'arn:aws:codeconnections:eu-west-1:123456789012:connection/0a1b2c3d-4e5f-6789-abcd-ef0123456789';
+
+interface Built {
+  readonly fixture: Fixture;
+  readonly stack: Stack;
+  readonly pipeline: CustomerAmiPipeline;
+  readonly template: Template;
+}
+
+function build(props: Partial<CustomerAmiPipelineProps> = {}, environment = 'staging'): Built {
+  const fixture = newPlatform();
+  const { stack, web } = addWebTier(fixture, 'Customer', { environment });
+  const pipeline = new CustomerAmiPipeline(stack, 'Ami', {
+    customer: 'acme',
+    environment,
+    source: PipelineSource.codeConnections({ connectionArn: CONNECTION, owner: 'acme', repository: 'infrastructure' }),
+    vpc: fixture.platform.vpc,
+    artifactsBucket: fixture.platform.artifactsBucket,
+    amiParameter: web.amiParameter,
+    autoScalingGroup: web.autoScalingGroup,
+    ...(environment === 'production' ? { approvalEmails: ['ops@acme.example'] } : {}),
+    ...props,
+  });
+  return { fixture, stack, pipeline, template: Template.fromStack(stack) };
+}
+
+const stageNames = (template: Template) =>
+  only(template, 'AWS::CodePipeline::Pipeline')[1].Properties.Stages.map((stage: any) => stage.Name);
+const actionsOf = (template: Template, stage: string) =>
+  only(template, 'AWS::CodePipeline::Pipeline')[1].Properties.Stages.find((s: any) => s.Name === stage).Actions;
+
+/** The state machine's definition as JSON; what CloudFormation joins in reads `<Ref:LogicalId>` or `<GetAtt:…>`. */
+function definitionOf(built: Built): any {
+  const [, machine] = only(built.template, 'AWS::StepFunctions::StateMachine');
+  const parts = machine.Properties.DefinitionString['Fn::Join'][1] as any[];
+  const marker = (part: any) =>
+    part.Ref ? `<Ref:${part.Ref}>` : part['Fn::GetAtt'] ? `<GetAtt:${part['Fn::GetAtt'].join('.')}>` : '<token>';
+  return JSON.parse(parts.map((part) => (typeof part === 'string' ? part : marker(part))).join(''));
+}
+
+function statementsOf(template: Template, rolePrefix: string): any[] {
+  return resourcesOf(template, 'AWS::IAM::Policy')
+    .filter(([, policy]) => policy.Properties.Roles.some((role: any) => role.Ref.startsWith(rolePrefix)))
+    .flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement);
+}
+
+describe('stages', () => {
+  test('staging: source (repository and template), bake, rollout; no approval', () => {
+    const built = build();
+    expect(stageNames(built.template)).toEqual(['Source', 'Bake', 'Rollout']);
+    expect(actionsOf(built.template, 'Source').map((a: any) => a.Name)).toEqual(['Repository', 'PackerTemplate']);
+    expect(built.pipeline.node.tryFindChild('ApprovalTopic')).toBeUndefined();
+    expect(built.pipeline.approvalTopic).toBeUndefined();
+  });
+
+  test('production waits for an approval that names customer, environment, image and commit', () => {
+    const built = build({}, 'production');
+    expect(stageNames(built.template)).toEqual(['Source', 'Bake', 'Approve', 'Rollout']);
+    const [approval] = actionsOf(built.template, 'Approve');
+    expect(approval.ActionTypeId).toMatchObject({ Category: 'Approval', Provider: 'Manual' });
+    const info = approval.Configuration.CustomData as string;
+    expect(info).toContain('acme-production');
+    expect(info).toContain('#{Bake.AMI_ID}');
+    expect(info).toMatch(/#\{Repository\.CommitId\}|#\{[A-Za-z_]+\.CommitId\}/);
+    built.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@acme.example' });
+    built.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    built.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  test('the bake exports the image id, fed with the commit of the source action', () => {
+    const built = build();
+    const [bake] = actionsOf(built.template, 'Bake');
+    expect(bake.Namespace).toBe('Bake');
+    expect(bake.InputArtifacts.map((a: any) => a.Name)).toEqual(['Repository', 'PackerTemplate']);
+    const variables = JSON.parse(bake.Configuration.EnvironmentVariables);
+    expect(variables).toEqual([
+      { name: 'COMMIT_ID', type: 'PLAINTEXT', value: '#{Source_Repository_NS.CommitId}' },
+      { name: 'COMMIT_MESSAGE', type: 'PLAINTEXT', value: '#{Source_Repository_NS.CommitMessage}' },
+    ]);
+    const [, project] = only(built.template, 'AWS::CodeBuild::Project');
+    const spec = JSON.parse(project.Properties.Source.BuildSpec);
+    expect(spec.env['exported-variables']).toEqual(['AMI_ID']);
+    expect(spec.phases.build.commands[0]).toBe('AMI_ID="$(bash "$TEMPLATE_DIR/bake.sh")"');
+  });
+
+  test('the rollout gets the baked image id as input', () => {
+    const built = build();
+    const [rollout] = actionsOf(built.template, 'Rollout');
+    expect(rollout.ActionTypeId).toMatchObject({ Category: 'Invoke', Provider: 'StepFunctions' });
+    expect(JSON.parse(rollout.Configuration.Input)).toEqual({ amiId: '#{Bake.AMI_ID}' });
+  });
+});
+
+describe('rollout', () => {
+  test("writes the fleet's AMI parameter, then refreshes the fleet and waits for the result", () => {
+    const built = build();
+    const definition = definitionOf(built);
+    expect(definition.StartAt).toBe('WriteAmiParameter');
+    const write = definition.States.WriteAmiParameter;
+    expect(write.Resource).toContain('aws-sdk:ssm:putParameter');
+    expect(write.Parameters).toMatchObject({
+      Name: '/vending/acme/staging/ami-id',
+      'Value.$': '$.amiId',
+      DataType: 'aws:ec2:image',
+      Overwrite: true,
+    });
+    expect(write.Next).toBe('StartInstanceRefresh');
+    const refresh = definition.States.StartInstanceRefresh;
+    expect(refresh.Resource).toContain('aws-sdk:autoscaling:startInstanceRefresh');
+    const web = built.stack.node.findChild('Web') as CustomerWebTier;
+    expect(refresh.Parameters.AutoScalingGroupName).toBe(`<Ref:${logicalId(web.autoScalingGroup)}>`);
+    expect(refresh.Parameters.Preferences).toEqual({ MinHealthyPercentage: 50, MaxHealthyPercentage: 100 });
+    expect(definition.States.RefreshDone.Choices[0].StringEquals).toBe('Successful');
+    expect(definition.States.RefreshDone.Default).toBe('WaitForRefresh');
+  });
+
+  test('production keeps its capacity: new instances start before old ones stop', () => {
+    const definition = definitionOf(build({}, 'production'));
+    expect(definition.States.StartInstanceRefresh.Parameters.Preferences).toEqual({
+      MinHealthyPercentage: 100,
+      MaxHealthyPercentage: 200,
+    });
+  });
+
+  test("may change only the customer's own parameter and refresh only the customer's own group", () => {
+    const built = build();
+    const statements = statementsOf(built.template, 'AmiRolloutRole');
+    const put = statements.find((s) => s.Action === 'ssm:PutParameter');
+    expect(JSON.stringify(put.Resource)).toContain('parameter/vending/acme/staging/ami-id');
+    const start = statements.find((s) => s.Action === 'autoscaling:StartInstanceRefresh');
+    const web = built.stack.node.findChild('Web') as CustomerWebTier;
+    expect(JSON.stringify(start.Resource)).toContain('autoScalingGroupName/');
+    expect(JSON.stringify(start.Resource)).toContain(logicalId(web.autoScalingGroup));
+    const describe = statements.find((s) => s.Action === 'autoscaling:DescribeInstanceRefreshes');
+    expect(describe.Resource).toBe('*');
+    expect(statements.flatMap((s) => [s.Action].flat()).filter((a: string) => a.includes('*'))).toEqual([]);
+  });
+});
+
+describe('bake', () => {
+  test('runs in the private subnets with a role whose sessions outlast the build', () => {
+    const built = build({ buildTimeout: Duration.hours(3) });
+    const [, project] = only(built.template, 'AWS::CodeBuild::Project');
+    expect(project.Properties.TimeoutInMinutes).toBe(180);
+    expect(project.Properties.VpcConfig.Subnets.length).toBeGreaterThan(0);
+    expect(project.Properties.EncryptionKey).toBeDefined();
+    expect(project.Properties.Environment.PrivilegedMode).toBe(false);
+    built.template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: Match.objectLike({
+        Statement: [Match.objectLike({ Principal: { Service: 'codebuild.amazonaws.com' } })],
+      }),
+      MaxSessionDuration: 3 * 3600,
+    });
+    const env = Object.fromEntries(
+      project.Properties.Environment.EnvironmentVariables.map((v: any) => [v.Name, v.Value]),
+    );
+    expect(env).toMatchObject({
+      PACKER_VERSION: '1.14.2',
+      PACKER_SHA256: 'cfefdea4ac580eba7b254ef34d25b756d4961741004e3e701a1476594d13e64a',
+      BUILD_REGION: 'eu-west-1',
+      BASE_IMAGE_PARAMETER: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64',
+      KEEP_IMAGES: '5',
+      PACKER_BUILD_TAG: 'acme-staging',
+      AMI_PARAMETER: '/vending/acme/staging/ami-id',
+    });
+  });
+
+  test('Packer may act only on what it tagged, in the one subnet and security group', () => {
+    const built = build();
+    const statements = statementsOf(built.template, 'AmiBuildRole');
+    const bySid = Object.fromEntries(statements.filter((s) => s.Sid).map((s) => [s.Sid, s]));
+    const buildTag = { 'aws:ResourceTag/vending:packer-build': 'acme-staging' };
+    expect(bySid.PackerLaunchTagged.Condition).toEqual({
+      StringEquals: { 'aws:RequestTag/vending:packer-build': 'acme-staging' },
+    });
+    expect(bySid.PackerOwnInstances.Condition).toEqual({ StringEquals: buildTag });
+    expect(bySid.PackerOwnInstances.Action).toEqual(
+      expect.arrayContaining(['ec2:TerminateInstances', 'ec2:StopInstances']),
+    );
+    expect(bySid.RetainImages.Condition).toEqual({ StringEquals: buildTag });
+    expect(JSON.stringify(bySid.PackerLaunchFrom.Resource)).toContain(
+      logicalId(built.pipeline.buildInstanceSecurityGroup),
+    );
+    // Nothing but the describe calls (no resource-level permissions in IAM) is allowed on every resource.
+    const unscoped = statements.filter((s) => s.Resource === '*').flatMap((s) => [s.Action].flat());
+    expect(
+      unscoped.filter(
+        (a: string) =>
+          !/^ec2:Describe|^ec2:(Create|Delete)NetworkInterface|^ec2:AssignPrivate|^ec2:UnassignPrivate/.test(a),
+      ),
+    ).toEqual([]);
+    expect(statements.flatMap((s) => [s.Action].flat()).filter((a: string) => a.endsWith(':*'))).toEqual([]);
+  });
+
+  test('the build instance takes SSH from the bake only and reaches out on HTTP(S) only', () => {
+    const built = build();
+    const group = logicalId(built.pipeline.buildInstanceSecurityGroup);
+    const ingress = resourcesOf(built.template, 'AWS::EC2::SecurityGroupIngress').filter(
+      ([, r]) => r.Properties.GroupId['Fn::GetAtt']?.[0] === group,
+    );
+    expect(ingress.map(([, r]) => [r.Properties.FromPort, r.Properties.SourceSecurityGroupId])).toEqual([
+      [22, { 'Fn::GetAtt': [expect.stringMatching(/^AmiBuildSecurityGroup/), 'GroupId'] }],
+    ]);
+    const [, sg] = resourcesOf(built.template, 'AWS::EC2::SecurityGroup').find(([id]) => id === group)!;
+    expect(sg.Properties.SecurityGroupEgress.map((r: any) => r.FromPort).sort()).toEqual([443, 80]);
+  });
+
+  test('the asset holds the rendered template and every script the bake runs', () => {
+    const built = build();
+    const assembly = built.fixture.app.synth();
+    const outdir = assembly.getStackByName(built.stack.stackName).assembly.directory;
+    const dirs = readdirSync(outdir).filter(
+      (d) => d.startsWith('asset.') && existsSync(join(outdir, d, 'build.pkr.hcl')),
+    );
+    expect(dirs).toHaveLength(1);
+    const files = readdirSync(join(outdir, dirs[0])).sort();
+    expect(files).toEqual([
+      'ami-from-manifest.sh',
+      'bake.sh',
+      'build.pkr.hcl',
+      'install-packer.sh',
+      'plugins.pkr.hcl',
+      'retain-images.sh',
+    ]);
+    expect(readFileSync(join(outdir, dirs[0], 'build.pkr.hcl'), 'utf8')).toBe(
+      built.pipeline.packerTemplate.renderBuild(),
+    );
+  });
+
+  test('bake.sh passes every variable the template declares, and no other', () => {
+    const bake = readFileSync(join(AMI_PIPELINE_SCRIPTS, 'bake.sh'), 'utf8');
+    const passed = [...bake.matchAll(/-var "([a-z_]+)=/g)].map((m) => m[1]).sort();
+    const fromSsm = build().pipeline.packerTemplate.variables;
+    expect([...fromSsm].sort()).toEqual(passed);
+    const fromFilter = build({ baseImage: PackerBaseImage.fromFilter('al2023-ami-2023.*-x86_64', ['amazon']) }).pipeline
+      .packerTemplate.variables;
+    expect([...fromFilter, 'source_ami'].sort()).toEqual(passed);
+  });
+
+  test('an AMI name filter needs no SSM read of a base image parameter', () => {
+    const built = build({ baseImage: PackerBaseImage.fromFilter('al2023-ami-2023.*-x86_64', ['amazon']) });
+    const [, project] = only(built.template, 'AWS::CodeBuild::Project');
+    const env = Object.fromEntries(
+      project.Properties.Environment.EnvironmentVariables.map((v: any) => [v.Name, v.Value]),
+    );
+    expect(env.BASE_IMAGE_PARAMETER).toBe('');
+    const reads = statementsOf(built.template, 'AmiBuildRole').filter((s) => s.Action === 'ssm:GetParameter');
+    expect(JSON.stringify(reads)).not.toContain('/aws/service/');
+  });
+});
+
+describe('schedule', () => {
+  test('a rebuild schedule starts the pipeline', () => {
+    const built = build({ rebuildSchedule: 'cron(0 3 ? * SUN *)' });
+    const [, rule] = only(built.template, 'AWS::Events::Rule');
+    expect(rule.Properties.ScheduleExpression).toBe('cron(0 3 ? * SUN *)');
+    expect(JSON.stringify(rule.Properties.Targets[0].Arn)).toContain(logicalId(built.pipeline.pipeline));
+  });
+
+  test('without one, only commits start it', () => {
+    const built = build();
+    expect(resourcesOf(built.template, 'AWS::Events::Rule').filter(([, r]) => r.Properties.ScheduleExpression)).toEqual(
+      [],
+    );
+  });
+});
+
+describe('fromConfig', () => {
+  test('wires the config, the platform and the web tier', () => {
+    const fixture = newPlatform();
+    const { stack, web } = addWebTier(fixture, 'Customer', { environment: 'production' });
+    const config = toStructKeys({
+      ...stagingCustomer(),
+      environment: 'production',
+      approvalEmails: ['ops@acme.example'],
+      ami: { keepImages: 3, rebuildSchedule: 'rate(7 days)', provisionScript: 'images/web.sh' },
+    });
+    const pipeline = CustomerAmiPipeline.fromConfig(stack, 'Ami', config as any, fixture.platform, web);
+    const template = Template.fromStack(stack);
+    expect(stageNames(template)).toEqual(['Source', 'Bake', 'Approve', 'Rollout']);
+    expect(pipeline.packerTemplate.renderBuild()).toContain('images/web.sh');
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(7 days)' });
+    const [, project] = only(template, 'AWS::CodeBuild::Project');
+    expect(project.Properties.Environment.EnvironmentVariables).toContainEqual({
+      Name: 'KEEP_IMAGES',
+      Type: 'PLAINTEXT',
+      Value: '3',
+    });
+  });
+
+  test('refuses an invalid config with the config error', () => {
+    const fixture = newPlatform();
+    const { stack, web } = addWebTier(fixture, 'Customer');
+    expect(() =>
+      CustomerAmiPipeline.fromConfig(
+        stack,
+        'Ami',
+        toStructKeys({ ...stagingCustomer(), ami: { keepImages: 0 } }) as any,
+        fixture.platform,
+        web,
+      ),
+    ).toThrow(/ami\.keepImages/);
+  });
+});
+
+describe('bad props', () => {
+  test.each<[string, Partial<CustomerAmiPipelineProps>, string, RegExp]>([
+    [
+      'retention below 1',
+      { keepImages: 0 },
+      'staging',
+      /keepImages: received 0; expected a whole number from 1 to 100/,
+    ],
+    [
+      'a schedule EventBridge refuses',
+      { rebuildSchedule: 'every sunday' },
+      'staging',
+      /rebuildSchedule: received "every sunday"; expected an EventBridge schedule/,
+    ],
+    [
+      'a cron with both day fields',
+      { rebuildSchedule: 'cron(0 3 * * SUN *)' },
+      'staging',
+      /rebuildSchedule: .*"\?" in exactly one of day-of-month/,
+    ],
+    ['no approver in production', {}, 'production', /approvalEmails: received \[\]; expected at least one address/],
+    [
+      'a checksum without its version',
+      { packerSha256: 'a'.repeat(64) },
+      'staging',
+      /packerVersion and packerSha256: received only packerSha256/,
+    ],
+    [
+      'a malformed checksum',
+      { packerVersion: '1.11.2', packerSha256: 'abc' },
+      'staging',
+      /packerSha256: received "abc"; expected 64 lower-case hex digits/,
+    ],
+    [
+      'a build timeout over 12 hours',
+      { buildTimeout: Duration.hours(13) },
+      'staging',
+      /buildTimeout: received 13 hours; expected 1 to 12 hours/,
+    ],
+    [
+      'a healthy share over 100',
+      { minHealthyPercentage: 120 },
+      'staging',
+      /minHealthyPercentage: received 120; expected a whole number from 0 to 100/,
+    ],
+    [
+      'a script outside the repository',
+      { provisionScripts: ['../secrets.sh'] },
+      'staging',
+      /provisionScripts.*"\.\.\/secrets\.sh"/,
+    ],
+  ])('%s', (_name, props, environment, message) => {
+    expect(() =>
+      build({ ...(environment === 'production' ? { approvalEmails: [] } : {}), ...props }, environment),
+    ).toThrow(message);
+  });
+
+  test('an artifacts bucket without its key', () => {
+    expect(() =>
+      build({ artifactsBucket: s3.Bucket.fromBucketName(new Stack(new App(), 'Other'), 'Plain', 'plain-bucket') }),
+    ).toThrow(/artifactsBucket: received a bucket without its encryptionKey/);
+  });
+});
