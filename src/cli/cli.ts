@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'fs';
 import { dirname, join, relative, resolve } from 'path';
 import { parseArgs } from 'util';
 import { starterCustomerFile } from './starter';
 import { ingressOf, ResolvedCustomerConfig, ResolvedPlatformConfig } from '../config/defaults';
-import { ConfigError } from '../config/errors';
+import { ConfigError, formatProblem } from '../config/errors';
 import {
   displayPath,
   platformFilesIn,
@@ -14,6 +14,7 @@ import {
   ResolvedFleet,
 } from '../config/loader';
 import { schemaProblems, SCHEMA_DIR } from '../config/schema';
+import { checkAppSpec, LIFECYCLE_ORDER } from '../delivery-pipeline/appspec';
 
 /** Where the command writes: injected so tests can read what a user sees. */
 export interface Io {
@@ -42,6 +43,7 @@ Commands:
   validate [DIR]                      check platform.yaml and every file in customers/
   list [DIR]                          show the customer environments of a fleet
   init CUSTOMER ENVIRONMENT [DIR]     write a commented starter file for a new environment
+  check-appspec FILE [--root DIR]     check a customer's appspec.yml before it reaches CodeDeploy
 
 DIR is a fleet directory (platform.yaml + customers/*.yaml). Without DIR, the current directory
 is used when it holds a platform file, and the bundled example fleet otherwise.
@@ -76,6 +78,24 @@ Options:
   --force   overwrite an existing file
 
 Exit codes: 0 written, 1 invalid name or file exists, 2 wrong usage.`,
+  'check-appspec': `Usage: paas-vending check-appspec FILE [--root DIR] [--json]
+
+Checks the appspec.yml of a customer's revision (EC2/On-Premises, in-place deployment) as the
+CodeDeploy agent reads it, and more: YAML syntax and indentation mistakes, version and os, files,
+permissions, lifecycle events (known, not reserved, in the order CodeDeploy runs them), and each
+script: location, timeout (1 to 3600 seconds, at most 3600 per event) and runas. Scripts and file
+sources must exist under the revision root, and scripts must start with a #! line. Prints every
+problem as file:line:column: field: message.
+
+CodeDeploy runs the hooks in this order, whatever the order of the file:
+  ${LIFECYCLE_ORDER.slice(0, 5).join(', ')},
+  ${LIFECYCLE_ORDER.slice(5).join(', ')}
+
+Options:
+  --root DIR   the root of the revision, as CodeDeploy receives it (default: the directory of FILE)
+  --json       print the problems as a JSON array on stdout (empty when the file is valid)
+
+Exit codes: 0 valid, 1 problems found or FILE unreadable, 2 wrong usage.`,
 };
 
 class UsageError extends Error {}
@@ -121,12 +141,14 @@ function dispatch(argv: string[], io: Io): number {
       return list(rest, io);
     case 'init':
       return init(rest, io);
+    case 'check-appspec':
+      return checkAppSpecCommand(rest, io);
     default:
-      throw new UsageError(`unknown command "${command}"; expected validate, list or init`);
+      throw new UsageError(`unknown command "${command}"; expected validate, list, init or check-appspec`);
   }
 }
 
-function args(argv: string[], booleans: string[], maxPositionals: number, command: string) {
+function args(argv: string[], booleans: string[], maxPositionals: number, command: string, strings: string[] = []) {
   const parsed = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -134,12 +156,16 @@ function args(argv: string[], booleans: string[], maxPositionals: number, comman
     options: Object.fromEntries([
       ['help', { type: 'boolean', short: 'h' }],
       ...booleans.map((b) => [b, { type: 'boolean' }]),
+      ...strings.map((s) => [s, { type: 'string' }]),
     ]),
   });
   if (parsed.positionals.length > maxPositionals) {
     throw new UsageError(`${command}: unexpected argument "${parsed.positionals[maxPositionals]}"`);
   }
-  return { flags: parsed.values as Record<string, boolean | undefined>, positionals: parsed.positionals };
+  const values = parsed.values as Record<string, boolean | string | undefined>;
+  const flags = Object.fromEntries(booleans.concat('help').map((b) => [b, values[b] as boolean | undefined]));
+  const options = Object.fromEntries(strings.map((s) => [s, values[s] as string | undefined]));
+  return { flags, options, positionals: parsed.positionals };
 }
 
 /** The fleet directory: given, or here when here looks like a fleet, or the bundled example. */
@@ -251,6 +277,52 @@ function init(argv: string[], io: Io): number {
   mkdirSync(join(directory, 'customers'), { recursive: true });
   writeFileSync(target, text);
   io.out(`Wrote ${displayPath(target)}. Edit it, then run: paas-vending validate${dir ? ` ${dir}` : ''}`);
+  return EXIT_OK;
+}
+
+function checkAppSpecCommand(argv: string[], io: Io): number {
+  const { flags, options, positionals } = args(argv, ['json'], 1, 'check-appspec', ['root']);
+  if (flags.help) return help('check-appspec', io);
+  const [given] = positionals;
+  if (given === undefined) {
+    throw new UsageError(
+      'check-appspec: expected FILE, such as: paas-vending check-appspec build/revision/appspec.yml',
+    );
+  }
+  const file = resolve(io.cwd, given);
+  const shown = displayPath(file);
+  const root = resolve(io.cwd, options.root ?? dirname(file));
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf-8');
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message;
+    io.err(`${shown}: cannot be read (${reason}); expected the appspec.yml of a revision`);
+    return EXIT_INVALID;
+  }
+  if (!existsSync(root) || !statSync(root).isDirectory()) {
+    io.err(`${displayPath(root)}: is not a directory; expected the root of the revision (--root)`);
+    return EXIT_INVALID;
+  }
+  const problems = checkAppSpec(text, { fileName: shown, revisionRoot: root });
+  if (flags.json) {
+    io.out(
+      JSON.stringify(
+        problems.map((p) => ({ file: shown, ...p })),
+        null,
+        2,
+      ),
+    );
+    return problems.length > 0 ? EXIT_INVALID : EXIT_OK;
+  }
+  if (problems.length > 0) {
+    const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
+    const lines = problems.map((p) => `  ${formatProblem({ file: shown, ...p })}`);
+    io.err(`Invalid AppSpec file (${count}):\n${lines.join('\n')}`);
+    return EXIT_INVALID;
+  }
+  io.out(`Valid: ${shown} (revision root ${displayPath(root)}).`);
   return EXIT_OK;
 }
 

@@ -240,11 +240,96 @@ describe('paas-vending init', () => {
   });
 });
 
+describe('paas-vending check-appspec', () => {
+  const EXAMPLE_APP = join(__dirname, '../../examples/customer-app');
+  const ARTICLE = join(__dirname, '../delivery-pipeline/fixtures/article-appspec.yml');
+
+  test('the example application is valid, with its folder as the revision root', () => {
+    const result = cli(['check-appspec', join(EXAMPLE_APP, 'appspec.yml')]);
+    expect(result).toMatchObject({ code: EXIT_OK, err: '' });
+    expect(result.out).toMatch(
+      /^Valid: .*examples\/customer-app\/appspec\.yml \(revision root .*examples\/customer-app\)\.$/,
+    );
+  });
+
+  test('the sample of the article is invalid: every problem as file:line:column: field: message', () => {
+    const result = cli(['check-appspec', ARTICLE]);
+    expect(result).toMatchObject({ code: EXIT_INVALID, out: '' });
+    const lines = result.err.split('\n');
+    expect(lines[0]).toBe('Invalid AppSpec file (15 problems):');
+    expect(lines).toHaveLength(16);
+    expect(lines).toContain(
+      '  test/delivery-pipeline/fixtures/article-appspec.yml:4:7: files[0].destination: is missing; expected the directory on the instance to copy source into, such as /var/www/html',
+    );
+    expect(lines).toContain(
+      '  test/delivery-pipeline/fixtures/article-appspec.yml:5:1: received a Markdown code fence (```); expected YAML only: delete this line (was the file copied from a web page?)',
+    );
+    expect(lines).toContain(
+      `  test/delivery-pipeline/fixtures/article-appspec.yml:28:1: timeout: received the key "timeout" at the top level, a key of a hook script; expected it indented under the script's location (line 26), at column 3`,
+    );
+    // The scripts of the sample are not beside it: they are reported once the YAML is fixed.
+    expect(result.err).not.toContain('does not exist');
+  });
+
+  test('--json prints the problems as data, and [] for a valid file', () => {
+    const invalid = cli(['check-appspec', ARTICLE, '--json']);
+    expect(invalid.code).toBe(EXIT_INVALID);
+    const problems = JSON.parse(invalid.out);
+    expect(problems).toHaveLength(15);
+    expect(problems[0]).toEqual({
+      file: 'test/delivery-pipeline/fixtures/article-appspec.yml',
+      line: 4,
+      column: 7,
+      path: 'files[0].destination',
+      message: 'is missing; expected the directory on the instance to copy source into, such as /var/www/html',
+    });
+    expect(cli(['check-appspec', join(EXAMPLE_APP, 'appspec.yml'), '--json'])).toEqual({
+      code: EXIT_OK,
+      out: '[]',
+      err: '',
+    });
+  });
+
+  test('--root names the revision: its scripts must be there', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'revision-'));
+    mkdirSync(join(dir, 'site'));
+    const result = cli(['check-appspec', join(EXAMPLE_APP, 'appspec.yml'), '--root', dir]);
+    expect(result.code).toBe(EXIT_INVALID);
+    expect(result.err).toMatch(/^Invalid AppSpec file \(5 problems\):/);
+    expect(result.err).toContain(
+      `appspec.yml:12:13: files[1].source: received "config/httpd/customer-app.conf"; expected a file or directory of the revision, but ${join(dir, 'config/httpd/customer-app.conf')} does not exist`,
+    );
+    expect(result.err).toContain(`hooks.BeforeInstall[0].location: received "deployScript/beforeInstall.sh"`);
+  });
+
+  test('a relative FILE and --root are read from the current directory', () => {
+    expect(cli(['check-appspec', 'appspec.yml', '--root', '.'], EXAMPLE_APP).code).toBe(EXIT_OK);
+  });
+
+  test.each([
+    [
+      ['check-appspec', '/nowhere/appspec.yml'],
+      '/nowhere/appspec.yml: cannot be read (no such file); expected the appspec.yml of a revision',
+    ],
+    [
+      ['check-appspec', tmpdir()],
+      `${tmpdir()}: cannot be read (is a directory); expected the appspec.yml of a revision`,
+    ],
+    [
+      ['check-appspec', ARTICLE, '--root', '/nowhere'],
+      '/nowhere: is not a directory; expected the root of the revision (--root)',
+    ],
+  ])('%j: a clear message, exit 1', (argv, message) => {
+    expect(cli(argv)).toEqual({ code: EXIT_INVALID, out: '', err: message });
+  });
+});
+
 describe('usage', () => {
   test.each([
     [['validate', '--help'], 'Usage: paas-vending validate [DIR]'],
     [['list', '-h'], 'Usage: paas-vending list [DIR] [--json]'],
     [['init', '--help'], 'Usage: paas-vending init CUSTOMER ENVIRONMENT [DIR] [--force]'],
+    [['check-appspec', '--help'], 'Usage: paas-vending check-appspec FILE [--root DIR] [--json]'],
     [['--help'], 'Usage: paas-vending <command> [options]'],
   ])('%j prints help and exits 0', (argv, first) => {
     const result = cli(argv);
@@ -254,7 +339,13 @@ describe('usage', () => {
   });
 
   test.each([
-    [['deploy'], 'paas-vending: unknown command "deploy"; expected validate, list or init'],
+    [['deploy'], 'paas-vending: unknown command "deploy"; expected validate, list, init or check-appspec'],
+    [
+      ['check-appspec'],
+      'paas-vending: check-appspec: expected FILE, such as: paas-vending check-appspec build/revision/appspec.yml',
+    ],
+    [['check-appspec', 'appspec.yml', '--root'], "paas-vending: Option '--root <value>' argument missing"],
+    [['check-appspec', 'a.yml', 'b.yml'], 'paas-vending: check-appspec: unexpected argument "b.yml"'],
     [['list', '--yaml'], "paas-vending: Unknown option '--yaml'"],
     [['validate', 'a', 'b'], 'paas-vending: validate: unexpected argument "b"'],
     [
@@ -295,6 +386,9 @@ describe('the installed entry point', () => {
     expect(bad.stderr).toMatch(/customers\/a\.yaml:1:\d+: YAML syntax error/);
     expect(bad.stderr).not.toMatch(/at .*\.ts:\d+/); // no stack trace
     expect(node(['nope']).status).toBe(2);
+    const appspec = node(['check-appspec', join(__dirname, '../delivery-pipeline/fixtures/article-appspec.yml')]);
+    expect(appspec.status).toBe(1);
+    expect(appspec.stderr).toMatch(/article-appspec\.yml:5:1: received a Markdown code fence/);
   });
 
   test('the bin script starts with a shebang', () => {
