@@ -7,6 +7,8 @@ import { createHash } from 'crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import { buildDir, removeDir, runPacker, variableValues, varArgs, withoutMetadataOptions } from './packer-fixture';
+import { PackerBaseImage, PackerTemplate } from '../../src';
 import { AMI_PIPELINE_SCRIPTS } from '../../src/ami-pipeline/scripts';
 
 const SCRIPTS = readdirSync(AMI_PIPELINE_SCRIPTS).filter((name) => name.endsWith('.sh'));
@@ -161,5 +163,45 @@ describe('install-packer.sh', () => {
       PACKER_RELEASES_URL: `file://${releases}`,
     });
     expect(result.status).not.toBe(0);
+  });
+});
+
+describe("the example customer's provisioning script", () => {
+  const repository = join(__dirname, '..', '..', 'examples', 'customer-app');
+  const script = join(repository, 'packer', 'provision.sh');
+
+  test('passes bash -n and shellcheck', () => {
+    requireTool('shellcheck', 'the provisioning scripts are checked with it');
+    expect(run('bash', ['-n', script]).status).toBe(0);
+    const lint = run('shellcheck', ['--shell=bash', '--severity=style', script]);
+    expect(lint.stdout).toBe('');
+  });
+
+  test('is what the default template runs, and Packer validates the build against the example repository', () => {
+    const template = new PackerTemplate({
+      customer: 'acme',
+      environment: 'production',
+      baseImage: PackerBaseImage.fromSsmParameter(
+        '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64',
+      ),
+    });
+    const dir = buildDir(template, []);
+    try {
+      writeFileSync(join(dir, template.buildFileName), withoutMetadataOptions(template.renderBuild()));
+      const values = { ...variableValues(dir), repository_dir: repository };
+      const result = runPacker(['validate', ...varArgs(template.variables, values), '.'], dir);
+      expect(result.output).toBe('');
+      expect(result.status).toBe(0);
+      // Without the script, Packer refuses the build: the check above is not vacuous.
+      const empty = mkdtempSync(join(tmpdir(), 'empty-repo-'));
+      const missing = runPacker(
+        ['validate', ...varArgs(template.variables, { ...values, repository_dir: empty }), '.'],
+        dir,
+      );
+      expect(missing.status).not.toBe(0);
+      expect(missing.output).toContain('packer/provision.sh');
+    } finally {
+      removeDir(dir);
+    }
   });
 });
