@@ -161,13 +161,18 @@ export abstract class PipelineSource {
    * imported by name where the pipeline is.
    */
   public static fromConfig(repository: RepositoryConfig): PipelineSource {
-    const kinds = [repository.connectionArn, repository.codeCommitRepository, repository.s3Bucket].filter(
-      (value) => value !== undefined,
+    const expected =
+      'one kind of source: connectionArn with owner and name, codeCommitRepository, or s3Bucket with s3ObjectKey';
+    const kinds = (['connectionArn', 'codeCommitRepository', 's3Bucket'] as const).filter(
+      (kind) => repository[kind] !== undefined,
     );
-    if (kinds.length !== 1) {
+    if (kinds.length === 0) {
       throw new Error(
-        `PipelineSource.fromConfig: repository: received ${describeValue(repository)}; expected one kind of source: connectionArn with owner and name, codeCommitRepository, or s3Bucket with s3ObjectKey`,
+        `PipelineSource.fromConfig: repository: received ${describeValue(repository)}; expected ${expected}`,
       );
+    }
+    if (kinds.length > 1) {
+      throw new Error(`PipelineSource.fromConfig: repository: received ${kinds.join(' and ')}; expected ${expected}`);
     }
     if (repository.connectionArn !== undefined) {
       return PipelineSource.codeConnections({

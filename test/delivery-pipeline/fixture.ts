@@ -1,0 +1,171 @@
+/*
+ * Builders and readers shared by the SoftwareDeliveryPipeline tests: a platform and a web tier (from the web
+ * tier's fixture, plain Apps), the pipeline beside the web tier in the customer stack, and the acknowledgements of
+ * the pipeline's cdk-nag findings by design (for the compliance tests).
+ */
+import { App, CfnElement, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import { IConstruct } from 'constructs';
+import { CustomerWebTier, SharedPlatform } from '../../src';
+import { PipelineSource } from '../../src/delivery-pipeline/pipeline-source';
+import {
+  SoftwareDeliveryPipeline,
+  SoftwareDeliveryPipelineProps,
+} from '../../src/delivery-pipeline/software-delivery-pipeline';
+import { acknowledge } from '../support/compliance';
+import { addWebTier, dedicatedIngress, newPlatform } from '../web-tier/fixture';
+
+export const CONNECTION_ARN =
+  'arn:aws:codeconnections:eu-west-1:123456789012:connection/0f5e1c2a-3b4d-4e6f-8a9b-0c1d2e3f4a5b';
+export const LEGACY_CONNECTION_ARN =
+  'arn:aws:codestar-connections:eu-west-1:123456789012:connection/1f5e1c2a-3b4d-4e6f-8a9b-0c1d2e3f4a5b';
+/** The platform's artifacts bucket, by the literal name SharedPlatform gives it. */
+export const ARTIFACTS_BUCKET = 'acme-artifacts-123456789012-eu-west-1';
+
+export const connectionSource = (props: Partial<Parameters<typeof PipelineSource.codeConnections>[0]> = {}) =>
+  PipelineSource.codeConnections({ connectionArn: CONNECTION_ARN, owner: 'acme', repository: 'website', ...props });
+
+export type PipelineProps = Partial<SoftwareDeliveryPipelineProps>;
+export type PipelinePropsOf =
+  PipelineProps | ((context: { platform: SharedPlatform; stack: Stack; web: CustomerWebTier }) => PipelineProps);
+
+export interface PipelineSynth {
+  readonly app: App;
+  readonly platform: SharedPlatform;
+  readonly stack: Stack;
+  readonly web: CustomerWebTier;
+  readonly pipeline: SoftwareDeliveryPipeline;
+  readonly template: Template;
+}
+
+export interface PipelineSynthOptions {
+  /** Production on a load balancer of its own (www.acme.com) instead of staging on the shared one. */
+  readonly production?: boolean;
+  /** Skip `Template.fromStack` (tests of refused props). */
+  readonly noTemplate?: boolean;
+}
+
+/** The props a pipeline of the fixture's web tier gets unless a test says otherwise. */
+export function defaultProps(web: CustomerWebTier, platform: SharedPlatform): SoftwareDeliveryPipelineProps {
+  return {
+    customer: web.customer,
+    environment: web.environment,
+    source: connectionSource(),
+    artifactsBucket: platform.artifactsBucket,
+    autoScalingGroup: web.autoScalingGroup,
+    targetGroup: web.targetGroup,
+    instanceRole: web.instanceRole,
+    userData: web.launchTemplate.userData,
+    approvalEmails: web.production ? ['ops@acme.example', 'cto@acme.example'] : undefined,
+  };
+}
+
+/** A web tier `Web` and a pipeline `Software` in stack `Customer` beside a platform, in a new plain App. */
+export function synthPipeline(props: PipelinePropsOf = {}, options: PipelineSynthOptions = {}): PipelineSynth {
+  const fixture = newPlatform();
+  const { stack, web } = addWebTier(
+    fixture,
+    'Customer',
+    options.production ? ({ stack: s }) => ({ environment: 'production', ingress: dedicatedIngress(s) }) : {},
+  );
+  const given = typeof props === 'function' ? props({ platform: fixture.platform, stack, web }) : props;
+  const pipeline = new SoftwareDeliveryPipeline(stack, 'Software', {
+    ...defaultProps(web, fixture.platform),
+    ...given,
+  });
+  return {
+    app: fixture.app,
+    platform: fixture.platform,
+    stack,
+    web,
+    pipeline,
+    template: options.noTemplate ? (undefined as unknown as Template) : Template.fromStack(stack),
+  };
+}
+
+/** How cdk-nag writes a construct's Ref in finding ids: `<LogicalId>`. */
+function nagRef(construct: IConstruct): string {
+  const element = (construct.node.defaultChild ?? construct) as CfnElement;
+  return `<${Stack.of(construct).resolve(element.logicalId)}>`;
+}
+
+const READ_ACTIONS = ['Action::s3:GetBucket*', 'Action::s3:GetObject*', 'Action::s3:List*'];
+const WRITE_ACTIONS = [
+  ...READ_ACTIONS,
+  'Action::s3:Abort*',
+  'Action::s3:DeleteObject*',
+  'Action::kms:GenerateDataKey*',
+  'Action::kms:ReEncrypt*',
+];
+
+/** aws-cdk-lib's grant on the pipeline's folder of the artifacts bucket, as cdk-nag reports it on one policy. */
+function acknowledgeArtifacts(policy: IConstruct, pipeline: SoftwareDeliveryPipeline, write: boolean, also = ''): void {
+  for (const action of write ? WRITE_ACTIONS : READ_ACTIONS) {
+    acknowledge(
+      policy,
+      `AwsSolutions-IAM5[${action}]`,
+      `aws-cdk-lib's grant on pipeline artifacts: the action group applies to the objects of the pipeline's own folder of the artifacts bucket and to its key only${also}.`,
+    );
+  }
+  acknowledge(
+    policy,
+    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${ARTIFACTS_BUCKET}/${pipeline.artifactsPrefix}*]`,
+    "CodePipeline names artifact objects at run time under the pipeline's folder (the first 20 characters of its name, which hold a hash of customer and environment): the grant is that folder.",
+  );
+}
+
+/** The cdk-nag findings a SoftwareDeliveryPipeline (and the instance role it grants) carries by design. */
+export function acknowledgeSoftwarePipeline(pipeline: SoftwareDeliveryPipeline, web: CustomerWebTier): void {
+  const stages = pipeline.pipeline.node;
+  const actionPolicy = (stage: string, action: string) =>
+    stages
+      .findChild(stage)
+      .node.findChild(action)
+      .node.findChild('CodePipelineActionRole')
+      .node.findChild('DefaultPolicy');
+
+  acknowledgeArtifacts(pipeline.pipeline.role.node.findChild('DefaultPolicy'), pipeline, true);
+  acknowledgeArtifacts(
+    actionPolicy('Source', 'Source'),
+    pipeline,
+    true,
+    ', and for an S3 source to the one source object',
+  );
+  acknowledgeArtifacts(actionPolicy('Deploy', 'Deploy'), pipeline, false);
+  acknowledgeArtifacts(web.instanceRole.node.findChild('DefaultPolicy'), pipeline, false);
+
+  const build = pipeline.buildProject;
+  const buildPolicy = build.role!.node.findChild('DefaultPolicy');
+  acknowledgeArtifacts(buildPolicy, pipeline, true, ', and the build project encrypts its output with that key');
+  const region = `${Stack.of(build).region}:${Stack.of(build).account}`;
+  acknowledge(
+    buildPolicy,
+    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codebuild:${region}:report-group/${nagRef(build)}-*]`,
+    "aws-cdk-lib's permission for the test report groups of this project only (named <project>-<report group> by CodeBuild).",
+  );
+  acknowledge(
+    buildPolicy,
+    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:${region}:log-group:/aws/codebuild/${nagRef(build)}:*]`,
+    "aws-cdk-lib's permission for the project's default log group, whose streams are named per build.",
+  );
+  const environment = (build.node.defaultChild as codebuild.CfnProject)
+    .environment as codebuild.CfnProject.EnvironmentProperty;
+  if (environment.imagePullCredentialsType === 'SERVICE_ROLE') {
+    acknowledge(
+      build,
+      'AwsSolutions-CB5',
+      "The customer's own build image, from an ECR repository of the platform account that the project alone may pull from.",
+    );
+    acknowledge(
+      buildPolicy,
+      'AwsSolutions-IAM5[Resource::*]',
+      'ecr:GetAuthorizationToken has no resource-level permission in IAM; pulling is allowed from the build image repository only.',
+    );
+  }
+  acknowledge(
+    pipeline.deploymentGroup.role!,
+    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRole]',
+    'The CodeDeploy service role with the policy AWS maintains for it (Auto Scaling lifecycle hooks, load balancer registration).',
+  );
+}
