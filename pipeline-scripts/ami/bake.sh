@@ -5,7 +5,8 @@
 #   REPOSITORY_DIR         the customer's infrastructure repository (the provisioning scripts)
 #   BUILD_REGION, SUBNET_ID, SECURITY_GROUP_ID   where the build instance runs
 #   BASE_IMAGE_PARAMETER   SSM parameter of the base AMI (empty when the template filters AMIs itself)
-#   BUILD_NUMBER, COMMIT_ID, COMMIT_MESSAGE      what the image is built from (commit data may be empty)
+#   BUILD_NUMBER, COMMIT_ID                      what the image is built from (the commit id may be empty)
+#   PIPELINE_NAME, PIPELINE_EXECUTION_ID         where the commit message is read when Git has no history
 #   KEEP_IMAGES, PACKER_BUILD_TAG, AMI_PARAMETER retention: see retain-images.sh
 # Build number and commit data reach Packer as -var values, never as text put into the template.
 set -euo pipefail
@@ -16,19 +17,29 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 manifest="$(mktemp -d)/packer-manifest.json"
 
-# Author and time come from Git when the source is a full clone; a zip of the files has no history.
+# Author, time and message come from Git when the source is a full clone; a zip of the files has no
+# history, and then the message is the revision summary of the pipeline execution. (CodePipeline cannot
+# pass a commit message in an environment variable: it does not escape quotes and newlines there.)
 commit_author="unknown"
 commit_time="unknown"
+commit_message=""
 if git -C "$REPOSITORY_DIR" rev-parse --git-dir >/dev/null 2>&1; then
   commit_author="$(git -C "$REPOSITORY_DIR" log -1 --format='%an <%ae>')"
   commit_time="$(git -C "$REPOSITORY_DIR" log -1 --format='%cI')"
+  commit_message="$(git -C "$REPOSITORY_DIR" log -1 --format='%B')"
+elif [[ -n "${PIPELINE_EXECUTION_ID:-}" && -n "${PIPELINE_NAME:-}" ]]; then
+  commit_message="$(aws codepipeline get-pipeline-execution --pipeline-name "$PIPELINE_NAME" \
+    --pipeline-execution-id "$PIPELINE_EXECUTION_ID" \
+    --query "pipelineExecution.artifactRevisions[?name=='Repository'] | [0].revisionSummary" \
+    --output text 2>/dev/null || true)"
+  [[ "$commit_message" == "None" ]] && commit_message=""
 fi
 
 vars=(
   -var "build_number=${BUILD_NUMBER}"
   -var "commit_id=${COMMIT_ID:-unknown}"
   -var "commit_author=${commit_author}"
-  -var "commit_message=${COMMIT_MESSAGE:-}"
+  -var "commit_message=${commit_message}"
   -var "commit_time=${commit_time}"
   -var "region=${BUILD_REGION}"
   -var "subnet_id=${SUBNET_ID}"
@@ -50,5 +61,7 @@ packer build -color=false -timestamp-ui "${vars[@]}" . >&2
 
 ami="$(bash "$here/ami-from-manifest.sh" "$manifest" "$BUILD_REGION")"
 echo "bake: built $ami" >&2
-bash "$here/retain-images.sh" "$KEEP_IMAGES" "$PACKER_BUILD_TAG" "$AMI_PARAMETER"
+# The image is built: a failed clean-up of old images is a warning, not a failed bake.
+bash "$here/retain-images.sh" "$KEEP_IMAGES" "$PACKER_BUILD_TAG" "$AMI_PARAMETER" >&2 ||
+  echo "bake: warning: the retention of old images failed; $ami is built and rolled out anyway" >&2
 echo "$ami"

@@ -35,11 +35,23 @@ if [[ -z "$old" ]]; then
   exit 0
 fi
 
+# Each image and snapshot on its own: one that fails (a snapshot still in use a moment after its image
+# went) is reported, the others are still removed, and the exit code says something failed. Nothing is
+# printed on stdout.
+failed=0
 while IFS=$'\t' read -r image snapshots; do
   echo "retain-images: deregistering $image" >&2
-  aws ec2 deregister-image --image-id "$image"
+  if ! aws ec2 deregister-image --image-id "$image" >/dev/null; then
+    echo "retain-images: warning: could not deregister $image" >&2
+    failed=1
+    continue
+  fi
   for snapshot in $snapshots; do
     echo "retain-images: deleting snapshot $snapshot of $image" >&2
-    aws ec2 delete-snapshot --snapshot-id "$snapshot"
+    if ! aws ec2 delete-snapshot --snapshot-id "$snapshot" >/dev/null; then
+      echo "retain-images: warning: could not delete snapshot $snapshot" >&2
+      failed=1
+    fi
   done
 done <<<"$old"
+exit "$failed"

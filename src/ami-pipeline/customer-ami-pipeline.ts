@@ -27,6 +27,7 @@ import { checkCustomer } from '../config/loader';
 import { scheduleExpressionProblem } from '../config/rules';
 import { CustomerConfig } from '../config/types';
 import { approvalAction } from '../delivery-pipeline/approval';
+import { pipelineArtifacts } from '../delivery-pipeline/artifacts';
 import { PipelineSource } from '../delivery-pipeline/pipeline-source';
 import { SharedPlatform } from '../platform/shared-platform';
 import { CustomerWebTier } from '../web-tier/customer-web-tier';
@@ -171,7 +172,14 @@ export class CustomerAmiPipeline extends Construct {
     platform: SharedPlatform,
     webTier: CustomerWebTier,
   ): CustomerAmiPipeline {
-    const resolved = checkCustomer(config, undefined, `CustomerAmiPipeline.fromConfig ${scope.node.path}/${id}`);
+    const where = `CustomerAmiPipeline.fromConfig ${scope.node.path}/${id}`;
+    const resolved = checkCustomer(config, undefined, where);
+    if (webTier.customer !== resolved.customer || webTier.environment !== resolved.environment) {
+      throw new Error(
+        `${where}: webTier: received the web tier of ${webTier.customer}-${webTier.environment}; expected the web ` +
+          `tier of the config, ${resolved.customer}-${resolved.environment}`,
+      );
+    }
     const image = resolved.ami.baseImage;
     return new CustomerAmiPipeline(scope, id, {
       customer: resolved.customer,
@@ -208,6 +216,8 @@ export class CustomerAmiPipeline extends Construct {
   public readonly buildInstanceSecurityGroup: ec2.SecurityGroup;
   /** Topic of the approval mails (production only). */
   public readonly approvalTopic?: sns.ITopic;
+  /** The pipeline's folder of the artifacts bucket: its roles may use these objects only. */
+  public readonly artifactsPrefix: string;
 
   constructor(scope: Construct, id: string, props: CustomerAmiPipelineProps) {
     super(scope, id);
@@ -225,6 +235,8 @@ export class CustomerAmiPipeline extends Construct {
     }
     const label = `${props.customer}-${props.environment}`;
     const stack = Stack.of(this);
+    const artifacts = pipelineArtifacts(this, 'ami', props.customer, props.environment, props.artifactsBucket, key);
+    this.artifactsPrefix = artifacts.prefix;
     this.amiParameter = props.amiParameter;
 
     Tags.of(this).add('vending:customer', props.customer);
@@ -311,6 +323,7 @@ export class CustomerAmiPipeline extends Construct {
         KEEP_IMAGES: { value: String(keepImages) },
         PACKER_BUILD_TAG: { value: this.packerTemplate.packerBuildTagValue },
         AMI_PARAMETER: { value: props.amiParameter.parameterName },
+        PIPELINE_NAME: { value: artifacts.pipelineName },
       },
       buildSpec: codebuild.BuildSpec.fromObject({
         version: '0.2',
@@ -330,15 +343,17 @@ export class CustomerAmiPipeline extends Construct {
     // The rollout: parameter, then instance refresh, then wait for its end.
     this.rollout = rolloutStateMachine(this, props, production, key);
 
-    // The pipeline.
+    // The pipeline, with its own folder of the shared artifacts bucket (see pipelineArtifacts).
     this.pipeline = new codepipeline.Pipeline(this, 'Pipeline', {
+      pipelineName: artifacts.pipelineName,
       pipelineType: codepipeline.PipelineType.V2,
-      artifactBucket: props.artifactsBucket,
+      artifactBucket: artifacts.bucket,
       restartExecutionOnUpdate: false,
     });
     const repository = new codepipeline.Artifact('Repository');
     const templateArtifact = new codepipeline.Artifact('PackerTemplate');
     const source = props.source.bind(this, { pipeline: this.pipeline, output: repository, actionName: 'Repository' });
+    for (const statement of source.buildStatements ?? []) role.addToPrincipalPolicy(statement);
     this.pipeline.addStage({
       stageName: 'Source',
       actions: [
@@ -358,9 +373,11 @@ export class CustomerAmiPipeline extends Construct {
       input: repository,
       extraInputs: [templateArtifact],
       variablesNamespace: 'Bake',
+      // Never the commit message: CodePipeline does not escape it in this JSON, so a quote or a newline would
+      // break the action. bake.sh reads it from Git or from the pipeline execution.
       environmentVariables: {
         COMMIT_ID: { value: source.revision },
-        COMMIT_MESSAGE: { value: source.message },
+        PIPELINE_EXECUTION_ID: { value: '#{codepipeline.PipelineExecutionId}' },
       },
     });
     this.pipeline.addStage({ stageName: 'Bake', actions: [bake] });
@@ -525,14 +542,38 @@ function packerStatements(
     new iam.PolicyStatement({
       sid: 'PackerTagAtLaunch',
       actions: ['ec2:CreateTags'],
-      resources: [instances, volumes],
-      conditions: { StringEquals: { 'ec2:CreateAction': 'RunInstances' } },
+      resources: [instances, volumes, ec2Arn('network-interface', '*'), keyPairs],
+      conditions: {
+        StringEquals: {
+          'ec2:CreateAction': ['RunInstances', 'CreateKeyPair'],
+          [`aws:RequestTag/${PACKER_BUILD_TAG}`]: buildTag,
+        },
+      },
     }),
     new iam.PolicyStatement({
-      sid: 'PackerTagImages',
+      sid: 'PackerTagNewImages',
       actions: ['ec2:CreateTags'],
       resources: [images, snapshots],
-      conditions: tagging,
+      conditions: {
+        StringEquals: { 'ec2:CreateAction': 'CreateImage', [`aws:RequestTag/${PACKER_BUILD_TAG}`]: buildTag },
+      },
+    }),
+    new iam.PolicyStatement({
+      sid: 'PackerTagOwnImages',
+      actions: ['ec2:CreateTags'],
+      resources: [images, snapshots],
+      conditions: {
+        StringEquals: {
+          [`aws:ResourceTag/${PACKER_BUILD_TAG}`]: buildTag,
+          [`aws:RequestTag/${PACKER_BUILD_TAG}`]: buildTag,
+        },
+      },
+    }),
+    new iam.PolicyStatement({
+      sid: 'PackerModifyOwnImages',
+      actions: ['ec2:ModifyImageAttribute'],
+      resources: [images],
+      conditions: tagged,
     }),
     new iam.PolicyStatement({
       sid: 'PackerOwnInstances',
@@ -559,6 +600,12 @@ function packerStatements(
   ];
 }
 
+/**
+ * The rollout: remember the image the fleet runs, write the new one, wait until SSM has validated it (an
+ * `aws:ec2:image` parameter is validated asynchronously: PutParameter succeeds even when the value is later
+ * refused), refresh the fleet and wait for the refresh; when anything fails after the write, put the previous
+ * image back, so that instances launched later do not start on the image that failed.
+ */
 function rolloutStateMachine(
   scope: Construct,
   props: CustomerAmiPipelineProps,
@@ -566,20 +613,55 @@ function rolloutStateMachine(
   key: kms.IKey,
 ): sfn.StateMachine {
   const minHealthy = props.minHealthyPercentage ?? (production ? 100 : 50);
-  const writeParameter = new tasks.CallAwsService(scope, 'WriteAmiParameter', {
-    comment: 'The launch template resolves this parameter when an instance starts',
-    service: 'ssm',
-    action: 'putParameter',
-    iamAction: 'ssm:PutParameter',
-    parameters: {
-      Name: props.amiParameter.parameterName,
-      Value: sfn.JsonPath.stringAt('$.amiId'),
-      Type: 'String',
-      DataType: 'aws:ec2:image',
-      Overwrite: true,
-    },
-    iamResources: [props.amiParameter.parameterArn],
-    resultPath: sfn.JsonPath.DISCARD,
+  const parameter = props.amiParameter;
+  const readParameter = (id: string, resultPath: string) =>
+    new tasks.CallAwsService(scope, id, {
+      service: 'ssm',
+      action: 'getParameter',
+      iamAction: 'ssm:GetParameter',
+      parameters: { Name: parameter.parameterName },
+      iamResources: [parameter.parameterArn],
+      resultSelector: { 'Value.$': '$.Parameter.Value', 'Version.$': '$.Parameter.Version' },
+      resultPath,
+    });
+  const writeParameter = (id: string, valuePath: string) =>
+    new tasks.CallAwsService(scope, id, {
+      service: 'ssm',
+      action: 'putParameter',
+      iamAction: 'ssm:PutParameter',
+      // SSM checks the id of an aws:ec2:image parameter with the caller's ec2:DescribeImages.
+      additionalIamStatements: [new iam.PolicyStatement({ actions: ['ec2:DescribeImages'], resources: ['*'] })],
+      parameters: {
+        Name: parameter.parameterName,
+        Value: sfn.JsonPath.stringAt(valuePath),
+        Type: 'String',
+        DataType: 'aws:ec2:image',
+        Overwrite: true,
+      },
+      iamResources: [parameter.parameterArn],
+      resultSelector: { 'Version.$': '$.Version' },
+      resultPath: '$.written',
+    });
+
+  const restore = writeParameter('RestorePreviousImage', '$.previous.Value').next(
+    new sfn.Fail(scope, 'RolloutFailed', {
+      error: 'RolloutFailed',
+      cause: 'The new image was not rolled out; the AMI parameter holds the previous image again.',
+    }),
+  );
+  const remember = readParameter('ReadCurrentImage', '$.previous');
+  const write = writeParameter('WriteAmiParameter', '$.amiId');
+  const startChecks = new sfn.Pass(scope, 'StartValidationChecks', {
+    result: sfn.Result.fromObject({ count: 0 }),
+    resultPath: '$.checks',
+  });
+  const waitForValidation = new sfn.Wait(scope, 'WaitForValidation', {
+    time: sfn.WaitTime.duration(Duration.seconds(5)),
+  });
+  const check = readParameter('ReadWrittenImage', '$.current');
+  const countCheck = new sfn.Pass(scope, 'CountValidationCheck', {
+    parameters: { 'count.$': 'States.MathAdd($.checks.count, 1)' },
+    resultPath: '$.checks',
   });
   const startRefresh = new tasks.CallAwsService(scope, 'StartInstanceRefresh', {
     comment: 'Replaces every instance; new ones start on the new image',
@@ -598,7 +680,7 @@ function rolloutStateMachine(
     resultSelector: { 'InstanceRefreshId.$': '$.InstanceRefreshId' },
     resultPath: '$.refresh',
   });
-  const wait = new sfn.Wait(scope, 'WaitForRefresh', { time: sfn.WaitTime.duration(Duration.seconds(60)) });
+  const waitForRefresh = new sfn.Wait(scope, 'WaitForRefresh', { time: sfn.WaitTime.duration(Duration.seconds(60)) });
   const describe = new tasks.CallAwsService(scope, 'DescribeInstanceRefresh', {
     service: 'autoscaling',
     action: 'describeInstanceRefreshes',
@@ -612,6 +694,21 @@ function rolloutStateMachine(
     resultSelector: { 'Status.$': '$.InstanceRefreshes[0].Status' },
     resultPath: '$.status',
   });
+  for (const step of [write, check, startRefresh, describe]) step.addCatch(restore, { resultPath: '$.error' });
+
+  const validated = new sfn.Choice(scope, 'ImageValidated')
+    .when(
+      sfn.Condition.and(
+        sfn.Condition.stringEqualsJsonPath('$.current.Value', '$.amiId'),
+        sfn.Condition.numberGreaterThanEqualsJsonPath('$.current.Version', '$.written.Version'),
+      ),
+      startRefresh,
+    )
+    // Two minutes: SSM validates within seconds; a value still absent was refused (unknown or unavailable image).
+    .when(sfn.Condition.numberGreaterThanEquals('$.checks.count', 24), restore)
+    .otherwise(countCheck);
+  countCheck.next(waitForValidation);
+
   const done = new sfn.Choice(scope, 'RefreshDone')
     .when(sfn.Condition.stringEquals('$.status.Status', 'Successful'), new sfn.Succeed(scope, 'FleetOnNewImage'))
     .when(
@@ -620,16 +717,14 @@ function rolloutStateMachine(
           sfn.Condition.stringEquals('$.status.Status', status),
         ),
       ),
-      new sfn.Fail(scope, 'RefreshFailed', {
-        error: 'InstanceRefreshFailed',
-        causePath: sfn.JsonPath.format(
-          'Instance refresh ended with status {}',
-          sfn.JsonPath.stringAt('$.status.Status'),
-        ),
-      }),
+      restore,
     )
-    .otherwise(wait);
-  const definition = writeParameter.next(startRefresh).next(wait).next(describe).next(done);
+    .otherwise(waitForRefresh);
+  startRefresh.next(waitForRefresh);
+  waitForRefresh.next(describe);
+  describe.next(done);
+
+  const definition = remember.next(write).next(startChecks).next(waitForValidation).next(check).next(validated);
   return new sfn.StateMachine(scope, 'Rollout', {
     comment: `Rolls a new image out to ${props.customer}-${props.environment}`,
     definitionBody: sfn.DefinitionBody.fromChainable(definition),

@@ -133,7 +133,7 @@ export interface PackerTemplateProps {
   /**
    * Version constraint of the Packer plugin `github.com/hashicorp/amazon`.
    *
-   * @default '~> 1.3'
+   * @default '1.8.2' (an exact version: the build role's permissions are checked against what it calls)
    */
   readonly amazonPluginVersion?: string;
 }
@@ -178,14 +178,15 @@ export class PackerTemplate {
   public readonly pluginsFileName: string = 'plugins.pkr.hcl';
   /** Names of the variables the build expects, each passed with `-var`, in a stable order. */
   public readonly variables: string[];
-  /** Value of the `vending:packer-build` tag: `<customer>-<environment>` (in Unicode NFC, as HCL writes every string). */
+  /** Value of the `vending:packer-build` tag: `<customer>/<environment>` (in Unicode NFC, as HCL writes every string). */
   public readonly packerBuildTagValue: string;
 
   private readonly props: Resolved;
 
   constructor(props: PackerTemplateProps) {
     this.props = resolve(props);
-    this.packerBuildTagValue = `${props.customer}-${props.environment}`.normalize('NFC');
+    // A slash, which names cannot hold: `acme-prod` + `eu` and `acme` + `prod-eu` stay apart.
+    this.packerBuildTagValue = `${props.customer}/${props.environment}`.normalize('NFC');
     this.variables = VARIABLES.filter(
       ([name]) => name !== 'source_ami' || this.props.ssmParameterName !== undefined,
     ).map(([name]) => name);
@@ -443,7 +444,7 @@ function resolve(props: PackerTemplateProps): Resolved {
     rootDeviceName: props.rootDeviceName ?? '/dev/xvda',
     rootVolumeSize: props.rootVolumeSize ?? 8,
     tags: props.tags ?? {},
-    amazonPluginVersion: props.amazonPluginVersion ?? '~> 1.3',
+    amazonPluginVersion: props.amazonPluginVersion ?? '1.8.2',
   };
   const check = (name: string, value: string, ok: boolean, expected: string): void => {
     if (!ok) throw new Error(`PackerTemplate: ${name}: received ${show(value)}; expected ${expected}`);

@@ -1,4 +1,3 @@
-import { createHash } from 'crypto';
 import { Annotations, Duration, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -17,6 +16,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { approvalAction, checkApprovalEmails } from './approval';
+import { pipelineArtifacts } from './artifacts';
 import { PipelineSource } from './pipeline-source';
 import { describeValue } from '../config/errors';
 import { checkCustomer } from '../config/loader';
@@ -115,8 +115,6 @@ export interface SoftwareDeliveryPipelineProps {
 
 const NAME = /^(?!.*--)[a-z][a-z0-9-]{0,30}[a-z0-9]$/;
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
-/** CodePipeline keeps a pipeline's artifacts under the first 20 characters of its name. */
-const ARTIFACTS_FOLDER_LENGTH = 20;
 /** The standard CodeBuild image (Ubuntu 24.04); aws-cdk-lib's constant for it is newer than the floor. */
 const STANDARD_BUILD_IMAGE = 'aws/codebuild/standard:8.0';
 
@@ -225,14 +223,13 @@ export class SoftwareDeliveryPipeline extends Construct {
     Tags.of(this).add('vending:environment', props.environment);
     for (const [k, v] of Object.entries(props.tags ?? {})) Tags.of(this).add(k, v);
 
-    // CodePipeline keeps the artifacts of a pipeline under the first 20 characters of its name. A hash of the
-    // customer and environment fills them, so that no two environments share a folder (which names alone could
-    // not promise: "acme-production-soft…" would be the folder of two customers), and the roles of this pipeline
-    // get the objects of that folder only, not those of every customer in the bucket.
-    const hash = createHash('sha256').update(`software/${props.customer}/${props.environment}`).digest('hex');
-    const pipelineName = `software-${hash.slice(0, 10)}-${label}`;
-    this.artifactsPrefix = pipelineName.slice(0, ARTIFACTS_FOLDER_LENGTH);
-    const artifacts = folderOfBucket(this, props.artifactsBucket, key, `${this.artifactsPrefix}*`);
+    // The pipeline's own folder of the shared bucket (see pipelineArtifacts).
+    const {
+      pipelineName,
+      prefix,
+      bucket: artifacts,
+    } = pipelineArtifacts(this, 'software', props.customer, props.environment, props.artifactsBucket, key);
+    this.artifactsPrefix = prefix;
 
     // Build
     this.buildLogGroup = new logs.LogGroup(this, 'BuildLogs', {
@@ -469,32 +466,6 @@ function validate(where: string, props: SoftwareDeliveryPipelineProps, productio
  * without a known role (CodeDeploy's action grants the Auto Scaling group, which may be imported) is left out:
  * the constructor warns about it.
  */
-function folderOfBucket(scope: Construct, bucket: s3.IBucket, key: kms.IKey, objects: string): s3.IBucket {
-  const folder = s3.Bucket.fromBucketAttributes(scope, 'Artifacts', {
-    bucketArn: bucket.bucketArn,
-    bucketName: bucket.bucketName,
-    encryptionKey: key,
-  });
-  const grantRead = folder.grantRead.bind(folder);
-  const grantWrite = folder.grantWrite.bind(folder);
-  const grantReadWrite = folder.grantReadWrite.bind(folder);
-  const grantPut = folder.grantPut.bind(folder);
-  const grantPutAcl = folder.grantPutAcl.bind(folder);
-  const grantDelete = folder.grantDelete.bind(folder);
-  return Object.assign(folder, {
-    grantRead: (identity: iam.IGrantable) =>
-      identity.grantPrincipal instanceof iam.UnknownPrincipal
-        ? iam.Grant.drop(identity, 'read the pipeline artifacts')
-        : grantRead(identity, objects),
-    grantWrite: (identity: iam.IGrantable, _objects?: string, allowedActions?: string[]) =>
-      grantWrite(identity, objects, allowedActions),
-    grantReadWrite: (identity: iam.IGrantable) => grantReadWrite(identity, objects),
-    grantPut: (identity: iam.IGrantable) => grantPut(identity, objects),
-    grantPutAcl: (identity: iam.IGrantable) => grantPutAcl(identity, objects),
-    grantDelete: (identity: iam.IGrantable) => grantDelete(identity, objects),
-  });
-}
-
 function deploymentConfigOf(where: string, strategy: DeploymentStrategy): codedeploy.IServerDeploymentConfig {
   switch (strategy) {
     case DeploymentStrategy.ALL_AT_ONCE:

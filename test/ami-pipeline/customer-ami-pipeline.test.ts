@@ -103,7 +103,8 @@ describe('stages', () => {
     const variables = JSON.parse(bake.Configuration.EnvironmentVariables);
     expect(variables).toEqual([
       { name: 'COMMIT_ID', type: 'PLAINTEXT', value: '#{Source_Repository_NS.CommitId}' },
-      { name: 'COMMIT_MESSAGE', type: 'PLAINTEXT', value: '#{Source_Repository_NS.CommitMessage}' },
+      // Never the commit message: CodePipeline does not escape it in this JSON (bake.sh reads it itself).
+      { name: 'PIPELINE_EXECUTION_ID', type: 'PLAINTEXT', value: '#{codepipeline.PipelineExecutionId}' },
     ]);
     const [, project] = only(built.template, 'AWS::CodeBuild::Project');
     const spec = JSON.parse(project.Properties.Source.BuildSpec);
@@ -123,7 +124,8 @@ describe('rollout', () => {
   test("writes the fleet's AMI parameter, then refreshes the fleet and waits for the result", () => {
     const built = build();
     const definition = definitionOf(built);
-    expect(definition.StartAt).toBe('WriteAmiParameter');
+    expect(definition.StartAt).toBe('ReadCurrentImage');
+    expect(definition.States.ReadCurrentImage.Next).toBe('WriteAmiParameter');
     const write = definition.States.WriteAmiParameter;
     expect(write.Resource).toContain('aws-sdk:ssm:putParameter');
     expect(write.Parameters).toMatchObject({
@@ -132,7 +134,19 @@ describe('rollout', () => {
       DataType: 'aws:ec2:image',
       Overwrite: true,
     });
-    expect(write.Next).toBe('StartInstanceRefresh');
+    // SSM validates an aws:ec2:image value after PutParameter returns: the refresh waits until it reads it back.
+    expect(write.Next).toBe('StartValidationChecks');
+    const validated = definition.States.ImageValidated;
+    expect(validated.Choices[0].And).toEqual([
+      { Variable: '$.current.Value', StringEqualsPath: '$.amiId' },
+      { Variable: '$.current.Version', NumericGreaterThanEqualsPath: '$.written.Version' },
+    ]);
+    expect(validated.Choices[0].Next).toBe('StartInstanceRefresh');
+    expect(validated.Choices[1]).toEqual({
+      Variable: '$.checks.count',
+      NumericGreaterThanEquals: 24,
+      Next: 'RestorePreviousImage',
+    });
     const refresh = definition.States.StartInstanceRefresh;
     expect(refresh.Resource).toContain('aws-sdk:autoscaling:startInstanceRefresh');
     const web = built.stack.node.findChild('Web') as CustomerWebTier;
@@ -140,6 +154,20 @@ describe('rollout', () => {
     expect(refresh.Parameters.Preferences).toEqual({ MinHealthyPercentage: 50, MaxHealthyPercentage: 100 });
     expect(definition.States.RefreshDone.Choices[0].StringEquals).toBe('Successful');
     expect(definition.States.RefreshDone.Default).toBe('WaitForRefresh');
+  });
+
+  test('a failed refresh, or any error after the write, puts the previous image back', () => {
+    const definition = definitionOf(build());
+    expect(definition.States.RefreshDone.Choices[1].Next).toBe('RestorePreviousImage');
+    for (const state of ['WriteAmiParameter', 'ReadWrittenImage', 'StartInstanceRefresh', 'DescribeInstanceRefresh']) {
+      expect(definition.States[state].Catch).toEqual([
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RestorePreviousImage' },
+      ]);
+    }
+    const restore = definition.States.RestorePreviousImage;
+    expect(restore.Parameters).toMatchObject({ Name: '/vending/acme/staging/ami-id', 'Value.$': '$.previous.Value' });
+    expect(restore.Next).toBe('RolloutFailed');
+    expect(definition.States.RolloutFailed.Type).toBe('Fail');
   });
 
   test('production keeps its capacity: new instances start before old ones stop', () => {
@@ -161,6 +189,10 @@ describe('rollout', () => {
     expect(JSON.stringify(start.Resource)).toContain(logicalId(web.autoScalingGroup));
     const describe = statements.find((s) => s.Action === 'autoscaling:DescribeInstanceRefreshes');
     expect(describe.Resource).toBe('*');
+    // SSM validates an aws:ec2:image value with the writer's ec2:DescribeImages.
+    expect(statements.find((s) => s.Action === 'ec2:DescribeImages').Resource).toBe('*');
+    const read = statements.find((s) => s.Action === 'ssm:GetParameter');
+    expect(JSON.stringify(read.Resource)).toContain('parameter/vending/acme/staging/ami-id');
     expect(statements.flatMap((s) => [s.Action].flat()).filter((a: string) => a.includes('*'))).toEqual([]);
   });
 });
@@ -188,7 +220,7 @@ describe('bake', () => {
       BUILD_REGION: 'eu-west-1',
       BASE_IMAGE_PARAMETER: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64',
       KEEP_IMAGES: '5',
-      PACKER_BUILD_TAG: 'acme-staging',
+      PACKER_BUILD_TAG: 'acme/staging',
       AMI_PARAMETER: '/vending/acme/staging/ami-id',
     });
   });
@@ -197,10 +229,18 @@ describe('bake', () => {
     const built = build();
     const statements = statementsOf(built.template, 'AmiBuildRole');
     const bySid = Object.fromEntries(statements.filter((s) => s.Sid).map((s) => [s.Sid, s]));
-    const buildTag = { 'aws:ResourceTag/vending:packer-build': 'acme-staging' };
-    expect(bySid.PackerLaunchTagged.Condition).toEqual({
-      StringEquals: { 'aws:RequestTag/vending:packer-build': 'acme-staging' },
+    const buildTag = { 'aws:ResourceTag/vending:packer-build': 'acme/staging' };
+    const requestTag = { 'aws:RequestTag/vending:packer-build': 'acme/staging' };
+    expect(bySid.PackerLaunchTagged.Condition).toEqual({ StringEquals: requestTag });
+    // Tags at creation only on what Packer creates, with the build tag; later tags only on its own images.
+    expect(bySid.PackerTagAtLaunch.Condition).toEqual({
+      StringEquals: { 'ec2:CreateAction': ['RunInstances', 'CreateKeyPair'], ...requestTag },
     });
+    expect(bySid.PackerTagNewImages.Condition).toEqual({
+      StringEquals: { 'ec2:CreateAction': 'CreateImage', ...requestTag },
+    });
+    expect(bySid.PackerTagOwnImages.Condition).toEqual({ StringEquals: { ...buildTag, ...requestTag } });
+    expect(bySid.PackerModifyOwnImages.Condition).toEqual({ StringEquals: buildTag });
     expect(bySid.PackerOwnInstances.Condition).toEqual({ StringEquals: buildTag });
     expect(bySid.PackerOwnInstances.Action).toEqual(
       expect.arrayContaining(['ec2:TerminateInstances', 'ec2:StopInstances']),

@@ -94,7 +94,7 @@ describe('rendered files', () => {
       'vending:environment',
       'vending:packer-build',
     ]);
-    expect(new PackerTemplate(BASE).packerBuildTagValue).toBe('acme-production');
+    expect(new PackerTemplate(BASE).packerBuildTagValue).toBe('acme/production');
   });
 
   test('an SSM parameter name that is a token is left to the pipeline (it is not written into the template)', () => {
@@ -213,7 +213,7 @@ describe("Debian's packer", () => {
       Name: amiName,
       'vending:customer': 'Ac"me ${x}',
       'vending:environment': 'pro\nd %{y}',
-      'vending:packer-build': 'Ac"me ${x}-pro\nd %{y}',
+      'vending:packer-build': 'Ac"me ${x}/pro\nd %{y}',
       'vending:build-number': values.build_number,
       'vending:commit-id': values.commit_id,
       'vending:commit-author': values.commit_author,
@@ -223,10 +223,10 @@ describe("Debian's packer", () => {
     expect(collapsed).toHaveLength(256);
     expect(buildTags).toEqual({
       ...NFC_NASTY,
-      Name: 'packer Ac"me ${x}-pro\nd %{y}',
+      Name: 'packer Ac"me ${x}/pro\nd %{y}',
       'vending:customer': 'Ac"me ${x}',
       'vending:environment': 'pro\nd %{y}',
-      'vending:packer-build': 'Ac"me ${x}-pro\nd %{y}',
+      'vending:packer-build': 'Ac"me ${x}/pro\nd %{y}',
     });
   });
 });
@@ -255,7 +255,7 @@ describe('HCL2 parser (@cdktf/hcl2json)', () => {
     const ownership = {
       [PackerTemplate.TAG_CUSTOMER]: props.customer,
       [PackerTemplate.TAG_ENVIRONMENT]: props.environment,
-      [PackerTemplate.TAG_PACKER_BUILD]: `${props.customer}-${props.environment}`,
+      [PackerTemplate.TAG_PACKER_BUILD]: `${props.customer}/${props.environment}`,
     };
     for (const [key, value] of Object.entries(ownership)) {
       expect(literal(locals.image_tags[key])).toBe(value);

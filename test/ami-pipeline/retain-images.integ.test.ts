@@ -37,7 +37,7 @@ function aws(args: string[]) {
   return result.stdout;
 }
 
-function retain(keep: string, build = 'acme-staging') {
+function retain(keep: string, build = 'acme/staging') {
   return spawnSync('bash', [join(AMI_PIPELINE_SCRIPTS, 'retain-images.sh'), keep, build, PARAMETER], {
     encoding: 'utf8',
     // The script calls `aws` from PATH, as on a CodeBuild image.
@@ -80,8 +80,8 @@ async function snapshotsOf(images: string[]): Promise<string[]> {
 }
 
 test('keeps the newest images and the one in use; deregisters the rest with their snapshots', async () => {
-  const [oldest, inUse, older, newer, newest] = await bake(5, 'acme-staging');
-  const other = await bake(1, 'globex-production');
+  const [oldest, inUse, older, newer, newest] = await bake(5, 'acme/staging');
+  const other = await bake(1, 'globex/production');
   aws(['ssm', 'put-parameter', '--name', PARAMETER, '--type', 'String', '--value', inUse]);
   const doomedSnapshots = await snapshotsOf([oldest, older]);
   expect(doomedSnapshots).toHaveLength(2);
@@ -90,20 +90,22 @@ test('keeps the newest images and the one in use; deregisters the rest with thei
 
   expect(result.stderr).toContain(`deregistering ${oldest}`);
   expect(result.status).toBe(0);
-  expect(await remaining('acme-staging')).toEqual([inUse, newer, newest].sort());
-  expect(await remaining('globex-production')).toEqual(other);
+  // bake.sh prints the new image id on stdout: retention must print nothing there.
+  expect(result.stdout).toBe('');
+  expect(await remaining('acme/staging')).toEqual([inUse, newer, newest].sort());
+  expect(await remaining('globex/production')).toEqual(other);
   const left = await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'] }));
   const leftIds = (left.Snapshots ?? []).map((s) => s.SnapshotId);
   for (const snapshot of doomedSnapshots) expect(leftIds).not.toContain(snapshot);
 });
 
 test('with no more images than it keeps, removes nothing', async () => {
-  const images = await bake(2, 'acme-staging');
+  const images = await bake(2, 'acme/staging');
   aws(['ssm', 'put-parameter', '--name', PARAMETER, '--type', 'String', '--value', images[1]]);
   const result = retain('5');
   expect(result.status).toBe(0);
   expect(result.stderr).toContain('nothing to remove');
-  expect(await remaining('acme-staging')).toEqual([...images].sort());
+  expect(await remaining('acme/staging')).toEqual([...images].sort());
 });
 
 test('refuses a retention below 1', () => {

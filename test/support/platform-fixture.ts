@@ -144,7 +144,7 @@ const ARTIFACT_GRANT_ACTIONS = [
  * The findings of aws-cdk-lib's grants on a pipeline's artifacts: object actions (`s3:GetObject*`, ...) on the
  * objects of the one bucket, and the data-key actions on its key.
  */
-export function acknowledgeArtifactGrants(policy: IConstruct, buckets: string[], write: boolean): void {
+export function acknowledgeArtifactGrants(policy: IConstruct, objects: string[], write: boolean): void {
   const actions = write
     ? [...ARTIFACT_GRANT_ACTIONS, 'Action::s3:Abort*', 'Action::s3:DeleteObject*']
     : ARTIFACT_GRANT_ACTIONS;
@@ -155,19 +155,19 @@ export function acknowledgeArtifactGrants(policy: IConstruct, buckets: string[],
       "aws-cdk-lib's grant on the pipeline's artifacts: these actions apply to the objects of one bucket and its key only.",
     );
   }
-  for (const bucket of buckets) {
+  for (const pattern of objects) {
     acknowledge(
       policy,
-      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${bucket}/*]`,
-      `Pipeline artifacts have names made by CodePipeline at run time; the grant is limited to the objects of ${bucket}.`,
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${pattern}]`,
+      `Pipeline artifacts have names made by CodePipeline at run time; the grant is limited to the objects ${pattern}.`,
     );
   }
 }
 
 /** The cdk-nag findings a CustomerAmiPipeline carries by design, each acknowledged with its reason. */
 export function acknowledgeAmiPipeline(pipeline: CustomerAmiPipeline, sourceBucket?: string): void {
-  const artifacts = 'acme-artifacts-123456789012-eu-west-1';
-  const assets = 'cdk-hnb659fds-assets-123456789012-eu-west-1';
+  const artifacts = `acme-artifacts-123456789012-eu-west-1/${pipeline.artifactsPrefix}*`;
+  const assets = 'cdk-hnb659fds-assets-123456789012-eu-west-1/*';
   const region = `${ENV.region}:${ENV.account}`;
   const buildPolicy = pipeline.node.findChild('BuildRole').node.findChild('DefaultPolicy');
   acknowledgeArtifactGrants(buildPolicy, [artifacts], false);
@@ -221,7 +221,7 @@ export function acknowledgeAmiPipeline(pipeline: CustomerAmiPipeline, sourceBuck
   const sources = pipe.node.findChild('Source');
   acknowledgeArtifactGrants(
     sources.node.findChild('Repository').node.findChild('CodePipelineActionRole').node.findChild('DefaultPolicy'),
-    sourceBucket ? [artifacts, sourceBucket] : [artifacts],
+    sourceBucket ? [artifacts, `${sourceBucket}/*`] : [artifacts],
     true,
   );
   acknowledgeArtifactGrants(
