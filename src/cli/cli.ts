@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'fs';
 import { dirname, join, relative, resolve } from 'path';
 import { parseArgs } from 'util';
+import { diagramFileText, diagramUsageProblem, drawDiagram } from './diagram';
 import { starterCustomerFile } from './starter';
 import { ingressOf, ResolvedCustomerConfig, ResolvedPlatformConfig } from '../config/defaults';
 import { ConfigError, formatProblem } from '../config/errors';
@@ -44,6 +45,7 @@ Commands:
   list [DIR]                          show the customer environments of a fleet
   init CUSTOMER ENVIRONMENT [DIR]     write a commented starter file for a new environment
   check-appspec FILE [--root DIR]     check a customer's appspec.yml before it reaches CodeDeploy
+  diagram [DIR] [--customer C]        draw a customer environment, or the platform, as Mermaid or SVG
 
 DIR is a fleet directory (platform.yaml + customers/*.yaml). Without DIR, the current directory
 is used when it holds a platform file, and the bundled example fleet otherwise.
@@ -96,6 +98,24 @@ Options:
   --json       print the problems as a JSON array on stdout (empty when the file is valid)
 
 Exit codes: 0 valid, 1 problems found or FILE unreadable, 2 wrong usage.`,
+  diagram: `Usage: paas-vending diagram [DIR] [--customer C] [--environment E] [--format mermaid|svg] [--out FILE]
+
+Draws a customer environment of the fleet, from its validated config alone (nothing is synthesized):
+the internet, the shared load balancer's rule (host names) or the dedicated load balancer (custom
+domain), target group, Auto Scaling group in the private subnets, database in the isolated subnets,
+data bucket; the AMI pipeline (Source, Bake, Approve in production, Rollout; its schedule) writing the
+SSM parameter the launch template reads; the delivery pipeline (Source, Build, Approve in production,
+Deploy) deploying to the instances. Without --customer, draws the platform: the shared load balancer
+with a rule per customer, the dedicated load balancers beside it, and the VPC's tiers.
+
+Options:
+  --customer C      the customer to draw (without it: the platform with every customer)
+  --environment E   the customer's environment, needed when it has several
+  --format F        mermaid (default): flowchart text for Markdown; svg: a standalone image
+  --out FILE        write to FILE instead of stdout (Mermaid in a .md file: in a mermaid code block)
+
+Exit codes: 0 drawn, 1 invalid config or no such customer or environment, 2 wrong usage (also when
+the customer has several environments and --environment is missing).`,
 };
 
 class UsageError extends Error {}
@@ -143,8 +163,10 @@ function dispatch(argv: string[], io: Io): number {
       return init(rest, io);
     case 'check-appspec':
       return checkAppSpecCommand(rest, io);
+    case 'diagram':
+      return diagram(rest, io);
     default:
-      throw new UsageError(`unknown command "${command}"; expected validate, list, init or check-appspec`);
+      throw new UsageError(`unknown command "${command}"; expected validate, list, init, check-appspec or diagram`);
   }
 }
 
@@ -323,6 +345,35 @@ function checkAppSpecCommand(argv: string[], io: Io): number {
     return EXIT_INVALID;
   }
   io.out(`Valid: ${shown} (revision root ${displayPath(root)}).`);
+  return EXIT_OK;
+}
+
+function diagram(argv: string[], io: Io): number {
+  const { flags, options, positionals } = args(argv, [], 1, 'diagram', ['customer', 'environment', 'format', 'out']);
+  if (flags.help) return help('diagram', io);
+  const usage = diagramUsageProblem(options);
+  if (usage !== undefined) throw new UsageError(`diagram: ${usage}`);
+  const drawn = drawDiagram(readFleet(fleetDirectory(positionals[0], io)), options);
+  if ('problem' in drawn) {
+    if (drawn.usage) throw new UsageError(`diagram: ${drawn.problem}`);
+    io.err(`paas-vending: diagram: ${drawn.problem}`);
+    return EXIT_INVALID;
+  }
+  if (options.out === undefined) {
+    io.out(drawn.text);
+    return EXIT_OK;
+  }
+  const file = resolve(io.cwd, options.out);
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, diagramFileText(drawn.text, options.format, file));
+  } catch (e) {
+    io.err(
+      `${displayPath(file)}: cannot be written (${(e as { code?: string }).code}); expected a file path for --out`,
+    );
+    return EXIT_INVALID;
+  }
+  io.err(`Wrote the diagram of ${drawn.subject} to ${displayPath(file)}.`);
   return EXIT_OK;
 }
 

@@ -330,6 +330,10 @@ describe('usage', () => {
     [['list', '-h'], 'Usage: paas-vending list [DIR] [--json]'],
     [['init', '--help'], 'Usage: paas-vending init CUSTOMER ENVIRONMENT [DIR] [--force]'],
     [['check-appspec', '--help'], 'Usage: paas-vending check-appspec FILE [--root DIR] [--json]'],
+    [
+      ['diagram', '-h'],
+      'Usage: paas-vending diagram [DIR] [--customer C] [--environment E] [--format mermaid|svg] [--out FILE]',
+    ],
     [['--help'], 'Usage: paas-vending <command> [options]'],
   ])('%j prints help and exits 0', (argv, first) => {
     const result = cli(argv);
@@ -339,7 +343,7 @@ describe('usage', () => {
   });
 
   test.each([
-    [['deploy'], 'paas-vending: unknown command "deploy"; expected validate, list, init or check-appspec'],
+    [['deploy'], 'paas-vending: unknown command "deploy"; expected validate, list, init, check-appspec or diagram'],
     [
       ['check-appspec'],
       'paas-vending: check-appspec: expected FILE, such as: paas-vending check-appspec build/revision/appspec.yml',
