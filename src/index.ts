@@ -4,3 +4,4 @@ export * from './shared-alb-rule';
 export * from './web-tier';
 export * from './ami-pipeline';
 export * from './delivery-pipeline';
+export * from './environment';

@@ -1,0 +1,66 @@
+import { Stack, StackProps } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { CustomerAmiPipeline } from '../ami-pipeline/customer-ami-pipeline';
+import { checkCustomer } from '../config/loader';
+import { CustomerConfig } from '../config/types';
+import { SoftwareDeliveryPipeline } from '../delivery-pipeline/software-delivery-pipeline';
+import { SharedPlatform } from '../platform/shared-platform';
+import { CustomerWebTier } from '../web-tier/customer-web-tier';
+
+/** Props of CustomerEnvironment. */
+export interface CustomerEnvironmentProps extends StackProps {
+  /** The customer environment's config (a `customers/<customer>-<environment>.yaml`). */
+  readonly config: CustomerConfig;
+  /** The platform the environment runs on, in its own stack of the same app. */
+  readonly platform: SharedPlatform;
+}
+
+/**
+ * One customer environment in a stack of its own: its web tier, AMI pipeline and software delivery pipeline,
+ * wired together from one config on a SharedPlatform. It adds nothing the three constructs lack: the stack name
+ * is `<customer>-<environment>` unless given, the description names the customer, environment and host, and a
+ * production stack has termination protection. The stack is in the platform's account and region, and holds no
+ * Lambda function: the platform's allocator serves its listener rule.
+ *
+ * @example
+ * declare const platform: SharedPlatform;
+ * declare const acmeProduction: CustomerConfig;
+ *
+ * new CustomerEnvironment(app, 'acme-production', { config: acmeProduction, platform });
+ */
+export class CustomerEnvironment extends Stack {
+  /** The customer. */
+  public readonly customer: string;
+  /** The environment name, such as production (`environment` is the stack's aws://account/region). */
+  public readonly environmentName: string;
+  /** Whether the production safeguards are on. */
+  public readonly production: boolean;
+  /** Data bucket, instances, target group, ingress and database. */
+  public readonly webTier: CustomerWebTier;
+  /** The AMI pipeline, writing the web tier's AMI parameter and refreshing its instances. */
+  public readonly amiPipeline: CustomerAmiPipeline;
+  /** The software pipeline, deploying to the web tier's instances with CodeDeploy. */
+  public readonly deliveryPipeline: SoftwareDeliveryPipeline;
+
+  constructor(scope: Construct, id: string, props: CustomerEnvironmentProps) {
+    const { config, platform, ...stackProps } = props;
+    const platformStack = Stack.of(platform);
+    const resolved = checkCustomer(config, undefined, `CustomerEnvironment ${id}`);
+    const label = `${resolved.customer}-${resolved.environment}`;
+    // The host people use: the customer's own domain when it has one.
+    const host = resolved.customDomain?.name ?? resolved.hostname ?? (platform.domain && `${label}.${platform.domain}`);
+    super(scope, id, {
+      stackName: label,
+      description: `cdk-paas-vending: ${resolved.customer} ${resolved.environment}${host ? ` (${host})` : ''}: web tier, AMI pipeline and software pipeline`,
+      terminationProtection: resolved.production,
+      env: { account: platformStack.account, region: platformStack.region },
+      ...stackProps,
+    });
+    this.customer = resolved.customer;
+    this.environmentName = resolved.environment;
+    this.production = resolved.production;
+    this.webTier = CustomerWebTier.fromConfig(this, 'Web', config, platform);
+    this.amiPipeline = CustomerAmiPipeline.fromConfig(this, 'Ami', config, platform, this.webTier);
+    this.deliveryPipeline = SoftwareDeliveryPipeline.fromConfig(this, 'Delivery', config, platform, this.webTier);
+  }
+}

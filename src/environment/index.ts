@@ -1,0 +1,2 @@
+export * from './customer-environment';
+export * from './vending-fleet';
