@@ -110,7 +110,7 @@ function acknowledgeArtifacts(policy: IConstruct, pipeline: SoftwareDeliveryPipe
   }
   acknowledge(
     policy,
-    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${ARTIFACTS_BUCKET}/${pipeline.artifactsPrefix}*]`,
+    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${pipeline.pipeline.artifactBucket.bucketName}/${pipeline.artifactsPrefix}*]`,
     "CodePipeline names artifact objects at run time under the pipeline's folder (the first 20 characters of its name, which hold a hash of customer and environment): the grant is that folder.",
   );
 }

@@ -166,7 +166,7 @@ export function acknowledgeArtifactGrants(policy: IConstruct, objects: string[],
 
 /** The cdk-nag findings a CustomerAmiPipeline carries by design, each acknowledged with its reason. */
 export function acknowledgeAmiPipeline(pipeline: CustomerAmiPipeline, sourceBucket?: string): void {
-  const artifacts = `acme-artifacts-123456789012-eu-west-1/${pipeline.artifactsPrefix}*`;
+  const artifacts = `${pipeline.pipeline.artifactBucket.bucketName}/${pipeline.artifactsPrefix}*`;
   const assets = 'cdk-hnb659fds-assets-123456789012-eu-west-1/*';
   const region = `${ENV.region}:${ENV.account}`;
   const buildPolicy = pipeline.node.findChild('BuildRole').node.findChild('DefaultPolicy');
