@@ -200,7 +200,12 @@ export class SoftwareDeliveryPipeline extends Construct {
   public readonly application: codedeploy.ServerApplication;
   /** The CodeDeploy deployment group of the Auto Scaling group. */
   public readonly deploymentGroup: codedeploy.ServerDeploymentGroup;
-  /** The alarms that stop and roll back a deployment: the instances' 5xx rate, then unhealthy hosts. */
+  /**
+   * The alarms: the instances' 5xx rate, which also stops and rolls back a deployment, then unhealthy hosts, which
+   * only reports (an instance that fails its health check fails its own deployment step already, and a group
+   * alarm in ALARM would stop every deployment, the repairing one and the launch deployments of new instances
+   * included).
+   */
   public readonly alarms: cloudwatch.Alarm[];
   /** The topic of the approval mails (production only). */
   public readonly approvalTopic?: sns.ITopic;
@@ -275,7 +280,8 @@ export class SoftwareDeliveryPipeline extends Construct {
       installAgent: false,
       loadBalancers: [codedeploy.LoadBalancer.application(props.targetGroup)],
       deploymentConfig: deploymentConfigOf(where, props.deploymentStrategy ?? DeploymentStrategy.ONE_AT_A_TIME),
-      alarms: this.alarms,
+      // The 5xx rate only: see `alarms`.
+      alarms: [this.alarms[0]],
       autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
     });
     // Instances launched later, by scaling or by the AMI pipeline's instance refresh, get the last good revision
@@ -504,9 +510,10 @@ function codeDeployAgentCommands(stack: Stack): string[] {
   return [
     '# CodeDeploy agent (SoftwareDeliveryPipeline)',
     'if ! rpm -q codedeploy-agent >/dev/null 2>&1; then',
-    '  dnf install -y ruby',
+    // A passing mirror or network error must not end the boot script (it runs under set -e): five tries each.
+    '  for attempt in 1 2 3 4 5; do dnf install -y ruby && break; [ "$attempt" = 5 ] && exit 1; sleep 10; done',
     '  installer="$(mktemp)"',
-    `  curl --fail --silent --show-error --location --retry 5 --output "$installer" ${installer}`,
+    `  curl --fail --silent --show-error --location --retry 5 --retry-all-errors --retry-delay 5 --output "$installer" ${installer}`,
     '  chmod +x "$installer"',
     '  "$installer" auto',
     '  rm -f "$installer"',
