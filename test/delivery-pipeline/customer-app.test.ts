@@ -381,11 +381,12 @@ describe('the hook scripts at work, against stand-ins for httpd and systemd', ()
     });
 
     test('retries until the deadline, then fails with the last answer', async () => {
-      const result = await validate({ HEALTH_URL: `${base}/starting`, DEADLINE_SECONDS: '1', RETRY_SECONDS: '0.2' });
+      // Bash's SECONDS ticks in whole seconds from the shell's start: a 1-second deadline can end after one try.
+      const result = await validate({ HEALTH_URL: `${base}/starting`, DEADLINE_SECONDS: '3', RETRY_SECONDS: '0.2' });
       expect(result.status).toBe(1);
       expect(result.stderr).toMatch(
         new RegExp(
-          `^ValidateService failed: ${base}/starting did not answer 200 with a body starting with "ok" within 1 seconds \\([2-9]\\d* attempt\\(s\\); last: HTTP 200: starting\\)\\. See /var/log/httpd/error_log on the instance\\.\n$`,
+          `^ValidateService failed: ${base}/starting did not answer 200 with a body starting with "ok" within 3 seconds \\([2-9]\\d* attempt\\(s\\); last: HTTP 200: starting\\)\\. See /var/log/httpd/error_log on the instance\\.\n$`,
         ),
       );
     });
