@@ -89,9 +89,31 @@ const project = new awscdk.AwsCdkConstructLibrary({
     },
   },
 
-  gitignore: ['/.venv/', '/cdk.out/', '/dist/', '.jsii.tabl.json', '/rosetta/*.tabl.json', '/test/**/cdk.out/'],
+  gitignore: [
+    '/.venv/',
+    '/cdk.out/',
+    '/dist/',
+    '.jsii.tabl.json',
+    '/rosetta/*.tabl.json',
+    '/test/**/cdk.out/',
+    // What `cdk` in the example fleet and the example app's buildspec write.
+    '/examples/fleet/cdk.out/',
+    '/examples/fleet/cdk.context.json',
+    '/examples/customer-app/build/',
+  ],
   // examples/fleet/ ships: `paas-vending` uses it when no directory is given.
-  npmIgnoreOptions: { ignorePatterns: ['/.ci/', '/.venv/', '/rosetta/', '/scripts/', '/docs/', '/tsconfig.dev.json'] },
+  npmIgnoreOptions: {
+    ignorePatterns: [
+      '/.ci/',
+      '/.venv/',
+      '/rosetta/',
+      '/scripts/',
+      '/docs/',
+      '/tsconfig.dev.json',
+      '/examples/fleet/cdk.out/',
+      '/examples/customer-app/build/',
+    ],
+  },
 });
 
 // The tests run on a current aws-cdk-lib; the peer dependency keeps the floor above.

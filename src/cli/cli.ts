@@ -3,6 +3,7 @@ import { dirname, join, relative, resolve } from 'path';
 import { parseArgs } from 'util';
 import { diagramFileText, diagramUsageProblem, drawDiagram } from './diagram';
 import { starterCustomerFile } from './starter';
+import { synthesizeFleet } from './synth';
 import { ingressOf, ResolvedCustomerConfig, ResolvedPlatformConfig } from '../config/defaults';
 import { ConfigError, formatProblem } from '../config/errors';
 import {
@@ -22,6 +23,10 @@ export interface Io {
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
   readonly cwd: string;
+  /** Whether `err` writes to a terminal: progress of long commands is shown only then. @default false */
+  readonly errIsTTY?: boolean;
+  /** The environment (synth reads CDK_OUTDIR from it). @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** Exit codes: 0 success, 1 invalid config or refused action, 2 wrong usage. */
@@ -43,6 +48,7 @@ Vend dedicated EC2 web environments from one config file per customer environmen
 Commands:
   validate [DIR]                      check platform.yaml and every file in customers/
   list [DIR]                          show the customer environments of a fleet
+  synth [DIR] [--out DIR]             synthesize the fleet into a CDK cloud assembly (a CDK app too)
   init CUSTOMER ENVIRONMENT [DIR]     write a commented starter file for a new environment
   check-appspec FILE [--root DIR]     check a customer's appspec.yml before it reaches CodeDeploy
   diagram [DIR] [--customer C]        draw a customer environment, or the platform, as Mermaid or SVG
@@ -71,6 +77,30 @@ Options:
   --json    print a JSON array instead of a table
 
 Exit codes: 0 listed, 1 invalid config, 2 wrong usage.`,
+  synth: `Usage: paas-vending synth [DIR] [--out DIR] [--json]
+
+Validates the fleet as validate does, builds it with VendingFleet (a <platform>-platform stack and a
+<customer>-<environment> stack per customer file) in a CDK app and synthesizes it into a cloud assembly.
+Prints each stack, the platform's first, with its customer, environment, host names, ingress,
+resource count and template file. On a terminal, shows on stderr which stack is being built, then
+the synthesis and its time; quiet when piped and with --json. Warnings of the stacks go to stderr;
+an error annotation fails the command, as it fails cdk synth.
+
+As the app of the AWS CDK CLI: when CDK_OUTDIR is set (the CDK CLI sets it when it runs an app), the
+cloud assembly is written there and nothing is printed on stdout. With a cdk.json in the fleet
+directory such as {"app": "npx --no paas-vending synth ."} (the bundled example fleet has one),
+cdk list, cdk synth, cdk diff and cdk deploy acme-production work there.
+
+Deploy through the CDK CLI: the platform's VPC needs the availability zones of its account and
+region, which the CDK CLI looks up (with credentials) and keeps in cdk.context.json. Run alone, this
+command writes placeholders for them, and a warning says so.
+
+Options:
+  --out DIR   the cloud assembly directory (default: cdk.out in the current directory)
+  --json      print the stacks as a JSON array on stdout instead of a table
+
+Exit codes: 0 synthesized, 1 invalid config, a construct refused the config, or a stack has an
+error annotation, 2 wrong usage (also --out or --json with CDK_OUTDIR set).`,
   init: `Usage: paas-vending init CUSTOMER ENVIRONMENT [DIR] [--force]
 
 Writes DIR/customers/CUSTOMER-ENVIRONMENT.yaml, a commented starter file that validates. DIR
@@ -159,6 +189,8 @@ function dispatch(argv: string[], io: Io): number {
       return validate(rest, io);
     case 'list':
       return list(rest, io);
+    case 'synth':
+      return synth(rest, io);
     case 'init':
       return init(rest, io);
     case 'check-appspec':
@@ -166,7 +198,9 @@ function dispatch(argv: string[], io: Io): number {
     case 'diagram':
       return diagram(rest, io);
     default:
-      throw new UsageError(`unknown command "${command}"; expected validate, list, init, check-appspec or diagram`);
+      throw new UsageError(
+        `unknown command "${command}"; expected validate, list, synth, init, check-appspec or diagram`,
+      );
   }
 }
 
@@ -265,6 +299,57 @@ function table(rows: string[][]): string {
         .trimEnd(),
     )
     .join('\n');
+}
+
+function synth(argv: string[], io: Io): number {
+  const startedAt = Date.now();
+  const { flags, options, positionals } = args(argv, ['json'], 1, 'synth', ['out']);
+  if (flags.help) return help('synth', io);
+  // The CDK CLI runs an app with CDK_OUTDIR set, reads the cloud assembly there, and needs nothing on stdout.
+  const cdkOutdir = (io.env ?? process.env).CDK_OUTDIR || undefined;
+  if (cdkOutdir !== undefined && (options.out !== undefined || flags.json)) {
+    throw new UsageError(
+      `synth: ${flags.json ? '--json' : '--out'} does not apply when the CDK CLI runs the command (CDK_OUTDIR is set)`,
+    );
+  }
+  const fleet = readFleet(fleetDirectory(positionals[0], io));
+  const outdir = resolve(io.cwd, cdkOutdir ?? options.out ?? 'cdk.out');
+  const progress = io.errIsTTY && !flags.json && cdkOutdir === undefined ? io.err : undefined;
+  const result = synthesizeFleet(fleet, { outdir, cwd: io.cwd, progress, startedAt });
+  if ('problem' in result) {
+    io.err(`paas-vending: synth: ${result.problem}`);
+    return EXIT_INVALID;
+  }
+  if (cdkOutdir !== undefined) return EXIT_OK; // the CDK CLI reports the annotations itself
+  if (result.warnings.length > 0) io.err(result.warnings.join('\n'));
+  if (result.errors.length > 0) {
+    io.err(
+      `paas-vending: synth: ${result.errors.length} error(s) in the synthesized stacks:\n${result.errors.join('\n')}`,
+    );
+    return EXIT_INVALID;
+  }
+  if (flags.json) {
+    io.out(JSON.stringify(result.rows, null, 2));
+    return EXIT_OK;
+  }
+  const header = ['STACK', 'CUSTOMER', 'ENVIRONMENT', 'HOSTNAME', 'INGRESS', 'RESOURCES', 'TEMPLATE'];
+  const rows = result.rows.map((r) => [
+    r.stack,
+    r.customer ?? '-',
+    r.environment ?? '-',
+    r.hosts.join(', ') || '-',
+    r.ingress ?? '-',
+    String(r.resources),
+    r.template,
+  ]);
+  io.out(table([header, ...rows]));
+  const stacks = rows.length === 1 ? '1 stack' : `${rows.length} stacks`;
+  io.out(
+    result.missingContext.length > 0
+      ? `\n${stacks} in ${result.outdir}, with placeholders for lookups (see the warning above).`
+      : `\n${stacks} in ${result.outdir}. Deploy one with: cdk deploy --app ${result.outdir} STACK`,
+  );
+  return EXIT_OK;
 }
 
 function init(argv: string[], io: Io): number {

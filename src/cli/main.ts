@@ -5,4 +5,5 @@ process.exitCode = run(process.argv.slice(2), {
   out: (text) => process.stdout.write(`${text}\n`),
   err: (text) => process.stderr.write(`${text}\n`),
   cwd: process.cwd(),
+  errIsTTY: process.stderr.isTTY === true,
 });

@@ -343,7 +343,10 @@ describe('usage', () => {
   });
 
   test.each([
-    [['deploy'], 'paas-vending: unknown command "deploy"; expected validate, list, init, check-appspec or diagram'],
+    [
+      ['deploy'],
+      'paas-vending: unknown command "deploy"; expected validate, list, synth, init, check-appspec or diagram',
+    ],
     [
       ['check-appspec'],
       'paas-vending: check-appspec: expected FILE, such as: paas-vending check-appspec build/revision/appspec.yml',

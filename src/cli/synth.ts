@@ -1,0 +1,175 @@
+/*
+ * `paas-vending synth`: builds a validated fleet with VendingFleet in a CDK App and synthesizes it into a cloud
+ * assembly, then describes each stack (customer, environment, hosts, ingress, resource count, template file).
+ *
+ * Nothing here differs from a user's own CDK app: a plain `App` and `VendingFleet.fromDirectory`. Progress, when
+ * asked for, comes from the one hook aws-cdk-lib offers while stacks are built: the App's default stack
+ * synthesizer is bound to each stack as the stack is created. It hands every stack a fresh DefaultStackSynthesizer
+ * (one shared instance would share its asset manifest between stacks), so the assembly is the same byte for byte;
+ * a test compares it. App.synth() then synthesizes every stack at once (most of its time goes to aws-cdk-lib's
+ * template validation), so the second phase is one line.
+ *
+ * Internal: not exported from src/index.ts.
+ */
+import { existsSync, statSync } from 'fs';
+import { isAbsolute, relative } from 'path';
+import { App, DefaultStackSynthesizer, IBoundStackSynthesizer, Stack } from 'aws-cdk-lib';
+import { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { ingressOf, ResolvedCustomerConfig } from '../config/defaults';
+import { ConfigError } from '../config/errors';
+import { ResolvedFleet } from '../config/loader';
+import { VendingFleet } from '../environment/vending-fleet';
+
+/** One synthesized stack, as the table and `--json` show it. Customer fields are null on the platform's stack. */
+export interface SynthRow {
+  readonly stack: string;
+  readonly customer: string | null;
+  readonly environment: string | null;
+  /** The customer's `hostname` (its own or the default under the platform's domain), as `list --json` has it. */
+  readonly hostname: string | null;
+  /** Every host name the environment answers: its custom domain first, then its hostname. */
+  readonly hosts: string[];
+  readonly ingress: 'shared' | 'dedicated' | null;
+  /** Resources in the synthesized template. */
+  readonly resources: number;
+  /** The template file, relative to the current directory when it is under it, else absolute. */
+  readonly template: string;
+}
+
+export interface SynthRequest {
+  /** The cloud assembly directory (absolute). */
+  readonly outdir: string;
+  /** The directory paths are shown relative to. */
+  readonly cwd: string;
+  /** Receives progress lines; none are made without it, and the App is then exactly a user's App. */
+  readonly progress?: (line: string) => void;
+  /** When the command started (Date.now()), for the time in the last progress line. @default now */
+  readonly startedAt?: number;
+}
+
+export type SynthResult =
+  | {
+      readonly rows: SynthRow[];
+      /** The cloud assembly directory, shown as the template paths are. */
+      readonly outdir: string;
+      /** Annotations of the synthesized stacks, `level: construct path: message`, as the CDK CLI reports them. */
+      readonly warnings: string[];
+      readonly errors: string[];
+      /**
+       * Context the AWS CDK CLI would look up in the account (such as the availability zones of an environment's
+       * VPC): the templates hold placeholders for it. Keys as in cdk.context.json.
+       */
+      readonly missingContext: string[];
+    }
+  | { readonly problem: string };
+
+/**
+ * An App's default stack synthesizer that reports each stack as it is created, then gives it a fresh
+ * DefaultStackSynthesizer: what a Stack does when the App names no synthesizer.
+ */
+class ReportingSynthesizer extends DefaultStackSynthesizer {
+  constructor(private readonly onStack: (stack: Stack) => void) {
+    super();
+  }
+
+  public reusableBind(stack: Stack): IBoundStackSynthesizer {
+    this.onStack(stack);
+    return new DefaultStackSynthesizer().reusableBind(stack);
+  }
+}
+
+/** A path relative to cwd when it is under it, else absolute. */
+export function shownPath(path: string, cwd: string): string {
+  const rel = relative(cwd, path);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+}
+
+/** Errors that are bugs of the command (or of a construct), not a refusal of the fleet: they keep their exit code. */
+function isBug(e: unknown): boolean {
+  return (
+    !(e instanceof Error) ||
+    e instanceof ConfigError ||
+    e instanceof TypeError ||
+    e instanceof ReferenceError ||
+    e instanceof RangeError ||
+    e instanceof SyntaxError
+  );
+}
+
+/** Builds the fleet of a validated directory in a new App writing to `request.outdir`, and synthesizes it. */
+export function synthesizeFleet(fleet: ResolvedFleet, request: SynthRequest): SynthResult {
+  const startedAt = request.startedAt ?? Date.now();
+  const { outdir, cwd, progress } = request;
+  if (existsSync(outdir) && !statSync(outdir).isDirectory()) {
+    return { problem: `${shownPath(outdir, cwd)}: is not a directory; expected a directory for the cloud assembly` };
+  }
+  const total = 1 + fleet.customers.length;
+  let built = 0;
+  const app = new App({
+    outdir,
+    autoSynth: false,
+    ...(progress
+      ? {
+          defaultStackSynthesizer: new ReportingSynthesizer((stack) => {
+            built += 1;
+            progress(`building ${stack.stackName}${built <= total ? ` (${built}/${total})` : ''}…`);
+          }),
+        }
+      : {}),
+  });
+  let vending: VendingFleet;
+  let assembly: CloudAssembly;
+  try {
+    vending = VendingFleet.fromDirectory(app, fleet.directory);
+    const stacks = app.node.children.filter((c) => Stack.isStack(c)).length;
+    progress?.(`synthesizing ${stacks} stacks…`);
+    assembly = app.synth();
+  } catch (e) {
+    if (isBug(e)) throw e;
+    return { problem: (e as Error).message };
+  }
+  const customers = new Map<string, ResolvedCustomerConfig>(
+    fleet.customers.map((c) => [`${c.customer}-${c.environment}`, c]),
+  );
+  const ordered = [vending.platformStack, ...vending.environments].map((s) => s.artifactId);
+  const artifacts = [
+    ...ordered.map((id) => assembly.getStackArtifact(id)),
+    ...assembly.stacks.filter((a) => !ordered.includes(a.id)),
+  ];
+  const rows = artifacts.map((artifact): SynthRow => {
+    const c = artifact.id === vending.platformStack.artifactId ? undefined : customers.get(artifact.id);
+    return {
+      stack: artifact.stackName,
+      customer: c?.customer ?? null,
+      environment: c?.environment ?? null,
+      hostname: c?.hostname ?? null,
+      hosts: c ? [...(c.customDomain ? [c.customDomain.name] : []), ...(c.hostname ? [c.hostname] : [])] : [],
+      ingress: c ? ingressOf(c) : null,
+      resources: Object.keys(artifact.template.Resources ?? {}).length,
+      template: shownPath(artifact.templateFullPath, cwd),
+    };
+  });
+  const messages: { level: string; text: string }[] = assembly.stacks.flatMap((a) =>
+    a.messages.map((m) => ({ level: m.level, text: `${m.level}: ${m.id.replace(/^\//, '')}: ${m.entry.data}` })),
+  );
+  const missingContext = (assembly.manifest.missing ?? []).map((m) => m.key);
+  if (missingContext.length > 0) {
+    messages.push({
+      level: 'warning',
+      text:
+        `warning: the templates hold placeholders for what the AWS CDK CLI looks up in the account ` +
+        `(${missingContext.join(', ')}): they cannot be deployed as written. Synthesize with the CDK CLI and ` +
+        'credentials for the account (a cdk.json whose app is "npx --no paas-vending synth DIR"): it looks them ' +
+        'up and keeps them in cdk.context.json',
+    });
+  }
+  const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
+  progress?.(`synthesized ${rows.length} stacks in ${seconds} s`);
+  return {
+    rows,
+    outdir: shownPath(outdir, cwd),
+    warnings: messages.filter((m) => m.level === 'warning').map((m) => m.text),
+    errors: messages.filter((m) => m.level === 'error').map((m) => m.text),
+    missingContext,
+  };
+}

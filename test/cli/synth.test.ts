@@ -1,0 +1,280 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { Annotations, CfnResource, Stack } from 'aws-cdk-lib';
+import { VendingFleet } from '../../src';
+import { BUNDLED_FLEET, EXIT_INTERNAL, EXIT_INVALID, EXIT_OK, EXIT_USAGE, Io, run } from '../../src/cli/cli';
+import { platform, stagingCustomer, writeFleet } from '../config/fixtures';
+
+/*
+ * Each synthesis of the example fleet takes 10 to 20 s here: one is shared by the table's tests, and the other
+ * modes run on a fleet of one customer (2 stacks).
+ */
+
+/** Runs the command in-process and captures what a user would see. */
+function cli(argv: string[], io: Partial<Io> = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = run(argv, {
+    out: (t) => out.push(t),
+    err: (t) => err.push(t),
+    cwd: io.cwd ?? tmpdir(),
+    errIsTTY: io.errIsTTY ?? false,
+    env: io.env ?? {},
+  });
+  return { code, out: out.join('\n'), err: err.join('\n'), errLines: err.join('\n').split('\n') };
+}
+
+const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));
+const templateOf = (file: string) => JSON.parse(readFileSync(file, 'utf-8'));
+const resourceCount = (file: string) => Object.keys(templateOf(file).Resources).length;
+/** aws-cdk-lib's own annotations (a feature-flag recommendation): not ours to assert on. */
+const onlyWarnings = (lines: string[]) => lines.filter((l) => l !== '').every((l) => l.startsWith('warning: '));
+const PROGRESS = /building|synthesiz/;
+
+describe('paas-vending synth: the example fleet', () => {
+  let cwd: string;
+  let result: ReturnType<typeof cli>;
+  let rows: string[][];
+
+  beforeAll(() => {
+    cwd = tempDir('synth-');
+    result = cli(['synth', BUNDLED_FLEET, '--out', 'assembly'], { cwd });
+    rows = result.out
+      .split('\n\n')[0]
+      .split('\n')
+      .map((line) => line.split(/ {2,}/));
+  });
+
+  test('exits 0 and prints a table of the 7 stacks, the platform first', () => {
+    expect(result.code).toBe(EXIT_OK);
+    expect(rows[0]).toEqual(['STACK', 'CUSTOMER', 'ENVIRONMENT', 'HOSTNAME', 'INGRESS', 'RESOURCES', 'TEMPLATE']);
+    expect(rows.slice(1).map((r) => r[0])).toEqual([
+      'vending-platform',
+      'acme-production',
+      'acme-staging',
+      'globex-production',
+      'hooli-staging',
+      'initech-production',
+      'piedpiper-development',
+    ]);
+    expect(rows[1]).toEqual([
+      'vending-platform',
+      '-',
+      '-',
+      '-',
+      '-',
+      expect.stringMatching(/^\d+$/),
+      'assembly/vending-platform.template.json',
+    ]);
+    expect(rows[2].slice(0, 5)).toEqual([
+      'acme-production',
+      'acme',
+      'production',
+      'www.acme.com, acme-production.apps.example.com',
+      'dedicated',
+    ]);
+    expect(rows[3].slice(0, 5)).toEqual(['acme-staging', 'acme', 'staging', 'acme-staging.apps.example.com', 'shared']);
+    expect(result.out).toMatch(/\n\n7 stacks in assembly, with placeholders for lookups \(see the warning above\)\.$/);
+  });
+
+  test('each template exists, relative to the current directory, with the resource count shown', () => {
+    for (const row of rows.slice(1)) {
+      const file = join(cwd, row[6]);
+      expect(row[6]).toBe(`assembly/${row[0]}.template.json`);
+      expect(existsSync(file)).toBe(true);
+      expect(Number(row[5])).toBe(resourceCount(file));
+      expect(Number(row[5])).toBeGreaterThan(40);
+    }
+    expect(existsSync(join(cwd, 'assembly', 'manifest.json'))).toBe(true);
+  });
+
+  test('piped (stderr not a terminal): no progress, only the annotations of the stacks', () => {
+    expect(result.err).not.toMatch(PROGRESS);
+    expect(onlyWarnings(result.errLines)).toBe(true);
+  });
+
+  test("warns that the VPC's availability zones are placeholders without the CDK CLI's lookup", () => {
+    expect(result.err).toContain(
+      'warning: the templates hold placeholders for what the AWS CDK CLI looks up in the account ' +
+        '(availability-zones:account=123456789012:region=eu-west-1): they cannot be deployed as written.',
+    );
+    expect(readFileSync(join(cwd, 'assembly', 'vending-platform.template.json'), 'utf-8')).toContain('dummy1a');
+  });
+});
+
+describe('paas-vending synth: other modes, on a fleet of one customer', () => {
+  let fleet: string;
+  beforeAll(() => {
+    fleet = writeFleet(platform(), { 'acme-staging.yaml': stagingCustomer() });
+  });
+
+  test('--json prints the rows as a JSON array and no progress, even on a terminal', () => {
+    const cwd = tempDir('synth-json-');
+    const result = cli(['synth', fleet, '--json'], { cwd, errIsTTY: true });
+    expect(result.code).toBe(EXIT_OK);
+    expect(result.err).not.toMatch(PROGRESS);
+    const rows = JSON.parse(result.out);
+    expect(rows).toEqual([
+      {
+        stack: 'vending-platform',
+        customer: null,
+        environment: null,
+        hostname: null,
+        hosts: [],
+        ingress: null,
+        resources: expect.any(Number),
+        template: 'cdk.out/vending-platform.template.json',
+      },
+      {
+        stack: 'acme-staging',
+        customer: 'acme',
+        environment: 'staging',
+        hostname: 'acme-staging.apps.example.com',
+        hosts: ['acme-staging.apps.example.com'],
+        ingress: 'shared',
+        resources: expect.any(Number),
+        template: 'cdk.out/acme-staging.template.json',
+      },
+    ]);
+    for (const row of rows) expect(row.resources).toBe(resourceCount(join(cwd, row.template)));
+  });
+
+  // The terminal run builds with the reporting synthesizer, the CDK CLI's run with a plain App: same assembly.
+  let terminalOut: string;
+  let cdkOut: string;
+
+  test('on a terminal: one line per stack built, then the synthesis and its time', () => {
+    const cwd = tempDir('synth-tty-');
+    const result = cli(['synth', fleet], { cwd, errIsTTY: true });
+    expect(result.code).toBe(EXIT_OK);
+    const progress = result.errLines.filter((l) => PROGRESS.test(l));
+    expect(progress).toEqual([
+      'building vending-platform (1/2)…',
+      'building acme-staging (2/2)…',
+      'synthesizing 2 stacks…',
+      expect.stringMatching(/^synthesized 2 stacks in \d+\.\d s$/),
+    ]);
+    expect(result.err.indexOf('synthesized 2 stacks')).toBeGreaterThan(result.err.indexOf('synthesizing'));
+    expect(result.out).toMatch(/^STACK +CUSTOMER/);
+    terminalOut = join(cwd, 'cdk.out');
+  });
+
+  test('run by the CDK CLI (CDK_OUTDIR set): writes the assembly there, prints nothing', () => {
+    const cwd = tempDir('synth-cdk-');
+    cdkOut = join(tempDir('cdk-outdir-'), 'out');
+    const result = cli(['synth', fleet], { cwd, errIsTTY: true, env: { CDK_OUTDIR: cdkOut } });
+    expect(result).toMatchObject({ code: EXIT_OK, out: '', err: '' });
+    const manifest = JSON.parse(readFileSync(join(cdkOut, 'manifest.json'), 'utf-8'));
+    expect(Object.keys(manifest.artifacts)).toEqual(expect.arrayContaining(['vending-platform', 'acme-staging']));
+    expect(existsSync(join(cwd, 'cdk.out'))).toBe(false);
+  });
+
+  test('progress changes nothing in the assembly: templates and asset manifests are identical', () => {
+    const files = readdirSync(cdkOut).filter((f) => /\.(template|assets)\.json$/.test(f));
+    expect(files.sort()).toEqual([
+      'acme-staging.assets.json',
+      'acme-staging.template.json',
+      'vending-platform.assets.json',
+      'vending-platform.template.json',
+    ]);
+    for (const f of files) {
+      expect(readFileSync(join(terminalOut, f), 'utf-8')).toBe(readFileSync(join(cdkOut, f), 'utf-8'));
+    }
+  });
+});
+
+describe('paas-vending synth: refusals', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  test('an invalid fleet exits 1 with the problems validate prints, and writes nothing', () => {
+    const bad = { ...stagingCustomer(), compute: { minCapacity: 3, maxCapacity: 1 } };
+    const dir = writeFleet(platform(), { 'a.yaml': bad });
+    const cwd = tempDir('synth-invalid-');
+    const validate = cli(['validate', dir], { cwd });
+    const result = cli(['synth', dir], { cwd, errIsTTY: true });
+    expect(result).toMatchObject({ code: EXIT_INVALID, out: '', err: validate.err });
+    expect(result.err).toMatch(/^Invalid config \(1 problem\):\n.*compute\.minCapacity: received 3/);
+    expect(readdirSync(cwd)).toEqual([]);
+    const cdkOut = join(cwd, 'out');
+    expect(cli(['synth', dir], { cwd, env: { CDK_OUTDIR: cdkOut } })).toMatchObject({ code: EXIT_INVALID, out: '' });
+    expect(existsSync(cdkOut)).toBe(false);
+  });
+
+  test('an error thrown by a construct: its message, no stack trace, exit 1', () => {
+    const message = 'CustomerWebTier acme-staging/Web: compute: received 0 instances; expected at least 1';
+    jest.spyOn(VendingFleet, 'fromDirectory').mockImplementation(() => {
+      throw new Error(message);
+    });
+    const result = cli(['synth', BUNDLED_FLEET], { cwd: tempDir('synth-throw-') });
+    expect(result).toMatchObject({ code: EXIT_INVALID, out: '', err: `paas-vending: synth: ${message}` });
+  });
+
+  test('a bug (TypeError) stays an internal error, exit 70', () => {
+    jest.spyOn(VendingFleet, 'fromDirectory').mockImplementation(() => {
+      throw new TypeError("Cannot read properties of undefined (reading 'x')");
+    });
+    const result = cli(['synth', BUNDLED_FLEET], { cwd: tempDir('synth-bug-') });
+    expect(result.code).toBe(EXIT_INTERNAL);
+    expect(result.err).toMatch(/unexpected error: Cannot read properties/);
+  });
+
+  test('annotations: warnings on stderr; an error fails the command as it fails cdk synth', () => {
+    jest.spyOn(VendingFleet, 'fromDirectory').mockImplementation((app) => {
+      const stack = new Stack(app, 'vending-platform');
+      const topic = new CfnResource(stack, 'Topic', { type: 'AWS::SNS::Topic' });
+      Annotations.of(topic).addWarningV2('test:careful', 'be careful');
+      Annotations.of(topic).addError('this cannot be deployed');
+      return { platformStack: stack, environments: [] } as unknown as VendingFleet;
+    });
+    const result = cli(['synth', BUNDLED_FLEET, '--json'], { cwd: tempDir('synth-annotations-') });
+    expect(result.code).toBe(EXIT_INVALID);
+    expect(result.out).toBe('');
+    expect(result.err).toContain('warning: vending-platform/Topic: be careful [ack: test:careful]');
+    expect(result.err).toContain(
+      'paas-vending: synth: 1 error(s) in the synthesized stacks:\nerror: vending-platform/Topic: this cannot be deployed',
+    );
+  });
+
+  test('without lookups, the summary says how to deploy from the assembly', () => {
+    jest.spyOn(VendingFleet, 'fromDirectory').mockImplementation((app) => {
+      const stack = new Stack(app, 'vending-platform');
+      new CfnResource(stack, 'Topic', { type: 'AWS::SNS::Topic' });
+      return { platformStack: stack, environments: [] } as unknown as VendingFleet;
+    });
+    const result = cli(['synth', BUNDLED_FLEET], { cwd: tempDir('synth-plain-') });
+    expect(result).toMatchObject({ code: EXIT_OK, err: '' });
+    expect(result.out).toMatch(
+      /^STACK .*\nvending-platform +- +- +- +- +1 +cdk\.out\/vending-platform\.template\.json\n/,
+    );
+    expect(result.out).toMatch(/\n\n1 stack in cdk\.out\. Deploy one with: cdk deploy --app cdk\.out STACK$/);
+  });
+
+  test('--out naming a file exits 1', () => {
+    const cwd = tempDir('synth-out-');
+    writeFileSync(join(cwd, 'taken'), '');
+    const result = cli(['synth', BUNDLED_FLEET, '--out', 'taken'], { cwd });
+    expect(result).toMatchObject({
+      code: EXIT_INVALID,
+      err: 'paas-vending: synth: taken: is not a directory; expected a directory for the cloud assembly',
+    });
+  });
+
+  test.each([
+    [['synth', '--json'], 'synth: --json does not apply when the CDK CLI runs the command (CDK_OUTDIR is set)'],
+    [['synth', '--out', 'x'], 'synth: --out does not apply when the CDK CLI runs the command (CDK_OUTDIR is set)'],
+  ])('with CDK_OUTDIR set, %j is wrong usage', (argv, message) => {
+    const result = cli(argv, { env: { CDK_OUTDIR: join(tmpdir(), 'unused') } });
+    expect(result.code).toBe(EXIT_USAGE);
+    expect(result.err).toContain(message);
+  });
+
+  test('wrong usage and help', () => {
+    expect(cli(['synth', 'a', 'b']).code).toBe(EXIT_USAGE);
+    expect(cli(['synth', '--out']).code).toBe(EXIT_USAGE);
+    const help = cli(['synth', '--help']);
+    expect(help).toMatchObject({ code: EXIT_OK, out: expect.stringMatching(/^Usage: paas-vending synth/) });
+    expect(help.out).toContain('CDK_OUTDIR');
+    expect(cli(['--help']).out).toContain('synth [DIR] [--out DIR]');
+  });
+});
