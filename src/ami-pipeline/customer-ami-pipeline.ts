@@ -306,7 +306,7 @@ export class CustomerAmiPipeline extends Construct {
       subnetSelection: props.buildSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       securityGroups: [buildSecurityGroup],
       timeout,
-      encryptionKey: key,
+      encryptionKey: artifacts.key, // grants on it: through S3 only
       logging: { cloudWatch: { logGroup } },
       environment: {
         buildImage: codebuild.LinuxBuildImage.STANDARD_7_0,

@@ -233,6 +233,7 @@ export class SoftwareDeliveryPipeline extends Construct {
       pipelineName,
       prefix,
       bucket: artifacts,
+      key: artifactsKey,
     } = pipelineArtifacts(this, 'software', props.customer, props.environment, props.artifactsBucket, key);
     this.artifactsPrefix = prefix;
 
@@ -259,7 +260,7 @@ export class SoftwareDeliveryPipeline extends Construct {
           VENDING_ENVIRONMENT: { value: props.environment },
         },
       },
-      encryptionKey: key,
+      encryptionKey: artifactsKey, // grants on it: through S3 only
       logging: { cloudWatch: { logGroup: this.buildLogGroup } },
       // Test reports of the buildspec's `reports` section: report groups named <project>-*, of this project only.
       grantReportGroupPermissions: true,

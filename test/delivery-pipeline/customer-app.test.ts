@@ -386,7 +386,7 @@ describe('the hook scripts at work, against stand-ins for httpd and systemd', ()
       expect(result.status).toBe(1);
       expect(result.stderr).toMatch(
         new RegExp(
-          `^ValidateService failed: ${base}/starting did not answer 200 with a body starting with "ok" within 3 seconds \\([2-9]\\d* attempt\\(s\\); last: HTTP 200: starting\\)\\. See /var/log/httpd/error_log on the instance\\.\n$`,
+          `^ValidateService failed: ${base}/starting did not answer 200 with a body starting with "ok" within 3 seconds \\(([2-9]|[1-9]\\d+) attempt\\(s\\); last: HTTP 200: starting\\)\\. See /var/log/httpd/error_log on the instance\\.\n$`,
         ),
       );
     });

@@ -14,6 +14,7 @@ import {
   SoftwareDeliveryPipelineProps,
 } from '../../src/delivery-pipeline/software-delivery-pipeline';
 import { acknowledge } from '../support/compliance';
+import { acknowledgeSourceRead, readsS3Source } from '../support/platform-fixture';
 import { addWebTier, dedicatedIngress, newPlatform } from '../web-tier/fixture';
 
 export const CONNECTION_ARN =
@@ -90,28 +91,20 @@ function nagRef(construct: IConstruct): string {
   return `<${Stack.of(construct).resolve(element.logicalId)}>`;
 }
 
-const READ_ACTIONS = ['Action::s3:GetBucket*', 'Action::s3:GetObject*', 'Action::s3:List*'];
-const WRITE_ACTIONS = [
-  ...READ_ACTIONS,
-  'Action::s3:Abort*',
-  'Action::s3:DeleteObject*',
-  'Action::kms:GenerateDataKey*',
-  'Action::kms:ReEncrypt*',
-];
-
-/** aws-cdk-lib's grant on the pipeline's folder of the artifacts bucket, as cdk-nag reports it on one policy. */
-function acknowledgeArtifacts(policy: IConstruct, pipeline: SoftwareDeliveryPipeline, write: boolean, also = ''): void {
-  for (const action of write ? WRITE_ACTIONS : READ_ACTIONS) {
-    acknowledge(
-      policy,
-      `AwsSolutions-IAM5[${action}]`,
-      `aws-cdk-lib's grant on pipeline artifacts: the action group applies to the objects of the pipeline's own folder of the artifacts bucket and to its key only${also}.`,
-    );
-  }
+/**
+ * The grant on the pipeline's folder of the artifacts bucket (see src/delivery-pipeline/artifacts.ts: exact
+ * actions, the folder's objects, listing limited to its prefix, the key through S3 only), as cdk-nag reports it.
+ */
+function acknowledgeArtifacts(
+  policy: IConstruct,
+  pipeline: SoftwareDeliveryPipeline,
+  _write: boolean,
+  also = '',
+): void {
   acknowledge(
     policy,
     `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${pipeline.pipeline.artifactBucket.bucketName}/${pipeline.artifactsPrefix}*]`,
-    "CodePipeline names artifact objects at run time under the pipeline's folder (the first 20 characters of its name, which hold a hash of customer and environment): the grant is that folder.",
+    `CodePipeline names artifact objects at run time under the pipeline's folder (the first 20 characters of its name, which hold a hash of customer and environment): the grant is that folder${also}.`,
   );
 }
 
@@ -132,6 +125,9 @@ export function acknowledgeSoftwarePipeline(pipeline: SoftwareDeliveryPipeline, 
     true,
     ', and for an S3 source to the one source object',
   );
+  if (readsS3Source(pipeline.pipeline)) {
+    acknowledgeSourceRead(actionPolicy('Source', 'Source'), "the customer's source bucket");
+  }
   acknowledgeArtifacts(actionPolicy('Deploy', 'Deploy'), pipeline, false);
   acknowledgeArtifacts(web.instanceRole.node.findChild('DefaultPolicy'), pipeline, false);
 

@@ -361,13 +361,34 @@ describe('a staging pipeline on the shared load balancer (defaults, CodeConnecti
     expect(statements).toEqual([
       {
         Effect: 'Allow',
-        Action: ['s3:GetObject*', 's3:GetBucket*', 's3:List*'],
-        Resource: [ARTIFACTS_ARN, artifactsObjects(s.pipeline.artifactsPrefix)],
+        Action: ['s3:GetObject', 's3:GetObjectVersion'],
+        Resource: artifactsObjects(s.pipeline.artifactsPrefix),
       },
+      // Listing: the folder's keys only, never another customer's.
+      {
+        Effect: 'Allow',
+        Action: 's3:ListBucket',
+        Condition: { StringLike: { 's3:prefix': [`${s.pipeline.artifactsPrefix}*`] } },
+        Resource: ARTIFACTS_ARN,
+      },
+      { Effect: 'Allow', Action: ['s3:GetBucketLocation', 's3:GetBucketVersioning'], Resource: ARTIFACTS_ARN },
     ]);
-    expect(roleStatements(s, s.web.instanceRole as any)).toContainEqual({
+    // The platform key, shared by every customer: through S3 only, never a direct Decrypt.
+    const keyStatements = roleStatements(s, s.web.instanceRole as any).filter(
+      (st) => JSON.stringify(st.Action).includes('kms:') && JSON.stringify(st.Resource).includes('Key'),
+    );
+    expect(keyStatements.length).toBeGreaterThan(0);
+    for (const statement of keyStatements) {
+      expect(JSON.stringify(statement.Condition)).toContain('kms:ViaService');
+    }
+    expect(keyStatements).toContainEqual({
       Effect: 'Allow',
-      Action: ['kms:Decrypt', 'kms:DescribeKey'],
+      Action: 'kms:Decrypt',
+      Condition: {
+        StringEquals: {
+          'kms:ViaService': { 'Fn::Join': ['', ['s3.eu-west-1.', { Ref: 'AWS::URLSuffix' }]] },
+        },
+      },
       Resource: importOf(s.platform.key, 'Arn'),
     });
   });
@@ -696,8 +717,9 @@ describe('user data and instance role', () => {
   test('without instanceRole, the grant goes to the Auto Scaling group role (aws-cdk-lib knows it from the launch template)', () => {
     const s = synthPipeline({ instanceRole: undefined });
     expect(
-      roleStatements(s, s.web.instanceRole as any).filter((st) =>
-        JSON.stringify(st.Resource).includes(ARTIFACTS_BUCKET),
+      roleStatements(s, s.web.instanceRole as any).filter(
+        (st) =>
+          JSON.stringify(st.Resource).includes(ARTIFACTS_BUCKET) && JSON.stringify(st.Action).includes('s3:GetObject'),
       ),
     ).toHaveLength(1);
   });

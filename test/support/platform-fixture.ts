@@ -5,6 +5,7 @@
  */
 import { App, CfnElement, Stack, StackProps } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { IConstruct } from 'constructs';
 import { acknowledge } from './compliance';
@@ -132,29 +133,11 @@ function nagRef(construct: IConstruct): string {
   return `<${Stack.of(construct).resolve(element.logicalId)}>`;
 }
 
-const ARTIFACT_GRANT_ACTIONS = [
-  'Action::kms:GenerateDataKey*',
-  'Action::kms:ReEncrypt*',
-  'Action::s3:GetBucket*',
-  'Action::s3:GetObject*',
-  'Action::s3:List*',
-];
-
 /**
- * The findings of aws-cdk-lib's grants on a pipeline's artifacts: object actions (`s3:GetObject*`, ...) on the
- * objects of the one bucket, and the data-key actions on its key.
+ * The grant on a pipeline's folder of the artifacts bucket (src/delivery-pipeline/artifacts.ts), or aws-cdk-lib's
+ * read of a source object, as cdk-nag reports it: objects whose names CodePipeline makes at run time.
  */
-export function acknowledgeArtifactGrants(policy: IConstruct, objects: string[], write: boolean): void {
-  const actions = write
-    ? [...ARTIFACT_GRANT_ACTIONS, 'Action::s3:Abort*', 'Action::s3:DeleteObject*']
-    : ARTIFACT_GRANT_ACTIONS;
-  for (const action of actions) {
-    acknowledge(
-      policy,
-      `AwsSolutions-IAM5[${action}]`,
-      "aws-cdk-lib's grant on the pipeline's artifacts: these actions apply to the objects of one bucket and its key only.",
-    );
-  }
+export function acknowledgeArtifactGrants(policy: IConstruct, objects: string[], _write: boolean): void {
   for (const pattern of objects) {
     acknowledge(
       policy,
@@ -162,6 +145,22 @@ export function acknowledgeArtifactGrants(policy: IConstruct, objects: string[],
       `Pipeline artifacts have names made by CodePipeline at run time; the grant is limited to the objects ${pattern}.`,
     );
   }
+}
+
+/** aws-cdk-lib's read of a source object (an S3 source action's grantRead on the source bucket). */
+export function acknowledgeSourceRead(policy: IConstruct, what: string): void {
+  for (const action of ['Action::s3:GetBucket*', 'Action::s3:GetObject*', 'Action::s3:List*']) {
+    acknowledge(
+      policy,
+      `AwsSolutions-IAM5[${action}]`,
+      `aws-cdk-lib's read grant of an S3 source action on ${what}: read-only actions on that one bucket.`,
+    );
+  }
+}
+
+/** Whether a pipeline's first source action reads an S3 object. */
+export function readsS3Source(pipeline: codepipeline.Pipeline): boolean {
+  return pipeline.stages[0].actions[0].actionProperties.provider === 'S3';
 }
 
 /** The cdk-nag findings a CustomerAmiPipeline carries by design, each acknowledged with its reason. */
@@ -224,11 +223,18 @@ export function acknowledgeAmiPipeline(pipeline: CustomerAmiPipeline, sourceBuck
     sourceBucket ? [artifacts, `${sourceBucket}/*`] : [artifacts],
     true,
   );
-  acknowledgeArtifactGrants(
-    sources.node.findChild('PackerTemplate').node.findChild('CodePipelineActionRole').node.findChild('DefaultPolicy'),
-    [artifacts, assets],
-    true,
-  );
+  const templateRead = sources.node
+    .findChild('PackerTemplate')
+    .node.findChild('CodePipelineActionRole')
+    .node.findChild('DefaultPolicy');
+  acknowledgeArtifactGrants(templateRead, [artifacts, assets], true);
+  acknowledgeSourceRead(templateRead, 'the CDK assets bucket (the rendered Packer template)');
+  if (readsS3Source(pipe)) {
+    acknowledgeSourceRead(
+      sources.node.findChild('Repository').node.findChild('CodePipelineActionRole').node.findChild('DefaultPolicy'),
+      "the customer's source bucket",
+    );
+  }
   const machine = nagRef(pipeline.rollout).slice(1, -1);
   const part = (i: number) => `{"Fn::Select":[${i},{"Fn::Split":[":",{"Ref":"${machine}"}]}]}`;
   acknowledge(
