@@ -23,13 +23,13 @@ import { Construct } from 'constructs';
 import { PackerBaseImage, PackerTemplate } from './packer-template';
 import { AMI_PIPELINE_SCRIPTS } from './scripts';
 import { describeValue } from '../config/errors';
-import { checkCustomer } from '../config/loader';
 import { scheduleExpressionProblem } from '../config/rules';
 import { CustomerConfig } from '../config/types';
 import { approvalAction } from '../delivery-pipeline/approval';
 import { pipelineArtifacts } from '../delivery-pipeline/artifacts';
 import { PipelineSource } from '../delivery-pipeline/pipeline-source';
 import { SharedPlatform } from '../platform/shared-platform';
+import { checkConfigOfWebTier } from '../web-tier/config-of';
 import { CustomerWebTier } from '../web-tier/customer-web-tier';
 
 /** Props of CustomerAmiPipeline. */
@@ -173,13 +173,7 @@ export class CustomerAmiPipeline extends Construct {
     webTier: CustomerWebTier,
   ): CustomerAmiPipeline {
     const where = `CustomerAmiPipeline.fromConfig ${scope.node.path}/${id}`;
-    const resolved = checkCustomer(config, undefined, where);
-    if (webTier.customer !== resolved.customer || webTier.environment !== resolved.environment) {
-      throw new Error(
-        `${where}: webTier: received the web tier of ${webTier.customer}-${webTier.environment}; expected the web ` +
-          `tier of the config, ${resolved.customer}-${resolved.environment}`,
-      );
-    }
+    const resolved = checkConfigOfWebTier(config, webTier, where);
     const image = resolved.ami.baseImage;
     return new CustomerAmiPipeline(scope, id, {
       customer: resolved.customer,

@@ -19,9 +19,9 @@ import { approvalAction, checkApprovalEmails } from './approval';
 import { pipelineArtifacts } from './artifacts';
 import { PipelineSource } from './pipeline-source';
 import { describeValue } from '../config/errors';
-import { checkCustomer } from '../config/loader';
 import { CustomerConfig, DeploymentStrategy } from '../config/types';
 import { SharedPlatform } from '../platform/shared-platform';
+import { checkConfigOfWebTier } from '../web-tier/config-of';
 import { CustomerWebTier } from '../web-tier/customer-web-tier';
 
 /** A CodeBuild image from an Amazon ECR repository. */
@@ -157,13 +157,7 @@ export class SoftwareDeliveryPipeline extends Construct {
     webTier: CustomerWebTier,
   ): SoftwareDeliveryPipeline {
     const where = `SoftwareDeliveryPipeline.fromConfig ${scope.node.path}/${id}`;
-    const resolved = checkCustomer(config, undefined, where);
-    if (webTier.customer !== resolved.customer || webTier.environment !== resolved.environment) {
-      throw new Error(
-        `${where}: webTier: received the web tier of ${webTier.customer}-${webTier.environment}; expected the web ` +
-          `tier of the config, ${resolved.customer}-${resolved.environment}`,
-      );
-    }
+    const resolved = checkConfigOfWebTier(config, webTier, where);
     const software = resolved.softwareDelivery;
     const image = software.buildImage;
     return new SoftwareDeliveryPipeline(scope, id, {

@@ -1,0 +1,23 @@
+import { CustomerWebTier } from './customer-web-tier';
+import { ResolvedCustomerConfig } from '../config/defaults';
+import { checkCustomer } from '../config/loader';
+import { CustomerConfig } from '../config/types';
+
+/**
+ * The validated config of a construct built on an environment's web tier (the pipelines' `fromConfig`): refuses a
+ * web tier of another customer or environment than the config's.
+ */
+export function checkConfigOfWebTier(
+  config: CustomerConfig,
+  webTier: CustomerWebTier,
+  where: string,
+): ResolvedCustomerConfig {
+  const resolved = checkCustomer(config, undefined, where);
+  if (webTier.customer !== resolved.customer || webTier.environment !== resolved.environment) {
+    throw new Error(
+      `${where}: webTier: received the web tier of ${webTier.customer}-${webTier.environment}; expected the web ` +
+        `tier of the config, ${resolved.customer}-${resolved.environment}`,
+    );
+  }
+  return resolved;
+}
