@@ -77,7 +77,7 @@ Options:
   --json    print a JSON array instead of a table
 
 Exit codes: 0 listed, 1 invalid config, 2 wrong usage.`,
-  synth: `Usage: paas-vending synth [DIR] [--out DIR] [--json]
+  synth: `Usage: paas-vending synth [DIR] [--out DIR] [--json] [--frozen-placement]
 
 Validates the fleet as validate does, builds it with VendingFleet (a <platform>-platform stack and a
 <customer>-<environment> stack per customer file) in a CDK app and synthesizes it into a cloud assembly.
@@ -91,6 +91,12 @@ cloud assembly is written there and nothing is printed on stdout. With a cdk.jso
 directory such as {"app": "npx --no paas-vending synth ."} (the bundled example fleet has one),
 cdk list, cdk synth, cdk diff and cdk deploy acme-production work there.
 
+Environments on shared ingress are spread over the platform's shared load balancers, 100 on each:
+DIR/placement.yaml records which one serves each environment. An environment never moves; a new one
+goes to the first load balancer with room, and another load balancer is added when all are full (up
+to maxSharedLoadBalancers in platform.yaml). The command writes placement.yaml when it changes and
+says so on stderr: commit it with the fleet.
+
 Deploy through the CDK CLI: the platform's VPC needs the availability zones of its account and
 region, which the CDK CLI looks up (with credentials) and keeps in cdk.context.json. Run alone, this
 command writes placeholders for them, and a warning says so.
@@ -98,6 +104,8 @@ command writes placeholders for them, and a warning says so.
 Options:
   --out DIR   the cloud assembly directory (default: cdk.out in the current directory)
   --json      print the stacks as a JSON array on stdout instead of a table
+  --frozen-placement
+              fail instead of changing placement.yaml (for CI, where a change would be lost)
 
 Exit codes: 0 synthesized, 1 invalid config, a construct refused the config, or a stack has an
 error annotation, 2 wrong usage (also --out or --json with CDK_OUTDIR set).`,
@@ -303,7 +311,7 @@ function table(rows: string[][]): string {
 
 function synth(argv: string[], io: Io): number {
   const startedAt = Date.now();
-  const { flags, options, positionals } = args(argv, ['json'], 1, 'synth', ['out']);
+  const { flags, options, positionals } = args(argv, ['json', 'frozen-placement'], 1, 'synth', ['out']);
   if (flags.help) return help('synth', io);
   // The CDK CLI runs an app with CDK_OUTDIR set, reads the cloud assembly there, and needs nothing on stdout.
   const cdkOutdir = (io.env ?? process.env).CDK_OUTDIR || undefined;
@@ -315,10 +323,18 @@ function synth(argv: string[], io: Io): number {
   const fleet = readFleet(fleetDirectory(positionals[0], io));
   const outdir = resolve(io.cwd, cdkOutdir ?? options.out ?? 'cdk.out');
   const progress = io.errIsTTY && !flags.json && cdkOutdir === undefined ? io.err : undefined;
-  const result = synthesizeFleet(fleet, { outdir, cwd: io.cwd, progress, startedAt });
+  const frozenPlacement = flags['frozen-placement'] ?? false;
+  const result = synthesizeFleet(fleet, { outdir, cwd: io.cwd, progress, startedAt, frozenPlacement });
   if ('problem' in result) {
     io.err(`paas-vending: synth: ${result.problem}`);
     return EXIT_INVALID;
+  }
+  if (result.placementChanges.length > 0) {
+    // On stderr, also under the CDK CLI: the file changed and wants committing.
+    io.err(
+      `paas-vending: synth: wrote ${result.placementFile} (commit it with the fleet):\n` +
+        result.placementChanges.map((change) => `  ${change}`).join('\n'),
+    );
   }
   if (cdkOutdir !== undefined) return EXIT_OK; // the CDK CLI reports the annotations itself
   if (result.warnings.length > 0) io.err(result.warnings.join('\n'));
@@ -333,12 +349,14 @@ function synth(argv: string[], io: Io): number {
     return EXIT_OK;
   }
   const header = ['STACK', 'CUSTOMER', 'ENVIRONMENT', 'HOSTNAME', 'INGRESS', 'RESOURCES', 'TEMPLATE'];
+  // "shared N" once there are several shared load balancers.
+  const manyLoadBalancers = result.rows.some((r) => (r.sharedLoadBalancer ?? 1) > 1);
   const rows = result.rows.map((r) => [
     r.stack,
     r.customer ?? '-',
     r.environment ?? '-',
     r.hosts.join(', ') || '-',
-    r.ingress ?? '-',
+    r.sharedLoadBalancer !== null && manyLoadBalancers ? `shared ${r.sharedLoadBalancer}` : (r.ingress ?? '-'),
     String(r.resources),
     r.template,
   ]);

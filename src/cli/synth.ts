@@ -12,7 +12,7 @@
  * Internal: not exported from src/index.ts.
  */
 import { existsSync, statSync } from 'fs';
-import { isAbsolute, relative } from 'path';
+import { isAbsolute, join, relative } from 'path';
 import { App, DefaultStackSynthesizer, IBoundStackSynthesizer, Stack } from 'aws-cdk-lib';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { ingressOf, ResolvedCustomerConfig } from '../config/defaults';
@@ -30,6 +30,8 @@ export interface SynthRow {
   /** Every host name the environment answers: its custom domain first, then its hostname. */
   readonly hosts: string[];
   readonly ingress: 'shared' | 'dedicated' | null;
+  /** The number of the shared load balancer serving the environment (placement.yaml); null when not shared. */
+  readonly sharedLoadBalancer: number | null;
   /** Resources in the synthesized template. */
   readonly resources: number;
   /** The template file, relative to the current directory when it is under it, else absolute. */
@@ -45,6 +47,8 @@ export interface SynthRequest {
   readonly progress?: (line: string) => void;
   /** When the command started (Date.now()), for the time in the last progress line. @default now */
   readonly startedAt?: number;
+  /** Fail instead of changing placement.yaml. @default false */
+  readonly frozenPlacement?: boolean;
 }
 
 export type SynthResult =
@@ -60,6 +64,10 @@ export type SynthResult =
        * VPC): the templates hold placeholders for it. Keys as in cdk.context.json.
        */
       readonly missingContext: string[];
+      /** How placement.yaml changed (and was written), one line each; empty when it did not. */
+      readonly placementChanges: string[];
+      /** The placement file, shown as the template paths are. */
+      readonly placementFile: string;
     }
   | { readonly problem: string };
 
@@ -120,7 +128,7 @@ export function synthesizeFleet(fleet: ResolvedFleet, request: SynthRequest): Sy
   let vending: VendingFleet;
   let assembly: CloudAssembly;
   try {
-    vending = VendingFleet.fromDirectory(app, fleet.directory);
+    vending = VendingFleet.fromDirectory(app, fleet.directory, { frozenPlacement: request.frozenPlacement });
     const stacks = app.node.children.filter((c) => Stack.isStack(c)).length;
     progress?.(`synthesizing ${stacks} stacks…`);
     assembly = app.synth();
@@ -145,6 +153,7 @@ export function synthesizeFleet(fleet: ResolvedFleet, request: SynthRequest): Sy
       hostname: c?.hostname ?? null,
       hosts: c ? [...(c.customDomain ? [c.customDomain.name] : []), ...(c.hostname ? [c.hostname] : [])] : [],
       ingress: c ? ingressOf(c) : null,
+      sharedLoadBalancer: (c && vending.placement.environments[artifact.id]) ?? null,
       resources: Object.keys(artifact.template.Resources ?? {}).length,
       template: shownPath(artifact.templateFullPath, cwd),
     };
@@ -171,5 +180,7 @@ export function synthesizeFleet(fleet: ResolvedFleet, request: SynthRequest): Sy
     warnings: messages.filter((m) => m.level === 'warning').map((m) => m.text),
     errors: messages.filter((m) => m.level === 'error').map((m) => m.text),
     missingContext,
+    placementChanges: vending.placementChanges,
+    placementFile: shownPath(join(fleet.directory, VendingFleet.PLACEMENT_FILE), cwd),
   };
 }

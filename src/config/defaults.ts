@@ -61,6 +61,7 @@ export interface ResolvedCustomerConfig extends CustomerConfig {
 export interface ResolvedPlatformConfig extends PlatformConfig {
   readonly production: boolean;
   readonly vpc: Required<VpcConfig>;
+  readonly maxSharedLoadBalancers: number;
 }
 
 /** Compute with its defaults (keys given as undefined take theirs too). */
@@ -146,12 +147,16 @@ export function resolveCustomer(config: CustomerConfig, platform?: PlatformConfi
   };
 }
 
+/** Shared load balancers a platform may have unless its config says otherwise. */
+export const DEFAULT_MAX_SHARED_LOAD_BALANCERS = 10;
+
 /** A valid platform config with every default filled in. */
 export function resolvePlatform(config: PlatformConfig): ResolvedPlatformConfig {
   return {
     ...config,
     production: config.environment === PRODUCTION,
     vpc: { cidr: '10.10.0.0/16', maxAzs: 3, natInstances: true, ...config.vpc },
+    maxSharedLoadBalancers: config.maxSharedLoadBalancers ?? DEFAULT_MAX_SHARED_LOAD_BALANCERS,
   };
 }
 

@@ -509,6 +509,17 @@ export interface PlatformConfig {
    * @default - 10.10.0.0/16 over 3 AZs with NAT instances
    */
   readonly vpc?: VpcConfig;
+  /**
+   * How many shared load balancers the platform may have. One holds at most 100 customer environments (100
+   * target groups is a hard AWS limit); above that, new environments go to another one, and no environment
+   * ever moves (`placement.yaml` in the fleet directory records where each is). 1 makes a fleet of more than
+   * 100 shared environments an error instead.
+   * @minimum 1
+   * @maximum 20
+   * @asType integer
+   * @default 10
+   */
+  readonly maxSharedLoadBalancers?: number;
 }
 
 /** A platform with all its customer environments, as loaded from a fleet directory. */

@@ -13,6 +13,12 @@ export interface CustomerEnvironmentProps extends StackProps {
   readonly config: CustomerConfig;
   /** The platform the environment runs on, in its own stack of the same app. */
   readonly platform: SharedPlatform;
+  /**
+   * Which of the platform's shared load balancers serves the environment when it is on shared ingress, from 1
+   * (VendingFleet takes it from the fleet's placement).
+   * @default 1
+   */
+  readonly sharedLoadBalancer?: number;
 }
 
 /**
@@ -43,7 +49,7 @@ export class CustomerEnvironment extends Stack {
   public readonly deliveryPipeline: SoftwareDeliveryPipeline;
 
   constructor(scope: Construct, id: string, props: CustomerEnvironmentProps) {
-    const { config, platform, ...stackProps } = props;
+    const { config, platform, sharedLoadBalancer, ...stackProps } = props;
     const platformStack = Stack.of(platform);
     const resolved = checkCustomer(config, undefined, `CustomerEnvironment ${id}`);
     const label = `${resolved.customer}-${resolved.environment}`;
@@ -59,7 +65,7 @@ export class CustomerEnvironment extends Stack {
     this.customer = resolved.customer;
     this.environmentName = resolved.environment;
     this.production = resolved.production;
-    this.webTier = CustomerWebTier.fromConfig(this, 'Web', config, platform);
+    this.webTier = CustomerWebTier.fromConfig(this, 'Web', config, platform, { sharedLoadBalancer });
     this.amiPipeline = CustomerAmiPipeline.fromConfig(this, 'Ami', config, platform, this.webTier);
     this.deliveryPipeline = SoftwareDeliveryPipeline.fromConfig(this, 'Delivery', config, platform, this.webTier);
   }

@@ -1,2 +1,3 @@
 export * from './customer-environment';
 export * from './vending-fleet';
+export type { FleetPlacement } from './placement';

@@ -46,6 +46,24 @@ export interface SharedPlatformConfigOptions {
    * @default true
    */
   readonly publishParameters?: boolean;
+  /**
+   * How many shared load balancers to create (VendingFleet sets it from the fleet's placement).
+   * @default 1
+   */
+  readonly sharedLoadBalancers?: number;
+}
+
+/** One of a platform's shared internet-facing load balancers, with its listeners. */
+export interface SharedLoadBalancer {
+  /** Its number, from 1: what `placement.yaml` and `SharedPlatform.sharedLoadBalancer(n)` call it. */
+  readonly number: number;
+  readonly loadBalancer: elbv2.IApplicationLoadBalancer;
+  /** Its security group: customers' instances allow traffic from it. */
+  readonly securityGroup: ec2.ISecurityGroup;
+  /** Port 443: customers' rules go here. */
+  readonly httpsListener: elbv2.IApplicationListener;
+  /** Port 80: redirects to HTTPS. */
+  readonly httpListener: elbv2.IApplicationListener;
 }
 
 /** Props of SharedPlatform. */
@@ -117,7 +135,18 @@ export interface SharedPlatformProps {
    * @default true
    */
   readonly publishParameters?: boolean;
+  /**
+   * How many shared load balancers: each holds at most 100 customer environments (100 target groups is a hard
+   * AWS limit, and the allocator keeps each listener at 100 rules). All have the same certificate, TLS policy,
+   * access logs and deletion protection, and one allocator serves them all. Lowering the number deletes the
+   * last ones, which deletion protection refuses while it is on.
+   * @default 1
+   */
+  readonly sharedLoadBalancers?: number;
 }
+
+/** The most shared load balancers of one platform (an account has 50 load balancers per region by default). */
+export const MAX_SHARED_LOAD_BALANCERS = 20;
 
 /** Where VPC flow logs go in the logs bucket. */
 const FLOW_LOGS_PREFIX = 'vpc-flow-logs/';
@@ -182,6 +211,7 @@ export class SharedPlatform extends Construct {
       sslPolicy: options.sslPolicy,
       logRetention: options.logRetention,
       publishParameters: options.publishParameters,
+      sharedLoadBalancers: options.sharedLoadBalancers,
     });
   }
 
@@ -190,14 +220,20 @@ export class SharedPlatform extends Construct {
     return `/vending/${platformName}/priority-allocator-arn`;
   }
 
-  /** SSM parameter that holds the shared HTTPS listener's ARN. */
-  public static listenerParameterName(platformName: string): string {
-    return `/vending/${platformName}/https-listener-arn`;
+  /**
+   * SSM parameter that holds a shared HTTPS listener's ARN.
+   * @param loadBalancerNumber which shared load balancer, from 1
+   */
+  public static listenerParameterName(platformName: string, loadBalancerNumber: number = 1): string {
+    return `/vending/${platformName}/https-listener-arn${numberSuffix(loadBalancerNumber)}`;
   }
 
-  /** SSM parameter that holds the shared load balancer's security group id. */
-  public static loadBalancerSecurityGroupParameterName(platformName: string): string {
-    return `/vending/${platformName}/load-balancer-security-group-id`;
+  /**
+   * SSM parameter that holds a shared load balancer's security group id.
+   * @param loadBalancerNumber which shared load balancer, from 1
+   */
+  public static loadBalancerSecurityGroupParameterName(platformName: string, loadBalancerNumber: number = 1): string {
+    return `/vending/${platformName}/load-balancer-security-group-id${numberSuffix(loadBalancerNumber)}`;
   }
 
   public readonly platformName: string;
@@ -217,12 +253,16 @@ export class SharedPlatform extends Construct {
    * Encrypted with S3-managed keys, the only encryption ALB and S3 log delivery accept.
    */
   public readonly logsBucket: s3.IBucket;
+  /** The first shared load balancer (`sharedLoadBalancers[0]`). */
   public readonly loadBalancer: elbv2.IApplicationLoadBalancer;
+  /** Security group of the first shared load balancer. */
   public readonly loadBalancerSecurityGroup: ec2.ISecurityGroup;
-  /** Port 443: customers' rules go here. */
+  /** Port 443 of the first shared load balancer: customers' rules go here. */
   public readonly httpsListener: elbv2.IApplicationListener;
-  /** Port 80: redirects to HTTPS. */
+  /** Port 80 of the first shared load balancer: redirects to HTTPS. */
   public readonly httpListener: elbv2.IApplicationListener;
+  /** All shared load balancers, the first one first. */
+  public readonly sharedLoadBalancers: SharedLoadBalancer[];
   /** Serves SharedAlbRule custom resources of any stack. */
   public readonly allocator: PriorityAllocator;
 
@@ -353,44 +393,70 @@ export class SharedPlatform extends Construct {
 
     this.vpc = props.vpc ?? this.createVpc(props, logsBucket);
 
-    const front = createPublicLoadBalancer(this, {
-      vpc: this.vpc,
-      owner: `Shared load balancer of platform ${props.platformName}`,
-      certificate: props.certificate,
-      sslPolicy: props.sslPolicy,
-      deletionProtection: props.deletionProtection,
-      logsBucket: this.logsBucket,
-      sharedByOtherStacks: true,
-    });
-    // Lets this load balancer, and customers' dedicated ones, deliver access logs (same prefix).
-    front.loadBalancer.logAccessLogs(logsBucket, ALB_ACCESS_LOGS_PREFIX);
-    const loadBalancer = front.loadBalancer;
-    const securityGroup = front.securityGroup;
-    this.loadBalancer = loadBalancer;
-    this.loadBalancerSecurityGroup = securityGroup;
-    this.httpListener = front.httpListener;
-    this.httpsListener = front.httpsListener;
-
     const publish = props.publishParameters ?? true;
+    this.sharedLoadBalancers = [];
+    for (let number = 1; number <= (props.sharedLoadBalancers ?? 1); number++) {
+      // The first keeps the ids it had before there could be several, so that no existing load balancer is replaced.
+      const parent = number === 1 ? this : new Construct(this, `SharedLoadBalancer${number}`);
+      const which = number === 1 ? '' : ` ${number}`;
+      const front = createPublicLoadBalancer(parent, {
+        vpc: this.vpc,
+        owner: `Shared load balancer${which} of platform ${props.platformName}`,
+        certificate: props.certificate,
+        sslPolicy: props.sslPolicy,
+        deletionProtection: props.deletionProtection,
+        logsBucket: this.logsBucket,
+        sharedByOtherStacks: true,
+      });
+      if (number === 1) {
+        // Lets every shared load balancer, and customers' dedicated ones, deliver access logs (same prefix).
+        front.loadBalancer.logAccessLogs(logsBucket, ALB_ACCESS_LOGS_PREFIX);
+      } else {
+        // A load balancer checks at creation that it may write its access logs: after the policy that allows it.
+        front.loadBalancer.node.addDependency(logsBucket.policy!);
+      }
+      this.sharedLoadBalancers.push({ number, ...front });
+      if (publish) {
+        new ssm.StringParameter(parent, 'ListenerParameter', {
+          parameterName: SharedPlatform.listenerParameterName(props.platformName, number),
+          stringValue: front.httpsListener.listenerArn,
+          description: `Shared HTTPS listener${which} of platform ${props.platformName}`,
+        });
+        new ssm.StringParameter(parent, 'SecurityGroupParameter', {
+          parameterName: SharedPlatform.loadBalancerSecurityGroupParameterName(props.platformName, number),
+          stringValue: front.securityGroup.securityGroupId,
+          description: `Security group of the shared load balancer${which} of platform ${props.platformName}`,
+        });
+      }
+    }
+    const first = this.sharedLoadBalancers[0];
+    this.loadBalancer = first.loadBalancer;
+    this.loadBalancerSecurityGroup = first.securityGroup;
+    this.httpListener = first.httpListener;
+    this.httpsListener = first.httpsListener;
+
     this.allocator = new PriorityAllocator(this, 'PriorityAllocator', {
-      loadBalancers: [loadBalancer],
+      loadBalancers: this.sharedLoadBalancers.map((shared) => shared.loadBalancer),
       vpc: this.vpc,
       encryptionKey: key,
       retainState: this.production,
       parameterName: publish ? SharedPlatform.allocatorParameterName(props.platformName) : undefined,
     });
-    if (publish) {
-      new ssm.StringParameter(this, 'ListenerParameter', {
-        parameterName: SharedPlatform.listenerParameterName(props.platformName),
-        stringValue: this.httpsListener.listenerArn,
-        description: `Shared HTTPS listener of platform ${props.platformName}`,
-      });
-      new ssm.StringParameter(this, 'SecurityGroupParameter', {
-        parameterName: SharedPlatform.loadBalancerSecurityGroupParameterName(props.platformName),
-        stringValue: securityGroup.securityGroupId,
-        description: `Security group of the shared load balancer of platform ${props.platformName}`,
-      });
+  }
+
+  /**
+   * A shared load balancer by its number, from 1 (as in `placement.yaml`).
+   * @param loadBalancerNumber 1 to `sharedLoadBalancers.length`
+   */
+  public sharedLoadBalancer(loadBalancerNumber: number): SharedLoadBalancer {
+    const found = this.sharedLoadBalancers.find((shared) => shared.number === loadBalancerNumber);
+    if (!found) {
+      throw new Error(
+        `SharedPlatform ${this.node.path}: shared load balancer: received ${loadBalancerNumber}; expected a number ` +
+          `from 1 to ${this.sharedLoadBalancers.length} (the platform's sharedLoadBalancers)`,
+      );
     }
+    return found;
   }
 
   private createVpc(props: SharedPlatformProps, logsBucket: s3.IBucket): ec2.Vpc {
@@ -437,6 +503,11 @@ export class SharedPlatform extends Construct {
   }
 }
 
+/** Parameter names of the first shared load balancer have no number, as before there could be several. */
+function numberSuffix(loadBalancerNumber: number): string {
+  return loadBalancerNumber === 1 ? '' : `-${loadBalancerNumber}`;
+}
+
 /** Encrypted root volume, IMDSv2 only, detailed monitoring: what the NAT provider leaves out. */
 function hardenNatInstance(instance: ec2.Instance): void {
   const cfn = instance.instance;
@@ -473,6 +544,12 @@ function validateProps(where: string, props: SharedPlatformProps, stack: Stack):
     throw new Error(
       `${where}: the stack ${stack.node.path} has no region; expected a stack with an explicit env ` +
         "({ account, region }): load balancer access logs are delivered by the region's log service",
+    );
+  }
+  const count = props.sharedLoadBalancers ?? 1;
+  if (!Number.isInteger(count) || count < 1 || count > MAX_SHARED_LOAD_BALANCERS) {
+    throw new Error(
+      `${where}: sharedLoadBalancers: received ${count}; expected a whole number from 1 to ${MAX_SHARED_LOAD_BALANCERS}`,
     );
   }
   if (props.vpc) {

@@ -20,6 +20,16 @@ import { createPublicLoadBalancer } from '../platform/public-load-balancer';
 import { SharedPlatform } from '../platform/shared-platform';
 import { SharedAlbRule } from '../shared-alb-rule/shared-alb-rule';
 
+/** What a customer config does not say, for `CustomerWebTier.fromConfig`. */
+export interface CustomerWebTierConfigOptions {
+  /**
+   * Which of the platform's shared load balancers serves an environment on shared ingress, from 1 (VendingFleet
+   * takes it from the fleet's `placement.yaml`). Ignored for a dedicated load balancer.
+   * @default 1
+   */
+  readonly sharedLoadBalancer?: number;
+}
+
 /** Props of CustomerWebTier. */
 export interface CustomerWebTierProps {
   /** Customer name (lower-case letters, digits, hyphens), used in names, tags and the AMI parameter. */
@@ -105,12 +115,14 @@ export class CustomerWebTier extends Construct {
   /**
    * A web tier from a customer config on a SharedPlatform: a rule on the shared load balancer, or, for a
    * custom domain in production, a load balancer of its own. The config is validated first.
+   * @param options which of the platform's shared load balancers serves it
    */
   public static fromConfig(
     scope: Construct,
     id: string,
     config: CustomerConfig,
     platform: SharedPlatform,
+    options: CustomerWebTierConfigOptions = {},
   ): CustomerWebTier {
     const resolved = checkCustomer(config, undefined, `CustomerWebTier.fromConfig ${scope.node.path}/${id}`);
     const hostname =
@@ -132,10 +144,11 @@ export class CustomerWebTier extends Construct {
             'domain; expected a hostname in the config or a SharedPlatform with a domain',
         );
       }
+      const shared = platform.sharedLoadBalancer(options.sharedLoadBalancer ?? 1);
       ingress = WebTierIngress.sharedRule({
-        listener: platform.httpsListener,
+        listener: shared.httpsListener,
         allocator: platform.allocator,
-        loadBalancer: platform.loadBalancer,
+        loadBalancer: shared.loadBalancer,
         hostnames: resolved.customDomain ? [hostname, resolved.customDomain.name] : [hostname],
         certificates: certificate ? [certificate] : undefined,
       });

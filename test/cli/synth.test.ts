@@ -31,6 +31,8 @@ const resourceCount = (file: string) => Object.keys(templateOf(file).Resources).
 /** aws-cdk-lib's own annotations (a feature-flag recommendation): not ours to assert on. */
 const onlyWarnings = (lines: string[]) => lines.filter((l) => l !== '').every((l) => l.startsWith('warning: '));
 const PROGRESS = /building|synthesiz/;
+/** What a fake VendingFleet needs beyond its stacks. */
+const NO_PLACEMENT = { placement: { loadBalancers: 1, environments: {} }, placementChanges: [] };
 
 describe('paas-vending synth: the example fleet', () => {
   let cwd: string;
@@ -107,6 +109,8 @@ describe('paas-vending synth: other modes, on a fleet of one customer', () => {
   let fleet: string;
   beforeAll(() => {
     fleet = writeFleet(platform(), { 'acme-staging.yaml': stagingCustomer() });
+    // Placed once here, so that the runs below find placement.yaml unchanged (its first write is tested apart).
+    writeFileSync(join(fleet, 'placement.yaml'), 'loadBalancers: 1\nenvironments:\n  acme-staging: 1\n');
   });
 
   test('--json prints the rows as a JSON array and no progress, even on a terminal', () => {
@@ -123,6 +127,7 @@ describe('paas-vending synth: other modes, on a fleet of one customer', () => {
         hostname: null,
         hosts: [],
         ingress: null,
+        sharedLoadBalancer: null,
         resources: expect.any(Number),
         template: 'cdk.out/vending-platform.template.json',
       },
@@ -133,6 +138,7 @@ describe('paas-vending synth: other modes, on a fleet of one customer', () => {
         hostname: 'acme-staging.apps.example.com',
         hosts: ['acme-staging.apps.example.com'],
         ingress: 'shared',
+        sharedLoadBalancer: 1,
         resources: expect.any(Number),
         template: 'cdk.out/acme-staging.template.json',
       },
@@ -225,7 +231,7 @@ describe('paas-vending synth: refusals', () => {
       const topic = new CfnResource(stack, 'Topic', { type: 'AWS::SNS::Topic' });
       Annotations.of(topic).addWarningV2('test:careful', 'be careful');
       Annotations.of(topic).addError('this cannot be deployed');
-      return { platformStack: stack, environments: [] } as unknown as VendingFleet;
+      return { platformStack: stack, environments: [], ...NO_PLACEMENT } as unknown as VendingFleet;
     });
     const result = cli(['synth', BUNDLED_FLEET, '--json'], { cwd: tempDir('synth-annotations-') });
     expect(result.code).toBe(EXIT_INVALID);
@@ -240,7 +246,7 @@ describe('paas-vending synth: refusals', () => {
     jest.spyOn(VendingFleet, 'fromDirectory').mockImplementation((app) => {
       const stack = new Stack(app, 'vending-platform');
       new CfnResource(stack, 'Topic', { type: 'AWS::SNS::Topic' });
-      return { platformStack: stack, environments: [] } as unknown as VendingFleet;
+      return { platformStack: stack, environments: [], ...NO_PLACEMENT } as unknown as VendingFleet;
     });
     const result = cli(['synth', BUNDLED_FLEET], { cwd: tempDir('synth-plain-') });
     expect(result).toMatchObject({ code: EXIT_OK, err: '' });
@@ -276,5 +282,53 @@ describe('paas-vending synth: refusals', () => {
     expect(help).toMatchObject({ code: EXIT_OK, out: expect.stringMatching(/^Usage: paas-vending synth/) });
     expect(help.out).toContain('CDK_OUTDIR');
     expect(cli(['--help']).out).toContain('synth [DIR] [--out DIR]');
+  });
+});
+
+describe('paas-vending synth: placement.yaml', () => {
+  // A platform whose load balancers take one environment each (maxSharedLoadBalancers 2), and three environments
+  // on shared ingress: the third does not fit.
+  const customers = (names: string[]) =>
+    Object.fromEntries(
+      names.map((name) => [`${name}-staging.yaml`, { ...stagingCustomer(), customer: name, hostname: undefined }]),
+    );
+
+  test('written on the first run, reported on stderr with what changed; then unchanged and not reported', () => {
+    const fleet = writeFleet(platform(), customers(['acme', 'globex']));
+    const first = cli(['synth', fleet, '--json'], { cwd: tempDir('synth-place-') });
+    expect(first.code).toBe(EXIT_OK);
+    expect(first.errLines.slice(0, 3)).toEqual([
+      `paas-vending: synth: wrote ${join(fleet, 'placement.yaml')} (commit it with the fleet):`,
+      '  acme-staging: placed on shared load balancer 1',
+      '  globex-staging: placed on shared load balancer 1',
+    ]);
+    expect(readFileSync(join(fleet, 'placement.yaml'), 'utf-8')).toMatch(
+      /\nloadBalancers: 1\nenvironments:\n {2}acme-staging: 1\n {2}globex-staging: 1\n$/,
+    );
+    const again = cli(['synth', fleet, '--json', '--frozen-placement'], { cwd: tempDir('synth-place-') });
+    expect(again.code).toBe(EXIT_OK);
+    expect(again.err).not.toContain('placement');
+  });
+
+  test('--frozen-placement fails with what would change, and writes nothing', () => {
+    const fleet = writeFleet(platform(), customers(['acme']));
+    const result = cli(['synth', fleet, '--frozen-placement'], { cwd: tempDir('synth-frozen-') });
+    expect(result).toMatchObject({ code: EXIT_INVALID, out: '' });
+    expect(result.err).toContain(
+      `${join(fleet, 'placement.yaml')}: must change (acme-staging: placed on shared load balancer 1) but the ` +
+        'placement is frozen; expected the placement to be committed',
+    );
+    expect(existsSync(join(fleet, 'placement.yaml'))).toBe(false);
+  });
+
+  test('a bad placement.yaml exits 1 with the file, line and field', () => {
+    const fleet = writeFleet(platform(), customers(['acme']));
+    writeFileSync(join(fleet, 'placement.yaml'), 'loadBalancers: 1\nenvironments:\n  acme-staging: 3\n');
+    const result = cli(['synth', fleet], { cwd: tempDir('synth-badplace-') });
+    expect(result.code).toBe(EXIT_INVALID);
+    expect(result.err).toContain(
+      `${join(fleet, 'placement.yaml')}:3:17: environments.acme-staging: received 3; expected a shared load ` +
+        'balancer number from 1 to 1 (loadBalancers)',
+    );
   });
 });

@@ -6,6 +6,7 @@ import { join } from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as cxapi from 'aws-cdk-lib/cx-api';
+import { Construct } from 'constructs';
 import { ConfigLoader, CustomerConfig, CustomerEnvironment, VendingFleet } from '../../src';
 import { toStructKeys } from '../../src/config/keys';
 import { stagingCustomer } from '../config/fixtures';
@@ -105,17 +106,131 @@ describe('CustomerEnvironment', () => {
   });
 });
 
-describe('fleet size', () => {
-  test('more environments than a shared load balancer holds fail with a clear message', () => {
-    const fleet = ConfigLoader.loadFleet(FLEET);
-    const staging = fleet.customers.find((c) => c.customer === 'acme' && c.environment === 'staging')!;
-    const many = Array.from({ length: 101 }, (_, i) => ({
-      ...staging,
-      customer: `customer${i}`,
-      hostname: `customer${i}.apps.example.com`,
-    }));
-    expect(() => new VendingFleet(new App(), { ...fleet, customers: many })).toThrow(
-      /received 101 environments on the shared load balancer; expected at most 100/,
+describe('several shared load balancers', () => {
+  // The example fleet has four environments on shared ingress: two per load balancer spreads them over two.
+  const fleetConfig = ConfigLoader.loadFleet(FLEET);
+  const app = new App();
+  const fleet = new VendingFleet(app, fleetConfig, { environmentsPerLoadBalancer: 2 });
+  const platform = Template.fromStack(fleet.platformStack);
+  const stackOf = (name: string) => fleet.environments.find((e) => e.stackName === name)!;
+
+  test('the placement: in name order, two on each, the dedicated ones not placed', () => {
+    expect(fleet.placement).toEqual({
+      loadBalancers: 2,
+      environments: { 'acme-staging': 1, 'globex-production': 1, 'hooli-staging': 2, 'piedpiper-development': 2 },
+    });
+    expect(fleet.placementChanges).toContain('shared load balancers: 1 -> 2');
+  });
+
+  test('the platform has two shared load balancers, each with its listeners and parameters, one allocator for both', () => {
+    expect(fleet.platform.sharedLoadBalancers.map((s) => s.number)).toEqual([1, 2]);
+    expect(fleet.platform.sharedLoadBalancer(1).loadBalancer).toBe(fleet.platform.loadBalancer);
+    platform.resourceCountIs('AWS::ElasticLoadBalancingV2::LoadBalancer', 2);
+    platform.resourceCountIs('AWS::ElasticLoadBalancingV2::Listener', 4);
+    // The first keeps its logical ids from before there could be several: an existing platform is not replaced.
+    expect(logicalId(fleet.platform.loadBalancer)).toMatch(/^PlatformLoadBalancer[0-9A-F]{8}$/);
+    const second = fleet.platform.sharedLoadBalancer(2);
+    expect(logicalId(second.loadBalancer)).toMatch(/^PlatformSharedLoadBalancer2LoadBalancer[0-9A-F]{8}$/);
+    for (const [id, lb] of Object.entries(platform.findResources('AWS::ElasticLoadBalancingV2::LoadBalancer'))) {
+      const attributes = Object.fromEntries(
+        lb.Properties.LoadBalancerAttributes.map((a: { Key: string; Value: string }) => [a.Key, a.Value]),
+      );
+      expect([id, attributes['deletion_protection.enabled'], attributes['access_logs.s3.enabled']]).toEqual([
+        id,
+        'true',
+        'true',
+      ]);
+      expect(lb.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^PlatformLogsBucketPolicy/)]));
+    }
+    platform.hasResourceProperties('AWS::SSM::Parameter', {
+      Name: '/vending/vending/https-listener-arn-2',
+      Value: { Ref: logicalId(second.httpsListener as unknown as Construct) },
+    });
+    platform.hasResourceProperties('AWS::SSM::Parameter', { Name: '/vending/vending/https-listener-arn' });
+    platform.hasResourceProperties('AWS::SSM::Parameter', {
+      Name: '/vending/vending/load-balancer-security-group-id-2',
+    });
+    // The allocator may change rules on the listeners of both load balancers.
+    const policies = JSON.stringify(platform.findResources('AWS::IAM::Policy'));
+    for (const shared of fleet.platform.sharedLoadBalancers) {
+      expect(policies).toContain(logicalId(shared.loadBalancer));
+    }
+    expect(() => fleet.platform.sharedLoadBalancer(3)).toThrow(
+      /shared load balancer: received 3; expected a number from 1 to 2/,
+    );
+  });
+
+  test("each environment's rule goes on its own load balancer's listener; instances allow that load balancer", () => {
+    for (const [name, number] of Object.entries(fleet.placement.environments)) {
+      const shared = fleet.platform.sharedLoadBalancer(number);
+      const template = Template.fromStack(stackOf(name));
+      const [, rule] = Object.entries(template.findResources('Custom::SharedAlbRulePriority'))[0];
+      const listener = logicalId(shared.httpsListener as unknown as Construct);
+      expect([name, JSON.stringify(rule.Properties.listenerArn)]).toEqual([
+        name,
+        expect.stringContaining(`Ref${listener}`),
+      ]);
+      const ingress = JSON.stringify(template.findResources('AWS::EC2::SecurityGroupIngress'));
+      expect([name, ingress]).toEqual([name, expect.stringContaining(logicalId(shared.securityGroup))]);
+      expect(stackOf(name).webTier.loadBalancer).toBe(shared.loadBalancer);
+    }
+  });
+
+  test('a customer added later goes where there is room, and moves nobody', () => {
+    const added = {
+      ...fleetConfig.customers.find((c) => c.customer === 'hooli')!,
+      customer: 'aaa',
+      hostname: undefined,
+    };
+    const bigger = new VendingFleet(
+      new App(),
+      { ...fleetConfig, customers: [...fleetConfig.customers, added] },
+      {
+        environmentsPerLoadBalancer: 2,
+        placement: fleet.placement,
+      },
+    );
+    expect(bigger.placement.environments).toEqual({ ...fleet.placement.environments, 'aaa-staging': 3 });
+    expect(bigger.placementChanges).toEqual([
+      'shared load balancers: 2 -> 3',
+      'aaa-staging: placed on shared load balancer 3',
+    ]);
+    expect(bigger.platform.sharedLoadBalancers).toHaveLength(3);
+  });
+
+  test('frozen: a placement that must change fails with what would change', () => {
+    expect(
+      () =>
+        new VendingFleet(new App(), fleetConfig, {
+          frozenPlacement: true,
+          placement: { loadBalancers: 1, environments: {} },
+        }),
+    ).toThrow(
+      /VendingFleet .*: placement: must change \(acme-staging: placed on shared load balancer 1\) but the placement is frozen/,
+    );
+  });
+
+  test('more environments than the platform allows fail with the platform file and field', () => {
+    expect(
+      () =>
+        new VendingFleet(
+          new App(),
+          { ...fleetConfig, platform: { ...fleetConfig.platform, maxSharedLoadBalancers: 1 } },
+          {
+            environmentsPerLoadBalancer: 2,
+          },
+        ),
+    ).toThrow(
+      /platform\.yaml: maxSharedLoadBalancers: received 1: 4 environments on shared ingress need more than 1 load balancer of 2/,
+    );
+  });
+
+  test('bad options are refused with the option, the value and what is expected', () => {
+    expect(() => new VendingFleet(new App(), fleetConfig, { environmentsPerLoadBalancer: 101 })).toThrow(
+      /environmentsPerLoadBalancer: received 101; expected a whole number from 1 to 100 \(a load balancer holds 100 target groups\)/,
+    );
+    expect(() => VendingFleet.fromDirectory(new App(), FLEET, { placement: fleet.placement })).toThrow(
+      /placement: received a placement; expected none: the directory's placement.yaml holds it/,
     );
   });
 });

@@ -534,6 +534,21 @@ describe('bad props', () => {
     ['CIDR', { vpcCidr: '10.0.0.0/24' }, /vpcCidr: received "10.0.0.0\/24"; expected an IPv4 CIDR from \/16 to \/20/],
     ['AZ count', { maxAzs: 7 }, /maxAzs: received 7; expected a whole number from 1 to 6/],
     [
+      'no shared load balancer',
+      { sharedLoadBalancers: 0 },
+      /sharedLoadBalancers: received 0; expected a whole number from 1 to 20/,
+    ],
+    [
+      'too many shared load balancers',
+      { sharedLoadBalancers: 21 },
+      /sharedLoadBalancers: received 21; expected a whole number from 1 to 20/,
+    ],
+    [
+      'a fraction of a load balancer',
+      { sharedLoadBalancers: 1.5 },
+      /sharedLoadBalancers: received 1.5; expected a whole number/,
+    ],
+    [
       'one AZ in production',
       { maxAzs: 1 },
       /maxAzs: received 1; expected at least 2: a load balancer and a database need two Availability Zones/,

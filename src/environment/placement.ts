@@ -1,0 +1,230 @@
+import { existsSync, readFileSync, writeFileSync } from 'fs';
+import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
+import { ConfigError, ConfigProblem, describeValue } from '../config/errors';
+
+/**
+ * Which shared load balancer serves each environment of a fleet on shared ingress. VendingFleet keeps it in
+ * `placement.yaml` beside `platform.yaml`: an environment never moves, a new one goes to the first load balancer
+ * with room, and another load balancer is added when all are full.
+ */
+export interface FleetPlacement {
+  /**
+   * How many shared load balancers the platform has. Never lowered by VendingFleet: removing one deletes it, which
+   * its deletion protection refuses while it is on, so that is a person's decision (edit the file).
+   */
+  readonly loadBalancers: number;
+  /** `<customer>-<environment>` of each environment on shared ingress, and the number of its load balancer, from 1. */
+  readonly environments: { [environment: string]: number };
+}
+
+/** Internal: what placing a fleet's environments asks. */
+export interface PlacementRequest {
+  /** Where the placement came from, for errors: the file, or `VendingFleetOptions.placement`. */
+  readonly source: string;
+  /** The placement so far; none for a new fleet. */
+  readonly previous?: FleetPlacement;
+  /** `<customer>-<environment>` of every environment on shared ingress now. */
+  readonly environments: string[];
+  /** Environments one load balancer takes. */
+  readonly capacity: number;
+  /** The most load balancers the platform may have (its config's maxSharedLoadBalancers). */
+  readonly maximum: number;
+  /** The platform config file, named when the maximum is too low. */
+  readonly platformSource: string;
+}
+
+/** Internal: the placement, and what changed from the previous one, one line each (none when nothing did). */
+export interface PlacementResult {
+  readonly placement: FleetPlacement;
+  readonly changes: string[];
+}
+
+/** The file VendingFleet.fromDirectory reads and writes. */
+export const PLACEMENT_FILE = 'placement.yaml';
+
+/**
+ * Internal: places every environment. Those of the previous placement stay where they are; new ones, in name order,
+ * go to the lowest-numbered load balancer with room; a load balancer is added when none has room. So the result
+ * depends only on the previous placement and the set of environments, and adding one never moves another.
+ */
+export function placeEnvironments(request: PlacementRequest): PlacementResult {
+  const previous = request.previous ?? { loadBalancers: 1, environments: {} };
+  checkPlacement(previous, request.source, request.capacity);
+  if (previous.loadBalancers > request.maximum) {
+    throw new ConfigError([
+      {
+        file: request.platformSource,
+        path: 'maxSharedLoadBalancers',
+        message:
+          `received ${request.maximum}, but ${request.source} has ${previous.loadBalancers} shared load balancers; ` +
+          `expected at least ${previous.loadBalancers} (lowering it deletes load balancers: edit ${request.source} first)`,
+      },
+    ]);
+  }
+  const wanted = new Set(request.environments);
+  const environments: { [environment: string]: number } = {};
+  const load = new Array<number>(previous.loadBalancers + 1).fill(0);
+  const changes: string[] = [];
+  for (const [name, number] of Object.entries(previous.environments)) {
+    if (wanted.has(name)) {
+      environments[name] = number;
+      load[number] += 1;
+    } else {
+      changes.push(`${name}: removed from shared load balancer ${number}`);
+    }
+  }
+  let loadBalancers = previous.loadBalancers;
+  const added = request.environments.filter((name) => environments[name] === undefined).sort(byName);
+  for (const name of added) {
+    let number = load.findIndex((count, i) => i >= 1 && count < request.capacity);
+    if (number === -1) {
+      if (loadBalancers >= request.maximum) {
+        throw new ConfigError([
+          {
+            file: request.platformSource,
+            path: 'maxSharedLoadBalancers',
+            message:
+              `received ${request.maximum}: ${request.environments.length} environments on shared ingress need more ` +
+              `than ${request.maximum} load balancer${request.maximum === 1 ? '' : 's'} of ${request.capacity}; ` +
+              `expected a higher maxSharedLoadBalancers (at most 20), or fewer environments on shared ingress ` +
+              '(split the fleet into several platforms)',
+          },
+        ]);
+      }
+      loadBalancers += 1;
+      load.push(0);
+      number = loadBalancers;
+      changes.push(`shared load balancers: ${loadBalancers - 1} -> ${loadBalancers}`);
+    }
+    environments[name] = number;
+    load[number] += 1;
+    changes.push(`${name}: placed on shared load balancer ${number}`);
+  }
+  const sorted = Object.fromEntries(Object.entries(environments).sort(([a], [b]) => byName(a, b)));
+  return { placement: { loadBalancers, environments: sorted }, changes };
+}
+
+/** Code-point order: the same on every machine and locale. */
+function byName(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Internal: a placement given in code or read from a file is whole numbers in range, with room on each load balancer. */
+export function checkPlacement(placement: FleetPlacement, source: string, capacity: number, lines?: LineOf): void {
+  const problems: ConfigProblem[] = [];
+  const at = (path: string, message: string) => problems.push({ file: source, path, message, ...lines?.(path) });
+  const count = placement.loadBalancers;
+  if (!Number.isInteger(count) || count < 1 || count > 20) {
+    at('loadBalancers', `received ${describeValue(count)}; expected a whole number from 1 to 20`);
+  }
+  if (
+    typeof placement.environments !== 'object' ||
+    placement.environments === null ||
+    Array.isArray(placement.environments)
+  ) {
+    at(
+      'environments',
+      `received ${describeValue(placement.environments)}; expected a map of environment to load balancer number`,
+    );
+  } else {
+    const load = new Map<number, string[]>();
+    for (const [name, number] of Object.entries(placement.environments)) {
+      if (!Number.isInteger(number) || number < 1 || (Number.isInteger(count) && number > count)) {
+        at(
+          `environments.${name}`,
+          `received ${describeValue(number)}; expected a shared load balancer number from 1 to ${describeValue(count)} (loadBalancers)`,
+        );
+      } else {
+        load.set(number, [...(load.get(number) ?? []), name]);
+      }
+    }
+    for (const [number, names] of load) {
+      if (names.length > capacity) {
+        at(
+          'environments',
+          `received ${names.length} environments on shared load balancer ${number}; expected at most ${capacity}: ` +
+            `move ${names.length - capacity} of them to another load balancer`,
+        );
+      }
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+}
+
+type LineOf = (path: string) => { line?: number; column?: number };
+
+/** Internal: reads a placement file; undefined when there is none. */
+export function readPlacementFile(path: string, shownAs: string, capacity: number): FleetPlacement | undefined {
+  if (!existsSync(path)) return undefined;
+  const lineCounter = new LineCounter();
+  const document = parseDocument(readFileSync(path, 'utf-8'), { lineCounter, uniqueKeys: true });
+  const problems: ConfigProblem[] = document.errors.map((e) => ({
+    file: shownAs,
+    path: '',
+    line: e.linePos?.[0].line,
+    column: e.linePos?.[0].col,
+    message: e.message.split('\n')[0],
+  }));
+  if (problems.length > 0) throw new ConfigError(problems);
+  const lineOf: LineOf = (dotted) => {
+    const node = document.getIn(dotted.split('.'), true);
+    const range = (isScalar(node) || isMap(node)) && node.range;
+    if (!range) return {};
+    const pos = lineCounter.linePos(range[0]);
+    return { line: pos.line, column: pos.col };
+  };
+  const keyLine = (key: string) => {
+    const pair = isMap(document.contents)
+      ? document.contents.items.find((p) => isScalar(p.key) && p.key.value === key)
+      : undefined;
+    const range = pair && isScalar(pair.key) && pair.key.range;
+    if (!range) return {};
+    const pos = lineCounter.linePos(range[0]);
+    return { line: pos.line, column: pos.col };
+  };
+  const value = document.toJS() as unknown;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigError([
+      { file: shownAs, path: '', message: `received ${describeValue(value)}; expected loadBalancers and environments` },
+    ]);
+  }
+  const unknown = Object.keys(value).filter((key) => key !== 'loadBalancers' && key !== 'environments');
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      unknown.map((key) => ({
+        file: shownAs,
+        path: key,
+        message: 'is not a placement key; expected only loadBalancers and environments',
+        ...keyLine(key),
+      })),
+    );
+  }
+  const placement = value as FleetPlacement;
+  const read = { loadBalancers: placement.loadBalancers, environments: placement.environments ?? {} };
+  checkPlacement(read, shownAs, capacity, lineOf);
+  return read;
+}
+
+/** Internal: the file's text: a header that says what it is, then the numbers in name order. */
+export function renderPlacement(placement: FleetPlacement): string {
+  const lines = [
+    '# Which shared load balancer serves each customer environment of this fleet, from 1.',
+    '# Written by paas-vending synth (VendingFleet.fromDirectory); commit it with the fleet.',
+    '# An environment stays where it is; a new one goes to the first load balancer with room.',
+    `loadBalancers: ${placement.loadBalancers}`,
+  ];
+  const entries = Object.entries(placement.environments).sort(([a], [b]) => byName(a, b));
+  if (entries.length === 0) {
+    lines.push('environments: {}');
+  } else {
+    lines.push('environments:', ...entries.map(([name, number]) => `  ${name}: ${number}`));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Internal: writes the file unless it exists and the placement did not change (its comments are then kept). */
+export function writePlacementFile(path: string, result: PlacementResult): boolean {
+  if (existsSync(path) && result.changes.length === 0) return false;
+  writeFileSync(path, renderPlacement(result.placement));
+  return true;
+}
