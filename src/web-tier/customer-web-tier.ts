@@ -378,6 +378,13 @@ export class CustomerWebTier extends Construct {
     }
 
     new CfnOutput(this, 'Url', { value: this.url, description: `URL of ${label}` });
+    if (this.loadBalancer) {
+      // Where the host names' DNS records must point: with several shared load balancers, not the same for all.
+      new CfnOutput(this, 'LoadBalancerDnsName', {
+        value: this.loadBalancer.loadBalancerDnsName,
+        description: `Load balancer of ${label}: the target of its host names' DNS records (alias or CNAME)`,
+      });
+    }
 
     if (props.database) {
       const database = createDatabase(this, {

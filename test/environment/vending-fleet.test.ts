@@ -173,6 +173,10 @@ describe('several shared load balancers', () => {
       const ingress = JSON.stringify(template.findResources('AWS::EC2::SecurityGroupIngress'));
       expect([name, ingress]).toEqual([name, expect.stringContaining(logicalId(shared.securityGroup))]);
       expect(stackOf(name).webTier.loadBalancer).toBe(shared.loadBalancer);
+      // The DNS target its host names need: this load balancer's.
+      const outputs = Object.entries(template.findOutputs('*'));
+      const dns = JSON.stringify(outputs.find(([id]) => id.startsWith('WebLoadBalancerDnsName'))?.[1].Value);
+      expect([name, dns]).toEqual([name, expect.stringContaining(`${logicalId(shared.loadBalancer)}DNSName`)]);
     }
   });
 

@@ -327,10 +327,21 @@ describe('a staging web tier on the shared load balancer (defaults)', () => {
       }
     });
 
-    test('the URL is https:// and the first host name, as the Url output', () => {
+    test('the URL is https:// and the first host name, as the Url output; the DNS target when the load balancer is known', () => {
       expect(s.web.url).toBe(`https://${STAGING_HOST}`);
       const outputs = Object.entries(s.template.findOutputs('*'));
-      expect(outputs).toEqual([[expect.stringMatching(/^WebUrl/), expect.objectContaining({ Value: s.web.url })]]);
+      const url = [expect.stringMatching(/^WebUrl/), expect.objectContaining({ Value: s.web.url })];
+      if (s.web.loadBalancer) {
+        expect(outputs).toEqual([
+          url,
+          [
+            expect.stringMatching(/^WebLoadBalancerDnsName/),
+            expect.objectContaining({ Value: s.stack.resolve(s.web.loadBalancer.loadBalancerDnsName) }),
+          ],
+        ]);
+      } else {
+        expect(outputs).toEqual([url]);
+      }
     });
   });
 
@@ -453,9 +464,13 @@ describe('a production web tier on a load balancer of its own (defaults)', () =>
     expect(open.sort()).toEqual(['0.0.0.0/0:443-443', '0.0.0.0/0:80-80']);
   });
 
-  test('the URL is https://www.acme.com, as the Url output', () => {
+  test('the URL is https://www.acme.com, as the Url output; the DNS target of www.acme.com is its load balancer', () => {
     expect(s.web.url).toBe('https://www.acme.com');
     s.template.hasOutput('*', { Value: 'https://www.acme.com' });
+    s.template.hasOutput('*', {
+      Value: { 'Fn::GetAtt': [logicalId(s.web.loadBalancer!), 'DNSName'] },
+      Description: "Load balancer of acme-production: the target of its host names' DNS records (alias or CNAME)",
+    });
   });
 
   test('every taggable resource carries the vending tags, the load balancer and its listeners too', () => {
