@@ -17,6 +17,7 @@ import {
 } from '../config/loader';
 import { schemaProblems, SCHEMA_DIR } from '../config/schema';
 import { checkAppSpec, LIFECYCLE_ORDER } from '../delivery-pipeline/appspec';
+import { plannedPlacement } from '../environment/placement';
 
 /** Where the command writes: injected so tests can read what a user sees. */
 export interface Io {
@@ -456,7 +457,8 @@ function diagram(argv: string[], io: Io): number {
   if (flags.help) return help('diagram', io);
   const usage = diagramUsageProblem(options);
   if (usage !== undefined) throw new UsageError(`diagram: ${usage}`);
-  const drawn = drawDiagram(readFleet(fleetDirectory(positionals[0], io)), options);
+  const fleet = readFleet(fleetDirectory(positionals[0], io));
+  const drawn = drawDiagram(fleet, options, plannedPlacement(fleet));
   if ('problem' in drawn) {
     if (drawn.usage) throw new UsageError(`diagram: ${drawn.problem}`);
     io.err(`paas-vending: diagram: ${drawn.problem}`);

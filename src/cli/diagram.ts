@@ -17,6 +17,7 @@ import {
 import { describeValue } from '../config/errors';
 import { ResolvedFleet } from '../config/loader';
 import { RepositoryConfig } from '../config/types';
+import { FleetPlacement } from '../environment/placement';
 
 // ---------------------------------------------------------------------------------------------------------------------
 // The model
@@ -186,15 +187,28 @@ function vpcGroup(b: DiagramBuilder, platform: ResolvedPlatformConfig, direction
   };
 }
 
-function sharedLoadBalancerLines(platform: ResolvedPlatformConfig): string[] {
-  return [`Shared ALB of platform ${platform.name}`, `HTTPS 443, *.${platform.domain}`];
+/** "Shared ALB" while the platform has one; "Shared ALB 2" and so on once it has several. */
+function sharedLoadBalancerLines(platform: ResolvedPlatformConfig, number: number, several: boolean): string[] {
+  return [`Shared ALB${several ? ` ${number}` : ''} of platform ${platform.name}`, `HTTPS 443, *.${platform.domain}`];
 }
+
+/** Diagram ids of the n-th shared load balancer: the first keeps the ids it had when there was only one. */
+function sharedId(base: string, number: number): string {
+  return number === 1 ? base : `${base}_${number}`;
+}
+
+/** A fleet on one shared load balancer. */
+const ONE_LOAD_BALANCER: FleetPlacement = { loadBalancers: 1, environments: {} };
 
 // ---------------------------------------------------------------------------------------------------------------------
 // The pictures
 
 /** One customer environment: ingress, instances, database, bucket, and the two pipelines that feed it. */
-export function customerDiagram(platform: ResolvedPlatformConfig, c: ResolvedCustomerConfig): Diagram {
+export function customerDiagram(
+  platform: ResolvedPlatformConfig,
+  c: ResolvedCustomerConfig,
+  placement: FleetPlacement = ONE_LOAD_BALANCER,
+): Diagram {
   const b = new DiagramBuilder(`${nameOf(c)} on platform ${platform.name} (${platform.region})`);
   const internet = b.node('internet', 'internet', ['Internet']);
   // The tiers top to bottom: the pipelines then reach the instances from the side.
@@ -211,7 +225,13 @@ export function customerDiagram(platform: ResolvedPlatformConfig, c: ResolvedCus
     );
     b.edge(internet, front, 'HTTPS');
   } else {
-    const alb = b.node('shared_alb', 'load-balancer', sharedLoadBalancerLines(platform), publicSubnets);
+    const number = placement.environments[nameOf(c)] ?? 1;
+    const alb = b.node(
+      'shared_alb',
+      'load-balancer',
+      sharedLoadBalancerLines(platform, number, placement.loadBalancers > 1),
+      publicSubnets,
+    );
     const hosts = ruleHosts(c);
     front = b.node(
       'rule',
@@ -326,21 +346,27 @@ export function customerDiagram(platform: ResolvedPlatformConfig, c: ResolvedCus
 }
 
 /** The platform: the shared load balancer with a rule per customer, dedicated ones beside it, the VPC's tiers. */
-export function platformDiagram(fleet: ResolvedFleet): Diagram {
+export function platformDiagram(fleet: ResolvedFleet, placement: FleetPlacement = ONE_LOAD_BALANCER): Diagram {
   const platform = fleet.platform;
   const count =
     fleet.customers.length === 1 ? '1 customer environment' : `${fleet.customers.length} customer environments`;
   const b = new DiagramBuilder(`Platform ${platform.name} (${platform.environment}, ${platform.region}) with ${count}`);
   const internet = b.node('internet', 'internet', ['Internet']);
   const { publicSubnets, privateSubnets, isolatedSubnets } = vpcGroup(b, platform, 'LR');
-  const shared = b.group('shared_alb', 'load-balancer', sharedLoadBalancerLines(platform)[0], publicSubnets);
-  const listener = b.node(
-    'shared_listener',
-    'load-balancer',
-    ['HTTPS listener 443', `*.${platform.domain}`, 'default: 503'],
-    shared,
-  );
-  b.edge(internet, listener, 'HTTPS');
+  const several = placement.loadBalancers > 1;
+  const shared: string[] = [];
+  const listeners: string[] = [];
+  for (let number = 1; number <= placement.loadBalancers; number++) {
+    const lines = sharedLoadBalancerLines(platform, number, several);
+    shared[number] = b.group(sharedId('shared_alb', number), 'load-balancer', lines[0], publicSubnets);
+    listeners[number] = b.node(
+      sharedId('shared_listener', number),
+      'load-balancer',
+      ['HTTPS listener 443', `*.${platform.domain}`, 'default: 503'],
+      shared[number],
+    );
+    b.edge(internet, listeners[number], 'HTTPS');
+  }
   // Shared customers first, then dedicated ones, in both tiers: the same order on both sides of the edges.
   const ordered = [
     ...fleet.customers.filter((c) => ingressOf(c) === 'shared'),
@@ -350,8 +376,9 @@ export function platformDiagram(fleet: ResolvedFleet): Diagram {
     const id = idOf(c);
     let front: string;
     if (ingressOf(c) === 'shared') {
-      front = b.node(`rule_${id}`, 'network', [`Rule ${nameOf(c)}`, ruleHosts(c).join(', ')], shared);
-      b.edge(listener, front);
+      const number = placement.environments[nameOf(c)] ?? 1;
+      front = b.node(`rule_${id}`, 'network', [`Rule ${nameOf(c)}`, ruleHosts(c).join(', ')], shared[number]);
+      b.edge(listeners[number], front);
     } else {
       front = b.node(`alb_${id}`, 'load-balancer', [`Dedicated ALB ${nameOf(c)}`, c.customDomain!.name], publicSubnets);
       b.edge(internet, front, 'HTTPS');
@@ -398,12 +425,19 @@ export function diagramUsageProblem(request: DiagramRequest): string | undefined
 export type DrawnDiagram =
   { readonly text: string; readonly subject: string } | { readonly problem: string; readonly usage: boolean };
 
-/** Draws the platform (no customer) or one customer environment of a valid fleet, in the format asked for. */
-export function drawDiagram(fleet: ResolvedFleet, request: DiagramRequest): DrawnDiagram {
+/**
+ * Draws the platform (no customer) or one customer environment of a valid fleet, in the format asked for, with the
+ * environments on the shared load balancers `paas-vending synth` would place them on (placement.yaml and the fleet).
+ */
+export function drawDiagram(
+  fleet: ResolvedFleet,
+  request: DiagramRequest,
+  placement: FleetPlacement = ONE_LOAD_BALANCER,
+): DrawnDiagram {
   const format = (request.format ?? 'mermaid') as DiagramFormat;
   const render = (diagram: Diagram) => (format === 'svg' ? toSvg(diagram) : toMermaid(diagram));
   if (request.customer === undefined) {
-    return { text: render(platformDiagram(fleet)), subject: `platform ${fleet.platform.name}` };
+    return { text: render(platformDiagram(fleet, placement)), subject: `platform ${fleet.platform.name}` };
   }
   const environments = fleet.customers.filter((c) => c.customer === request.customer);
   if (environments.length === 0) {
@@ -427,7 +461,7 @@ export function drawDiagram(fleet: ResolvedFleet, request: DiagramRequest): Draw
   if (chosen === undefined) {
     return { problem: `--environment: received ${describeValue(request.environment)}; ${expected}`, usage: false };
   }
-  return { text: render(customerDiagram(fleet.platform, chosen)), subject: nameOf(chosen) };
+  return { text: render(customerDiagram(fleet.platform, chosen, placement)), subject: nameOf(chosen) };
 }
 
 /** What `--out FILE` writes: the text, and for Mermaid in a Markdown file, a `mermaid` code block GitHub renders. */

@@ -1,6 +1,9 @@
 import { existsSync, readFileSync, writeFileSync } from 'fs';
+import { join } from 'path';
 import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
+import { ingressOf } from '../config/defaults';
 import { ConfigError, ConfigProblem, describeValue } from '../config/errors';
+import { displayPath, platformFilesIn, ResolvedFleet } from '../config/loader';
 
 /**
  * Which shared load balancer serves each environment of a fleet on shared ingress. VendingFleet keeps it in
@@ -227,4 +230,25 @@ export function writePlacementFile(path: string, result: PlacementResult): boole
   if (existsSync(path) && result.changes.length === 0) return false;
   writeFileSync(path, renderPlacement(result.placement));
   return true;
+}
+
+/**
+ * Internal: the placement a synthesis of this fleet directory would use (placement.yaml, plus the environments not
+ * in it yet), without writing anything: for pictures of the fleet.
+ */
+export function plannedPlacement(fleet: ResolvedFleet, capacity: number = 100): FleetPlacement {
+  const file = join(fleet.directory, PLACEMENT_FILE);
+  return placeEnvironments({
+    source: displayPath(file),
+    previous: readPlacementFile(file, displayPath(file), capacity),
+    environments: fleet.customers.filter((c) => ingressOf(c) === 'shared').map((c) => `${c.customer}-${c.environment}`),
+    capacity,
+    maximum: fleet.platform.maxSharedLoadBalancers,
+    platformSource: platformSourceOf(fleet.directory),
+  }).placement;
+}
+
+/** Internal: the platform file of a fleet directory as errors name it (platform.yaml when there is none). */
+export function platformSourceOf(directory: string): string {
+  return displayPath(platformFilesIn(directory)[0] ?? join(directory, 'platform.yaml'));
 }

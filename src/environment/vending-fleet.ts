@@ -7,6 +7,7 @@ import {
   PLACEMENT_FILE,
   placeEnvironments,
   PlacementResult,
+  platformSourceOf,
   readPlacementFile,
   writePlacementFile,
 } from './placement';
@@ -119,7 +120,7 @@ export class VendingFleet {
       environments: shared,
       capacity: capacityOf(options, where),
       maximum: resolvedPlatform.maxSharedLoadBalancers,
-      platformSource: displayPath(join(fleet.directory, 'platform.yaml')),
+      platformSource: platformSourceOf(fleet.directory),
     });
     if (options.frozenPlacement && this.placementResult.changes.length > 0) {
       throw new ConfigError(

@@ -1,5 +1,5 @@
 import { execFileSync } from 'child_process';
-import { mkdirSync, mkdtempSync, readFileSync } from 'fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { BUNDLED_FLEET, EXIT_INVALID, EXIT_OK, EXIT_USAGE, run } from '../../src/cli/cli';
@@ -448,6 +448,31 @@ describe('paas-vending diagram: the platform', () => {
       }
     }
     expect(d.nodes.get('db_globex_production')!.lines[1]).toBe('Aurora PostgreSQL 16.4 cluster, multi-AZ');
+  });
+
+  test("several shared load balancers: one frame each, every rule in its own load balancer's frame", () => {
+    const two = (name: string) => ({ ...stagingCustomer(), customer: name, hostname: undefined });
+    const dir = writeFleet(platform(), { 'a.yaml': two('alpha'), 'b.yaml': two('beta'), 'c.yaml': two('gamma') });
+    // beta placed on the second load balancer; gamma is new and goes to the first, which has room.
+    writeFileSync(
+      join(dir, 'placement.yaml'),
+      'loadBalancers: 2\nenvironments:\n  alpha-staging: 1\n  beta-staging: 2\n',
+    );
+    const result = cli(['diagram', dir]);
+    expect(result).toMatchObject({ code: EXIT_OK, err: '' });
+    const d = parseMermaid(result.out);
+    expectConsistent(d);
+    expect(d.subgraphs.get('shared_alb')!.title).toBe('Shared ALB 1 of platform vending');
+    expect(d.subgraphs.get('shared_alb_2')!.title).toBe('Shared ALB 2 of platform vending');
+    expect(edge(d, 'internet', 'shared_listener_2')!.label).toBe('HTTPS');
+    expect(d.nodes.get('rule_beta_staging')!.within[0]).toBe('shared_alb_2');
+    expect(edge(d, 'shared_listener_2', 'rule_beta_staging')).toBeDefined();
+    expect(d.nodes.get('rule_alpha_staging')!.within[0]).toBe('shared_alb');
+    expect(d.nodes.get('rule_gamma_staging')!.within[0]).toBe('shared_alb');
+    // Drawing writes nothing: the file is as it was.
+    expect(readFileSync(join(dir, 'placement.yaml'), 'utf-8')).not.toContain('gamma');
+    const beta = parseMermaid(cli(['diagram', dir, '--customer', 'beta']).out);
+    expect(beta.nodes.get('shared_alb')!.lines[0]).toBe('Shared ALB 2 of platform vending');
   });
 
   test('a fleet without customers, and with one', () => {
