@@ -98,9 +98,10 @@ goes to the first load balancer with room, and another load balancer is added wh
 to maxSharedLoadBalancers in platform.yaml). The command writes placement.yaml when it changes and
 says so on stderr: commit it with the fleet.
 
-Deploy through the CDK CLI: the platform's VPC needs the availability zones of its account and
-region, which the CDK CLI looks up (with credentials) and keeps in cdk.context.json. Run alone, this
-command writes placeholders for them, and a warning says so.
+The platform's VPC needs the names of its availability zones: give them in platform.yaml
+(vpc.availabilityZones) and nothing is looked up. Without them, the CDK CLI looks them up (with
+credentials) and keeps them in cdk.context.json; run alone, this command writes placeholders for
+them, and a warning says so.
 
 Options:
   --out DIR   the cloud assembly directory (default: cdk.out in the current directory)

@@ -60,7 +60,7 @@ export interface ResolvedCustomerConfig extends CustomerConfig {
 
 export interface ResolvedPlatformConfig extends PlatformConfig {
   readonly production: boolean;
-  readonly vpc: Required<VpcConfig>;
+  readonly vpc: Required<Omit<VpcConfig, 'availabilityZones'>> & Pick<VpcConfig, 'availabilityZones'>;
   readonly maxSharedLoadBalancers: number;
 }
 
@@ -155,7 +155,12 @@ export function resolvePlatform(config: PlatformConfig): ResolvedPlatformConfig 
   return {
     ...config,
     production: config.environment === PRODUCTION,
-    vpc: { cidr: '10.10.0.0/16', maxAzs: 3, natInstances: true, ...config.vpc },
+    vpc: {
+      cidr: '10.10.0.0/16',
+      natInstances: true,
+      ...config.vpc,
+      maxAzs: config.vpc?.availabilityZones?.length ?? config.vpc?.maxAzs ?? 3,
+    },
     maxSharedLoadBalancers: config.maxSharedLoadBalancers ?? DEFAULT_MAX_SHARED_LOAD_BALANCERS,
   };
 }

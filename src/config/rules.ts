@@ -277,6 +277,22 @@ export function platformRules(doc: unknown): RawProblem[] {
       message: `received ${maxAzs}; expected at least 2: a load balancer and a database need two Availability Zones`,
     });
   }
+  const zones = Array.isArray(vpc.availabilityZones) ? vpc.availabilityZones.filter((z) => typeof z === 'string') : [];
+  const region = str(doc.region);
+  zones.forEach((zone, i) => {
+    if (region !== undefined && /^[a-z]{2}(-[a-z]+)+-\d[a-z]$/.test(zone) && zone.slice(0, -1) !== region) {
+      problems.push({
+        path: ['vpc', 'availabilityZones', i],
+        message: `received ${JSON.stringify(zone)}; expected an Availability Zone of the platform's region ${region}, such as ${region}a`,
+      });
+    }
+  });
+  if (zones.length > 0 && maxAzs !== undefined && maxAzs !== zones.length) {
+    problems.push({
+      path: ['vpc', 'maxAzs'],
+      message: `received ${maxAzs} with ${zones.length} availabilityZones; expected ${zones.length}, or no maxAzs`,
+    });
+  }
   const cidr = str(vpc.cidr);
   const cidrMatch = cidr?.match(/^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/);
   if (cidrMatch) {

@@ -464,6 +464,18 @@ export interface VpcConfig {
    * @default true
    */
   readonly natInstances?: boolean;
+  /**
+   * The Availability Zones by name, in the platform's region. Without them the AWS CDK CLI looks them up in the
+   * account at synth time (credentials needed, kept in cdk.context.json), and `paas-vending synth` alone writes
+   * placeholders. With them, `maxAzs` is their number.
+   * @minItems 2
+   * @maxItems 6
+   * @uniqueItems true
+   * @itemPattern ^[a-z]{2}(-[a-z]+)+-\d[a-z]$
+   * @itemExpected an Availability Zone name such as eu-west-1a
+   * @default - looked up in the account
+   */
+  readonly availabilityZones?: string[];
 }
 
 /** The platform: the content of `platform.yaml`. */

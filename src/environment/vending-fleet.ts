@@ -1,5 +1,6 @@
 import { join } from 'path';
-import { Stack } from 'aws-cdk-lib';
+import { ContextProvider, Stack } from 'aws-cdk-lib';
+import * as cxschema from 'aws-cdk-lib/cloud-assembly-schema';
 import { Construct } from 'constructs';
 import { CustomerEnvironment } from './customer-environment';
 import {
@@ -143,6 +144,14 @@ export class VendingFleet {
       description: `cdk-paas-vending: platform ${platformConfig.name} (${platformConfig.environment}): VPC, key, buckets, shared load balancer${this.placement.loadBalancers > 1 ? 's' : ''}`,
       terminationProtection: platformConfig.environment === 'production',
     });
+    const zones = platformConfig.vpc?.availabilityZones;
+    if (zones && !options.platformOptions?.vpc) {
+      // The zones are named: the VPC then needs no lookup in the account (and leaves no placeholder).
+      const { key } = ContextProvider.getKey(this.platformStack, {
+        provider: cxschema.ContextProvider.AVAILABILITY_ZONE_PROVIDER,
+      });
+      this.platformStack.node.setContext(key, zones);
+    }
     this.platform = SharedPlatform.fromConfig(this.platformStack, 'Platform', platformConfig, {
       ...options.platformOptions,
       sharedLoadBalancers: this.placement.loadBalancers,

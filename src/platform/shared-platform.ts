@@ -103,6 +103,12 @@ export interface SharedPlatformProps {
    */
   readonly maxAzs?: number;
   /**
+   * The new VPC's Availability Zones by name (2 to 6, in the stack's region), instead of `maxAzs`: the VPC then
+   * needs no lookup in the account at synth time.
+   * @default - the first `maxAzs` zones of the account, looked up by the AWS CDK CLI
+   */
+  readonly availabilityZones?: string[];
+  /**
    * NAT instances (cheaper) instead of NAT gateways (managed, more throughput) in the new VPC.
    * @default true
    */
@@ -203,7 +209,9 @@ export class SharedPlatform extends Construct {
         ? { vpc: options.vpc }
         : {
             vpcCidr: resolved.vpc.cidr,
-            maxAzs: resolved.vpc.maxAzs,
+            ...(resolved.vpc.availabilityZones
+              ? { availabilityZones: resolved.vpc.availabilityZones }
+              : { maxAzs: resolved.vpc.maxAzs }),
             natInstances: resolved.vpc.natInstances,
             natInstanceType: options.natInstanceType,
           }),
@@ -462,7 +470,7 @@ export class SharedPlatform extends Construct {
   private createVpc(props: SharedPlatformProps, logsBucket: s3.IBucket): ec2.Vpc {
     const cidr = props.vpcCidr ?? '10.10.0.0/16';
     const prefix = Number(cidr.split('/')[1]);
-    const maxAzs = props.maxAzs ?? 3;
+    const maxAzs = props.availabilityZones?.length ?? props.maxAzs ?? 3;
     const natInstances = props.natInstances ?? true;
     const natInstanceType = props.natInstanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.NANO);
     const natProvider = natInstances
@@ -474,7 +482,7 @@ export class SharedPlatform extends Construct {
       : ec2.NatProvider.gateway();
     const vpc = new ec2.Vpc(this, 'Vpc', {
       ipAddresses: ec2.IpAddresses.cidr(cidr),
-      maxAzs,
+      ...(props.availabilityZones ? { availabilityZones: props.availabilityZones } : { maxAzs }),
       natGatewayProvider: natProvider,
       // One NAT per AZ keeps production's egress up when an AZ fails; one is enough elsewhere.
       natGateways: this.production ? maxAzs : 1,
@@ -553,7 +561,7 @@ function validateProps(where: string, props: SharedPlatformProps, stack: Stack):
     );
   }
   if (props.vpc) {
-    const given = (['vpcCidr', 'maxAzs', 'natInstances', 'natInstanceType'] as const).filter(
+    const given = (['vpcCidr', 'maxAzs', 'availabilityZones', 'natInstances', 'natInstanceType'] as const).filter(
       (k) => props[k] !== undefined,
     );
     if (given.length > 0) {
@@ -568,6 +576,10 @@ function validateProps(where: string, props: SharedPlatformProps, stack: Stack):
       `${where}: vpcCidr: received ${JSON.stringify(props.vpcCidr)}; expected an IPv4 CIDR from /16 to /20 such as 10.10.0.0/16`,
     );
   }
+  if (props.availabilityZones !== undefined) {
+    checkZones(where, props.availabilityZones, props.maxAzs, stack);
+    return;
+  }
   const maxAzs = props.maxAzs ?? 3;
   if (!Number.isInteger(maxAzs) || maxAzs < 1 || maxAzs > 6) {
     throw new Error(`${where}: maxAzs: received ${maxAzs}; expected a whole number from 1 to 6`);
@@ -575,6 +587,31 @@ function validateProps(where: string, props: SharedPlatformProps, stack: Stack):
   if (maxAzs < 2) {
     throw new Error(
       `${where}: maxAzs: received ${maxAzs}; expected at least 2: a load balancer and a database need two Availability Zones`,
+    );
+  }
+}
+
+function checkZones(where: string, zones: string[], maxAzs: number | undefined, stack: Stack): void {
+  if (maxAzs !== undefined) {
+    throw new Error(
+      `${where}: maxAzs applies without availabilityZones only; expected either maxAzs or availabilityZones, not both`,
+    );
+  }
+  const expected = Token.isUnresolved(stack.region)
+    ? 'an Availability Zone name'
+    : `an Availability Zone of ${stack.region}`;
+  for (const zone of zones) {
+    const region = zone.slice(0, -1);
+    if (!/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/.test(zone) || (!Token.isUnresolved(stack.region) && region !== stack.region)) {
+      throw new Error(
+        `${where}: availabilityZones: received ${JSON.stringify(zone)}; expected ${expected}, such as ${Token.isUnresolved(stack.region) ? 'eu-west-1' : stack.region}a`,
+      );
+    }
+  }
+  if (zones.length < 2 || zones.length > 6 || new Set(zones).size !== zones.length) {
+    throw new Error(
+      `${where}: availabilityZones: received ${JSON.stringify(zones)}; expected 2 to 6 different zones: a load balancer ` +
+        'and a database need two',
     );
   }
 }

@@ -526,6 +526,26 @@ describe('platform files', () => {
     ).toEqual(['vpc.cidr: received "10.0.0.0/8"; expected an IPv4 CIDR from /16 to /20 such as 10.10.0.0/16']);
   });
 
+  test('availability zones by name: in the region, 2 to 6 different ones, maxAzs their number', () => {
+    const zones = ['eu-west-1a', 'eu-west-1b'];
+    const config = ConfigLoader.parsePlatform(stringify({ ...platform(), vpc: { availabilityZones: zones } }));
+    expect(config.vpc).toEqual({ cidr: '10.10.0.0/16', maxAzs: 2, natInstances: true, availabilityZones: zones });
+    const bad = { ...platform(), vpc: { availabilityZones: ['eu-west-1a', 'us-east-1b', 'eu-west-1'], maxAzs: 2 } };
+    expect(messages(() => ConfigLoader.parsePlatform(stringify(bad), 'platform.yaml'))).toEqual([
+      'vpc.availabilityZones[1]: received "us-east-1b"; expected an Availability Zone of the platform\'s region eu-west-1, such as eu-west-1a',
+      'vpc.availabilityZones[2]: received "eu-west-1"; expected an Availability Zone name such as eu-west-1a',
+      'vpc.maxAzs: received 2 with 3 availabilityZones; expected 3, or no maxAzs',
+    ]);
+    const same = { ...platform(), vpc: { availabilityZones: ['eu-west-1a', 'eu-west-1a'] } };
+    expect(messages(() => ConfigLoader.parsePlatform(stringify(same)))).toEqual([
+      'vpc.availabilityZones: items 1 and 0 are the same ("eu-west-1a"); expected each item once',
+    ]);
+    const one = { ...platform(), vpc: { availabilityZones: ['eu-west-1a'] } };
+    expect(messages(() => ConfigLoader.parsePlatform(stringify(one)))).toEqual([
+      expect.stringMatching(/^vpc.availabilityZones: received .*; expected at least 2 item/),
+    ]);
+  });
+
   test('the certificate must be in the platform region and account', () => {
     const doc = {
       ...platform(),

@@ -35,6 +35,14 @@ describe('VendingFleet.fromDirectory', () => {
     );
   });
 
+  test('the zones named in platform.yaml: nothing for the CDK CLI to look up, no placeholder', () => {
+    expect(assembly.manifest.missing ?? []).toEqual([]);
+    const subnets = Object.values(assembly.getStackByName('vending-platform').template.Resources as Record<string, any>)
+      .filter((r) => r.Type === 'AWS::EC2::Subnet')
+      .map((r) => r.Properties.AvailabilityZone);
+    expect([...new Set(subnets)].sort()).toEqual(['eu-west-1a', 'eu-west-1b', 'eu-west-1c']);
+  });
+
   test("every customer stack is in the platform's account and region and depends on the platform stack", () => {
     for (const environment of fleet.environments) {
       expect(environment.account).toBe('123456789012');

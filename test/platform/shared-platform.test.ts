@@ -478,6 +478,11 @@ describe('from a platform config', () => {
     expect(platform.domain).toBe(platformConfig.domain);
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::EC2::VPC', { CidrBlock: platformConfig.vpc?.cidr ?? '10.10.0.0/16' });
+    // Its zones by name: subnets in exactly those (VendingFleet also spares the CDK CLI the lookup; see its tests).
+    const zones = new Set(
+      Object.values(template.findResources('AWS::EC2::Subnet')).map((s) => s.Properties.AvailabilityZone),
+    );
+    expect([...zones].sort()).toEqual(platformConfig.vpc?.availabilityZones);
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
       Certificates: [{ CertificateArn: platformConfig.certificateArn }],
     });
@@ -533,6 +538,21 @@ describe('bad props', () => {
     ],
     ['CIDR', { vpcCidr: '10.0.0.0/24' }, /vpcCidr: received "10.0.0.0\/24"; expected an IPv4 CIDR from \/16 to \/20/],
     ['AZ count', { maxAzs: 7 }, /maxAzs: received 7; expected a whole number from 1 to 6/],
+    [
+      'a zone of another region',
+      { availabilityZones: ['eu-west-1a', 'us-east-1a'] },
+      /availabilityZones: received "us-east-1a"; expected an Availability Zone of eu-west-1, such as eu-west-1a/,
+    ],
+    [
+      'one zone',
+      { availabilityZones: ['eu-west-1a'] },
+      /availabilityZones: received \["eu-west-1a"\]; expected 2 to 6 different zones/,
+    ],
+    [
+      'zones and maxAzs',
+      { availabilityZones: ['eu-west-1a', 'eu-west-1b'], maxAzs: 2 },
+      /maxAzs applies without availabilityZones only; expected either maxAzs or availabilityZones, not both/,
+    ],
     [
       'no shared load balancer',
       { sharedLoadBalancers: 0 },
