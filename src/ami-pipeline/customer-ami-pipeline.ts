@@ -5,6 +5,7 @@ import { join } from 'path';
 import { Duration, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -33,6 +34,16 @@ import { checkConfigOfWebTier } from '../web-tier/config-of';
 import { CustomerWebTier } from '../web-tier/customer-web-tier';
 
 /** Props of CustomerAmiPipeline. */
+/** What a customer config does not say, for `CustomerAmiPipeline.fromConfig`. */
+export interface CustomerAmiPipelineConfigOptions {
+  /**
+   * The deployment group of the environment's software pipeline: the rollout waits for its deployments.
+   * @default - the rollout does not wait for deployments
+   */
+  readonly deploymentGroup?: codedeploy.IServerDeploymentGroup;
+}
+
+/** Props of CustomerAmiPipeline. */
 export interface CustomerAmiPipelineProps {
   /** Customer name, used in names, tags and the images' names. */
   readonly customer: string;
@@ -59,6 +70,14 @@ export interface CustomerAmiPipelineProps {
   readonly amiParameter: ssm.IStringParameter;
   /** The fleet, refreshed onto each new image, e.g. `CustomerWebTier.autoScalingGroup`. */
   readonly autoScalingGroup: autoscaling.IAutoScalingGroup;
+  /**
+   * The CodeDeploy deployment group that deploys software to the same instances, e.g.
+   * `SoftwareDeliveryPipeline.deploymentGroup`. The rollout then waits until no deployment of that group is in
+   * progress before it replaces the instances (an instance refresh during a deployment fails the deployment), for
+   * at most an hour, after which it puts the previous image back and fails.
+   * @default - the rollout does not wait for deployments
+   */
+  readonly deploymentGroup?: codedeploy.IServerDeploymentGroup;
   /**
    * Image the bake starts from.
    * @default - Amazon Linux 2023 (x86_64), from its public SSM parameter
@@ -171,6 +190,7 @@ export class CustomerAmiPipeline extends Construct {
     config: CustomerConfig,
     platform: SharedPlatform,
     webTier: CustomerWebTier,
+    options: CustomerAmiPipelineConfigOptions = {},
   ): CustomerAmiPipeline {
     const where = `CustomerAmiPipeline.fromConfig ${scope.node.path}/${id}`;
     const resolved = checkConfigOfWebTier(config, webTier, where);
@@ -184,6 +204,7 @@ export class CustomerAmiPipeline extends Construct {
       artifactsBucket: platform.artifactsBucket,
       amiParameter: webTier.amiParameter,
       autoScalingGroup: webTier.autoScalingGroup,
+      deploymentGroup: options.deploymentGroup,
       baseImage: image.ssmParameter
         ? PackerBaseImage.fromSsmParameter(image.ssmParameter)
         : PackerBaseImage.fromFilter(image.amiNameFilter!, image.amiOwners!),
@@ -690,13 +711,54 @@ function rolloutStateMachine(
   });
   for (const step of [write, check, startRefresh, describe]) step.addCatch(restore, { resultPath: '$.error' });
 
+  // With a deployment group on the same instances: no refresh while CodeDeploy deploys (it would fail the
+  // deployment, and the deployment's rollback would race the refresh). Checked every minute, for an hour at most.
+  let beforeRefresh: sfn.IChainable = startRefresh;
+  const group = props.deploymentGroup;
+  if (group) {
+    const startWaits = new sfn.Pass(scope, 'StartDeploymentChecks', {
+      result: sfn.Result.fromObject({ count: 0 }),
+      resultPath: '$.deploymentChecks',
+    });
+    const listDeployments = new tasks.CallAwsService(scope, 'ListActiveDeployments', {
+      comment: 'Deployments of the software pipeline to these instances that have not finished',
+      service: 'codedeploy',
+      action: 'listDeployments',
+      iamAction: 'codedeploy:ListDeployments',
+      parameters: {
+        ApplicationName: group.application.applicationName,
+        DeploymentGroupName: group.deploymentGroupName,
+        IncludeOnlyStatuses: ['Created', 'Queued', 'InProgress', 'Baking', 'Ready'],
+      },
+      iamResources: [group.deploymentGroupArn],
+      resultSelector: { 'count.$': 'States.ArrayLength($.Deployments)' },
+      resultPath: '$.activeDeployments',
+    });
+    listDeployments.addCatch(restore, { resultPath: '$.error' });
+    const waitForDeployments = new sfn.Wait(scope, 'WaitForDeployments', {
+      time: sfn.WaitTime.duration(Duration.seconds(60)),
+    });
+    const countDeploymentCheck = new sfn.Pass(scope, 'CountDeploymentCheck', {
+      parameters: { 'count.$': 'States.MathAdd($.deploymentChecks.count, 1)' },
+      resultPath: '$.deploymentChecks',
+    });
+    const noDeployment = new sfn.Choice(scope, 'NoDeploymentInProgress')
+      .when(sfn.Condition.numberEquals('$.activeDeployments.count', 0), startRefresh)
+      .when(sfn.Condition.numberGreaterThanEquals('$.deploymentChecks.count', 60), restore)
+      .otherwise(countDeploymentCheck);
+    countDeploymentCheck.next(waitForDeployments);
+    waitForDeployments.next(listDeployments);
+    listDeployments.next(noDeployment);
+    beforeRefresh = startWaits.next(listDeployments);
+  }
+
   const validated = new sfn.Choice(scope, 'ImageValidated')
     .when(
       sfn.Condition.and(
         sfn.Condition.stringEqualsJsonPath('$.current.Value', '$.amiId'),
         sfn.Condition.numberGreaterThanEqualsJsonPath('$.current.Version', '$.written.Version'),
       ),
-      startRefresh,
+      beforeRefresh,
     )
     // Two minutes: SSM validates within seconds; a value still absent was refused (unknown or unavailable image).
     .when(sfn.Condition.numberGreaterThanEquals('$.checks.count', 24), restore)

@@ -66,7 +66,10 @@ export class CustomerEnvironment extends Stack {
     this.environmentName = resolved.environment;
     this.production = resolved.production;
     this.webTier = CustomerWebTier.fromConfig(this, 'Web', config, platform, { sharedLoadBalancer });
-    this.amiPipeline = CustomerAmiPipeline.fromConfig(this, 'Ami', config, platform, this.webTier);
     this.deliveryPipeline = SoftwareDeliveryPipeline.fromConfig(this, 'Delivery', config, platform, this.webTier);
+    // The rollout of a new image waits until no software deployment is in progress on the same instances.
+    this.amiPipeline = CustomerAmiPipeline.fromConfig(this, 'Ami', config, platform, this.webTier, {
+      deploymentGroup: this.deliveryPipeline.deploymentGroup,
+    });
   }
 }

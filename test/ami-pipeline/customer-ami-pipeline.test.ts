@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'fs';
 import { join } from 'path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import {
   CustomerAmiPipeline,
@@ -176,6 +177,58 @@ describe('rollout', () => {
       MinHealthyPercentage: 100,
       MaxHealthyPercentage: 200,
     });
+  });
+
+  test('with a deployment group: no refresh while CodeDeploy deploys to the instances, an hour at most', () => {
+    const fixture = newPlatform();
+    const { stack, web } = addWebTier(fixture, 'Customer', { environment: 'staging' });
+    const application = new codedeploy.ServerApplication(stack, 'App', { applicationName: 'acme-staging-software' });
+    const deploymentGroup = new codedeploy.ServerDeploymentGroup(stack, 'Group', {
+      application,
+      deploymentGroupName: 'acme-staging',
+      autoScalingGroups: [web.autoScalingGroup],
+    });
+    const pipeline = new CustomerAmiPipeline(stack, 'Ami', {
+      customer: 'acme',
+      environment: 'staging',
+      source: PipelineSource.codeConnections({
+        connectionArn: CONNECTION,
+        owner: 'acme',
+        repository: 'infrastructure',
+      }),
+      vpc: fixture.platform.vpc,
+      artifactsBucket: fixture.platform.artifactsBucket,
+      amiParameter: web.amiParameter,
+      autoScalingGroup: web.autoScalingGroup,
+      deploymentGroup,
+    });
+    const template = Template.fromStack(stack);
+    const definition = definitionOf({ fixture, stack, pipeline, template });
+    // Validated image -> check deployments -> refresh only when none is active; else wait a minute and look again.
+    expect(definition.States.ImageValidated.Choices[0].Next).toBe('StartDeploymentChecks');
+    expect(definition.States.StartDeploymentChecks.Next).toBe('ListActiveDeployments');
+    const list = definition.States.ListActiveDeployments;
+    expect(list.Resource).toBe('arn:<Ref:AWS::Partition>:states:::aws-sdk:codedeploy:listDeployments');
+    expect(list.Parameters).toEqual({
+      ApplicationName: `<Ref:${logicalId(application)}>`,
+      DeploymentGroupName: `<Ref:${logicalId(deploymentGroup)}>`,
+      IncludeOnlyStatuses: ['Created', 'Queued', 'InProgress', 'Baking', 'Ready'],
+    });
+    expect(list.ResultSelector).toEqual({ 'count.$': 'States.ArrayLength($.Deployments)' });
+    expect(list.Catch[0].Next).toBe('RestorePreviousImage');
+    expect(definition.States.NoDeploymentInProgress.Choices).toEqual([
+      { Variable: '$.activeDeployments.count', NumericEquals: 0, Next: 'StartInstanceRefresh' },
+      { Variable: '$.deploymentChecks.count', NumericGreaterThanEquals: 60, Next: 'RestorePreviousImage' },
+    ]);
+    expect(definition.States.NoDeploymentInProgress.Default).toBe('CountDeploymentCheck');
+    expect(definition.States.CountDeploymentCheck.Next).toBe('WaitForDeployments');
+    expect(definition.States.WaitForDeployments).toMatchObject({ Seconds: 60, Next: 'ListActiveDeployments' });
+    // Listing deployments of this group only.
+    const statements = statementsOf(template, 'AmiRolloutRole');
+    const listing = statements.find((s) => s.Action === 'codedeploy:ListDeployments');
+    expect(JSON.stringify(listing.Resource)).toContain(':deploymentgroup:');
+    expect(JSON.stringify(listing.Resource)).toContain(logicalId(deploymentGroup));
+    // Without a group the validated image goes straight to the refresh (the test above).
   });
 
   test("may change only the customer's own parameter and refresh only the customer's own group", () => {

@@ -82,6 +82,11 @@ describe('VendingFleet.fromDirectory', () => {
     const template = Template.fromStack(acme);
     const [, group] = Object.entries(template.findResources('AWS::CodeDeploy::DeploymentGroup'))[0];
     expect(group.Properties.AutoScalingGroups).toEqual([{ Ref: logicalId(acme.webTier.autoScalingGroup) }]);
+    // A new image is rolled out only while no software deployment of this group is in progress.
+    const [, machine] = Object.entries(template.findResources('AWS::StepFunctions::StateMachine'))[0];
+    const definition = JSON.stringify(machine.Properties.DefinitionString);
+    expect(definition).toContain('codedeploy:listDeployments');
+    expect(definition).toContain(`{"Ref":"${logicalId(acme.deliveryPipeline.deploymentGroup)}"}`);
     expect(acme.amiPipeline.approvalTopic).toBeDefined();
     expect(acme.deliveryPipeline.approvalTopic).toBeDefined();
     const staging = fleet.environments.find((e) => e.stackName === 'acme-staging')!;
