@@ -249,8 +249,8 @@ export interface RepositoryConfig {
   readonly s3Bucket?: string;
   /**
    * Key of the zip object in `s3Bucket`.
-   * @pattern ^(?=.{5,1024}$)[^\s].*\.zip$
-   * @expected an object key ending in .zip, such as website/main.zip
+   * @pattern ^(?=.{5,1024}$)[A-Za-z0-9_.-][A-Za-z0-9_./-]*\.zip$
+   * @expected an object key ending in .zip, of letters, digits and . _ - / only (EventBridge matches it exactly), such as website/main.zip
    * @default - required with s3Bucket
    */
   readonly s3ObjectKey?: string;

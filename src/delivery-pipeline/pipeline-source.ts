@@ -100,7 +100,11 @@ const OWNER = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/;
 const REPOSITORY = /^[A-Za-z0-9._-]{1,100}$/;
 const CONNECTION_ARN =
   /^arn:aws(-[a-z]+)*:(codeconnections|codestar-connections):[a-z]{2}(-[a-z]+)+-\d:\d{12}:connection\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const OBJECT_KEY = /^(?=.{5,1024}$)[^\s].*\.zip$/;
+/**
+ * Characters that read the same URL-encoded or not: the pipeline starts on an EventBridge rule that matches the key
+ * exactly, and a key with spaces or other characters S3 encodes in events would never match.
+ */
+const OBJECT_KEY = /^(?=.{5,1024}$)[A-Za-z0-9_.-][A-Za-z0-9_./-]*\.zip$/;
 
 function check(where: string, prop: string, value: string, rule: RegExp, expected: string): void {
   if (Token.isUnresolved(value) || rule.test(value)) return;
@@ -150,7 +154,7 @@ export abstract class PipelineSource {
       'objectKey',
       props.objectKey,
       OBJECT_KEY,
-      'an object key ending in .zip, such as website/main.zip',
+      'an object key ending in .zip, of letters, digits and . _ - / only (EventBridge matches it exactly), such as website/main.zip',
     );
     return new S3ObjectSource((_scope) => props.bucket, props.objectKey);
   }
@@ -206,7 +210,7 @@ export abstract class PipelineSource {
       's3ObjectKey',
       key,
       OBJECT_KEY,
-      'an object key ending in .zip, such as website/main.zip',
+      'an object key ending in .zip, of letters, digits and . _ - / only (EventBridge matches it exactly), such as website/main.zip',
     );
     return new S3ObjectSource((scope) => s3.Bucket.fromBucketName(scope, 'SourceBucket', bucketName), key);
   }

@@ -314,7 +314,14 @@ describe("from a config file's repository", () => {
     [
       'an object key that is not a zip',
       { s3Bucket: 'initech-sources', s3ObjectKey: 'website/main.tar' },
-      'PipelineSource.fromConfig: s3ObjectKey: received "website/main.tar"; expected an object key ending in .zip, such as website/main.zip',
+      'PipelineSource.fromConfig: s3ObjectKey: received "website/main.tar"; expected ' +
+        'an object key ending in .zip, of letters, digits and . _ - / only (EventBridge matches it exactly), such as website/main.zip',
+    ],
+    [
+      'an object key with a space (S3 encodes it in events: the rule would never match)',
+      { s3Bucket: 'initech-sources', s3ObjectKey: 'web site/main.zip' },
+      'PipelineSource.fromConfig: s3ObjectKey: received "web site/main.zip"; expected ' +
+        'an object key ending in .zip, of letters, digits and . _ - / only (EventBridge matches it exactly), such as website/main.zip',
     ],
     [
       'a CodeCommit repository name with a space',
@@ -367,6 +374,11 @@ describe('bad props', () => {
       'a CodeCommit branch with a colon',
       () => PipelineSource.codeCommit({ repository, branch: 'a:b' }),
       'PipelineSource.codeCommit: branch: received "a:b"; expected a branch name such as main',
+    ],
+    [
+      'an object key with characters S3 encodes in events',
+      () => PipelineSource.s3Object({ bucket, objectKey: 'website/main+1.zip' }),
+      'PipelineSource.s3Object: objectKey: received "website/main+1.zip"; expected an object key ending in .zip, of letters',
     ],
     [
       'an object key that is not a zip',
