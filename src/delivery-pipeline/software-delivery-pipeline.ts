@@ -241,7 +241,9 @@ export class SoftwareDeliveryPipeline extends Construct {
       ? codebuild.LinuxBuildImage.fromEcrRepository(props.buildImage.ecrRepository, props.buildImage.tag ?? 'latest')
       : codebuild.LinuxBuildImage.fromCodeBuildImageId(STANDARD_BUILD_IMAGE);
     this.buildProject = new codebuild.PipelineProject(this, 'Build', {
-      projectName: `${label}-software`,
+      // "_": no customer name holds one, so the report groups it may write, <project>-*, are of this project only
+      // (with "-", acme-staging-software-* would also match customer acme-staging-software-x's project).
+      projectName: `${label}_software`,
       description: `Builds the software of ${label} with the buildspec.yml of its repository`,
       // The customer's own file: phases, reports and artifacts (with appspec.yml at their root) are theirs.
       buildSpec: codebuild.BuildSpec.fromSourceFilename('buildspec.yml'),

@@ -162,7 +162,7 @@ describe('a staging pipeline on the shared load balancer (defaults, CodeConnecti
   test('the build: the repository buildspec.yml on the standard image, encrypted, logged a year, not privileged', () => {
     const project = propertiesOf(s.template, s.pipeline.buildProject);
     expect(project).toMatchObject({
-      Name: 'acme-staging-software',
+      Name: 'acme-staging_software',
       Source: { Type: 'CODEPIPELINE', BuildSpec: 'buildspec.yml' },
       Artifacts: { Type: 'CODEPIPELINE' },
       EncryptionKey: importOf(s.platform.key, 'Arn'),
