@@ -5,7 +5,6 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { ConfigError } from '../../src/config/errors';
 import {
   FleetPlacement,
   placeEnvironments,
@@ -14,6 +13,7 @@ import {
   renderPlacement,
   writePlacementFile,
 } from '../../src/environment/placement';
+import { problemsOf } from '../config/fixtures';
 
 const names = (n: number, prefix = 'env') =>
   Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(3, '0')}`);
@@ -29,15 +29,6 @@ const loadOf = (placement: FleetPlacement) => {
   const load: Record<number, number> = {};
   for (const n of Object.values(placement.environments)) load[n] = (load[n] ?? 0) + 1;
   return load;
-};
-const problemsOf = (call: () => unknown) => {
-  try {
-    call();
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems;
-    throw e;
-  }
-  throw new Error('expected a ConfigError');
 };
 
 describe('placeEnvironments', () => {
