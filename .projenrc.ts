@@ -112,6 +112,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
       '/tsconfig.dev.json',
       '/examples/fleet/cdk.out/',
       '/examples/customer-app/build/',
+      // The example apps in each language: read in the repository, run by CI on the built packages.
+      '/examples/typescript/',
+      '/examples/python/',
+      '/examples/java/',
     ],
   },
 });
@@ -126,6 +130,8 @@ project.eslint?.allowDevDeps('src/shared-alb-rule/allocator.ts');
 
 // ESLint reads type information for .projenrc.ts through tsconfig.dev.json too.
 project.tsconfigDev.addInclude('.projenrc.ts');
+// The TypeScript example app imports the published package (installed in its own folder by CI), not src/.
+project.tsconfigDev.addExclude('examples');
 
 // The dev dependency is deliberately newer than the peer floor (tests run on a current aws-cdk-lib).
 project.compileTask.reset('jsii --silence-warnings=metadata/missing-dev-dependency');
@@ -170,6 +176,14 @@ const benchAllocator = project.addTask('bench:allocator', {
   receiveArgs: true,
 });
 benchAllocator.prependSpawn(pythonTools);
+// Measures the compiled lib/ (what users run): compile first (`npx projen compile`); the script warns when
+// src/ is newer than lib/.
+project.addTask('bench', {
+  description:
+    'Benchmark fleet synthesis: 1, 10, 100, 500 environments with the library, as a plain aws-cdk-lib app and as empty stacks',
+  exec: 'ts-node --project tsconfig.dev.json scripts/bench-fleet.ts',
+  receiveArgs: true,
+});
 
 project.addTask('compat:cdk-floor', {
   description: `Type-check src/ against the aws-cdk-lib floor (${CDK_FLOOR})`,

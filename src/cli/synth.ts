@@ -13,7 +13,7 @@
  */
 import { existsSync, statSync } from 'fs';
 import { isAbsolute, join, relative } from 'path';
-import { App, DefaultStackSynthesizer, IBoundStackSynthesizer, Stack } from 'aws-cdk-lib';
+import { App, AppProps, DefaultStackSynthesizer, IBoundStackSynthesizer, Stack } from 'aws-cdk-lib';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { ingressOf, ResolvedCustomerConfig } from '../config/defaults';
 import { ConfigError } from '../config/errors';
@@ -49,6 +49,11 @@ export interface SynthRequest {
   readonly startedAt?: number;
   /** Fail instead of changing placement.yaml. @default false */
   readonly frozenPlacement?: boolean;
+  /**
+   * aws-cdk-lib's built-in CloudFormation validation of every template (aws-cdk-lib 2.262 and later): true or false
+   * sets it, undefined leaves aws-cdk-lib's default (on, unless CDK_VALIDATION=false). @default undefined
+   */
+  readonly validation?: boolean;
 }
 
 export type SynthResult =
@@ -113,9 +118,11 @@ export function synthesizeFleet(fleet: ResolvedFleet, request: SynthRequest): Sy
   }
   const total = 1 + fleet.customers.length;
   let built = 0;
-  const app = new App({
+  // AppProps of the aws-cdk-lib floor have no builtinCloudFormationValidation: older versions ignore it.
+  const appProps: AppProps & { builtinCloudFormationValidation?: boolean } = {
     outdir,
     autoSynth: false,
+    ...(request.validation !== undefined ? { builtinCloudFormationValidation: request.validation } : {}),
     ...(progress
       ? {
           defaultStackSynthesizer: new ReportingSynthesizer((stack) => {
@@ -124,7 +131,8 @@ export function synthesizeFleet(fleet: ResolvedFleet, request: SynthRequest): Sy
           }),
         }
       : {}),
-  });
+  };
+  const app = new App(appProps);
   let vending: VendingFleet;
   let assembly: CloudAssembly;
   try {

@@ -247,6 +247,39 @@ describe('paas-vending synth: refusals', () => {
     );
   });
 
+  test("aws-cdk-lib's template validation: off alone unless --validate; aws-cdk-lib's default under the CDK CLI", () => {
+    // aws-cdk-lib prints its findings itself (console.error) and writes validation-report.json into the assembly.
+    const fake = () =>
+      jest.spyOn(VendingFleet, 'fromDirectory').mockImplementation((app) => {
+        const stack = new Stack(app, 'vending-platform');
+        new CfnResource(stack, 'Topic', { type: 'AWS::SNS::Topic', properties: { TopicNam: 'misspelled' } });
+        return { platformStack: stack, environments: [], ...NO_PLACEMENT } as unknown as VendingFleet;
+      });
+    const report = (dir: string) => {
+      const file = join(dir, 'validation-report.json');
+      return existsSync(file) ? readFileSync(file, 'utf-8') : undefined;
+    };
+    jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    fake();
+    const quiet = tempDir('synth-novalidate-');
+    expect(cli(['synth', BUNDLED_FLEET, '--json'], { cwd: quiet })).toMatchObject({ code: EXIT_OK, err: '' });
+    expect(report(join(quiet, 'cdk.out'))).toBeUndefined();
+    fake();
+    const checked = tempDir('synth-validate-');
+    expect(cli(['synth', BUNDLED_FLEET, '--json', '--validate'], { cwd: checked }).code).toBe(EXIT_OK);
+    expect(report(join(checked, 'cdk.out'))).toContain('TopicNam');
+    fake();
+    const cdkOut = tempDir('synth-cdk-out-');
+    expect(cli(['synth', BUNDLED_FLEET], { cwd: tempDir('synth-cdk-'), env: { CDK_OUTDIR: cdkOut } }).code).toBe(
+      EXIT_OK,
+    );
+    expect(report(cdkOut)).toContain('TopicNam');
+    expect(cli(['synth', BUNDLED_FLEET, '--validate'], { env: { CDK_OUTDIR: tempDir('out-') } })).toMatchObject({
+      code: EXIT_USAGE,
+      err: expect.stringContaining('synth: --validate does not apply when the CDK CLI runs the command'),
+    });
+  });
+
   test('without lookups, the summary says how to deploy from the assembly', () => {
     jest.spyOn(VendingFleet, 'fromDirectory').mockImplementation((app) => {
       const stack = new Stack(app, 'vending-platform');

@@ -1,0 +1,158 @@
+/*
+ * Generates the fleets of the fleet benchmark (scripts/bench-fleet.ts): a fleet directory of N customer
+ * environments made from the example fleet's files (examples/fleet/: platform.yaml and customers/*.yaml, taken
+ * in turn, each copy renamed to its own customer), and, for the plain aws-cdk-lib app, the same environments as
+ * PlainEnvironmentSpec (what the hand-written app needs to know of each).
+ */
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'fs';
+import { join } from 'path';
+import { parse, stringify } from 'yaml';
+import type { PlainEnvironmentSpec, PlainFleetSpec, PlainSource } from './bench-fleet-plain';
+
+/**
+ * At most this many environments on shared ingress; beyond it, the generator turns shared environments into
+ * production ones with a custom domain (dedicated ingress). Undefined: the example's mix at every size, the shared
+ * environments spread by VendingFleet over as many shared load balancers as they need (100 on each).
+ */
+export const MAX_SHARED_ENVIRONMENTS: number | undefined = undefined;
+
+/** The example files whose environments get a dedicated load balancer (production with a custom domain). */
+const isDedicated = (doc: any): boolean => doc.environment === 'production' && doc.customDomain !== undefined;
+
+/** What a generated fleet holds. */
+export interface GeneratedFleet {
+  /** The fleet directory (platform.yaml, customers/). */
+  readonly directory: string;
+  /** The same fleet for the plain aws-cdk-lib app. */
+  readonly plain: PlainFleetSpec;
+  readonly shared: number;
+  readonly dedicated: number;
+  readonly production: number;
+  readonly withDatabase: number;
+}
+
+/** Replaces every occurrence of `from` in the document's strings (host names, repository owners, cluster names). */
+function renamed(value: any, from: string, to: string): any {
+  if (typeof value === 'string') return value.split(from).join(to);
+  if (Array.isArray(value)) return value.map((v) => renamed(v, from, to));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renamed(v, from, to)]));
+  }
+  return value;
+}
+
+function sourceOf(repository: any): PlainSource {
+  if (repository.connectionArn) {
+    return {
+      kind: 'connection',
+      connectionArn: repository.connectionArn,
+      owner: repository.owner,
+      repo: repository.name,
+      branch: repository.branch ?? 'main',
+    };
+  }
+  if (repository.codeCommitRepository) {
+    return { kind: 'codecommit', repository: repository.codeCommitRepository, branch: repository.branch ?? 'main' };
+  }
+  return { kind: 's3', bucket: repository.s3Bucket, key: repository.s3ObjectKey };
+}
+
+/** The environment as the plain app sees it, with the library's defaults (src/config/defaults.ts) applied. */
+function plainSpec(doc: any, platform: any): PlainEnvironmentSpec {
+  const production = doc.environment === 'production';
+  const compute = doc.compute ?? {};
+  const minCapacity = compute.minCapacity ?? (production ? 2 : 1);
+  const label = `${doc.customer}-${doc.environment}`;
+  const software = doc.software;
+  return {
+    customer: doc.customer,
+    environment: doc.environment,
+    production,
+    host: doc.customDomain?.name ?? doc.hostname ?? `${label}.${platform.domain}`,
+    ...(isDedicated(doc) ? { certificateArn: doc.customDomain.certificateArn } : {}),
+    instanceType: compute.instanceType ?? 't3.small',
+    minCapacity,
+    maxCapacity: compute.maxCapacity ?? Math.max(minCapacity, 4),
+    targetCpuPercent: compute.targetCpuPercent ?? 60,
+    ...(compute.targetRequestsPerInstance !== undefined
+      ? { targetRequestsPerInstance: compute.targetRequestsPerInstance }
+      : {}),
+    healthCheckPath: doc.healthCheck?.path ?? '/',
+    ...(doc.database
+      ? {
+          database: {
+            engine: doc.database.engine,
+            instanceType: doc.database.instanceType ?? 't4g.medium',
+            username: doc.database.masterUsername ?? 'app_admin',
+            backupRetentionDays: doc.database.backupRetentionDays ?? 7,
+            multiAz: doc.database.multiAz ?? production,
+          },
+        }
+      : {}),
+    approvalEmails: production ? (doc.approvalEmails ?? []) : [],
+    ...(doc.ami?.rebuildSchedule ? { amiSchedule: doc.ami.rebuildSchedule } : {}),
+    source: sourceOf(software.repository),
+    amiSource: sourceOf(doc.ami?.repository ?? software.repository),
+    ...(software.buildImage ? { buildImage: software.buildImage } : {}),
+    deploymentConfig: software.deploymentConfig ?? 'one-at-a-time',
+    tags: doc.tags ?? {},
+  };
+}
+
+/**
+ * Writes a fleet of `size` environments under `directory` (platform.yaml and customers/<name>.yaml), cycling
+ * through the example fleet's customer files: customer i is named `c<i>` (c0001, ...) with every mention of the
+ * example's customer renamed, so host names, cluster names and repository owners stay unique.
+ */
+export function generateFleet(exampleDirectory: string, directory: string, size: number): GeneratedFleet {
+  const platformText = readFileSync(join(exampleDirectory, 'platform.yaml'), 'utf-8');
+  const platform = parse(platformText);
+  const customersDirectory = join(exampleDirectory, 'customers');
+  const templates = readdirSync(customersDirectory)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()
+    .map((f) => parse(readFileSync(join(customersDirectory, f), 'utf-8')));
+  const dedicatedTemplates = templates.filter(isDedicated);
+  if (!templates.length || !dedicatedTemplates.length) {
+    throw new Error(`${customersDirectory}: expected customer files, one of them production with a customDomain`);
+  }
+
+  mkdirSync(join(directory, 'customers'), { recursive: true });
+  writeFileSync(join(directory, 'platform.yaml'), platformText);
+  const environments: PlainEnvironmentSpec[] = [];
+  let shared = 0;
+  let overflow = 0;
+  for (let i = 0; i < size; i++) {
+    let template = templates[i % templates.length];
+    if (!isDedicated(template)) {
+      if (MAX_SHARED_ENVIRONMENTS !== undefined && shared >= MAX_SHARED_ENVIRONMENTS) {
+        template = dedicatedTemplates[overflow++ % dedicatedTemplates.length];
+      } else {
+        shared++;
+      }
+    }
+    const name = `c${String(i + 1).padStart(4, '0')}`;
+    const doc = renamed(template, template.customer, name);
+    writeFileSync(join(directory, 'customers', `${name}-${doc.environment}.yaml`), stringify(doc));
+    environments.push(plainSpec(doc, platform));
+  }
+  return {
+    directory,
+    plain: {
+      platform: {
+        name: platform.name,
+        account: String(platform.account),
+        region: platform.region,
+        domain: platform.domain,
+        certificateArn: platform.certificateArn,
+        cidr: platform.vpc?.cidr ?? '10.0.0.0/16',
+        maxAzs: platform.vpc?.maxAzs ?? 3,
+      },
+      environments,
+    },
+    shared,
+    dedicated: size - shared,
+    production: environments.filter((e) => e.production).length,
+    withDatabase: environments.filter((e) => e.database).length,
+  };
+}

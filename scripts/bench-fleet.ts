@@ -1,0 +1,525 @@
+/*
+ * Fleet synthesis benchmark (not a test): synthesizes generated fleets of 1, 10, 100 and 500 customer
+ * environments three ways, each in a fresh child process (scripts/bench-fleet-app.ts), and prints wall time,
+ * peak RSS, templates and resources written, the marginal cost per environment and per resource, and the ratios:
+ *
+ * - library: `VendingFleet.fromDirectory` on the compiled library (lib/, the code users run) over a fleet
+ *   generated from examples/fleet (scripts/bench-fleet-generate.ts);
+ * - plain: the same fleet written by hand with aws-cdk-lib L2 constructs (scripts/bench-fleet-plain.ts);
+ * - empty: as many empty stacks (the floor aws-cdk-lib sets per stack).
+ *
+ *   npx projen bench                     # or: ts-node --project tsconfig.dev.json scripts/bench-fleet.ts
+ *   ... --quick                          # sizes 1, 10
+ *   ... --sizes 1,10,100                 # any sizes
+ *   ... --cases library,plain            # a subset of library, plain, empty
+ *   ... --validation both                # also run every case with CDK_VALIDATION=false (on, off, both; default on)
+ *   ... --repeat 3                       # best (lowest wall time) of 3 runs per case
+ *   ... --profile DIR                    # children run with --cpu-prof into DIR; prints a summary per profile
+ *   ... --lib DIR                        # another compiled library (e.g. a clone's lib/); default ./lib
+ *   ... --keep                           # keep the generated fleets and cloud assemblies (path printed)
+ *
+ * Wall time is the child's, from spawn to exit (Node start-up and module loading included); peak RSS is the
+ * child's maxRSS. Resources and templates are counted in the written cloud assembly. Targets are reported as
+ * met or missed, never asserted: the exit code is non-zero only on an error (a failed synthesis, a bad option).
+ */
+import { spawn } from 'child_process';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'os';
+import { dirname, join, resolve } from 'path';
+import * as ts from 'typescript';
+import { generateFleet, GeneratedFleet, MAX_SHARED_ENVIRONMENTS } from './bench-fleet-generate';
+import { formatSummary, summarize } from './bench-fleet-profile';
+
+const ROOT = resolve(__dirname, '..');
+const DEFAULT_SIZES = [1, 10, 100, 500];
+const QUICK_SIZES = [1, 10];
+
+type Kind = 'library' | 'plain' | 'empty';
+
+interface Case {
+  readonly name: string;
+  readonly kind: Kind;
+  readonly validation: boolean;
+}
+
+interface ChildResult {
+  readonly loadMs: number;
+  readonly buildMs: number;
+  readonly synthMs: number;
+  readonly validateMs: number | null;
+  readonly validateTemplateMs: number | null;
+  readonly validatedTemplates: number | null;
+  readonly maxRssKib: number;
+  readonly endMs: number;
+}
+
+interface Run {
+  readonly case: Case;
+  readonly envs: number;
+  readonly templates: number;
+  readonly resources: number;
+  /** Resources of the platform stack (`<platform>-platform`). */
+  readonly platformResources: number;
+  readonly assets: number;
+  /** Bytes of the templates written. */
+  readonly templateBytes: number;
+  readonly wallS: number;
+  readonly rssMib: number;
+  readonly child: ChildResult;
+}
+
+interface Options {
+  readonly sizes: number[];
+  readonly cases: Case[];
+  readonly repeat: number;
+  readonly profile?: string;
+  readonly lib: string;
+  readonly keep: boolean;
+}
+
+const TARGETS = {
+  wallAt100S: 15,
+  wallAt500S: 60,
+  rssAt500Mib: 1536,
+  perResourceVsPlain: 1.2,
+  /** Growth counted as linear when the last interval's marginal cost per resource is at most this times the one before. */
+  growth: 1.2,
+};
+
+function parseOptions(argv: string[]): Options {
+  const value = (flag: string): string | undefined => {
+    const at = argv.indexOf(flag);
+    if (at < 0) return undefined;
+    const v = argv[at + 1];
+    if (v === undefined || v.startsWith('--')) throw new Error(`${flag}: expected a value`);
+    return v;
+  };
+  const known = ['--quick', '--sizes', '--cases', '--validation', '--repeat', '--profile', '--lib', '--keep'];
+  const unknown = argv.filter((a, i) => a.startsWith('--') && !known.includes(a) && !known.includes(argv[i - 1] ?? ''));
+  if (unknown.length) throw new Error(`unknown option(s) ${unknown.join(', ')}; expected ${known.join(', ')}`);
+
+  const sizesText = value('--sizes');
+  const sizes = sizesText
+    ? sizesText.split(',').map((s) => {
+        const n = Number(s);
+        if (!Number.isInteger(n) || n < 1) throw new Error(`--sizes: received ${s}; expected positive integers`);
+        return n;
+      })
+    : argv.includes('--quick')
+      ? QUICK_SIZES
+      : DEFAULT_SIZES;
+  const kinds = (value('--cases') ?? 'library,plain,empty').split(',') as Kind[];
+  for (const k of kinds) {
+    if (!['library', 'plain', 'empty'].includes(k)) {
+      throw new Error(`--cases: received ${k}; expected library, plain or empty`);
+    }
+  }
+  const validation = value('--validation') ?? 'on';
+  if (!['on', 'off', 'both'].includes(validation)) {
+    throw new Error(`--validation: received ${validation}; expected on, off or both`);
+  }
+  const cases: Case[] = [
+    ...(validation !== 'off' ? kinds.map((kind) => ({ name: kind, kind, validation: true })) : []),
+    ...(validation !== 'on' ? kinds.map((kind) => ({ name: `${kind}, no validation`, kind, validation: false })) : []),
+  ];
+  const repeat = Number(value('--repeat') ?? 1);
+  if (!Number.isInteger(repeat) || repeat < 1) {
+    throw new Error(`--repeat: received ${repeat}; expected a positive integer`);
+  }
+  const profile = value('--profile');
+  return {
+    sizes: [...new Set(sizes)].sort((a, b) => a - b),
+    cases,
+    repeat,
+    profile: profile ? resolve(profile) : undefined,
+    lib: resolve(value('--lib') ?? join(ROOT, 'lib')),
+    keep: argv.includes('--keep'),
+  };
+}
+
+/** Transpiles the child app (and the plain app it imports) to JavaScript, so each case runs as `node app.js`. */
+function transpileChild(directory: string): string {
+  mkdirSync(directory, { recursive: true });
+  for (const name of ['bench-fleet-app', 'bench-fleet-plain']) {
+    const source = readFileSync(join(__dirname, `${name}.ts`), 'utf-8');
+    const { outputText } = ts.transpileModule(source, {
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
+      fileName: `${name}.ts`,
+    });
+    writeFileSync(join(directory, `${name}.js`), outputText);
+  }
+  return join(directory, 'bench-fleet-app.js');
+}
+
+/** The Packer template directory the plain app ships as one asset: the library's bake scripts and a template. */
+function writePackerDirectory(directory: string): void {
+  mkdirSync(directory, { recursive: true });
+  const scripts = join(ROOT, 'pipeline-scripts', 'ami');
+  if (existsSync(scripts)) {
+    for (const f of readdirSync(scripts).filter((n) => n.endsWith('.sh'))) {
+      copyFileSync(join(scripts, f), join(directory, f));
+    }
+  }
+  writeFileSync(
+    join(directory, 'build.pkr.hcl'),
+    'variable "base_image" { type = string }\nsource "amazon-ebs" "web" {\n  source_ami = var.base_image\n  instance_type = "t3.small"\n  ssh_username = "ec2-user"\n  ami_name = "web-{{timestamp}}"\n}\nbuild { sources = ["source.amazon-ebs.web"] }\n',
+  );
+}
+
+/** Templates, resources and asset directories in a cloud assembly (nested assemblies included). */
+function countAssembly(outdir: string): {
+  templates: number;
+  resources: number;
+  platformResources: number;
+  assets: number;
+  templateBytes: number;
+} {
+  let templates = 0;
+  let resources = 0;
+  let platformResources = 0;
+  let assets = 0;
+  let templateBytes = 0;
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.name.startsWith('asset.')) {
+        assets++;
+      } else if (entry.isDirectory()) {
+        walk(path);
+      } else if (entry.name.endsWith('.template.json')) {
+        templates++;
+        const text = readFileSync(path, 'utf-8');
+        templateBytes += Buffer.byteLength(text);
+        const count = Object.keys(JSON.parse(text).Resources ?? {}).length;
+        resources += count;
+        if (entry.name.endsWith('-platform.template.json')) platformResources += count;
+      }
+    }
+  };
+  walk(outdir);
+  return { templates, resources, platformResources, assets, templateBytes };
+}
+
+/** Runs the child; resolves with the wall time in seconds, rejects with the tail of its output on failure. */
+function runChild(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let tail = '';
+    const keep = (chunk: Buffer) => {
+      tail = (tail + chunk.toString()).slice(-6000);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      if (code === 0) resolvePromise(seconds);
+      else reject(new Error(`child ${args.join(' ')} exited with ${code ?? signal}:\n${tail}`));
+    });
+  });
+}
+
+async function runCase(
+  c: Case,
+  envs: number,
+  fleet: GeneratedFleet,
+  work: string,
+  app: string,
+  options: Options,
+  attempt: number,
+): Promise<Run> {
+  const tag = `${c.name.replace(/[^a-z]+/g, '-')}-${envs}-${attempt}`;
+  const outdir = join(work, `cdk.out-${tag}`);
+  const result = join(work, `result-${tag}.json`);
+  const input =
+    c.kind === 'library'
+      ? fleet.directory
+      : c.kind === 'plain'
+        ? join(fleet.directory, '..', 'plain.json')
+        : String(envs);
+  const nodeArgs = options.profile
+    ? ['--cpu-prof', `--cpu-prof-dir=${options.profile}`, `--cpu-prof-name=${tag}.cpuprofile`]
+    : [];
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_PATH: join(dirname(options.lib), 'node_modules') };
+  delete env.CDK_VALIDATION;
+  if (!c.validation) env.CDK_VALIDATION = 'false';
+  const wallS = await runChild([...nodeArgs, app, c.kind, input, outdir, result, options.lib], env);
+  const child: ChildResult = JSON.parse(readFileSync(result, 'utf-8'));
+  const counts = countAssembly(outdir);
+  if (!options.keep) rmSync(outdir, { recursive: true, force: true });
+  return { case: c, envs, ...counts, wallS, rssMib: child.maxRssKib / 1024, child };
+}
+
+const f = (n: number | null | undefined, digits = 2) =>
+  n === null || n === undefined || !isFinite(n) ? '-' : n.toFixed(digits);
+
+function markdownTable(header: string[], rows: string[][]): string {
+  return [header, header.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
+}
+
+interface Marginal {
+  readonly sPerEnv?: number;
+  readonly msPerResource?: number;
+}
+
+/** Slopes between this size and the next smaller one of the same case. */
+function marginals(runs: Run[]): Map<Run, Marginal> {
+  const out = new Map<Run, Marginal>();
+  const byCase = new Map<string, Run[]>();
+  for (const r of runs) byCase.set(r.case.name, [...(byCase.get(r.case.name) ?? []), r]);
+  for (const list of byCase.values()) {
+    list.sort((a, b) => a.envs - b.envs);
+    list.forEach((r, i) => {
+      if (i === 0) return out.set(r, {});
+      const p = list[i - 1];
+      return out.set(r, {
+        sPerEnv: (r.wallS - p.wallS) / (r.envs - p.envs),
+        msPerResource:
+          r.resources > p.resources ? (1000 * (r.wallS - p.wallS)) / (r.resources - p.resources) : undefined,
+      });
+    });
+  }
+  return out;
+}
+
+function report(runs: Run[], options: Options): string[] {
+  const m = marginals(runs);
+  const find = (name: string, envs: number) => runs.find((r) => r.case.name === name && r.envs === envs);
+  const ratio = (a?: number, b?: number) => (a !== undefined && b !== undefined && b > 0 ? a / b : undefined);
+  const lines: string[] = [];
+
+  const header = [
+    'case',
+    'envs',
+    'stacks',
+    'resources',
+    'resources/env',
+    'templates MiB',
+    'wall s',
+    'peak RSS MiB',
+    's/env (marginal)',
+    'ms/resource (marginal)',
+    'wall library/plain',
+    'ms/resource library/plain',
+    'wall library/empty',
+  ];
+  const rows = [...runs]
+    .sort((a, b) => a.envs - b.envs || options.cases.indexOf(a.case) - options.cases.indexOf(b.case))
+    .map((r) => {
+      const mine = m.get(r)!;
+      const isLibrary = r.case.kind === 'library';
+      const suffix = r.case.validation ? '' : ', no validation';
+      const plain = find(`plain${suffix}`, r.envs);
+      const empty = find(`empty${suffix}`, r.envs);
+      return [
+        r.case.name,
+        String(r.envs),
+        String(r.templates),
+        String(r.resources),
+        f((r.resources - r.platformResources) / r.envs, 1),
+        f(r.templateBytes / 2 ** 20, 1),
+        f(r.wallS),
+        f(r.rssMib, 0),
+        f(mine.sPerEnv, 3),
+        f(mine.msPerResource, 2),
+        isLibrary ? f(ratio(r.wallS, plain?.wallS)) : '',
+        isLibrary ? f(ratio(mine.msPerResource, plain && m.get(plain)?.msPerResource)) : '',
+        isLibrary ? f(ratio(r.wallS, empty?.wallS)) : '',
+      ];
+    });
+  lines.push(markdownTable(header, rows));
+
+  lines.push('');
+  lines.push(
+    'Phases (seconds, inside the child): load = Node start-up and modules, build = constructs, synth = app.synth(), of which validate = aws-cdk-lib template validation (engine start-up and every template), exit = wall time after the result is written (process teardown)',
+  );
+  lines.push(
+    markdownTable(
+      ['case', 'envs', 'load', 'build', 'synth', 'validate', 'validate: per template ms', 'exit', 'assets written'],
+      runs.map((r) => [
+        r.case.name,
+        String(r.envs),
+        f(r.child.loadMs / 1000),
+        f(r.child.buildMs / 1000),
+        f(r.child.synthMs / 1000),
+        r.case.validation ? f(r.child.validateMs === null ? null : r.child.validateMs / 1000) : 'off',
+        r.case.validation && r.child.validatedTemplates
+          ? f((r.child.validateTemplateMs ?? 0) / r.child.validatedTemplates, 1)
+          : '-',
+        f(r.wallS - r.child.endMs / 1000),
+        String(r.assets),
+      ]),
+    ),
+  );
+
+  // Targets: for the library as users get it (validation on), and without validation when that was run.
+  const target = (what: string, met: boolean | undefined, detail: string) =>
+    lines.push(`- ${met === undefined ? 'NOT MEASURED' : met ? 'met   ' : 'MISSED'}  ${what}: ${detail}`);
+  for (const suffix of ['', ', no validation']) {
+    const library = `library${suffix}`;
+    if (!runs.some((r) => r.case.name === library)) continue;
+    lines.push('');
+    lines.push(
+      suffix ? `Targets (${library}: CDK_VALIDATION=false):` : 'Targets (library, with validation as users get it):',
+    );
+    const lib100 = find(library, 100);
+    const lib500 = find(library, 500);
+    target(
+      '100 environments in under 15 s',
+      lib100 && lib100.wallS < TARGETS.wallAt100S,
+      lib100 ? `${f(lib100.wallS)} s` : 'size 100 not run',
+    );
+    target(
+      '500 environments in under 60 s',
+      lib500 && lib500.wallS < TARGETS.wallAt500S,
+      lib500 ? `${f(lib500.wallS)} s` : 'size 500 not run',
+    );
+    target(
+      '500 environments under 1.5 GiB peak RSS',
+      lib500 && lib500.rssMib < TARGETS.rssAt500Mib,
+      lib500 ? `${f(lib500.rssMib, 0)} MiB` : 'size 500 not run',
+    );
+    const libRuns = runs.filter((r) => r.case.name === library).sort((a, b) => a.envs - b.envs);
+    const last = libRuns.at(-1);
+    const before = libRuns.at(-2);
+    const lastM = last && m.get(last)?.msPerResource;
+    const beforeM = before && m.get(before)?.msPerResource;
+    target(
+      'growth no worse than linear (marginal ms/resource of the last interval within 1.2x of the one before)',
+      lastM !== undefined && beforeM !== undefined ? lastM <= TARGETS.growth * beforeM : undefined,
+      lastM !== undefined && beforeM !== undefined
+        ? `${f(beforeM)} ms/resource (${libRuns.at(-3)?.envs}->${before!.envs}), ${f(lastM)} ms/resource (${before!.envs}->${last!.envs})`
+        : 'needs three sizes',
+    );
+    const plainLast = last && find(`plain${suffix}`, last.envs);
+    const plainM = plainLast && m.get(plainLast)?.msPerResource;
+    target(
+      'per-resource cost within 1.2x of the plain aws-cdk-lib app (marginal, largest interval)',
+      lastM !== undefined && plainM !== undefined ? lastM <= TARGETS.perResourceVsPlain * plainM : undefined,
+      lastM !== undefined && plainM !== undefined
+        ? `${f(lastM)} vs ${f(plainM)} ms/resource: ${f(lastM / plainM)}x`
+        : 'needs two sizes of library and plain',
+    );
+  }
+  return lines;
+}
+
+function machine(options: Options): string[] {
+  const cdkVersion = (() => {
+    try {
+      return JSON.parse(
+        readFileSync(join(dirname(options.lib), 'node_modules', 'aws-cdk-lib', 'package.json'), 'utf-8'),
+      ).version;
+    } catch {
+      return 'unknown';
+    }
+  })();
+  const cpu = cpus();
+  return [
+    `machine: ${cpu.length} cores (${cpu[0]?.model.trim()}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB; Node ${process.version}; aws-cdk-lib ${cdkVersion}`,
+    `library: ${options.lib}; load average at start ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(', ')}; ${new Date().toISOString()}`,
+  ];
+}
+
+async function main(): Promise<number> {
+  const options = parseOptions(process.argv.slice(2));
+  const libEntry = join(options.lib, 'environment', 'vending-fleet.js');
+  if (options.cases.some((c) => c.kind === 'library') && !existsSync(libEntry)) {
+    console.error(
+      `${libEntry}: not found; compile the library first (npx projen compile), or point --lib at a compiled lib/`,
+    );
+    return 1;
+  }
+  const srcDir = join(dirname(options.lib), 'src');
+  if (existsSync(srcDir) && existsSync(libEntry)) {
+    const newest = (dir: string): number =>
+      readdirSync(dir, { withFileTypes: true }).reduce(
+        (max, e) => Math.max(max, e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs),
+        0,
+      );
+    if (newest(srcDir) > statSync(join(options.lib, 'index.js')).mtimeMs) {
+      console.warn(
+        `warning: ${srcDir} has files newer than ${options.lib}: the benchmark measures the compiled lib/ (npx projen compile)`,
+      );
+    }
+  }
+  if (options.profile) mkdirSync(options.profile, { recursive: true });
+
+  const work = mkdtempSync(join(tmpdir(), 'bench-fleet-'));
+  try {
+    const app = transpileChild(join(work, 'js'));
+    for (const line of machine(options)) console.log(line);
+    console.log(
+      `sizes ${options.sizes.join(', ')}; cases ${options.cases.map((c) => c.name).join('; ')}; best of ${options.repeat}` +
+        `; at most ${MAX_SHARED_ENVIRONMENTS ?? 'any number of'} environments on the shared load balancer` +
+        (options.profile ? `; CPU profiles in ${options.profile} (wall times include the profiler)` : ''),
+    );
+    const runs: Run[] = [];
+    for (const envs of options.sizes) {
+      const sizeDir = join(work, `fleet-${envs}`);
+      const fleet = generateFleet(join(ROOT, 'examples', 'fleet'), join(sizeDir, 'fleet'), envs);
+      writeFileSync(join(sizeDir, 'plain.json'), JSON.stringify(fleet.plain));
+      writePackerDirectory(join(sizeDir, 'packer'));
+      console.log(
+        `\n${envs} environments: ${fleet.shared} shared, ${fleet.dedicated} dedicated ingress, ${fleet.production} production, ${fleet.withDatabase} with a database`,
+      );
+      for (const c of options.cases) {
+        let best: Run | undefined;
+        for (let attempt = 1; attempt <= options.repeat; attempt++) {
+          const run = await runCase(c, envs, fleet, work, app, options, attempt);
+          if (!best || run.wallS < best.wallS) best = run;
+        }
+        runs.push(best!);
+        const r = best!;
+        console.log(
+          `  ${c.name.padEnd(24)} ${String(r.templates).padStart(4)} stacks ${String(r.resources).padStart(6)} resources ` +
+            `${f(r.wallS).padStart(7)} s ${f(r.rssMib, 0).padStart(5)} MiB  (load ${f(r.child.loadMs / 1000)}, build ${f(r.child.buildMs / 1000)}, ` +
+            `synth ${f(r.child.synthMs / 1000)}${r.child.validateMs !== null && c.validation ? `, validate ${f(r.child.validateMs / 1000)}` : ''})`,
+        );
+      }
+    }
+    console.log('');
+    for (const line of report(runs, options)) console.log(line);
+    console.log(
+      `\nload average at end ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(', ')}`,
+    );
+
+    if (options.profile) {
+      for (const file of readdirSync(options.profile)
+        .filter((n) => n.endsWith('.cpuprofile'))
+        .sort()) {
+        console.log('');
+        console.log(formatSummary(file, summarize(JSON.parse(readFileSync(join(options.profile, file), 'utf-8')))));
+      }
+    }
+    return 0;
+  } finally {
+    if (options.keep) console.log(`\nkept ${work}`);
+    else rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exitCode = 1;
+  },
+);
