@@ -36,15 +36,26 @@ function place(source: Source, raw: RawProblem[]): ConfigProblem[] {
     const path = problem.path
       .map((seg, i) => (typeof seg === 'number' ? `[${seg}]` : `${i > 0 ? '.' : ''}${seg}`))
       .join('');
-    const node = source.doc ? nodeAt(source.doc, problem.path, problem.atKey ?? false) : undefined;
-    const position = node?.range && source.lines ? source.lines.linePos(node.range[0]) : undefined;
     return {
       file: source.file,
       path,
       message: problem.message,
-      ...(position ? { line: position.line, column: position.col } : {}),
+      ...(source.doc && source.lines ? positionOf(source.doc, source.lines, problem.path, problem.atKey) : {}),
     };
   });
+}
+
+/** Internal: the line and column of a path in a parsed document (of its key with `atKey`); none when unknown. */
+export function positionOf(
+  doc: Document,
+  lines: LineCounter,
+  path: (string | number)[],
+  atKey = false,
+): { line?: number; column?: number } {
+  const node = nodeAt(doc, path, atKey);
+  if (!node?.range) return {};
+  const position = lines.linePos(node.range[0]);
+  return { line: position.line, column: position.col };
 }
 
 /** The deepest node on a path that exists: the field itself, or the mapping it is missing from. */
@@ -69,11 +80,10 @@ function nodeAt(doc: Document, path: (string | number)[], atKey: boolean): Node 
   return found;
 }
 
-/** Parses YAML or JSON text; syntax problems are reported with their line. */
-function parse(kind: SchemaKind, text: string, file: string): { source: Source; value: unknown } {
+/** Internal: parses YAML or JSON text; syntax problems (duplicate keys included) are thrown with their line. */
+export function parseYaml(text: string, file: string): { doc: Document; lines: LineCounter } {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, version: '1.2' });
-  const source: Source = { file, doc, lines };
   const syntax: ConfigProblem[] = [...doc.errors, ...doc.warnings].map((e) => {
     const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
     return {
@@ -85,6 +95,13 @@ function parse(kind: SchemaKind, text: string, file: string): { source: Source; 
     };
   });
   if (syntax.length > 0) throw new ConfigError(syntax);
+  return { doc, lines };
+}
+
+/** Parses a config file's text; syntax problems are reported with their line. */
+function parse(kind: SchemaKind, text: string, file: string): { source: Source; value: unknown } {
+  const { doc, lines } = parseYaml(text, file);
+  const source: Source = { file, doc, lines };
   if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
     throw new ConfigError([{ file, path: '', message: `the file is empty; expected ${KIND_TEXT[kind]}` }]);
   }

@@ -1,9 +1,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import { ingressOf } from '../config/defaults';
 import { ConfigError, ConfigProblem, describeValue } from '../config/errors';
-import { displayPath, platformFilesIn, ResolvedFleet } from '../config/loader';
+import { displayPath, parseYaml, platformFilesIn, positionOf, ResolvedFleet } from '../config/loader';
 
 /**
  * Which shared load balancer serves each environment of a fleet on shared ingress. VendingFleet keeps it in
@@ -159,33 +158,9 @@ type LineOf = (path: string) => { line?: number; column?: number };
 /** Internal: reads a placement file; undefined when there is none. */
 export function readPlacementFile(path: string, shownAs: string, capacity: number): FleetPlacement | undefined {
   if (!existsSync(path)) return undefined;
-  const lineCounter = new LineCounter();
-  const document = parseDocument(readFileSync(path, 'utf-8'), { lineCounter, uniqueKeys: true });
-  const problems: ConfigProblem[] = document.errors.map((e) => ({
-    file: shownAs,
-    path: '',
-    line: e.linePos?.[0].line,
-    column: e.linePos?.[0].col,
-    message: e.message.split('\n')[0],
-  }));
-  if (problems.length > 0) throw new ConfigError(problems);
-  const lineOf: LineOf = (dotted) => {
-    const node = document.getIn(dotted.split('.'), true);
-    const range = (isScalar(node) || isMap(node)) && node.range;
-    if (!range) return {};
-    const pos = lineCounter.linePos(range[0]);
-    return { line: pos.line, column: pos.col };
-  };
-  const keyLine = (key: string) => {
-    const pair = isMap(document.contents)
-      ? document.contents.items.find((p) => isScalar(p.key) && p.key.value === key)
-      : undefined;
-    const range = pair && isScalar(pair.key) && pair.key.range;
-    if (!range) return {};
-    const pos = lineCounter.linePos(range[0]);
-    return { line: pos.line, column: pos.col };
-  };
-  const value = document.toJS() as unknown;
+  const { doc, lines } = parseYaml(readFileSync(path, 'utf-8'), shownAs);
+  const lineOf: LineOf = (dotted) => positionOf(doc, lines, dotted.split('.'));
+  const value = doc.toJS() as unknown;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ConfigError([
       { file: shownAs, path: '', message: `received ${describeValue(value)}; expected loadBalancers and environments` },
@@ -198,7 +173,7 @@ export function readPlacementFile(path: string, shownAs: string, capacity: numbe
         file: shownAs,
         path: key,
         message: 'is not a placement key; expected only loadBalancers and environments',
-        ...keyLine(key),
+        ...positionOf(doc, lines, [key], true),
       })),
     );
   }
