@@ -29,7 +29,7 @@ import { CustomerConfig } from '../config/types';
 import { approvalAction } from '../delivery-pipeline/approval';
 import { pipelineArtifacts } from '../delivery-pipeline/artifacts';
 import { PipelineSource } from '../delivery-pipeline/pipeline-source';
-import { SharedPlatform } from '../platform/shared-platform';
+import { ISharedPlatform } from '../platform/platform-reference';
 import { checkConfigOfWebTier } from '../web-tier/config-of';
 import { CustomerWebTier } from '../web-tier/customer-web-tier';
 
@@ -188,7 +188,7 @@ export class CustomerAmiPipeline extends Construct {
     scope: Construct,
     id: string,
     config: CustomerConfig,
-    platform: SharedPlatform,
+    platform: ISharedPlatform,
     webTier: CustomerWebTier,
     options: CustomerAmiPipelineConfigOptions = {},
   ): CustomerAmiPipeline {

@@ -78,7 +78,7 @@ Options:
   --json    print a JSON array instead of a table
 
 Exit codes: 0 listed, 1 invalid config, 2 wrong usage.`,
-  synth: `Usage: paas-vending synth [DIR] [--out DIR] [--json] [--frozen-placement] [--validate]
+  synth: `Usage: paas-vending synth [DIR] [--out DIR] [--stack NAME]... [--json] [--frozen-placement] [--validate]
 
 Validates the fleet as validate does, builds it with VendingFleet (a <platform>-platform stack and a
 <customer>-<environment> stack per customer file) in a CDK app and synthesizes it into a cloud assembly.
@@ -90,7 +90,13 @@ an error annotation fails the command, as it fails cdk synth.
 As the app of the AWS CDK CLI: when CDK_OUTDIR is set (the CDK CLI sets it when it runs an app), the
 cloud assembly is written there and nothing is printed on stdout. With a cdk.json in the fleet
 directory such as {"app": "npx --no paas-vending synth ."} (the bundled example fleet has one),
-cdk list, cdk synth, cdk diff and cdk deploy acme-production work there.
+cdk list, cdk synth, cdk diff and cdk deploy acme-production work there. The CDK CLI builds every
+stack of an app; to build only what one deploy needs, name the stacks in the context key
+vending:stacks as well: cdk deploy -c vending:stacks=acme-production acme-production.
+
+Customer stacks read the platform through its published SSM parameters (/vending/<platform>/v1/...),
+resolved by CloudFormation at deploy time: they hold no Fn::ImportValue, each one deploys on its own
+once the platform is deployed, and each one can be synthesized alone (--stack).
 
 Environments on shared ingress are spread over the platform's shared load balancers, 100 on each:
 DIR/placement.yaml records which one serves each environment. An environment never moves; a new one
@@ -105,6 +111,10 @@ them, and a warning says so.
 
 Options:
   --out DIR   the cloud assembly directory (default: cdk.out in the current directory)
+  --stack NAME
+              build and synthesize only this stack (repeatable, or names separated by commas); the
+              whole fleet is still validated and placed, and each template is the one the whole fleet
+              synthesis writes for that stack
   --json      print the stacks as a JSON array on stdout instead of a table
   --frozen-placement
               fail instead of changing placement.yaml (for CI, where a change would be lost)
@@ -217,7 +227,14 @@ function dispatch(argv: string[], io: Io): number {
   }
 }
 
-function args(argv: string[], booleans: string[], maxPositionals: number, command: string, strings: string[] = []) {
+function args(
+  argv: string[],
+  booleans: string[],
+  maxPositionals: number,
+  command: string,
+  strings: string[] = [],
+  repeatable: string[] = [],
+) {
   const parsed = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -226,6 +243,7 @@ function args(argv: string[], booleans: string[], maxPositionals: number, comman
       ['help', { type: 'boolean', short: 'h' }],
       ...booleans.map((b) => [b, { type: 'boolean' }]),
       ...strings.map((s) => [s, { type: 'string' }]),
+      ...repeatable.map((s) => [s, { type: 'string', multiple: true }]),
     ]),
   });
   if (parsed.positionals.length > maxPositionals) {
@@ -234,7 +252,8 @@ function args(argv: string[], booleans: string[], maxPositionals: number, comman
   const values = parsed.values as Record<string, boolean | string | undefined>;
   const flags = Object.fromEntries(booleans.concat('help').map((b) => [b, values[b] as boolean | undefined]));
   const options = Object.fromEntries(strings.map((s) => [s, values[s] as string | undefined]));
-  return { flags, options, positionals: parsed.positionals };
+  const lists = Object.fromEntries(repeatable.map((s) => [s, values[s] as unknown as string[] | undefined]));
+  return { flags, options, lists, positionals: parsed.positionals };
 }
 
 /** The fleet directory: given, or here when here looks like a fleet, or the bundled example. */
@@ -316,7 +335,14 @@ function table(rows: string[][]): string {
 
 function synth(argv: string[], io: Io): number {
   const startedAt = Date.now();
-  const { flags, options, positionals } = args(argv, ['json', 'frozen-placement', 'validate'], 1, 'synth', ['out']);
+  const { flags, options, lists, positionals } = args(
+    argv,
+    ['json', 'frozen-placement', 'validate'],
+    1,
+    'synth',
+    ['out'],
+    ['stack'],
+  );
   if (flags.help) return help('synth', io);
   // The CDK CLI runs an app with CDK_OUTDIR set, reads the cloud assembly there, and needs nothing on stdout.
   const cdkOutdir = (io.env ?? process.env).CDK_OUTDIR || undefined;
@@ -332,7 +358,16 @@ function synth(argv: string[], io: Io): number {
   // time and a third of the memory of a synthesis, and the constructs' templates pass it in this project's tests.
   // Under the CDK CLI, aws-cdk-lib's default stands, so that `cdk synth --no-validation` decides.
   const validation = cdkOutdir !== undefined ? undefined : (flags.validate ?? false);
-  const result = synthesizeFleet(fleet, { outdir, cwd: io.cwd, progress, startedAt, frozenPlacement, validation });
+  const selected = lists.stack?.flatMap((names) => names.split(',')).map((name) => name.trim());
+  const result = synthesizeFleet(fleet, {
+    outdir,
+    cwd: io.cwd,
+    progress,
+    startedAt,
+    frozenPlacement,
+    validation,
+    stacks: selected,
+  });
   if ('problem' in result) {
     io.err(`paas-vending: synth: ${result.problem}`);
     return EXIT_INVALID;

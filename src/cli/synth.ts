@@ -54,6 +54,8 @@ export interface SynthRequest {
    * sets it, undefined leaves aws-cdk-lib's default (on, unless CDK_VALIDATION=false). @default undefined
    */
   readonly validation?: boolean;
+  /** Build only these stacks, by name (VendingFleetOptions.stacks). @default every stack */
+  readonly stacks?: string[];
 }
 
 export type SynthResult =
@@ -116,7 +118,7 @@ export function synthesizeFleet(fleet: ResolvedFleet, request: SynthRequest): Sy
   if (existsSync(outdir) && !statSync(outdir).isDirectory()) {
     return { problem: `${shownPath(outdir, cwd)}: is not a directory; expected a directory for the cloud assembly` };
   }
-  const total = 1 + fleet.customers.length;
+  const total = request.stacks ? new Set(request.stacks).size : 1 + fleet.customers.length;
   let built = 0;
   // AppProps of the aws-cdk-lib floor have no builtinCloudFormationValidation: older versions ignore it.
   const appProps: AppProps & { builtinCloudFormationValidation?: boolean } = {
@@ -136,7 +138,10 @@ export function synthesizeFleet(fleet: ResolvedFleet, request: SynthRequest): Sy
   let vending: VendingFleet;
   let assembly: CloudAssembly;
   try {
-    vending = VendingFleet.fromDirectory(app, fleet.directory, { frozenPlacement: request.frozenPlacement });
+    vending = VendingFleet.fromDirectory(app, fleet.directory, {
+      frozenPlacement: request.frozenPlacement,
+      ...(request.stacks ? { stacks: request.stacks } : {}),
+    });
     const stacks = app.node.children.filter((c) => Stack.isStack(c)).length;
     progress?.(`synthesizing ${stacks} stacks…`);
     assembly = app.synth();
@@ -147,13 +152,14 @@ export function synthesizeFleet(fleet: ResolvedFleet, request: SynthRequest): Sy
   const customers = new Map<string, ResolvedCustomerConfig>(
     fleet.customers.map((c) => [`${c.customer}-${c.environment}`, c]),
   );
-  const ordered = [vending.platformStack, ...vending.environments].map((s) => s.artifactId);
+  const stacksBuilt: Stack[] = [...(vending.platformStack ? [vending.platformStack] : []), ...vending.environments];
+  const ordered = stacksBuilt.map((s) => s.artifactId);
   const artifacts = [
     ...ordered.map((id) => assembly.getStackArtifact(id)),
     ...assembly.stacks.filter((a) => !ordered.includes(a.id)),
   ];
   const rows = artifacts.map((artifact): SynthRow => {
-    const c = artifact.id === vending.platformStack.artifactId ? undefined : customers.get(artifact.id);
+    const c = artifact.id === vending.platformStack?.artifactId ? undefined : customers.get(artifact.id);
     return {
       stack: artifact.stackName,
       customer: c?.customer ?? null,

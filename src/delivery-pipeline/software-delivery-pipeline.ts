@@ -20,7 +20,7 @@ import { pipelineArtifacts } from './artifacts';
 import { PipelineSource } from './pipeline-source';
 import { describeValue } from '../config/errors';
 import { CustomerConfig, DeploymentStrategy } from '../config/types';
-import { SharedPlatform } from '../platform/shared-platform';
+import { ISharedPlatform } from '../platform/platform-reference';
 import { checkConfigOfWebTier } from '../web-tier/config-of';
 import { CustomerWebTier } from '../web-tier/customer-web-tier';
 
@@ -153,7 +153,7 @@ export class SoftwareDeliveryPipeline extends Construct {
     scope: Construct,
     id: string,
     config: CustomerConfig,
-    platform: SharedPlatform,
+    platform: ISharedPlatform,
     webTier: CustomerWebTier,
   ): SoftwareDeliveryPipeline {
     const where = `SoftwareDeliveryPipeline.fromConfig ${scope.node.path}/${id}`;

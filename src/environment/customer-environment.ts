@@ -4,15 +4,20 @@ import { CustomerAmiPipeline } from '../ami-pipeline/customer-ami-pipeline';
 import { checkCustomer } from '../config/loader';
 import { CustomerConfig } from '../config/types';
 import { SoftwareDeliveryPipeline } from '../delivery-pipeline/software-delivery-pipeline';
-import { SharedPlatform } from '../platform/shared-platform';
+import { PlatformReference } from '../platform/platform-reference';
 import { CustomerWebTier } from '../web-tier/customer-web-tier';
 
 /** Props of CustomerEnvironment. */
 export interface CustomerEnvironmentProps extends StackProps {
   /** The customer environment's config (a `customers/<customer>-<environment>.yaml`). */
   readonly config: CustomerConfig;
-  /** The platform the environment runs on, in its own stack of the same app. */
-  readonly platform: SharedPlatform;
+  /**
+   * How to reach the platform the environment runs on: `PlatformReference.fromConfig(platformConfig)` for a platform
+   * this library deployed (in this app or elsewhere), `sharedPlatform.reference` for one in this app (which adds a
+   * stack dependency), or `PlatformReference.fromAttributes` for one deployed some other way. The stack reads the
+   * platform's published contract: it holds no cross-stack reference.
+   */
+  readonly platform: PlatformReference;
   /**
    * Which of the platform's shared load balancers serves the environment when it is on shared ingress, from 1
    * (VendingFleet takes it from the fleet's placement).
@@ -23,16 +28,21 @@ export interface CustomerEnvironmentProps extends StackProps {
 
 /**
  * One customer environment in a stack of its own: its web tier, AMI pipeline and software delivery pipeline,
- * wired together from one config on a SharedPlatform. It adds nothing the three constructs lack: the stack name
+ * wired together from one config on a platform. It adds nothing the three constructs lack: the stack name
  * is `<customer>-<environment>` unless given, the description names the customer, environment and host, and a
  * production stack has termination protection. The stack is in the platform's account and region, and holds no
- * Lambda function: the platform's allocator serves its listener rule.
+ * Lambda function: the platform's allocator serves its listener rule. It reads the platform through a
+ * PlatformReference (the platform's published SSM contract), never through another stack's exports, so it can be
+ * deployed, and synthesized, on its own.
  *
  * @example
- * declare const platform: SharedPlatform;
+ * declare const platformConfig: PlatformConfig;
  * declare const acmeProduction: CustomerConfig;
  *
- * new CustomerEnvironment(app, 'acme-production', { config: acmeProduction, platform });
+ * new CustomerEnvironment(app, 'acme-production', {
+ *   config: acmeProduction,
+ *   platform: PlatformReference.fromConfig(platformConfig),
+ * });
  */
 export class CustomerEnvironment extends Stack {
   /** The customer. */
@@ -49,22 +59,23 @@ export class CustomerEnvironment extends Stack {
   public readonly deliveryPipeline: SoftwareDeliveryPipeline;
 
   constructor(scope: Construct, id: string, props: CustomerEnvironmentProps) {
-    const { config, platform, sharedLoadBalancer, ...stackProps } = props;
-    const platformStack = Stack.of(platform);
+    const { config, platform: reference, sharedLoadBalancer, ...stackProps } = props;
     const resolved = checkCustomer(config, undefined, `CustomerEnvironment ${id}`);
     const label = `${resolved.customer}-${resolved.environment}`;
     // The host people use: the customer's own domain when it has one.
-    const host = resolved.customDomain?.name ?? resolved.hostname ?? (platform.domain && `${label}.${platform.domain}`);
+    const host =
+      resolved.customDomain?.name ?? resolved.hostname ?? (reference.domain && `${label}.${reference.domain}`);
     super(scope, id, {
       stackName: label,
       description: `cdk-paas-vending: ${resolved.customer} ${resolved.environment}${host ? ` (${host})` : ''}: web tier, AMI pipeline and software pipeline`,
       terminationProtection: resolved.production,
-      env: { account: platformStack.account, region: platformStack.region },
+      env: { account: reference.account, region: reference.region },
       ...stackProps,
     });
     this.customer = resolved.customer;
     this.environmentName = resolved.environment;
     this.production = resolved.production;
+    const platform = reference.bind(this);
     this.webTier = CustomerWebTier.fromConfig(this, 'Web', config, platform, { sharedLoadBalancer });
     this.deliveryPipeline = SoftwareDeliveryPipeline.fromConfig(this, 'Delivery', config, platform, this.webTier);
     // The rollout of a new image waits until no software deployment is in progress on the same instances.

@@ -16,6 +16,7 @@ import { ingressOf, resolveCustomer, resolvePlatform } from '../config/defaults'
 import { ConfigError } from '../config/errors';
 import { ConfigLoader, displayPath } from '../config/loader';
 import { FleetConfig } from '../config/types';
+import { PlatformReference } from '../platform/platform-reference';
 import { SharedPlatform, SharedPlatformConfigOptions } from '../platform/shared-platform';
 
 /** The placement file that fromDirectory read, named in errors instead of the option. */
@@ -50,7 +51,18 @@ export interface VendingFleetOptions {
    * @default 100
    */
   readonly environmentsPerLoadBalancer?: number;
+  /**
+   * Build only these stacks, by stack name (`<platform>-platform`, `<customer>-<environment>`): what one deploy of one
+   * environment needs. The whole fleet is still validated and placed (host names must be unique across it, and
+   * placement depends on every environment), and each stack's template is the one the whole fleet would have.
+   * @default - the context key `vending:stacks` (names separated by commas, as in
+   *   `cdk deploy -c vending:stacks=acme-production acme-production`), else every stack
+   */
+  readonly stacks?: string[];
 }
+
+/** The context key that selects the stacks a VendingFleet builds (names separated by commas). */
+export const STACKS_CONTEXT_KEY = 'vending:stacks';
 
 /**
  * A whole fleet in a CDK app: one stack for the platform (`<platform>-platform`) and one CustomerEnvironment
@@ -68,6 +80,9 @@ export interface VendingFleetOptions {
 export class VendingFleet {
   /** The placement file of a fleet directory. */
   public static readonly PLACEMENT_FILE = PLACEMENT_FILE;
+
+  /** The context key that selects the stacks a fleet builds: `vending:stacks`. */
+  public static readonly STACKS_CONTEXT_KEY = STACKS_CONTEXT_KEY;
 
   /**
    * The fleet of a directory holding `platform.yaml`, `customers/*.yaml` and, once written, `placement.yaml`; the
@@ -91,12 +106,22 @@ export class VendingFleet {
     return vending;
   }
 
-  /** The platform's stack. */
-  public readonly platformStack: Stack;
-  /** The platform. */
-  public readonly platform: SharedPlatform;
-  /** The customer environments, in the order of the fleet's customers. */
+  /**
+   * The platform's stack.
+   * @default - undefined when `stacks` leaves it out
+   */
+  public readonly platformStack?: Stack;
+  /**
+   * The platform.
+   * @default - undefined when `stacks` leaves it out
+   */
+  public readonly platform?: SharedPlatform;
+  /** How the customer environments reach the platform: its published contract. */
+  public readonly platformReference: PlatformReference;
+  /** The customer environments that were built (all, unless `stacks` selects), in the order of the fleet's customers. */
   public readonly environments: CustomerEnvironment[];
+  /** The stack names of the whole fleet, the platform's first, whether built or not. */
+  public readonly stackNames: string[];
   /** Which shared load balancer serves each environment on shared ingress. */
   public readonly placement: FleetPlacement;
   /** What changed from the placement given (or read), one line each, such as `globex-staging: placed on shared load balancer 2`. */
@@ -137,34 +162,82 @@ export class VendingFleet {
     this.placement = this.placementResult.placement;
     this.placementChanges = this.placementResult.changes;
 
+    const platformStackName = `${platformConfig.name}-platform`;
+    const labels = fleet.customers.map((c) => `${c.customer}-${c.environment}`);
+    this.stackNames = [platformStackName, ...labels];
+    const selected = selectionOf(app, options, this.stackNames, where);
+
     const env = { account: platformConfig.account, region: platformConfig.region };
-    this.platformStack = new Stack(app, `${platformConfig.name}-platform`, {
-      env,
-      stackName: `${platformConfig.name}-platform`,
-      description: `cdk-paas-vending: platform ${platformConfig.name} (${platformConfig.environment}): VPC, key, buckets, shared load balancer${this.placement.loadBalancers > 1 ? 's' : ''}`,
-      terminationProtection: platformConfig.environment === 'production',
-    });
-    const zones = platformConfig.vpc?.availabilityZones;
-    if (zones && !options.platformOptions?.vpc) {
-      // The zones are named: the VPC then needs no lookup in the account (and leaves no placeholder).
-      const { key } = ContextProvider.getKey(this.platformStack, {
-        provider: cxschema.ContextProvider.AVAILABILITY_ZONE_PROVIDER,
+    if (selected.has(platformStackName)) {
+      const platformStack = new Stack(app, platformStackName, {
+        env,
+        stackName: platformStackName,
+        description: `cdk-paas-vending: platform ${platformConfig.name} (${platformConfig.environment}): VPC, key, buckets, shared load balancer${this.placement.loadBalancers > 1 ? 's' : ''}`,
+        terminationProtection: platformConfig.environment === 'production',
       });
-      this.platformStack.node.setContext(key, zones);
+      const zones = platformConfig.vpc?.availabilityZones;
+      if (zones && !options.platformOptions?.vpc) {
+        // The zones are named: the VPC then needs no lookup in the account (and leaves no placeholder).
+        const { key } = ContextProvider.getKey(platformStack, {
+          provider: cxschema.ContextProvider.AVAILABILITY_ZONE_PROVIDER,
+        });
+        platformStack.node.setContext(key, zones);
+      }
+      this.platformStack = platformStack;
+      this.platform = SharedPlatform.fromConfig(platformStack, 'Platform', platformConfig, {
+        ...options.platformOptions,
+        sharedLoadBalancers: this.placement.loadBalancers,
+      });
     }
-    this.platform = SharedPlatform.fromConfig(this.platformStack, 'Platform', platformConfig, {
-      ...options.platformOptions,
-      sharedLoadBalancers: this.placement.loadBalancers,
-    });
-    this.environments = fleet.customers.map((config) => {
-      const label = `${config.customer}-${config.environment}`;
-      return new CustomerEnvironment(app, label, {
-        config: ConfigLoader.validateCustomer(config, { platform: platformConfig }),
-        platform: this.platform,
-        sharedLoadBalancer: this.placement.environments[label],
+    // Customer stacks read the platform's contract either way: the same templates with the platform built or not.
+    // With it built, its reference also makes each customer stack depend on it (cdk deploy --all deploys it first).
+    const zoneCount = options.platformOptions?.vpc?.availabilityZones.length;
+    this.platformReference =
+      this.platform?.reference ??
+      PlatformReference.fromConfig(platformConfig, zoneCount ? { availabilityZoneCount: zoneCount } : {});
+    this.environments = fleet.customers
+      .filter((config) => selected.has(`${config.customer}-${config.environment}`))
+      .map((config) => {
+        const label = `${config.customer}-${config.environment}`;
+        return new CustomerEnvironment(app, label, {
+          config: ConfigLoader.validateCustomer(config, { platform: platformConfig }),
+          platform: this.platformReference,
+          sharedLoadBalancer: this.placement.environments[label],
+        });
       });
-    });
   }
+}
+
+/** The stack names a fleet builds: the option, else the context key, else all; an unknown name is an error. */
+function selectionOf(app: Construct, options: VendingFleetOptions, all: string[], where: string): Set<string> {
+  const fromContext = app.node.tryGetContext(STACKS_CONTEXT_KEY);
+  let names: string[];
+  let source: string;
+  if (options.stacks !== undefined) {
+    names = options.stacks;
+    source = 'stacks';
+  } else if (fromContext !== undefined) {
+    if (typeof fromContext !== 'string' && !Array.isArray(fromContext)) {
+      throw new Error(
+        `${where}: context ${STACKS_CONTEXT_KEY}: received ${JSON.stringify(fromContext)}; expected stack names ` +
+          'separated by commas, such as acme-production,acme-staging',
+      );
+    }
+    names = (Array.isArray(fromContext) ? fromContext.map(String) : fromContext.split(','))
+      .map((name) => name.trim())
+      .filter((name) => name !== '');
+    source = `context ${STACKS_CONTEXT_KEY}`;
+  } else {
+    return new Set(all);
+  }
+  const unknown = names.filter((name) => !all.includes(name));
+  if (unknown.length > 0 || names.length === 0) {
+    throw new Error(
+      `${where}: ${source}: received ${JSON.stringify(names)}; expected ${names.length === 0 ? 'at least one' : 'only'} ` +
+        `stack names of the fleet (${unknown.length > 0 ? `unknown: ${unknown.join(', ')}; ` : ''}known: ${all.join(', ')})`,
+    );
+  }
+  return new Set(names);
 }
 
 function capacityOf(options: VendingFleetOptions, where: string): number {

@@ -1,1 +1,3 @@
+export { PlatformContract } from './contract';
+export * from './platform-reference';
 export * from './shared-platform';

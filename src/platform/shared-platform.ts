@@ -1,4 +1,3 @@
-import { createHash } from 'crypto';
 import { ArnFormat, Duration, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -8,11 +7,13 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
+import { CONTRACT_TIERS, PlatformContract } from './contract';
 import { ALB_ACCESS_LOGS_PREFIX, createDataBucket, notifyEventBridge, S3_ACCESS_LOGS_PREFIX } from './log-delivery';
+import { ISharedPlatform, PlatformReference, SharedLoadBalancer } from './platform-reference';
 import { createPublicLoadBalancer } from './public-load-balancer';
 import { checkPlatform } from '../config/loader';
 import { PlatformConfig } from '../config/types';
-import { PriorityAllocator } from '../shared-alb-rule/priority-allocator';
+import { IPriorityAllocator, PriorityAllocator } from '../shared-alb-rule/priority-allocator';
 
 /** What a platform config does not say, for `SharedPlatform.fromConfig`. */
 export interface SharedPlatformConfigOptions {
@@ -51,19 +52,6 @@ export interface SharedPlatformConfigOptions {
    * @default 1
    */
   readonly sharedLoadBalancers?: number;
-}
-
-/** One of a platform's shared internet-facing load balancers, with its listeners. */
-export interface SharedLoadBalancer {
-  /** Its number, from 1: what `placement.yaml` and `SharedPlatform.sharedLoadBalancer(n)` call it. */
-  readonly number: number;
-  readonly loadBalancer: elbv2.IApplicationLoadBalancer;
-  /** Its security group: customers' instances allow traffic from it. */
-  readonly securityGroup: ec2.ISecurityGroup;
-  /** Port 443: customers' rules go here. */
-  readonly httpsListener: elbv2.IApplicationListener;
-  /** Port 80: redirects to HTTPS. */
-  readonly httpListener: elbv2.IApplicationListener;
 }
 
 /** Props of SharedPlatform. */
@@ -136,8 +124,9 @@ export interface SharedPlatformProps {
    */
   readonly logRetention?: Duration;
   /**
-   * Publish the allocator's ARN and the shared listener's ARN in SSM parameters under
-   * `/vending/<platformName>/`, for stacks of other apps (see `SharedPlatform.allocatorParameterName`).
+   * Publish the platform contract: the SSM parameters under `/vending/<platformName>/v1/` that customer environments
+   * read through a `PlatformReference` (README, "The platform contract"), and the older allocator and listener
+   * parameters under `/vending/<platformName>/`. Without it, only stacks that hold the SharedPlatform itself can use it.
    * @default true
    */
   readonly publishParameters?: boolean;
@@ -172,7 +161,7 @@ const CIDR = /^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[
  *     'arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555'),
  * });
  */
-export class SharedPlatform extends Construct {
+export class SharedPlatform extends Construct implements ISharedPlatform {
   /** Prefix under which S3 server access logs of any bucket of the account may be written to the logs bucket. */
   public static readonly S3_ACCESS_LOGS_PREFIX = S3_ACCESS_LOGS_PREFIX;
 
@@ -273,6 +262,11 @@ export class SharedPlatform extends Construct {
   public readonly sharedLoadBalancers: SharedLoadBalancer[];
   /** Serves SharedAlbRule custom resources of any stack. */
   public readonly allocator: PriorityAllocator;
+  /**
+   * How customer environments in other stacks or apps reach this platform: through its published contract, with a
+   * dependency on this platform's stack when they are in the same app.
+   */
+  public readonly reference: PlatformReference;
 
   public constructor(scope: Construct, id: string, props: SharedPlatformProps) {
     super(scope, id);
@@ -323,7 +317,7 @@ export class SharedPlatform extends Construct {
     this.key = key;
 
     const logRetention = props.logRetention ?? Duration.days(365);
-    const logsBucketName = bucketNameOf(props.platformName, 'logs', stack);
+    const logsBucketName = PlatformContract.bucketName(props.platformName, 'logs', stack.account, stack.region);
     const logsBucket = new s3.Bucket(this, 'LogsBucket', {
       // A name known at synth time: customer stacks point their access logs at it without an import, which
       // Control Tower's proactive controls can then check (CT.S3.PR.2, CT.ELASTICLOADBALANCING.PR.6).
@@ -383,7 +377,12 @@ export class SharedPlatform extends Construct {
     logsBucketByName.node.addDependency(logsBucket);
     this.logsBucket = logsBucketByName;
 
-    const artifactsBucketName = bucketNameOf(props.platformName, 'artifacts', stack);
+    const artifactsBucketName = PlatformContract.bucketName(
+      props.platformName,
+      'artifacts',
+      stack.account,
+      stack.region,
+    );
     const artifactsBucket = createDataBucket(this, 'ArtifactsBucket', {
       bucketName: artifactsBucketName,
       encryptionKey: key,
@@ -403,6 +402,7 @@ export class SharedPlatform extends Construct {
 
     const publish = props.publishParameters ?? true;
     this.sharedLoadBalancers = [];
+    let firstHttpListener: elbv2.IApplicationListener | undefined;
     for (let number = 1; number <= (props.sharedLoadBalancers ?? 1); number++) {
       // The first keeps the ids it had before there could be several, so that no existing load balancer is replaced.
       const parent = number === 1 ? this : new Construct(this, `SharedLoadBalancer${number}`);
@@ -424,6 +424,7 @@ export class SharedPlatform extends Construct {
         front.loadBalancer.node.addDependency(logsBucket.policy!);
       }
       this.sharedLoadBalancers.push({ number, ...front });
+      firstHttpListener ??= front.httpListener;
       if (publish) {
         new ssm.StringParameter(parent, 'ListenerParameter', {
           parameterName: SharedPlatform.listenerParameterName(props.platformName, number),
@@ -440,7 +441,7 @@ export class SharedPlatform extends Construct {
     const first = this.sharedLoadBalancers[0];
     this.loadBalancer = first.loadBalancer;
     this.loadBalancerSecurityGroup = first.securityGroup;
-    this.httpListener = first.httpListener;
+    this.httpListener = firstHttpListener!;
     this.httpsListener = first.httpsListener;
 
     this.allocator = new PriorityAllocator(this, 'PriorityAllocator', {
@@ -449,7 +450,16 @@ export class SharedPlatform extends Construct {
       encryptionKey: key,
       retainState: this.production,
       parameterName: publish ? SharedPlatform.allocatorParameterName(props.platformName) : undefined,
+      // A fixed name: the ARN is every customer rule's ServiceToken, which no stack update may change.
+      functionName: PlatformContract.allocatorFunctionName(props.platformName),
     });
+    if (publish) this.publishContract(logsBucketName, artifactsBucketName);
+    this.reference = PlatformReference._ofSharedPlatform(this, this.vpc.availabilityZones.length, publish);
+  }
+
+  /** The allocator, as the constructs of a customer environment see it (`ISharedPlatform`). */
+  public get priorityAllocator(): IPriorityAllocator {
+    return this.allocator;
   }
 
   /**
@@ -465,6 +475,84 @@ export class SharedPlatform extends Construct {
       );
     }
     return found;
+  }
+
+  /** The SSM parameters of the platform contract, under `/vending/<platform>/v1/`. */
+  private publishContract(logsBucketName: string, artifactsBucketName: string): void {
+    const name = this.platformName;
+    const contract = new Construct(this, 'Contract');
+    const publish = (id: string, parameterName: string, value: string | string[], what: string) => {
+      const description = `Platform contract of ${name} (cdk-paas-vending): ${what}`;
+      if (Array.isArray(value)) {
+        new ssm.StringListParameter(contract, id, { parameterName, stringListValue: value, description });
+      } else {
+        new ssm.StringParameter(contract, id, { parameterName, stringValue: value, description });
+      }
+    };
+    const tiers = {
+      public: this.vpc.publicSubnets,
+      private: this.vpc.privateSubnets,
+      isolated: this.vpc.isolatedSubnets,
+    };
+    publish('VpcId', PlatformContract.vpcIdParameter(name), this.vpc.vpcId, 'VPC id');
+    // The zones as the subnets report them: the same order as each tier's subnet ids.
+    publish(
+      'AvailabilityZones',
+      PlatformContract.availabilityZonesParameter(name),
+      tiers.private.map(zoneOf),
+      'Availability Zones of the VPC, in the order of the subnet lists',
+    );
+    for (const tier of CONTRACT_TIERS) {
+      // An existing VPC may lack a tier: nothing is published for it (and what needs it fails at deploy, by name).
+      if (tiers[tier].length === 0) continue;
+      publish(
+        `${tier.charAt(0).toUpperCase()}${tier.slice(1)}SubnetIds`,
+        PlatformContract.subnetIdsParameter(name, tier),
+        tiers[tier].map((subnet) => subnet.subnetId),
+        `${tier} subnet ids, one per Availability Zone`,
+      );
+    }
+    publish('KeyArn', PlatformContract.keyArnParameter(name), this.key.keyArn, 'platform key ARN');
+    publish(
+      'ArtifactsBucket',
+      PlatformContract.artifactsBucketParameter(name),
+      artifactsBucketName,
+      'artifacts bucket',
+    );
+    publish('LogsBucket', PlatformContract.logsBucketParameter(name), logsBucketName, 'logs bucket');
+    const token = Stack.of(this).formatArn({
+      service: 'lambda',
+      resource: 'function',
+      resourceName: PlatformContract.allocatorFunctionName(name),
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const allocator = new ssm.StringParameter(contract, 'AllocatorServiceToken', {
+      parameterName: PlatformContract.allocatorServiceTokenParameter(name),
+      stringValue: token,
+      description: `Platform contract of ${name} (cdk-paas-vending): ServiceToken of the rule priority allocator`,
+    });
+    allocator.node.addDependency(this.allocator.function);
+    for (const shared of this.sharedLoadBalancers) {
+      const n = shared.number;
+      const attributes: [string, string, string][] = [
+        ['arn', shared.loadBalancer.loadBalancerArn, 'ARN'],
+        ['dns-name', shared.loadBalancer.loadBalancerDnsName, 'DNS name'],
+        ['canonical-hosted-zone-id', shared.loadBalancer.loadBalancerCanonicalHostedZoneId, 'canonical hosted zone id'],
+        ['security-group-id', shared.securityGroup.securityGroupId, 'security group id'],
+        ['https-listener-arn', shared.httpsListener.listenerArn, 'HTTPS listener ARN'],
+      ];
+      for (const [attribute, value, what] of attributes) {
+        publish(
+          `LoadBalancer${n}${attribute
+            .split('-')
+            .map((p) => p.charAt(0).toUpperCase() + p.slice(1))
+            .join('')}`,
+          PlatformContract.sharedLoadBalancerParameter(name, n, attribute),
+          value,
+          `${what} of shared load balancer ${n}`,
+        );
+      }
+    }
   }
 
   private createVpc(props: SharedPlatformProps, logsBucket: s3.IBucket): ec2.Vpc {
@@ -516,6 +604,12 @@ function numberSuffix(loadBalancerNumber: number): string {
   return loadBalancerNumber === 1 ? '' : `-${loadBalancerNumber}`;
 }
 
+/** A subnet's zone, from the subnet resource when it is one of this app (no zone name written into a template). */
+function zoneOf(subnet: ec2.ISubnet): string {
+  const cfn = subnet.node.defaultChild;
+  return cfn instanceof ec2.CfnSubnet ? cfn.attrAvailabilityZone : subnet.availabilityZone;
+}
+
 /** Encrypted root volume, IMDSv2 only, detailed monitoring: what the NAT provider leaves out. */
 function hardenNatInstance(instance: ec2.Instance): void {
   const cfn = instance.instance;
@@ -528,17 +622,6 @@ function hardenNatInstance(instance: ec2.Instance): void {
     HttpPutResponseHopLimit: 1,
     HttpEndpoint: 'enabled',
   });
-}
-
-/**
- * `<platform>-<kind>-<account>-<region>`, or, when that exceeds the 63 characters S3 allows, the platform name
- * cut short and followed by a hash of it, so that two long platform names never share a bucket.
- */
-function bucketNameOf(platformName: string, kind: 'logs' | 'artifacts', stack: Stack): string {
-  const suffix = `-${kind}-${stack.account}-${stack.region}`;
-  if (Token.isUnresolved(stack.account) || platformName.length + suffix.length <= 63) return `${platformName}${suffix}`;
-  const hash = createHash('sha256').update(platformName).digest('hex').slice(0, 6);
-  return `${platformName.slice(0, 63 - suffix.length - 7).replace(/-+$/, '')}-${hash}${suffix}`;
 }
 
 function validateProps(where: string, props: SharedPlatformProps, stack: Stack): void {

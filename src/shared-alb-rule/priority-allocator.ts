@@ -61,6 +61,12 @@ export interface PriorityAllocatorProps {
    * @default - not published
    */
   readonly parameterName?: string;
+  /**
+   * The function's name. A fixed name keeps its ARN, the ServiceToken of every SharedAlbRule, the same for the life
+   * of the platform, which CloudFormation requires of a custom resource (SharedPlatform sets one).
+   * @default - a name CloudFormation generates
+   */
+  readonly functionName?: string;
 }
 
 /**
@@ -208,6 +214,7 @@ export class PriorityAllocator extends Construct implements IPriorityAllocator {
       vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       securityGroups: [securityGroup],
       description: 'Allocates race-free listener rule priorities for SharedAlbRule (cdk-paas-vending)',
+      functionName: props.functionName,
       role,
       logGroup,
       memorySize: 256,

@@ -16,8 +16,8 @@ import { DEFAULT_BASE_IMAGE_PARAMETER, ingressOf, resolveCompute, resolveHealthC
 import { checkCustomer } from '../config/loader';
 import { ComputeConfig, CustomerConfig, DatabaseConfig, HealthCheckConfig } from '../config/types';
 import { createDataBucket } from '../platform/log-delivery';
+import { ISharedPlatform } from '../platform/platform-reference';
 import { createPublicLoadBalancer } from '../platform/public-load-balancer';
-import { SharedPlatform } from '../platform/shared-platform';
 import { SharedAlbRule } from '../shared-alb-rule/shared-alb-rule';
 
 /** What a customer config does not say, for `CustomerWebTier.fromConfig`. */
@@ -100,7 +100,7 @@ const AMI_ID = /^ami-([0-9a-f]{8}|[0-9a-f]{17})$/;
  *   logsBucket: platform.logsBucket,
  *   ingress: WebTierIngress.sharedRule({
  *     listener: platform.httpsListener,
- *     allocator: platform.allocator,
+ *     allocator: platform.priorityAllocator,
  *     hostnames: ['acme-staging.apps.example.com'],
  *   }),
  *   compute: { instanceType: 't3.small', maxCapacity: 3 },
@@ -121,7 +121,7 @@ export class CustomerWebTier extends Construct {
     scope: Construct,
     id: string,
     config: CustomerConfig,
-    platform: SharedPlatform,
+    platform: ISharedPlatform,
     options: CustomerWebTierConfigOptions = {},
   ): CustomerWebTier {
     const resolved = checkCustomer(config, undefined, `CustomerWebTier.fromConfig ${scope.node.path}/${id}`);
@@ -147,7 +147,7 @@ export class CustomerWebTier extends Construct {
       const shared = platform.sharedLoadBalancer(options.sharedLoadBalancer ?? 1);
       ingress = WebTierIngress.sharedRule({
         listener: shared.httpsListener,
-        allocator: platform.allocator,
+        allocator: platform.priorityAllocator,
         loadBalancer: shared.loadBalancer,
         hostnames: resolved.customDomain ? [hostname, resolved.customDomain.name] : [hostname],
         certificates: certificate ? [certificate] : undefined,

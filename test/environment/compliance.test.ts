@@ -21,12 +21,12 @@ test('acme-production and acme-staging of the example fleet pass every check', (
   const chosen = fleet.customers.filter((c) => c.customer === 'acme');
   expect(chosen.map((c) => c.environment).sort()).toEqual(['production', 'staging']);
   const vending = new VendingFleet(app, { ...fleet, customers: chosen });
-  acknowledgePlatform(vending.platform);
+  acknowledgePlatform(vending.platform!);
   for (const environment of vending.environments) {
     acknowledgeWebTier(environment.webTier);
     acknowledgeDatabase(environment.webTier);
     acknowledgeAmiPipeline(environment.amiPipeline);
     acknowledgeSoftwarePipeline(environment.deliveryPipeline, environment.webTier);
   }
-  expectCompliant([vending.platformStack, ...vending.environments]);
+  expectCompliant([vending.platformStack!, ...vending.environments]);
 });

@@ -29,7 +29,7 @@ describe('VendingFleet.fromDirectory', () => {
       'piedpiper-development',
       'vending-platform',
     ]);
-    for (const stack of [fleet.platformStack, ...fleet.environments]) expect(stack.node.scope).toBe(app);
+    for (const stack of [fleet.platformStack!, ...fleet.environments]) expect(stack.node.scope).toBe(app);
     expect(fleet.environments.map((e) => `${e.customer}-${e.environmentName}`)).toEqual(
       ConfigLoader.loadFleet(FLEET).customers.map((c) => `${c.customer}-${c.environment}`),
     );
@@ -100,7 +100,7 @@ describe('CustomerEnvironment', () => {
     const app = new App();
     const fleet = VendingFleet.fromDirectory(app, FLEET);
     const bad = toStructKeys({ ...stagingCustomer(), customer: 'Acme Inc' }) as CustomerConfig;
-    expect(() => new CustomerEnvironment(app, 'bad', { config: bad, platform: fleet.platform })).toThrow(
+    expect(() => new CustomerEnvironment(app, 'bad', { config: bad, platform: fleet.platformReference })).toThrow(
       /customer: received "Acme Inc"/,
     );
   });
@@ -111,7 +111,7 @@ describe('CustomerEnvironment', () => {
     const config = ConfigLoader.validateCustomer(toStructKeys(stagingCustomer()) as CustomerConfig);
     const environment = new CustomerEnvironment(app, 'custom', {
       config: { ...config, customer: 'zeta' },
-      platform: fleet.platform,
+      platform: fleet.platformReference,
       stackName: 'zeta-staging-blue',
     });
     expect(environment.stackName).toBe('zeta-staging-blue');
@@ -124,7 +124,7 @@ describe('several shared load balancers', () => {
   const fleetConfig = ConfigLoader.loadFleet(FLEET);
   const app = new App();
   const fleet = new VendingFleet(app, fleetConfig, { environmentsPerLoadBalancer: 2 });
-  const platform = Template.fromStack(fleet.platformStack);
+  const platform = Template.fromStack(fleet.platformStack!);
   const stackOf = (name: string) => fleet.environments.find((e) => e.stackName === name)!;
 
   test('the placement: in name order, two on each, the dedicated ones not placed', () => {
@@ -136,13 +136,13 @@ describe('several shared load balancers', () => {
   });
 
   test('the platform has two shared load balancers, each with its listeners and parameters, one allocator for both', () => {
-    expect(fleet.platform.sharedLoadBalancers.map((s) => s.number)).toEqual([1, 2]);
-    expect(fleet.platform.sharedLoadBalancer(1).loadBalancer).toBe(fleet.platform.loadBalancer);
+    expect(fleet.platform!.sharedLoadBalancers.map((s) => s.number)).toEqual([1, 2]);
+    expect(fleet.platform!.sharedLoadBalancer(1).loadBalancer).toBe(fleet.platform!.loadBalancer);
     platform.resourceCountIs('AWS::ElasticLoadBalancingV2::LoadBalancer', 2);
     platform.resourceCountIs('AWS::ElasticLoadBalancingV2::Listener', 4);
     // The first keeps its logical ids from before there could be several: an existing platform is not replaced.
-    expect(logicalId(fleet.platform.loadBalancer)).toMatch(/^PlatformLoadBalancer[0-9A-F]{8}$/);
-    const second = fleet.platform.sharedLoadBalancer(2);
+    expect(logicalId(fleet.platform!.loadBalancer)).toMatch(/^PlatformLoadBalancer[0-9A-F]{8}$/);
+    const second = fleet.platform!.sharedLoadBalancer(2);
     expect(logicalId(second.loadBalancer)).toMatch(/^PlatformSharedLoadBalancer2LoadBalancer[0-9A-F]{8}$/);
     for (const [id, lb] of Object.entries(platform.findResources('AWS::ElasticLoadBalancingV2::LoadBalancer'))) {
       const attributes = Object.fromEntries(
@@ -165,17 +165,17 @@ describe('several shared load balancers', () => {
     });
     // The allocator may change rules on the listeners of both load balancers.
     const policies = JSON.stringify(platform.findResources('AWS::IAM::Policy'));
-    for (const shared of fleet.platform.sharedLoadBalancers) {
+    for (const shared of fleet.platform!.sharedLoadBalancers) {
       expect(policies).toContain(logicalId(shared.loadBalancer));
     }
-    expect(() => fleet.platform.sharedLoadBalancer(3)).toThrow(
+    expect(() => fleet.platform!.sharedLoadBalancer(3)).toThrow(
       /shared load balancer: received 3; expected a number from 1 to 2/,
     );
   });
 
   test("each environment's rule goes on its own load balancer's listener; instances allow that load balancer", () => {
     for (const [name, number] of Object.entries(fleet.placement.environments)) {
-      const shared = fleet.platform.sharedLoadBalancer(number);
+      const shared = fleet.platform!.sharedLoadBalancer(number);
       const template = Template.fromStack(stackOf(name));
       const [, rule] = Object.entries(template.findResources('Custom::SharedAlbRulePriority'))[0];
       const listener = logicalId(shared.httpsListener as unknown as Construct);
@@ -212,7 +212,7 @@ describe('several shared load balancers', () => {
       'shared load balancers: 2 -> 3',
       'aaa-staging: placed on shared load balancer 3',
     ]);
-    expect(bigger.platform.sharedLoadBalancers).toHaveLength(3);
+    expect(bigger.platform!.sharedLoadBalancers).toHaveLength(3);
   });
 
   test('frozen: a placement that must change fails with what would change', () => {

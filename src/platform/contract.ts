@@ -1,0 +1,128 @@
+import { createHash } from 'crypto';
+import { Token } from 'aws-cdk-lib';
+
+/*
+ * The platform contract: the SSM parameters a SharedPlatform publishes and a PlatformReference reads. Names live
+ * here and only here; README's "The platform contract" lists them and a test keeps that list equal to this one.
+ */
+
+/** Version of the contract: part of every parameter name, raised only by a change a reader must follow. */
+export const CONTRACT_VERSION = 'v1';
+
+/** A tier of the platform's VPC, as the contract names it. */
+export type ContractTier = 'public' | 'private' | 'isolated';
+export const CONTRACT_TIERS: readonly ContractTier[] = ['public', 'private', 'isolated'];
+
+/** The parameter names of one platform's contract. */
+export class PlatformContract {
+  /**
+   * The prefix of a platform's published parameters: `/vending/<platform>/v1`.
+   * @param platformName the platform's name
+   */
+  public static prefix(platformName: string): string {
+    return `/vending/${platformName}/${CONTRACT_VERSION}`;
+  }
+
+  /** `/vending/<platform>/v1/vpc/id`: the VPC's id. */
+  public static vpcIdParameter(platformName: string): string {
+    return `${PlatformContract.prefix(platformName)}/vpc/id`;
+  }
+
+  /**
+   * `/vending/<platform>/v1/vpc/availability-zones`: a StringList of the VPC's Availability Zones, in the order of
+   * the subnets of each tier.
+   */
+  public static availabilityZonesParameter(platformName: string): string {
+    return `${PlatformContract.prefix(platformName)}/vpc/availability-zones`;
+  }
+
+  /**
+   * `/vending/<platform>/v1/subnets/<tier>/ids`: a StringList of the tier's subnet ids, one per Availability Zone,
+   * in the order of `vpc/availability-zones`.
+   * @param tier public, private or isolated
+   */
+  public static subnetIdsParameter(platformName: string, tier: string): string {
+    return `${PlatformContract.prefix(platformName)}/subnets/${checkTier(tier)}/ids`;
+  }
+
+  /** `/vending/<platform>/v1/key/arn`: the platform key's ARN. */
+  public static keyArnParameter(platformName: string): string {
+    return `${PlatformContract.prefix(platformName)}/key/arn`;
+  }
+
+  /** `/vending/<platform>/v1/buckets/artifacts/name`: the artifacts bucket's name. */
+  public static artifactsBucketParameter(platformName: string): string {
+    return `${PlatformContract.prefix(platformName)}/buckets/artifacts/name`;
+  }
+
+  /** `/vending/<platform>/v1/buckets/logs/name`: the logs bucket's name. */
+  public static logsBucketParameter(platformName: string): string {
+    return `${PlatformContract.prefix(platformName)}/buckets/logs/name`;
+  }
+
+  /** `/vending/<platform>/v1/allocator/service-token`: the rule priority allocator's service token. */
+  public static allocatorServiceTokenParameter(platformName: string): string {
+    return `${PlatformContract.prefix(platformName)}/allocator/service-token`;
+  }
+
+  /**
+   * `/vending/<platform>/v1/shared-load-balancers/<n>/<attribute>`: an attribute of the n-th shared load balancer.
+   * @param loadBalancerNumber from 1
+   * @param attribute arn, dns-name, canonical-hosted-zone-id, security-group-id or https-listener-arn
+   */
+  public static sharedLoadBalancerParameter(
+    platformName: string,
+    loadBalancerNumber: number,
+    attribute: string,
+  ): string {
+    if (!LOAD_BALANCER_ATTRIBUTES.includes(attribute as LoadBalancerAttribute)) {
+      throw new Error(
+        `PlatformContract.sharedLoadBalancerParameter: attribute: received ${JSON.stringify(attribute)}; expected one ` +
+          `of ${LOAD_BALANCER_ATTRIBUTES.join(', ')}`,
+      );
+    }
+    return `${PlatformContract.prefix(platformName)}/shared-load-balancers/${loadBalancerNumber}/${attribute}`;
+  }
+
+  /**
+   * The allocator function's name, fixed by the platform's name so that its ARN, the ServiceToken of every
+   * customer's listener rule, never changes: CloudFormation refuses to change a custom resource's ServiceToken.
+   */
+  public static allocatorFunctionName(platformName: string): string {
+    return `${platformName}-rule-priority-allocator`;
+  }
+
+  /**
+   * The name of a platform bucket: `<platform>-<kind>-<account>-<region>`, or, when that exceeds the 63 characters S3
+   * allows, the platform name cut short and followed by a hash of it, so that two long platform names never share
+   * a bucket.
+   * @param kind logs or artifacts
+   */
+  public static bucketName(platformName: string, kind: string, account: string, region: string): string {
+    const suffix = `-${kind}-${account}-${region}`;
+    if (Token.isUnresolved(account) || platformName.length + suffix.length <= 63) return `${platformName}${suffix}`;
+    const hash = createHash('sha256').update(platformName).digest('hex').slice(0, 6);
+    return `${platformName.slice(0, 63 - suffix.length - 7).replace(/-+$/, '')}-${hash}${suffix}`;
+  }
+
+  private constructor() {}
+}
+
+export type LoadBalancerAttribute =
+  'arn' | 'dns-name' | 'canonical-hosted-zone-id' | 'security-group-id' | 'https-listener-arn';
+export const LOAD_BALANCER_ATTRIBUTES: readonly LoadBalancerAttribute[] = [
+  'arn',
+  'dns-name',
+  'canonical-hosted-zone-id',
+  'security-group-id',
+  'https-listener-arn',
+];
+
+function checkTier(tier: string): ContractTier {
+  if (!CONTRACT_TIERS.includes(tier as ContractTier)) {
+    throw new Error(
+      `PlatformContract: tier: received ${JSON.stringify(tier)}; expected one of ${CONTRACT_TIERS.join(', ')}`,
+    );
+  }
+  return tier as ContractTier;
+}

@@ -1,0 +1,468 @@
+import { Annotations, ArnFormat, CfnParameter, Fn, Stack, Token } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct, IConstruct } from 'constructs';
+import { CONTRACT_TIERS, ContractTier, LoadBalancerAttribute, PlatformContract } from './contract';
+import { checkPlatform } from '../config/loader';
+import { PlatformConfig } from '../config/types';
+import { IPriorityAllocator, PriorityAllocator } from '../shared-alb-rule/priority-allocator';
+
+/** One of a platform's shared internet-facing load balancers, with its listeners. */
+export interface SharedLoadBalancer {
+  /** Its number, from 1: what `placement.yaml` and `ISharedPlatform.sharedLoadBalancer(n)` call it. */
+  readonly number: number;
+  readonly loadBalancer: elbv2.IApplicationLoadBalancer;
+  /** Its security group: customers' instances allow traffic from it. */
+  readonly securityGroup: ec2.ISecurityGroup;
+  /** Port 443: customers' rules go here. */
+  readonly httpsListener: elbv2.IApplicationListener;
+  /**
+   * Port 80, which redirects to HTTPS.
+   * @default - unknown: a platform reached through its contract publishes only what customers use
+   */
+  readonly httpListener?: elbv2.IApplicationListener;
+}
+
+/**
+ * What a customer environment's constructs (`CustomerWebTier`, `CustomerAmiPipeline`, `SoftwareDeliveryPipeline`)
+ * use of a platform. `SharedPlatform` is one, for the stack it is in; `PlatformReference.bind()` gives one in any
+ * other stack, read from the platform's published contract or from explicit attributes.
+ */
+export interface ISharedPlatform extends IConstruct {
+  /** The platform's name. */
+  readonly platformName: string;
+  /**
+   * Domain under which customers get their default host name.
+   * @default - none
+   */
+  readonly domain?: string;
+  /** VPC with public, private (with egress) and isolated subnets. */
+  readonly vpc: ec2.IVpc;
+  /** The platform key: encrypts the artifacts bucket, data buckets and logs. */
+  readonly key: kms.IKey;
+  /** Pipeline artifacts, encrypted with `key`. */
+  readonly artifactsBucket: s3.IBucket;
+  /** Access logs of load balancers and buckets. */
+  readonly logsBucket: s3.IBucket;
+  /** The listener rule priority allocator: SharedAlbRule's service token. */
+  readonly priorityAllocator: IPriorityAllocator;
+  /**
+   * A shared load balancer by its number, from 1 (as in `placement.yaml`).
+   * @param loadBalancerNumber from 1
+   */
+  sharedLoadBalancer(loadBalancerNumber: number): SharedLoadBalancer;
+}
+
+/** A platform's shared load balancer, by the ids another deployment gave it (`PlatformAttributes`). */
+export interface SharedLoadBalancerAttributes {
+  /** The load balancer's ARN. */
+  readonly loadBalancerArn: string;
+  /** Its DNS name: the target of customers' host names. */
+  readonly dnsName: string;
+  /** Its canonical hosted zone id, for alias records. */
+  readonly canonicalHostedZoneId: string;
+  /** Its security group's id. */
+  readonly securityGroupId: string;
+  /** Its HTTPS listener's ARN: customers' rules go there. */
+  readonly httpsListenerArn: string;
+}
+
+/** A platform that was not deployed by this library (or whose ids are known), for `PlatformReference.fromAttributes`. */
+export interface PlatformAttributes {
+  /** The platform's name: used in names and tags. */
+  readonly platformName: string;
+  /** The platform's account. */
+  readonly account: string;
+  /** The platform's region. */
+  readonly region: string;
+  /**
+   * Domain under which customers get their default host name.
+   * @default - none: every customer config needs a hostname
+   */
+  readonly domain?: string;
+  /** The VPC's id. */
+  readonly vpcId: string;
+  /** The VPC's Availability Zones, in the order of the subnet lists. */
+  readonly availabilityZones: string[];
+  /** Public subnets (dedicated load balancers), one per zone. */
+  readonly publicSubnetIds: string[];
+  /** Private subnets with egress (instances, builds), one per zone. */
+  readonly privateSubnetIds: string[];
+  /** Isolated subnets (databases), one per zone. */
+  readonly isolatedSubnetIds: string[];
+  /** ARN of the KMS key customers' data and pipelines are encrypted with. */
+  readonly keyArn: string;
+  /** The bucket of pipeline artifacts, encrypted with that key. */
+  readonly artifactsBucketName: string;
+  /** The bucket of access logs (S3-managed encryption, as log delivery requires). */
+  readonly logsBucketName: string;
+  /**
+   * The rule priority allocator's service token (a Lambda function ARN that never changes).
+   * @default - none: environments on shared ingress cannot be built
+   */
+  readonly allocatorServiceToken?: string;
+  /**
+   * The shared load balancers, the first one first.
+   * @default - none: environments on shared ingress cannot be built
+   */
+  readonly sharedLoadBalancers?: SharedLoadBalancerAttributes[];
+}
+
+/** Options of `PlatformReference.fromConfig`. */
+export interface PlatformReferenceConfigOptions {
+  /**
+   * How many Availability Zones the platform's VPC has, when it differs from the config (a platform built on an
+   * existing VPC): the contract's subnet lists hold one subnet per zone.
+   * @default - the config's `vpc.availabilityZones` or `vpc.maxAzs`
+   */
+  readonly availabilityZoneCount?: number;
+}
+
+/** What a reference knows without binding. */
+interface ReferenceData {
+  readonly platformName: string;
+  readonly account: string;
+  readonly region: string;
+  readonly domain?: string;
+  readonly availabilityZoneCount: number;
+  /** fromAttributes: explicit ids instead of the contract. */
+  readonly attributes?: PlatformAttributes;
+  /** sharedPlatform.reference: the platform itself, in its own stack. */
+  readonly platform?: ISharedPlatform;
+  /** sharedPlatform.reference of a platform that publishes no contract. */
+  readonly unpublished?: boolean;
+}
+
+/** The platforms bound in each stack, by the key of their reference. */
+const BOUND = new WeakMap<Stack, Map<unknown, ISharedPlatform>>();
+
+/**
+ * How to reach a platform from a customer environment's stack, without a cross-stack reference. A reference is
+ * data, not a construct: each consumer binds it in its own scope.
+ *
+ * - `PlatformReference.fromConfig(platformConfig)`: a platform this library deployed. Its ids are read from the
+ *   SSM parameters it publishes under `/vending/<platform>/v1/` (README, "The platform contract"), resolved by
+ *   CloudFormation at deploy time: synthesizing needs no credentials and no lookups.
+ * - `PlatformReference.fromAttributes({...})`: a platform deployed some other way, from explicit ids.
+ * - `sharedPlatform.reference`: a platform of the same app, through the same contract, with a stack dependency.
+ *
+ * @example
+ * declare const platformConfig: PlatformConfig;
+ * declare const acmeProduction: CustomerConfig;
+ *
+ * const platform = PlatformReference.fromConfig(platformConfig);
+ * new CustomerEnvironment(app, 'acme-production', { config: acmeProduction, platform });
+ */
+export class PlatformReference {
+  /**
+   * A platform this library deployed from this platform config, reached through its published contract.
+   * The config is validated first.
+   */
+  public static fromConfig(config: PlatformConfig, options: PlatformReferenceConfigOptions = {}): PlatformReference {
+    const resolved = checkPlatform(config, 'PlatformReference.fromConfig');
+    const zones = options.availabilityZoneCount ?? resolved.vpc.maxAzs;
+    if (!Number.isInteger(zones) || zones < 2 || zones > 6) {
+      throw new Error(
+        `PlatformReference.fromConfig: availabilityZoneCount: received ${zones}; expected a whole number from 2 to 6`,
+      );
+    }
+    return new PlatformReference({
+      platformName: resolved.name,
+      account: resolved.account,
+      region: resolved.region,
+      domain: resolved.domain,
+      availabilityZoneCount: zones,
+    });
+  }
+
+  /** A platform deployed some other way, from explicit ids. */
+  public static fromAttributes(attributes: PlatformAttributes): PlatformReference {
+    checkAttributes(attributes);
+    return new PlatformReference({
+      platformName: attributes.platformName,
+      account: attributes.account,
+      region: attributes.region,
+      domain: attributes.domain,
+      availabilityZoneCount: attributes.availabilityZones.length,
+      attributes,
+    });
+  }
+
+  /**
+   * Internal: `SharedPlatform.reference`.
+   * @internal
+   */
+  public static _ofSharedPlatform(
+    platform: ISharedPlatform,
+    availabilityZoneCount: number,
+    published: boolean,
+  ): PlatformReference {
+    const stack = Stack.of(platform);
+    return new PlatformReference({
+      platformName: platform.platformName,
+      account: stack.account,
+      region: stack.region,
+      domain: platform.domain,
+      availabilityZoneCount,
+      platform,
+      unpublished: !published,
+    });
+  }
+
+  /** The platform's name. */
+  public readonly platformName: string;
+  /** The platform's account: customer environments are deployed there. */
+  public readonly account: string;
+  /** The platform's region: customer environments are deployed there. */
+  public readonly region: string;
+  /**
+   * Domain under which customers get their default host name.
+   * @default - none
+   */
+  public readonly domain?: string;
+
+  private constructor(private readonly data: ReferenceData) {
+    this.platformName = data.platformName;
+    this.account = data.account;
+    this.region = data.region;
+    this.domain = data.domain;
+  }
+
+  /**
+   * The platform as seen from the stack of `scope`: the same object for every consumer of that stack. In the
+   * platform's own stack it is the SharedPlatform; elsewhere it reads the contract (or the attributes) and holds no
+   * reference to another stack. A platform of the same app becomes a dependency of the stack.
+   */
+  public bind(scope: Construct): ISharedPlatform {
+    const stack = Stack.of(scope);
+    const { platform } = this.data;
+    if (platform && Stack.of(platform) === stack) return platform;
+    if (this.data.unpublished) {
+      throw new Error(
+        `PlatformReference ${this.platformName}: bound in ${stack.node.path}, another stack than the platform's, but ` +
+          'the platform publishes no contract (publishParameters: false); expected a platform that publishes its ' +
+          'parameters, or PlatformReference.fromAttributes',
+      );
+    }
+    if (platform && platform.node.root === stack.node.root) stack.addDependency(Stack.of(platform));
+    let bound = BOUND.get(stack);
+    if (!bound) {
+      bound = new Map();
+      BOUND.set(stack, bound);
+    }
+    // One view of a platform per stack: references of the same contract share it.
+    const key: unknown = this.data.attributes ? this : `contract:${this.platformName}`;
+    const found = bound.get(key);
+    if (found) return found;
+    const n = bound.size === 0 ? '' : String(bound.size + 1);
+    const made = new ReferencedPlatform(stack, `VendingPlatform${n}`, this.data, `Platform${n}`);
+    bound.set(key, made);
+    return made;
+  }
+}
+
+/** A platform in another stack or app, by the contract's parameters or by explicit attributes. */
+class ReferencedPlatform extends Construct implements ISharedPlatform {
+  public readonly platformName: string;
+  public readonly domain?: string;
+  public readonly vpc: ec2.IVpc;
+  public readonly key: kms.IKey;
+  public readonly artifactsBucket: s3.IBucket;
+  public readonly logsBucket: s3.IBucket;
+  private allocator?: IPriorityAllocator;
+  private readonly loadBalancers = new Map<number, SharedLoadBalancer>();
+
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly data: ReferenceData,
+    /** Prefix of the logical ids of the contract's CloudFormation parameters. */
+    private readonly parameterPrefix: string,
+  ) {
+    super(scope, id);
+    this.platformName = data.platformName;
+    this.domain = data.domain;
+    // The customer's constructs use subnets and zones only; the platform's route tables stay the platform's.
+    Annotations.of(this).acknowledgeWarning(
+      '@aws-cdk/aws-ec2:noSubnetRouteTableId',
+      'Customer environments place instances, builds and databases in the platform subnets; they change no route',
+    );
+    const a = data.attributes;
+    const name = data.platformName;
+    const zones = a
+      ? a.availabilityZones
+      : this.listParameter(
+          'AvailabilityZones',
+          PlatformContract.availabilityZonesParameter(name),
+          'Availability Zones of the VPC',
+        );
+    const subnets = (tier: ContractTier): string[] => {
+      if (a) return a[`${tier}SubnetIds`];
+      return this.listParameter(
+        `${pascal(tier)}SubnetIds`,
+        PlatformContract.subnetIdsParameter(name, tier),
+        `${tier} subnets of the VPC`,
+      );
+    };
+    const [publicSubnetIds, privateSubnetIds, isolatedSubnetIds] = CONTRACT_TIERS.map(subnets);
+    this.vpc = ec2.Vpc.fromVpcAttributes(this, 'Vpc', {
+      vpcId: a ? a.vpcId : this.parameter('VpcId', PlatformContract.vpcIdParameter(name), 'id of the VPC'),
+      availabilityZones: zones,
+      publicSubnetIds,
+      privateSubnetIds,
+      isolatedSubnetIds,
+    });
+    this.key = kms.Key.fromKeyArn(
+      this,
+      'Key',
+      a ? a.keyArn : this.parameter('KeyArn', PlatformContract.keyArnParameter(name), 'ARN of the platform key'),
+    );
+    // The bucket names follow from the platform's name, account and region (the contract publishes them too): known
+    // at synth time, so that the compliance checks of the customer's template can read them.
+    const bucket = (kind: 'logs' | 'artifacts') =>
+      a
+        ? kind === 'logs'
+          ? a.logsBucketName
+          : a.artifactsBucketName
+        : PlatformContract.bucketName(name, kind, data.account, data.region);
+    this.logsBucket = s3.Bucket.fromBucketName(this, 'LogsBucket', bucket('logs'));
+    this.artifactsBucket = s3.Bucket.fromBucketAttributes(this, 'ArtifactsBucket', {
+      bucketName: bucket('artifacts'),
+      encryptionKey: this.key,
+    });
+  }
+
+  public get priorityAllocator(): IPriorityAllocator {
+    if (!this.allocator) {
+      const a = this.data.attributes;
+      if (a && !a.allocatorServiceToken) {
+        throw new Error(
+          `PlatformReference ${this.platformName} (in ${Stack.of(this).node.path}): allocatorServiceToken: received ` +
+            "nothing; expected the service token of the platform's rule priority allocator, which an environment on " +
+            'shared ingress needs',
+        );
+      }
+      // The allocator's function has a fixed name: its ARN, which no stack update may change in a custom resource,
+      // is known from the platform's name, account and region.
+      const token =
+        a?.allocatorServiceToken ??
+        Stack.of(this).formatArn({
+          service: 'lambda',
+          account: this.data.account,
+          region: this.data.region,
+          resource: 'function',
+          resourceName: PlatformContract.allocatorFunctionName(this.platformName),
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        });
+      this.allocator = PriorityAllocator.fromServiceToken(this, 'PriorityAllocator', token);
+    }
+    return this.allocator;
+  }
+
+  public sharedLoadBalancer(loadBalancerNumber: number): SharedLoadBalancer {
+    const known = this.loadBalancers.get(loadBalancerNumber);
+    if (known) return known;
+    const a = this.data.attributes;
+    const count = a ? (a.sharedLoadBalancers ?? []).length : 20;
+    if (!Number.isInteger(loadBalancerNumber) || loadBalancerNumber < 1 || loadBalancerNumber > count) {
+      throw new Error(
+        `PlatformReference ${this.platformName} (in ${Stack.of(this).node.path}): shared load balancer: received ` +
+          `${loadBalancerNumber}; expected a number from 1 to ${count}${a ? " (the attributes' sharedLoadBalancers)" : ''}`,
+      );
+    }
+    const given = a?.sharedLoadBalancers?.[loadBalancerNumber - 1];
+    const value = (attribute: LoadBalancerAttribute, what: string): string => {
+      if (given) {
+        const fields: Record<LoadBalancerAttribute, keyof SharedLoadBalancerAttributes> = {
+          arn: 'loadBalancerArn',
+          'dns-name': 'dnsName',
+          'canonical-hosted-zone-id': 'canonicalHostedZoneId',
+          'security-group-id': 'securityGroupId',
+          'https-listener-arn': 'httpsListenerArn',
+        };
+        return given[fields[attribute]];
+      }
+      return this.parameter(
+        `LoadBalancer${loadBalancerNumber}${pascal(attribute)}`,
+        PlatformContract.sharedLoadBalancerParameter(this.platformName, loadBalancerNumber, attribute),
+        `${what} of shared load balancer ${loadBalancerNumber}`,
+      );
+    };
+    const scope = new Construct(this, `SharedLoadBalancer${loadBalancerNumber}`);
+    const securityGroup = ec2.SecurityGroup.fromSecurityGroupId(
+      scope,
+      'SecurityGroup',
+      value('security-group-id', 'security group id'),
+      { mutable: false },
+    );
+    const loadBalancer = elbv2.ApplicationLoadBalancer.fromApplicationLoadBalancerAttributes(scope, 'LoadBalancer', {
+      loadBalancerArn: value('arn', 'ARN'),
+      securityGroupId: securityGroup.securityGroupId,
+      loadBalancerDnsName: value('dns-name', 'DNS name'),
+      loadBalancerCanonicalHostedZoneId: value('canonical-hosted-zone-id', 'canonical hosted zone id'),
+      vpc: this.vpc,
+    });
+    const httpsListener = elbv2.ApplicationListener.fromApplicationListenerAttributes(scope, 'HttpsListener', {
+      listenerArn: value('https-listener-arn', 'HTTPS listener ARN'),
+      securityGroup,
+    });
+    const shared: SharedLoadBalancer = { number: loadBalancerNumber, loadBalancer, securityGroup, httpsListener };
+    this.loadBalancers.set(loadBalancerNumber, shared);
+    return shared;
+  }
+
+  /** A CloudFormation parameter that CloudFormation reads from the platform's SSM parameter at each deploy. */
+  private parameter(id: string, name: string, what: string): string {
+    return this.cfnParameter(id, name, what, 'String').valueAsString;
+  }
+
+  /** The entries of a StringList parameter of the contract, one per Availability Zone. */
+  private listParameter(id: string, name: string, what: string): string[] {
+    const list = this.cfnParameter(id, name, what, 'List<String>').valueAsList;
+    return Array.from({ length: this.data.availabilityZoneCount }, (_, i) => Fn.select(i, list));
+  }
+
+  private cfnParameter(id: string, name: string, what: string, type: string): CfnParameter {
+    const parameter = new CfnParameter(this, id, {
+      type: `AWS::SSM::Parameter::Value<${type}>`,
+      default: name,
+      description: `Platform ${this.platformName}: ${what} (read from its published SSM parameter at deploy time)`,
+    });
+    parameter.overrideLogicalId(`${this.parameterPrefix}${id}`);
+    return parameter;
+  }
+}
+
+function pascal(text: string): string {
+  return text
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
+
+function checkAttributes(a: PlatformAttributes): void {
+  const where = `PlatformReference.fromAttributes ${a.platformName}`;
+  const zones = a.availabilityZones.length;
+  if (zones < 2 || zones > 6) {
+    throw new Error(`${where}: availabilityZones: received ${zones} zones; expected 2 to 6`);
+  }
+  for (const tier of CONTRACT_TIERS) {
+    const ids = a[`${tier}SubnetIds`];
+    if (!Token.isUnresolved(ids) && ids.length !== zones) {
+      throw new Error(
+        `${where}: ${tier}SubnetIds: received ${ids.length} subnet ids; expected ${zones}, one per Availability Zone ` +
+          'in the order of availabilityZones',
+      );
+    }
+  }
+  for (const [what, value] of [
+    ['account', a.account],
+    ['region', a.region],
+  ] as const) {
+    if (Token.isUnresolved(value)) {
+      throw new Error(`${where}: ${what}: received a token; expected the platform's ${what}, known at synth time`);
+    }
+  }
+}
