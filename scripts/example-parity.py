@@ -20,7 +20,10 @@ PATH), after `npx projen package-all`:
   or CDK CLI are needed;
   5. compares the cloud assemblies: every *.template.json, equal after normalize(); per stack, the
      warnings and errors in manifest.json; the context lookups left unresolved (the VPC's placeholder
-     AZs); the aws-cdk-lib and cdk-paas-vending versions each app ran with (tree.json).
+     AZs); the aws-cdk-lib and cdk-paas-vending versions each app ran with (tree.json);
+  6. examples/standalone/ (one customer environment in an app of its own, on the platform's published
+     contract): runs it on the same npm package for each of STANDALONE_STACKS and checks that its template
+     equals that stack's template from the TypeScript fleet app.
 
 Or compare cloud assemblies that exist already (the first is the reference):
 
@@ -173,6 +176,59 @@ def run_typescript(out, tarball):
     run(npm, app, env, log, "typescript: installing the example's dependencies and the npm package")
     run(app_command("typescript"), app, env, log, "typescript: the app (cdk.json)")
     return env["CDK_OUTDIR"]
+
+
+# One environment on dedicated ingress and one on shared ingress.
+STANDALONE_STACKS = ("acme-production", "acme-staging")
+
+
+def run_standalone(out, tarball):
+    """examples/standalone/ on the npm package, once per stack of STANDALONE_STACKS: {stack: assembly dir}."""
+    app = os.path.join(out, "standalone-app")
+    shutil.rmtree(app, ignore_errors=True)
+    os.makedirs(app)
+    for name in ("app.ts", "cdk.json", "package.json", "tsconfig.json"):
+        shutil.copy(os.path.join(EXAMPLES, "standalone", name), app)
+    log = os.path.join(out, "standalone.log")
+    npm = ["npm", "install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error", os.path.abspath(tarball)]
+    run(npm, app, app_env(os.path.join(out, "standalone.npm")), log, "standalone: installing the npm package")
+    assemblies = {}
+    for stack in STANDALONE_STACKS:
+        env = app_env(os.path.join(out, f"standalone-{stack}.cdk.out"))
+        env["VENDING_CUSTOMER_FILE"] = os.path.join(FLEET, "customers", f"{stack}.yaml")
+        shutil.rmtree(env["CDK_OUTDIR"], ignore_errors=True)
+        run(app_command("standalone"), app, env, log, f"standalone: the app (cdk.json) for {stack}")
+        assemblies[stack] = env["CDK_OUTDIR"]
+    return assemblies
+
+
+def compare_standalone(reference_label, reference_dir, assemblies):
+    """Each standalone assembly must hold one stack, whose template equals the reference's. (passed, failed)."""
+    passed = failed = 0
+    reference = load_templates(reference_dir)
+    for stack, directory in assemblies.items():
+        templates = load_templates(directory)
+        name = f"{stack}.template.json"
+        problems = []
+        if sorted(templates) != [name]:
+            problems.append(f"expected only {name} in the standalone app's assembly; found {sorted(templates)}")
+        elif name not in reference:
+            problems.append(f"{reference_label} has no {name}")
+        else:
+            diffs = differences(normalize(reference[name]), normalize(templates[name]))
+            for parts, a, b in diffs[:MAX_DIFFS]:
+                problems.append(f"{json_path(parts)}: {reference_label} {show(a)}, standalone {show(b)}")
+            if len(diffs) > MAX_DIFFS:
+                problems.append(f"... and {len(diffs) - MAX_DIFFS} more")
+        if problems:
+            failed += 1
+            say(f"FAIL standalone {name}")
+            for line in problems:
+                say(f"  {line}")
+        else:
+            passed += 1
+            say(f"ok   standalone {name} (the same template as in the {reference_label} fleet app)")
+    return passed, failed
 
 
 def run_python(out, venv, wheel):
@@ -437,6 +493,13 @@ def main():
                 assemblies.append((language, runner()))
                 say(f"{language}: synthesized in {time.monotonic() - start:.0f} s (output: {out}/{language}.log)")
         passed, failed = compare(assemblies)
+        if not args.compare:
+            start = time.monotonic()
+            standalone = run_standalone(out, tarball)
+            say(f"standalone: synthesized in {time.monotonic() - start:.0f} s (output: {out}/standalone.log)")
+            more_passed, more_failed = compare_standalone(assemblies[0][0], assemblies[0][1], standalone)
+            passed += more_passed
+            failed += more_failed
     except Failure as e:
         say()
         say(f"example parity: {e}")

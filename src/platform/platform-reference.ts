@@ -1,4 +1,4 @@
-import { Annotations, ArnFormat, CfnParameter, Fn, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, CfnParameter, CfnParameterProps, Fn, IResolvable, IResolveContext, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -246,7 +246,7 @@ export class PlatformReference {
           'parameters, or PlatformReference.fromAttributes',
       );
     }
-    if (platform && platform.node.root === stack.node.root) stack.addDependency(Stack.of(platform));
+    if (platform && platform.node.root === stack.node.root) dependOn(stack, Stack.of(platform));
     let bound = BOUND.get(stack);
     if (!bound) {
       bound = new Map();
@@ -425,7 +425,7 @@ class ReferencedPlatform extends Construct implements ISharedPlatform {
   }
 
   private cfnParameter(id: string, name: string, what: string, type: string): CfnParameter {
-    const parameter = new CfnParameter(this, id, {
+    const parameter = new ContractParameter(this, id, {
       type: `AWS::SSM::Parameter::Value<${type}>`,
       default: name,
       description: `Platform ${this.platformName}: ${what} (read from its published SSM parameter at deploy time)`,
@@ -433,6 +433,69 @@ class ReferencedPlatform extends Construct implements ISharedPlatform {
     parameter.overrideLogicalId(`${this.parameterPrefix}${id}`);
     return parameter;
   }
+}
+
+/**
+ * A CloudFormation parameter of the contract that appears in the template only when the template uses it: a
+ * customer environment reads what it needs (a database reads the isolated subnets, a dedicated load balancer the
+ * public ones), and an unused parameter would be flagged (W2001) and still have to exist at deploy time. Whether
+ * it is used is known before the template is written: aws-cdk-lib resolves every element once while it prepares
+ * the app (to find references between stacks), and each use of the parameter's value resolves a UseOf.
+ */
+class ContractParameter extends CfnParameter {
+  private used = false;
+  private readonly ref: string;
+
+  constructor(scope: Construct, id: string, props: CfnParameterProps) {
+    super(scope, id, props);
+    this.ref = Fn.ref(this.logicalId);
+  }
+
+  public override get valueAsString(): string {
+    return Token.asString(new UseOf(this, () => this.ref));
+  }
+
+  public override get valueAsList(): string[] {
+    return Token.asList(new UseOf(this, () => this.ref));
+  }
+
+  /** @internal */
+  public _markUsed(): void {
+    this.used = true;
+  }
+
+  /** @internal */
+  public override _toCloudFormation(): object {
+    return this.used ? super._toCloudFormation() : {};
+  }
+}
+
+/** A use of a contract parameter's value: its Ref, and a mark that the template needs the parameter. */
+class UseOf implements IResolvable {
+  public readonly creationStack: string[] = [];
+
+  constructor(
+    private readonly parameter: ContractParameter,
+    private readonly ref: () => string,
+  ) {}
+
+  public resolve(_context: IResolveContext): unknown {
+    this.parameter._markUsed();
+    return this.ref();
+  }
+
+  public toString(): string {
+    return Token.asString(this);
+  }
+}
+
+/** A stack dependency: cdk deploy --all deploys the platform first. */
+function dependOn(stack: Stack, platformStack: Stack): void {
+  const reason = 'the platform publishes the contract this stack reads';
+  // addStackDependency replaces addDependency in newer aws-cdk-lib releases; the library's floor has only the latter.
+  const newer = stack as Stack & { addStackDependency?: (target: Stack, reason?: string) => void };
+  if (typeof newer.addStackDependency === 'function') newer.addStackDependency(platformStack, reason);
+  else stack.addDependency(platformStack, reason);
 }
 
 function pascal(text: string): string {

@@ -7,7 +7,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
-import { ConfigLoader, CustomerConfig, CustomerEnvironment, VendingFleet } from '../../src';
+import { ConfigLoader, CustomerConfig, CustomerEnvironment, PlatformContract, VendingFleet } from '../../src';
 import { toStructKeys } from '../../src/config/keys';
 import { stagingCustomer } from '../config/fixtures';
 import { logicalId } from '../web-tier/fixture';
@@ -174,22 +174,32 @@ describe('several shared load balancers', () => {
   });
 
   test("each environment's rule goes on its own load balancer's listener; instances allow that load balancer", () => {
+    // What the platform publishes for load balancer n: the parameter name and the value it holds.
+    const published = (n: number, attribute: string) => {
+      const name = PlatformContract.sharedLoadBalancerParameter('vending', n, attribute);
+      const found = Object.values(platform.findResources('AWS::SSM::Parameter')).find((r) => r.Properties.Name === name);
+      return [name, found?.Properties.Value];
+    };
     for (const [name, number] of Object.entries(fleet.placement.environments)) {
       const shared = fleet.platform!.sharedLoadBalancer(number);
       const template = Template.fromStack(stackOf(name));
+      const parameters = template.toJSON().Parameters;
+      // A customer template reads load balancer n's attribute from the parameter that holds that attribute.
+      const reads = (value: unknown, attribute: string, resource: Construct, attr?: string) => {
+        const ref = (value as { Ref?: string }).Ref!;
+        const [parameterName, publishedValue] = published(number, attribute);
+        expect([name, attribute, parameters[ref]?.Default]).toEqual([name, attribute, parameterName]);
+        const expected = attr ? { 'Fn::GetAtt': [logicalId(resource), attr] } : { Ref: logicalId(resource) };
+        expect([name, attribute, publishedValue]).toEqual([name, attribute, expected]);
+      };
       const [, rule] = Object.entries(template.findResources('Custom::SharedAlbRulePriority'))[0];
-      const listener = logicalId(shared.httpsListener as unknown as Construct);
-      expect([name, JSON.stringify(rule.Properties.listenerArn)]).toEqual([
-        name,
-        expect.stringContaining(`Ref${listener}`),
-      ]);
-      const ingress = JSON.stringify(template.findResources('AWS::EC2::SecurityGroupIngress'));
-      expect([name, ingress]).toEqual([name, expect.stringContaining(logicalId(shared.securityGroup))]);
-      expect(stackOf(name).webTier.loadBalancer).toBe(shared.loadBalancer);
+      reads(rule.Properties.listenerArn, 'https-listener-arn', shared.httpsListener as unknown as Construct);
+      const [, ingress] = Object.entries(template.findResources('AWS::EC2::SecurityGroupIngress'))[0];
+      reads(ingress.Properties.SourceSecurityGroupId, 'security-group-id', shared.securityGroup, 'GroupId');
       // The DNS target its host names need: this load balancer's.
       const outputs = Object.entries(template.findOutputs('*'));
-      const dns = JSON.stringify(outputs.find(([id]) => id.startsWith('WebLoadBalancerDnsName'))?.[1].Value);
-      expect([name, dns]).toEqual([name, expect.stringContaining(`${logicalId(shared.loadBalancer)}DNSName`)]);
+      const dns = outputs.find(([id]) => id.startsWith('WebLoadBalancerDnsName'))![1].Value;
+      reads(dns, 'dns-name', shared.loadBalancer, 'DNSName');
     }
   });
 

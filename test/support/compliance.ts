@@ -54,11 +54,24 @@
  * Build several stacks in one App and check them in one call where a test file needs many.
  */
 import { spawnSync } from 'child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { basename, dirname, join } from 'path';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
-import { App, AppProps, CfnElement, CfnResource, NestedStack, Stack, Stage, Token, Validations } from 'aws-cdk-lib';
+import {
+  App,
+  AppProps,
+  CfnElement,
+  CfnResource,
+  IPolicyValidationContextBeta1,
+  IPolicyValidationPluginBeta1,
+  NestedStack,
+  PolicyValidationPluginReportBeta1,
+  Stack,
+  Stage,
+  Token,
+  Validations,
+} from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
 
@@ -105,6 +118,20 @@ function tagOf(resource: TemplateResource, key: string): string | undefined {
 /** Whether a property value is an `Fn::ImportValue` of another stack's export. */
 function isImport(value: unknown): boolean {
   return typeof value === 'object' && value !== null && Object.keys(value).length === 1 && 'Fn::ImportValue' in value;
+}
+
+/** CloudFormation parameter types whose value CloudFormation reads from SSM at deploy time (the platform contract). */
+const SSM_PARAMETER_TYPE = /^AWS::SSM::Parameter::Value</;
+
+/** Whether a property value is a Ref to a parameter of its template that CloudFormation reads from SSM. */
+function isSsmParameterRef(value: unknown, template: TemplateResource['template'] & { Parameters?: any }): boolean {
+  const ref = typeof value === 'object' && value !== null ? (value as { Ref?: unknown }).Ref : undefined;
+  return typeof ref === 'string' && SSM_PARAMETER_TYPE.test(template.Parameters?.[ref]?.Type ?? '');
+}
+
+/** A value resolved at deploy time from another stack: an export, or the platform contract's SSM parameter. */
+function isFromPlatform(r: TemplateResource, value: unknown): boolean {
+  return isImport(value) || isSsmParameterRef(value, r.template);
 }
 
 /** Service principals that deliver logs into a bucket. */
@@ -162,16 +189,18 @@ export const GUARD_EXCEPTIONS: readonly GuardException[] = [
   {
     rules: ['CT.RDS.PR.30'],
     reason:
-      'The KMS key is the platform key, imported from the platform stack: CloudFormation resolves Fn::ImportValue ' +
-      'at deploy time, and the offline rule only accepts literal ARNs and references within one template.',
-    appliesTo: (r) => r.type === 'AWS::RDS::DBInstance' && isImport(r.properties.KmsKeyId),
+      'The KMS key is the platform key, read from the platform contract (an SSM parameter) or imported from the ' +
+      'platform stack: CloudFormation resolves it at deploy time, and the offline rule only accepts literal ARNs and ' +
+      'references to keys within one template. Tests assert the key is the platform key.',
+    appliesTo: (r) => r.type === 'AWS::RDS::DBInstance' && isFromPlatform(r, r.properties.KmsKeyId),
   },
   {
     rules: ['CT.CLOUDWATCH.PR.3'],
     reason:
-      'The log group is encrypted with the platform key, imported from the platform stack: CloudFormation resolves ' +
-      'Fn::ImportValue at deploy time, and the offline rule only accepts literal ARNs and references within one template.',
-    appliesTo: (r) => r.type === 'AWS::Logs::LogGroup' && isImport(r.properties.KmsKeyId),
+      'The log group is encrypted with the platform key, read from the platform contract (an SSM parameter) or ' +
+      'imported from the platform stack: CloudFormation resolves it at deploy time, and the offline rule only accepts ' +
+      'literal ARNs and references to keys within one template. Tests assert the key is the platform key.',
+    appliesTo: (r) => r.type === 'AWS::Logs::LogGroup' && isFromPlatform(r, r.properties.KmsKeyId),
   },
   {
     rules: ['CT.EC2.PR.8', 'CT.EC2.PR.19'],
@@ -643,8 +672,66 @@ function guardRule(ruleName: string, description = ''): { id: string; message: s
 }
 
 /** The Control Tower rules, without the ones in DISABLED_GUARD_RULES. */
-function guardValidator(): CfnGuardValidator {
-  return new CfnGuardValidator({ disabledRules: guardRuleFilesToDisable(DISABLED_GUARD_RULES) });
+function guardValidator(): IPolicyValidationPluginBeta1 {
+  return new ContractAwareGuard(new CfnGuardValidator({ disabledRules: guardRuleFilesToDisable(DISABLED_GUARD_RULES) }));
+}
+
+/**
+ * The Control Tower rules on copies of the templates in which each Ref to an SSM-typed parameter (the platform
+ * contract) is written as the Fn::ImportValue the rules already understand: cdk-validator-cfnguard 0.0.62 fails as a
+ * whole ("Cannot read properties of undefined (reading 'to')") on the result shape that cfn-guard gives for a Ref to
+ * a parameter where a rule wants a resource of the template. The findings name the original templates, and
+ * GUARD_EXCEPTIONS still see the originals.
+ */
+class ContractAwareGuard implements IPolicyValidationPluginBeta1 {
+  public readonly name: string;
+  public readonly version?: string;
+  public readonly ruleIds?: string[];
+
+  constructor(private readonly inner: CfnGuardValidator) {
+    this.name = inner.name;
+    this.version = inner.version;
+    this.ruleIds = inner.ruleIds;
+  }
+
+  public validate(context: IPolicyValidationContextBeta1): PolicyValidationPluginReportBeta1 {
+    const dir = mkdtempSync(join(tmpdir(), 'cdk-paas-vending-guard-'));
+    try {
+      const original = new Map<string, string>();
+      const templatePaths = context.templatePaths.map((path, i) => {
+        const template = JSON.parse(readFileSync(path, 'utf8'));
+        const parameters: Record<string, any> = template.Parameters ?? {};
+        const rewrite = (value: unknown): unknown => {
+          if (Array.isArray(value)) return value.map(rewrite);
+          if (!value || typeof value !== 'object') return value;
+          const ref = (value as { Ref?: unknown }).Ref;
+          if (typeof ref === 'string' && SSM_PARAMETER_TYPE.test(parameters[ref]?.Type ?? '')) {
+            return { 'Fn::ImportValue': parameters[ref].Default };
+          }
+          return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, rewrite(v)]));
+        };
+        template.Resources = rewrite(template.Resources);
+        const copy = join(dir, `${i}`, basename(path));
+        mkdirSync(dirname(copy));
+        writeFileSync(copy, JSON.stringify(template));
+        original.set(copy, path);
+        return copy;
+      });
+      const report = this.inner.validate({ ...context, templatePaths });
+      return {
+        ...report,
+        violations: report.violations.map((v) => ({
+          ...v,
+          violatingResources: v.violatingResources.map((r) => ({
+            ...r,
+            templatePath: original.get(r.templatePath) ?? r.templatePath,
+          })),
+        })),
+      };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
 }
 
 /**
