@@ -162,12 +162,18 @@ def app_env(outdir, path_first=None, fleet=None):
     return env
 
 
-def run_typescript(out, tarball):
-    app = os.path.join(out, "typescript-app")
+def copy_typescript_app(example, out):
+    """A fresh copy of examples/<example>/ (a TypeScript app) in OUT/<example>-app; returns its path."""
+    app = os.path.join(out, f"{example}-app")
     shutil.rmtree(app, ignore_errors=True)
     os.makedirs(app)
     for name in ("app.ts", "cdk.json", "package.json", "tsconfig.json"):
-        shutil.copy(os.path.join(EXAMPLES, "typescript", name), app)
+        shutil.copy(os.path.join(EXAMPLES, example, name), app)
+    return app
+
+
+def run_typescript(out, tarball):
+    app = copy_typescript_app("typescript", out)
     log = os.path.join(out, "typescript.log")
     # The copy is not next to examples/fleet: the one app that reads $VENDING_FLEET_DIR.
     env = app_env(os.path.join(out, "typescript.cdk.out"), fleet=FLEET)
@@ -184,11 +190,7 @@ STANDALONE_STACKS = ("acme-production", "acme-staging")
 
 def run_standalone(out, tarball):
     """examples/standalone/ on the npm package, once per stack of STANDALONE_STACKS: {stack: assembly dir}."""
-    app = os.path.join(out, "standalone-app")
-    shutil.rmtree(app, ignore_errors=True)
-    os.makedirs(app)
-    for name in ("app.ts", "cdk.json", "package.json", "tsconfig.json"):
-        shutil.copy(os.path.join(EXAMPLES, "standalone", name), app)
+    app = copy_typescript_app("standalone", out)
     log = os.path.join(out, "standalone.log")
     npm = ["npm", "install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error", os.path.abspath(tarball)]
     run(npm, app, app_env(os.path.join(out, "standalone.npm")), log, "standalone: installing the npm package")

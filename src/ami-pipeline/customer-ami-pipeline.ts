@@ -181,7 +181,7 @@ const PACKER_BUILD_TAG = PackerTemplate.TAG_PACKER_BUILD;
  */
 export class CustomerAmiPipeline extends Construct {
   /**
-   * The AMI pipeline of a customer config, on a SharedPlatform and the environment's CustomerWebTier. The
+   * The AMI pipeline of a customer config, on a platform (a SharedPlatform of the same stack, or a PlatformReference bound in this one) and the environment's CustomerWebTier. The
    * config is validated first.
    */
   public static fromConfig(

@@ -147,7 +147,7 @@ const STANDARD_BUILD_IMAGE = 'aws/codebuild/standard:8.0';
 export class SoftwareDeliveryPipeline extends Construct {
   /**
    * The software pipeline of a customer config (its `software` section and `approvalEmails`) for the web tier
-   * of that config on a SharedPlatform. The config is validated first.
+   * of that config on a platform (a SharedPlatform of the same stack, or a PlatformReference bound in this one). The config is validated first.
    */
   public static fromConfig(
     scope: Construct,

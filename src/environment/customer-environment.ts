@@ -36,7 +36,6 @@ export interface CustomerEnvironmentProps extends StackProps {
  * deployed, and synthesized, on its own.
  *
  * @example
- * declare const platformConfig: PlatformConfig;
  * declare const acmeProduction: CustomerConfig;
  *
  * new CustomerEnvironment(app, 'acme-production', {

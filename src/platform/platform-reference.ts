@@ -1,4 +1,14 @@
-import { Annotations, ArnFormat, CfnParameter, CfnParameterProps, Fn, IResolvable, IResolveContext, Stack, Token } from 'aws-cdk-lib';
+import {
+  Annotations,
+  ArnFormat,
+  CfnParameter,
+  CfnParameterProps,
+  Fn,
+  IResolvable,
+  IResolveContext,
+  Stack,
+  Token,
+} from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -149,7 +159,6 @@ const BOUND = new WeakMap<Stack, Map<unknown, ISharedPlatform>>();
  * - `sharedPlatform.reference`: a platform of the same app, through the same contract, with a stack dependency.
  *
  * @example
- * declare const platformConfig: PlatformConfig;
  * declare const acmeProduction: CustomerConfig;
  *
  * const platform = PlatformReference.fromConfig(platformConfig);

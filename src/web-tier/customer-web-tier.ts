@@ -113,7 +113,7 @@ export class CustomerWebTier extends Construct {
   }
 
   /**
-   * A web tier from a customer config on a SharedPlatform: a rule on the shared load balancer, or, for a
+   * A web tier from a customer config on a platform (a SharedPlatform of the same stack, or a PlatformReference bound in this one): a rule on the shared load balancer, or, for a
    * custom domain in production, a load balancer of its own. The config is validated first.
    * @param options which of the platform's shared load balancers serves it
    */

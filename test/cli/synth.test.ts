@@ -96,6 +96,47 @@ describe('paas-vending synth: the example fleet', () => {
     expect(onlyWarnings(result.errLines)).toBe(true);
   });
 
+  test('--stack builds only the named stacks, each template byte for byte the one of the whole fleet', () => {
+    const alone = tempDir('synth-stack-');
+    const selected = cli(
+      [
+        'synth',
+        BUNDLED_FLEET,
+        '--out',
+        'assembly',
+        '--stack',
+        'hooli-staging',
+        '--stack',
+        'acme-production,acme-staging',
+      ],
+      { cwd: alone },
+    );
+    expect(selected.code).toBe(EXIT_OK);
+    const table = selected.out
+      .split('\n\n')[0]
+      .split('\n')
+      .slice(1)
+      .map((line) => line.split(/ {2,}/)[0]);
+    expect(table).toEqual(['acme-production', 'acme-staging', 'hooli-staging']);
+    const written = readdirSync(join(alone, 'assembly')).filter((f) => f.endsWith('.template.json'));
+    expect(written.sort()).toEqual([
+      'acme-production.template.json',
+      'acme-staging.template.json',
+      'hooli-staging.template.json',
+    ]);
+    for (const file of written) {
+      expect([file, readFileSync(join(alone, 'assembly', file), 'utf-8')]).toEqual([
+        file,
+        readFileSync(join(cwd, 'assembly', file), 'utf-8'),
+      ]);
+    }
+    const unknown = cli(['synth', BUNDLED_FLEET, '--out', 'assembly', '--stack', 'acme-prod'], { cwd: alone });
+    expect(unknown.code).toBe(EXIT_INVALID);
+    expect(unknown.err).toMatch(
+      /stacks: received \["acme-prod"\]; expected only stack names of the fleet \(unknown: acme-prod;/,
+    );
+  });
+
   test('the availability zones named in platform.yaml: nothing looked up, no placeholder, no warning', () => {
     expect(result.err).not.toContain('placeholders');
     const template = readFileSync(join(cwd, 'assembly', 'vending-platform.template.json'), 'utf-8');

@@ -177,7 +177,9 @@ describe('several shared load balancers', () => {
     // What the platform publishes for load balancer n: the parameter name and the value it holds.
     const published = (n: number, attribute: string) => {
       const name = PlatformContract.sharedLoadBalancerParameter('vending', n, attribute);
-      const found = Object.values(platform.findResources('AWS::SSM::Parameter')).find((r) => r.Properties.Name === name);
+      const found = Object.values(platform.findResources('AWS::SSM::Parameter')).find(
+        (r) => r.Properties.Name === name,
+      );
       return [name, found?.Properties.Value];
     };
     for (const [name, number] of Object.entries(fleet.placement.environments)) {

@@ -673,7 +673,9 @@ function guardRule(ruleName: string, description = ''): { id: string; message: s
 
 /** The Control Tower rules, without the ones in DISABLED_GUARD_RULES. */
 function guardValidator(): IPolicyValidationPluginBeta1 {
-  return new ContractAwareGuard(new CfnGuardValidator({ disabledRules: guardRuleFilesToDisable(DISABLED_GUARD_RULES) }));
+  return new ContractAwareGuard(
+    new CfnGuardValidator({ disabledRules: guardRuleFilesToDisable(DISABLED_GUARD_RULES) }),
+  );
 }
 
 /**

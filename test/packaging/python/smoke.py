@@ -237,12 +237,55 @@ def test_shared_platform_and_rule_synth():
             )
 
 
+def test_customer_environment_in_its_own_app():
+    """One environment in an app of its own, on the platform's published contract (PlatformReference), is the same
+    template as that stack of the whole fleet, and imports nothing from another stack."""
+    import json
+    import tempfile
+
+    import aws_cdk as cdk
+    from cdk_paas_vending import ConfigLoader, CustomerEnvironment, PlatformReference, VendingFleet
+
+    platform = ConfigLoader.load_platform_file(os.path.join(FLEET, "platform.yaml"))
+    templates = {}
+    for label in ("own-app", "fleet"):
+        with tempfile.TemporaryDirectory(prefix="paas-smoke-") as outdir:
+            app = cdk.App(outdir=outdir)
+            if label == "own-app":
+                config = ConfigLoader.load_customer_file(
+                    os.path.join(FLEET, "customers", "acme-staging.yaml"), platform=platform
+                )
+                CustomerEnvironment(
+                    app, "acme-staging", config=config, platform=PlatformReference.from_config(platform)
+                )
+            else:
+                fleet = VendingFleet.from_directory(app, FLEET, frozen_placement=True, stacks=["acme-staging"])
+                names = [e.stack_name for e in fleet.environments]
+                check(names == ["acme-staging"], f"the fleet built {names}; expected only ['acme-staging']")
+                check(fleet.platform_stack is None, "the fleet built its platform stack; expected it left out")
+            assembly = app.synth()
+            check(
+                [s.stack_name for s in assembly.stacks] == ["acme-staging"],
+                f"{label}: stacks {[s.stack_name for s in assembly.stacks]}; expected ['acme-staging']",
+            )
+            with open(assembly.get_stack_by_name("acme-staging").template_full_path, encoding="utf-8") as f:
+                templates[label] = json.load(f)
+    text = json.dumps(templates["own-app"])
+    check("Fn::ImportValue" not in text, "the environment in its own app holds an Fn::ImportValue; expected none")
+    check(
+        templates["own-app"]["Parameters"]["PlatformVpcId"]["Default"] == "/vending/vending/v1/vpc/id",
+        "the environment does not read the VPC id from the platform contract's /vending/vending/v1/vpc/id",
+    )
+    check(templates["own-app"] == templates["fleet"], "the environment in its own app differs from the fleet's stack")
+
+
 def main():
     tests = [
         test_load_customer_file,
         test_load_fleet,
         test_invalid_input_raises,
         test_shared_platform_and_rule_synth,
+        test_customer_environment_in_its_own_app,
     ]
     passed = failed = 0
     for test in tests:
