@@ -2,16 +2,19 @@
  * One case of the fleet benchmark, run by scripts/bench-fleet.ts in a fresh child process (transpiled to
  * JavaScript first, so the process is `node app.js`, as a user's compiled CDK app is):
  *
- *   node bench-fleet-app.js <library|plain|empty> <input> <outdir> <result.json> [<lib directory>]
+ *   node bench-fleet-app.js <library|plain|empty|alone|alone-cli> <input> <outdir> <result.json> [<lib directory>] [<stack>]
  *
  * library: `VendingFleet.fromDirectory(app, input)` on the compiled library (lib/); plain: the hand-written
  * aws-cdk-lib app of scripts/bench-fleet-plain.ts on the fleet spec in `input` (JSON); empty: as many empty
  * stacks as the fleet has (platform + environments; `input` is the number of environments). Then `app.synth()`
- * into `outdir`. Writes what only the process itself knows to `result.json`: time to load the modules, to build
- * the constructs and to synthesize, aws-cdk-lib's own performance counters (template validation among them),
- * and the peak RSS.
+ * into `outdir`. alone: `VendingFleet.fromDirectory(app, input, { stacks: [stack] })`, the whole fleet read,
+ * validated and placed, one customer environment stack built and synthesized; alone-cli: the same through the
+ * command line, `paas-vending synth <input> --stack <stack> --out <outdir> --json` (lib/cli/main.js, in this
+ * process). Writes what only the process itself knows to `result.json`: time to load the modules, to build the
+ * constructs and to synthesize, aws-cdk-lib's own performance counters (template validation among them), and the
+ * peak RSS; for alone and alone-cli also the time spent reading and validating the fleet's configs and placing it.
  */
-import { readFileSync, writeFileSync } from 'fs';
+import { existsSync, readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { performance } from 'perf_hooks';
 import type * as Library from '../src';
@@ -20,25 +23,61 @@ import type { PlainFleetSpec } from './bench-fleet-plain';
 /** aws-cdk-lib writes its counters here when a synth is slower per stack than the threshold set below (0). */
 const countersFile = (result: string) => `${result}.counters.json`;
 
+/** Time (and calls) spent in functions of the library that the alone cases wrap: configs read and validated, placement. */
+interface Spent {
+  ms: number;
+  calls: number;
+}
+
+/**
+ * Wraps `owner[name]` (a module's export or a class's static method, looked up at each call by the library's
+ * compiled code) so that its time adds to `spent`. Leaves it alone when the library has no such function (an older
+ * lib/ given with --lib): the figure is then reported as not measured.
+ */
+function timed(owner: any, name: string, spent: Spent): boolean {
+  const original = owner?.[name];
+  if (typeof original !== 'function') return false;
+  owner[name] = function (this: unknown, ...args: unknown[]) {
+    const started = performance.now();
+    try {
+      return original.apply(this, args);
+    } finally {
+      spent.ms += performance.now() - started;
+      spent.calls++;
+    }
+  };
+  return true;
+}
+
 function main(): void {
-  const [kind, input, outdir, result, libDirectory] = process.argv.slice(2);
-  if (!['library', 'plain', 'empty'].includes(kind) || !input || !outdir || !result) {
-    throw new Error('usage: bench-fleet-app <library|plain|empty> <input> <outdir> <result.json> [<lib directory>]');
+  const [kind, input, outdir, result, libDirectory, stack] = process.argv.slice(2);
+  if (!['library', 'plain', 'empty', 'alone', 'alone-cli'].includes(kind) || !input || !outdir || !result) {
+    throw new Error(
+      'usage: bench-fleet-app <library|plain|empty|alone|alone-cli> <input> <outdir> <result.json> [<lib directory>] [<stack>]',
+    );
   }
+  const alone = kind === 'alone' || kind === 'alone-cli';
+  if (alone && (!libDirectory || !stack)) throw new Error(`${kind}: expected a lib directory and a stack name`);
   process.env.CDK_PERF_COUNTERS_FILE = countersFile(result);
+  if (kind === 'alone-cli') return cli(input, outdir, result, libDirectory, stack);
 
   // Module load: what a user's app loads (aws-cdk-lib's root module loads its submodules lazily), timed after
   // the counters file is set, and each case loads only its own modules (the library from a path given at run time).
   /* eslint-disable @typescript-eslint/no-require-imports */
   const cdk: typeof import('aws-cdk-lib') = require('aws-cdk-lib');
-  const library: typeof Library | undefined = kind === 'library' ? require(libDirectory) : undefined;
+  const library: typeof Library | undefined = kind === 'library' || alone ? require(libDirectory) : undefined;
   const plain: typeof import('./bench-fleet-plain') | undefined =
     kind === 'plain' ? require('./bench-fleet-plain') : undefined;
   /* eslint-enable @typescript-eslint/no-require-imports */
   const loaded = performance.now();
 
+  const spent = alone ? instrument(libDirectory) : undefined;
+  const placementBefore = alone ? placementText(input) : undefined;
+
   const app = new cdk.App({ outdir, context: { '@aws-cdk/core.slowSynthThreshold': 0 } });
-  if (library) {
+  if (library && alone) {
+    library.VendingFleet.fromDirectory(app, input, { stacks: [stack] });
+  } else if (library) {
     library.VendingFleet.fromDirectory(app, input);
   } else if (plain) {
     const spec: PlainFleetSpec = JSON.parse(readFileSync(input, 'utf-8'));
@@ -53,19 +92,63 @@ function main(): void {
   app.synth();
   const synthesized = performance.now();
 
+  writeResult(result, {
+    // performance.now() counts from the process's start: loading is Node's start-up and the modules.
+    loadMs: loaded,
+    buildMs: built - loaded,
+    synthMs: synthesized - built,
+    ...(spent ? spentFields(spent, placementBefore, input) : {}),
+  });
+}
+
+/** The wrapped library functions of the alone cases: configs (read, parsed, validated) and placement. */
+function instrument(libDirectory: string): { config: Spent; placement: Spent; measured: boolean } {
+  const config: Spent = { ms: 0, calls: 0 };
+  const placement: Spent = { ms: 0, calls: 0 };
+  const load = (path: string) => (existsSync(`${path}.js`) ? require(path) : undefined); // eslint-disable-line @typescript-eslint/no-require-imports
+  const loader = load(join(libDirectory, 'config', 'loader'));
+  const placing = load(join(libDirectory, 'environment', 'placement'));
+  // ConfigLoader.loadFleet (VendingFleet.fromDirectory) and readFleet (the CLI, before fromDirectory) read and
+  // validate every file of the fleet; loadFleet calls readFleet inside its own module, so nothing counts twice.
+  const measured = [
+    timed(loader?.ConfigLoader, 'loadFleet', config),
+    timed(loader, 'readFleet', config),
+    timed(placing, 'readPlacementFile', placement),
+    timed(placing, 'placeEnvironments', placement),
+    timed(placing, 'writePlacementFile', placement),
+  ];
+  return { config, placement, measured: measured[0] && measured[2] && measured[3] };
+}
+
+function placementText(fleetDirectory: string): string | undefined {
+  const file = join(fleetDirectory, 'placement.yaml');
+  return existsSync(file) ? readFileSync(file, 'utf-8') : undefined;
+}
+
+function spentFields(
+  spent: { config: Spent; placement: Spent; measured: boolean },
+  placementBefore: string | undefined,
+  fleetDirectory: string,
+) {
+  return {
+    configMs: spent.measured ? spent.config.ms : null,
+    configLoads: spent.measured ? spent.config.calls : null,
+    placementMs: spent.measured ? spent.placement.ms : null,
+    placementWritten: placementText(fleetDirectory) !== placementBefore,
+  };
+}
+
+function writeResult(result: string, fields: Record<string, unknown>): void {
   let counters: Record<string, number> = {};
   try {
     counters = JSON.parse(readFileSync(countersFile(result), 'utf-8')).counters;
   } catch {
-    // aws-cdk-lib older than its performance counters: phases only.
+    // aws-cdk-lib older than its performance counters, or no synth slow enough to write them: phases only.
   }
   writeFileSync(
     result,
     JSON.stringify({
-      // performance.now() counts from the process's start: loading is Node's start-up and the modules.
-      loadMs: loaded,
-      buildMs: built - loaded,
-      synthMs: synthesized - built,
+      ...fields,
       validateMs: counters.validateTemplates ?? null,
       validateTemplateMs: counters['CloudFormationValidate.validate'] ?? null,
       validatedTemplates: counters['CloudFormationValidate.validate(cnt)'] ?? null,
@@ -75,6 +158,59 @@ function main(): void {
       endMs: performance.now(),
     }),
   );
+}
+
+/**
+ * alone-cli: `paas-vending synth <fleet> --stack <stack> --out <outdir> --json` as lib/cli/main.js runs it, in this
+ * process, so that its peak RSS and phases are measured. build is from the modules loaded to `app.synth()` (the
+ * command's own read of the fleet, then VendingFleet.fromDirectory), synth is `app.synth()`; the command's output
+ * (its JSON on stdout) comes after, before the result is written at exit.
+ */
+function cli(fleetDirectory: string, outdir: string, result: string, libDirectory: string, stack: string): void {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const cdk: typeof import('aws-cdk-lib') = require('aws-cdk-lib');
+  require(join(libDirectory, 'cli', 'cli'));
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const loaded = performance.now();
+  const spent = instrument(libDirectory);
+  const placementBefore = placementText(fleetDirectory);
+  let synthStarted: number | undefined;
+  let synthMs = 0;
+  const appSynth = cdk.App.prototype.synth;
+  cdk.App.prototype.synth = function (this: InstanceType<typeof cdk.App>, ...args: Parameters<typeof appSynth>) {
+    synthStarted ??= performance.now();
+    const started = performance.now();
+    try {
+      return appSynth.apply(this, args);
+    } finally {
+      synthMs += performance.now() - started;
+    }
+  };
+  // aws-cdk-lib's counters (template validation among them), as the other cases ask for them; the App reads its
+  // context from this variable as it does under the CDK CLI. It changes no template.
+  process.env.CDK_CONTEXT_JSON = JSON.stringify({ '@aws-cdk/core.slowSynthThreshold': 0 });
+  process.on('exit', (code) => {
+    if (code !== 0 || (process.exitCode !== undefined && process.exitCode !== 0)) return; // the parent reports the output
+    writeResult(result, {
+      loadMs: loaded,
+      buildMs: (synthStarted ?? performance.now()) - loaded,
+      synthMs,
+      ...spentFields(spent, placementBefore, fleetDirectory),
+    });
+  });
+  process.argv = [
+    process.argv[0],
+    join(libDirectory, 'cli', 'main.js'),
+    'synth',
+    fleetDirectory,
+    '--stack',
+    stack,
+    '--out',
+    outdir,
+    '--json',
+    ...(process.env.CDK_VALIDATION === 'false' ? [] : ['--validate']),
+  ];
+  require(join(libDirectory, 'cli', 'main')); // eslint-disable-line @typescript-eslint/no-require-imports
 }
 
 main();

@@ -12,9 +12,17 @@ import type { PlainEnvironmentSpec, PlainFleetSpec, PlainSource } from './bench-
 /**
  * At most this many environments on shared ingress; beyond it, the generator turns shared environments into
  * production ones with a custom domain (dedicated ingress). Undefined: the example's mix at every size, the shared
- * environments spread by VendingFleet over as many shared load balancers as they need (100 on each).
+ * environments spread by VendingFleet over as many shared load balancers as they need (100 on each), up to what a
+ * platform allows (SHARED_LOAD_BALANCERS_LIMIT load balancers).
  */
 export const MAX_SHARED_ENVIRONMENTS: number | undefined = undefined;
+
+/** Environments on one shared load balancer (VendingFleet's default, SHARED_LOAD_BALANCER_CAPACITY). */
+const ENVIRONMENTS_PER_LOAD_BALANCER = 100;
+/** The platform's maxSharedLoadBalancers when platform.yaml leaves it out (src/config/defaults.ts). */
+const DEFAULT_MAX_SHARED_LOAD_BALANCERS = 10;
+/** The most maxSharedLoadBalancers may be (the platform config schema). */
+const SHARED_LOAD_BALANCERS_LIMIT = 20;
 
 /** The example files whose environments get a dedicated load balancer (production with a custom domain). */
 const isDedicated = (doc: any): boolean => doc.environment === 'production' && doc.customDomain !== undefined;
@@ -26,6 +34,12 @@ export interface GeneratedFleet {
   /** The same fleet for the plain aws-cdk-lib app. */
   readonly plain: PlainFleetSpec;
   readonly shared: number;
+  /** Shared load balancers the shared environments need. */
+  readonly sharedLoadBalancers: number;
+  /** maxSharedLoadBalancers written to platform.yaml, when the default (10) is too few; else undefined. */
+  readonly maxSharedLoadBalancers?: number;
+  /** The stack names of the customer environments (`<customer>-<environment>`), in the order of the files. */
+  readonly stacks: string[];
   readonly dedicated: number;
   readonly production: number;
   readonly withDatabase: number;
@@ -102,7 +116,9 @@ function plainSpec(doc: any, platform: any): PlainEnvironmentSpec {
 /**
  * Writes a fleet of `size` environments under `directory` (platform.yaml and customers/<name>.yaml), cycling
  * through the example fleet's customer files: customer i is named `c<i>` (c0001, ...) with every mention of the
- * example's customer renamed, so host names, cluster names and repository owners stay unique.
+ * example's customer renamed, so host names, cluster names and repository owners stay unique. When the shared
+ * environments need more than 10 shared load balancers (more than 1,000 of them), platform.yaml gets
+ * `maxSharedLoadBalancers` (up to 20); beyond 2,000 shared environments, the rest get dedicated ingress.
  */
 export function generateFleet(exampleDirectory: string, directory: string, size: number): GeneratedFleet {
   const platformText = readFileSync(join(exampleDirectory, 'platform.yaml'), 'utf-8');
@@ -118,14 +134,18 @@ export function generateFleet(exampleDirectory: string, directory: string, size:
   }
 
   mkdirSync(join(directory, 'customers'), { recursive: true });
-  writeFileSync(join(directory, 'platform.yaml'), platformText);
+  const maxShared = Math.min(
+    MAX_SHARED_ENVIRONMENTS ?? Infinity,
+    (platform.maxSharedLoadBalancers ?? SHARED_LOAD_BALANCERS_LIMIT) * ENVIRONMENTS_PER_LOAD_BALANCER,
+  );
   const environments: PlainEnvironmentSpec[] = [];
+  const stacks: string[] = [];
   let shared = 0;
   let overflow = 0;
   for (let i = 0; i < size; i++) {
     let template = templates[i % templates.length];
     if (!isDedicated(template)) {
-      if (MAX_SHARED_ENVIRONMENTS !== undefined && shared >= MAX_SHARED_ENVIRONMENTS) {
+      if (shared >= maxShared) {
         template = dedicatedTemplates[overflow++ % dedicatedTemplates.length];
       } else {
         shared++;
@@ -135,7 +155,19 @@ export function generateFleet(exampleDirectory: string, directory: string, size:
     const doc = renamed(template, template.customer, name);
     writeFileSync(join(directory, 'customers', `${name}-${doc.environment}.yaml`), stringify(doc));
     environments.push(plainSpec(doc, platform));
+    stacks.push(`${name}-${doc.environment}`);
   }
+  const sharedLoadBalancers = Math.ceil(shared / ENVIRONMENTS_PER_LOAD_BALANCER);
+  const maxSharedLoadBalancers =
+    platform.maxSharedLoadBalancers === undefined && sharedLoadBalancers > DEFAULT_MAX_SHARED_LOAD_BALANCERS
+      ? sharedLoadBalancers
+      : undefined;
+  writeFileSync(
+    join(directory, 'platform.yaml'),
+    maxSharedLoadBalancers === undefined
+      ? platformText
+      : `${platformText.trimEnd()}\nmaxSharedLoadBalancers: ${maxSharedLoadBalancers}\n`,
+  );
   return {
     directory,
     plain: {
@@ -151,6 +183,9 @@ export function generateFleet(exampleDirectory: string, directory: string, size:
       environments,
     },
     shared,
+    sharedLoadBalancers,
+    ...(maxSharedLoadBalancers !== undefined ? { maxSharedLoadBalancers } : {}),
+    stacks,
     dedicated: size - shared,
     production: environments.filter((e) => e.production).length,
     withDatabase: environments.filter((e) => e.database).length,

@@ -6,12 +6,20 @@
  * - library: `VendingFleet.fromDirectory` on the compiled library (lib/, the code users run) over a fleet
  *   generated from examples/fleet (scripts/bench-fleet-generate.ts);
  * - plain: the same fleet written by hand with aws-cdk-lib L2 constructs (scripts/bench-fleet-plain.ts);
- * - empty: as many empty stacks (the floor aws-cdk-lib sets per stack).
+ * - empty: as many empty stacks (the floor aws-cdk-lib sets per stack);
+ * - alone: one customer environment stack alone out of the fleet (`VendingFleet.fromDirectory(app, dir,
+ *   { stacks: [name] })`: the whole fleet read, validated and placed, one stack built and synthesized), by default
+ *   c0001-production (the first customer, production with a custom domain: dedicated ingress), after one warm-up
+ *   run that is not counted (it writes placement.yaml, as a fleet's first synthesis does); min, median and max of
+ *   the runs, with the time spent reading and validating the configs and placing the fleet;
+ * - alone-cli (not by default): the same through the command line, `paas-vending synth DIR --stack NAME --out OUT
+ *   --json` (lib/cli/main.js, run in the child process).
  *
  *   npx projen bench                     # or: ts-node --project tsconfig.dev.json scripts/bench-fleet.ts
  *   ... --quick                          # sizes 1, 10
  *   ... --sizes 1,10,100                 # any sizes
- *   ... --cases library,plain            # a subset of library, plain, empty
+ *   ... --cases library,plain            # a subset of library, plain, empty, alone, alone-cli
+ *   ... --stack c0002-staging            # the stack of alone and alone-cli (default c0001-production)
  *   ... --validation both                # also run every case with CDK_VALIDATION=false (on, off, both; default on)
  *   ... --repeat 3                       # best (lowest wall time) of 3 runs per case
  *   ... --profile DIR                    # children run with --cpu-prof into DIR; prints a summary per profile
@@ -44,7 +52,12 @@ const ROOT = resolve(__dirname, '..');
 const DEFAULT_SIZES = [1, 10, 100, 500];
 const QUICK_SIZES = [1, 10];
 
-type Kind = 'library' | 'plain' | 'empty';
+type Kind = 'library' | 'plain' | 'empty' | 'alone' | 'alone-cli';
+const KINDS: Kind[] = ['library', 'plain', 'empty', 'alone', 'alone-cli'];
+const DEFAULT_KINDS: Kind[] = ['library', 'plain', 'empty', 'alone'];
+/** The stack the alone cases synthesize: the first customer, production with a custom domain (dedicated ingress). */
+const DEFAULT_ALONE_STACK = 'c0001-production';
+const isAlone = (kind: Kind) => kind === 'alone' || kind === 'alone-cli';
 
 interface Case {
   readonly name: string;
@@ -61,6 +74,12 @@ interface ChildResult {
   readonly validatedTemplates: number | null;
   readonly maxRssKib: number;
   readonly endMs: number;
+  /** alone cases: reading and validating the fleet's configs (every file), and how many times it was done. */
+  readonly configMs?: number | null;
+  readonly configLoads?: number | null;
+  /** alone cases: reading placement.yaml, placing the fleet and writing placement.yaml when it changed. */
+  readonly placementMs?: number | null;
+  readonly placementWritten?: boolean;
 }
 
 interface Run {
@@ -85,6 +104,8 @@ interface Options {
   readonly profile?: string;
   readonly lib: string;
   readonly keep: boolean;
+  /** The stack of the alone cases. */
+  readonly stack: string;
 }
 
 const TARGETS = {
@@ -94,6 +115,10 @@ const TARGETS = {
   perResourceVsPlain: 1.2,
   /** Growth counted as linear when the last interval's marginal cost per resource is at most this times the one before. */
   growth: 1.2,
+  /** One environment alone: median wall time under this at every size, ... */
+  aloneWallS: 3,
+  /** ... and at the largest size within this fraction of the one-environment fleet's. */
+  aloneVsOne: 0.1,
 };
 
 function parseOptions(argv: string[]): Options {
@@ -104,7 +129,17 @@ function parseOptions(argv: string[]): Options {
     if (v === undefined || v.startsWith('--')) throw new Error(`${flag}: expected a value`);
     return v;
   };
-  const known = ['--quick', '--sizes', '--cases', '--validation', '--repeat', '--profile', '--lib', '--keep'];
+  const known = [
+    '--quick',
+    '--sizes',
+    '--cases',
+    '--validation',
+    '--repeat',
+    '--profile',
+    '--lib',
+    '--keep',
+    '--stack',
+  ];
   const unknown = argv.filter((a, i) => a.startsWith('--') && !known.includes(a) && !known.includes(argv[i - 1] ?? ''));
   if (unknown.length) throw new Error(`unknown option(s) ${unknown.join(', ')}; expected ${known.join(', ')}`);
 
@@ -118,10 +153,10 @@ function parseOptions(argv: string[]): Options {
     : argv.includes('--quick')
       ? QUICK_SIZES
       : DEFAULT_SIZES;
-  const kinds = (value('--cases') ?? 'library,plain,empty').split(',') as Kind[];
+  const kinds = (value('--cases')?.split(',') ?? DEFAULT_KINDS) as Kind[];
   for (const k of kinds) {
-    if (!['library', 'plain', 'empty'].includes(k)) {
-      throw new Error(`--cases: received ${k}; expected library, plain or empty`);
+    if (!KINDS.includes(k)) {
+      throw new Error(`--cases: received ${k}; expected one or more of ${KINDS.join(', ')}`);
     }
   }
   const validation = value('--validation') ?? 'on';
@@ -144,6 +179,7 @@ function parseOptions(argv: string[]): Options {
     profile: profile ? resolve(profile) : undefined,
     lib: resolve(value('--lib') ?? join(ROOT, 'lib')),
     keep: argv.includes('--keep'),
+    stack: value('--stack') ?? DEFAULT_ALONE_STACK,
   };
 }
 
@@ -239,22 +275,25 @@ async function runCase(
   options: Options,
   attempt: number,
 ): Promise<Run> {
+  // Attempt 0 is an alone case's warm-up: not counted, not profiled.
   const tag = `${c.name.replace(/[^a-z]+/g, '-')}-${envs}-${attempt}`;
   const outdir = join(work, `cdk.out-${tag}`);
   const result = join(work, `result-${tag}.json`);
   const input =
-    c.kind === 'library'
+    c.kind === 'library' || isAlone(c.kind)
       ? fleet.directory
       : c.kind === 'plain'
         ? join(fleet.directory, '..', 'plain.json')
         : String(envs);
-  const nodeArgs = options.profile
-    ? ['--cpu-prof', `--cpu-prof-dir=${options.profile}`, `--cpu-prof-name=${tag}.cpuprofile`]
-    : [];
+  const nodeArgs =
+    options.profile && attempt > 0
+      ? ['--cpu-prof', `--cpu-prof-dir=${options.profile}`, `--cpu-prof-name=${tag}.cpuprofile`]
+      : [];
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_PATH: join(dirname(options.lib), 'node_modules') };
   delete env.CDK_VALIDATION;
   if (!c.validation) env.CDK_VALIDATION = 'false';
-  const wallS = await runChild([...nodeArgs, app, c.kind, input, outdir, result, options.lib], env);
+  const stackArgs = isAlone(c.kind) ? [options.stack] : [];
+  const wallS = await runChild([...nodeArgs, app, c.kind, input, outdir, result, options.lib, ...stackArgs], env);
   const child: ChildResult = JSON.parse(readFileSync(result, 'utf-8'));
   const counts = countAssembly(outdir);
   if (!options.keep) rmSync(outdir, { recursive: true, force: true });
@@ -319,6 +358,8 @@ function report(runs: Run[], options: Options): string[] {
     .map((r) => {
       const mine = m.get(r)!;
       const isLibrary = r.case.kind === 'library';
+      // The alone cases write one environment's stack out of a fleet of r.envs.
+      const built = isAlone(r.case.kind) ? r.templates : r.envs;
       const suffix = r.case.validation ? '' : ', no validation';
       const plain = find(`plain${suffix}`, r.envs);
       const empty = find(`empty${suffix}`, r.envs);
@@ -327,7 +368,7 @@ function report(runs: Run[], options: Options): string[] {
         String(r.envs),
         String(r.templates),
         String(r.resources),
-        f((r.resources - r.platformResources) / r.envs, 1),
+        f((r.resources - r.platformResources) / built, 1),
         f(r.templateBytes / 2 ** 20, 1),
         f(r.wallS),
         f(r.rssMib, 0),
@@ -415,6 +456,122 @@ function report(runs: Run[], options: Options): string[] {
   return lines;
 }
 
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+const seriesKey = (c: Case, envs: number) => `${c.name}|${envs}`;
+
+/**
+ * The alone cases: every counted run's wall time and peak RSS (min, median, max), the phases' medians, the warm-up,
+ * and the targets (under 3 s at every size; the largest fleet within 10 % of the one-environment fleet).
+ */
+function aloneReport(series: Map<string, Run[]>, warmups: Map<string, Run>, options: Options): string[] {
+  const lines: string[] = [];
+  const cases = options.cases.filter((c) => isAlone(c.kind));
+  if (!cases.length) return lines;
+  const mm = (values: number[], digits: number) =>
+    `${f(Math.min(...values), digits)} / ${f(median(values), digits)} / ${f(Math.max(...values), digits)}`;
+  const ms = (values: Array<number | null | undefined>) =>
+    values.some((v) => v === null || v === undefined) ? '-' : f(median(values as number[]) / 1000);
+  lines.push('');
+  lines.push(
+    `One environment alone: stack ${options.stack} out of fleets of each size, ${options.repeat} run(s) each after one warm-up ` +
+      "that is not counted; wall and peak RSS as min / median / max, phases as medians in seconds (configs: the fleet's " +
+      'files read, parsed and validated, with the number of times; placement: placement.yaml read, the fleet placed, ' +
+      'the file written when it changed; construct: the rest of the build; exit: wall time after the result is written)',
+  );
+  const rows: string[][] = [];
+  for (const c of cases) {
+    const one = series.get(seriesKey(c, 1));
+    for (const envs of options.sizes) {
+      const list = series.get(seriesKey(c, envs));
+      if (!list?.length) continue;
+      const walls = list.map((r) => r.wallS);
+      const child = (pick: (r: ChildResult) => number | null | undefined) => list.map((r) => pick(r.child));
+      const construct = list.map((r) =>
+        r.child.configMs === null ||
+        r.child.configMs === undefined ||
+        r.child.placementMs === null ||
+        r.child.placementMs === undefined
+          ? null
+          : r.child.buildMs - r.child.configMs - r.child.placementMs,
+      );
+      const warm = warmups.get(seriesKey(c, envs));
+      rows.push([
+        c.name,
+        String(envs),
+        String(list[0].templates),
+        String(list[0].resources),
+        mm(walls, 2),
+        mm(
+          list.map((r) => r.rssMib),
+          0,
+        ),
+        ms(child((r) => r.loadMs)),
+        `${ms(child((r) => r.configMs))}${list[0].child.configLoads ? ` (x${list[0].child.configLoads})` : ''}`,
+        ms(child((r) => r.placementMs)),
+        ms(construct),
+        ms(child((r) => r.synthMs)),
+        c.validation ? ms(child((r) => r.validateMs)) : 'off',
+        f(median(list.map((r) => r.wallS - r.child.endMs / 1000))),
+        one?.length ? `${f(100 * (median(walls) / median(one.map((r) => r.wallS)) - 1), 0)} %` : '-',
+        warm ? `${f(warm.wallS)} s${warm.child.placementWritten ? ', wrote placement.yaml' : ''}` : '-',
+      ]);
+    }
+  }
+  lines.push(
+    markdownTable(
+      [
+        'case',
+        'envs in fleet',
+        'stacks',
+        'resources',
+        'wall s min / median / max',
+        'peak RSS MiB min / median / max',
+        'load',
+        'configs',
+        'placement',
+        'construct',
+        'synth',
+        'validate',
+        'exit',
+        'median vs 1 env',
+        'warm-up',
+      ],
+      rows,
+    ),
+  );
+  const target = (what: string, met: boolean | undefined, detail: string) =>
+    lines.push(`- ${met === undefined ? 'NOT MEASURED' : met ? 'met   ' : 'MISSED'}  ${what}: ${detail}`);
+  for (const c of cases) {
+    const medians = options.sizes
+      .map((envs) => ({ envs, list: series.get(seriesKey(c, envs)) }))
+      .filter((x) => x.list?.length)
+      .map(({ envs, list }) => ({ envs, wallS: median(list!.map((r) => r.wallS)) }));
+    if (!medians.length) continue;
+    lines.push('');
+    lines.push(`Targets (${c.name}${c.validation ? ', with validation' : ': CDK_VALIDATION=false'}, medians):`);
+    target(
+      `one environment alone in under ${TARGETS.aloneWallS} s at every size`,
+      medians.every((x) => x.wallS < TARGETS.aloneWallS),
+      medians.map((x) => `${f(x.wallS)} s at ${x.envs}`).join(', '),
+    );
+    const one = medians.find((x) => x.envs === 1);
+    const last = medians.at(-1)!;
+    target(
+      `the largest fleet within ${100 * TARGETS.aloneVsOne} % of a fleet of 1`,
+      one && last.envs > 1 ? last.wallS <= (1 + TARGETS.aloneVsOne) * one.wallS : undefined,
+      one && last.envs > 1
+        ? `${f(last.wallS)} s at ${last.envs} against ${f(one.wallS)} s at 1: ${f(100 * (last.wallS / one.wallS - 1), 0)} %`
+        : 'needs size 1 and a larger size',
+    );
+  }
+  return lines;
+}
+
 function machine(options: Options): string[] {
   const cdkVersion = (() => {
     try {
@@ -464,35 +621,64 @@ async function main(): Promise<number> {
     for (const line of machine(options)) console.log(line);
     console.log(
       `sizes ${options.sizes.join(', ')}; cases ${options.cases.map((c) => c.name).join('; ')}; best of ${options.repeat}` +
+        (options.cases.some((c) => isAlone(c.kind))
+          ? ` (alone: stack ${options.stack}, one warm-up, then min/median/max of ${options.repeat})`
+          : '') +
         `; at most ${MAX_SHARED_ENVIRONMENTS ?? 'any number of'} environments on the shared load balancer` +
         (options.profile ? `; CPU profiles in ${options.profile} (wall times include the profiler)` : ''),
     );
     const runs: Run[] = [];
+    const series = new Map<string, Run[]>();
+    const warmups = new Map<string, Run>();
     for (const envs of options.sizes) {
       const sizeDir = join(work, `fleet-${envs}`);
       const fleet = generateFleet(join(ROOT, 'examples', 'fleet'), join(sizeDir, 'fleet'), envs);
       writeFileSync(join(sizeDir, 'plain.json'), JSON.stringify(fleet.plain));
       writePackerDirectory(join(sizeDir, 'packer'));
       console.log(
-        `\n${envs} environments: ${fleet.shared} shared, ${fleet.dedicated} dedicated ingress, ${fleet.production} production, ${fleet.withDatabase} with a database`,
+        `\n${envs} environments: ${fleet.shared} shared` +
+          (fleet.shared
+            ? ` (${fleet.sharedLoadBalancers} shared load balancer(s)` +
+              (fleet.maxSharedLoadBalancers !== undefined
+                ? `; maxSharedLoadBalancers ${fleet.maxSharedLoadBalancers} in platform.yaml)`
+                : ')')
+            : '') +
+          `, ${fleet.dedicated} dedicated ingress, ${fleet.production} production, ${fleet.withDatabase} with a database`,
       );
+      if (options.cases.some((c) => isAlone(c.kind)) && !fleet.stacks.includes(options.stack)) {
+        throw new Error(
+          `--stack: ${options.stack} is not a stack of the ${envs}-environment fleet; expected one of ${fleet.stacks.slice(0, 6).join(', ')}, ...`,
+        );
+      }
       for (const c of options.cases) {
+        if (isAlone(c.kind)) {
+          const warm = await runCase(c, envs, fleet, work, app, options, 0);
+          warmups.set(seriesKey(c, envs), warm);
+        }
         let best: Run | undefined;
+        const list: Run[] = [];
         for (let attempt = 1; attempt <= options.repeat; attempt++) {
           const run = await runCase(c, envs, fleet, work, app, options, attempt);
+          list.push(run);
           if (!best || run.wallS < best.wallS) best = run;
         }
+        series.set(seriesKey(c, envs), list);
         runs.push(best!);
         const r = best!;
         console.log(
           `  ${c.name.padEnd(24)} ${String(r.templates).padStart(4)} stacks ${String(r.resources).padStart(6)} resources ` +
             `${f(r.wallS).padStart(7)} s ${f(r.rssMib, 0).padStart(5)} MiB  (load ${f(r.child.loadMs / 1000)}, build ${f(r.child.buildMs / 1000)}, ` +
-            `synth ${f(r.child.synthMs / 1000)}${r.child.validateMs !== null && c.validation ? `, validate ${f(r.child.validateMs / 1000)}` : ''})`,
+            `synth ${f(r.child.synthMs / 1000)}${r.child.validateMs !== null && c.validation ? `, validate ${f(r.child.validateMs / 1000)}` : ''})` +
+            (isAlone(c.kind)
+              ? `; configs ${f((r.child.configMs ?? NaN) / 1000)}, placement ${f((r.child.placementMs ?? NaN) / 1000)}; ` +
+                `runs ${list.map((x) => f(x.wallS)).join(', ')} s`
+              : ''),
         );
       }
     }
     console.log('');
     for (const line of report(runs, options)) console.log(line);
+    for (const line of aloneReport(series, warmups, options)) console.log(line);
     console.log(
       `\nload average at end ${loadavg()
         .map((l) => l.toFixed(2))
