@@ -1,5 +1,5 @@
 import { createHash } from 'crypto';
-import { Token } from 'aws-cdk-lib';
+import { ArnFormat, Stack, Token } from 'aws-cdk-lib';
 
 /*
  * The platform contract: the SSM parameters a SharedPlatform publishes and a PlatformReference reads. Names live
@@ -106,6 +106,29 @@ export class PlatformContract {
   }
 
   private constructor() {}
+}
+
+/**
+ * The allocator's service token, `arn:<partition>:lambda:<region>:<account>:function:<platform>-rule-priority-allocator`,
+ * as the platform publishes it and as customer stacks write it: the one place it is formed, so that both agree.
+ */
+export function allocatorServiceToken(stack: Stack, platformName: string, account: string, region: string): string {
+  return stack.formatArn({
+    service: 'lambda',
+    account,
+    region,
+    resource: 'function',
+    resourceName: PlatformContract.allocatorFunctionName(platformName),
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+}
+
+/** `https-listener-arn` -> `HttpsListenerArn`: a contract name as part of a construct or logical id. */
+export function pascalCase(text: string): string {
+  return text
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
 }
 
 export type LoadBalancerAttribute =

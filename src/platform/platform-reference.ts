@@ -1,6 +1,5 @@
 import {
   Annotations,
-  ArnFormat,
   CfnParameter,
   CfnParameterProps,
   Fn,
@@ -14,7 +13,14 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, IConstruct } from 'constructs';
-import { CONTRACT_TIERS, ContractTier, LoadBalancerAttribute, PlatformContract } from './contract';
+import {
+  allocatorServiceToken,
+  CONTRACT_TIERS,
+  ContractTier,
+  LoadBalancerAttribute,
+  pascalCase,
+  PlatformContract,
+} from './contract';
 import { checkPlatform } from '../config/loader';
 import { PlatformConfig } from '../config/types';
 import { IPriorityAllocator, PriorityAllocator } from '../shared-alb-rule/priority-allocator';
@@ -310,7 +316,7 @@ class ReferencedPlatform extends Construct implements ISharedPlatform {
     const subnets = (tier: ContractTier): string[] => {
       if (a) return a[`${tier}SubnetIds`];
       return this.listParameter(
-        `${pascal(tier)}SubnetIds`,
+        `${pascalCase(tier)}SubnetIds`,
         PlatformContract.subnetIdsParameter(name, tier),
         `${tier} subnets of the VPC`,
       );
@@ -357,14 +363,7 @@ class ReferencedPlatform extends Construct implements ISharedPlatform {
       // is known from the platform's name, account and region.
       const token =
         a?.allocatorServiceToken ??
-        Stack.of(this).formatArn({
-          service: 'lambda',
-          account: this.data.account,
-          region: this.data.region,
-          resource: 'function',
-          resourceName: PlatformContract.allocatorFunctionName(this.platformName),
-          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-        });
+        allocatorServiceToken(Stack.of(this), this.platformName, this.data.account, this.data.region);
       this.allocator = PriorityAllocator.fromServiceToken(this, 'PriorityAllocator', token);
     }
     return this.allocator;
@@ -394,7 +393,7 @@ class ReferencedPlatform extends Construct implements ISharedPlatform {
         return given[fields[attribute]];
       }
       return this.parameter(
-        `LoadBalancer${loadBalancerNumber}${pascal(attribute)}`,
+        `LoadBalancer${loadBalancerNumber}${pascalCase(attribute)}`,
         PlatformContract.sharedLoadBalancerParameter(this.platformName, loadBalancerNumber, attribute),
         `${what} of shared load balancer ${loadBalancerNumber}`,
       );
@@ -505,13 +504,6 @@ function dependOn(stack: Stack, platformStack: Stack): void {
   const newer = stack as Stack & { addStackDependency?: (target: Stack, reason?: string) => void };
   if (typeof newer.addStackDependency === 'function') newer.addStackDependency(platformStack, reason);
   else stack.addDependency(platformStack, reason);
-}
-
-function pascal(text: string): string {
-  return text
-    .split('-')
-    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
-    .join('');
 }
 
 function checkAttributes(a: PlatformAttributes): void {

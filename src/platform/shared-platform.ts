@@ -7,7 +7,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { CONTRACT_TIERS, PlatformContract } from './contract';
+import { allocatorServiceToken, CONTRACT_TIERS, pascalCase, PlatformContract } from './contract';
 import { ALB_ACCESS_LOGS_PREFIX, createDataBucket, notifyEventBridge, S3_ACCESS_LOGS_PREFIX } from './log-delivery';
 import { ISharedPlatform, PlatformReference, SharedLoadBalancer } from './platform-reference';
 import { createPublicLoadBalancer } from './public-load-balancer';
@@ -506,7 +506,7 @@ export class SharedPlatform extends Construct implements ISharedPlatform {
       // An existing VPC may lack a tier: nothing is published for it (and what needs it fails at deploy, by name).
       if (tiers[tier].length === 0) continue;
       publish(
-        `${tier.charAt(0).toUpperCase()}${tier.slice(1)}SubnetIds`,
+        `${pascalCase(tier)}SubnetIds`,
         PlatformContract.subnetIdsParameter(name, tier),
         tiers[tier].map((subnet) => subnet.subnetId),
         `${tier} subnet ids, one per Availability Zone`,
@@ -520,12 +520,8 @@ export class SharedPlatform extends Construct implements ISharedPlatform {
       'artifacts bucket',
     );
     publish('LogsBucket', PlatformContract.logsBucketParameter(name), logsBucketName, 'logs bucket');
-    const token = Stack.of(this).formatArn({
-      service: 'lambda',
-      resource: 'function',
-      resourceName: PlatformContract.allocatorFunctionName(name),
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
+    const stack = Stack.of(this);
+    const token = allocatorServiceToken(stack, name, stack.account, stack.region);
     const allocator = new ssm.StringParameter(contract, 'AllocatorServiceToken', {
       parameterName: PlatformContract.allocatorServiceTokenParameter(name),
       stringValue: token,
@@ -543,10 +539,7 @@ export class SharedPlatform extends Construct implements ISharedPlatform {
       ];
       for (const [attribute, value, what] of attributes) {
         publish(
-          `LoadBalancer${n}${attribute
-            .split('-')
-            .map((p) => p.charAt(0).toUpperCase() + p.slice(1))
-            .join('')}`,
+          `LoadBalancer${n}${pascalCase(attribute)}`,
           PlatformContract.sharedLoadBalancerParameter(name, n, attribute),
           value,
           `${what} of shared load balancer ${n}`,
