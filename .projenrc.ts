@@ -48,7 +48,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
   lambdaOptions: { runtime: awscdk.LambdaRuntime.NODEJS_24_X },
 
   // Runtime dependencies a jsii library must bundle (they are not jsii modules).
-  bundledDeps: ['yaml@^2.9.1', 'ajv@^8.20.0'],
+  // js-yaml: the fast path for config files that are valid; yaml: the full parse with line positions (src/config/quick-yaml.ts).
+  bundledDeps: ['yaml@^2.9.1', 'ajv@^8.20.0', 'js-yaml@^5.5.0'],
   devDeps: [
     'fast-check@^4.10.2',
     'cdk-nag@^3.0.2',

@@ -2,7 +2,8 @@
  * `paas-vending synth`: builds a validated fleet with VendingFleet in a CDK App and synthesizes it into a cloud
  * assembly, then describes each stack (customer, environment, hosts, ingress, resource count, template file).
  *
- * Nothing here differs from a user's own CDK app: a plain `App` and `VendingFleet.fromDirectory`. Progress, when
+ * Nothing here differs from a user's own CDK app: a plain `App` and `VendingFleet.fromDirectory` (given the fleet that
+ * the command already read, so that each file is read once). Progress, when
  * asked for, comes from the one hook aws-cdk-lib offers while stacks are built: the App's default stack
  * synthesizer is bound to each stack as the stack is created. It hands every stack a fresh DefaultStackSynthesizer
  * (one shared instance would share its asset manifest between stacks), so the assembly is the same byte for byte;
@@ -15,7 +16,7 @@ import { existsSync, statSync } from 'fs';
 import { isAbsolute, join, relative } from 'path';
 import { App, AppProps, DefaultStackSynthesizer, IBoundStackSynthesizer, Stack } from 'aws-cdk-lib';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
-import { ingressOf, ResolvedCustomerConfig } from '../config/defaults';
+import { ingressOf, publicCustomer, publicPlatform, ResolvedCustomerConfig } from '../config/defaults';
 import { ConfigError } from '../config/errors';
 import { ResolvedFleet } from '../config/loader';
 import { VendingFleet } from '../environment/vending-fleet';
@@ -138,7 +139,13 @@ export function synthesizeFleet(fleet: ResolvedFleet, request: SynthRequest): Sy
   let vending: VendingFleet;
   let assembly: CloudAssembly;
   try {
-    vending = VendingFleet.fromDirectory(app, fleet.directory, {
+    // The fleet the command read and checked: VendingFleet.fromDirectory without reading every file again.
+    const read = {
+      directory: fleet.directory,
+      platform: publicPlatform(fleet.platform),
+      customers: fleet.customers.map(publicCustomer),
+    };
+    vending = VendingFleet._fromReadDirectory(app, read, {
       frozenPlacement: request.frozenPlacement,
       ...(request.stacks ? { stacks: request.stacks } : {}),
     });

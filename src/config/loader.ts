@@ -11,6 +11,7 @@ import {
 } from './defaults';
 import { ConfigError, ConfigProblem, describeValue } from './errors';
 import { FILE_ONLY_KEYS, structKey, toFileKeys, toStructKeys } from './keys';
+import { quickYaml } from './quick-yaml';
 import { customerRules, platformFitRules, platformRules } from './rules';
 import { RawProblem, schemaProblems, SchemaKind } from './schema';
 import { CustomerConfig, FleetConfig, PlatformConfig } from './types';
@@ -175,20 +176,36 @@ function check(kind: SchemaKind, source: Source, value: unknown, structPaths = f
   if (raw.length > 0) throw new ConfigError(place(source, raw));
 }
 
+/**
+ * A config file's validated document. The fast parse reads it when it is plain data; a file it cannot read, or
+ * one with a problem, is read again by the full parse, which gives each problem its line and column.
+ */
+function readDocument(kind: SchemaKind, text: string, file: string, platform?: PlatformConfig): unknown {
+  const quick = quickYaml(text);
+  if (quick !== undefined) {
+    try {
+      const document = plain(quick, file);
+      check(kind, { file }, document, false, platform);
+      return document;
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+    }
+  }
+  const { source, value } = parse(kind, text, file);
+  const document = plain(value, file);
+  check(kind, source, document, false, platform);
+  return document;
+}
+
 /** Internal: a validated customer config with defaults, for the constructs and the command. */
 export function readCustomer(text: string, file: string, platform?: PlatformConfig): ResolvedCustomerConfig {
-  const { source, value } = parse('customer', text, file);
-  const document = plain(value, file);
-  check('customer', source, document, false, platform);
+  const document = readDocument('customer', text, file, platform);
   return resolveCustomer(toStructKeys(document) as CustomerConfig, platform);
 }
 
 /** Internal: a validated platform config with defaults. */
 export function readPlatform(text: string, file: string): ResolvedPlatformConfig {
-  const { source, value } = parse('platform', text, file);
-  const document = plain(value, file);
-  check('platform', source, document);
-  return resolvePlatform(document as PlatformConfig);
+  return resolvePlatform(readDocument('platform', text, file) as PlatformConfig);
 }
 
 /** Internal: validates a customer config built in code. */

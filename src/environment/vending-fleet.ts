@@ -89,7 +89,20 @@ export class VendingFleet {
    * configs are validated first. Writes `placement.yaml` when the placement changes, unless `frozenPlacement`.
    */
   public static fromDirectory(app: Construct, directory: string, options: VendingFleetOptions = {}): VendingFleet {
-    const fleet = ConfigLoader.loadFleet(directory);
+    return VendingFleet._fromReadDirectory(app, ConfigLoader.loadFleet(directory), options);
+  }
+
+  /**
+   * `fromDirectory` for a fleet already read from its directory (the command reads it once, for its own checks and
+   * for the build).
+   * @internal
+   */
+  public static _fromReadDirectory(
+    app: Construct,
+    fleet: FleetConfig,
+    options: VendingFleetOptions = {},
+  ): VendingFleet {
+    const directory = fleet.directory;
     if (options.placement) {
       throw new Error(
         `VendingFleet.fromDirectory ${directory}: placement: received a placement; expected none: the directory's ` +

@@ -255,7 +255,7 @@ describe('paas-vending synth: refusals', () => {
 
   test('an error thrown by a construct: its message, no stack trace, exit 1', () => {
     const message = 'CustomerWebTier acme-staging/Web: compute: received 0 instances; expected at least 1';
-    jest.spyOn(VendingFleet, 'fromDirectory').mockImplementation(() => {
+    jest.spyOn(VendingFleet, '_fromReadDirectory').mockImplementation(() => {
       throw new Error(message);
     });
     const result = cli(['synth', BUNDLED_FLEET], { cwd: tempDir('synth-throw-') });
@@ -263,7 +263,7 @@ describe('paas-vending synth: refusals', () => {
   });
 
   test('a bug (TypeError) stays an internal error, exit 70', () => {
-    jest.spyOn(VendingFleet, 'fromDirectory').mockImplementation(() => {
+    jest.spyOn(VendingFleet, '_fromReadDirectory').mockImplementation(() => {
       throw new TypeError("Cannot read properties of undefined (reading 'x')");
     });
     const result = cli(['synth', BUNDLED_FLEET], { cwd: tempDir('synth-bug-') });
@@ -272,7 +272,7 @@ describe('paas-vending synth: refusals', () => {
   });
 
   test('annotations: warnings on stderr; an error fails the command as it fails cdk synth', () => {
-    jest.spyOn(VendingFleet, 'fromDirectory').mockImplementation((app) => {
+    jest.spyOn(VendingFleet, '_fromReadDirectory').mockImplementation((app) => {
       const stack = new Stack(app, 'vending-platform');
       const topic = new CfnResource(stack, 'Topic', { type: 'AWS::SNS::Topic' });
       Annotations.of(topic).addWarningV2('test:careful', 'be careful');
@@ -291,7 +291,7 @@ describe('paas-vending synth: refusals', () => {
   test("aws-cdk-lib's template validation: off alone unless --validate; aws-cdk-lib's default under the CDK CLI", () => {
     // aws-cdk-lib prints its findings itself (console.error) and writes validation-report.json into the assembly.
     const fake = () =>
-      jest.spyOn(VendingFleet, 'fromDirectory').mockImplementation((app) => {
+      jest.spyOn(VendingFleet, '_fromReadDirectory').mockImplementation((app) => {
         const stack = new Stack(app, 'vending-platform');
         new CfnResource(stack, 'Topic', { type: 'AWS::SNS::Topic', properties: { TopicNam: 'misspelled' } });
         return { platformStack: stack, environments: [], ...NO_PLACEMENT } as unknown as VendingFleet;
@@ -322,7 +322,7 @@ describe('paas-vending synth: refusals', () => {
   });
 
   test('without lookups, the summary says how to deploy from the assembly', () => {
-    jest.spyOn(VendingFleet, 'fromDirectory').mockImplementation((app) => {
+    jest.spyOn(VendingFleet, '_fromReadDirectory').mockImplementation((app) => {
       const stack = new Stack(app, 'vending-platform');
       new CfnResource(stack, 'Topic', { type: 'AWS::SNS::Topic' });
       return { platformStack: stack, environments: [], ...NO_PLACEMENT } as unknown as VendingFleet;
