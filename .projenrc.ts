@@ -161,13 +161,21 @@ const rosetta = project.addTask('rosetta', {
 });
 project.postCompileTask.spawn(rosetta);
 
-// Python tools the tests call (cfn-lint) live in a project-local virtualenv with pinned versions.
+// Python tools the tests call (cfn-lint, moto, the AWS CLI, shellcheck) live in a project-local virtualenv with
+// pinned versions.
 const pythonTools = project.addTask('python-tools', {
-  description: 'Create .venv with the pinned Python tools the tests use (cfn-lint)',
+  description: 'Create .venv with the pinned Python tools the tests use (cfn-lint, moto, AWS CLI, shellcheck)',
   exec: 'bash scripts/python-tools.sh',
+});
+// System tools that only a system package provides (packer, jq, unzip, curl): installed with apt when the user
+// can, otherwise the test command stops before any test with one message naming them.
+const systemTools = project.addTask('system-tools', {
+  description: 'Check (and install with apt when root) the system tools the tests run: packer, jq, unzip, curl',
+  exec: 'bash scripts/system-tools.sh',
 });
 project.testTask.prependSpawn(pythonTools);
 project.testTask.prependSpawn(bundle);
+project.testTask.prependSpawn(systemTools);
 
 // Benchmarks are not tests: figures go to docs/BENCHMARKS.md.
 const benchAllocator = project.addTask('bench:allocator', {

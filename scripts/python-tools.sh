@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Creates (or refreshes) the project-local virtualenv .venv/ with the pinned Python tools the tests
-# call, listed in scripts/python-requirements.txt. Run as `npx projen python-tools`; `npx projen test`
-# runs it before jest.
+# call (cfn-lint, moto, the AWS CLI, shellcheck), listed in scripts/python-requirements.txt. Run as
+# `npx projen python-tools`; `npx projen test` runs it before jest.
 #
 # Idempotent and fast when nothing changed: .venv/.requirements.sha256 holds the sha256 of the
 # requirements file (and of the Python version) of the last successful install; when it matches and
@@ -58,6 +58,7 @@ if ! "${venv}/bin/python" -m pip install --disable-pip-version-check --no-input 
   fail "pip could not install ${requirements#"${root}/"} into .venv (see pip's output above)"
 fi
 "${venv}/bin/cfn-lint" --version >/dev/null 2>&1 || fail ".venv/bin/cfn-lint was installed but does not run"
+"${venv}/bin/shellcheck" --version >/dev/null 2>&1 || fail ".venv/bin/shellcheck was installed but does not run"
 "${venv}/bin/python" -c 'import moto.server, flask' >/dev/null 2>&1 ||
   fail ".venv has moto but not its server extras (moto[server] in ${requirements#"${root}/"})"
 

@@ -181,10 +181,11 @@ function check(kind: SchemaKind, source: Source, value: unknown, structPaths = f
  * one with a problem, is read again by the full parse, which gives each problem its line and column.
  */
 function readDocument(kind: SchemaKind, text: string, file: string, platform?: PlatformConfig): unknown {
-  const quick = quickYaml(text);
+  const quick = quickYaml(text, MAX_DEPTH);
   if (quick !== undefined) {
     try {
-      const document = plain(quick, file);
+      // Plain data already (no alias, so no value inside itself; no undefined; no deeper than MAX_DEPTH).
+      const { $schema: _schema, ...document } = quick;
       check(kind, { file }, document, false, platform);
       return document;
     } catch (e) {

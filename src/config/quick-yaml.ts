@@ -37,13 +37,14 @@ const DIRECTIVE = /^%/m;
 
 /**
  * Internal: the document of a config file's text when it is a mapping of plain data, as the full parse would give
- * it; undefined when the full parse must read it (for any reason, including a problem to report).
+ * it; undefined when the full parse must read it (for any reason, including a problem to report). Collections
+ * nested deeper than `maxDepth` are left to the full parse too.
  */
-export function quickYaml(text: string): Mapping | undefined {
+export function quickYaml(text: string, maxDepth = 100): Mapping | undefined {
   if (DIRECTIVE.test(text)) return undefined;
   let value: unknown;
   try {
-    value = load(text, { schema: SCHEMA, maxAliases: 0, maxTotalMergeKeys: 0 });
+    value = load(text, { schema: SCHEMA, maxAliases: 0, maxTotalMergeKeys: 0, maxDepth });
   } catch {
     return undefined;
   }

@@ -3,6 +3,7 @@ import { join } from 'path';
 import { ingressOf } from '../config/defaults';
 import { ConfigError, ConfigProblem, describeValue } from '../config/errors';
 import { displayPath, parseYaml, platformFilesIn, positionOf, ResolvedFleet } from '../config/loader';
+import { quickYaml } from '../config/quick-yaml';
 
 /**
  * Which shared load balancer serves each environment of a fleet on shared ingress. VendingFleet keeps it in
@@ -158,9 +159,27 @@ type LineOf = (path: string) => { line?: number; column?: number };
 /** Internal: reads a placement file; undefined when there is none. */
 export function readPlacementFile(path: string, shownAs: string, capacity: number): FleetPlacement | undefined {
   if (!existsSync(path)) return undefined;
-  const { doc, lines } = parseYaml(readFileSync(path, 'utf-8'), shownAs);
-  const lineOf: LineOf = (dotted) => positionOf(doc, lines, dotted.split('.'));
-  const value = doc.toJS() as unknown;
+  const text = readFileSync(path, 'utf-8');
+  // The fast parse when it can; the full parse, which gives each problem its line, when it cannot or for a problem.
+  const quick = quickYaml(text);
+  if (quick !== undefined) {
+    try {
+      return placementOf(quick, shownAs, capacity, () => ({}));
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+    }
+  }
+  const { doc, lines } = parseYaml(text, shownAs);
+  return placementOf(doc.toJS() as unknown, shownAs, capacity, (path, atKey) => positionOf(doc, lines, path, atKey));
+}
+
+/** A placement file's document, checked; `position` points at a path in its text (nothing for the fast parse). */
+function placementOf(
+  value: unknown,
+  shownAs: string,
+  capacity: number,
+  position: (path: string[], atKey?: boolean) => { line?: number; column?: number },
+): FleetPlacement {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ConfigError([
       { file: shownAs, path: '', message: `received ${describeValue(value)}; expected loadBalancers and environments` },
@@ -173,13 +192,13 @@ export function readPlacementFile(path: string, shownAs: string, capacity: numbe
         file: shownAs,
         path: key,
         message: 'is not a placement key; expected only loadBalancers and environments',
-        ...positionOf(doc, lines, [key], true),
+        ...position([key], true),
       })),
     );
   }
   const placement = value as FleetPlacement;
   const read = { loadBalancers: placement.loadBalancers, environments: placement.environments ?? {} };
-  checkPlacement(read, shownAs, capacity, lineOf);
+  checkPlacement(read, shownAs, capacity, (dotted) => position(dotted.split('.')));
   return read;
 }
 

@@ -10,6 +10,7 @@ import { join } from 'path';
 import { buildDir, removeDir, runPacker, variableValues, varArgs, withoutMetadataOptions } from './packer-fixture';
 import { PackerBaseImage, PackerTemplate } from '../../src';
 import { AMI_PIPELINE_SCRIPTS } from '../../src/ami-pipeline/scripts';
+import { toolPath } from '../support/tools';
 
 const SCRIPTS = readdirSync(AMI_PIPELINE_SCRIPTS).filter((name) => name.endsWith('.sh'));
 
@@ -19,23 +20,17 @@ function run(command: string, args: string[], env: Record<string, string> = {}) 
   return result;
 }
 
-function requireTool(tool: string, why: string): void {
-  if (run('bash', ['-c', `command -v ${tool}`]).status !== 0) {
-    throw new Error(`${tool} is not installed; ${why} (CI installs it with apt: apt-get install ${tool})`);
-  }
-}
 
 test('the bake runs four scripts', () => {
   expect(SCRIPTS.sort()).toEqual(['ami-from-manifest.sh', 'bake.sh', 'install-packer.sh', 'retain-images.sh']);
 });
 
 test.each(SCRIPTS)('%s passes bash -n and shellcheck', (script) => {
-  requireTool('shellcheck', 'the pipeline scripts are checked with it');
   const path = join(AMI_PIPELINE_SCRIPTS, script);
   const syntax = run('bash', ['-n', path]);
   expect(syntax.stderr).toBe('');
   expect(syntax.status).toBe(0);
-  const lint = run('shellcheck', ['--shell=bash', '--severity=style', path]);
+  const lint = run(toolPath('shellcheck'), ['--shell=bash', '--severity=style', path]);
   expect(lint.stdout).toBe('');
   expect(lint.status).toBe(0);
 });
@@ -60,7 +55,7 @@ describe('ami-from-manifest.sh', () => {
     return run('bash', [join(AMI_PIPELINE_SCRIPTS, 'ami-from-manifest.sh'), path, region]);
   }
 
-  beforeAll(() => requireTool('jq', 'the manifest step parses JSON with it'));
+  beforeAll(() => toolPath('jq'));
 
   test('one build, one run', () => {
     const result = amiOf({ builds: [entry(RUN_1, 'eu-west-1:ami-0123456789abcdef0', 1)], last_run_uuid: RUN_1 });
@@ -118,7 +113,7 @@ describe('install-packer.sh', () => {
   let sha256 = '';
 
   beforeAll(() => {
-    requireTool('unzip', 'the Packer install unpacks the release with it');
+    toolPath('unzip');
     // A release laid out as on releases.hashicorp.com, with a stand-in binary.
     const staging = mkdtempSync(join(tmpdir(), 'packer-binary-'));
     writeFileSync(join(staging, 'packer'), `#!/bin/sh\necho "Packer v${version}"\n`, { mode: 0o755 });
@@ -171,9 +166,8 @@ describe("the example customer's provisioning script", () => {
   const script = join(repository, 'packer', 'provision.sh');
 
   test('passes bash -n and shellcheck', () => {
-    requireTool('shellcheck', 'the provisioning scripts are checked with it');
     expect(run('bash', ['-n', script]).status).toBe(0);
-    const lint = run('shellcheck', ['--shell=bash', '--severity=style', script]);
+    const lint = run(toolPath('shellcheck'), ['--shell=bash', '--severity=style', script]);
     expect(lint.stdout).toBe('');
   });
 

@@ -23,6 +23,7 @@ import { tmpdir } from 'os';
 import { join, relative } from 'path';
 import { parse } from 'yaml';
 import { checkAppSpec } from '../../src/delivery-pipeline/appspec';
+import { toolPath } from '../support/tools';
 
 const APP = join(__dirname, '..', '..', 'examples', 'customer-app');
 const SCRIPTS = readdirSync(join(APP, 'deployScript'))
@@ -125,15 +126,11 @@ function copyOfApp(): string {
 
 describe('the hook scripts', () => {
   test.each(SCRIPTS)('%s passes bash -n and shellcheck', (script) => {
-    requireTool(
-      'shellcheck',
-      'install it (apt-get install shellcheck, as CI does): the example scripts are checked with it',
-    );
     const path = join(APP, 'deployScript', script);
     const syntax = run('bash', ['-n', path]);
     expect(syntax.stderr).toBe('');
     expect(syntax.status).toBe(0);
-    const lint = run('shellcheck', ['--shell=bash', '--severity=style', path]);
+    const lint = run(toolPath('shellcheck'), ['--shell=bash', '--severity=style', path]);
     expect(lint.stdout).toBe('');
     expect(lint.status).toBe(0);
   });
@@ -346,7 +343,7 @@ describe('the hook scripts at work, against stand-ins for httpd and systemd', ()
     let site: string;
 
     beforeAll(async () => {
-      requireTool('curl', 'install it (apt-get install curl, as CI does): validateService.sh calls it');
+      toolPath('curl');
       site = mkdtempSync(join(tmpdir(), 'site-'));
       writeFileSync(join(site, 'health'), `ok ${COMMIT.slice(0, 12)}\n`);
       writeFileSync(join(site, 'starting'), 'starting\n');
