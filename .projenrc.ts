@@ -87,6 +87,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
       coverageThreshold: { lines: 90, branches: 90, statements: 90, functions: 90 },
       // Synthesizing stacks and running cfn-lint takes seconds per case on 2 cores.
       testTimeout: 120_000,
+      // Every core: jest's default leaves one idle (a single worker on a 2-core machine). The suites share no
+      // files or ports (temporary directories; moto on a free port per suite), so they run side by side.
+      maxWorkers: '100%',
     },
   },
 

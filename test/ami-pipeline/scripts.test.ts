@@ -20,7 +20,6 @@ function run(command: string, args: string[], env: Record<string, string> = {}) 
   return result;
 }
 
-
 test('the bake runs four scripts', () => {
   expect(SCRIPTS.sort()).toEqual(['ami-from-manifest.sh', 'bake.sh', 'install-packer.sh', 'retain-images.sh']);
 });
