@@ -1,4 +1,4 @@
-import { awscdk, javascript, DependencyType } from 'projen';
+import { awscdk, javascript, DependencyType, release } from 'projen';
 import { UpdateSnapshot } from 'projen/lib/javascript';
 
 /**
@@ -31,9 +31,13 @@ const project = new awscdk.AwsCdkConstructLibrary({
   // The floor is a peer dependency; the tests install a current aws-cdk-lib (see below).
   peerDependencyOptions: { pinnedDevDependency: false },
 
-  // There is no GitHub here: CI is .ci/run, releases are made by hand from its artifacts.
+  // There is no GitHub here: CI is .ci/run; releases are cut by hand with `npx projen release` (CONTRIBUTING.md).
   github: false,
-  release: false,
+  release: true,
+  // `npx projen release` by hand from a clean main: bump from the conventional commits since the last v* tag,
+  // build and test, then CHANGELOG.md and the tag in a release commit; pushing it is left to the maintainer.
+  releaseTrigger: release.ReleaseTrigger.manual({ changelog: true, changelogPath: 'CHANGELOG.md', gitPushCommand: '' }),
+  majorVersion: 0,
   depsUpgrade: false,
   pullRequestTemplate: false,
 
@@ -109,6 +113,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   npmIgnoreOptions: {
     ignorePatterns: [
       '/.ci/',
+      '/allowed-breaking-changes.txt',
       '/.venv/',
       '/rosetta/',
       '/scripts/',
@@ -163,6 +168,17 @@ const rosetta = project.addTask('rosetta', {
   exec: 'jsii-rosetta extract --strict --fail --compile',
 });
 project.postCompileTask.spawn(rosetta);
+
+// The bump tool is a dev dependency (commit-and-tag-version@^13). Run it by its plain name: projen's
+// `npx commit-and-tag-version@^13` fails under `npx -p node@22` (the outer npx's package setting is inherited).
+for (const name of ['bump', 'unbump']) project.tasks.tryFind(name)?.env('BUMP_PACKAGE', 'commit-and-tag-version');
+
+// The public API against the last release's (jsii-diff); .ci/run runs it after the build.
+project.addTask('api-compat', {
+  description:
+    'jsii-diff of the last release (v* tag) against this build; allowed-breaking-changes.txt lists decisions',
+  exec: 'bash scripts/api-compat.sh',
+});
 
 // Python tools the tests call (cfn-lint, moto, the AWS CLI, shellcheck) live in a project-local virtualenv with
 // pinned versions.

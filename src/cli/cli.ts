@@ -204,7 +204,7 @@ function dispatch(argv: string[], io: Io): number {
     return EXIT_OK;
   }
   if (command === '-v' || command === '--version') {
-    io.out(JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf-8')).version);
+    io.out(versionText(JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf-8')).version));
     return EXIT_OK;
   }
   switch (command) {
@@ -527,4 +527,14 @@ function diagram(argv: string[], io: Io): number {
 function help(command: string, io: Io): number {
   io.out(HELP[command]);
   return EXIT_OK;
+}
+
+/**
+ * What `--version` prints: the package's version. A checkout's package.json says 0.0.0 (a release sets the version
+ * when it is built, `npx projen release`), so that is said instead of passing for a release.
+ */
+export function versionText(version: string): string {
+  return version === '0.0.0'
+    ? '0.0.0 (not a release: a build from a checkout; released packages carry their version, see CHANGELOG.md)'
+    : version;
 }

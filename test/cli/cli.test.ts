@@ -4,7 +4,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { stringify } from 'yaml';
 import { ConfigLoader } from '../../src';
-import { BUNDLED_FLEET, EXIT_INTERNAL, EXIT_INVALID, EXIT_OK, EXIT_USAGE, run } from '../../src/cli/cli';
+import { BUNDLED_FLEET, EXIT_INTERNAL, EXIT_INVALID, EXIT_OK, EXIT_USAGE, run, versionText } from '../../src/cli/cli';
 import { platform, productionCustomer, stagingCustomer, writeFleet } from '../config/fixtures';
 
 /** Runs the command in-process and captures what a user would see. */
@@ -366,10 +366,14 @@ describe('usage', () => {
     expect(result.err).toContain('Run "paas-vending --help" for usage.');
   });
 
-  test('no command prints help and exits 2; --version prints the package version', () => {
+  test('no command prints help and exits 2; --version prints the package version, and says when it is no release', () => {
     expect(cli([])).toMatchObject({ code: EXIT_USAGE, out: '', err: expect.stringContaining('Commands:') });
     const version = JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf-8')).version;
-    expect(cli(['--version'])).toMatchObject({ code: EXIT_OK, out: version });
+    expect(cli(['--version'])).toMatchObject({ code: EXIT_OK, out: versionText(version) });
+    expect(versionText('0.0.0')).toBe(
+      '0.0.0 (not a release: a build from a checkout; released packages carry their version, see CHANGELOG.md)',
+    );
+    expect(versionText('0.2.1')).toBe('0.2.1');
   });
 });
 
