@@ -134,6 +134,38 @@ project.deps.addDependency(`aws-cdk-lib@${CDK_TESTED}`, DependencyType.BUILD);
 project.deps.addDependency('constructs@^10.5.1', DependencyType.BUILD);
 
 // Handler code imports the AWS SDK, which the Lambda runtime provides (a dev dependency here).
+/**
+ * The modules of src/ in layers, lowest first: a module imports only modules of lower layers (never one beside it,
+ * never one above), and src/index.ts re-exports them all. eslint's import/no-restricted-paths enforces it; CONTRIBUTING.md
+ * says what each module holds.
+ */
+const LAYERS: string[][] = [
+  ['config'], // the config file contract: types, rules, defaults, loader
+  ['shared-alb-rule', 'appspec'], // the listener-rule allocator; the AppSpec checker (used by the command)
+  ['platform'], // SharedPlatform and its contract, PlatformReference
+  ['web-tier'], // CustomerWebTier: what runs on the instances, and in front of them
+  ['pipeline-common'], // what both pipelines share: sources, approval, artifacts, the config of a web tier
+  ['ami-pipeline', 'delivery-pipeline'], // the two pipelines, which never use each other
+  ['environment'], // CustomerEnvironment, VendingFleet, placement: config files to stacks
+  ['cli'], // the paas-vending command
+];
+project.eslint?.addRules({
+  'import/no-restricted-paths': [
+    'error',
+    {
+      zones: LAYERS.flatMap((layer, level) =>
+        layer.map((module) => ({
+          target: `./src/${module}`,
+          from: LAYERS.slice(level)
+            .flat()
+            .filter((other) => other !== module)
+            .map((other) => `./src/${other}`),
+          message: `src/${module} is in layer ${level} (.projenrc.ts LAYERS): it may import only modules of lower layers`,
+        })),
+      ),
+    },
+  ],
+});
 project.eslint?.allowDevDeps('src/**/*.lambda.ts');
 project.eslint?.allowDevDeps('src/shared-alb-rule/allocator.ts');
 

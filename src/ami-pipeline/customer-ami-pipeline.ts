@@ -26,11 +26,11 @@ import { AMI_PIPELINE_SCRIPTS } from './scripts';
 import { describeValue } from '../config/errors';
 import { scheduleExpressionProblem } from '../config/rules';
 import { CustomerConfig } from '../config/types';
-import { approvalAction } from '../delivery-pipeline/approval';
-import { pipelineArtifacts } from '../delivery-pipeline/artifacts';
-import { PipelineSource } from '../delivery-pipeline/pipeline-source';
+import { approvalAction } from '../pipeline-common/approval';
+import { pipelineArtifacts } from '../pipeline-common/artifacts';
+import { checkConfigOfWebTier } from '../pipeline-common/config-of';
+import { PipelineSource } from '../pipeline-common/pipeline-source';
 import { ISharedPlatform } from '../platform/platform-reference';
-import { checkConfigOfWebTier } from '../web-tier/config-of';
 import { CustomerWebTier } from '../web-tier/customer-web-tier';
 
 /** Props of CustomerAmiPipeline. */

@@ -4,6 +4,7 @@ import { parseArgs } from 'util';
 import { diagramFileText, diagramUsageProblem, drawDiagram } from './diagram';
 import { starterCustomerFile } from './starter';
 import { synthesizeFleet } from './synth';
+import { checkAppSpec, LIFECYCLE_ORDER } from '../appspec/appspec';
 import { ingressOf, ResolvedCustomerConfig, ResolvedPlatformConfig } from '../config/defaults';
 import { ConfigError, formatProblem } from '../config/errors';
 import {
@@ -16,7 +17,6 @@ import {
   ResolvedFleet,
 } from '../config/loader';
 import { schemaProblems, SCHEMA_DIR } from '../config/schema';
-import { checkAppSpec, LIFECYCLE_ORDER } from '../delivery-pipeline/appspec';
 import { plannedPlacement } from '../environment/placement';
 
 /** Where the command writes: injected so tests can read what a user sees. */

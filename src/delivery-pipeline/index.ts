@@ -1,2 +1,1 @@
-export * from './pipeline-source';
 export * from './software-delivery-pipeline';

@@ -15,13 +15,13 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { approvalAction, checkApprovalEmails } from './approval';
-import { pipelineArtifacts } from './artifacts';
-import { PipelineSource } from './pipeline-source';
 import { describeValue } from '../config/errors';
 import { CustomerConfig, DeploymentStrategy } from '../config/types';
+import { approvalAction, checkApprovalEmails } from '../pipeline-common/approval';
+import { pipelineArtifacts } from '../pipeline-common/artifacts';
+import { checkConfigOfWebTier } from '../pipeline-common/config-of';
+import { PipelineSource } from '../pipeline-common/pipeline-source';
 import { ISharedPlatform } from '../platform/platform-reference';
-import { checkConfigOfWebTier } from '../web-tier/config-of';
 import { CustomerWebTier } from '../web-tier/customer-web-tier';
 
 /** A CodeBuild image from an Amazon ECR repository. */

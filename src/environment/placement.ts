@@ -170,7 +170,7 @@ export function readPlacementFile(path: string, shownAs: string, capacity: numbe
     }
   }
   const { doc, lines } = parseYaml(text, shownAs);
-  return placementOf(doc.toJS() as unknown, shownAs, capacity, (path, atKey) => positionOf(doc, lines, path, atKey));
+  return placementOf(doc.toJS() as unknown, shownAs, capacity, (at, atKey) => positionOf(doc, lines, at, atKey));
 }
 
 /** A placement file's document, checked; `position` points at a path in its text (nothing for the fast parse). */

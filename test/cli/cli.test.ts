@@ -242,7 +242,7 @@ describe('paas-vending init', () => {
 
 describe('paas-vending check-appspec', () => {
   const EXAMPLE_APP = join(__dirname, '../../examples/customer-app');
-  const ARTICLE = join(__dirname, '../delivery-pipeline/fixtures/article-appspec.yml');
+  const ARTICLE = join(__dirname, '../appspec/fixtures/article-appspec.yml');
 
   test('the example application is valid, with its folder as the revision root', () => {
     const result = cli(['check-appspec', join(EXAMPLE_APP, 'appspec.yml')]);
@@ -259,13 +259,13 @@ describe('paas-vending check-appspec', () => {
     expect(lines[0]).toBe('Invalid AppSpec file (15 problems):');
     expect(lines).toHaveLength(16);
     expect(lines).toContain(
-      '  test/delivery-pipeline/fixtures/article-appspec.yml:4:7: files[0].destination: is missing; expected the directory on the instance to copy source into, such as /var/www/html',
+      '  test/appspec/fixtures/article-appspec.yml:4:7: files[0].destination: is missing; expected the directory on the instance to copy source into, such as /var/www/html',
     );
     expect(lines).toContain(
-      '  test/delivery-pipeline/fixtures/article-appspec.yml:5:1: received a Markdown code fence (```); expected YAML only: delete this line (was the file copied from a web page?)',
+      '  test/appspec/fixtures/article-appspec.yml:5:1: received a Markdown code fence (```); expected YAML only: delete this line (was the file copied from a web page?)',
     );
     expect(lines).toContain(
-      `  test/delivery-pipeline/fixtures/article-appspec.yml:28:1: timeout: received the key "timeout" at the top level, a key of a hook script; expected it indented under the script's location (line 26), at column 3`,
+      `  test/appspec/fixtures/article-appspec.yml:28:1: timeout: received the key "timeout" at the top level, a key of a hook script; expected it indented under the script's location (line 26), at column 3`,
     );
     // The scripts of the sample are not beside it: they are reported once the YAML is fixed.
     expect(result.err).not.toContain('does not exist');
@@ -277,7 +277,7 @@ describe('paas-vending check-appspec', () => {
     const problems = JSON.parse(invalid.out);
     expect(problems).toHaveLength(15);
     expect(problems[0]).toEqual({
-      file: 'test/delivery-pipeline/fixtures/article-appspec.yml',
+      file: 'test/appspec/fixtures/article-appspec.yml',
       line: 4,
       column: 7,
       path: 'files[0].destination',
@@ -397,7 +397,7 @@ describe('the installed entry point', () => {
     expect(bad.stderr).toMatch(/customers\/a\.yaml:1:\d+: YAML syntax error/);
     expect(bad.stderr).not.toMatch(/at .*\.ts:\d+/); // no stack trace
     expect(node(['nope']).status).toBe(2);
-    const appspec = node(['check-appspec', join(__dirname, '../delivery-pipeline/fixtures/article-appspec.yml')]);
+    const appspec = node(['check-appspec', join(__dirname, '../appspec/fixtures/article-appspec.yml')]);
     expect(appspec.status).toBe(1);
     expect(appspec.stderr).toMatch(/article-appspec\.yml:5:1: received a Markdown code fence/);
   });

@@ -22,7 +22,7 @@ import { AddressInfo } from 'net';
 import { tmpdir } from 'os';
 import { join, relative } from 'path';
 import { parse } from 'yaml';
-import { checkAppSpec } from '../../src/delivery-pipeline/appspec';
+import { checkAppSpec } from '../../src/appspec/appspec';
 import { toolPath } from '../support/tools';
 
 const APP = join(__dirname, '..', '..', 'examples', 'customer-app');

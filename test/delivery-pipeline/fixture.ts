@@ -8,11 +8,11 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import { IConstruct } from 'constructs';
 import { CustomerWebTier, SharedPlatform } from '../../src';
-import { PipelineSource } from '../../src/delivery-pipeline/pipeline-source';
 import {
   SoftwareDeliveryPipeline,
   SoftwareDeliveryPipelineProps,
 } from '../../src/delivery-pipeline/software-delivery-pipeline';
+import { PipelineSource } from '../../src/pipeline-common/pipeline-source';
 import { acknowledge } from '../support/compliance';
 import { acknowledgeSourceRead, readsS3Source } from '../support/platform-fixture';
 import { addWebTier, dedicatedIngress, newPlatform } from '../web-tier/fixture';
@@ -92,7 +92,7 @@ function nagRef(construct: IConstruct): string {
 }
 
 /**
- * The grant on the pipeline's folder of the artifacts bucket (see src/delivery-pipeline/artifacts.ts: exact
+ * The grant on the pipeline's folder of the artifacts bucket (see src/pipeline-common/artifacts.ts: exact
  * actions, the folder's objects, listing limited to its prefix, the key through S3 only), as cdk-nag reports it.
  */
 function acknowledgeArtifacts(

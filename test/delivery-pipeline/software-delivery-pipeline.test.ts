@@ -26,9 +26,9 @@ import {
   synthPipeline,
 } from './fixture';
 import { ConfigLoader, CustomerConfig, CustomerWebTier, DeploymentStrategy, SharedPlatform } from '../../src';
-import { approvalAction } from '../../src/delivery-pipeline/approval';
-import { PipelineSource } from '../../src/delivery-pipeline/pipeline-source';
 import { SoftwareDeliveryPipeline } from '../../src/delivery-pipeline/software-delivery-pipeline';
+import { approvalAction } from '../../src/pipeline-common/approval';
+import { PipelineSource } from '../../src/pipeline-common/pipeline-source';
 import { expectCompliant, newTestApp } from '../support/compliance';
 import { acknowledgeWebTier, ENV, platformStack } from '../support/platform-fixture';
 import {

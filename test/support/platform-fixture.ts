@@ -134,7 +134,7 @@ function nagRef(construct: IConstruct): string {
 }
 
 /**
- * The grant on a pipeline's folder of the artifacts bucket (src/delivery-pipeline/artifacts.ts), or aws-cdk-lib's
+ * The grant on a pipeline's folder of the artifacts bucket (src/pipeline-common/artifacts.ts), or aws-cdk-lib's
  * read of a source object, as cdk-nag reports it: objects whose names CodePipeline makes at run time.
  */
 export function acknowledgeArtifactGrants(policy: IConstruct, objects: string[], _write: boolean): void {

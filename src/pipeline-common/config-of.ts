@@ -1,7 +1,7 @@
-import { CustomerWebTier } from './customer-web-tier';
 import { ResolvedCustomerConfig } from '../config/defaults';
 import { checkCustomer } from '../config/loader';
 import { CustomerConfig } from '../config/types';
+import { CustomerWebTier } from '../web-tier/customer-web-tier';
 
 /**
  * The validated config of a construct built on an environment's web tier (the pipelines' `fromConfig`): refuses a

@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { AppSpecProblem, checkAppSpec, LIFECYCLE_ORDER } from '../../src/delivery-pipeline/appspec';
+import { AppSpecProblem, checkAppSpec, LIFECYCLE_ORDER } from '../../src/appspec/appspec';
 
 const FIXTURES = join(__dirname, 'fixtures');
 

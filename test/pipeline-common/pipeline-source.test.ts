@@ -9,9 +9,9 @@ import * as codecommit from 'aws-cdk-lib/aws-codecommit';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { CONNECTION_ARN, LEGACY_CONNECTION_ARN } from './fixture';
 import { RepositoryConfig } from '../../src';
-import { PipelineSource, PipelineSourceAction } from '../../src/delivery-pipeline/pipeline-source';
+import { PipelineSource, PipelineSourceAction } from '../../src/pipeline-common/pipeline-source';
+import { CONNECTION_ARN, LEGACY_CONNECTION_ARN } from '../delivery-pipeline/fixture';
 import { policyStatementsOfRole, resourcesOf } from '../web-tier/fixture';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
