@@ -23,10 +23,12 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { PackerBaseImage, PackerTemplate } from './packer-template';
 import { AMI_PIPELINE_SCRIPTS } from './scripts';
+import { DEFAULT_BASE_IMAGE_PARAMETER, DEFAULT_KEEP_IMAGES, isProduction } from '../config/defaults';
 import { describeValue } from '../config/errors';
 import { scheduleExpressionProblem } from '../config/rules';
 import { CustomerConfig } from '../config/types';
-import { approvalAction } from '../pipeline-common/approval';
+import { valueProblem } from '../config/values';
+import { approvalAction, checkApprovalEmails } from '../pipeline-common/approval';
 import { pipelineArtifacts } from '../pipeline-common/artifacts';
 import { checkConfigOfWebTier } from '../pipeline-common/config-of';
 import { PipelineSource } from '../pipeline-common/pipeline-source';
@@ -147,7 +149,6 @@ const DEFAULT_PACKER = {
   version: '1.14.2',
   sha256: 'cfefdea4ac580eba7b254ef34d25b756d4961741004e3e701a1476594d13e64a',
 };
-const DEFAULT_BASE_IMAGE_PARAMETER = '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64';
 /** Tag Packer puts on everything it launches and bakes; the build role acts only on what carries it. */
 const PACKER_BUILD_TAG = PackerTemplate.TAG_PACKER_BUILD;
 
@@ -237,8 +238,8 @@ export class CustomerAmiPipeline extends Construct {
   constructor(scope: Construct, id: string, props: CustomerAmiPipelineProps) {
     super(scope, id);
     const where = `CustomerAmiPipeline ${this.node.path}`;
-    const production = props.production ?? props.environment === 'production';
-    const keepImages = props.keepImages ?? 5;
+    const production = props.production ?? isProduction(props.environment);
+    const keepImages = props.keepImages ?? DEFAULT_KEEP_IMAGES;
     const timeout = props.buildTimeout ?? Duration.hours(2);
     const packer = resolvePacker(where, props);
     validate(where, props, production, keepImages, timeout);
@@ -454,6 +455,10 @@ function validate(
   keepImages: number,
   timeout: Duration,
 ): void {
+  for (const prop of ['customer', 'environment'] as const) {
+    const problem = valueProblem(prop, props[prop]);
+    if (problem) throw new Error(`${where}: ${prop}: ${problem}`);
+  }
   if (!Token.isUnresolved(keepImages) && (!Number.isInteger(keepImages) || keepImages < 1 || keepImages > 100)) {
     throw new Error(
       `${where}: keepImages: received ${describeValue(keepImages)}; expected a whole number from 1 to 100 (the image in use is always kept too)`,
@@ -475,11 +480,7 @@ function validate(
       `${where}: minHealthyPercentage: received ${describeValue(healthy)}; expected a whole number from 0 to 100`,
     );
   }
-  if (production && (props.approvalEmails ?? []).length === 0) {
-    throw new Error(
-      `${where}: approvalEmails: received ${describeValue(props.approvalEmails ?? [])}; expected at least one address: production images wait for a person's approval`,
-    );
-  }
+  checkApprovalEmails(where, props.approvalEmails, production, 'images');
 }
 
 /** Writes the rendered template and the bake's scripts to a directory named by their content. */

@@ -20,6 +20,15 @@ import {
 /** The environment name that turns on the production safeguards. */
 export const PRODUCTION = 'production';
 
+/** Whether an environment gets the production safeguards, when nothing says otherwise. */
+export const isProduction = (environment: string): boolean => environment === PRODUCTION;
+
+/** The instance type of the web servers and of the image bakes when the config or props say nothing. */
+export const DEFAULT_INSTANCE_TYPE = 't3.small';
+
+/** How many baked images an environment keeps besides the one in use, when nothing says otherwise. */
+export const DEFAULT_KEEP_IMAGES = 5;
+
 export const DEFAULT_BASE_IMAGE_PARAMETER = '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64';
 
 /** The load balancer health check when the config says nothing. */
@@ -68,7 +77,7 @@ export interface ResolvedPlatformConfig extends PlatformConfig {
 export function resolveCompute(compute: ComputeConfig = {}, production: boolean): ResolvedCompute {
   const minCapacity = compute.minCapacity ?? defaultMinCapacity(production);
   return {
-    instanceType: compute.instanceType ?? 't3.small',
+    instanceType: compute.instanceType ?? DEFAULT_INSTANCE_TYPE,
     minCapacity,
     maxCapacity: compute.maxCapacity ?? defaultMaxCapacity(minCapacity),
     targetCpuPercent: compute.targetCpuPercent ?? 60,
@@ -129,8 +138,8 @@ export function resolveCustomer(config: CustomerConfig, platform?: PlatformConfi
       config.database && resolveDatabase(config.database, production, `${config.customer}-${config.environment}`),
     ami: {
       provisionScript: 'packer/provision.sh',
-      buildInstanceType: 't3.small',
-      keepImages: 5,
+      buildInstanceType: DEFAULT_INSTANCE_TYPE,
+      keepImages: DEFAULT_KEEP_IMAGES,
       ...config.ami,
       baseImage: config.ami?.baseImage ?? { ssmParameter: DEFAULT_BASE_IMAGE_PARAMETER },
       repository: config.ami?.repository ? withBranch(config.ami.repository) : softwareRepository,

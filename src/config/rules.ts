@@ -9,6 +9,7 @@ import { instanceClassProblem, versionProblem } from './engines';
 import { describeValue } from './errors';
 import { FieldPath, RawProblem } from './schema';
 import { PlatformConfig } from './types';
+import { approversProblem } from './values';
 
 /*
  * Rules the JSON Schema cannot say: relations between fields and production safeguards. They run
@@ -36,13 +37,8 @@ export function customerRules(doc: unknown): RawProblem[] {
   const add = (path: FieldPath, message: string) => problems.push({ path, message });
 
   // Approvals and capacity in production.
-  const emails = doc.approvalEmails;
-  if (production && (emails === undefined || (Array.isArray(emails) && emails.length === 0))) {
-    add(
-      ['approvalEmails'],
-      `received ${describeValue(emails)}; expected at least one address: production releases wait for a person's approval`,
-    );
-  }
+  const approvers = approversProblem(doc.approvalEmails, production, 'releases');
+  if (approvers) add(['approvalEmails'], approvers);
   // Capacity, with the defaults a missing bound gets: what the fleet will really run.
   const compute = obj(doc.compute);
   const givenMin = num(compute.minCapacity);

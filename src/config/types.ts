@@ -49,7 +49,7 @@ export interface CustomDomainConfig {
 export interface ComputeConfig {
   /**
    * EC2 instance type of the web servers.
-   * @pattern ^[a-z][a-z0-9-]*\.[a-z0-9-]+$
+   * @pattern ^[a-z][a-z0-9-]*\d[a-z0-9-]*\.[a-z0-9]+$
    * @expected an EC2 instance type such as t3.small
    * @default "t3.small"
    */
@@ -317,7 +317,7 @@ export interface AmiConfig {
   readonly initialImageId?: string;
   /**
    * EC2 instance type Packer builds on.
-   * @pattern ^[a-z][a-z0-9-]*\.[a-z0-9-]+$
+   * @pattern ^[a-z][a-z0-9-]*\d[a-z0-9-]*\.[a-z0-9]+$
    * @expected an EC2 instance type such as t3.small
    * @default "t3.small"
    */

@@ -15,13 +15,16 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { isProduction } from '../config/defaults';
 import { describeValue } from '../config/errors';
 import { CustomerConfig, DeploymentStrategy } from '../config/types';
+import { valueProblem } from '../config/values';
 import { approvalAction, checkApprovalEmails } from '../pipeline-common/approval';
 import { pipelineArtifacts } from '../pipeline-common/artifacts';
 import { checkConfigOfWebTier } from '../pipeline-common/config-of';
 import { PipelineSource } from '../pipeline-common/pipeline-source';
 import { ISharedPlatform } from '../platform/platform-reference';
+import { installCodeDeployAgent } from '../web-tier/codedeploy-agent';
 import { CustomerWebTier } from '../web-tier/customer-web-tier';
 
 /** A CodeBuild image from an Amazon ECR repository. */
@@ -69,8 +72,9 @@ export interface SoftwareDeliveryPipelineProps {
    */
   readonly instanceRole?: iam.IRole;
   /**
-   * User data of the instances' launch template, to which the CodeDeploy agent's installation is added, e.g.
-   * `CustomerWebTier.launchTemplate.userData`. The commands are for Amazon Linux 2023 and skip the installation
+   * User data of the instances' launch template, to which the CodeDeploy agent's installation is added unless it
+   * is there: a CustomerWebTier installs the agent itself, so `CustomerWebTier.launchTemplate.userData` gets nothing
+   * more. For instances of another web tier, the commands are for Amazon Linux 2023 and skip the installation
    * when the image already has the agent.
    * @default - the Auto Scaling group's user data when it is an AutoScalingGroup that exposes it; otherwise nothing is added and the image must bring the agent
    */
@@ -113,7 +117,6 @@ export interface SoftwareDeliveryPipelineProps {
   readonly tags?: { [key: string]: string };
 }
 
-const NAME = /^(?!.*--)[a-z][a-z0-9-]{0,30}[a-z0-9]$/;
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 /** The standard CodeBuild image (Ubuntu 24.04); aws-cdk-lib's constant for it is newer than the floor. */
 const STANDARD_BUILD_IMAGE = 'aws/codebuild/standard:8.0';
@@ -212,7 +215,7 @@ export class SoftwareDeliveryPipeline extends Construct {
   public constructor(scope: Construct, id: string, props: SoftwareDeliveryPipelineProps) {
     super(scope, id);
     const where = `SoftwareDeliveryPipeline ${this.node.path}`;
-    const production = props.production ?? props.environment === 'production';
+    const production = props.production ?? isProduction(props.environment);
     const key = validate(where, props, production);
     this.customer = props.customer;
     this.environment = props.environment;
@@ -419,7 +422,7 @@ export class SoftwareDeliveryPipeline extends Construct {
       );
       return;
     }
-    userData.addCommands(...codeDeployAgentCommands(Stack.of(this)));
+    installCodeDeployAgent(userData, Stack.of(this));
   }
 }
 
@@ -433,12 +436,8 @@ function validate(where: string, props: SoftwareDeliveryPipelineProps, productio
           'folder of its artifacts, are made from it)',
       );
     }
-    if (!NAME.test(value)) {
-      throw new Error(
-        `${where}: ${prop}: received ${describeValue(value)}; expected 2 to 32 lower-case letters, digits or ` +
-          'hyphens, starting with a letter, without -- and not ending with -',
-      );
-    }
+    const problem = valueProblem(prop, value);
+    if (problem) throw new Error(`${where}: ${prop}: ${problem}`);
   }
   const key = props.artifactsBucket.encryptionKey;
   if (!key) {
@@ -495,26 +494,4 @@ function approvalInformation(props: SoftwareDeliveryPipelineProps, description: 
   const ask = 'Approve to deploy it to the instances with CodeDeploy.';
   const full = `${release}: revision ${revision} of ${description}. ${ask}`;
   return Token.isUnresolved(description) || full.length <= 500 ? full : `${release}: revision ${revision}. ${ask}`;
-}
-
-/**
- * Installs the CodeDeploy agent on Amazon Linux 2023 at the first boot of an instance (unless the image has it):
- * Ruby from the distribution, then the installer from the region's `aws-codedeploy-<region>` bucket, over HTTPS
- * (a public bucket: no IAM permission needed), which installs and starts the agent of that region.
- */
-function codeDeployAgentCommands(stack: Stack): string[] {
-  const installer = `https://aws-codedeploy-${stack.region}.s3.${stack.region}.${stack.urlSuffix}/latest/install`;
-  return [
-    '# CodeDeploy agent (SoftwareDeliveryPipeline)',
-    'if ! rpm -q codedeploy-agent >/dev/null 2>&1; then',
-    // A passing mirror or network error must not end the boot script (it runs under set -e): five tries each.
-    '  for attempt in 1 2 3 4 5; do dnf install -y ruby && break; [ "$attempt" = 5 ] && exit 1; sleep 10; done',
-    '  installer="$(mktemp)"',
-    `  curl --fail --silent --show-error --location --retry 5 --retry-all-errors --retry-delay 5 --output "$installer" ${installer}`,
-    '  chmod +x "$installer"',
-    '  "$installer" auto',
-    '  rm -f "$installer"',
-    'fi',
-    'systemctl enable --now codedeploy-agent',
-  ];
 }

@@ -4,7 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { describeValue } from '../config/errors';
+import { approversProblem, valueProblem } from '../config/values';
 
 /*
  * Internal (not re-exported by the package): the manual approval both pipelines of a customer environment use,
@@ -31,10 +31,6 @@ export interface ApprovalOptions {
 /** CodePipeline's limit on a manual approval's CustomData. */
 const MAX_INFORMATION_LENGTH = 500;
 
-/** The schema's rule for `approvalEmails` items (src/config/types.ts). */
-const EMAIL =
-  /^(?=.{6,254}$)[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/;
-
 /**
  * Checks a pipeline's `approvalEmails`: each one an address, and at least one in production, where releases wait
  * for a person. `what` names what waits, for the message ("releases", "images").
@@ -47,17 +43,11 @@ export function checkApprovalEmails(
 ): void {
   const list = emails ?? [];
   for (const [i, email] of list.entries()) {
-    if (!Token.isUnresolved(email) && !EMAIL.test(email)) {
-      throw new Error(
-        `${where}: approvalEmails[${i}]: received ${describeValue(email)}; expected an email address such as ops@example.com`,
-      );
-    }
+    const problem = valueProblem('email', email);
+    if (problem) throw new Error(`${where}: approvalEmails[${i}]: ${problem}`);
   }
-  if (production && list.length === 0) {
-    throw new Error(
-      `${where}: approvalEmails: received ${describeValue(list)}; expected at least one address: production ${what} wait for a person's approval`,
-    );
-  }
+  const approvers = approversProblem(list, production, what);
+  if (approvers) throw new Error(`${where}: approvalEmails: ${approvers}`);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -10,14 +10,21 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
+import { installCodeDeployAgent } from './codedeploy-agent';
 import { createDatabase } from './database';
 import { WebTierIngress } from './ingress';
-import { DEFAULT_BASE_IMAGE_PARAMETER, ingressOf, resolveCompute, resolveHealthCheck } from '../config/defaults';
+import {
+  DEFAULT_BASE_IMAGE_PARAMETER,
+  ingressOf,
+  isProduction,
+  resolveCompute,
+  resolveHealthCheck,
+} from '../config/defaults';
 import { checkCustomer } from '../config/loader';
 import { ComputeConfig, CustomerConfig, DatabaseConfig, HealthCheckConfig } from '../config/types';
+import { ValueRuleName, valueProblem } from '../config/values';
 import { createDataBucket } from '../platform/log-delivery';
 import { ISharedPlatform } from '../platform/platform-reference';
-import { createPublicLoadBalancer } from '../platform/public-load-balancer';
 import { SharedAlbRule } from '../shared-alb-rule/shared-alb-rule';
 
 /** What a customer config does not say, for `CustomerWebTier.fromConfig`. */
@@ -83,8 +90,6 @@ export interface CustomerWebTierProps {
 
 /** Amazon Linux 2023 for Graviton instance types. */
 const ARM64_BASE_IMAGE_PARAMETER = '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64';
-const NAME = /^(?!.*--)[a-z][a-z0-9-]{0,30}[a-z0-9]$/;
-const AMI_ID = /^ami-([0-9a-f]{8}|[0-9a-f]{17})$/;
 
 /**
  * A customer environment's web hosting: its data bucket, instances on a launch template in an Auto Scaling
@@ -208,7 +213,7 @@ export class CustomerWebTier extends Construct {
   public constructor(scope: Construct, id: string, props: CustomerWebTierProps) {
     super(scope, id);
     const where = `CustomerWebTier ${this.node.path}`;
-    const production = props.production ?? props.environment === 'production';
+    const production = props.production ?? isProduction(props.environment);
     const compute = checkedCompute(where, props.compute, production);
     const healthCheck = checkedHealthCheck(where, props.healthCheck);
     validateNames(where, props);
@@ -283,6 +288,7 @@ export class CustomerWebTier extends Construct {
 
     const userData = ec2.UserData.forLinux();
     userData.addCommands('set -euo pipefail', `echo "vending: ${label} instance starting"`);
+    installCodeDeployAgent(userData, Stack.of(this));
     const launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
       machineImage: ec2.MachineImage.resolveSsmParameterAtLaunch(amiParameter.name!),
       instanceType,
@@ -356,25 +362,19 @@ export class CustomerWebTier extends Construct {
     });
     this.targetGroup = targetGroup;
 
-    // Ingress
-    if (props.ingress.shared) {
-      const shared = props.ingress.shared;
-      this.sharedRule = new SharedAlbRule(this, 'SharedRule', {
-        listener: shared.listener,
-        allocator: shared.allocator,
-        hostHeaders: shared.hostnames,
-        targetGroup,
-        certificates: shared.certificates,
-        ruleLimit: shared.ruleLimit,
-        tags: { 'vending:customer': props.customer, 'vending:environment': props.environment },
-      });
-      this.loadBalancer = shared.loadBalancer;
-      this.url = `https://${shared.hostnames[0]}`;
-    } else {
-      const dedicated = props.ingress.dedicated!;
-      this.loadBalancer = this.dedicatedLoadBalancer(props, dedicated, targetGroup, label);
-      this.url = `https://${dedicated.domainName}`;
-    }
+    // Ingress: the shared listener's rule or a load balancer of the environment's own, built by the ingress.
+    const ingress = props.ingress._bind(this, {
+      where,
+      label,
+      customer: props.customer,
+      environment: props.environment,
+      vpc: props.vpc,
+      logsBucket: props.logsBucket,
+      targetGroup,
+    });
+    this.sharedRule = ingress.sharedRule;
+    this.loadBalancer = ingress.loadBalancer;
+    this.url = ingress.url;
     asg.attachToApplicationTargetGroup(targetGroup);
 
     asg.scaleOnCpuUtilization('CpuScaling', { targetUtilizationPercent: compute.targetCpuPercent });
@@ -414,64 +414,17 @@ export class CustomerWebTier extends Construct {
       });
     }
   }
-
-  private dedicatedLoadBalancer(
-    props: CustomerWebTierProps,
-    options: NonNullable<WebTierIngress['dedicated']>,
-    targetGroup: elbv2.ApplicationTargetGroup,
-    label: string,
-  ): elbv2.ApplicationLoadBalancer {
-    const front = createPublicLoadBalancer(this, {
-      vpc: props.vpc,
-      owner: `Load balancer of ${label}`,
-      certificate: options.certificate,
-      sslPolicy: options.sslPolicy,
-      deletionProtection: options.deletionProtection,
-      logsBucket: props.logsBucket,
-      sharedByOtherStacks: false,
-    });
-    front.httpsListener.addTargetGroups('Site', {
-      priority: 1,
-      conditions: [elbv2.ListenerCondition.hostHeaders([options.domainName])],
-      targetGroups: [targetGroup],
-    });
-    return front.loadBalancer;
-  }
 }
 
 function validateNames(where: string, props: CustomerWebTierProps): void {
-  for (const key of ['customer', 'environment'] as const) {
-    const value = props[key];
-    if (!Token.isUnresolved(value) && !NAME.test(value)) {
-      throw new Error(
-        `${where}: ${key}: received ${JSON.stringify(value)}; expected 2 to 32 lower-case letters, digits or hyphens, ` +
-          'starting with a letter, without -- and not ending with -',
-      );
-    }
-  }
-  if (
-    props.initialImageId !== undefined &&
-    !Token.isUnresolved(props.initialImageId) &&
-    !AMI_ID.test(props.initialImageId)
-  ) {
-    throw new Error(
-      `${where}: initialImageId: received ${JSON.stringify(props.initialImageId)}; expected an AMI id such as ami-0123456789abcdef0`,
-    );
-  }
-  const dedicated = props.ingress.dedicated;
-  if (
-    dedicated &&
-    !Token.isUnresolved(dedicated.domainName) &&
-    !/^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(dedicated.domainName)
-  ) {
-    throw new Error(
-      `${where}: ingress.domainName: received ${JSON.stringify(dedicated.domainName)}; expected a lower-case DNS ` +
-        'name such as www.acme.com',
-    );
-  }
-  const shared = props.ingress.shared;
-  if (shared && shared.hostnames.length === 0) {
-    throw new Error(`${where}: ingress.hostnames: received an empty list; expected 1 to 5 host names`);
+  const checks: [string, ValueRuleName, unknown][] = [
+    ['customer', 'customer', props.customer],
+    ['environment', 'environment', props.environment],
+  ];
+  if (props.initialImageId !== undefined) checks.push(['initialImageId', 'imageId', props.initialImageId]);
+  for (const [field, rule, value] of checks) {
+    const problem = valueProblem(rule, value);
+    if (problem) throw new Error(`${where}: ${field}: ${problem}`);
   }
 }
 
@@ -489,11 +442,8 @@ function checkedCompute(where: string, compute: ComputeConfig | undefined, produ
         'least 2, so that the instances span two Availability Zones',
     );
   }
-  if (!/^[a-z][a-z0-9-]*\d[a-z0-9-]*\.[a-z0-9]+$/.test(resolved.instanceType)) {
-    throw new Error(
-      `${where}: compute.instanceType: received ${JSON.stringify(resolved.instanceType)}; expected an EC2 instance type such as t3.small`,
-    );
-  }
+  const instanceType = valueProblem('instanceType', resolved.instanceType);
+  if (instanceType) throw new Error(`${where}: compute.instanceType: ${instanceType}`);
   return resolved;
 }
 

@@ -1,6 +1,12 @@
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { valueProblem } from '../config/values';
+import { createPublicLoadBalancer } from '../platform/public-load-balancer';
 import { IPriorityAllocator } from '../shared-alb-rule/priority-allocator';
+import { SharedAlbRule } from '../shared-alb-rule/shared-alb-rule';
 
 /** A rule on the platform's shared HTTPS listener. */
 export interface SharedIngressOptions {
@@ -45,32 +51,95 @@ export interface DedicatedIngressOptions {
   readonly deletionProtection?: boolean;
 }
 
+/** Internal: what an ingress is given by the web tier that binds it. */
+export interface IngressContext {
+  /** Where errors say the web tier is. */
+  readonly where: string;
+  /** `<customer>-<environment>`, for descriptions. */
+  readonly label: string;
+  readonly customer: string;
+  readonly environment: string;
+  readonly vpc: ec2.IVpc;
+  readonly logsBucket: s3.IBucket;
+  /** The web tier's target group, which the ingress routes to. */
+  readonly targetGroup: elbv2.ApplicationTargetGroup;
+}
+
+/** Internal: what a bound ingress gives the web tier. */
+export interface BoundIngress {
+  /** The environment's URL. */
+  readonly url: string;
+  /** The load balancer in front of the environment, when known. */
+  readonly loadBalancer?: elbv2.IApplicationLoadBalancer;
+  /** The rule on the shared listener, for shared ingress. */
+  readonly sharedRule?: SharedAlbRule;
+}
+
 /** How visitors reach a CustomerWebTier: a rule on the shared load balancer, or a load balancer of its own. */
-export class WebTierIngress {
+export abstract class WebTierIngress {
   /** A rule on the platform's shared HTTPS listener, with a priority allocated at deploy time. */
   public static sharedRule(options: SharedIngressOptions): WebTierIngress {
-    return new WebTierIngress('shared', options, undefined);
+    return new SharedRuleIngress(options);
   }
 
   /** An internet-facing load balancer of the environment's own, serving its custom domain. */
   public static dedicatedLoadBalancer(options: DedicatedIngressOptions): WebTierIngress {
-    return new WebTierIngress('dedicated', undefined, options);
+    return new DedicatedLoadBalancerIngress(options);
   }
 
-  /** `shared` or `dedicated`. */
-  public readonly kind: string;
-  /** The options of a shared rule. */
-  public readonly shared?: SharedIngressOptions;
-  /** The options of a dedicated load balancer. */
-  public readonly dedicated?: DedicatedIngressOptions;
+  /**
+   * Checks the options, then builds the ingress in the web tier (its constructs get their ids in `webTier`).
+   * @internal
+   */
+  public abstract _bind(webTier: Construct, context: IngressContext): BoundIngress;
+}
 
-  private constructor(
-    kind: 'shared' | 'dedicated',
-    shared: SharedIngressOptions | undefined,
-    dedicated: DedicatedIngressOptions | undefined,
-  ) {
-    this.kind = kind;
-    this.shared = shared;
-    this.dedicated = dedicated;
+class SharedRuleIngress extends WebTierIngress {
+  constructor(private readonly options: SharedIngressOptions) {
+    super();
+  }
+
+  public _bind(webTier: Construct, context: IngressContext): BoundIngress {
+    const { hostnames } = this.options;
+    if (hostnames.length === 0) {
+      throw new Error(`${context.where}: ingress.hostnames: received an empty list; expected 1 to 5 host names`);
+    }
+    const sharedRule = new SharedAlbRule(webTier, 'SharedRule', {
+      listener: this.options.listener,
+      allocator: this.options.allocator,
+      hostHeaders: hostnames,
+      targetGroup: context.targetGroup,
+      certificates: this.options.certificates,
+      ruleLimit: this.options.ruleLimit,
+      tags: { 'vending:customer': context.customer, 'vending:environment': context.environment },
+    });
+    return { url: `https://${hostnames[0]}`, loadBalancer: this.options.loadBalancer, sharedRule };
+  }
+}
+
+class DedicatedLoadBalancerIngress extends WebTierIngress {
+  constructor(private readonly options: DedicatedIngressOptions) {
+    super();
+  }
+
+  public _bind(webTier: Construct, context: IngressContext): BoundIngress {
+    const { domainName } = this.options;
+    const problem = valueProblem('hostname', domainName);
+    if (problem) throw new Error(`${context.where}: ingress.domainName: ${problem}`);
+    const front = createPublicLoadBalancer(webTier, {
+      vpc: context.vpc,
+      owner: `Load balancer of ${context.label}`,
+      certificate: this.options.certificate,
+      sslPolicy: this.options.sslPolicy,
+      deletionProtection: this.options.deletionProtection,
+      logsBucket: context.logsBucket,
+      sharedByOtherStacks: false,
+    });
+    front.httpsListener.addTargetGroups('Site', {
+      priority: 1,
+      conditions: [elbv2.ListenerCondition.hostHeaders([domainName])],
+      targetGroups: [context.targetGroup],
+    });
+    return { url: `https://${domainName}`, loadBalancer: front.loadBalancer };
   }
 }

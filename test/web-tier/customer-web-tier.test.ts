@@ -139,6 +139,14 @@ describe('a staging web tier on the shared load balancer (defaults)', () => {
       });
     });
 
+    test('the web tier installs the CodeDeploy agent on its instances, once, after its own start', () => {
+      const data = propertiesOf(s.template, s.web.launchTemplate).LaunchTemplateData;
+      const script = JSON.stringify(data.UserData);
+      expect(script.split('# CodeDeploy agent').length).toBe(2);
+      expect(script.indexOf('instance starting')).toBeLessThan(script.indexOf('# CodeDeploy agent'));
+      expect(script).toContain('systemctl enable --now codedeploy-agent');
+    });
+
     test('IMDSv2 only (one hop), an encrypted gp3 root volume of 20 GiB, user data, detailed monitoring', () => {
       const data = propertiesOf(s.template, s.web.launchTemplate).LaunchTemplateData;
       expect(data.MetadataOptions).toMatchObject({ HttpTokens: 'required', HttpPutResponseHopLimit: 1 });
@@ -148,7 +156,9 @@ describe('a staging web tier on the shared load balancer (defaults)', () => {
           Ebs: { DeleteOnTermination: true, Encrypted: true, VolumeSize: 20, VolumeType: 'gp3' },
         },
       ]);
-      expect(data.UserData).toEqual({ 'Fn::Base64': expect.stringMatching(/^#!\/bin\/bash\n\S/) });
+      expect(JSON.stringify(data.UserData)).toMatch(
+        /^\{"Fn::Base64":\{"Fn::Join":\["",\["#!\/bin\/bash\\nset -euo pipefail\\n/,
+      );
       expect(data.Monitoring).toEqual({ Enabled: true });
       expect(data.InstanceType).toBe('t3.small');
     });
@@ -909,13 +919,13 @@ describe('bad props', () => {
     [
       'a customer name in capitals',
       { customer: 'Acme' },
-      'customer: received "Acme"; expected 2 to 32 lower-case letters, digits or hyphens, starting with a letter, ' +
+      'customer: received "Acme"; expected 3 to 32 lower-case letters, digits or hyphens, starting with a letter, ' +
         'without -- and not ending with -',
     ],
     [
       'an environment name ending with a hyphen',
       { environment: 'staging-' },
-      'environment: received "staging-"; expected 2 to 32 lower-case letters, digits or hyphens',
+      'environment: received "staging-"; expected 2 to 16 lower-case letters or digits, starting with a letter',
     ],
     [
       'an initialImageId that is not an AMI id',
@@ -935,7 +945,7 @@ describe('bad props', () => {
           certificate: acm.Certificate.fromCertificateArn(stack, 'BadDomainCertificate', CUSTOMER_CERTIFICATE_ARN),
         }),
       }),
-      'ingress.domainName: received "www.acme.com/shop"; expected a lower-case DNS name such as www.acme.com',
+      'ingress.domainName: received "www.acme.com/shop"; expected a lower-case DNS name such as acme.apps.example.com',
     ],
   ])('%s', (_name, props, message) => {
     const id = `Bad${++count}`;

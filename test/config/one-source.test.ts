@@ -1,0 +1,185 @@
+/*
+ * One source of rules: a value a config file may not hold is refused in the props of every construct that takes
+ * it, with the same words, and a value a file may hold is taken by them. The rules are the JSON Schema's (from the
+ * tags of src/config/types.ts), read by src/config/values.ts; nothing else states them.
+ */
+import { readFileSync } from 'fs';
+import { join } from 'path';
+import { Stack } from 'aws-cdk-lib';
+import { asStruct, problemsOf, stagingCustomer } from './fixtures';
+import {
+  ConfigLoader,
+  CustomerAmiPipeline,
+  CustomerWebTier,
+  PipelineSource,
+  SoftwareDeliveryPipeline,
+} from '../../src';
+import { valueRule, ValueRuleName } from '../../src/config/values';
+import { defaultProps } from '../delivery-pipeline/fixture';
+import { addWebTier, Fixture, newPlatform } from '../web-tier/fixture';
+
+const SCHEMA = JSON.parse(readFileSync(join(__dirname, '..', '..', 'schema', 'customer-config.schema.json'), 'utf-8'));
+const CONNECTION = 'arn:aws:codeconnections:eu-west-1:123456789012:connection/0a1b2c3d-4e5f-6789-abcd-ef0123456789';
+
+/** What a file says about a value of a field (the first problem's message), or undefined when it takes it. */
+function fileSays(set: (doc: any) => void): string | undefined {
+  const doc = stagingCustomer();
+  set(doc);
+  try {
+    ConfigLoader.validateCustomer(asStruct(doc));
+    return undefined;
+  } catch {
+    return problemsOf(() => ConfigLoader.validateCustomer(asStruct(doc)))[0].message;
+  }
+}
+
+/** What a construct says about its props, without the path and prop prefix; undefined when it takes them. */
+function constructSays(build: () => unknown): string | undefined {
+  try {
+    build();
+    return undefined;
+  } catch (e) {
+    return (e as Error).message.replace(/^[^:]+: [^:]+: /, '');
+  }
+}
+
+let fixture: Fixture;
+let count = 0;
+beforeAll(() => {
+  fixture = newPlatform();
+});
+
+function ami(stack: Stack, web: CustomerWebTier, props: object) {
+  return new CustomerAmiPipeline(stack, `Ami${count++}`, {
+    customer: 'acme',
+    environment: 'staging',
+    source: PipelineSource.codeConnections({ connectionArn: CONNECTION, owner: 'acme', repository: 'infrastructure' }),
+    vpc: fixture.platform.vpc,
+    artifactsBucket: fixture.platform.artifactsBucket,
+    amiParameter: web.amiParameter,
+    autoScalingGroup: web.autoScalingGroup,
+    ...props,
+  });
+}
+
+const NAMES: [ValueRuleName & ('customer' | 'environment'), string[], string[]][] = [
+  ['customer', ['ab', 'Acme', 'a--b', 'acme-', '1acme', 'a'.repeat(33)], ['abc', 'acme-web', 'a'.repeat(32)]],
+  ['environment', ['s', 'staging-', 'pre-prod', 'Staging', 'a'.repeat(17)], ['qa', 'staging2', 'a'.repeat(16)]],
+];
+
+describe.each(NAMES)('%s names', (field, refused, taken) => {
+  test.each(refused)('"%s" is refused by the file and by every construct, in the same words', (value) => {
+    const file = fileSays((doc) => (doc[field] = value));
+    expect(file).toBeDefined();
+    const { stack, web } = addWebTier(fixture, `Names${count++}`);
+    const says = [
+      constructSays(() => addWebTier(fixture, `Web${count++}`, { [field]: value })),
+      constructSays(
+        () =>
+          new SoftwareDeliveryPipeline(stack, `Software${count++}`, {
+            ...defaultProps(web, fixture.platform),
+            [field]: value,
+          }),
+      ),
+      constructSays(() => ami(stack, web, { [field]: value })),
+    ];
+    expect(says).toEqual([file, file, file]);
+  });
+
+  test.each(taken)('"%s" is taken by the file and by every construct', (value) => {
+    expect(fileSays((doc) => (doc[field] = value))).toBeUndefined();
+    const { stack, web } = addWebTier(fixture, `Names${count++}`);
+    expect(constructSays(() => addWebTier(fixture, `Web${count++}`, { [field]: value }))).toBeUndefined();
+    expect(
+      constructSays(
+        () =>
+          new SoftwareDeliveryPipeline(stack, `Software${count++}`, {
+            ...defaultProps(web, fixture.platform),
+            [field]: value,
+          }),
+      ),
+    ).toBeUndefined();
+    expect(constructSays(() => ami(stack, web, { [field]: value }))).toBeUndefined();
+  });
+});
+
+describe('other values', () => {
+  test.each(['t3', 'tsmall.x', 'T3.small', 't3.small.x', 'db.t3.small'])(
+    'instance type "%s" is refused by the file and by the web tier, in the same words',
+    (value) => {
+      const file = fileSays((doc) => (doc.compute = { instanceType: value }));
+      expect(file).toBeDefined();
+      expect(constructSays(() => addWebTier(fixture, `Web${count++}`, { compute: { instanceType: value } }))).toBe(
+        file,
+      );
+    },
+  );
+
+  test.each(['ops', 'ops@', 'ops@example', 'o ps@example.com'])(
+    'approver "%s" is refused by the file and by both pipelines, in the same words',
+    (value) => {
+      const file = fileSays((doc) => (doc.approvalEmails = [value]));
+      expect(file).toBeDefined();
+      const { stack, web } = addWebTier(fixture, `Emails${count++}`);
+      const says = [
+        constructSays(
+          () =>
+            new SoftwareDeliveryPipeline(stack, `Software${count++}`, {
+              ...defaultProps(web, fixture.platform),
+              approvalEmails: [value],
+            }),
+        ),
+        constructSays(() => ami(stack, web, { approvalEmails: [value] })),
+      ];
+      expect(says).toEqual([file, file]);
+    },
+  );
+
+  test('production without approvers is refused by the file and by both pipelines', () => {
+    const file = fileSays((doc) => {
+      doc.environment = 'production';
+      doc.approvalEmails = [];
+      doc.compute = { minCapacity: 2 };
+    });
+    expect(file).toBe("received []; expected at least one address: production releases wait for a person's approval");
+    const { stack, web } = addWebTier(fixture, `Approvers${count++}`, { environment: 'production' });
+    const software = constructSays(
+      () =>
+        new SoftwareDeliveryPipeline(stack, `Software${count++}`, {
+          ...defaultProps(web, fixture.platform),
+          environment: 'production',
+          approvalEmails: [],
+        }),
+    );
+    const images = constructSays(() => ami(stack, web, { environment: 'production', approvalEmails: [] }));
+    expect(software).toBe(file);
+    expect(images).toBe(file!.replace('releases', 'images'));
+  });
+
+  test('a host name and an image id follow the schema in the web tier too', () => {
+    const host = fileSays((doc) => (doc.hostname = 'www.acme.com/shop'));
+    expect(host).toBe(`received "www.acme.com/shop"; expected ${valueRule('hostname').expected}`);
+    const image = fileSays((doc) => (doc.ami = { initialImageId: 'ami-xyz' }));
+    expect(constructSays(() => addWebTier(fixture, `Web${count++}`, { initialImageId: 'ami-xyz' }))).toBe(image);
+  });
+});
+
+test('each rule the constructs apply is the pattern and the words of the JSON Schema', () => {
+  const places: Record<ValueRuleName, any> = {
+    customer: SCHEMA.definitions.CustomerConfig.properties.customer,
+    environment: SCHEMA.definitions.CustomerConfig.properties.environment,
+    hostname: SCHEMA.definitions.CustomerConfig.properties.hostname,
+    instanceType: SCHEMA.definitions.ComputeConfig.properties.instanceType,
+    buildInstanceType: SCHEMA.definitions.AmiConfig.properties.buildInstanceType,
+    email: SCHEMA.definitions.CustomerConfig.properties.approvalEmails.items,
+    imageId: SCHEMA.definitions.AmiConfig.properties.initialImageId,
+  };
+  for (const [name, node] of Object.entries(places)) {
+    const rule = valueRule(name as ValueRuleName);
+    expect({ name, pattern: rule.pattern.source, expected: rule.expected }).toEqual({
+      name,
+      pattern: node.pattern,
+      expected: node.expected,
+    });
+  }
+});
