@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'fs';
 import { dirname, join, relative, resolve } from 'path';
 import { parseArgs } from 'util';
-import { diagramFileText, diagramUsageProblem, drawDiagram } from './diagram';
+// The folder's index by name: a lib/cli/diagram.js left by a build from before the split would be found first.
+import { diagramFileText, diagramUsageProblem, drawDiagram } from './diagram/index';
 import { starterCustomerFile } from './starter';
 import { synthesizeFleet } from './synth';
 import { checkAppSpec, LIFECYCLE_ORDER } from '../appspec/appspec';

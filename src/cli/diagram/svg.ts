@@ -1,0 +1,228 @@
+/*
+ * A standalone SVG image of a diagram, drawn on the layout of svg-layout.ts: frames from the outside in, then
+ * the edges, the nodes, and the edges' labels on top.
+ */
+import { Diagram, DiagramNode, GroupKind } from './model';
+import { COLOURS, TEXT_COLOUR } from './style';
+import { Box, GROUP_PAD, LINE_HEIGHT, MARGIN, SvgLayout, svgLayout, textWidth } from './svg-layout';
+
+const FONT_SIZE = 12;
+
+/** Text for XML: the five special characters escaped, characters XML 1.0 forbids dropped. */
+export function xmlText(text: string): string {
+  const entities: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+  // eslint-disable-next-line no-control-regex
+  return text
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '')
+    .replace(/[&<>"']/g, (ch) => entities[ch]);
+}
+
+function shape(n: DiagramNode, b: Box, colours: { fill: string; stroke: string }): string {
+  const paint = `fill="${colours.fill}" stroke="${colours.stroke}" stroke-width="1.4"`;
+  const { x, y, w, h } = b;
+  switch (n.kind) {
+    case 'internet':
+      return `<ellipse cx="${x + w / 2}" cy="${y + h / 2}" rx="${w / 2}" ry="${h / 2}" ${paint}/>`;
+    case 'database':
+    case 'bucket': {
+      const e = 7;
+      return (
+        `<path d="M${x},${y + e} a${w / 2},${e} 0 0,0 ${w},0 a${w / 2},${e} 0 0,0 ${-w},0 v${h - 2 * e} ` +
+        `a${w / 2},${e} 0 0,0 ${w},0 v${-(h - 2 * e)}" ${paint}/>`
+      );
+    }
+    case 'approval':
+      return `<polygon points="${[
+        [x + 12, y],
+        [x + w - 12, y],
+        [x + w, y + h / 2],
+        [x + w - 12, y + h],
+        [x + 12, y + h],
+        [x, y + h / 2],
+      ].join(' ')}" ${paint}/>`;
+    case 'parameter':
+      return `<polygon points="${[
+        [x + 12, y],
+        [x + w, y],
+        [x + w - 12, y + h],
+        [x, y + h],
+      ].join(' ')}" ${paint}/>`;
+    case 'stage':
+      return `<rect x="${x}" y="${y}" width="${w}" height="${h}" rx="10" ${paint}/>`;
+    case 'schedule':
+      return `<rect x="${x}" y="${y}" width="${w}" height="${h}" rx="${h / 2}" ${paint}/>`;
+    default:
+      return `<rect x="${x}" y="${y}" width="${w}" height="${h}" rx="3" ${paint}/>`;
+  }
+}
+
+type Point = [number, number];
+
+/** A cubic curve from p to q that leaves and arrives along the flow's axis. */
+function curve(p: Point, q: Point, flow: 'LR' | 'TB'): string {
+  const r = (x: number, y: number) => `${Math.round(x)},${Math.round(y)}`;
+  if (flow === 'LR') {
+    const dx = (q[0] - p[0]) / 2;
+    return ` C${r(p[0] + dx, p[1])} ${r(q[0] - dx, q[1])} ${r(q[0], q[1])}`;
+  }
+  const dy = (q[1] - p[1]) / 2;
+  return ` C${r(p[0], p[1] + dy)} ${r(q[0], q[1] - dy)} ${r(q[0], q[1])}`;
+}
+
+/**
+ * The path of an edge: through its waypoints when it crosses layers; otherwise side to side when the boxes do
+ * not overlap horizontally, else bottom to top. Its label goes on the middle waypoint, or half way.
+ */
+function route(
+  a: Box,
+  b: Box,
+  waypoints: Box[],
+  flow: 'LR' | 'TB',
+): { path: string; label: Point; anchor: 'middle' | 'start' } {
+  const centre = (box: Box): Point => [box.x + box.w / 2, box.y + box.h / 2];
+  if (waypoints.length === 0) {
+    flow = b.x >= a.x + a.w || b.x + b.w <= a.x ? 'LR' : 'TB';
+  }
+  const forward = flow === 'LR' ? b.x >= a.x + a.w || waypoints.length > 0 : b.y >= a.y + a.h || waypoints.length > 0;
+  const exit = (box: Box): Point =>
+    flow === 'LR'
+      ? [forward ? box.x + box.w : box.x, box.y + box.h / 2]
+      : [box.x + box.w / 2, forward ? box.y + box.h : box.y];
+  const entry = (box: Box): Point =>
+    flow === 'LR'
+      ? [forward ? box.x : box.x + box.w, box.y + box.h / 2]
+      : [box.x + box.w / 2, forward ? box.y : box.y + box.h];
+  const start = exit(a);
+  let path = `M${Math.round(start[0])},${Math.round(start[1])}`;
+  let last = start;
+  for (const w of waypoints) {
+    path += curve(last, entry(w), flow);
+    last = exit(w);
+    path += ` L${Math.round(last[0])},${Math.round(last[1])}`;
+  }
+  const end = entry(b);
+  path += curve(last, end, flow);
+  const round = (p: Point): Point => [Math.round(p[0]), Math.round(p[1])];
+  if (waypoints.length > 0) {
+    return { path, label: round(centre(waypoints[Math.floor((waypoints.length - 1) / 2)])), anchor: 'middle' };
+  }
+  if (flow === 'TB') {
+    // Beside the line, just after the source: half way may be on the title of the target's frame.
+    return { path, label: round([start[0] + 6, start[1] + (forward ? 20 : -20)]), anchor: 'start' };
+  }
+  return { path, label: round([(start[0] + end[0]) / 2, (start[1] + end[1]) / 2]), anchor: 'middle' };
+}
+
+const GROUP_PAINT: Record<GroupKind, string> = {
+  vpc: 'fill="#f5f9ff" stroke="#7a9cc6" stroke-dasharray="6 4"',
+  subnets: 'fill="#ffffff" stroke="#9fb3c8"',
+  'load-balancer': 'fill="#eef4fc" stroke="#1f5fa8"',
+  pipeline: 'fill="#faf7fd" stroke="#8e6cbf"',
+};
+
+/** A standalone SVG image of the diagram. */
+export function toSvg(d: Diagram): string {
+  const layout = svgLayout(d);
+  const { paths, labels } = edgeElements(d, layout);
+  return [
+    ...head(d, layout),
+    ...frameElements(d, layout),
+    ...paths,
+    ...nodeElements(d, layout),
+    ...labels,
+    '</svg>',
+  ].join('\n');
+}
+
+/** The XML declaration, the svg element, the arrow head, the background and the title. */
+function head(d: Diagram, { width, height }: SvgLayout): string[] {
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
+      `font-family="Helvetica, Arial, sans-serif" font-size="${FONT_SIZE}">`,
+    `<title>${xmlText(d.title)}</title>`,
+    '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto">' +
+      '<path d="M0,0 L10,5 L0,10 z" fill="#555555"/></marker></defs>',
+    `<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`,
+    `<text x="${MARGIN}" y="${MARGIN + 16}" font-size="15" font-weight="bold" fill="${TEXT_COLOUR}">${xmlText(d.title)}</text>`,
+  ];
+}
+
+/** The groups' frames from the outside in, so inner frames are drawn over outer ones. */
+function frameElements(d: Diagram, { boxes }: SvgLayout): string[] {
+  const parentOf = new Map(d.groups.map((g) => [g.id, g.parent]));
+  const depth = (g: string | undefined): number => (g === undefined ? 0 : 1 + depth(parentOf.get(g)));
+  return [...d.groups]
+    .sort((x, y) => depth(x.id) - depth(y.id))
+    .map((g) => {
+      const b = boxes.get(`g:${g.id}`)!;
+      return (
+        `<g id="group-${g.id}" class="group">` +
+        `<rect x="${b.x}" y="${b.y}" width="${b.w}" height="${b.h}" rx="6" ${GROUP_PAINT[g.kind]}/>` +
+        `<text x="${b.x + GROUP_PAD}" y="${b.y + 16}" font-weight="bold" fill="#34495e">${xmlText(g.title)}</text></g>`
+      );
+    });
+}
+
+/** The waypoints of each edge, in layer order. */
+function waypointsByEdge({ boxes }: SvgLayout): Map<number, string[]> {
+  const waypoints = new Map<number, string[]>();
+  for (const key of [...boxes.keys()].filter((k) => k.startsWith('d:'))) {
+    const edge = Number(key.split(':')[1]);
+    waypoints.set(edge, [...(waypoints.get(edge) ?? []), key]);
+  }
+  for (const keys of waypoints.values()) keys.sort((x, y) => Number(x.split(':')[2]) - Number(y.split(':')[2]));
+  return waypoints;
+}
+
+/** Each edge's path, and the labels (drawn last, over everything). */
+function edgeElements(d: Diagram, layout: SvgLayout): { paths: string[]; labels: string[] } {
+  const { boxes, flows } = layout;
+  const waypoints = waypointsByEdge(layout);
+  const paths: string[] = [];
+  const labels: string[] = [];
+  d.edges.forEach((e, i) => {
+    const through = waypoints.get(i) ?? [];
+    const flow = through.length > 0 ? flows.get(through[0])! : 'LR';
+    const { path, label, anchor } = route(
+      boxes.get(`n:${e.from}`)!,
+      boxes.get(`n:${e.to}`)!,
+      through.map((k) => boxes.get(k)!),
+      flow,
+    );
+    const dash = e.dashed ? ' stroke-dasharray="5 4"' : '';
+    paths.push(
+      `<path class="edge" data-from="${e.from}" data-to="${e.to}" d="${path}" fill="none" stroke="#555555" stroke-width="1.3"${dash} marker-end="url(#arrow)"/>`,
+    );
+    if (e.label !== undefined) labels.push(labelElement(e.label, label, anchor));
+  });
+  return { paths, labels };
+}
+
+/** An edge's label on a white plate, centred on the point or starting at it. */
+function labelElement(text: string, at: Point, anchor: 'middle' | 'start'): string {
+  const w = textWidth(text) + 8;
+  const left = anchor === 'middle' ? at[0] - w / 2 : at[0];
+  const textX = anchor === 'middle' ? at[0] : at[0] + 4;
+  return (
+    `<g class="edge-label"><rect x="${left}" y="${at[1] - 9}" width="${w}" height="17" rx="3" fill="#ffffff" fill-opacity="0.9"/>` +
+    `<text x="${textX}" y="${at[1] + 4}" text-anchor="${anchor}" font-size="11" fill="#444444">${xmlText(text)}</text></g>`
+  );
+}
+
+/** Each node: its shape and its lines, centred, the first in bold. */
+function nodeElements(d: Diagram, { boxes }: SvgLayout): string[] {
+  return d.nodes.map((n) => {
+    const b = boxes.get(`n:${n.id}`)!;
+    const cx = b.x + b.w / 2;
+    const top = b.y + b.h / 2 - (n.lines.length * LINE_HEIGHT) / 2 + 12;
+    const lines = n.lines.map(
+      (line, i) =>
+        `<tspan x="${cx}" y="${top + i * LINE_HEIGHT}"${i === 0 ? ' font-weight="bold"' : ''}>${xmlText(line)}</tspan>`,
+    );
+    return (
+      `<g id="node-${n.id}" class="node ${n.kind}">${shape(n, b, COLOURS[n.kind])}` +
+      `<text text-anchor="middle" fill="${TEXT_COLOUR}">${lines.join('')}</text></g>`
+    );
+  });
+}
