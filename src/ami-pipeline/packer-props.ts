@@ -1,5 +1,7 @@
 import { Token } from 'aws-cdk-lib';
 import type { PackerTemplateProps } from './packer-template';
+import { DEFAULT_INSTANCE_TYPE } from '../config/defaults';
+import { valueRule } from '../config/values';
 
 /*
  * The props of a PackerTemplate with their defaults applied, validated at synth time: the first problem throws,
@@ -8,7 +10,6 @@ import type { PackerTemplateProps } from './packer-template';
 
 const MAX_PREFIX = 80;
 const AMI_NAME_PREFIX = new RegExp(`^[A-Za-z0-9()\\[\\] ./\\-'@_]{1,${MAX_PREFIX}}$`);
-const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9-]+$/;
 const SCRIPT_PATH = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 const SSM_PARAMETER = /^\/[A-Za-z0-9_.\-/]{1,2047}$/;
 const OWNER = /^(\d{12}|amazon|aws-marketplace|self)$/;
@@ -57,7 +58,7 @@ function withDefaults(props: PackerTemplateProps): Resolved {
     ssmParameterName: props.baseImage.ssmParameterName,
     nameFilter: props.baseImage.nameFilter,
     owners: props.baseImage.owners,
-    instanceType: props.instanceType ?? 't3.small',
+    instanceType: props.instanceType ?? DEFAULT_INSTANCE_TYPE,
     provisionScripts: props.provisionScripts ?? ['packer/provision.sh'],
     amiNamePrefix: props.amiNamePrefix ?? `${props.customer}-${props.environment}`,
     sshUsername: props.sshUsername ?? 'ec2-user',
@@ -107,8 +108,8 @@ function checkBuild(resolved: Resolved, defaultPrefix: boolean): void {
   check(
     'instanceType',
     resolved.instanceType,
-    INSTANCE_TYPE.test(resolved.instanceType),
-    'an EC2 instance type such as t3.small',
+    valueRule('buildInstanceType').pattern.test(resolved.instanceType),
+    valueRule('buildInstanceType').expected,
   );
   list(
     'provisionScripts',

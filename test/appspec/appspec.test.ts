@@ -33,7 +33,7 @@ function revision(files: Record<string, string>): string {
 }
 
 describe('the sample of the article', () => {
-  // test/delivery-pipeline/fixtures/article-appspec.yml is the article's appspec as published
+  // test/appspec/fixtures/article-appspec.yml is the article's appspec as published
   // (lines 212 to 247 of the seed text), with its stray Markdown fence, prose and indentation.
   const problems = checkAppSpec(readFileSync(join(FIXTURES, 'article-appspec.yml'), 'utf-8'), {
     fileName: 'article-appspec.yml',
