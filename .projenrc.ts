@@ -53,7 +53,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   // Runtime dependencies a jsii library must bundle (they are not jsii modules).
   // js-yaml: the fast path for config files that are valid; yaml: the full parse with line positions (src/config/quick-yaml.ts).
-  bundledDeps: ['yaml@^2.9.1', 'ajv@^8.20.0', 'js-yaml@^5.5.0'],
+  // @dagrejs/dagre: the layout of paas-vending diagram's SVG pictures (src/cli/diagram/).
+  bundledDeps: ['yaml@^2.9.1', 'ajv@^8.20.0', 'js-yaml@^5.5.0', '@dagrejs/dagre@^3.1.3'],
   devDeps: [
     'fast-check@^4.10.2',
     'cdk-nag@^3.0.2',
