@@ -1,8 +1,4 @@
-import { createHash } from 'crypto';
-import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'fs';
-import { tmpdir } from 'os';
-import { join } from 'path';
-import { Duration, Stack, Tags, Token } from 'aws-cdk-lib';
+import { Duration, Tags } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
@@ -11,24 +7,21 @@ import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { createBake } from './bake';
+import { resolvePacker, validate } from './checks';
 import { PackerBaseImage, PackerTemplate } from './packer-template';
-import { AMI_PIPELINE_SCRIPTS } from './scripts';
+import { rolloutStateMachine } from './rollout';
+import { templateDirectory } from './template-asset';
 import { DEFAULT_BASE_IMAGE_PARAMETER, DEFAULT_KEEP_IMAGES, isProduction } from '../config/defaults';
-import { describeValue } from '../config/errors';
-import { scheduleExpressionProblem } from '../config/rules';
 import { CustomerConfig } from '../config/types';
-import { valueProblem } from '../config/values';
-import { approvalAction, checkApprovalEmails } from '../pipeline-common/approval';
+import { approvalAction } from '../pipeline-common/approval';
 import { pipelineArtifacts } from '../pipeline-common/artifacts';
 import { checkConfigOfWebTier } from '../pipeline-common/config-of';
 import { PipelineSource } from '../pipeline-common/pipeline-source';
@@ -144,14 +137,6 @@ export interface CustomerAmiPipelineProps {
   readonly tags?: { [key: string]: string };
 }
 
-/** HashiCorp's published checksum of packer_1.14.2_linux_amd64.zip (releases.hashicorp.com SHA256SUMS). */
-const DEFAULT_PACKER = {
-  version: '1.14.2',
-  sha256: 'cfefdea4ac580eba7b254ef34d25b756d4961741004e3e701a1476594d13e64a',
-};
-/** Tag Packer puts on everything it launches and bakes; the build role acts only on what carries it. */
-const PACKER_BUILD_TAG = PackerTemplate.TAG_PACKER_BUILD;
-
 /**
  * The AMI pipeline of one customer environment: the customer's infrastructure repository → a Packer bake in
  * CodeBuild → a person's approval (production) → the new image id in the fleet's SSM parameter and an Auto
@@ -250,7 +235,6 @@ export class CustomerAmiPipeline extends Construct {
       );
     }
     const label = `${props.customer}-${props.environment}`;
-    const stack = Stack.of(this);
     const artifacts = pipelineArtifacts(this, 'ami', props.customer, props.environment, props.artifactsBucket, key);
     this.artifactsPrefix = artifacts.prefix;
     this.amiParameter = props.amiParameter;
@@ -289,72 +273,22 @@ export class CustomerAmiPipeline extends Construct {
     const subnets = props.vpc.selectSubnets(props.buildSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS });
     const subnetId = subnets.subnetIds[0];
 
-    // The bake.
-    const role = new iam.Role(this, 'BuildRole', {
-      assumedBy: new iam.ServicePrincipal('codebuild.amazonaws.com'),
-      description: `Packer bake of ${label}`,
-      maxSessionDuration: timeout,
-    });
-    const parameterArn = (name: string) =>
-      name.startsWith('/aws/service/')
-        ? stack.formatArn({ service: 'ssm', account: '', resource: 'parameter', resourceName: name.slice(1) })
-        : stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: name.replace(/^\//, '') });
-    const readParameters = [props.amiParameter.parameterArn];
-    if (baseImage.ssmParameterName) readParameters.push(parameterArn(baseImage.ssmParameterName));
-    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: readParameters }));
-    for (const statement of packerStatements(
-      stack,
-      this.packerTemplate.packerBuildTagValue,
-      subnetId,
-      this.buildInstanceSecurityGroup,
-    )) {
-      role.addToPrincipalPolicy(statement);
-    }
-
-    const logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
-      encryptionKey: key,
-    });
-    this.buildProject = new codebuild.PipelineProject(this, 'Bake', {
-      description: `Bakes the AMI of ${label} with Packer`,
-      role,
-      vpc: props.vpc,
-      subnetSelection: props.buildSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-      securityGroups: [buildSecurityGroup],
+    // The bake: its role (tag-scoped to what Packer launches) and the CodeBuild project.
+    const { role, project } = createBake(this, {
+      props,
+      label,
       timeout,
-      encryptionKey: artifacts.key, // grants on it: through S3 only
-      logging: { cloudWatch: { logGroup } },
-      environment: {
-        buildImage: codebuild.LinuxBuildImage.STANDARD_7_0,
-        computeType: codebuild.ComputeType.SMALL,
-        privileged: false,
-      },
-      environmentVariables: {
-        PACKER_VERSION: { value: packer.version },
-        PACKER_SHA256: { value: packer.sha256 },
-        BUILD_REGION: { value: stack.region },
-        SUBNET_ID: { value: subnetId },
-        SECURITY_GROUP_ID: { value: this.buildInstanceSecurityGroup.securityGroupId },
-        BASE_IMAGE_PARAMETER: { value: baseImage.ssmParameterName ?? '' },
-        KEEP_IMAGES: { value: String(keepImages) },
-        PACKER_BUILD_TAG: { value: this.packerTemplate.packerBuildTagValue },
-        AMI_PARAMETER: { value: props.amiParameter.parameterName },
-        PIPELINE_NAME: { value: artifacts.pipelineName },
-      },
-      buildSpec: codebuild.BuildSpec.fromObject({
-        version: '0.2',
-        env: { shell: 'bash', 'exported-variables': ['AMI_ID'] },
-        phases: {
-          install: {
-            commands: [
-              'export TEMPLATE_DIR="$CODEBUILD_SRC_DIR_PackerTemplate" REPOSITORY_DIR="$CODEBUILD_SRC_DIR" BUILD_NUMBER="$CODEBUILD_BUILD_NUMBER"',
-              'bash "$TEMPLATE_DIR/install-packer.sh" "$PACKER_VERSION" "$PACKER_SHA256"',
-            ],
-          },
-          build: { commands: ['AMI_ID="$(bash "$TEMPLATE_DIR/bake.sh")"', 'echo "AMI_ID=$AMI_ID"'] },
-        },
-      }),
+      packer,
+      keepImages,
+      baseImage,
+      key,
+      subnetId,
+      buildSecurityGroup,
+      buildInstanceSecurityGroup: this.buildInstanceSecurityGroup,
+      packerTemplate: this.packerTemplate,
+      artifacts,
     });
+    this.buildProject = project;
 
     // The rollout: parameter, then instance refresh, then wait for its end.
     this.rollout = rolloutStateMachine(this, props, production, key);
@@ -427,373 +361,4 @@ export class CustomerAmiPipeline extends Construct {
       });
     }
   }
-}
-
-function resolvePacker(where: string, props: CustomerAmiPipelineProps): { version: string; sha256: string } {
-  if ((props.packerVersion === undefined) !== (props.packerSha256 === undefined)) {
-    throw new Error(
-      `${where}: packerVersion and packerSha256: received only ${props.packerVersion !== undefined ? 'packerVersion' : 'packerSha256'}; expected both (a checksum belongs to one version) or neither`,
-    );
-  }
-  const version = props.packerVersion ?? DEFAULT_PACKER.version;
-  const sha256 = props.packerSha256 ?? DEFAULT_PACKER.sha256;
-  if (!/^\d+\.\d+\.\d+$/.test(version)) {
-    throw new Error(`${where}: packerVersion: received ${describeValue(version)}; expected a release such as 1.14.2`);
-  }
-  if (!/^[0-9a-f]{64}$/.test(sha256)) {
-    throw new Error(
-      `${where}: packerSha256: received ${describeValue(sha256)}; expected 64 lower-case hex digits from packer_${version}_SHA256SUMS`,
-    );
-  }
-  return { version, sha256 };
-}
-
-function validate(
-  where: string,
-  props: CustomerAmiPipelineProps,
-  production: boolean,
-  keepImages: number,
-  timeout: Duration,
-): void {
-  for (const prop of ['customer', 'environment'] as const) {
-    const problem = valueProblem(prop, props[prop]);
-    if (problem) throw new Error(`${where}: ${prop}: ${problem}`);
-  }
-  if (!Token.isUnresolved(keepImages) && (!Number.isInteger(keepImages) || keepImages < 1 || keepImages > 100)) {
-    throw new Error(
-      `${where}: keepImages: received ${describeValue(keepImages)}; expected a whole number from 1 to 100 (the image in use is always kept too)`,
-    );
-  }
-  if (props.rebuildSchedule !== undefined) {
-    const problem = scheduleExpressionProblem(props.rebuildSchedule);
-    if (problem) throw new Error(`${where}: rebuildSchedule: ${problem}`);
-  }
-  const hours = timeout.toMinutes() / 60;
-  if (hours < 1 || hours > 12) {
-    throw new Error(
-      `${where}: buildTimeout: received ${timeout.toHumanString()}; expected 1 to 12 hours (the build role's session lasts as long)`,
-    );
-  }
-  const healthy = props.minHealthyPercentage;
-  if (healthy !== undefined && (!Number.isInteger(healthy) || healthy < 0 || healthy > 100)) {
-    throw new Error(
-      `${where}: minHealthyPercentage: received ${describeValue(healthy)}; expected a whole number from 0 to 100`,
-    );
-  }
-  checkApprovalEmails(where, props.approvalEmails, production, 'images');
-}
-
-/** Writes the rendered template and the bake's scripts to a directory named by their content. */
-function templateDirectory(template: PackerTemplate): string {
-  const files = template.files();
-  const scripts = readdirSync(AMI_PIPELINE_SCRIPTS).filter((name) => name.endsWith('.sh'));
-  const digest = createHash('sha256')
-    .update(JSON.stringify(files))
-    .update(scripts.join(','))
-    .digest('hex')
-    .slice(0, 32);
-  const directory = join(tmpdir(), 'cdk-paas-vending', `packer-${digest}`);
-  mkdirSync(directory, { recursive: true });
-  for (const file of files) writeFileSync(join(directory, file.fileName), file.content);
-  for (const script of scripts) copyFileSync(join(AMI_PIPELINE_SCRIPTS, script), join(directory, script));
-  return directory;
-}
-
-/**
- * What Packer's amazon-ebs builder does, and no more: launch a tagged instance from any image into the one
- * subnet and security group, tag at launch, image it, stop and terminate only instances it tagged, use its
- * temporary key pair; retention deregisters only images and snapshots of this environment's builds.
- */
-function packerStatements(
-  stack: Stack,
-  buildTag: string,
-  subnetId: string,
-  securityGroup: ec2.ISecurityGroup,
-): iam.PolicyStatement[] {
-  const ec2Arn = (resource: string, resourceName: string, account?: string) =>
-    stack.formatArn({ service: 'ec2', resource, resourceName, ...(account !== undefined ? { account } : {}) });
-  const instances = ec2Arn('instance', '*');
-  const volumes = ec2Arn('volume', '*');
-  const images = ec2Arn('image', '*', '');
-  const snapshots = ec2Arn('snapshot', '*', '');
-  const keyPairs = ec2Arn('key-pair', 'packer_*');
-  const tagged = { StringEquals: { [`aws:ResourceTag/${PACKER_BUILD_TAG}`]: buildTag } };
-  const tagging = { StringEquals: { [`aws:RequestTag/${PACKER_BUILD_TAG}`]: buildTag } };
-  return [
-    new iam.PolicyStatement({
-      sid: 'PackerDescribe',
-      actions: [
-        'ec2:DescribeImageAttribute',
-        'ec2:DescribeImages',
-        'ec2:DescribeInstanceStatus',
-        'ec2:DescribeInstances',
-        'ec2:DescribeKeyPairs',
-        'ec2:DescribeRegions',
-        'ec2:DescribeSecurityGroups',
-        'ec2:DescribeSnapshots',
-        'ec2:DescribeSubnets',
-        'ec2:DescribeTags',
-        'ec2:DescribeVolumes',
-        'ec2:DescribeVpcs',
-      ],
-      resources: ['*'],
-    }),
-    new iam.PolicyStatement({
-      sid: 'PackerLaunchFrom',
-      actions: ['ec2:RunInstances'],
-      resources: [
-        images,
-        ec2Arn('subnet', subnetId),
-        ec2Arn('security-group', securityGroup.securityGroupId),
-        keyPairs,
-        ec2Arn('network-interface', '*'),
-      ],
-    }),
-    new iam.PolicyStatement({
-      sid: 'PackerLaunchTagged',
-      actions: ['ec2:RunInstances'],
-      resources: [instances, volumes],
-      conditions: tagging,
-    }),
-    new iam.PolicyStatement({
-      sid: 'PackerTagAtLaunch',
-      actions: ['ec2:CreateTags'],
-      resources: [instances, volumes, ec2Arn('network-interface', '*'), keyPairs],
-      conditions: {
-        StringEquals: {
-          'ec2:CreateAction': ['RunInstances', 'CreateKeyPair'],
-          [`aws:RequestTag/${PACKER_BUILD_TAG}`]: buildTag,
-        },
-      },
-    }),
-    new iam.PolicyStatement({
-      sid: 'PackerTagNewImages',
-      actions: ['ec2:CreateTags'],
-      resources: [images, snapshots],
-      conditions: {
-        StringEquals: { 'ec2:CreateAction': 'CreateImage', [`aws:RequestTag/${PACKER_BUILD_TAG}`]: buildTag },
-      },
-    }),
-    new iam.PolicyStatement({
-      sid: 'PackerTagOwnImages',
-      actions: ['ec2:CreateTags'],
-      resources: [images, snapshots],
-      conditions: {
-        StringEquals: {
-          [`aws:ResourceTag/${PACKER_BUILD_TAG}`]: buildTag,
-          [`aws:RequestTag/${PACKER_BUILD_TAG}`]: buildTag,
-        },
-      },
-    }),
-    new iam.PolicyStatement({
-      sid: 'PackerModifyOwnImages',
-      actions: ['ec2:ModifyImageAttribute'],
-      resources: [images],
-      conditions: tagged,
-    }),
-    new iam.PolicyStatement({
-      sid: 'PackerOwnInstances',
-      actions: ['ec2:StopInstances', 'ec2:TerminateInstances', 'ec2:CreateImage'],
-      resources: [instances],
-      conditions: tagged,
-    }),
-    new iam.PolicyStatement({
-      sid: 'PackerCreateImage',
-      actions: ['ec2:CreateImage'],
-      resources: [images, snapshots],
-    }),
-    new iam.PolicyStatement({
-      sid: 'PackerKeyPair',
-      actions: ['ec2:CreateKeyPair', 'ec2:DeleteKeyPair'],
-      resources: [keyPairs],
-    }),
-    new iam.PolicyStatement({
-      sid: 'RetainImages',
-      actions: ['ec2:DeregisterImage', 'ec2:DeleteSnapshot'],
-      resources: [images, snapshots],
-      conditions: tagged,
-    }),
-  ];
-}
-
-/**
- * The rollout: remember the image the fleet runs, write the new one, wait until SSM has validated it (an
- * `aws:ec2:image` parameter is validated asynchronously: PutParameter succeeds even when the value is later
- * refused), refresh the fleet and wait for the refresh; when anything fails after the write, put the previous
- * image back, so that instances launched later do not start on the image that failed.
- */
-function rolloutStateMachine(
-  scope: Construct,
-  props: CustomerAmiPipelineProps,
-  production: boolean,
-  key: kms.IKey,
-): sfn.StateMachine {
-  const minHealthy = props.minHealthyPercentage ?? (production ? 100 : 50);
-  const parameter = props.amiParameter;
-  const readParameter = (id: string, resultPath: string) =>
-    new tasks.CallAwsService(scope, id, {
-      service: 'ssm',
-      action: 'getParameter',
-      iamAction: 'ssm:GetParameter',
-      parameters: { Name: parameter.parameterName },
-      iamResources: [parameter.parameterArn],
-      resultSelector: { 'Value.$': '$.Parameter.Value', 'Version.$': '$.Parameter.Version' },
-      resultPath,
-    });
-  const writeParameter = (id: string, valuePath: string) =>
-    new tasks.CallAwsService(scope, id, {
-      service: 'ssm',
-      action: 'putParameter',
-      iamAction: 'ssm:PutParameter',
-      // SSM checks the id of an aws:ec2:image parameter with the caller's ec2:DescribeImages.
-      additionalIamStatements: [new iam.PolicyStatement({ actions: ['ec2:DescribeImages'], resources: ['*'] })],
-      parameters: {
-        Name: parameter.parameterName,
-        Value: sfn.JsonPath.stringAt(valuePath),
-        Type: 'String',
-        DataType: 'aws:ec2:image',
-        Overwrite: true,
-      },
-      iamResources: [parameter.parameterArn],
-      resultSelector: { 'Version.$': '$.Version' },
-      resultPath: '$.written',
-    });
-
-  const restore = writeParameter('RestorePreviousImage', '$.previous.Value').next(
-    new sfn.Fail(scope, 'RolloutFailed', {
-      error: 'RolloutFailed',
-      cause: 'The new image was not rolled out; the AMI parameter holds the previous image again.',
-    }),
-  );
-  const remember = readParameter('ReadCurrentImage', '$.previous');
-  const write = writeParameter('WriteAmiParameter', '$.amiId');
-  const startChecks = new sfn.Pass(scope, 'StartValidationChecks', {
-    result: sfn.Result.fromObject({ count: 0 }),
-    resultPath: '$.checks',
-  });
-  const waitForValidation = new sfn.Wait(scope, 'WaitForValidation', {
-    time: sfn.WaitTime.duration(Duration.seconds(5)),
-  });
-  const check = readParameter('ReadWrittenImage', '$.current');
-  const countCheck = new sfn.Pass(scope, 'CountValidationCheck', {
-    parameters: { 'count.$': 'States.MathAdd($.checks.count, 1)' },
-    resultPath: '$.checks',
-  });
-  const startRefresh = new tasks.CallAwsService(scope, 'StartInstanceRefresh', {
-    comment: 'Replaces every instance; new ones start on the new image',
-    service: 'autoscaling',
-    action: 'startInstanceRefresh',
-    iamAction: 'autoscaling:StartInstanceRefresh',
-    parameters: {
-      AutoScalingGroupName: props.autoScalingGroup.autoScalingGroupName,
-      Preferences: {
-        MinHealthyPercentage: minHealthy,
-        // Above 100, new instances start before old ones stop: capacity never drops.
-        MaxHealthyPercentage: minHealthy === 100 ? 200 : 100,
-      },
-    },
-    iamResources: [props.autoScalingGroup.autoScalingGroupArn],
-    resultSelector: { 'InstanceRefreshId.$': '$.InstanceRefreshId' },
-    resultPath: '$.refresh',
-  });
-  const waitForRefresh = new sfn.Wait(scope, 'WaitForRefresh', { time: sfn.WaitTime.duration(Duration.seconds(60)) });
-  const describe = new tasks.CallAwsService(scope, 'DescribeInstanceRefresh', {
-    service: 'autoscaling',
-    action: 'describeInstanceRefreshes',
-    iamAction: 'autoscaling:DescribeInstanceRefreshes',
-    parameters: {
-      AutoScalingGroupName: props.autoScalingGroup.autoScalingGroupName,
-      InstanceRefreshIds: sfn.JsonPath.array(sfn.JsonPath.stringAt('$.refresh.InstanceRefreshId')),
-    },
-    // DescribeInstanceRefreshes has no resource-level permissions in IAM.
-    iamResources: ['*'],
-    resultSelector: { 'Status.$': '$.InstanceRefreshes[0].Status' },
-    resultPath: '$.status',
-  });
-  for (const step of [write, check, startRefresh, describe]) step.addCatch(restore, { resultPath: '$.error' });
-
-  // With a deployment group on the same instances: no refresh while CodeDeploy deploys (it would fail the
-  // deployment, and the deployment's rollback would race the refresh). Checked every minute, for an hour at most.
-  let beforeRefresh: sfn.IChainable = startRefresh;
-  const group = props.deploymentGroup;
-  if (group) {
-    const startWaits = new sfn.Pass(scope, 'StartDeploymentChecks', {
-      result: sfn.Result.fromObject({ count: 0 }),
-      resultPath: '$.deploymentChecks',
-    });
-    const listDeployments = new tasks.CallAwsService(scope, 'ListActiveDeployments', {
-      comment: 'Deployments of the software pipeline to these instances that have not finished',
-      service: 'codedeploy',
-      action: 'listDeployments',
-      iamAction: 'codedeploy:ListDeployments',
-      parameters: {
-        ApplicationName: group.application.applicationName,
-        DeploymentGroupName: group.deploymentGroupName,
-        IncludeOnlyStatuses: ['Created', 'Queued', 'InProgress', 'Baking', 'Ready'],
-      },
-      iamResources: [group.deploymentGroupArn],
-      resultSelector: { 'count.$': 'States.ArrayLength($.Deployments)' },
-      resultPath: '$.activeDeployments',
-    });
-    listDeployments.addCatch(restore, { resultPath: '$.error' });
-    const waitForDeployments = new sfn.Wait(scope, 'WaitForDeployments', {
-      time: sfn.WaitTime.duration(Duration.seconds(60)),
-    });
-    const countDeploymentCheck = new sfn.Pass(scope, 'CountDeploymentCheck', {
-      parameters: { 'count.$': 'States.MathAdd($.deploymentChecks.count, 1)' },
-      resultPath: '$.deploymentChecks',
-    });
-    const noDeployment = new sfn.Choice(scope, 'NoDeploymentInProgress')
-      .when(sfn.Condition.numberEquals('$.activeDeployments.count', 0), startRefresh)
-      .when(sfn.Condition.numberGreaterThanEquals('$.deploymentChecks.count', 60), restore)
-      .otherwise(countDeploymentCheck);
-    countDeploymentCheck.next(waitForDeployments);
-    waitForDeployments.next(listDeployments);
-    listDeployments.next(noDeployment);
-    beforeRefresh = startWaits.next(listDeployments);
-  }
-
-  const validated = new sfn.Choice(scope, 'ImageValidated')
-    .when(
-      sfn.Condition.and(
-        sfn.Condition.stringEqualsJsonPath('$.current.Value', '$.amiId'),
-        sfn.Condition.numberGreaterThanEqualsJsonPath('$.current.Version', '$.written.Version'),
-      ),
-      beforeRefresh,
-    )
-    // Two minutes: SSM validates within seconds; a value still absent was refused (unknown or unavailable image).
-    .when(sfn.Condition.numberGreaterThanEquals('$.checks.count', 24), restore)
-    .otherwise(countCheck);
-  countCheck.next(waitForValidation);
-
-  const done = new sfn.Choice(scope, 'RefreshDone')
-    .when(sfn.Condition.stringEquals('$.status.Status', 'Successful'), new sfn.Succeed(scope, 'FleetOnNewImage'))
-    .when(
-      sfn.Condition.or(
-        ...['Failed', 'Cancelled', 'RollbackSuccessful', 'RollbackFailed'].map((status) =>
-          sfn.Condition.stringEquals('$.status.Status', status),
-        ),
-      ),
-      restore,
-    )
-    .otherwise(waitForRefresh);
-  startRefresh.next(waitForRefresh);
-  waitForRefresh.next(describe);
-  describe.next(done);
-
-  const definition = remember.next(write).next(startChecks).next(waitForValidation).next(check).next(validated);
-  return new sfn.StateMachine(scope, 'Rollout', {
-    comment: `Rolls a new image out to ${props.customer}-${props.environment}`,
-    definitionBody: sfn.DefinitionBody.fromChainable(definition),
-    timeout: Duration.hours(6),
-    tracingEnabled: true,
-    logs: {
-      destination: new logs.LogGroup(scope, 'RolloutLogs', {
-        retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
-        encryptionKey: key,
-      }),
-      level: sfn.LogLevel.ALL,
-      includeExecutionData: true,
-    },
-  });
 }
