@@ -1,5 +1,6 @@
-import { existsSync, readFileSync, writeFileSync } from 'fs';
+import { existsSync, readFileSync } from 'fs';
 import { join } from 'path';
+import { writeFileAtomically } from '../config/atomic-write';
 import { ingressOf } from '../config/defaults';
 import { ConfigError, ConfigProblem, describeValue } from '../config/errors';
 import { displayPath, parseYaml, platformFilesIn, positionOf, ResolvedFleet } from '../config/loader';
@@ -222,7 +223,7 @@ export function renderPlacement(placement: FleetPlacement): string {
 /** Internal: writes the file unless it exists and the placement did not change (its comments are then kept). */
 export function writePlacementFile(path: string, result: PlacementResult): boolean {
   if (existsSync(path) && result.changes.length === 0) return false;
-  writeFileSync(path, renderPlacement(result.placement));
+  writeFileAtomically(path, renderPlacement(result.placement), displayPath(path));
   return true;
 }
 

@@ -4,7 +4,7 @@
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
-import { join } from 'path';
+import { dirname, join } from 'path';
 import {
   FleetPlacement,
   placeEnvironments,
@@ -212,6 +212,32 @@ describe('placement.yaml', () => {
     const more = place({ previous: same.placement, environments: ['a', 'b'] });
     expect(writePlacementFile(path, more)).toBe(true);
     expect(readFileSync(path, 'utf-8')).toContain('  b: 1\n');
+  });
+
+  test('a write that fails half way (a full disk) keeps the previous file whole and names it', () => {
+    const path = file('full-disk.yaml');
+    expect(writePlacementFile(path, place({ environments: ['a'] }))).toBe(true);
+    const before = readFileSync(path, 'utf-8');
+    // The disk fills after the first 16 bytes of any file written.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const nodeFs = require('fs') as typeof import('fs');
+    const real = nodeFs.writeFileSync;
+    const spy = jest.spyOn(nodeFs, 'writeFileSync').mockImplementation(((target: string, data: string) => {
+      real(target, data.slice(0, 16));
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    }) as typeof nodeFs.writeFileSync);
+    let message = '';
+    try {
+      writePlacementFile(path, place({ previous: readPlacementFile(path, 'x', 100), environments: ['a', 'b'] }));
+    } catch (e) {
+      message = (e as Error).message;
+    } finally {
+      spy.mockRestore();
+    }
+    expect(readFileSync(path, 'utf-8')).toBe(before);
+    expect(message).toContain('full-disk.yaml: cannot be written (ENOSPC); its previous content is kept');
+    // Nothing is left beside it.
+    expect(nodeFs.readdirSync(dirname(path)).filter((name) => name.includes('full-disk'))).toEqual(['full-disk.yaml']);
   });
 
   test.each([
