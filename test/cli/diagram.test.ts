@@ -225,7 +225,8 @@ function crosses(a: [number, number], b: [number, number], r: Rect): boolean {
  * What makes the picture readable, read from the SVG itself: no two nodes overlap; each node lies inside every
  * frame around it, frames inside theirs; each edge's path starts on the outline of its data-from node and ends on
  * that of its data-to node (within 2 px); no path crosses a frame's title, and no node or inner frame covers one;
- * label plates overlap neither nodes nor each other; everything lies in the picture.
+ * label plates overlap neither nodes nor each other, and lie in every frame holding both ends of their edge;
+ * everything lies in the picture.
  */
 function expectReadable(d: Diagram, svg: string) {
   const geometry = svgGeometry(svg);
@@ -286,7 +287,16 @@ function expectReadable(d: Diagram, svg: string) {
       });
     }
   }
+  const labelled = d.edges.filter((e) => e.label !== undefined);
+  const groupOf = new Map(d.nodes.map((n) => [n.id, n.group]));
   geometry.labels.forEach((label, i) => {
+    expect(inside(label, picture)).toBe(true);
+    const e = labelled[i];
+    for (const g of ancestors(groupOf.get(e.from)).filter((h) => ancestors(groupOf.get(e.to)).includes(h))) {
+      expect({ label: e.label, frame: g, inside: inside(label, geometry.frames[g].box) }).toMatchObject({
+        inside: true,
+      });
+    }
     for (const n of d.nodes) {
       expect({ label: i, node: n.id, overlap: overlap(label, nodeBox(n.id)) }).toMatchObject({ overlap: false });
     }

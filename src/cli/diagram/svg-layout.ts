@@ -25,8 +25,8 @@ const GROUP_TITLE = 28;
 export const MARGIN = 20;
 const TITLE_HEIGHT = 30;
 /** Label plates: the text's width and this much more; this high. */
-export const LABEL_PAD = 8;
-export const LABEL_HEIGHT = 17;
+const LABEL_PAD = 8;
+const LABEL_HEIGHT = 17;
 
 /**
  * Separations in dagre's graphs. Within a rank, a frame's side keeps (NODE_SEP + EDGE_SEP) / 2 from a node and
@@ -259,7 +259,7 @@ function layoutContainer(c: Context, container: string | undefined): Laid {
     routes.set(i, { points, ...(e.label !== undefined ? { label: [label.x!, label.y!] as Point } : {}) });
   }
   escapes.apply(routes);
-  return normalised({ w: 0, h: 0, boxes, routes });
+  return normalised(c.d, boxes, routes);
 }
 
 /** Routes moved by (dx, dy). */
@@ -268,17 +268,29 @@ function shifted(r: EdgeRoute, dx: number, dy: number): EdgeRoute {
   return { points: r.points.map(move), ...(r.label ? { label: move(r.label) } : {}) };
 }
 
-/** Moved so that everything starts at 0, 0; sized to hold it all. */
-function normalised(l: Laid): Laid {
-  const boxes = [...l.boxes.values()];
-  const points = [...l.routes.values()].flatMap((r) => [...r.points, ...(r.label ? [r.label] : [])]);
-  const left = Math.min(...boxes.map((b) => b.x), ...points.map((p) => p[0]));
-  const top = Math.min(...boxes.map((b) => b.y), ...points.map((p) => p[1]));
-  const right = Math.max(...boxes.map((b) => b.x + b.w), ...points.map((p) => p[0]));
-  const bottom = Math.max(...boxes.map((b) => b.y + b.h), ...points.map((p) => p[1]));
-  const moved = new Map([...l.boxes].map(([k, b]) => [k, { ...b, x: b.x - left, y: b.y - top }]));
-  const routes = new Map([...l.routes].map(([i, r]) => [i, shifted(r, -left, -top)]));
-  return { w: Math.ceil(right - left), h: Math.ceil(bottom - top), boxes: moved, routes };
+/** Moved so that everything starts at 0, 0 (boxes, routes, label plates); sized to hold it all. */
+function normalised(d: Diagram, boxes: Map<string, Box>, routes: Map<number, EdgeRoute>): Laid {
+  const extents: Box[] = [...boxes.values()];
+  for (const [i, r] of routes) {
+    extents.push(...r.points.map((p) => ({ x: p[0], y: p[1], w: 0, h: 0 })));
+    if (r.label) extents.push(plate(d.edges[i].label!, r.label));
+  }
+  const left = Math.min(...extents.map((b) => b.x));
+  const top = Math.min(...extents.map((b) => b.y));
+  const right = Math.max(...extents.map((b) => b.x + b.w));
+  const bottom = Math.max(...extents.map((b) => b.y + b.h));
+  return {
+    w: Math.ceil(right - left),
+    h: Math.ceil(bottom - top),
+    boxes: new Map([...boxes].map(([k, b]) => [k, { ...b, x: b.x - left, y: b.y - top }])),
+    routes: new Map([...routes].map(([i, r]) => [i, shifted(r, -left, -top)])),
+  };
+}
+
+/** The white plate under an edge's label, centred on the label's place. */
+export function plate(text: string, at: Point): Box {
+  const w = textWidth(text) + LABEL_PAD;
+  return { x: at[0] - w / 2, y: at[1] - 9, w, h: LABEL_HEIGHT };
 }
 
 /**

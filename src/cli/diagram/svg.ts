@@ -4,18 +4,7 @@
  */
 import { Diagram, DiagramNode, GroupKind } from './model';
 import { COLOURS, TEXT_COLOUR } from './style';
-import {
-  Box,
-  GROUP_PAD,
-  LABEL_HEIGHT,
-  LABEL_PAD,
-  LINE_HEIGHT,
-  MARGIN,
-  Point,
-  SvgLayout,
-  svgLayout,
-  textWidth,
-} from './svg-layout';
+import { Box, GROUP_PAD, LINE_HEIGHT, MARGIN, plate, Point, SvgLayout, svgLayout } from './svg-layout';
 
 const FONT_SIZE = 12;
 
@@ -154,9 +143,9 @@ function edgeElements(d: Diagram, layout: SvgLayout): { paths: string[]; labels:
 
 /** An edge's label on a white plate, centred where dagre placed it. */
 function labelElement(text: string, at: Point): string {
-  const w = textWidth(text) + LABEL_PAD;
+  const { x, y, w, h } = plate(text, at);
   return (
-    `<g class="edge-label"><rect x="${at[0] - w / 2}" y="${at[1] - 9}" width="${w}" height="${LABEL_HEIGHT}" rx="3" fill="#ffffff" fill-opacity="0.9"/>` +
+    `<g class="edge-label"><rect x="${x}" y="${y}" width="${w}" height="${h}" rx="3" fill="#ffffff" fill-opacity="0.9"/>` +
     `<text x="${at[0]}" y="${at[1] + 4}" text-anchor="middle" font-size="11" fill="#444444">${xmlText(text)}</text></g>`
   );
 }
