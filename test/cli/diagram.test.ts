@@ -121,6 +121,7 @@ def lines(g):
 print(json.dumps({
     'root': root.tag,
     'width': root.get('width'),
+    'height': root.get('height'),
     'title': root.find(ns + 'title').text,
     'nodes': {g.get('id')[5:]: lines(g) for g in root.iter(ns + 'g') if (g.get('id') or '').startswith('node-')},
     'groups': {g.get('id')[6:]: ''.join(g.find(ns + 'text').itertext()) for g in root.iter(ns + 'g') if (g.get('id') or '').startswith('group-')},
@@ -129,9 +130,186 @@ print(json.dumps({
 }))
 `;
 
+/** Boxes of nodes (from their shapes), frames, label plates, and the points of each edge's path. */
+const GEOMETRY_READER = `
+import json, re, sys, xml.etree.ElementTree as ET
+root = ET.fromstring(sys.stdin.buffer.read())
+ns = '{http://www.w3.org/2000/svg}'
+num = lambda e, a: float(e.get(a))
+def shape_box(s):
+    tag = s.tag[len(ns):]
+    if tag == 'rect':
+        return [num(s, 'x'), num(s, 'y'), num(s, 'width'), num(s, 'height')], 'rect'
+    if tag == 'ellipse':
+        return [num(s, 'cx') - num(s, 'rx'), num(s, 'cy') - num(s, 'ry'), 2 * num(s, 'rx'), 2 * num(s, 'ry')], 'ellipse'
+    if tag == 'polygon':
+        xy = [[float(v) for v in p.split(',')] for p in s.get('points').split()]
+        xs, ys = [p[0] for p in xy], [p[1] for p in xy]
+        return [min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)], 'polygon'
+    m = re.match(r'M([-\\d.]+),([-\\d.]+) a([-\\d.]+),([-\\d.]+) 0 0,0 ([-\\d.]+),0 .* v([-\\d.]+) ', s.get('d'))
+    x, y, e, w, v = float(m[1]), float(m[2]), float(m[4]), float(m[5]), float(m[6])
+    return [x, y - e, w, v + 2 * e], 'cylinder'
+def box(b):
+    return dict(zip('xywh', b))
+nodes, frames, edges, labels = {}, {}, [], []
+for g in root.iter(ns + 'g'):
+    gid = g.get('id') or ''
+    if gid.startswith('node-'):
+        b, kind = shape_box(list(g)[0])
+        nodes[gid[5:]] = {'box': box(b), 'shape': kind}
+    elif gid.startswith('group-'):
+        r = g.find(ns + 'rect')
+        t = g.find(ns + 'text')
+        frames[gid[6:]] = {'box': box([num(r, a) for a in ('x', 'y', 'width', 'height')]), 'title': ''.join(t.itertext()),
+                           'titleAt': [num(t, 'x'), num(t, 'y')]}
+    elif g.get('class') == 'edge-label':
+        r = g.find(ns + 'rect')
+        labels.append(box([num(r, a) for a in ('x', 'y', 'width', 'height')]))
+for p in root.iter(ns + 'path'):
+    if p.get('class') == 'edge':
+        pts = [[float(a), float(b)] for a, b in re.findall(r'([-\\d.]+),([-\\d.]+)', p.get('d'))]
+        edges.append({'from': p.get('data-from'), 'to': p.get('data-to'), 'points': pts})
+print(json.dumps({'nodes': nodes, 'frames': frames, 'edges': edges, 'labels': labels}))
+`;
+
+type Rect = { x: number; y: number; w: number; h: number };
+
+interface SvgGeometry {
+  nodes: Record<string, { box: Rect; shape: 'rect' | 'ellipse' | 'polygon' | 'cylinder' }>;
+  frames: Record<string, { box: Rect; title: string; titleAt: [number, number] }>;
+  /** Each path's points in order: its start, the corners and their curves' control points, its end. */
+  edges: Array<{ from: string; to: string; points: Array<[number, number]> }>;
+  labels: Rect[];
+}
+
+function svgGeometry(svg: string): SvgGeometry {
+  return JSON.parse(execFileSync('python3', ['-c', GEOMETRY_READER], { input: svg, encoding: 'utf-8', stdio: 'pipe' }));
+}
+
+/** How far a point is from the outline of a node's shape: its box, or the ellipse in it. */
+function offOutline(p: [number, number], n: SvgGeometry['nodes'][string]): number {
+  const { x, y, w, h } = n.box;
+  if (n.shape === 'ellipse') {
+    const [rx, ry] = [w / 2, h / 2];
+    const [dx, dy] = [p[0] - x - rx, p[1] - y - ry];
+    return Math.abs(Math.hypot(dx / rx, dy / ry) - 1) * Math.min(rx, ry);
+  }
+  const dx = Math.max(x - p[0], 0, p[0] - x - w);
+  const dy = Math.max(y - p[1], 0, p[1] - y - h);
+  const outside = Math.hypot(dx, dy);
+  return outside > 0 ? outside : Math.min(p[0] - x, x + w - p[0], p[1] - y, y + h - p[1]);
+}
+
+/** Whether the segment from a to b passes through the rectangle (Liang-Barsky clipping). */
+function crosses(a: [number, number], b: [number, number], r: Rect): boolean {
+  let [t0, t1] = [0, 1];
+  const [dx, dy] = [b[0] - a[0], b[1] - a[1]];
+  for (const [p, q] of [
+    [-dx, a[0] - r.x],
+    [dx, r.x + r.w - a[0]],
+    [-dy, a[1] - r.y],
+    [dy, r.y + r.h - a[1]],
+  ]) {
+    if (p === 0) {
+      if (q < 0) return false;
+    } else if (p < 0) {
+      t0 = Math.max(t0, q / p);
+    } else {
+      t1 = Math.min(t1, q / p);
+    }
+  }
+  return t0 < t1;
+}
+
+/**
+ * What makes the picture readable, read from the SVG itself: no two nodes overlap; each node lies inside every
+ * frame around it, frames inside theirs; each edge's path starts on the outline of its data-from node and ends on
+ * that of its data-to node (within 2 px); no path crosses a frame's title, and no node or inner frame covers one;
+ * label plates overlap neither nodes nor each other, and lie in every frame holding both ends of their edge;
+ * everything lies in the picture.
+ */
+function expectReadable(d: Diagram, svg: string) {
+  const geometry = svgGeometry(svg);
+  const { width, height } = parseSvg(svg);
+  const picture = { x: 0, y: 0, w: Number(width), h: Number(height) };
+  const parentOf = new Map(d.groups.map((g) => [g.id, g.parent]));
+  const ancestors = (group: string | undefined): string[] =>
+    group === undefined ? [] : [group, ...ancestors(parentOf.get(group))];
+  const nodeBox = (id: string) => geometry.nodes[id].box;
+  for (const n of d.nodes) {
+    expect({ node: n.id, inPicture: inside(nodeBox(n.id), picture) }).toEqual({ node: n.id, inPicture: true });
+    for (const g of ancestors(n.group)) {
+      expect({ node: n.id, frame: g, inside: inside(nodeBox(n.id), geometry.frames[g].box) }).toMatchObject({
+        inside: true,
+      });
+    }
+    for (const m of d.nodes) {
+      if (m.id < n.id) {
+        expect({ a: n.id, b: m.id, overlap: overlap(nodeBox(n.id), nodeBox(m.id)) }).toMatchObject({ overlap: false });
+      }
+    }
+  }
+  // A frame's title: from where it starts, as wide as its bold text, over the height of the text.
+  const titleBand = (g: string): Rect => {
+    const { titleAt, title } = geometry.frames[g];
+    return { x: titleAt[0], y: titleAt[1] - 13, w: Math.ceil([...title].length * 7.4), h: 17 };
+  };
+  for (const g of d.groups) {
+    expect(inside(geometry.frames[g.id].box, picture)).toBe(true);
+    if (g.parent !== undefined) expect(inside(geometry.frames[g.id].box, geometry.frames[g.parent].box)).toBe(true);
+    const band = titleBand(g.id);
+    expect({ frame: g.id, titleInFrame: inside(band, geometry.frames[g.id].box) }).toMatchObject({
+      titleInFrame: true,
+    });
+    for (const n of d.nodes) {
+      expect({ frame: g.id, node: n.id, overTitle: overlap(band, nodeBox(n.id)) }).toMatchObject({ overTitle: false });
+    }
+    for (const inner of d.groups.filter((h) => ancestors(h.parent).includes(g.id))) {
+      expect({ frame: g.id, inner: inner.id, overTitle: overlap(band, geometry.frames[inner.id].box) }).toMatchObject({
+        overTitle: false,
+      });
+    }
+  }
+  expect(geometry.edges.map((e) => [e.from, e.to])).toEqual(d.edges.map((e) => [e.from, e.to]));
+  for (const e of geometry.edges) {
+    const [start, end] = [e.points[0], e.points[e.points.length - 1]];
+    expect({ edge: `${e.from}->${e.to}`, start: offOutline(start, geometry.nodes[e.from]) <= 2 }).toMatchObject({
+      start: true,
+    });
+    expect({ edge: `${e.from}->${e.to}`, end: offOutline(end, geometry.nodes[e.to]) <= 2 }).toMatchObject({
+      end: true,
+    });
+    for (const p of e.points) expect(inside({ x: p[0], y: p[1], w: 0, h: 0 }, picture)).toBe(true);
+    for (const g of d.groups) {
+      const crossing = e.points.slice(1).some((p, i) => crosses(e.points[i], p, titleBand(g.id)));
+      expect({ edge: `${e.from}->${e.to}`, frame: g.id, crossesTitle: crossing }).toMatchObject({
+        crossesTitle: false,
+      });
+    }
+  }
+  const labelled = d.edges.filter((e) => e.label !== undefined);
+  const groupOf = new Map(d.nodes.map((n) => [n.id, n.group]));
+  geometry.labels.forEach((label, i) => {
+    expect(inside(label, picture)).toBe(true);
+    const e = labelled[i];
+    for (const g of ancestors(groupOf.get(e.from)).filter((h) => ancestors(groupOf.get(e.to)).includes(h))) {
+      expect({ label: e.label, frame: g, inside: inside(label, geometry.frames[g].box) }).toMatchObject({
+        inside: true,
+      });
+    }
+    for (const n of d.nodes) {
+      expect({ label: i, node: n.id, overlap: overlap(label, nodeBox(n.id)) }).toMatchObject({ overlap: false });
+    }
+    geometry.labels.slice(0, i).forEach((other, j) => {
+      expect({ label: i, other: j, overlap: overlap(label, other) }).toMatchObject({ overlap: false });
+    });
+  });
+}
+
 interface ParsedSvg {
   root: string;
   width: string;
+  height: string;
   title: string;
   nodes: Record<string, string[]>;
   groups: Record<string, string>;
@@ -519,7 +697,7 @@ describe('paas-vending diagram --format svg', () => {
     );
   });
 
-  test('a top-to-bottom group: a waypoint for the edge that skips a layer, an edge back up leaves from the top', () => {
+  test('a top-to-bottom group: ranks downwards, a skipping edge and an edge back up join the boxes they name', () => {
     const d: Diagram = {
       title: 'stages',
       groups: [{ id: 'k', kind: 'pipeline', title: 'k', direction: 'TB' }],
@@ -532,20 +710,24 @@ describe('paas-vending diagram --format svg', () => {
       ],
     };
     expectLaidOut(d);
-    const { boxes, flows } = svgLayout(d);
+    const { boxes } = svgLayout(d);
     const [p, q, r] = ['n:p', 'n:q', 'n:r'].map((k) => boxes.get(k)!);
-    expect(p.y).toBeLessThan(q.y);
-    expect(q.y).toBeLessThan(r.y);
-    const waypoint = boxes.get('d:2:1')!; // edge 2 (p -> r), in layer 1 (q's), beside q
-    expect(flows.get('d:2:1')).toBe('TB');
-    expect(overlap(waypoint, q)).toBe(false);
+    expect(p.y + p.h).toBeLessThan(q.y);
+    expect(q.y + q.h).toBeLessThan(r.y);
     const svg = toSvg(d);
     expectSvgOf(d, svg);
-    const pathOf = (from: string, to: string) =>
-      svg.match(new RegExp(`data-from="${from}" data-to="${to}" d="([^"]+)"`))![1];
-    expect(pathOf('p', 'r')).toContain(` L${waypoint.x + waypoint.w / 2},${waypoint.y + waypoint.h}`);
-    expect(pathOf('r', 'p').startsWith(`M${r.x + r.w / 2},${r.y} `)).toBe(true); // from the top of r
-    expect(pathOf('r', 'p').endsWith(` ${p.x + p.w / 2},${p.y + p.h}`)).toBe(true); // to the bottom of p
+    expectReadable(d, svg);
+    // The edge that skips q goes round it, not through it.
+    const skip = svgGeometry(svg).edges.find((e) => e.from === 'p' && e.to === 'r')!;
+    expect(
+      skip.points.some((pt) => pt[0] >= q.x - 1 && pt[0] <= q.x + q.w + 1 && pt[1] > q.y && pt[1] < q.y + q.h),
+    ).toBe(false);
+  });
+
+  test.each(pictures)('%s: readable, with edges joining the boxes they name, the same bytes every time', (_, d) => {
+    const svg = toSvg(d);
+    expectReadable(d, svg);
+    expect(toSvg(d)).toBe(svg);
   });
 
   test('labels with markup, quotes and control characters stay text, in both formats', () => {
@@ -579,6 +761,7 @@ describe('paas-vending diagram --format svg', () => {
     expect(svg.groups.g).toBe(clean);
     expect(svg.labels).toEqual([clean, clean, 'x', 'long']);
     expectLaidOut(d);
+    expectReadable(d, toSvg(d));
 
     const mermaid = toMermaid(d);
     expect(mermaid.split('\n')[1]).toBe(`  %% ${d.title.replace(/[%{}]/g, '')}`);

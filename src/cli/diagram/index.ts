@@ -19,4 +19,4 @@ export type { Diagram, DiagramEdge, DiagramFormat, DiagramGroup, DiagramNode, Gr
 export { platformDiagram } from './platform-diagram';
 export { toSvg, xmlText } from './svg';
 export { svgLayout } from './svg-layout';
-export type { Box, SvgLayout } from './svg-layout';
+export type { Box, EdgeRoute, Point, SvgLayout } from './svg-layout';

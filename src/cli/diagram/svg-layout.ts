@@ -1,19 +1,41 @@
 /*
- * Where the SVG puts everything: a layered layout of nested boxes. Each container (the diagram, each group) is
- * laid out on its own, in the direction of the group: its items in layers along the edges between them, ordered
- * within each layer by their neighbours, with waypoints kept free for edges that cross layers.
+ * Where the SVG puts everything, laid out by dagre (@dagrejs/dagre): nodes in ranks along the edges, groups as
+ * dagre's compound nodes (frames around their items), edge routes and label positions from dagre's points.
+ *
+ * dagre lays out a graph in one direction. A group drawn in the direction of the container that holds it is a
+ * compound node of the container's graph. A group drawn in another direction (a pipeline's stages top to bottom
+ * beside a left-to-right picture) is laid out by a graph of its own and stands in its container's graph as one
+ * node of its size: a block. An edge is routed in the graph of the innermost block holding both its ends; where an
+ * end lies in a block within, dagre's route stops at that block's side and the edge runs straight on, along the
+ * graph's direction, to the side of the node.
  */
+import type * as Dagre from '@dagrejs/dagre' with { 'resolution-mode': 'import' };
 import { childrenOf, Diagram, DiagramGroup, DiagramNode } from './model';
+
+// The CommonJS build of the package (its types describe the same exports).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const dagre: typeof Dagre = require('@dagrejs/dagre');
 
 export const LINE_HEIGHT = 16;
 const PAD_X = 12;
 const PAD_Y = 8;
 export const GROUP_PAD = 14;
-const GROUP_TITLE = 22;
-const GAP_ACROSS = 22;
-const GAP_ALONG = 56;
+/** The band at the top of a frame that holds its title. */
+const GROUP_TITLE = 28;
 export const MARGIN = 20;
 const TITLE_HEIGHT = 30;
+/** Label plates: the text's width and this much more; this high. */
+const LABEL_PAD = 8;
+const LABEL_HEIGHT = 17;
+
+/**
+ * Separations in dagre's graphs. Within a rank, a frame's side keeps (NODE_SEP + EDGE_SEP) / 2 from a node and
+ * EDGE_SEP from an edge or an inner frame: both more than the title band, so that no node, edge or inner frame
+ * reaches a frame's title.
+ */
+const NODE_SEP = 24;
+const EDGE_SEP = 30;
+const RANK_SEP = 48;
 
 export interface Box {
   x: number;
@@ -22,7 +44,14 @@ export interface Box {
   h: number;
 }
 
-type Size = { w: number; h: number };
+export type Point = [number, number];
+
+/** An edge's route from the side of its `from` node to the side of its `to` node, and its label's centre. */
+export interface EdgeRoute {
+  readonly points: readonly Point[];
+  readonly label?: Point;
+}
+
 type Direction = 'LR' | 'TB';
 
 /** A generous estimate of text width in a sans-serif font at 12px (no font metrics without a browser). */
@@ -30,7 +59,7 @@ export function textWidth(text: string, bold = false): number {
   return Math.ceil([...text].length * (bold ? 7.4 : 6.8));
 }
 
-function nodeSize(n: DiagramNode): Size {
+function nodeSize(n: DiagramNode): { w: number; h: number } {
   const textW = Math.max(...n.lines.map((line, i) => textWidth(line, i === 0)));
   const w = textW + 2 * PAD_X;
   const h = n.lines.length * LINE_HEIGHT + 2 * PAD_Y;
@@ -48,257 +77,324 @@ function nodeSize(n: DiagramNode): Size {
   }
 }
 
-/**
- * A laid-out container: its size and the offsets of its items. Keys: `n:<node id>`, `g:<group id>`, and
- * `d:<edge index>:<layer>` for the waypoints of an edge that crosses layers (space kept free for it).
- */
-interface Block {
-  readonly w: number;
-  readonly h: number;
-  readonly direction: Direction;
-  readonly items: Array<{ key: string; x: number; y: number; w: number; h: number; block?: Block }>;
+/** What the graphs of a diagram share: the groups, and for each node its chain of enclosing blocks. */
+interface Context {
+  readonly d: Diagram;
+  readonly groupOf: Groups;
+  /** Node id -> the blocks (group ids) holding it, outermost first. */
+  readonly blocksOf: ReadonlyMap<string, readonly string[]>;
+  /** Block -> the nodes within it that an edge enters from above (its title must not be above them). */
+  readonly enteredFromAbove: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
-/** An edge as a container sees it: between two of its items (`edge` is the index in the diagram's edges). */
-interface ContainerEdge {
-  readonly from: string;
-  readonly to: string;
-  readonly edge: number;
-  readonly labelWidth: number;
+/** A laid-out container: its size, and boxes and routes relative to its top left corner. */
+interface Laid {
+  w: number;
+  h: number;
+  readonly boxes: Map<string, Box>;
+  readonly routes: Map<number, EdgeRoute>;
 }
 
-/** A short segment of an edge: between two items of adjacent layers, a waypoint on either end or both. */
-type Segment = { readonly from: string; readonly to: string };
+type Groups = ReadonlyMap<string, DiagramGroup>;
 
-/** The chain of item keys from the top of the diagram down to a node: `g:vpc`, `g:private`, `n:asg`. */
-function pathOf(d: Diagram, nodeId: string): string[] {
-  const parentOf = new Map(d.groups.map((g) => [g.id, g.parent]));
-  const path = [`n:${nodeId}`];
-  for (let g = d.nodes.find((n) => n.id === nodeId)!.group; g !== undefined; g = parentOf.get(g)) {
-    path.unshift(`g:${g}`);
-  }
-  return path;
+/** The direction of a container: the diagram's is left to right. */
+function directionOf(groupOf: Groups, container: string | undefined): Direction {
+  return container === undefined ? 'LR' : groupOf.get(container)!.direction;
 }
 
-/** Each edge counts in the innermost container holding both ends, between the items that hold them. */
-function containerEdges(d: Diagram): Map<string, ContainerEdge[]> {
-  const byContainer = new Map<string, ContainerEdge[]>();
-  d.edges.forEach((e, edge) => {
-    const a = pathOf(d, e.from);
-    const b = pathOf(d, e.to);
-    let i = 0;
-    while (a[i] === b[i]) i++;
-    const container = i === 0 ? '' : a[i - 1];
-    const labelWidth = e.label !== undefined ? textWidth(e.label) : 0;
-    byContainer.set(container, [...(byContainer.get(container) ?? []), { from: a[i], to: b[i], edge, labelWidth }]);
-  });
-  return byContainer;
+/** A group is a block when it is drawn in another direction than the container holding it. */
+function isBlock(groupOf: Groups, g: DiagramGroup): boolean {
+  return g.direction !== directionOf(groupOf, g.parent);
 }
 
-/** Layers of the items (longest path, cycles broken where a depth-first walk meets them; sources pulled forward). */
-function layersOf(keys: string[], edges: ContainerEdge[]): { layer: Map<string, number>; forward: ContainerEdge[] } {
-  const out = new Map(keys.map((k) => [k, [] as ContainerEdge[]]));
-  for (const e of edges) out.get(e.from)!.push(e);
-  const state = new Map<string, number>();
-  const forward: ContainerEdge[] = [];
-  const postorder: string[] = [];
-  const visit = (k: string): void => {
-    state.set(k, 1);
-    for (const e of out.get(k)!) {
-      if (state.get(e.to) === 1) continue; // a back edge: drawn, but not a constraint
-      forward.push(e);
-      if (!state.has(e.to)) visit(e.to);
-    }
-    state.set(k, 2);
-    postorder.push(k);
-  };
-  for (const k of keys) if (!state.has(k)) visit(k);
-  const layer = new Map(keys.map((k) => [k, 0]));
-  for (const k of postorder.reverse()) {
-    for (const e of out.get(k)!) {
-      if (forward.includes(e)) layer.set(e.to, Math.max(layer.get(e.to)!, layer.get(k)! + 1));
-    }
-  }
-  for (const k of keys) {
-    const successors = forward.filter((e) => e.from === k).map((e) => layer.get(e.to)!);
-    if (successors.length > 0 && !forward.some((e) => e.to === k)) layer.set(k, Math.min(...successors) - 1);
-  }
-  return { layer, forward };
+/** How many blocks hold a container, itself included. */
+function blockDepth(groupOf: Groups, container: string | undefined): number {
+  let depth = 0;
+  for (let g = container; g !== undefined; g = groupOf.get(g)!.parent) if (isBlock(groupOf, groupOf.get(g)!)) depth++;
+  return depth;
 }
 
-/** A container's items, each measured: a node by its text, a group by laying it out first. */
-function measureItems(
-  d: Diagram,
-  container: string | undefined,
-  edgesIn: Map<string, ContainerEdge[]>,
-): { keys: string[]; sizeOf: Map<string, Size>; blockOf: Map<string, Block> } {
-  const sizeOf = new Map<string, Size>();
-  const blockOf = new Map<string, Block>();
-  const keys = childrenOf(d, container).map((item) => {
-    if (item.node) {
-      sizeOf.set(`n:${item.node.id}`, nodeSize(item.node));
-      return `n:${item.node.id}`;
-    }
-    const block = layoutGroup(d, item.group!, edgesIn);
-    blockOf.set(`g:${item.group!.id}`, block);
-    sizeOf.set(`g:${item.group!.id}`, { w: block.w, h: block.h });
-    return `g:${item.group!.id}`;
-  });
-  return { keys, sizeOf, blockOf };
-}
-
-/**
- * An edge that crosses layers gets a waypoint in each layer between its ends, kept free of boxes; its label goes
- * on the middle one. Adds the waypoints to the layers and their sizes; returns every edge as short segments.
- */
-function addWaypoints(
-  forward: ContainerEdge[],
-  layer: Map<string, number>,
-  columns: string[][],
-  sizeOf: Map<string, Size>,
-  direction: Direction,
-): Segment[] {
-  const segments: Segment[] = [];
-  const labelled = new Set(forward.filter((e) => e.labelWidth > 0).map((e) => e.edge));
-  for (const e of forward) {
-    const [first, last] = [layer.get(e.from)!, layer.get(e.to)!];
-    let previous = e.from;
-    for (let l = first + 1; l < last; l++) {
-      const key = `d:${e.edge}:${l}`;
-      const middle = l === Math.floor((first + last) / 2);
-      const across = middle && labelled.has(e.edge) ? 18 : 8;
-      sizeOf.set(key, direction === 'LR' ? { w: 0, h: across } : { w: across, h: 0 });
-      columns[l].push(key);
-      segments.push({ from: previous, to: key });
-      previous = key;
-    }
-    segments.push({ from: previous, to: e.to });
-  }
-  return segments;
-}
-
-/** Order within layers: barycentre of the neighbours in the previous (next) layer, three sweeps. */
-function orderWithinLayers(columns: string[][], segments: Segment[]): void {
-  const depth = columns.length;
-  const position = new Map<string, number>();
-  const remember = (column: string[]) => column.forEach((k, i) => position.set(k, (i + 0.5) / column.length));
-  columns.forEach(remember);
-  const sweep = (indices: number[], neighbours: (k: string) => string[]) => {
-    for (const l of indices) {
-      const keyed = columns[l].map((k) => {
-        const around = neighbours(k).map((n) => position.get(n)!);
-        return { k, at: around.length > 0 ? around.reduce((sum, p) => sum + p, 0) / around.length : position.get(k)! };
-      });
-      columns[l] = keyed.sort((x, y) => x.at - y.at).map((x) => x.k);
-      remember(columns[l]);
-    }
-  };
-  const down = Array.from({ length: depth - 1 }, (_, i) => i + 1);
-  const up = down.map((l) => depth - 1 - l);
-  const predecessors = (k: string) => segments.filter((e) => e.to === k).map((e) => e.from);
-  const successors = (k: string) => segments.filter((e) => e.from === k).map((e) => e.to);
-  sweep(down, predecessors);
-  sweep(up, successors);
-  sweep(down, predecessors);
-}
-
-/** A container's layers, ordered, with what placing them needs. */
-interface Layered {
-  readonly columns: string[][];
-  readonly sizeOf: Map<string, Size>;
-  readonly blockOf: Map<string, Block>;
-  readonly layer: Map<string, number>;
-  readonly forward: ContainerEdge[];
-}
-
-/** Coordinates: `along` is the layers' axis, `across` the axis within a layer; each layer centred across. */
-function positionItems(l: Layered, direction: Direction): Block {
-  const { columns, sizeOf, blockOf, layer, forward } = l;
-  const along = (k: string) => (direction === 'LR' ? sizeOf.get(k)!.w : sizeOf.get(k)!.h);
-  const across = (k: string) => (direction === 'LR' ? sizeOf.get(k)!.h : sizeOf.get(k)!.w);
-  const layerAlong = columns.map((column) => Math.max(...column.map(along)));
-  const layerAcross = columns.map(
-    (column) => column.reduce((sum, k) => sum + across(k), 0) + GAP_ACROSS * (column.length - 1),
+function context(d: Diagram): Context {
+  const groupOf = new Map(d.groups.map((g) => [g.id, g]));
+  const blocksOf = new Map(
+    d.nodes.map((n) => {
+      const chain: string[] = [];
+      for (let g = n.group; g !== undefined; g = groupOf.get(g)!.parent) {
+        if (isBlock(groupOf, groupOf.get(g)!)) chain.unshift(g);
+      }
+      return [n.id, chain];
+    }),
   );
-  // Between layers of a left-to-right container, room for the widest label of an edge between them.
-  const gaps = columns.slice(1).map((_, i) => {
-    if (direction === 'TB') return GAP_ALONG - 16;
-    const labels = forward
-      .filter((e) => layer.get(e.from) === i && layer.get(e.to) === i + 1)
-      .map((e) => e.labelWidth + 28);
-    return Math.max(GAP_ALONG, ...labels);
-  });
-  const totalAcross = Math.max(...layerAcross);
-  const items: Block['items'] = [];
-  let at = 0;
-  columns.forEach((column, i) => {
-    let cross = (totalAcross - layerAcross[i]) / 2;
-    for (const k of column) {
-      // A waypoint spans its layer, so that the edge runs straight through it.
-      const length = k.startsWith('d:') ? layerAlong[i] : along(k);
-      const main = at + (layerAlong[i] - length) / 2;
-      const [x, y] = direction === 'LR' ? [main, cross] : [cross, main];
-      const [w, h] = direction === 'LR' ? [length, across(k)] : [across(k), length];
-      items.push({ key: k, x: Math.round(x), y: Math.round(y), w, h, block: blockOf.get(k) });
-      cross += across(k) + GAP_ACROSS;
+  const enteredFromAbove = new Map<string, Set<string>>();
+  for (const e of d.edges) {
+    const { depth, container } = routingBlock(blocksOf, e.from, e.to);
+    if (directionOf(groupOf, container) !== 'TB') continue;
+    for (const block of blocksOf.get(e.to)!.slice(depth)) {
+      enteredFromAbove.set(block, (enteredFromAbove.get(block) ?? new Set()).add(e.to));
     }
-    at += layerAlong[i] + (gaps[i] ?? 0);
+  }
+  return { d, groupOf, blocksOf, enteredFromAbove };
+}
+
+/** The innermost block holding both nodes (undefined: the diagram itself), and how deep it is. */
+function routingBlock(
+  blocksOf: ReadonlyMap<string, readonly string[]>,
+  from: string,
+  to: string,
+): { depth: number; container: string | undefined } {
+  const [a, b] = [blocksOf.get(from)!, blocksOf.get(to)!];
+  let depth = 0;
+  while (depth < a.length && a[depth] === b[depth]) depth++;
+  return { depth, container: depth === 0 ? undefined : a[depth - 1] };
+}
+
+/** The widest thing a group holds, as far as sizes are known before the layout: nodes, and inner titles. */
+function widestWithin(c: Context, group: string): number {
+  return Math.max(
+    0,
+    ...childrenOf(c.d, group).map((item) =>
+      item.node
+        ? nodeSize(item.node).w
+        : Math.max(textWidth(item.group!.title, true) + 2 * GROUP_PAD, widestWithin(c, item.group!.id)),
+    ),
+  );
+}
+
+/** A container's dagre graph, the blocks within (laid out), its compound nodes, and the edges routed in it. */
+interface ContainerGraph {
+  readonly g: Dagre.graphlib.Graph;
+  readonly blocks: ReadonlyMap<string, Laid>;
+  readonly clusters: readonly string[];
+  readonly routed: readonly number[];
+  /** The end of an edge as this graph sees it: the node (`n:<id>`), or the block within that holds it. */
+  readonly proxy: (node: string) => string;
+}
+
+/**
+ * One dagre graph for a container (the diagram, or a block), in the diagram's order: its nodes, its groups of the
+ * same direction as compound nodes (with an invisible node as wide as the title where the title is the widest
+ * thing), the blocks within as nodes of their size (laid out first), and the edges routed in it, labelled.
+ */
+function containerGraph(c: Context, container: string | undefined): ContainerGraph {
+  const direction = directionOf(c.groupOf, container);
+  const g = new dagre.graphlib.Graph({ compound: true, multigraph: true });
+  g.setGraph({ rankdir: direction, nodesep: NODE_SEP, edgesep: EDGE_SEP, ranksep: RANK_SEP });
+  const blocks = new Map<string, Laid>();
+  const clusters: string[] = [];
+  const add = (parent: string | undefined, cluster: string | undefined): void => {
+    for (const item of childrenOf(c.d, parent)) {
+      let key: string;
+      if (item.node) {
+        key = `n:${item.node.id}`;
+        const { w, h } = nodeSize(item.node);
+        g.setNode(key, { width: w, height: h });
+      } else if (isBlock(c.groupOf, item.group!)) {
+        key = `g:${item.group!.id}`;
+        const block = layoutBlock(c, item.group!);
+        blocks.set(key, block);
+        g.setNode(key, { width: block.w, height: block.h });
+      } else {
+        key = `g:${item.group!.id}`;
+        clusters.push(item.group!.id);
+        g.setNode(key, {});
+        const titleWidth = textWidth(item.group!.title, true) + 2 * GROUP_PAD;
+        if (titleWidth > widestWithin(c, item.group!.id)) {
+          g.setNode(`t:${item.group!.id}`, { width: titleWidth, height: 0 });
+          g.setParent(`t:${item.group!.id}`, key);
+        }
+        add(item.group!.id, key);
+      }
+      if (cluster !== undefined) g.setParent(key, cluster);
+    }
+  };
+  add(container, undefined);
+
+  const depth = blockDepth(c.groupOf, container);
+  const proxy = (node: string): string => {
+    const chain = c.blocksOf.get(node)!;
+    return chain.length > depth ? `g:${chain[depth]}` : `n:${node}`;
+  };
+  const routed: number[] = [];
+  c.d.edges.forEach((e, i) => {
+    if (routingBlock(c.blocksOf, e.from, e.to).container !== container) return;
+    routed.push(i);
+    const label =
+      e.label === undefined ? {} : { width: textWidth(e.label) + LABEL_PAD, height: LABEL_HEIGHT, labelpos: 'c' };
+    g.setEdge(proxy(e.from), proxy(e.to), { minlen: 1, ...label }, `e${i}`);
   });
-  const [w, h] = direction === 'LR' ? [at, totalAcross] : [totalAcross, at];
-  return { w, h, direction, items };
+  return { g, blocks, clusters, routed, proxy };
 }
 
-/** Lays out a container's items in layers, ordered within each layer by their neighbours' positions. */
-function layoutContainer(
-  d: Diagram,
-  container: string | undefined,
-  direction: Direction,
-  edgesIn: Map<string, ContainerEdge[]>,
-): Block {
-  const { keys, sizeOf, blockOf } = measureItems(d, container, edgesIn);
-  const edges = edgesIn.get(container === undefined ? '' : `g:${container}`) ?? [];
-  const { layer, forward } = layersOf(keys, edges);
-  const depth = Math.max(...keys.map((k) => layer.get(k)!)) + 1;
-  const columns: string[][] = Array.from({ length: depth }, () => []);
-  for (const k of keys) columns[layer.get(k)!].push(k);
-  const segments = addWaypoints(forward, layer, columns, sizeOf, direction);
-  orderWithinLayers(columns, segments);
-  return positionItems({ columns, sizeOf, blockOf, layer, forward }, direction);
+/**
+ * Lays out a container: dagre places its graph; boxes of nodes, compound nodes and blocks (with what they hold)
+ * are read back, and the edges' routes, carried on from blocks' sides to the nodes within.
+ */
+function layoutContainer(c: Context, container: string | undefined): Laid {
+  const { g, blocks, clusters, routed, proxy } = containerGraph(c, container);
+  dagre.layout(g);
+
+  const boxes = new Map<string, Box>();
+  const boxOf = (key: string): Box => {
+    const n = g.node(key);
+    const [x0, y0] = [Math.round(n.x! - n.width / 2), Math.round(n.y! - n.height / 2)];
+    return { x: x0, y: y0, w: Math.round(n.x! + n.width / 2) - x0, h: Math.round(n.y! + n.height / 2) - y0 };
+  };
+  for (const n of c.d.nodes) if (g.hasNode(`n:${n.id}`)) boxes.set(`n:${n.id}`, boxOf(`n:${n.id}`));
+  for (const id of clusters) boxes.set(`g:${id}`, boxOf(`g:${id}`));
+  const routes = new Map<number, EdgeRoute>();
+  for (const [key, block] of blocks) {
+    const at = boxOf(key);
+    for (const [k, b] of block.boxes) boxes.set(k, { ...b, x: b.x + at.x, y: b.y + at.y });
+    for (const [i, r] of block.routes) routes.set(i, shifted(r, at.x, at.y));
+  }
+  const escapes = new Escapes(directionOf(c.groupOf, container));
+  for (const i of routed) {
+    const e = c.d.edges[i];
+    const label = g.edge({ v: proxy(e.from), w: proxy(e.to), name: `e${i}` });
+    const points = label.points!.map((p: Dagre.Point): Point => [p.x, p.y]);
+    if (proxy(e.from) !== `n:${e.from}`) {
+      escapes.add(i, 'start', boxes.get(`n:${e.from}`)!, boxes.get(proxy(e.from))!, points);
+    }
+    if (proxy(e.to) !== `n:${e.to}`) escapes.add(i, 'end', boxes.get(`n:${e.to}`)!, boxes.get(proxy(e.to))!, points);
+    routes.set(i, { points, ...(e.label !== undefined ? { label: [label.x!, label.y!] as Point } : {}) });
+  }
+  escapes.apply(routes);
+  return normalised(c.d, boxes, routes);
 }
 
-/** A group: its content framed, with the title above it. */
-function layoutGroup(d: Diagram, group: DiagramGroup, edgesIn: Map<string, ContainerEdge[]>): Block {
-  const content = layoutContainer(d, group.id, group.direction, edgesIn);
-  const w = Math.max(content.w, textWidth(group.title, true)) + 2 * GROUP_PAD;
-  const dx = GROUP_PAD + Math.round((w - 2 * GROUP_PAD - content.w) / 2);
-  const items = content.items.map((item) => ({ ...item, x: item.x + dx, y: item.y + GROUP_TITLE }));
-  return { w, h: content.h + GROUP_TITLE + GROUP_PAD, direction: content.direction, items };
+/** Routes moved by (dx, dy). */
+function shifted(r: EdgeRoute, dx: number, dy: number): EdgeRoute {
+  const move = (p: Point): Point => [p[0] + dx, p[1] + dy];
+  return { points: r.points.map(move), ...(r.label ? { label: move(r.label) } : {}) };
 }
 
-/** Absolute boxes of every item; the direction of the container that holds each waypoint. */
-function place(block: Block, x: number, y: number, boxes: Map<string, Box>, flows: Map<string, Direction>): void {
-  for (const item of block.items) {
-    const box = { x: x + item.x, y: y + item.y, w: item.w, h: item.h };
-    boxes.set(item.key, box);
-    if (item.key.startsWith('d:')) flows.set(item.key, block.direction);
-    if (item.block) place(item.block, box.x, box.y, boxes, flows);
+/** Moved so that everything starts at 0, 0 (boxes, routes, label plates); sized to hold it all. */
+function normalised(d: Diagram, boxes: Map<string, Box>, routes: Map<number, EdgeRoute>): Laid {
+  const extents: Box[] = [...boxes.values()];
+  for (const [i, r] of routes) {
+    extents.push(...r.points.map((p) => ({ x: p[0], y: p[1], w: 0, h: 0 })));
+    if (r.label) extents.push(plate(d.edges[i].label!, r.label));
+  }
+  const left = Math.min(...extents.map((b) => b.x));
+  const top = Math.min(...extents.map((b) => b.y));
+  const right = Math.max(...extents.map((b) => b.x + b.w));
+  const bottom = Math.max(...extents.map((b) => b.y + b.h));
+  return {
+    w: Math.ceil(right - left),
+    h: Math.ceil(bottom - top),
+    boxes: new Map([...boxes].map(([k, b]) => [k, { ...b, x: b.x - left, y: b.y - top }])),
+    routes: new Map([...routes].map(([i, r]) => [i, shifted(r, -left, -top)])),
+  };
+}
+
+/** The white plate under an edge's label, centred on the label's place. */
+export function plate(text: string, at: Point): Box {
+  const w = textWidth(text) + LABEL_PAD;
+  return { x: at[0] - w / 2, y: at[1] - 9, w, h: LABEL_HEIGHT };
+}
+
+/**
+ * The ends of edges that lie in a block within: dagre's route stops at the block's side; the edge goes on
+ * straight to the node's side, along the graph's direction. Several ends on one side of a node are spread over
+ * its middle half, in the order of where their routes come from.
+ */
+class Escapes {
+  private readonly ends: Array<{
+    edge: number;
+    end: 'start' | 'end';
+    node: Box;
+    block: Box;
+    side: string;
+    from: number;
+  }> = [];
+
+  constructor(private readonly direction: Direction) {}
+
+  public add(edge: number, end: 'start' | 'end', node: Box, block: Box, points: Point[]): void {
+    const next = end === 'start' ? points[1] : points[points.length - 2];
+    const axis = this.direction === 'LR' ? 0 : 1;
+    const centre = axis === 0 ? block.x + block.w / 2 : block.y + block.h / 2;
+    const side = `${node.x},${node.y}:${next[axis] >= centre ? 'after' : 'before'}`;
+    this.ends.push({ edge, end, node, block, side, from: next[1 - axis] });
+  }
+
+  public apply(routes: Map<number, EdgeRoute>): void {
+    const sides = new Map<string, typeof this.ends>();
+    for (const e of this.ends) sides.set(e.side, [...(sides.get(e.side) ?? []), e]);
+    for (const ends of sides.values()) {
+      ends.sort((a, b) => a.from - b.from || a.edge - b.edge);
+      ends.forEach((e, i) => {
+        const r = routes.get(e.edge)!;
+        const after = e.side.endsWith('after');
+        const share = 0.25 + (0.5 * (i + 0.5)) / ends.length;
+        const { node, block } = e;
+        const [onNode, onBlock]: Point[] =
+          this.direction === 'LR'
+            ? [
+                [after ? node.x + node.w : node.x, node.y + node.h * share],
+                [after ? block.x + block.w : block.x, node.y + node.h * share],
+              ]
+            : [
+                [node.x + node.w * share, after ? node.y + node.h : node.y],
+                [node.x + node.w * share, after ? block.y + block.h : block.y],
+              ];
+        const points =
+          e.end === 'start' ? [onNode, onBlock, ...r.points.slice(1)] : [...r.points.slice(0, -1), onBlock, onNode];
+        routes.set(e.edge, { ...r, points });
+      });
+    }
   }
 }
 
-/** Where everything goes: boxes keyed `n:<node>`, `g:<group>`, `d:<edge>:<layer>` (waypoints), and the size. */
+/**
+ * A block: its content laid out in its direction, framed, the title in a band above it. The content is moved
+ * right as far as it takes for no edge entering it from above to cross the title.
+ */
+function layoutBlock(c: Context, group: DiagramGroup): Laid {
+  const content = layoutContainer(c, group.id);
+  const title = textWidth(group.title, true);
+  const entered = [...(c.enteredFromAbove.get(group.id) ?? [])].map((id) => content.boxes.get(`n:${id}`)!);
+  const nearest = Math.min(Infinity, ...entered.map((b) => b.x + b.w / 4));
+  const shift = Number.isFinite(nearest) ? Math.max(0, title + 10 - nearest) : 0;
+  const dx = GROUP_PAD + shift;
+  const w = Math.max(content.w + shift, title) + 2 * GROUP_PAD;
+  const boxes = new Map([...content.boxes].map(([k, b]) => [k, { ...b, x: b.x + dx, y: b.y + GROUP_TITLE }]));
+  boxes.set(`g:${group.id}`, { x: 0, y: 0, w, h: content.h + GROUP_TITLE + GROUP_PAD });
+  const routes = new Map([...content.routes].map(([i, r]) => [i, shifted(r, dx, GROUP_TITLE)]));
+  return { w, h: content.h + GROUP_TITLE + GROUP_PAD, boxes, routes };
+}
+
+/** Where the line from the centre of the ellipse in the box toward p leaves the ellipse. */
+function onEllipse(b: Box, p: Point): Point {
+  const [cx, cy] = [b.x + b.w / 2, b.y + b.h / 2];
+  const [dx, dy] = [p[0] - cx, p[1] - cy];
+  const t = 1 / Math.hypot(dx / (b.w / 2), dy / (b.h / 2));
+  return [cx + dx * t, cy + dy * t];
+}
+
+/** Where everything goes: boxes keyed `n:<node>` and `g:<group>`, each edge's route (by index), and the size. */
 export interface SvgLayout {
   readonly boxes: ReadonlyMap<string, Box>;
-  /** The direction of the container of each waypoint. */
-  readonly flows: ReadonlyMap<string, Direction>;
+  readonly edges: readonly EdgeRoute[];
   readonly width: number;
   readonly height: number;
 }
 
 export function svgLayout(d: Diagram): SvgLayout {
-  const content = layoutContainer(d, undefined, 'LR', containerEdges(d));
-  const boxes = new Map<string, Box>();
-  const flows = new Map<string, Direction>();
-  place(content, MARGIN, MARGIN + TITLE_HEIGHT, boxes, flows);
+  const content = layoutContainer(context(d), undefined);
+  const [dx, dy] = [MARGIN, MARGIN + TITLE_HEIGHT];
+  const boxes = new Map([...content.boxes].map(([k, b]) => [k, { ...b, x: b.x + dx, y: b.y + dy }]));
+  const round = (p: Point): Point => [Math.round(p[0]), Math.round(p[1])];
+  const kindOf = new Map(d.nodes.map((n) => [n.id, n.kind]));
+  const edges = d.edges.map((e, i) => {
+    const r = shifted(content.routes.get(i)!, dx, dy);
+    const points = [...r.points];
+    if (kindOf.get(e.from) === 'internet') points[0] = onEllipse(boxes.get(`n:${e.from}`)!, points[1]);
+    if (kindOf.get(e.to) === 'internet') {
+      points[points.length - 1] = onEllipse(boxes.get(`n:${e.to}`)!, points[points.length - 2]);
+    }
+    return { points: points.map(round), ...(r.label ? { label: round(r.label) } : {}) };
+  });
   const width = Math.ceil(Math.max(content.w, textWidth(d.title, true) * 1.25) + 2 * MARGIN);
-  return { boxes, flows, width, height: content.h + 2 * MARGIN + TITLE_HEIGHT };
+  return { boxes, edges, width, height: content.h + 2 * MARGIN + TITLE_HEIGHT };
 }

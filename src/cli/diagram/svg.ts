@@ -1,10 +1,10 @@
 /*
- * A standalone SVG image of a diagram, drawn on the layout of svg-layout.ts: frames from the outside in, then
- * the edges, the nodes, and the edges' labels on top.
+ * A standalone SVG image of a diagram, drawn on the layout of svg-layout.ts (dagre's): frames from the outside
+ * in, then the edges along their routes, the nodes, and the edges' labels on top.
  */
 import { Diagram, DiagramNode, GroupKind } from './model';
 import { COLOURS, TEXT_COLOUR } from './style';
-import { Box, GROUP_PAD, LINE_HEIGHT, MARGIN, SvgLayout, svgLayout, textWidth } from './svg-layout';
+import { Box, GROUP_PAD, LINE_HEIGHT, MARGIN, plate, Point, SvgLayout, svgLayout } from './svg-layout';
 
 const FONT_SIZE = 12;
 
@@ -56,61 +56,23 @@ function shape(n: DiagramNode, b: Box, colours: { fill: string; stroke: string }
   }
 }
 
-type Point = [number, number];
+/** Corners of an edge's route are rounded off with at most this radius. */
+const CORNER = 10;
 
-/** A cubic curve from p to q that leaves and arrives along the flow's axis. */
-function curve(p: Point, q: Point, flow: 'LR' | 'TB'): string {
-  const r = (x: number, y: number) => `${Math.round(x)},${Math.round(y)}`;
-  if (flow === 'LR') {
-    const dx = (q[0] - p[0]) / 2;
-    return ` C${r(p[0] + dx, p[1])} ${r(q[0] - dx, q[1])} ${r(q[0], q[1])}`;
+/** An edge's path: straight between the points of its route, its corners rounded. */
+function pathData(points: readonly Point[]): string {
+  const r = (p: Point) => `${Math.round(p[0])},${Math.round(p[1])}`;
+  let d = `M${r(points[0])}`;
+  for (let i = 1; i < points.length - 1; i++) {
+    const [a, p, b] = [points[i - 1], points[i], points[i + 1]];
+    const toward = (q: Point): Point => {
+      const length = Math.hypot(q[0] - p[0], q[1] - p[1]);
+      const k = length === 0 ? 0 : Math.min(CORNER, length / 2) / length;
+      return [p[0] + (q[0] - p[0]) * k, p[1] + (q[1] - p[1]) * k];
+    };
+    d += ` L${r(toward(a))} Q${r(p)} ${r(toward(b))}`;
   }
-  const dy = (q[1] - p[1]) / 2;
-  return ` C${r(p[0], p[1] + dy)} ${r(q[0], q[1] - dy)} ${r(q[0], q[1])}`;
-}
-
-/**
- * The path of an edge: through its waypoints when it crosses layers; otherwise side to side when the boxes do
- * not overlap horizontally, else bottom to top. Its label goes on the middle waypoint, or half way.
- */
-function route(
-  a: Box,
-  b: Box,
-  waypoints: Box[],
-  flow: 'LR' | 'TB',
-): { path: string; label: Point; anchor: 'middle' | 'start' } {
-  const centre = (box: Box): Point => [box.x + box.w / 2, box.y + box.h / 2];
-  if (waypoints.length === 0) {
-    flow = b.x >= a.x + a.w || b.x + b.w <= a.x ? 'LR' : 'TB';
-  }
-  const forward = flow === 'LR' ? b.x >= a.x + a.w || waypoints.length > 0 : b.y >= a.y + a.h || waypoints.length > 0;
-  const exit = (box: Box): Point =>
-    flow === 'LR'
-      ? [forward ? box.x + box.w : box.x, box.y + box.h / 2]
-      : [box.x + box.w / 2, forward ? box.y + box.h : box.y];
-  const entry = (box: Box): Point =>
-    flow === 'LR'
-      ? [forward ? box.x : box.x + box.w, box.y + box.h / 2]
-      : [box.x + box.w / 2, forward ? box.y : box.y + box.h];
-  const start = exit(a);
-  let path = `M${Math.round(start[0])},${Math.round(start[1])}`;
-  let last = start;
-  for (const w of waypoints) {
-    path += curve(last, entry(w), flow);
-    last = exit(w);
-    path += ` L${Math.round(last[0])},${Math.round(last[1])}`;
-  }
-  const end = entry(b);
-  path += curve(last, end, flow);
-  const round = (p: Point): Point => [Math.round(p[0]), Math.round(p[1])];
-  if (waypoints.length > 0) {
-    return { path, label: round(centre(waypoints[Math.floor((waypoints.length - 1) / 2)])), anchor: 'middle' };
-  }
-  if (flow === 'TB') {
-    // Beside the line, just after the source: half way may be on the title of the target's frame.
-    return { path, label: round([start[0] + 6, start[1] + (forward ? 20 : -20)]), anchor: 'start' };
-  }
-  return { path, label: round([(start[0] + end[0]) / 2, (start[1] + end[1]) / 2]), anchor: 'middle' };
+  return `${d} L${r(points[points.length - 1])}`;
 }
 
 const GROUP_PAINT: Record<GroupKind, string> = {
@@ -164,49 +126,27 @@ function frameElements(d: Diagram, { boxes }: SvgLayout): string[] {
     });
 }
 
-/** The waypoints of each edge, in layer order. */
-function waypointsByEdge({ boxes }: SvgLayout): Map<number, string[]> {
-  const waypoints = new Map<number, string[]>();
-  for (const key of [...boxes.keys()].filter((k) => k.startsWith('d:'))) {
-    const edge = Number(key.split(':')[1]);
-    waypoints.set(edge, [...(waypoints.get(edge) ?? []), key]);
-  }
-  for (const keys of waypoints.values()) keys.sort((x, y) => Number(x.split(':')[2]) - Number(y.split(':')[2]));
-  return waypoints;
-}
-
 /** Each edge's path, and the labels (drawn last, over everything). */
 function edgeElements(d: Diagram, layout: SvgLayout): { paths: string[]; labels: string[] } {
-  const { boxes, flows } = layout;
-  const waypoints = waypointsByEdge(layout);
   const paths: string[] = [];
   const labels: string[] = [];
   d.edges.forEach((e, i) => {
-    const through = waypoints.get(i) ?? [];
-    const flow = through.length > 0 ? flows.get(through[0])! : 'LR';
-    const { path, label, anchor } = route(
-      boxes.get(`n:${e.from}`)!,
-      boxes.get(`n:${e.to}`)!,
-      through.map((k) => boxes.get(k)!),
-      flow,
-    );
+    const { points, label } = layout.edges[i];
     const dash = e.dashed ? ' stroke-dasharray="5 4"' : '';
     paths.push(
-      `<path class="edge" data-from="${e.from}" data-to="${e.to}" d="${path}" fill="none" stroke="#555555" stroke-width="1.3"${dash} marker-end="url(#arrow)"/>`,
+      `<path class="edge" data-from="${e.from}" data-to="${e.to}" d="${pathData(points)}" fill="none" stroke="#555555" stroke-width="1.3"${dash} marker-end="url(#arrow)"/>`,
     );
-    if (e.label !== undefined) labels.push(labelElement(e.label, label, anchor));
+    if (e.label !== undefined) labels.push(labelElement(e.label, label!));
   });
   return { paths, labels };
 }
 
-/** An edge's label on a white plate, centred on the point or starting at it. */
-function labelElement(text: string, at: Point, anchor: 'middle' | 'start'): string {
-  const w = textWidth(text) + 8;
-  const left = anchor === 'middle' ? at[0] - w / 2 : at[0];
-  const textX = anchor === 'middle' ? at[0] : at[0] + 4;
+/** An edge's label on a white plate, centred where dagre placed it. */
+function labelElement(text: string, at: Point): string {
+  const { x, y, w, h } = plate(text, at);
   return (
-    `<g class="edge-label"><rect x="${left}" y="${at[1] - 9}" width="${w}" height="17" rx="3" fill="#ffffff" fill-opacity="0.9"/>` +
-    `<text x="${textX}" y="${at[1] + 4}" text-anchor="${anchor}" font-size="11" fill="#444444">${xmlText(text)}</text></g>`
+    `<g class="edge-label"><rect x="${x}" y="${y}" width="${w}" height="${h}" rx="3" fill="#ffffff" fill-opacity="0.9"/>` +
+    `<text x="${at[0]}" y="${at[1] + 4}" text-anchor="middle" font-size="11" fill="#444444">${xmlText(text)}</text></g>`
   );
 }
 
