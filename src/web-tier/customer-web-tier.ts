@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
+import { RemovalPolicy, Tags } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -10,19 +10,14 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { installCodeDeployAgent } from './codedeploy-agent';
+import { checkedCompute, checkedHealthCheck, validateNames } from './checks';
 import { createDatabase } from './database';
 import { WebTierIngress } from './ingress';
-import {
-  DEFAULT_BASE_IMAGE_PARAMETER,
-  ingressOf,
-  isProduction,
-  resolveCompute,
-  resolveHealthCheck,
-} from '../config/defaults';
+import { attachAndScale, createImageParameter, createInstances, createTargetGroup } from './instances';
+import { addDatabaseOutputs, addIngressOutputs } from './outputs';
+import { ingressOf, isProduction } from '../config/defaults';
 import { checkCustomer } from '../config/loader';
 import { ComputeConfig, CustomerConfig, DatabaseConfig, HealthCheckConfig } from '../config/types';
-import { ValueRuleName, valueProblem } from '../config/values';
 import { createDataBucket } from '../platform/log-delivery';
 import { ISharedPlatform } from '../platform/platform-reference';
 import { SharedAlbRule } from '../shared-alb-rule/shared-alb-rule';
@@ -87,9 +82,6 @@ export interface CustomerWebTierProps {
    */
   readonly tags?: { [key: string]: string };
 }
-
-/** Amazon Linux 2023 for Graviton instance types. */
-const ARM64_BASE_IMAGE_PARAMETER = '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64';
 
 /**
  * A customer environment's web hosting: its data bucket, instances on a launch template in an Auto Scaling
@@ -221,146 +213,37 @@ export class CustomerWebTier extends Construct {
     this.environment = props.environment;
     this.production = production;
     const label = `${props.customer}-${props.environment}`;
-    Tags.of(this).add('vending:customer', props.customer);
-    Tags.of(this).add('vending:environment', props.environment);
-    for (const [key, value] of Object.entries(props.tags ?? {})) Tags.of(this).add(key, value);
+    this.addTags(props);
 
-    // Data bucket
-    const dataBucket = createDataBucket(this, 'DataBucket', {
+    this.dataBucket = createDataBucket(this, 'DataBucket', {
       encryptionKey: props.encryptionKey,
       logsBucket: props.logsBucket,
       logName: label,
       removalPolicy: production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
-    this.dataBucket = dataBucket;
-
-    // The image: an SSM parameter that the AMI pipeline owns after its first bake. The default image matches the
-    // instance type's architecture (Graviton types need arm64).
     const instanceType = new ec2.InstanceType(compute.instanceType);
-    const amiParameter = new ssm.CfnParameter(this, 'AmiParameter', {
+    const image = createImageParameter(this, {
       name: CustomerWebTier.amiParameterName(props.customer, props.environment),
-      type: 'String',
-      dataType: 'aws:ec2:image',
-      value:
-        props.initialImageId ??
-        `{{resolve:ssm:${instanceType.architecture === ec2.InstanceArchitecture.ARM_64 ? ARM64_BASE_IMAGE_PARAMETER : DEFAULT_BASE_IMAGE_PARAMETER}}}`,
-      description: `AMI of ${label}'s instances; written by its AMI pipeline`,
-    });
-    // Any change to this resource makes CloudFormation write `value` again, over the pipeline's image: keep
-    // it free of tags (whoever adds them, e.g. Tags.of(app)) and of anything else that changes with the stack.
-    amiParameter.addPropertyDeletionOverride('Tags');
-    this.amiParameter = ssm.StringParameter.fromStringParameterName(this, 'AmiParameterRef', amiParameter.name!);
-
-    // Instances
-    const securityGroup = new ec2.SecurityGroup(this, 'InstanceSecurityGroup', {
-      vpc: props.vpc,
-      description: `Web instances of ${label}: from their load balancer only`,
-      allowAllOutbound: true,
-    });
-    this.securityGroup = securityGroup;
-    const role = new iam.Role(this, 'InstanceRole', {
-      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
-      description: `Web instances of ${label}`,
-    });
-    // Session Manager instead of SSH (the AWS managed policy is the supported set of SSM agent actions).
-    role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore'));
-    // Read its own data bucket: objects (any version) and the listing, decrypted through S3 only.
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:GetObject', 's3:GetObjectVersion'],
-        resources: [dataBucket.arnForObjects('*')],
-      }),
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:ListBucket', 's3:GetBucketLocation'],
-        resources: [dataBucket.bucketArn],
-      }),
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['kms:Decrypt'],
-        resources: [props.encryptionKey.keyArn],
-        conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` } },
-      }),
-    );
-    this.instanceRole = role;
-
-    const userData = ec2.UserData.forLinux();
-    userData.addCommands('set -euo pipefail', `echo "vending: ${label} instance starting"`);
-    installCodeDeployAgent(userData, Stack.of(this));
-    const launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
-      machineImage: ec2.MachineImage.resolveSsmParameterAtLaunch(amiParameter.name!),
+      label,
       instanceType,
-      securityGroup,
-      role,
-      userData,
-      requireImdsv2: true,
-      httpPutResponseHopLimit: 1,
-      detailedMonitoring: true,
-      blockDevices: [
-        {
-          deviceName: '/dev/xvda',
-          // The account's default EBS key: the Auto Scaling service-linked role may always use it.
-          volume: ec2.BlockDeviceVolume.ebs(compute.rootVolumeGib, {
-            encrypted: true,
-            volumeType: ec2.EbsDeviceVolumeType.GP3,
-            deleteOnTermination: true,
-          }),
-        },
-      ],
+      initialImageId: props.initialImageId,
     });
-    launchTemplate.node.addDependency(amiParameter);
-    this.launchTemplate = launchTemplate;
-
-    const topic = new sns.Topic(this, 'ScalingEvents', {
-      displayName: `Scaling events of ${label}`,
-      // The AWS managed key: the Auto Scaling service-linked role of the account may publish with it.
-      masterKey: kms.Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns'),
-      enforceSSL: true,
-    });
-    this.notificationTopic = topic;
-
-    const asg = new autoscaling.AutoScalingGroup(this, 'Instances', {
+    this.amiParameter = image.reference;
+    const instances = createInstances(this, {
+      label,
       vpc: props.vpc,
-      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-      launchTemplate,
-      minCapacity: compute.minCapacity,
-      maxCapacity: compute.maxCapacity,
-      healthChecks: autoscaling.HealthChecks.withAdditionalChecks({
-        additionalTypes: [autoscaling.AdditionalHealthCheckType.ELB],
-        gracePeriod: Duration.minutes(5),
-      }),
-      notifications: [{ topic }],
-      groupMetrics: [autoscaling.GroupMetrics.all()],
+      encryptionKey: props.encryptionKey,
+      dataBucket: this.dataBucket,
+      compute,
+      instanceType,
+      amiParameter: image.resource,
     });
-    // The Availability Zones of its subnets, spelled out as well (AWS Control Tower CT.AUTOSCALING.PR.1): read from
-    // the subnets where they are resources of this app, so that no zone name is written into the customer's template
-    // (which the template checks flag, W3010) and the list always matches the subnets.
-    const zones = props.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnets.map((subnet) => {
-      const cfn = subnet.node.defaultChild;
-      return cfn instanceof ec2.CfnSubnet ? cfn.attrAvailabilityZone : subnet.availabilityZone;
-    });
-    (asg.node.defaultChild as autoscaling.CfnAutoScalingGroup).availabilityZones = zones;
-    this.autoScalingGroup = asg;
-
-    const targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
-      vpc: props.vpc,
-      port: 80,
-      protocol: elbv2.ApplicationProtocol.HTTP,
-      targetType: elbv2.TargetType.INSTANCE,
-      // CodeDeploy takes instances out one at a time: a short drain keeps rolling deploys quick.
-      deregistrationDelay: Duration.seconds(30),
-      healthCheck: {
-        path: healthCheck.path,
-        healthyHttpCodes: healthCheck.healthyHttpCodes,
-        interval: Duration.seconds(healthCheck.intervalSeconds),
-        timeout: Duration.seconds(healthCheck.timeoutSeconds),
-        healthyThresholdCount: healthCheck.healthyThreshold,
-        unhealthyThresholdCount: healthCheck.unhealthyThreshold,
-      },
-    });
-    this.targetGroup = targetGroup;
+    this.securityGroup = instances.securityGroup;
+    this.instanceRole = instances.role;
+    this.launchTemplate = instances.launchTemplate;
+    this.notificationTopic = instances.topic;
+    this.autoScalingGroup = instances.autoScalingGroup;
+    this.targetGroup = createTargetGroup(this, props.vpc, healthCheck);
 
     // Ingress: the shared listener's rule or a load balancer of the environment's own, built by the ingress.
     const ingress = props.ingress._bind(this, {
@@ -370,26 +253,13 @@ export class CustomerWebTier extends Construct {
       environment: props.environment,
       vpc: props.vpc,
       logsBucket: props.logsBucket,
-      targetGroup,
+      targetGroup: this.targetGroup,
     });
     this.sharedRule = ingress.sharedRule;
     this.loadBalancer = ingress.loadBalancer;
     this.url = ingress.url;
-    asg.attachToApplicationTargetGroup(targetGroup);
-
-    asg.scaleOnCpuUtilization('CpuScaling', { targetUtilizationPercent: compute.targetCpuPercent });
-    if (compute.targetRequestsPerInstance !== undefined) {
-      asg.scaleOnRequestCount('RequestScaling', { targetRequestsPerMinute: compute.targetRequestsPerInstance });
-    }
-
-    new CfnOutput(this, 'Url', { value: this.url, description: `URL of ${label}` });
-    if (this.loadBalancer) {
-      // Where the host names' DNS records must point: with several shared load balancers, not the same for all.
-      new CfnOutput(this, 'LoadBalancerDnsName', {
-        value: this.loadBalancer.loadBalancerDnsName,
-        description: `Load balancer of ${label}: the target of its host names' DNS records (alias or CNAME)`,
-      });
-    }
+    attachAndScale(this.autoScalingGroup, this.targetGroup, compute);
+    addIngressOutputs(this, label, this.url, this.loadBalancer);
 
     if (props.database) {
       const database = createDatabase(this, {
@@ -399,61 +269,22 @@ export class CustomerWebTier extends Construct {
         production,
         vpc: props.vpc,
         encryptionKey: props.encryptionKey,
-        clients: securityGroup,
-        clientRole: role,
+        clients: instances.securityGroup,
+        clientRole: instances.role,
       });
       this.databaseInstance = database.instance;
       this.databaseCluster = database.cluster;
       this.databaseEndpoint = database.endpoint;
       this.databaseSecretArn = database.secretArn;
       this.databaseSecurityGroup = database.securityGroup;
-      new CfnOutput(this, 'DatabaseEndpoint', { value: database.endpoint, description: `Database of ${label}` });
-      new CfnOutput(this, 'DatabaseSecretArn', {
-        value: database.secretArn,
-        description: `Master credentials of the database of ${label}`,
-      });
+      addDatabaseOutputs(this, label, database);
     }
   }
-}
 
-function validateNames(where: string, props: CustomerWebTierProps): void {
-  const checks: [string, ValueRuleName, unknown][] = [
-    ['customer', 'customer', props.customer],
-    ['environment', 'environment', props.environment],
-  ];
-  if (props.initialImageId !== undefined) checks.push(['initialImageId', 'imageId', props.initialImageId]);
-  for (const [field, rule, value] of checks) {
-    const problem = valueProblem(rule, value);
-    if (problem) throw new Error(`${where}: ${field}: ${problem}`);
+  /** Tags of every resource: the customer, the environment and the props' own. */
+  private addTags(props: CustomerWebTierProps): void {
+    Tags.of(this).add('vending:customer', props.customer);
+    Tags.of(this).add('vending:environment', props.environment);
+    for (const [key, value] of Object.entries(props.tags ?? {})) Tags.of(this).add(key, value);
   }
-}
-
-function checkedCompute(where: string, compute: ComputeConfig | undefined, production: boolean) {
-  const resolved = resolveCompute(compute, production);
-  if (resolved.minCapacity > resolved.maxCapacity) {
-    throw new Error(
-      `${where}: compute.minCapacity: received ${resolved.minCapacity} with maxCapacity ${resolved.maxCapacity}; ` +
-        'expected minCapacity <= maxCapacity',
-    );
-  }
-  if (production && resolved.minCapacity < 2) {
-    throw new Error(
-      `${where}: compute.minCapacity: received ${resolved.minCapacity} for a production environment; expected at ` +
-        'least 2, so that the instances span two Availability Zones',
-    );
-  }
-  const instanceType = valueProblem('instanceType', resolved.instanceType);
-  if (instanceType) throw new Error(`${where}: compute.instanceType: ${instanceType}`);
-  return resolved;
-}
-
-function checkedHealthCheck(where: string, healthCheck: HealthCheckConfig | undefined) {
-  const resolved = resolveHealthCheck(healthCheck);
-  if (resolved.timeoutSeconds >= resolved.intervalSeconds) {
-    throw new Error(
-      `${where}: healthCheck.timeoutSeconds: received ${resolved.timeoutSeconds} with intervalSeconds ` +
-        `${resolved.intervalSeconds}; expected a timeout shorter than the interval`,
-    );
-  }
-  return resolved;
 }

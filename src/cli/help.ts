@@ -1,0 +1,139 @@
+import { EXIT_OK, Io } from './io';
+import { LIFECYCLE_ORDER } from '../appspec/appspec';
+
+/** The help texts: of the command (main) and of each subcommand. */
+export const HELP: Record<string, string> = {
+  main: `Usage: paas-vending <command> [options]
+
+Vend dedicated EC2 web environments from one config file per customer environment.
+
+Commands:
+  validate [DIR]                      check platform.yaml and every file in customers/
+  list [DIR]                          show the customer environments of a fleet
+  synth [DIR] [--out DIR]             synthesize the fleet into a CDK cloud assembly (a CDK app too)
+  init CUSTOMER ENVIRONMENT [DIR]     write a commented starter file for a new environment
+  check-appspec FILE [--root DIR]     check a customer's appspec.yml before it reaches CodeDeploy
+  diagram [DIR] [--customer C]        draw a customer environment, or the platform, as Mermaid or SVG
+
+DIR is a fleet directory (platform.yaml + customers/*.yaml). Without DIR, the current directory
+is used when it holds a platform file, and the bundled example fleet otherwise.
+
+Options:
+  -h, --help       show help (also after a command: paas-vending list --help)
+  -v, --version    show the version
+
+Exit codes: 0 success, 1 invalid config, 2 wrong usage, 70 internal error (a bug).`,
+  validate: `Usage: paas-vending validate [DIR]
+
+Checks platform.yaml and every file in DIR/customers/, and what no single file shows (duplicate
+environments or host names, certificates outside the platform's region or account). Prints every
+problem as file:line:column: field: message.
+
+Exit codes: 0 all valid, 1 problems found, 2 wrong usage.`,
+  list: `Usage: paas-vending list [DIR] [--json]
+
+Shows customer, environment, host names, ingress (shared or dedicated load balancer), database,
+instance type and capacity of every customer environment of the fleet.
+
+Options:
+  --json    print a JSON array instead of a table
+
+Exit codes: 0 listed, 1 invalid config, 2 wrong usage.`,
+  synth: `Usage: paas-vending synth [DIR] [--out DIR] [--stack NAME]... [--json] [--frozen-placement] [--validate]
+
+Validates the fleet as validate does, builds it with VendingFleet (a <platform>-platform stack and a
+<customer>-<environment> stack per customer file) in a CDK app and synthesizes it into a cloud assembly.
+Prints each stack, the platform's first, with its customer, environment, host names, ingress,
+resource count and template file. On a terminal, shows on stderr which stack is being built, then
+the synthesis and its time; quiet when piped and with --json. Warnings of the stacks go to stderr;
+an error annotation fails the command, as it fails cdk synth.
+
+As the app of the AWS CDK CLI: when CDK_OUTDIR is set (the CDK CLI sets it when it runs an app), the
+cloud assembly is written there and nothing is printed on stdout. With a cdk.json in the fleet
+directory such as {"app": "npx --no paas-vending synth ."} (the bundled example fleet has one),
+cdk list, cdk synth, cdk diff and cdk deploy acme-production work there. The CDK CLI builds every
+stack of an app; to build only what one deploy needs, name the stacks in the context key
+vending:stacks as well: cdk deploy -c vending:stacks=acme-production acme-production.
+
+Customer stacks read the platform through its published SSM parameters (/vending/<platform>/v1/...),
+resolved by CloudFormation at deploy time: they hold no Fn::ImportValue, each one deploys on its own
+once the platform is deployed, and each one can be synthesized alone (--stack).
+
+Environments on shared ingress are spread over the platform's shared load balancers, 100 on each:
+DIR/placement.yaml records which one serves each environment. An environment never moves; a new one
+goes to the first load balancer with room, and another load balancer is added when all are full (up
+to maxSharedLoadBalancers in platform.yaml). The command writes placement.yaml when it changes and
+says so on stderr: commit it with the fleet.
+
+The platform's VPC needs the names of its availability zones: give them in platform.yaml
+(vpc.availabilityZones) and nothing is looked up. Without them, the CDK CLI looks them up (with
+credentials) and keeps them in cdk.context.json; run alone, this command writes placeholders for
+them, and a warning says so.
+
+Options:
+  --out DIR   the cloud assembly directory (default: cdk.out in the current directory)
+  --stack NAME
+              build and synthesize only this stack (repeatable, or names separated by commas); the
+              whole fleet is still validated and placed, and each template is the one the whole fleet
+              synthesis writes for that stack
+  --json      print the stacks as a JSON array on stdout instead of a table
+  --frozen-placement
+              fail instead of changing placement.yaml (for CI, where a change would be lost)
+  --validate  also run aws-cdk-lib's CloudFormation validation on every template (aws-cdk-lib 2.262 or
+              newer; on by default under the CDK CLI, where cdk synth --no-validation turns it off).
+              Off by default here: it is more than half the time and most of the memory of a synthesis
+
+Exit codes: 0 synthesized, 1 invalid config, a construct refused the config, or a stack has an
+error annotation, 2 wrong usage (also --out, --json or --validate with CDK_OUTDIR set).`,
+  init: `Usage: paas-vending init CUSTOMER ENVIRONMENT [DIR] [--force]
+
+Writes DIR/customers/CUSTOMER-ENVIRONMENT.yaml, a commented starter file that validates. DIR
+defaults to the current directory; region and account come from DIR/platform.yaml when present.
+
+Options:
+  --force   overwrite an existing file
+
+Exit codes: 0 written, 1 invalid name or file exists, 2 wrong usage.`,
+  'check-appspec': `Usage: paas-vending check-appspec FILE [--root DIR] [--json]
+
+Checks the appspec.yml of a customer's revision (EC2/On-Premises, in-place deployment) as the
+CodeDeploy agent reads it, and more: YAML syntax and indentation mistakes, version and os, files,
+permissions, lifecycle events (known, not reserved, in the order CodeDeploy runs them), and each
+script: location, timeout (1 to 3600 seconds, at most 3600 per event) and runas. Scripts and file
+sources must exist under the revision root, and scripts must start with a #! line. Prints every
+problem as file:line:column: field: message.
+
+CodeDeploy runs the hooks in this order, whatever the order of the file:
+  ${LIFECYCLE_ORDER.slice(0, 5).join(', ')},
+  ${LIFECYCLE_ORDER.slice(5).join(', ')}
+
+Options:
+  --root DIR   the root of the revision, as CodeDeploy receives it (default: the directory of FILE)
+  --json       print the problems as a JSON array on stdout (empty when the file is valid)
+
+Exit codes: 0 valid, 1 problems found or FILE unreadable, 2 wrong usage.`,
+  diagram: `Usage: paas-vending diagram [DIR] [--customer C] [--environment E] [--format mermaid|svg] [--out FILE]
+
+Draws a customer environment of the fleet, from its validated config alone (nothing is synthesized):
+the internet, the shared load balancer's rule (host names) or the dedicated load balancer (custom
+domain), target group, Auto Scaling group in the private subnets, database in the isolated subnets,
+data bucket; the AMI pipeline (Source, Bake, Approve in production, Rollout; its schedule) writing the
+SSM parameter the launch template reads; the delivery pipeline (Source, Build, Approve in production,
+Deploy) deploying to the instances. Without --customer, draws the platform: the shared load balancer
+with a rule per customer, the dedicated load balancers beside it, and the VPC's tiers.
+
+Options:
+  --customer C      the customer to draw (without it: the platform with every customer)
+  --environment E   the customer's environment, needed when it has several
+  --format F        mermaid (default): flowchart text for Markdown; svg: a standalone image
+  --out FILE        write to FILE instead of stdout (Mermaid in a .md file: in a mermaid code block)
+
+Exit codes: 0 drawn, 1 invalid config or no such customer or environment, 2 wrong usage (also when
+the customer has several environments and --environment is missing).`,
+};
+
+/** Prints a subcommand's help. */
+export function help(command: string, io: Io): number {
+  io.out(HELP[command]);
+  return EXIT_OK;
+}

@@ -1,0 +1,46 @@
+import { existsSync, mkdirSync, writeFileSync } from 'fs';
+import { dirname, join, relative, resolve } from 'path';
+import { args } from './args';
+import { help } from './help';
+import { EXIT_INVALID, EXIT_OK, Io, UsageError } from './io';
+import { starterCustomerFile } from './starter';
+import { ResolvedPlatformConfig } from '../config/defaults';
+import { ConfigError } from '../config/errors';
+import { displayPath, platformFilesIn, readCustomer, readFile, readPlatform } from '../config/loader';
+import { schemaProblems, SCHEMA_DIR } from '../config/schema';
+
+/** `paas-vending init`: a commented starter file for a new customer environment. */
+export function init(argv: string[], io: Io): number {
+  const { flags, positionals } = args(argv, ['force'], 3, 'init');
+  if (flags.help) return help('init', io);
+  const [customer, environment, dir] = positionals;
+  if (customer === undefined || environment === undefined) {
+    throw new UsageError('init: expected CUSTOMER and ENVIRONMENT, such as: paas-vending init acme staging');
+  }
+  // The names become a file name: check them before anything is written or read.
+  const nameProblems = schemaProblems('customer', { customer, environment }).filter((p) =>
+    ['customer', 'environment'].includes(String(p.path[0])),
+  );
+  if (nameProblems.length > 0) {
+    throw new ConfigError(
+      nameProblems.map((p) => ({ file: 'paas-vending init', path: String(p.path[0]), message: p.message })),
+    );
+  }
+  const directory = resolve(io.cwd, dir ?? '.');
+  const [platformFile] = platformFilesIn(directory);
+  let platform: ResolvedPlatformConfig | undefined;
+  if (platformFile) platform = readPlatform(readFile(platformFile), displayPath(platformFile));
+  const target = join(directory, 'customers', `${customer}-${environment}.yaml`);
+  const schemaPath = relative(dirname(target), join(SCHEMA_DIR, 'customer-config.schema.json'));
+  const text = starterCustomerFile(customer, environment, schemaPath, platform);
+  // The starter must validate: checking it also reports a bad customer or environment name.
+  readCustomer(text, displayPath(target), platform);
+  if (existsSync(target) && !flags.force) {
+    io.err(`${displayPath(target)} already exists; use --force to overwrite it.`);
+    return EXIT_INVALID;
+  }
+  mkdirSync(join(directory, 'customers'), { recursive: true });
+  writeFileSync(target, text);
+  io.out(`Wrote ${displayPath(target)}. Edit it, then run: paas-vending validate${dir ? ` ${dir}` : ''}`);
+  return EXIT_OK;
+}

@@ -1,0 +1,88 @@
+import { resolve } from 'path';
+import { args, fleetDirectory } from './args';
+import { help } from './help';
+import { EXIT_INVALID, EXIT_OK, Io, UsageError } from './io';
+import { synthesizeFleet } from './synth';
+import { table } from './table';
+import { readFleet } from '../config/loader';
+
+/** `paas-vending synth`: the fleet synthesized into a cloud assembly (also as the app of the CDK CLI). */
+export function synth(argv: string[], io: Io): number {
+  const startedAt = Date.now();
+  const { flags, options, lists, positionals } = args(
+    argv,
+    ['json', 'frozen-placement', 'validate'],
+    1,
+    'synth',
+    ['out'],
+    ['stack'],
+  );
+  if (flags.help) return help('synth', io);
+  // The CDK CLI runs an app with CDK_OUTDIR set, reads the cloud assembly there, and needs nothing on stdout.
+  const cdkOutdir = (io.env ?? process.env).CDK_OUTDIR || undefined;
+  if (cdkOutdir !== undefined && (options.out !== undefined || flags.json || flags.validate)) {
+    const flag = flags.json ? '--json' : options.out !== undefined ? '--out' : '--validate';
+    throw new UsageError(`synth: ${flag} does not apply when the CDK CLI runs the command (CDK_OUTDIR is set)`);
+  }
+  const fleet = readFleet(fleetDirectory(positionals[0], io));
+  const outdir = resolve(io.cwd, cdkOutdir ?? options.out ?? 'cdk.out');
+  const progress = io.errIsTTY && !flags.json && cdkOutdir === undefined ? io.err : undefined;
+  const frozenPlacement = flags['frozen-placement'] ?? false;
+  // Alone, the templates are not validated again by aws-cdk-lib unless asked (--validate): its validation is half the
+  // time and a third of the memory of a synthesis, and the constructs' templates pass it in this project's tests.
+  // Under the CDK CLI, aws-cdk-lib's default stands, so that `cdk synth --no-validation` decides.
+  const validation = cdkOutdir !== undefined ? undefined : (flags.validate ?? false);
+  const selected = lists.stack?.flatMap((names) => names.split(',')).map((name) => name.trim());
+  const result = synthesizeFleet(fleet, {
+    outdir,
+    cwd: io.cwd,
+    progress,
+    startedAt,
+    frozenPlacement,
+    validation,
+    stacks: selected,
+  });
+  if ('problem' in result) {
+    io.err(`paas-vending: synth: ${result.problem}`);
+    return EXIT_INVALID;
+  }
+  if (result.placementChanges.length > 0) {
+    // On stderr, also under the CDK CLI: the file changed and wants committing.
+    io.err(
+      `paas-vending: synth: wrote ${result.placementFile} (commit it with the fleet):\n` +
+        result.placementChanges.map((change) => `  ${change}`).join('\n'),
+    );
+  }
+  if (cdkOutdir !== undefined) return EXIT_OK; // the CDK CLI reports the annotations itself
+  if (result.warnings.length > 0) io.err(result.warnings.join('\n'));
+  if (result.errors.length > 0) {
+    io.err(
+      `paas-vending: synth: ${result.errors.length} error(s) in the synthesized stacks:\n${result.errors.join('\n')}`,
+    );
+    return EXIT_INVALID;
+  }
+  if (flags.json) {
+    io.out(JSON.stringify(result.rows, null, 2));
+    return EXIT_OK;
+  }
+  const header = ['STACK', 'CUSTOMER', 'ENVIRONMENT', 'HOSTNAME', 'INGRESS', 'RESOURCES', 'TEMPLATE'];
+  // "shared N" once there are several shared load balancers.
+  const manyLoadBalancers = result.rows.some((r) => (r.sharedLoadBalancer ?? 1) > 1);
+  const rows = result.rows.map((r) => [
+    r.stack,
+    r.customer ?? '-',
+    r.environment ?? '-',
+    r.hosts.join(', ') || '-',
+    r.sharedLoadBalancer !== null && manyLoadBalancers ? `shared ${r.sharedLoadBalancer}` : (r.ingress ?? '-'),
+    String(r.resources),
+    r.template,
+  ]);
+  io.out(table([header, ...rows]));
+  const stacks = rows.length === 1 ? '1 stack' : `${rows.length} stacks`;
+  io.out(
+    result.missingContext.length > 0
+      ? `\n${stacks} in ${result.outdir}, with placeholders for lookups (see the warning above).`
+      : `\n${stacks} in ${result.outdir}. Deploy one with: cdk deploy --app ${result.outdir} STACK`,
+  );
+  return EXIT_OK;
+}

@@ -1,0 +1,99 @@
+/*
+ * A config document checked, by the schema and the rules a schema cannot say, and resolved with its defaults: from
+ * a file's text (the fast parse first, the full parse for positions) or built in code.
+ */
+import { resolveCustomer, resolvePlatform, ResolvedCustomerConfig, ResolvedPlatformConfig } from './defaults';
+import { ConfigError, describeValue } from './errors';
+import { FILE_ONLY_KEYS, structKey, toFileKeys, toStructKeys } from './keys';
+import { KIND_TEXT, MAX_DEPTH, parse, place, plain, Source } from './parse';
+import { quickYaml } from './quick-yaml';
+import { customerRules, platformFitRules, platformRules } from './rules';
+import { schemaProblems, SchemaKind } from './schema';
+import { CustomerConfig, PlatformConfig } from './types';
+
+/**
+ * Validates a document with file keys. `structPaths` names fields as the struct does (for configs
+ * built in code, where the property is `softwareDelivery`, not the file's `software`).
+ */
+function check(kind: SchemaKind, source: Source, value: unknown, structPaths = false, platform?: PlatformConfig): void {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigError(
+      place(source, [
+        {
+          path: [],
+          message: `received ${describeValue(value)}; expected ${KIND_TEXT[kind]}, as a mapping of keys to values`,
+        },
+      ]),
+    );
+  }
+  let raw = [
+    ...schemaProblems(kind, value),
+    ...(kind === 'customer' ? [...customerRules(value), ...platformFitRules(value, platform)] : platformRules(value)),
+  ];
+  if (structPaths) raw = raw.map((p) => ({ ...p, path: p.path.map((seg, i) => (i === 0 ? structKey(seg) : seg)) }));
+  if (raw.length > 0) throw new ConfigError(place(source, raw));
+}
+
+/**
+ * A config file's validated document. The fast parse reads it when it is plain data; a file it cannot read, or
+ * one with a problem, is read again by the full parse, which gives each problem its line and column.
+ */
+function readDocument(kind: SchemaKind, text: string, file: string, platform?: PlatformConfig): unknown {
+  const quick = quickYaml(text, MAX_DEPTH);
+  if (quick !== undefined) {
+    try {
+      // Plain data already (no alias, so no value inside itself; no undefined; no deeper than MAX_DEPTH).
+      const { $schema: _schema, ...document } = quick;
+      check(kind, { file }, document, false, platform);
+      return document;
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+    }
+  }
+  const { source, value } = parse(kind, text, file);
+  const document = plain(value, file);
+  check(kind, source, document, false, platform);
+  return document;
+}
+
+/** Internal: a validated customer config with defaults, for the constructs and the command. */
+export function readCustomer(text: string, file: string, platform?: PlatformConfig): ResolvedCustomerConfig {
+  const document = readDocument('customer', text, file, platform);
+  return resolveCustomer(toStructKeys(document) as CustomerConfig, platform);
+}
+
+/** Internal: a validated platform config with defaults. */
+export function readPlatform(text: string, file: string): ResolvedPlatformConfig {
+  return resolvePlatform(readDocument('platform', text, file) as PlatformConfig);
+}
+
+/** Internal: validates a customer config built in code. */
+export function checkCustomer(
+  config: CustomerConfig,
+  platform?: PlatformConfig,
+  name = 'CustomerConfig',
+): ResolvedCustomerConfig {
+  const struct = plain(config, name);
+  const fileOnly = FILE_ONLY_KEYS.filter(
+    (k) => typeof struct === 'object' && struct !== null && Object.hasOwn(struct, k),
+  );
+  if (fileOnly.length > 0) {
+    throw new ConfigError(
+      fileOnly.map((k) => ({
+        file: name,
+        path: k,
+        message: `unknown key "${k}" (did you mean "${structKey(k)}"?); in code the property is ${structKey(k)}`,
+      })),
+    );
+  }
+  const document = toFileKeys(struct);
+  check('customer', { file: name }, document, true, platform);
+  return resolveCustomer(toStructKeys(document) as CustomerConfig, platform);
+}
+
+/** Internal: validates a platform config built in code. */
+export function checkPlatform(config: PlatformConfig, name = 'PlatformConfig'): ResolvedPlatformConfig {
+  const document = plain(config, name);
+  check('platform', { file: name }, document);
+  return resolvePlatform(document as PlatformConfig);
+}

@@ -1,0 +1,180 @@
+/*
+ * A fleet directory read: platform.yaml and every file of customers/, with every problem of every file in one
+ * error, and the rules across files (each environment and host name once per fleet).
+ */
+import { Dirent, existsSync, readdirSync, readFileSync, statSync } from 'fs';
+import { extname, isAbsolute, join, relative } from 'path';
+import { ResolvedCustomerConfig, ResolvedPlatformConfig } from './defaults';
+import { readCustomer, readPlatform } from './documents';
+import { ConfigError, ConfigProblem } from './errors';
+
+/** File extensions read as config files (JSON is read by the same YAML 1.2 parser). */
+export const CONFIG_EXTENSIONS = ['.yaml', '.yml', '.json'];
+
+/** A config file's text; a file that cannot be read is a config problem. */
+export function readFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf-8');
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
+    throw new ConfigError([{ file: displayPath(path), path: '', message: `cannot be read: ${reason}` }]);
+  }
+}
+
+/** A path as a person wants to read it: relative to the working directory when inside it. */
+export function displayPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+}
+
+/** Internal: a fleet directory with resolved configs; every problem of every file in one error. */
+export interface ResolvedFleet {
+  readonly directory: string;
+  readonly platform: ResolvedPlatformConfig;
+  readonly customers: ResolvedCustomerConfig[];
+  /** File of each customer, in the same order. */
+  readonly files: string[];
+}
+
+/** Internal: the fleet of a directory (loader.ts's readFleet is the name the command and ConfigLoader use). */
+export function readFleetDirectory(directory: string): ResolvedFleet {
+  const dirName = displayPath(directory);
+  if (!existsSync(directory) || !statSync(directory).isDirectory()) {
+    throw new ConfigError([
+      {
+        file: dirName,
+        path: '',
+        message: 'is not a directory; expected a fleet directory with platform.yaml and customers/',
+      },
+    ]);
+  }
+  const problems: ConfigProblem[] = [];
+  const platform = readFleetPlatform(directory, dirName, problems);
+  const { customers, files } = readFleetCustomers(directory, platform, problems);
+  problems.push(...duplicates(customers, files));
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { directory, platform: platform!, customers, files };
+}
+
+/** Runs a read; the problems of a config error are added to `problems` instead of thrown. */
+function collect<T>(problems: ConfigProblem[], read: () => T): T | undefined {
+  try {
+    return read();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      problems.push(...e.problems);
+      return undefined;
+    }
+    throw e;
+  }
+}
+
+/** The fleet's one platform file, read; a missing one, or more than one, is a problem. */
+function readFleetPlatform(
+  directory: string,
+  dirName: string,
+  problems: ConfigProblem[],
+): ResolvedPlatformConfig | undefined {
+  const platformFiles = platformFilesIn(directory);
+  let platform: ResolvedPlatformConfig | undefined;
+  if (platformFiles.length === 0) {
+    problems.push({
+      file: join(dirName, 'platform.yaml'),
+      path: '',
+      message: 'is missing; expected the platform config of the fleet',
+    });
+  } else if (platformFiles.length > 1) {
+    problems.push({
+      file: dirName,
+      path: '',
+      message: `has ${platformFiles.map((f) => displayPath(f)).join(' and ')}; expected one platform file`,
+    });
+  } else {
+    const file = displayPath(platformFiles[0]);
+    platform = collect(problems, () => readPlatform(readFile(platformFiles[0]), file));
+  }
+  return platform;
+}
+
+/** The config files of customers/, read in name order, each with its file; anything else there is a problem. */
+function readFleetCustomers(
+  directory: string,
+  platform: ResolvedPlatformConfig | undefined,
+  problems: ConfigProblem[],
+): { customers: ResolvedCustomerConfig[]; files: string[] } {
+  const customersDir = join(directory, 'customers');
+  const customers: ResolvedCustomerConfig[] = [];
+  const files: string[] = [];
+  for (const entry of listDirectory(customersDir, problems)) {
+    const path = join(customersDir, entry.name);
+    const file = displayPath(path);
+    if (entry.name.startsWith('.') || entry.name.toLowerCase().endsWith('.md')) continue;
+    if (entry.isDirectory()) {
+      problems.push({ file, path: '', message: 'is a directory; expected config files directly in customers/' });
+      continue;
+    }
+    if (!CONFIG_EXTENSIONS.includes(extname(entry.name).toLowerCase())) {
+      problems.push({
+        file,
+        path: '',
+        message: `is not a config file; expected a name ending in ${CONFIG_EXTENSIONS.join(', ')}`,
+      });
+      continue;
+    }
+    const customer = collect(problems, () => readCustomer(readFile(path), file, platform));
+    if (customer) {
+      customers.push(customer);
+      files.push(file);
+    }
+  }
+  return { customers, files };
+}
+
+/** The platform files of a fleet directory: platform.yaml, .yml or .json (one is expected). */
+export function platformFilesIn(directory: string): string[] {
+  return CONFIG_EXTENSIONS.map((ext) => join(directory, `platform${ext}`)).filter((f) => existsSync(f));
+}
+
+/** The entries of customers/, sorted; a missing folder is an empty fleet, anything else unreadable a problem. */
+function listDirectory(directory: string, problems: ConfigProblem[]): Dirent[] {
+  if (!existsSync(directory)) return [];
+  try {
+    return readdirSync(directory, { withFileTypes: true }).sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    );
+  } catch (e) {
+    problems.push({
+      file: displayPath(directory),
+      path: '',
+      message: `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); expected a directory of config files`,
+    });
+    return [];
+  }
+}
+
+/** Rules across files: each customer environment and each host name once per fleet. */
+function duplicates(customers: ResolvedCustomerConfig[], files: string[]): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const firstSeen = new Map<string, string>();
+  const claim = (key: string, file: string, path: string, what: string) => {
+    const previous = firstSeen.get(key);
+    if (previous !== undefined) {
+      problems.push({
+        file,
+        path,
+        message: `${what} is already used by ${previous}; expected each ${what.split(' ')[0]} once per fleet`,
+      });
+    } else {
+      firstSeen.set(key, file);
+    }
+  };
+  customers.forEach((c, i) => {
+    const file = files[i];
+    claim(`env:${c.customer}/${c.environment}`, file, 'environment', `environment ${c.customer}/${c.environment}`);
+    if (c.hostname) claim(`host:${c.hostname}`, file, 'hostname', `hostname ${c.hostname}`);
+    if (c.customDomain) {
+      claim(`host:${c.customDomain.name}`, file, 'customDomain.name', `hostname ${c.customDomain.name}`);
+    }
+  });
+  return problems;
+}

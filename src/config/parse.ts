@@ -1,0 +1,142 @@
+/*
+ * The full parse of a config file (YAML 1.2, JSON too): syntax problems with their line, every problem placed at the
+ * line and column of its field, values made plain data. The fast parse of plain files is quick-yaml.ts.
+ */
+import { Document, isMap, isScalar, isSeq, LineCounter, Node, parseDocument } from 'yaml';
+import { ConfigError, ConfigProblem } from './errors';
+import { RawProblem, SchemaKind } from './schema';
+
+/** What a config file of each kind is expected to be, for the messages. */
+export const KIND_TEXT: Record<SchemaKind, string> = {
+  customer: 'a customer environment with at least customer, environment and software',
+  platform: 'a platform with name, environment, region, account, domain and certificateArn',
+};
+
+/** A document read from text, with what is needed to point at its lines. */
+export interface Source {
+  readonly file: string;
+  readonly doc?: Document;
+  readonly lines?: LineCounter;
+}
+
+/** Turns raw problems into problems with a file, a dotted path and, from text, a line. */
+export function place(source: Source, raw: RawProblem[]): ConfigProblem[] {
+  return raw.map((problem) => {
+    const path = problem.path
+      .map((seg, i) => (typeof seg === 'number' ? `[${seg}]` : `${i > 0 ? '.' : ''}${seg}`))
+      .join('');
+    return {
+      file: source.file,
+      path,
+      message: problem.message,
+      ...(source.doc && source.lines ? positionOf(source.doc, source.lines, problem.path, problem.atKey) : {}),
+    };
+  });
+}
+
+/** Internal: the line and column of a path in a parsed document (of its key with `atKey`); none when unknown. */
+export function positionOf(
+  doc: Document,
+  lines: LineCounter,
+  path: (string | number)[],
+  atKey = false,
+): { line?: number; column?: number } {
+  const node = nodeAt(doc, path, atKey);
+  if (!node?.range) return {};
+  const position = lines.linePos(node.range[0]);
+  return { line: position.line, column: position.col };
+}
+
+/** The deepest node on a path that exists: the field itself, or the mapping it is missing from. */
+function nodeAt(doc: Document, path: (string | number)[], atKey: boolean): Node | undefined {
+  let node: unknown = doc.contents;
+  let found = node as Node | undefined;
+  for (let i = 0; i < path.length; i++) {
+    const segment = path[i];
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
+      if (!pair) break;
+      const last = i === path.length - 1;
+      found = ((last && atKey) || pair.value === null ? pair.key : pair.value) as Node;
+      node = pair.value;
+    } else if (isSeq(node) && typeof segment === 'number' && node.items[segment]) {
+      node = node.items[segment];
+      found = node as Node;
+    } else {
+      break;
+    }
+  }
+  return found;
+}
+
+/** Internal: parses YAML or JSON text; syntax problems (duplicate keys included) are thrown with their line. */
+export function parseYaml(text: string, file: string): { doc: Document; lines: LineCounter } {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, version: '1.2' });
+  const syntax: ConfigProblem[] = [...doc.errors, ...doc.warnings].map((e) => {
+    const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
+    return {
+      file,
+      path: '',
+      line: pos.line,
+      column: pos.col,
+      message: `YAML ${e.name === 'YAMLWarning' ? 'problem' : 'syntax error'}: ${e.message.split('\n')[0]}`,
+    };
+  });
+  if (syntax.length > 0) throw new ConfigError(syntax);
+  return { doc, lines };
+}
+
+/** Parses a config file's text; syntax problems are reported with their line. */
+export function parse(kind: SchemaKind, text: string, file: string): { source: Source; value: unknown } {
+  const { doc, lines } = parseYaml(text, file);
+  const source: Source = { file, doc, lines };
+  if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
+    throw new ConfigError([{ file, path: '', message: `the file is empty; expected ${KIND_TEXT[kind]}` }]);
+  }
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    throw new ConfigError([
+      { file, path: '', line: 1, column: 1, message: `YAML could not be read: ${(e as Error).message}` },
+    ]);
+  }
+  return { source, value };
+}
+
+/**
+ * Removes what JSON would not carry: undefined values (from structs built in code) and `$schema`.
+ * A value that contains itself (a YAML alias inside its own anchor, such as `a: &x [*x]`, or a
+ * cyclic object built in code) is refused.
+ */
+export function plain(value: unknown, file: string, ancestors: unknown[] = []): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (ancestors.includes(value)) {
+    throw new ConfigError([
+      { file, path: '', message: 'a value contains itself (a YAML alias inside its own anchor?); expected plain data' },
+    ]);
+  }
+  if (ancestors.length >= MAX_DEPTH) {
+    throw new ConfigError([
+      { file, path: '', message: `values nest deeper than ${MAX_DEPTH} levels; expected a config` },
+    ]);
+  }
+  const inside = [...ancestors, value];
+  if (Array.isArray(value)) return value.map((v) => plain(v, file, inside));
+  const out: { [key: string]: unknown } = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (v === undefined || (ancestors.length === 0 && k === '$schema')) continue;
+    // defineProperty: a key named __proto__ stays a key (and is reported as unknown), not a prototype.
+    Object.defineProperty(out, k, {
+      value: plain(v, file, inside),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out;
+}
+
+/** Deeper than any config: a guard against data that would exhaust the stack. */
+export const MAX_DEPTH = 64;

@@ -1,0 +1,63 @@
+import { Token } from 'aws-cdk-lib';
+import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type { SoftwareDeliveryPipelineProps } from './software-delivery-pipeline';
+import { describeValue } from '../config/errors';
+import { DeploymentStrategy } from '../config/types';
+import { valueProblem } from '../config/values';
+import { checkApprovalEmails } from '../pipeline-common/approval';
+
+const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+
+/** Internal: checks the pipeline's props; returns the artifacts bucket's key. */
+export function validate(where: string, props: SoftwareDeliveryPipelineProps, production: boolean): kms.IKey {
+  for (const prop of ['customer', 'environment'] as const) {
+    const value = props[prop];
+    if (Token.isUnresolved(value)) {
+      throw new Error(
+        `${where}: ${prop}: received a token; expected a name known at synth time (the pipeline's name, and the ` +
+          'folder of its artifacts, are made from it)',
+      );
+    }
+    const problem = valueProblem(prop, value);
+    if (problem) throw new Error(`${where}: ${prop}: ${problem}`);
+  }
+  const key = props.artifactsBucket.encryptionKey;
+  if (!key) {
+    throw new Error(
+      `${where}: artifactsBucket: received a bucket without its encryptionKey; expected the platform's artifacts ` +
+        'bucket with its KMS key (SharedPlatform.artifactsBucket), which also encrypts the build',
+    );
+  }
+  checkApprovalEmails(where, props.approvalEmails, production, 'releases');
+  const tag = props.buildImage?.tag;
+  if (tag !== undefined && !Token.isUnresolved(tag) && !IMAGE_TAG.test(tag)) {
+    throw new Error(
+      `${where}: buildImage.tag: received ${describeValue(tag)}; expected an image tag such as latest or 1.4.2`,
+    );
+  }
+  const percent = props.maxServerErrorPercent;
+  if (percent !== undefined && !Token.isUnresolved(percent) && !(percent > 0 && percent <= 100)) {
+    throw new Error(
+      `${where}: maxServerErrorPercent: received ${describeValue(percent)}; expected a percentage above 0 and at most 100`,
+    );
+  }
+  return key;
+}
+
+/** Internal: CodeDeploy's deployment configuration of a deployment strategy. */
+export function deploymentConfigOf(where: string, strategy: DeploymentStrategy): codedeploy.IServerDeploymentConfig {
+  switch (strategy) {
+    case DeploymentStrategy.ALL_AT_ONCE:
+      return codedeploy.ServerDeploymentConfig.ALL_AT_ONCE;
+    case DeploymentStrategy.HALF_AT_A_TIME:
+      return codedeploy.ServerDeploymentConfig.HALF_AT_A_TIME;
+    case DeploymentStrategy.ONE_AT_A_TIME:
+      return codedeploy.ServerDeploymentConfig.ONE_AT_A_TIME;
+    default:
+      throw new Error(
+        `${where}: deploymentStrategy: received ${describeValue(strategy)}; expected one of ` +
+          Object.values(DeploymentStrategy).join(', '),
+      );
+  }
+}
