@@ -169,6 +169,8 @@ project.eslint?.addRules({
 });
 project.eslint?.allowDevDeps('src/**/*.lambda.ts');
 project.eslint?.allowDevDeps('src/shared-alb-rule/allocator.ts');
+project.eslint?.allowDevDeps('src/shared-alb-rule/state-table.ts');
+project.eslint?.allowDevDeps('src/shared-alb-rule/listener-rules.ts');
 
 // ESLint reads type information for .projenrc.ts through tsconfig.dev.json too.
 project.tsconfigDev.addInclude('.projenrc.ts');

@@ -12,6 +12,9 @@ export const S3_ACCESS_LOGS_PREFIX = 's3-access-logs/';
  */
 export const ALB_ACCESS_LOGS_PREFIX = 'alb';
 
+/** Prefix of VPC flow logs in the platform's logs bucket. */
+export const FLOW_LOGS_PREFIX = 'vpc-flow-logs/';
+
 /**
  * Internal. Sets the bucket's server access logging directly (the L2 `serverAccessLogsBucket` would, without
  * the app's feature flag `@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy`, switch the logs bucket to ACLs,

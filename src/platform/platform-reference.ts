@@ -1,29 +1,14 @@
-import {
-  Annotations,
-  CfnParameter,
-  CfnParameterProps,
-  Fn,
-  IResolvable,
-  IResolveContext,
-  Stack,
-  Token,
-} from 'aws-cdk-lib';
+import { Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, IConstruct } from 'constructs';
-import {
-  allocatorServiceToken,
-  CONTRACT_TIERS,
-  ContractTier,
-  LoadBalancerAttribute,
-  pascalCase,
-  PlatformContract,
-} from './contract';
+import { CONTRACT_TIERS } from './contract';
+import { ReferenceData, ReferencedPlatform } from './referenced-platform';
 import { checkPlatform } from '../config/loader';
 import { PlatformConfig } from '../config/types';
-import { IPriorityAllocator, PriorityAllocator } from '../shared-alb-rule/priority-allocator';
+import { IPriorityAllocator } from '../shared-alb-rule/priority-allocator';
 
 /** One of a platform's shared internet-facing load balancers, with its listeners. */
 export interface SharedLoadBalancer {
@@ -134,21 +119,6 @@ export interface PlatformReferenceConfigOptions {
    * @default - the config's `vpc.availabilityZones` or `vpc.maxAzs`
    */
   readonly availabilityZoneCount?: number;
-}
-
-/** What a reference knows without binding. */
-interface ReferenceData {
-  readonly platformName: string;
-  readonly account: string;
-  readonly region: string;
-  readonly domain?: string;
-  readonly availabilityZoneCount: number;
-  /** fromAttributes: explicit ids instead of the contract. */
-  readonly attributes?: PlatformAttributes;
-  /** sharedPlatform.reference: the platform itself, in its own stack. */
-  readonly platform?: ISharedPlatform;
-  /** sharedPlatform.reference of a platform that publishes no contract. */
-  readonly unpublished?: boolean;
 }
 
 /** The platforms bound in each stack, by the key of their reference. */
@@ -275,225 +245,6 @@ export class PlatformReference {
     const made = new ReferencedPlatform(stack, `VendingPlatform${n}`, this.data, `Platform${n}`);
     bound.set(key, made);
     return made;
-  }
-}
-
-/** A platform in another stack or app, by the contract's parameters or by explicit attributes. */
-class ReferencedPlatform extends Construct implements ISharedPlatform {
-  public readonly platformName: string;
-  public readonly domain?: string;
-  public readonly vpc: ec2.IVpc;
-  public readonly key: kms.IKey;
-  public readonly artifactsBucket: s3.IBucket;
-  public readonly logsBucket: s3.IBucket;
-  private allocator?: IPriorityAllocator;
-  private readonly loadBalancers = new Map<number, SharedLoadBalancer>();
-
-  constructor(
-    scope: Construct,
-    id: string,
-    private readonly data: ReferenceData,
-    /** Prefix of the logical ids of the contract's CloudFormation parameters. */
-    private readonly parameterPrefix: string,
-  ) {
-    super(scope, id);
-    this.platformName = data.platformName;
-    this.domain = data.domain;
-    // The customer's constructs use subnets and zones only; the platform's route tables stay the platform's.
-    Annotations.of(this).acknowledgeWarning(
-      '@aws-cdk/aws-ec2:noSubnetRouteTableId',
-      'Customer environments place instances, builds and databases in the platform subnets; they change no route',
-    );
-    const a = data.attributes;
-    const name = data.platformName;
-    const zones = a
-      ? a.availabilityZones
-      : this.listParameter(
-          'AvailabilityZones',
-          PlatformContract.availabilityZonesParameter(name),
-          'Availability Zones of the VPC',
-        );
-    const subnets = (tier: ContractTier): string[] => {
-      if (a) return a[`${tier}SubnetIds`];
-      return this.listParameter(
-        `${pascalCase(tier)}SubnetIds`,
-        PlatformContract.subnetIdsParameter(name, tier),
-        `${tier} subnets of the VPC`,
-      );
-    };
-    const [publicSubnetIds, privateSubnetIds, isolatedSubnetIds] = CONTRACT_TIERS.map(subnets);
-    this.vpc = ec2.Vpc.fromVpcAttributes(this, 'Vpc', {
-      vpcId: a ? a.vpcId : this.parameter('VpcId', PlatformContract.vpcIdParameter(name), 'id of the VPC'),
-      availabilityZones: zones,
-      publicSubnetIds,
-      privateSubnetIds,
-      isolatedSubnetIds,
-    });
-    this.key = kms.Key.fromKeyArn(
-      this,
-      'Key',
-      a ? a.keyArn : this.parameter('KeyArn', PlatformContract.keyArnParameter(name), 'ARN of the platform key'),
-    );
-    // The bucket names follow from the platform's name, account and region (the contract publishes them too): known
-    // at synth time, so that the compliance checks of the customer's template can read them.
-    const bucket = (kind: 'logs' | 'artifacts') =>
-      a
-        ? kind === 'logs'
-          ? a.logsBucketName
-          : a.artifactsBucketName
-        : PlatformContract.bucketName(name, kind, data.account, data.region);
-    this.logsBucket = s3.Bucket.fromBucketName(this, 'LogsBucket', bucket('logs'));
-    this.artifactsBucket = s3.Bucket.fromBucketAttributes(this, 'ArtifactsBucket', {
-      bucketName: bucket('artifacts'),
-      encryptionKey: this.key,
-    });
-  }
-
-  public get priorityAllocator(): IPriorityAllocator {
-    if (!this.allocator) {
-      const a = this.data.attributes;
-      if (a && !a.allocatorServiceToken) {
-        throw new Error(
-          `PlatformReference ${this.platformName} (in ${Stack.of(this).node.path}): allocatorServiceToken: received ` +
-            "nothing; expected the service token of the platform's rule priority allocator, which an environment on " +
-            'shared ingress needs',
-        );
-      }
-      // The allocator's function has a fixed name: its ARN, which no stack update may change in a custom resource,
-      // is known from the platform's name, account and region.
-      const token =
-        a?.allocatorServiceToken ??
-        allocatorServiceToken(Stack.of(this), this.platformName, this.data.account, this.data.region);
-      this.allocator = PriorityAllocator.fromServiceToken(this, 'PriorityAllocator', token);
-    }
-    return this.allocator;
-  }
-
-  public sharedLoadBalancer(loadBalancerNumber: number): SharedLoadBalancer {
-    const known = this.loadBalancers.get(loadBalancerNumber);
-    if (known) return known;
-    const a = this.data.attributes;
-    const count = a ? (a.sharedLoadBalancers ?? []).length : 20;
-    if (!Number.isInteger(loadBalancerNumber) || loadBalancerNumber < 1 || loadBalancerNumber > count) {
-      throw new Error(
-        `PlatformReference ${this.platformName} (in ${Stack.of(this).node.path}): shared load balancer: received ` +
-          `${loadBalancerNumber}; expected a number from 1 to ${count}${a ? " (the attributes' sharedLoadBalancers)" : ''}`,
-      );
-    }
-    const given = a?.sharedLoadBalancers?.[loadBalancerNumber - 1];
-    const value = (attribute: LoadBalancerAttribute, what: string): string => {
-      if (given) {
-        const fields: Record<LoadBalancerAttribute, keyof SharedLoadBalancerAttributes> = {
-          arn: 'loadBalancerArn',
-          'dns-name': 'dnsName',
-          'canonical-hosted-zone-id': 'canonicalHostedZoneId',
-          'security-group-id': 'securityGroupId',
-          'https-listener-arn': 'httpsListenerArn',
-        };
-        return given[fields[attribute]];
-      }
-      return this.parameter(
-        `LoadBalancer${loadBalancerNumber}${pascalCase(attribute)}`,
-        PlatformContract.sharedLoadBalancerParameter(this.platformName, loadBalancerNumber, attribute),
-        `${what} of shared load balancer ${loadBalancerNumber}`,
-      );
-    };
-    const scope = new Construct(this, `SharedLoadBalancer${loadBalancerNumber}`);
-    const securityGroup = ec2.SecurityGroup.fromSecurityGroupId(
-      scope,
-      'SecurityGroup',
-      value('security-group-id', 'security group id'),
-      { mutable: false },
-    );
-    const loadBalancer = elbv2.ApplicationLoadBalancer.fromApplicationLoadBalancerAttributes(scope, 'LoadBalancer', {
-      loadBalancerArn: value('arn', 'ARN'),
-      securityGroupId: securityGroup.securityGroupId,
-      loadBalancerDnsName: value('dns-name', 'DNS name'),
-      loadBalancerCanonicalHostedZoneId: value('canonical-hosted-zone-id', 'canonical hosted zone id'),
-      vpc: this.vpc,
-    });
-    const httpsListener = elbv2.ApplicationListener.fromApplicationListenerAttributes(scope, 'HttpsListener', {
-      listenerArn: value('https-listener-arn', 'HTTPS listener ARN'),
-      securityGroup,
-    });
-    const shared: SharedLoadBalancer = { number: loadBalancerNumber, loadBalancer, securityGroup, httpsListener };
-    this.loadBalancers.set(loadBalancerNumber, shared);
-    return shared;
-  }
-
-  /** A CloudFormation parameter that CloudFormation reads from the platform's SSM parameter at each deploy. */
-  private parameter(id: string, name: string, what: string): string {
-    return this.cfnParameter(id, name, what, 'String').valueAsString;
-  }
-
-  /** The entries of a StringList parameter of the contract, one per Availability Zone. */
-  private listParameter(id: string, name: string, what: string): string[] {
-    const list = this.cfnParameter(id, name, what, 'List<String>').valueAsList;
-    return Array.from({ length: this.data.availabilityZoneCount }, (_, i) => Fn.select(i, list));
-  }
-
-  private cfnParameter(id: string, name: string, what: string, type: string): CfnParameter {
-    const parameter = new ContractParameter(this, id, {
-      type: `AWS::SSM::Parameter::Value<${type}>`,
-      default: name,
-      description: `Platform ${this.platformName}: ${what} (read from its published SSM parameter at deploy time)`,
-    });
-    parameter.overrideLogicalId(`${this.parameterPrefix}${id}`);
-    return parameter;
-  }
-}
-
-/**
- * A CloudFormation parameter of the contract that appears in the template only when the template uses it: a
- * customer environment reads what it needs (a database reads the isolated subnets, a dedicated load balancer the
- * public ones), and an unused parameter would be flagged (W2001) and still have to exist at deploy time. Whether
- * it is used is known before the template is written: aws-cdk-lib resolves every element once while it prepares
- * the app (to find references between stacks), and each use of the parameter's value resolves a UseOf.
- */
-class ContractParameter extends CfnParameter {
-  private used = false;
-  private readonly ref: string;
-
-  constructor(scope: Construct, id: string, props: CfnParameterProps) {
-    super(scope, id, props);
-    this.ref = Fn.ref(this.logicalId);
-  }
-
-  public override get valueAsString(): string {
-    return Token.asString(new UseOf(this, () => this.ref));
-  }
-
-  public override get valueAsList(): string[] {
-    return Token.asList(new UseOf(this, () => this.ref));
-  }
-
-  /** @internal */
-  public _markUsed(): void {
-    this.used = true;
-  }
-
-  /** @internal */
-  public override _toCloudFormation(): object {
-    return this.used ? super._toCloudFormation() : {};
-  }
-}
-
-/** A use of a contract parameter's value: its Ref, and a mark that the template needs the parameter. */
-class UseOf implements IResolvable {
-  public readonly creationStack: string[] = [];
-
-  constructor(
-    private readonly parameter: ContractParameter,
-    private readonly ref: () => string,
-  ) {}
-
-  public resolve(_context: IResolveContext): unknown {
-    this.parameter._markUsed();
-    return this.ref();
-  }
-
-  public toString(): string {
-    return Token.asString(this);
   }
 }
 

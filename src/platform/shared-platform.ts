@@ -1,16 +1,23 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
+import { Duration, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { allocatorServiceToken, CONTRACT_TIERS, pascalCase, PlatformContract } from './contract';
-import { ALB_ACCESS_LOGS_PREFIX, createDataBucket, notifyEventBridge, S3_ACCESS_LOGS_PREFIX } from './log-delivery';
+import { validateProps } from './checks';
+import { PlatformContract } from './contract';
+import { createArtifactsBucket, createLogsBucket, createPlatformKey } from './key-and-buckets';
+import { S3_ACCESS_LOGS_PREFIX } from './log-delivery';
+import { createVpc } from './network';
+import {
+  allocatorParameterName,
+  listenerParameterName,
+  loadBalancerSecurityGroupParameterName,
+} from './older-parameters';
 import { ISharedPlatform, PlatformReference, SharedLoadBalancer } from './platform-reference';
-import { createPublicLoadBalancer } from './public-load-balancer';
+import { publishContract } from './publish-contract';
+import { createSharedLoadBalancers } from './shared-load-balancers';
 import { checkPlatform } from '../config/loader';
 import { PlatformConfig } from '../config/types';
 import { IPriorityAllocator, PriorityAllocator } from '../shared-alb-rule/priority-allocator';
@@ -140,13 +147,7 @@ export interface SharedPlatformProps {
   readonly sharedLoadBalancers?: number;
 }
 
-/** The most shared load balancers of one platform (an account has 50 load balancers per region by default). */
-export const MAX_SHARED_LOAD_BALANCERS = 20;
-
-/** Where VPC flow logs go in the logs bucket. */
-const FLOW_LOGS_PREFIX = 'vpc-flow-logs/';
-const PLATFORM_NAME = /^(?!.*--)[a-z][a-z0-9-]{1,30}[a-z0-9]$/;
-const CIDR = /^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\/(1[6-9]|20)$/;
+export { MAX_SHARED_LOAD_BALANCERS } from './checks';
 
 /**
  * The services that all customer environments of one platform share (one per platform and
@@ -214,7 +215,7 @@ export class SharedPlatform extends Construct implements ISharedPlatform {
 
   /** SSM parameter that holds the allocator's ARN (`PriorityAllocator.fromParameter` reads it). */
   public static allocatorParameterName(platformName: string): string {
-    return `/vending/${platformName}/priority-allocator-arn`;
+    return allocatorParameterName(platformName);
   }
 
   /**
@@ -222,7 +223,7 @@ export class SharedPlatform extends Construct implements ISharedPlatform {
    * @param loadBalancerNumber which shared load balancer, from 1
    */
   public static listenerParameterName(platformName: string, loadBalancerNumber: number = 1): string {
-    return `/vending/${platformName}/https-listener-arn${numberSuffix(loadBalancerNumber)}`;
+    return listenerParameterName(platformName, loadBalancerNumber);
   }
 
   /**
@@ -230,7 +231,7 @@ export class SharedPlatform extends Construct implements ISharedPlatform {
    * @param loadBalancerNumber which shared load balancer, from 1
    */
   public static loadBalancerSecurityGroupParameterName(platformName: string, loadBalancerNumber: number = 1): string {
-    return `/vending/${platformName}/load-balancer-security-group-id${numberSuffix(loadBalancerNumber)}`;
+    return loadBalancerSecurityGroupParameterName(platformName, loadBalancerNumber);
   }
 
   public readonly platformName: string;
@@ -270,178 +271,38 @@ export class SharedPlatform extends Construct implements ISharedPlatform {
 
   public constructor(scope: Construct, id: string, props: SharedPlatformProps) {
     super(scope, id);
-    const where = `SharedPlatform ${this.node.path}`;
-    const stack = Stack.of(this);
-    validateProps(where, props, stack);
+    validateProps(`SharedPlatform ${this.node.path}`, props, Stack.of(this));
     this.platformName = props.platformName;
     this.production = props.production ?? false;
     this.domain = props.domain;
     Tags.of(this).add('vending:platform', props.platformName);
 
-    const key = new kms.Key(this, 'Key', {
-      description: `cdk-paas-vending platform ${props.platformName}: buckets, state and logs`,
-      enableKeyRotation: true,
-      // Data encrypted with it outlives the stack (retained buckets): never schedule its deletion.
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'CloudWatchLogsOfThisAccount',
-        principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
-        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-        resources: ['*'],
-        conditions: {
-          ArnLike: {
-            'kms:EncryptionContext:aws:logs:arn': stack.formatArn({
-              service: 'logs',
-              resource: 'log-group',
-              resourceName: '*',
-              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-            }),
-          },
-        },
-      }),
-    );
-    key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'GrantsOnlyForAwsResources',
-        effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
-        actions: ['kms:CreateGrant'],
-        resources: ['*'],
-        conditions: {
-          BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' },
-        },
-      }),
-    );
+    // The steps in the order of their constructs, which is the order of the resources in the template.
+    const key = createPlatformKey(this, props.platformName);
     this.key = key;
-
-    const logRetention = props.logRetention ?? Duration.days(365);
-    const logsBucketName = PlatformContract.bucketName(props.platformName, 'logs', stack.account, stack.region);
-    const logsBucket = new s3.Bucket(this, 'LogsBucket', {
-      // A name known at synth time: customer stacks point their access logs at it without an import, which
-      // Control Tower's proactive controls can then check (CT.S3.PR.2, CT.ELASTICLOADBALANCING.PR.6).
-      bucketName: logsBucketName,
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      versioned: true,
-      lifecycleRules: [
-        {
-          id: 'expire-logs',
-          // S3 wants expiration after the move to Infrequent Access (itself 30 days at the earliest).
-          transitions:
-            logRetention.toDays() > 30
-              ? [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(30) }]
-              : [],
-          expiration: logRetention,
-          noncurrentVersionExpiration: Duration.days(7),
-          abortIncompleteMultipartUploadAfter: Duration.days(1),
-        },
-      ],
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    notifyEventBridge(logsBucket);
-    logsBucket.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'S3ServerAccessLogsOfThisAccount',
-        principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
-        actions: ['s3:PutObject'],
-        resources: [logsBucket.arnForObjects(`${SharedPlatform.S3_ACCESS_LOGS_PREFIX}*`)],
-        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
-      }),
-    );
-    // VPC flow logs: written explicitly (aws-cdk-lib adds it only under an app feature flag; without it AWS adds
-    // the statement at delivery and the next policy update from this stack removes it).
-    logsBucket.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'VpcFlowLogsOfThisAccount',
-        principals: [new iam.ServicePrincipal('delivery.logs.amazonaws.com')],
-        actions: ['s3:PutObject'],
-        resources: [logsBucket.arnForObjects(`${FLOW_LOGS_PREFIX}AWSLogs/${stack.account}/*`)],
-        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
-      }),
-    );
-    logsBucket.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'VpcFlowLogsBucketCheck',
-        principals: [new iam.ServicePrincipal('delivery.logs.amazonaws.com')],
-        actions: ['s3:GetBucketAcl', 's3:ListBucket'],
-        resources: [logsBucket.bucketArn],
-        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
-      }),
-    );
-    // Other stacks see the bucket by its name (no cross-stack export); this stack creates it first.
-    const logsBucketByName = s3.Bucket.fromBucketName(this, 'LogsBucketByName', logsBucketName);
-    logsBucketByName.node.addDependency(logsBucket);
-    this.logsBucket = logsBucketByName;
-
-    const artifactsBucketName = PlatformContract.bucketName(
-      props.platformName,
-      'artifacts',
-      stack.account,
-      stack.region,
-    );
-    const artifactsBucket = createDataBucket(this, 'ArtifactsBucket', {
-      bucketName: artifactsBucketName,
-      encryptionKey: key,
-      logsBucket,
-      logName: 'artifacts',
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    // Pipelines in customer stacks see the bucket by its name too, with the key that encrypts it.
-    const artifactsBucketByName = s3.Bucket.fromBucketAttributes(this, 'ArtifactsBucketByName', {
-      bucketName: artifactsBucketName,
-      encryptionKey: key,
-    });
-    artifactsBucketByName.node.addDependency(artifactsBucket);
-    this.artifactsBucket = artifactsBucketByName;
-
-    this.vpc = props.vpc ?? this.createVpc(props, logsBucket);
+    const logs = createLogsBucket(this, props.platformName, props.logRetention ?? Duration.days(365));
+    this.logsBucket = logs.byName;
+    const artifacts = createArtifactsBucket(this, props.platformName, key, logs.bucket);
+    this.artifactsBucket = artifacts.byName;
+    this.vpc = props.vpc ?? createVpc(this, props, this.production, logs.bucket);
 
     const publish = props.publishParameters ?? true;
-    this.sharedLoadBalancers = [];
-    let firstHttpListener: elbv2.IApplicationListener | undefined;
-    for (let number = 1; number <= (props.sharedLoadBalancers ?? 1); number++) {
-      // The first keeps the ids it had before there could be several, so that no existing load balancer is replaced.
-      const parent = number === 1 ? this : new Construct(this, `SharedLoadBalancer${number}`);
-      const which = number === 1 ? '' : ` ${number}`;
-      const front = createPublicLoadBalancer(parent, {
-        vpc: this.vpc,
-        owner: `Shared load balancer${which} of platform ${props.platformName}`,
-        certificate: props.certificate,
-        sslPolicy: props.sslPolicy,
-        deletionProtection: props.deletionProtection,
-        logsBucket: this.logsBucket,
-        sharedByOtherStacks: true,
-      });
-      if (number === 1) {
-        // Lets every shared load balancer, and customers' dedicated ones, deliver access logs (same prefix).
-        front.loadBalancer.logAccessLogs(logsBucket, ALB_ACCESS_LOGS_PREFIX);
-      } else {
-        // A load balancer checks at creation that it may write its access logs: after the policy that allows it.
-        front.loadBalancer.node.addDependency(logsBucket.policy!);
-      }
-      this.sharedLoadBalancers.push({ number, ...front });
-      firstHttpListener ??= front.httpListener;
-      if (publish) {
-        new ssm.StringParameter(parent, 'ListenerParameter', {
-          parameterName: SharedPlatform.listenerParameterName(props.platformName, number),
-          stringValue: front.httpsListener.listenerArn,
-          description: `Shared HTTPS listener${which} of platform ${props.platformName}`,
-        });
-        new ssm.StringParameter(parent, 'SecurityGroupParameter', {
-          parameterName: SharedPlatform.loadBalancerSecurityGroupParameterName(props.platformName, number),
-          stringValue: front.securityGroup.securityGroupId,
-          description: `Security group of the shared load balancer${which} of platform ${props.platformName}`,
-        });
-      }
-    }
+    const front = createSharedLoadBalancers(this, {
+      platformName: props.platformName,
+      count: props.sharedLoadBalancers ?? 1,
+      vpc: this.vpc,
+      certificate: props.certificate,
+      sslPolicy: props.sslPolicy,
+      deletionProtection: props.deletionProtection,
+      logsBucket: logs.bucket,
+      logsBucketByName: this.logsBucket,
+      publishParameters: publish,
+    });
+    this.sharedLoadBalancers = front.sharedLoadBalancers;
     const first = this.sharedLoadBalancers[0];
     this.loadBalancer = first.loadBalancer;
     this.loadBalancerSecurityGroup = first.securityGroup;
-    this.httpListener = firstHttpListener!;
+    this.httpListener = front.firstHttpListener;
     this.httpsListener = first.httpsListener;
 
     this.allocator = new PriorityAllocator(this, 'PriorityAllocator', {
@@ -453,7 +314,17 @@ export class SharedPlatform extends Construct implements ISharedPlatform {
       // A fixed name: the ARN is every customer rule's ServiceToken, which no stack update may change.
       functionName: PlatformContract.allocatorFunctionName(props.platformName),
     });
-    if (publish) this.publishContract(logsBucketName, artifactsBucketName);
+    if (publish) {
+      publishContract(this, {
+        platformName: this.platformName,
+        vpc: this.vpc,
+        key: this.key,
+        logsBucketName: logs.name,
+        artifactsBucketName: artifacts.name,
+        allocatorFunction: this.allocator.function,
+        sharedLoadBalancers: this.sharedLoadBalancers,
+      });
+    }
     this.reference = PlatformReference._ofSharedPlatform(this, this.vpc.availabilityZones.length, publish);
   }
 
@@ -475,219 +346,5 @@ export class SharedPlatform extends Construct implements ISharedPlatform {
       );
     }
     return found;
-  }
-
-  /** The SSM parameters of the platform contract, under `/vending/<platform>/v1/`. */
-  private publishContract(logsBucketName: string, artifactsBucketName: string): void {
-    const name = this.platformName;
-    const contract = new Construct(this, 'Contract');
-    const publish = (id: string, parameterName: string, value: string | string[], what: string) => {
-      const description = `Platform contract of ${name} (cdk-paas-vending): ${what}`;
-      if (Array.isArray(value)) {
-        new ssm.StringListParameter(contract, id, { parameterName, stringListValue: value, description });
-      } else {
-        new ssm.StringParameter(contract, id, { parameterName, stringValue: value, description });
-      }
-    };
-    const tiers = {
-      public: this.vpc.publicSubnets,
-      private: this.vpc.privateSubnets,
-      isolated: this.vpc.isolatedSubnets,
-    };
-    publish('VpcId', PlatformContract.vpcIdParameter(name), this.vpc.vpcId, 'VPC id');
-    // The zones as the subnets report them: the same order as each tier's subnet ids.
-    publish(
-      'AvailabilityZones',
-      PlatformContract.availabilityZonesParameter(name),
-      tiers.private.map(zoneOf),
-      'Availability Zones of the VPC, in the order of the subnet lists',
-    );
-    for (const tier of CONTRACT_TIERS) {
-      // An existing VPC may lack a tier: nothing is published for it (and what needs it fails at deploy, by name).
-      if (tiers[tier].length === 0) continue;
-      publish(
-        `${pascalCase(tier)}SubnetIds`,
-        PlatformContract.subnetIdsParameter(name, tier),
-        tiers[tier].map((subnet) => subnet.subnetId),
-        `${tier} subnet ids, one per Availability Zone`,
-      );
-    }
-    publish('KeyArn', PlatformContract.keyArnParameter(name), this.key.keyArn, 'platform key ARN');
-    publish(
-      'ArtifactsBucket',
-      PlatformContract.artifactsBucketParameter(name),
-      artifactsBucketName,
-      'artifacts bucket',
-    );
-    publish('LogsBucket', PlatformContract.logsBucketParameter(name), logsBucketName, 'logs bucket');
-    const stack = Stack.of(this);
-    const token = allocatorServiceToken(stack, name, stack.account, stack.region);
-    const allocator = new ssm.StringParameter(contract, 'AllocatorServiceToken', {
-      parameterName: PlatformContract.allocatorServiceTokenParameter(name),
-      stringValue: token,
-      description: `Platform contract of ${name} (cdk-paas-vending): ServiceToken of the rule priority allocator`,
-    });
-    allocator.node.addDependency(this.allocator.function);
-    for (const shared of this.sharedLoadBalancers) {
-      const n = shared.number;
-      const attributes: [string, string, string][] = [
-        ['arn', shared.loadBalancer.loadBalancerArn, 'ARN'],
-        ['dns-name', shared.loadBalancer.loadBalancerDnsName, 'DNS name'],
-        ['canonical-hosted-zone-id', shared.loadBalancer.loadBalancerCanonicalHostedZoneId, 'canonical hosted zone id'],
-        ['security-group-id', shared.securityGroup.securityGroupId, 'security group id'],
-        ['https-listener-arn', shared.httpsListener.listenerArn, 'HTTPS listener ARN'],
-      ];
-      for (const [attribute, value, what] of attributes) {
-        publish(
-          `LoadBalancer${n}${pascalCase(attribute)}`,
-          PlatformContract.sharedLoadBalancerParameter(name, n, attribute),
-          value,
-          `${what} of shared load balancer ${n}`,
-        );
-      }
-    }
-  }
-
-  private createVpc(props: SharedPlatformProps, logsBucket: s3.IBucket): ec2.Vpc {
-    const cidr = props.vpcCidr ?? '10.10.0.0/16';
-    const prefix = Number(cidr.split('/')[1]);
-    const maxAzs = props.availabilityZones?.length ?? props.maxAzs ?? 3;
-    const natInstances = props.natInstances ?? true;
-    const natInstanceType = props.natInstanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.NANO);
-    const natProvider = natInstances
-      ? ec2.NatProvider.instanceV2({
-          instanceType: natInstanceType,
-          defaultAllowedTraffic: ec2.NatTrafficDirection.OUTBOUND_ONLY,
-          associatePublicIpAddress: true,
-        })
-      : ec2.NatProvider.gateway();
-    const vpc = new ec2.Vpc(this, 'Vpc', {
-      ipAddresses: ec2.IpAddresses.cidr(cidr),
-      ...(props.availabilityZones ? { availabilityZones: props.availabilityZones } : { maxAzs }),
-      natGatewayProvider: natProvider,
-      // One NAT per AZ keeps production's egress up when an AZ fails; one is enough elsewhere.
-      natGateways: this.production ? maxAzs : 1,
-      subnetConfiguration: [
-        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: prefix + 6, mapPublicIpOnLaunch: false },
-        { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: prefix + 3 },
-        { name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: prefix + 6 },
-      ],
-      // Restricting the default security group needs a custom-resource Lambda; nothing here uses it.
-      restrictDefaultSecurityGroup: false,
-      flowLogs: {
-        all: {
-          destination: ec2.FlowLogDestination.toS3(logsBucket, FLOW_LOGS_PREFIX),
-          trafficType: ec2.FlowLogTrafficType.ALL,
-        },
-      },
-    });
-    if (natProvider instanceof ec2.NatInstanceProviderV2) {
-      natProvider.connections.allowFrom(ec2.Peer.ipv4(cidr), ec2.Port.allTraffic(), 'From the VPC');
-      natProvider.gatewayInstances.forEach(hardenNatInstance);
-    }
-    // Free gateway endpoints: S3 and DynamoDB traffic stays off the NAT.
-    vpc.addGatewayEndpoint('S3Endpoint', { service: ec2.GatewayVpcEndpointAwsService.S3 });
-    vpc.addGatewayEndpoint('DynamoDbEndpoint', { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB });
-    return vpc;
-  }
-}
-
-/** Parameter names of the first shared load balancer have no number, as before there could be several. */
-function numberSuffix(loadBalancerNumber: number): string {
-  return loadBalancerNumber === 1 ? '' : `-${loadBalancerNumber}`;
-}
-
-/** A subnet's zone, from the subnet resource when it is one of this app (no zone name written into a template). */
-function zoneOf(subnet: ec2.ISubnet): string {
-  const cfn = subnet.node.defaultChild;
-  return cfn instanceof ec2.CfnSubnet ? cfn.attrAvailabilityZone : subnet.availabilityZone;
-}
-
-/** Encrypted root volume, IMDSv2 only, detailed monitoring: what the NAT provider leaves out. */
-function hardenNatInstance(instance: ec2.Instance): void {
-  const cfn = instance.instance;
-  cfn.monitoring = true;
-  cfn.blockDeviceMappings = [
-    { deviceName: '/dev/xvda', ebs: { encrypted: true, volumeType: 'gp3', deleteOnTermination: true } },
-  ];
-  cfn.addPropertyOverride('MetadataOptions', {
-    HttpTokens: 'required',
-    HttpPutResponseHopLimit: 1,
-    HttpEndpoint: 'enabled',
-  });
-}
-
-function validateProps(where: string, props: SharedPlatformProps, stack: Stack): void {
-  if (!Token.isUnresolved(props.platformName) && !PLATFORM_NAME.test(props.platformName)) {
-    throw new Error(
-      `${where}: platformName: received ${JSON.stringify(props.platformName)}; expected 3 to 32 lower-case ` +
-        'letters, digits or hyphens, starting with a letter, without -- and not ending with -',
-    );
-  }
-  if (Token.isUnresolved(stack.region)) {
-    throw new Error(
-      `${where}: the stack ${stack.node.path} has no region; expected a stack with an explicit env ` +
-        "({ account, region }): load balancer access logs are delivered by the region's log service",
-    );
-  }
-  const count = props.sharedLoadBalancers ?? 1;
-  if (!Number.isInteger(count) || count < 1 || count > MAX_SHARED_LOAD_BALANCERS) {
-    throw new Error(
-      `${where}: sharedLoadBalancers: received ${count}; expected a whole number from 1 to ${MAX_SHARED_LOAD_BALANCERS}`,
-    );
-  }
-  if (props.vpc) {
-    const given = (['vpcCidr', 'maxAzs', 'availabilityZones', 'natInstances', 'natInstanceType'] as const).filter(
-      (k) => props[k] !== undefined,
-    );
-    if (given.length > 0) {
-      throw new Error(
-        `${where}: ${given.join(', ')} apply to a new VPC only; expected either vpc or ${given.join(', ')}, not both`,
-      );
-    }
-    return;
-  }
-  if (props.vpcCidr !== undefined && !CIDR.test(props.vpcCidr)) {
-    throw new Error(
-      `${where}: vpcCidr: received ${JSON.stringify(props.vpcCidr)}; expected an IPv4 CIDR from /16 to /20 such as 10.10.0.0/16`,
-    );
-  }
-  if (props.availabilityZones !== undefined) {
-    checkZones(where, props.availabilityZones, props.maxAzs, stack);
-    return;
-  }
-  const maxAzs = props.maxAzs ?? 3;
-  if (!Number.isInteger(maxAzs) || maxAzs < 1 || maxAzs > 6) {
-    throw new Error(`${where}: maxAzs: received ${maxAzs}; expected a whole number from 1 to 6`);
-  }
-  if (maxAzs < 2) {
-    throw new Error(
-      `${where}: maxAzs: received ${maxAzs}; expected at least 2: a load balancer and a database need two Availability Zones`,
-    );
-  }
-}
-
-function checkZones(where: string, zones: string[], maxAzs: number | undefined, stack: Stack): void {
-  if (maxAzs !== undefined) {
-    throw new Error(
-      `${where}: maxAzs applies without availabilityZones only; expected either maxAzs or availabilityZones, not both`,
-    );
-  }
-  const expected = Token.isUnresolved(stack.region)
-    ? 'an Availability Zone name'
-    : `an Availability Zone of ${stack.region}`;
-  for (const zone of zones) {
-    const region = zone.slice(0, -1);
-    if (!/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/.test(zone) || (!Token.isUnresolved(stack.region) && region !== stack.region)) {
-      throw new Error(
-        `${where}: availabilityZones: received ${JSON.stringify(zone)}; expected ${expected}, such as ${Token.isUnresolved(stack.region) ? 'eu-west-1' : stack.region}a`,
-      );
-    }
-  }
-  if (zones.length < 2 || zones.length > 6 || new Set(zones).size !== zones.length) {
-    throw new Error(
-      `${where}: availabilityZones: received ${JSON.stringify(zones)}; expected 2 to 6 different zones: a load balancer ` +
-        'and a database need two',
-    );
   }
 }

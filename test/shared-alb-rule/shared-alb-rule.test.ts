@@ -187,7 +187,20 @@ const IAM_SERVICE_OF_CLIENT: Record<string, string> = {
   'client-dynamodb': 'dynamodb',
   'client-elastic-load-balancing-v2': 'elasticloadbalancing',
 };
-const HANDLER_SOURCES = ['allocator.ts', 'api-calls.ts', 'priority-allocator.lambda.ts', 'cfn-response.ts'];
+const HANDLER_SOURCES = [
+  'allocator.ts',
+  'allocator-error.ts',
+  'on-create.ts',
+  'on-update.ts',
+  'on-delete.ts',
+  'request.ts',
+  'rule-spec.ts',
+  'state-table.ts',
+  'listener-rules.ts',
+  'api-calls.ts',
+  'priority-allocator.lambda.ts',
+  'cfn-response.ts',
+];
 
 /**
  * `service:Operation` of every AWS SDK command the handler sends (`new XCommand(...)`), read from its source,
