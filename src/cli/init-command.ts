@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, writeFileSync } from 'fs';
+import { existsSync, mkdirSync } from 'fs';
 import { dirname, join, relative, resolve } from 'path';
 import { args } from './args';
 import { help } from './help';
 import { EXIT_INVALID, EXIT_OK, Io, UsageError } from './io';
 import { starterCustomerFile } from './starter';
+import { writeFileAtomically } from '../config/atomic-write';
 import { ResolvedPlatformConfig } from '../config/defaults';
 import { ConfigError } from '../config/errors';
 import { displayPath, platformFilesIn, readCustomer, readFile, readPlatform } from '../config/loader';
@@ -40,7 +41,7 @@ export function init(argv: string[], io: Io): number {
     return EXIT_INVALID;
   }
   mkdirSync(join(directory, 'customers'), { recursive: true });
-  writeFileSync(target, text);
+  writeFileAtomically(target, text, displayPath(target));
   io.out(`Wrote ${displayPath(target)}. Edit it, then run: paas-vending validate${dir ? ` ${dir}` : ''}`);
   return EXIT_OK;
 }

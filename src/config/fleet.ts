@@ -2,7 +2,7 @@
  * A fleet directory read: platform.yaml and every file of customers/, with every problem of every file in one
  * error, and the rules across files (each environment and host name once per fleet).
  */
-import { Dirent, existsSync, readdirSync, readFileSync, statSync } from 'fs';
+import { Dirent, existsSync, readdirSync, readFileSync, Stats, statSync } from 'fs';
 import { extname, isAbsolute, join, relative } from 'path';
 import { ResolvedCustomerConfig, ResolvedPlatformConfig } from './defaults';
 import { readCustomer, readPlatform } from './documents';
@@ -11,13 +11,40 @@ import { ConfigError, ConfigProblem } from './errors';
 /** File extensions read as config files (JSON is read by the same YAML 1.2 parser). */
 export const CONFIG_EXTENSIONS = ['.yaml', '.yml', '.json'];
 
-/** A config file's text; a file that cannot be read is a config problem. */
-export function readFile(path: string): string {
+/** The largest config file read: a customer file is about 1 KB, placement.yaml of 2,000 environments about 60 KB. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/** What a file that is not a regular file is, in words. */
+function kindOf(stat: Stats): string {
+  if (stat.isDirectory()) return 'a directory';
+  if (stat.isFIFO()) return 'a FIFO';
+  if (stat.isCharacterDevice()) return 'a character device';
+  if (stat.isBlockDevice()) return 'a block device';
+  if (stat.isSocket()) return 'a socket';
+  return 'not a file';
+}
+
+/**
+ * A config file's text; a file that cannot be read is a config problem. Only a regular file (or a link to one) of
+ * at most MAX_CONFIG_BYTES is opened: a FIFO would block, a device or a huge file would never end.
+ */
+export function readFile(path: string, shownAs: string = displayPath(path)): string {
+  const problem = (message: string) => new ConfigError([{ file: shownAs, path: '', message }]);
+  let stat: Stats;
+  try {
+    stat = statSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw problem(`cannot be read: ${code === 'ENOENT' ? 'no such file' : (code ?? (e as Error).message)}`);
+  }
+  if (!stat.isFile()) throw problem(`is not a regular file (${kindOf(stat)}); expected a config file`);
+  if (stat.size > MAX_CONFIG_BYTES) {
+    throw problem(`is ${stat.size} bytes; expected a config file of at most ${MAX_CONFIG_BYTES / 1024 / 1024} MiB`);
+  }
   try {
     return readFileSync(path, 'utf-8');
   } catch (e) {
-    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
-    throw new ConfigError([{ file: displayPath(path), path: '', message: `cannot be read: ${reason}` }]);
+    throw problem(`cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 }
 

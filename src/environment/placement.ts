@@ -1,9 +1,9 @@
-import { existsSync, readFileSync } from 'fs';
+import { existsSync } from 'fs';
 import { join } from 'path';
 import { writeFileAtomically } from '../config/atomic-write';
 import { ingressOf } from '../config/defaults';
 import { ConfigError, ConfigProblem, describeValue } from '../config/errors';
-import { displayPath, parseYaml, platformFilesIn, positionOf, ResolvedFleet } from '../config/loader';
+import { displayPath, parseYaml, platformFilesIn, positionOf, readFile, ResolvedFleet } from '../config/loader';
 import { quickYaml } from '../config/quick-yaml';
 
 /**
@@ -160,7 +160,7 @@ type LineOf = (path: string) => { line?: number; column?: number };
 /** Internal: reads a placement file; undefined when there is none. */
 export function readPlacementFile(path: string, shownAs: string, capacity: number): FleetPlacement | undefined {
   if (!existsSync(path)) return undefined;
-  const text = readFileSync(path, 'utf-8');
+  const text = readFile(path, shownAs);
   // The fast parse when it can; the full parse, which gives each problem its line, when it cannot or for a problem.
   const quick = quickYaml(text);
   if (quick !== undefined) {
