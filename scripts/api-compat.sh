@@ -14,13 +14,24 @@ cd "${root}"
 say() { echo "api-compat: $*"; }
 
 [[ -f .jsii ]] || { say "no .jsii in ${root}: run npx projen compile first" >&2; exit 1; }
-released="$(git describe --tags --abbrev=0 --match 'v[0-9]*' HEAD 2>/dev/null || true)"
+last_release() { git describe --tags --abbrev=0 --match 'v[0-9]*' HEAD 2>/dev/null || true; }
+released="$(last_release)"
+if [[ -z "${released}" ]]; then
+  # A clone made without tags or history (--no-tags, --depth): fetch them from where it came from.
+  if [[ "$(git rev-parse --is-shallow-repository 2>/dev/null)" == "true" ]]; then
+    git fetch --quiet --unshallow --tags origin >/dev/null 2>&1 || true
+  else
+    git fetch --quiet --tags origin >/dev/null 2>&1 || true
+  fi
+  released="$(last_release)"
+fi
 if [[ -z "${released}" ]]; then
   if [[ "$(git rev-parse --is-shallow-repository 2>/dev/null)" == "true" ]]; then
-    say "this clone is shallow and has no release tag: clone with history and tags to compare the API" >&2
-    exit 1
+    say "WARNING: this clone is shallow, and its history and tags could not be fetched: the API is not compared." \
+      "Clone with history and tags (git clone without --depth) to compare it with the last release." >&2
+  else
+    say "no release tag (v*) is reachable from HEAD: there is no released API to compare with yet"
   fi
-  say "no release tag (v*) is reachable from HEAD: there is no released API to compare with yet"
   exit 0
 fi
 
