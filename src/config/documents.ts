@@ -6,7 +6,7 @@ import { resolveCustomer, resolvePlatform, ResolvedCustomerConfig, ResolvedPlatf
 import { ConfigError, describeValue } from './errors';
 import { FILE_ONLY_KEYS, structKey, toFileKeys, toStructKeys } from './keys';
 import { KIND_TEXT, MAX_DEPTH, parse, place, plain, Source } from './parse';
-import { quickYaml } from './quick-yaml';
+import { readFastOrFull } from './quick-yaml';
 import { customerRules, platformFitRules, platformRules } from './rules';
 import { schemaProblems, SchemaKind } from './schema';
 import { CustomerConfig, PlatformConfig } from './types';
@@ -39,21 +39,22 @@ function check(kind: SchemaKind, source: Source, value: unknown, structPaths = f
  * one with a problem, is read again by the full parse, which gives each problem its line and column.
  */
 function readDocument(kind: SchemaKind, text: string, file: string, platform?: PlatformConfig): unknown {
-  const quick = quickYaml(text, MAX_DEPTH);
-  if (quick !== undefined) {
-    try {
+  return readFastOrFull(
+    text,
+    (quick) => {
       // Plain data already (no alias, so no value inside itself; no undefined; no deeper than MAX_DEPTH).
       const { $schema: _schema, ...document } = quick;
       check(kind, { file }, document, false, platform);
       return document;
-    } catch (e) {
-      if (!(e instanceof ConfigError)) throw e;
-    }
-  }
-  const { source, value } = parse(kind, text, file);
-  const document = plain(value, file);
-  check(kind, source, document, false, platform);
-  return document;
+    },
+    () => {
+      const { source, value } = parse(kind, text, file);
+      const document = plain(value, file);
+      check(kind, source, document, false, platform);
+      return document;
+    },
+    MAX_DEPTH,
+  );
 }
 
 /** Internal: a validated customer config with defaults, for the constructs and the command. */

@@ -8,6 +8,7 @@
  * two on every example file, on generated fleets and on the YAML forms where parsers differ.
  */
 import { CORE_SCHEMA, defineMappingTag, load } from 'js-yaml';
+import { ConfigError } from './errors';
 
 type Mapping = Record<string, unknown>;
 
@@ -49,4 +50,21 @@ export function quickYaml(text: string, maxDepth = 100): Mapping | undefined {
     return undefined;
   }
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Mapping) : undefined;
+}
+
+/**
+ * Internal: reads a file's text the fast way when it can, the full way otherwise. `fast` gets the document of the
+ * fast parse; when the fast parse declines the text, or `fast` finds a problem (a ConfigError), `full` reads the text
+ * again with the full parse, which alone reports problems, with their lines.
+ */
+export function readFastOrFull<T>(text: string, fast: (document: Mapping) => T, full: () => T, maxDepth?: number): T {
+  const quick = quickYaml(text, maxDepth);
+  if (quick !== undefined) {
+    try {
+      return fast(quick);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+    }
+  }
+  return full();
 }

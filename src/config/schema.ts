@@ -25,12 +25,23 @@ const SCHEMA_FILES: Record<SchemaKind, string> = {
 
 let ajv: Ajv | undefined;
 const validators = new Map<SchemaKind, { validate: ValidateFunction; schema: any }>();
+const documents = new Map<SchemaKind, any>();
+
+/** Internal: the generated JSON Schema of a kind of file, read once (the validator and values.ts use it). */
+export function schemaDocument(kind: SchemaKind): any {
+  let schema = documents.get(kind);
+  if (!schema) {
+    schema = JSON.parse(readFileSync(join(SCHEMA_DIR, SCHEMA_FILES[kind]), 'utf-8'));
+    documents.set(kind, schema);
+  }
+  return schema;
+}
 
 function compiled(kind: SchemaKind) {
   let entry = validators.get(kind);
   if (!entry) {
     ajv ??= new Ajv({ allErrors: true, verbose: true, strict: true }).addVocabulary(['expected']);
-    const schema = JSON.parse(readFileSync(join(SCHEMA_DIR, SCHEMA_FILES[kind]), 'utf-8'));
+    const schema = schemaDocument(kind);
     entry = { validate: ajv.compile(schema), schema };
     validators.set(kind, entry);
   }

@@ -4,11 +4,9 @@
  * files, and every construct applies the same rule to its props through `valueProblem`, read from the same schema.
  * test/config/one-source.test.ts shows that a value a file may not hold is refused in props too.
  */
-import { readFileSync } from 'fs';
-import { join } from 'path';
 import { Token } from 'aws-cdk-lib';
 import { describeValue } from './errors';
-import { SCHEMA_DIR } from './schema';
+import { schemaDocument } from './schema';
 
 /** A rule of one value: the schema's pattern and the words an error message quotes. */
 export interface ValueRule {
@@ -38,7 +36,7 @@ export function valueRule(name: ValueRuleName): ValueRule {
 }
 
 function readRules(): Map<ValueRuleName, ValueRule> {
-  const schema = JSON.parse(readFileSync(join(SCHEMA_DIR, 'customer-config.schema.json'), 'utf-8'));
+  const schema = schemaDocument('customer');
   const out = new Map<ValueRuleName, ValueRule>();
   for (const [name, [definition, property, item]] of Object.entries(PLACES)) {
     const field = schema.definitions[definition].properties[property];

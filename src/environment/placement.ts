@@ -4,7 +4,7 @@ import { writeFileAtomically } from '../config/atomic-write';
 import { ingressOf } from '../config/defaults';
 import { ConfigError, ConfigProblem, describeValue } from '../config/errors';
 import { displayPath, parseYaml, platformFilesIn, positionOf, readFile, ResolvedFleet } from '../config/loader';
-import { quickYaml } from '../config/quick-yaml';
+import { readFastOrFull } from '../config/quick-yaml';
 
 /**
  * Which shared load balancer serves each environment of a fleet on shared ingress. VendingFleet keeps it in
@@ -161,17 +161,14 @@ type LineOf = (path: string) => { line?: number; column?: number };
 export function readPlacementFile(path: string, shownAs: string, capacity: number): FleetPlacement | undefined {
   if (!existsSync(path)) return undefined;
   const text = readFile(path, shownAs);
-  // The fast parse when it can; the full parse, which gives each problem its line, when it cannot or for a problem.
-  const quick = quickYaml(text);
-  if (quick !== undefined) {
-    try {
-      return placementOf(quick, shownAs, capacity, () => ({}));
-    } catch (e) {
-      if (!(e instanceof ConfigError)) throw e;
-    }
-  }
-  const { doc, lines } = parseYaml(text, shownAs);
-  return placementOf(doc.toJS() as unknown, shownAs, capacity, (at, atKey) => positionOf(doc, lines, at, atKey));
+  return readFastOrFull(
+    text,
+    (quick) => placementOf(quick, shownAs, capacity, () => ({})),
+    () => {
+      const { doc, lines } = parseYaml(text, shownAs);
+      return placementOf(doc.toJS() as unknown, shownAs, capacity, (at, atKey) => positionOf(doc, lines, at, atKey));
+    },
+  );
 }
 
 /** A placement file's document, checked; `position` points at a path in its text (nothing for the fast parse). */
