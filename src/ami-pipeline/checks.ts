@@ -2,7 +2,7 @@ import { Duration, Token } from 'aws-cdk-lib';
 import type { CustomerAmiPipelineProps } from './customer-ami-pipeline';
 import { describeValue } from '../config/errors';
 import { scheduleExpressionProblem } from '../config/rules';
-import { valueProblem } from '../config/values';
+import { numberProblem, valueProblem } from '../config/values';
 import { checkApprovalEmails } from '../pipeline-common/approval';
 
 /** HashiCorp's published checksum of packer_1.14.2_linux_amd64.zip (releases.hashicorp.com SHA256SUMS). */
@@ -41,13 +41,10 @@ export function validate(
     const problem = valueProblem(prop, props[prop]);
     if (problem) throw new Error(`${where}: ${prop}: ${problem}`);
   }
-  if (!Token.isUnresolved(keepImages) && (!Number.isInteger(keepImages) || keepImages < 1 || keepImages > 100)) {
-    throw new Error(
-      `${where}: keepImages: received ${describeValue(keepImages)}; expected a whole number from 1 to 100 (the image in use is always kept too)`,
-    );
-  }
-  if (props.rebuildSchedule !== undefined) {
-    const problem = scheduleExpressionProblem(props.rebuildSchedule);
+  const images = numberProblem('keepImages', keepImages);
+  if (images) throw new Error(`${where}: keepImages: ${images} (the image in use is always kept too)`);
+  if (props.rebuildSchedule !== undefined && !Token.isUnresolved(props.rebuildSchedule.expressionString)) {
+    const problem = scheduleExpressionProblem(props.rebuildSchedule.expressionString);
     if (problem) throw new Error(`${where}: rebuildSchedule: ${problem}`);
   }
   const hours = timeout.toMinutes() / 60;

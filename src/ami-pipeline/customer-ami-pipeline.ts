@@ -80,9 +80,9 @@ export interface CustomerAmiPipelineProps {
   readonly baseImage?: PackerBaseImage;
   /**
    * Instance type of Packer's build instance.
-   * @default "t3.small"
+   * @default - t3.small
    */
-  readonly buildInstanceType?: string;
+  readonly buildInstanceType?: ec2.InstanceType;
   /**
    * Provisioning scripts, relative to the root of the infrastructure repository, run in order.
    * @default ["packer/provision.sh"]
@@ -95,11 +95,11 @@ export interface CustomerAmiPipelineProps {
    */
   readonly keepImages?: number;
   /**
-   * EventBridge schedule expression of periodic rebuilds, so base-image patches arrive without a commit,
-   * such as `rate(7 days)` or `cron(0 3 ? * SUN *)`.
+   * Periodic rebuilds, so base-image patches arrive without a commit, such as
+   * `events.Schedule.rate(Duration.days(7))` or `events.Schedule.cron({ minute: '0', hour: '3', weekDay: 'SUN' })`.
    * @default - rebuild on commits only
    */
-  readonly rebuildSchedule?: string;
+  readonly rebuildSchedule?: events.Schedule;
   /**
    * Who approves a new image in production (at least one address there).
    * @default - none; required in production
@@ -162,7 +162,7 @@ export interface CustomerAmiPipelineProps {
  *   amiParameter: webTier.amiParameter,
  *   autoScalingGroup: webTier.autoScalingGroup,
  *   approvalEmails: ['ops@acme.example'],
- *   rebuildSchedule: 'rate(7 days)',
+ *   rebuildSchedule: events.Schedule.rate(Duration.days(7)),
  * });
  */
 export class CustomerAmiPipeline extends Construct {
@@ -194,10 +194,13 @@ export class CustomerAmiPipeline extends Construct {
       baseImage: image.ssmParameter
         ? PackerBaseImage.fromSsmParameter(image.ssmParameter)
         : PackerBaseImage.fromFilter(image.amiNameFilter!, image.amiOwners!),
-      buildInstanceType: resolved.ami.buildInstanceType,
+      buildInstanceType: new ec2.InstanceType(resolved.ami.buildInstanceType),
       provisionScripts: [resolved.ami.provisionScript],
       keepImages: resolved.ami.keepImages,
-      rebuildSchedule: resolved.ami.rebuildSchedule,
+      rebuildSchedule:
+        resolved.ami.rebuildSchedule === undefined
+          ? undefined
+          : events.Schedule.expression(resolved.ami.rebuildSchedule),
       approvalEmails: resolved.approvalEmails,
       tags: resolved.tags,
     });
@@ -356,7 +359,7 @@ export class CustomerAmiPipeline extends Construct {
     if (props.rebuildSchedule !== undefined) {
       new events.Rule(this, 'RebuildSchedule', {
         description: `Rebuilds the AMI of ${label} so base-image patches arrive without a commit`,
-        schedule: events.Schedule.expression(props.rebuildSchedule),
+        schedule: props.rebuildSchedule,
         targets: [new targets.CodePipeline(this.pipeline)],
       });
     }

@@ -1,4 +1,4 @@
-import { Token } from 'aws-cdk-lib';
+import { Size, SizeRoundingBehavior, Token } from 'aws-cdk-lib';
 import type { PackerTemplateProps } from './packer-template';
 import { DEFAULT_INSTANCE_TYPE } from '../config/defaults';
 import { valueRule } from '../config/values';
@@ -35,6 +35,11 @@ export interface Resolved {
   readonly amazonPluginVersion: string;
 }
 
+/** A size in GiB, fractions kept; NaN for a size known only at deploy time. */
+function gibibytesOf(size: Size): number {
+  return size.isUnresolved() ? NaN : size.toGibibytes({ rounding: SizeRoundingBehavior.NONE });
+}
+
 /** The props with their defaults, once validated. */
 export function resolve(props: PackerTemplateProps): Resolved {
   const resolved = withDefaults(props);
@@ -58,12 +63,12 @@ function withDefaults(props: PackerTemplateProps): Resolved {
     ssmParameterName: props.baseImage.ssmParameterName,
     nameFilter: props.baseImage.nameFilter,
     owners: props.baseImage.owners,
-    instanceType: props.instanceType ?? DEFAULT_INSTANCE_TYPE,
+    instanceType: props.instanceType?.toString() ?? DEFAULT_INSTANCE_TYPE,
     provisionScripts: props.provisionScripts ?? ['packer/provision.sh'],
     amiNamePrefix: props.amiNamePrefix ?? `${props.customer}-${props.environment}`,
     sshUsername: props.sshUsername ?? 'ec2-user',
     rootDeviceName: props.rootDeviceName ?? '/dev/xvda',
-    rootVolumeSize: props.rootVolumeSize ?? 8,
+    rootVolumeSize: props.rootVolumeSize === undefined ? 8 : gibibytesOf(props.rootVolumeSize),
     tags: props.tags ?? {},
     amazonPluginVersion: props.amazonPluginVersion ?? '1.8.2',
   };
@@ -139,9 +144,9 @@ function checkBuild(resolved: Resolved, defaultPrefix: boolean): void {
     'a device name such as /dev/xvda',
   );
   const size = resolved.rootVolumeSize;
-  if (Token.isUnresolved(size) || !Number.isInteger(size) || size < 1 || size > 16384) {
+  if (Number.isNaN(size) || !Number.isInteger(size) || size < 1 || size > 16384) {
     throw new Error(
-      `PackerTemplate: rootVolumeSize: received ${Token.isUnresolved(size) ? 'a token' : size}; ` +
+      `PackerTemplate: rootVolumeSize: received ${Number.isNaN(size) ? 'a token' : `${size} GiB`}; ` +
         'expected a whole number of GiB from 1 to 16384 known at synth time',
     );
   }

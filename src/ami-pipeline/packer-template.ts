@@ -1,3 +1,5 @@
+import { Size } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { renderBuildFile, renderPluginsFile, TAG_KEYS, variableNames } from './packer-files';
 import { resolve, Resolved } from './packer-props';
 
@@ -78,11 +80,11 @@ export interface PackerTemplateProps {
   readonly baseImage: PackerBaseImage;
 
   /**
-   * EC2 instance type of the build instance.
+   * EC2 instance type of the build instance, known at synth time.
    *
-   * @default 't3.small'
+   * @default - t3.small
    */
-  readonly instanceType?: string;
+  readonly instanceType?: ec2.InstanceType;
 
   /**
    * Scripts that provision the image, as paths relative to the root of the customer's infrastructure
@@ -115,11 +117,11 @@ export interface PackerTemplateProps {
   readonly rootDeviceName?: string;
 
   /**
-   * Size of the encrypted gp3 root volume, in GiB (1 to 16384).
+   * Size of the encrypted gp3 root volume: whole GiB from 1 to 16,384, known at synth time.
    *
-   * @default 8
+   * @default Size.gibibytes(8)
    */
-  readonly rootVolumeSize?: number;
+  readonly rootVolumeSize?: Size;
 
   /**
    * Extra tags of the AMI, its snapshots, and the build instance and its volumes.

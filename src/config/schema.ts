@@ -85,8 +85,8 @@ function resolveRef(schema: any, root: any): any {
   return node;
 }
 
-/** The sentence saying what a field accepts, from its schema. */
-function expectedOf(fieldSchema: any, root: any): string {
+/** The sentence saying what a field accepts, from its schema (the error messages' "expected"). */
+export function expectedOf(fieldSchema: any, root: any): string {
   const s = resolveRef(fieldSchema, root) ?? {};
   if (s.expected) return s.expected;
   if (s.enum) return `one of ${s.enum.join(', ')}`;

@@ -6,7 +6,7 @@
  */
 import { Token } from 'aws-cdk-lib';
 import { describeValue } from './errors';
-import { schemaDocument } from './schema';
+import { expectedOf, schemaDocument } from './schema';
 
 /** A rule of one value: the schema's pattern and the words an error message quotes. */
 export interface ValueRule {
@@ -23,11 +23,44 @@ const PLACES = {
   buildInstanceType: ['AmiConfig', 'buildInstanceType', false],
   email: ['CustomerConfig', 'approvalEmails', true],
   imageId: ['AmiConfig', 'initialImageId', false],
+  databaseInstanceType: ['DatabaseConfig', 'instanceType', false],
+  masterUsername: ['DatabaseConfig', 'masterUsername', false],
+  databaseIdentifier: ['DatabaseConfig', 'clusterName', false],
+  backupWindow: ['DatabaseConfig', 'preferredBackupWindow', false],
+  securityGroupId: ['DatabaseConfig', 'securityGroupIds', true],
+  healthCheckPath: ['HealthCheckConfig', 'path', false],
+  healthyHttpCodes: ['HealthCheckConfig', 'healthyHttpCodes', false],
 } as const;
 
 export type ValueRuleName = keyof typeof PLACES;
 
+/** Where each rule of a number is in the customer schema: the definition and the property. */
+const NUMBER_PLACES = {
+  minCapacity: ['ComputeConfig', 'minCapacity'],
+  maxCapacity: ['ComputeConfig', 'maxCapacity'],
+  targetCpuPercent: ['ComputeConfig', 'targetCpuPercent'],
+  targetRequestsPerInstance: ['ComputeConfig', 'targetRequestsPerInstance'],
+  rootVolumeGib: ['ComputeConfig', 'rootVolumeGib'],
+  intervalSeconds: ['HealthCheckConfig', 'intervalSeconds'],
+  timeoutSeconds: ['HealthCheckConfig', 'timeoutSeconds'],
+  healthyThreshold: ['HealthCheckConfig', 'healthyThreshold'],
+  unhealthyThreshold: ['HealthCheckConfig', 'unhealthyThreshold'],
+  backupRetentionDays: ['DatabaseConfig', 'backupRetentionDays'],
+  keepImages: ['AmiConfig', 'keepImages'],
+} as const;
+
+export type NumberRuleName = keyof typeof NUMBER_PLACES;
+
+/** The rule of a number: its bounds, whether it is whole, and the words an error message quotes. */
+export interface NumberRule {
+  readonly minimum: number;
+  readonly maximum: number;
+  readonly integer: boolean;
+  readonly expected: string;
+}
+
 let rules: Map<ValueRuleName, ValueRule> | undefined;
+let numberRules: Map<NumberRuleName, NumberRule> | undefined;
 
 /** The rule of a value, as the customer schema states it. */
 export function valueRule(name: ValueRuleName): ValueRule {
@@ -44,6 +77,47 @@ function readRules(): Map<ValueRuleName, ValueRule> {
     out.set(name as ValueRuleName, { pattern: new RegExp(node.pattern, 'u'), expected: node.expected });
   }
   return out;
+}
+
+/** The rule of a number, as the customer schema states it. */
+export function numberRule(name: NumberRuleName): NumberRule {
+  numberRules ??= readNumberRules();
+  return numberRules.get(name)!;
+}
+
+function readNumberRules(): Map<NumberRuleName, NumberRule> {
+  const schema = schemaDocument('customer');
+  const out = new Map<NumberRuleName, NumberRule>();
+  for (const [name, [definition, property]] of Object.entries(NUMBER_PLACES)) {
+    const node = schema.definitions[definition].properties[property];
+    out.set(name as NumberRuleName, {
+      minimum: node.minimum,
+      maximum: node.maximum,
+      integer: node.type === 'integer',
+      expected: expectedOf(node, schema),
+    });
+  }
+  return out;
+}
+
+/**
+ * Why a number breaks its rule (`received …; expected …`, the words a file's error uses), or undefined when it
+ * keeps it or is a token, which is left to CloudFormation.
+ */
+export function numberProblem(name: NumberRuleName, value: unknown): string | undefined {
+  if (typeof value === 'number' && Token.isUnresolved(value)) return undefined;
+  const rule = numberRule(name);
+  if (
+    typeof value === 'number' &&
+    value >= rule.minimum &&
+    value <= rule.maximum &&
+    (!rule.integer || Number.isInteger(value))
+  ) {
+    return undefined;
+  }
+  // A fraction where a whole number belongs: the words of a file's type error.
+  const kind = typeof value === 'number' && rule.integer && !Number.isInteger(value) ? ' (a number)' : '';
+  return `received ${describeValue(value)}${kind}; expected ${rule.expected}`;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { RemovalPolicy, Tags } from 'aws-cdk-lib';
+import { RemovalPolicy, Size, Tags } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -12,12 +12,14 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { checkedCompute, checkedHealthCheck, validateNames } from './checks';
 import { createDatabase } from './database';
+import { CustomerDatabaseOptions } from './database-options';
 import { WebTierIngress } from './ingress';
 import { attachAndScale, createImageParameter, createInstances, createTargetGroup } from './instances';
 import { addDatabaseOutputs, addIngressOutputs } from './outputs';
+import { webTierPropsOf } from './props-of-config';
 import { ingressOf, isProduction } from '../config/defaults';
 import { checkCustomer } from '../config/loader';
-import { ComputeConfig, CustomerConfig, DatabaseConfig, HealthCheckConfig } from '../config/types';
+import { CustomerConfig } from '../config/types';
 import { createDataBucket } from '../platform/log-delivery';
 import { ISharedPlatform } from '../platform/platform-reference';
 import { SharedAlbRule } from '../shared-alb-rule/shared-alb-rule';
@@ -55,20 +57,48 @@ export interface CustomerWebTierProps {
   /** A rule on the shared load balancer, or a load balancer of the environment's own. */
   readonly ingress: WebTierIngress;
   /**
-   * Instances and scaling.
-   * @default - t3.small, 2 to 4 instances in production, 1 to 4 elsewhere, 60% CPU, 20 GiB
+   * EC2 instance type of the web servers. A Graviton type starts them on the arm64 image.
+   * @default - t3.small
    */
-  readonly compute?: ComputeConfig;
+  readonly instanceType?: ec2.InstanceType;
   /**
-   * The load balancer's health check of the instances.
+   * Fewest instances in service, 0 to 100. A production environment needs at least 2, which span two Availability
+   * Zones.
+   * @default - 2 in production, 1 elsewhere
+   */
+  readonly minCapacity?: number;
+  /**
+   * Most instances in service, 1 to 100.
+   * @default - the larger of minCapacity and 4
+   */
+  readonly maxCapacity?: number;
+  /**
+   * Average CPU utilization the scaling policy keeps the instances at, in percent (10 to 90).
+   * @default 60
+   */
+  readonly targetCpuUtilizationPercent?: number;
+  /**
+   * Also scale on the load balancer's requests per instance per minute (1 to 1,000,000).
+   * @default - no request-based scaling
+   */
+  readonly targetRequestsPerMinute?: number;
+  /**
+   * Size of each instance's encrypted gp3 root volume: whole GiB from 8 to 16,384.
+   * @default Size.gibibytes(20)
+   */
+  readonly rootVolumeSize?: Size;
+  /**
+   * The load balancer's health check of the instances, over the defaults: path, healthy HTTP codes, interval (5 to
+   * 300 whole seconds), timeout (2 to 120, shorter than the interval), healthy and unhealthy threshold counts (2 to
+   * 10); port and protocol as given. It cannot be disabled, nor take gRPC codes.
    * @default - GET / every 30 s, 200-399 healthy, 5 s timeout, 2 up and 3 down
    */
-  readonly healthCheck?: HealthCheckConfig;
+  readonly healthCheck?: elbv2.HealthCheck;
   /**
    * The environment's database: RDS or Aurora in the isolated subnets, reachable from the instances only.
    * @default - no database
    */
-  readonly database?: DatabaseConfig;
+  readonly database?: CustomerDatabaseOptions;
   /**
    * AMI the instances start on before the AMI pipeline's first bake, written when the stack creates the AMI
    * parameter. The pipeline owns the value afterwards: stack updates leave it alone, unless this prop itself
@@ -100,7 +130,8 @@ export interface CustomerWebTierProps {
  *     allocator: platform.priorityAllocator,
  *     hostnames: ['acme-staging.apps.example.com'],
  *   }),
- *   compute: { instanceType: 't3.small', maxCapacity: 3 },
+ *   instanceType: ec2.InstanceType.of(ec2.InstanceClass.T3, ec2.InstanceSize.SMALL),
+ *   maxCapacity: 3,
  * });
  */
 export class CustomerWebTier extends Construct {
@@ -158,9 +189,7 @@ export class CustomerWebTier extends Construct {
       encryptionKey: platform.key,
       logsBucket: platform.logsBucket,
       ingress,
-      compute: resolved.compute,
-      healthCheck: resolved.healthCheck,
-      database: resolved.database,
+      ...webTierPropsOf(scope, id, resolved),
       initialImageId: resolved.ami.initialImageId,
       tags: resolved.tags,
     });
@@ -206,7 +235,7 @@ export class CustomerWebTier extends Construct {
     super(scope, id);
     const where = `CustomerWebTier ${this.node.path}`;
     const production = props.production ?? isProduction(props.environment);
-    const compute = checkedCompute(where, props.compute, production);
+    const compute = checkedCompute(where, props, production);
     const healthCheck = checkedHealthCheck(where, props.healthCheck);
     validateNames(where, props);
     this.customer = props.customer;
@@ -221,7 +250,7 @@ export class CustomerWebTier extends Construct {
       logName: label,
       removalPolicy: production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
-    const instanceType = new ec2.InstanceType(compute.instanceType);
+    const instanceType = props.instanceType ?? new ec2.InstanceType(compute.instanceType);
     const image = createImageParameter(this, {
       name: CustomerWebTier.amiParameterName(props.customer, props.environment),
       label,
@@ -264,7 +293,7 @@ export class CustomerWebTier extends Construct {
     if (props.database) {
       const database = createDatabase(this, {
         where,
-        config: props.database,
+        database: props.database,
         label,
         production,
         vpc: props.vpc,

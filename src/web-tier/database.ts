@@ -5,15 +5,18 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { checkNumber } from './checks';
+import { CustomerDatabaseOptions } from './database-options';
 import { resolveDatabase as resolveDatabaseDefaults } from '../config/defaults';
 import { ENGINES, instanceClassProblem, majorVersionOf, versionProblem } from '../config/engines';
 import { databaseRules } from '../config/rules';
 import { DatabaseConfig, DatabaseEngine } from '../config/types';
+import { ValueRuleName, valueProblem } from '../config/values';
 
 /** Internal: what CustomerWebTier needs to build the database. */
-export interface DatabaseOptions {
+export interface DatabaseContext {
   readonly where: string;
-  readonly config: DatabaseConfig;
+  readonly database: CustomerDatabaseOptions;
   readonly label: string;
   readonly production: boolean;
   readonly vpc: ec2.IVpc;
@@ -35,36 +38,53 @@ export interface BuiltDatabase {
   readonly secretArn: string;
 }
 
-const USERNAME = /^[A-Za-z]\w{0,62}$/;
-const BACKUP_WINDOW = /^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/;
-const SECURITY_GROUP_ID = /^sg-([0-9a-f]{8}|[0-9a-f]{17})$/;
-const IDENTIFIER = /^[a-z](?!.*--)[a-z0-9-]{0,61}[a-z0-9]$/;
+/** The props' names of the config's database keys, where they differ. */
+const PROP_OF: { [key: string]: string } = { clusterName: 'identifier', backupRetentionDays: 'backupRetention' };
 
-/** Internal: a database config with its defaults, checked as the loader checks files (for props built in code). */
-export function checkedDatabase(where: string, config: DatabaseConfig, production: boolean, label: string) {
-  const engine = config.engine as string;
-  // The loader's rules first (versions, classes, reserved user names, the window's length), then the formats
-  // the schema checks in files.
-  const [problem] = databaseRules({ ...config });
-  if (problem) throw new Error(`${where}: ${problem.path.join('.')}: ${problem.message}`);
-  if (config.preferredBackupWindow !== undefined && !BACKUP_WINDOW.test(config.preferredBackupWindow)) {
-    throw new Error(
-      `${where}: database.preferredBackupWindow: received ${JSON.stringify(config.preferredBackupWindow)}; ` +
-        'expected hh:mm-hh:mm in UTC, such as 03:00-04:00',
-    );
-  }
-  (config.securityGroupIds ?? []).forEach((id, i) => {
-    if (!SECURITY_GROUP_ID.test(id)) {
-      throw new Error(
-        `${where}: database.securityGroupIds[${i}]: received ${JSON.stringify(id)}; expected a security group id such as sg-0123456789abcdef0`,
-      );
-    }
-  });
+/**
+ * Internal: the database of the props with the config's defaults, checked by the rules the loader applies to a
+ * file's `database` (the schema's formats and ranges, then versions, classes, reserved names, the window's length).
+ */
+export function checkedDatabase(where: string, options: CustomerDatabaseOptions, production: boolean, label: string) {
+  const engine = options.engine as string;
   const facts = ENGINES[engine];
   if (!facts) {
     throw new Error(
       `${where}: database.engine: received ${JSON.stringify(engine)}; expected one of ${Object.keys(ENGINES).join(', ')}`,
     );
+  }
+  const config: DatabaseConfig = {
+    engine: options.engine,
+    version: options.version,
+    instanceType: options.instanceType?.toString(),
+    masterUsername: options.masterUsername,
+    clusterName: options.identifier,
+    backupRetentionDays:
+      options.backupRetention === undefined || options.backupRetention.isUnresolved()
+        ? undefined
+        : options.backupRetention.toDays({ integral: false }),
+    preferredBackupWindow: options.preferredBackupWindow,
+    multiAz: options.multiAz,
+  };
+  const formats: [keyof DatabaseConfig, ValueRuleName][] = [
+    ['instanceType', 'databaseInstanceType'],
+    ['masterUsername', 'masterUsername'],
+    ['clusterName', 'databaseIdentifier'],
+    ['preferredBackupWindow', 'backupWindow'],
+  ];
+  for (const [key, rule] of formats) {
+    const problem = config[key] === undefined ? undefined : valueProblem(rule, config[key]);
+    if (problem) throw new Error(`${where}: database.${PROP_OF[key] ?? key}: ${problem}`);
+  }
+  checkNumber(where, 'database.backupRetention', 'backupRetentionDays', config.backupRetentionDays, 'days');
+  (options.securityGroups ?? []).forEach((group, i) => {
+    const problem = valueProblem('securityGroupId', group.securityGroupId);
+    if (problem) throw new Error(`${where}: database.securityGroups[${i}]: ${problem}`);
+  });
+  const [problem] = databaseRules({ ...config });
+  if (problem) {
+    const [, key] = problem.path;
+    throw new Error(`${where}: database.${PROP_OF[key] ?? key}: ${problem.message}`);
   }
   const versionIssue = versionProblem(engine, config.version);
   if (versionIssue) {
@@ -73,37 +93,18 @@ export function checkedDatabase(where: string, config: DatabaseConfig, productio
     );
   }
   const resolved = resolveDatabaseDefaults(config, production, label);
-  const { instanceType, masterUsername, clusterName, backupRetentionDays } = resolved;
-  const classIssue = instanceClassProblem(engine, instanceType);
+  const classIssue = instanceClassProblem(engine, resolved.instanceType);
   if (classIssue) {
     throw new Error(
-      `${where}: database.instanceType: received ${JSON.stringify(instanceType)} for ${engine}; ${classIssue}`,
-    );
-  }
-  const usernameLimit = /mysql|mariadb/.test(engine) ? 16 : 63;
-  if (!USERNAME.test(masterUsername) || masterUsername.length > usernameLimit) {
-    throw new Error(
-      `${where}: database.masterUsername: received ${JSON.stringify(masterUsername)}; expected a letter then up to ` +
-        `${usernameLimit - 1} letters, digits or underscores`,
-    );
-  }
-  if (!IDENTIFIER.test(clusterName)) {
-    throw new Error(
-      `${where}: database.clusterName: received ${JSON.stringify(clusterName)}; expected 1 to 63 lower-case letters, ` +
-        'digits or hyphens, starting with a letter, without -- and not ending with -',
-    );
-  }
-  if (!Number.isInteger(backupRetentionDays) || backupRetentionDays < 1 || backupRetentionDays > 35) {
-    throw new Error(
-      `${where}: database.backupRetentionDays: received ${backupRetentionDays}; expected a whole number from 1 to 35`,
+      `${where}: database.instanceType: received ${JSON.stringify(resolved.instanceType)} for ${engine}; ${classIssue}`,
     );
   }
   return { ...resolved, facts };
 }
 
 /** Internal: the customer's database, in the isolated subnets, reachable from the instances only. */
-export function createDatabase(scope: Construct, options: DatabaseOptions): BuiltDatabase {
-  const db = checkedDatabase(options.where, options.config, options.production, options.label);
+export function createDatabase(scope: Construct, options: DatabaseContext): BuiltDatabase {
+  const db = checkedDatabase(options.where, options.database, options.production, options.label);
   const port = db.facts.port;
   const securityGroup = new ec2.SecurityGroup(scope, 'DatabaseSecurityGroup', {
     vpc: options.vpc,
@@ -111,9 +112,7 @@ export function createDatabase(scope: Construct, options: DatabaseOptions): Buil
     allowAllOutbound: false,
   });
   securityGroup.addIngressRule(options.clients, ec2.Port.tcp(port), 'From the web instances');
-  const extraGroups = db.securityGroupIds.map((id, i) =>
-    ec2.SecurityGroup.fromSecurityGroupId(scope, `DatabaseExtraSecurityGroup${i}`, id, { mutable: false }),
-  );
+  const extraGroups = options.database.securityGroups ?? [];
   const common = {
     vpc: options.vpc,
     vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },

@@ -1,2 +1,3 @@
 export * from './customer-web-tier';
 export * from './ingress';
+export * from './database-options';

@@ -9,7 +9,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { installCodeDeployAgent } from './codedeploy-agent';
-import { DEFAULT_BASE_IMAGE_PARAMETER, ResolvedCompute, ResolvedHealthCheck } from '../config/defaults';
+import { DEFAULT_BASE_IMAGE_PARAMETER, ResolvedCompute } from '../config/defaults';
 
 /** Amazon Linux 2023 for Graviton instance types. */
 const ARM64_BASE_IMAGE_PARAMETER = '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64';
@@ -189,7 +189,7 @@ function createAutoScalingGroup(
 export function createTargetGroup(
   scope: Construct,
   vpc: ec2.IVpc,
-  healthCheck: ResolvedHealthCheck,
+  healthCheck: elbv2.HealthCheck,
 ): elbv2.ApplicationTargetGroup {
   return new elbv2.ApplicationTargetGroup(scope, 'TargetGroup', {
     vpc,
@@ -198,14 +198,7 @@ export function createTargetGroup(
     targetType: elbv2.TargetType.INSTANCE,
     // CodeDeploy takes instances out one at a time: a short drain keeps rolling deploys quick.
     deregistrationDelay: Duration.seconds(30),
-    healthCheck: {
-      path: healthCheck.path,
-      healthyHttpCodes: healthCheck.healthyHttpCodes,
-      interval: Duration.seconds(healthCheck.intervalSeconds),
-      timeout: Duration.seconds(healthCheck.timeoutSeconds),
-      healthyThresholdCount: healthCheck.healthyThreshold,
-      unhealthyThresholdCount: healthCheck.unhealthyThreshold,
-    },
+    healthCheck,
   });
 }
 

@@ -4,6 +4,7 @@
  * with an AMI name filter, each on its web tier beside their platform.
  */
 import { Stack } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { CustomerAmiPipeline, CustomerWebTier, PackerBaseImage, PipelineSource, WebTierIngress } from '../../src';
 import { expectCompliant, newTestApp } from '../support/compliance';
@@ -45,7 +46,7 @@ test('production and staging AMI pipelines pass every check', () => {
       autoScalingGroup: web.autoScalingGroup,
       baseImage: production ? undefined : PackerBaseImage.fromFilter('al2023-ami-2023.*-x86_64', ['amazon']),
       approvalEmails: production ? ['ops@acme.example'] : undefined,
-      rebuildSchedule: production ? 'cron(0 3 ? * SUN *)' : undefined,
+      rebuildSchedule: production ? events.Schedule.expression('cron(0 3 ? * SUN *)') : undefined,
     });
     acknowledgeAmiPipeline(pipeline);
     return stack;

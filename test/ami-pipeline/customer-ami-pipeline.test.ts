@@ -8,6 +8,7 @@ import { join } from 'path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import {
   CustomerAmiPipeline,
@@ -372,7 +373,7 @@ describe('bake', () => {
 
 describe('schedule', () => {
   test('a rebuild schedule starts the pipeline', () => {
-    const built = build({ rebuildSchedule: 'cron(0 3 ? * SUN *)' });
+    const built = build({ rebuildSchedule: events.Schedule.expression('cron(0 3 ? * SUN *)') });
     const [, rule] = only(built.template, 'AWS::Events::Rule');
     expect(rule.Properties.ScheduleExpression).toBe('cron(0 3 ? * SUN *)');
     expect(JSON.stringify(rule.Properties.Targets[0].Arn)).toContain(logicalId(built.pipeline.pipeline));
@@ -430,17 +431,17 @@ describe('bad props', () => {
       'retention below 1',
       { keepImages: 0 },
       'staging',
-      /keepImages: received 0; expected a whole number from 1 to 100/,
+      /keepImages: received 0; expected an integer from 1 to 100 \(the image in use is always kept too\)/,
     ],
     [
       'a schedule EventBridge refuses',
-      { rebuildSchedule: 'every sunday' },
+      { rebuildSchedule: events.Schedule.expression('every sunday') },
       'staging',
       /rebuildSchedule: received "every sunday"; expected an EventBridge schedule/,
     ],
     [
       'a cron with both day fields',
-      { rebuildSchedule: 'cron(0 3 * * SUN *)' },
+      { rebuildSchedule: events.Schedule.expression('cron(0 3 * * SUN *)') },
       'staging',
       /rebuildSchedule: .*"\?" in exactly one of day-of-month/,
     ],

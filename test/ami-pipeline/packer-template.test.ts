@@ -5,7 +5,8 @@
  */
 import { writeFileSync } from 'fs';
 import { join } from 'path';
-import { Lazy, Token } from 'aws-cdk-lib';
+import { Lazy, Size, Token } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import {
   buildDir,
   literal,
@@ -396,7 +397,7 @@ describe('validation', () => {
     ],
     [
       'bad instance type',
-      { instanceType: 't3' },
+      { instanceType: new ec2.InstanceType('t3') },
       'instanceType: received "t3"; expected an EC2 instance type such as t3.small',
     ],
     ['no scripts', { provisionScripts: [] }, 'provisionScripts: received an empty list; expected at least one item'],
@@ -448,12 +449,12 @@ describe('validation', () => {
     ['device', { rootDeviceName: 'xvda' }, 'rootDeviceName: received "xvda"; expected a device name such as /dev/xvda'],
     ...[0, 16385, 8.5].map((size): [string, Partial<PackerTemplateProps>, string] => [
       `volume of ${size} GiB`,
-      { rootVolumeSize: size },
-      `rootVolumeSize: received ${size}; expected a whole number of GiB from 1 to 16384 known at synth time`,
+      { rootVolumeSize: Size.gibibytes(size) },
+      `rootVolumeSize: received ${size} GiB; expected a whole number of GiB from 1 to 16384 known at synth time`,
     ]),
     [
       'volume size token',
-      { rootVolumeSize: Token.asNumber(Lazy.number({ produce: () => 8 })) },
+      { rootVolumeSize: Size.gibibytes(Token.asNumber(Lazy.number({ produce: () => 8 }))) },
       'rootVolumeSize: received a token; expected a whole number of GiB from 1 to 16384 known at synth time',
     ],
     ['aws: tag', { tags: { 'AWS:cost': 'x' } }, `tags: received "AWS:cost"; expected ${TAG_KEY}`],
@@ -497,9 +498,9 @@ describe('validation', () => {
           ...BASE,
           baseImage: PackerBaseImage.fromFilter('a'.repeat(128), ['self', 'aws-marketplace', '123456789012']),
           amiNamePrefix: "Acme (prod) [v2] ./-'@_".padEnd(80, 'x'),
-          rootVolumeSize: 16384,
+          rootVolumeSize: Size.gibibytes(16384),
           tags: { ['k'.repeat(128)]: '😀'.repeat(256) },
-          instanceType: 'm7g.2xlarge',
+          instanceType: new ec2.InstanceType('m7g.2xlarge'),
           provisionScripts: ['./packer/base-1.sh', 'packer/app_2.sh'],
         }),
     ).not.toThrow();

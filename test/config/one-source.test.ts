@@ -5,12 +5,14 @@
  */
 import { readFileSync } from 'fs';
 import { join } from 'path';
-import { Stack } from 'aws-cdk-lib';
+import { Duration, Size, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { asStruct, problemsOf, stagingCustomer } from './fixtures';
 import {
   ConfigLoader,
   CustomerAmiPipeline,
   CustomerWebTier,
+  DatabaseEngine,
   PipelineSource,
   SoftwareDeliveryPipeline,
 } from '../../src';
@@ -109,9 +111,9 @@ describe('other values', () => {
     (value) => {
       const file = fileSays((doc) => (doc.compute = { instanceType: value }));
       expect(file).toBeDefined();
-      expect(constructSays(() => addWebTier(fixture, `Web${count++}`, { compute: { instanceType: value } }))).toBe(
-        file,
-      );
+      expect(
+        constructSays(() => addWebTier(fixture, `Web${count++}`, { instanceType: new ec2.InstanceType(value) })),
+      ).toBe(file);
     },
   );
 
@@ -173,6 +175,13 @@ test('each rule the constructs apply is the pattern and the words of the JSON Sc
     buildInstanceType: SCHEMA.definitions.AmiConfig.properties.buildInstanceType,
     email: SCHEMA.definitions.CustomerConfig.properties.approvalEmails.items,
     imageId: SCHEMA.definitions.AmiConfig.properties.initialImageId,
+    databaseInstanceType: SCHEMA.definitions.DatabaseConfig.properties.instanceType,
+    masterUsername: SCHEMA.definitions.DatabaseConfig.properties.masterUsername,
+    databaseIdentifier: SCHEMA.definitions.DatabaseConfig.properties.clusterName,
+    backupWindow: SCHEMA.definitions.DatabaseConfig.properties.preferredBackupWindow,
+    securityGroupId: SCHEMA.definitions.DatabaseConfig.properties.securityGroupIds.items,
+    healthCheckPath: SCHEMA.definitions.HealthCheckConfig.properties.path,
+    healthyHttpCodes: SCHEMA.definitions.HealthCheckConfig.properties.healthyHttpCodes,
   };
   for (const [name, node] of Object.entries(places)) {
     const rule = valueRule(name as ValueRuleName);
@@ -182,4 +191,107 @@ test('each rule the constructs apply is the pattern and the words of the JSON Sc
       expected: node.expected,
     });
   }
+});
+
+/**
+ * Numbers: each config key's range in a file, and the prop that says the same in code (in its own unit). A value
+ * just outside the range is refused by both in the same words (the unit aside), and the bound itself is taken.
+ */
+const NUMBERS: [string, (doc: any, n: number) => void, (n: number) => object, number, number][] = [
+  [
+    'compute.minCapacity',
+    (d, n) => (d.compute = { minCapacity: n, maxCapacity: 100 }),
+    (n) => ({ minCapacity: n, maxCapacity: 100 }),
+    0,
+    100,
+  ],
+  [
+    'compute.maxCapacity',
+    (d, n) => (d.compute = { minCapacity: 1, maxCapacity: n }),
+    (n) => ({ minCapacity: 1, maxCapacity: n }),
+    1,
+    100,
+  ],
+  [
+    'compute.targetCpuPercent',
+    (d, n) => (d.compute = { targetCpuPercent: n }),
+    (n) => ({ targetCpuUtilizationPercent: n }),
+    10,
+    90,
+  ],
+  [
+    'compute.targetRequestsPerInstance',
+    (d, n) => (d.compute = { targetRequestsPerInstance: n }),
+    (n) => ({ targetRequestsPerMinute: n }),
+    1,
+    1_000_000,
+  ],
+  [
+    'compute.rootVolumeGib',
+    (d, n) => (d.compute = { rootVolumeGib: n }),
+    (n) => ({ rootVolumeSize: Size.gibibytes(n) }),
+    8,
+    16384,
+  ],
+  [
+    'healthCheck.intervalSeconds',
+    (d, n) => (d.healthCheck = { intervalSeconds: n, timeoutSeconds: 2 }),
+    (n) => ({ healthCheck: { interval: Duration.seconds(n), timeout: Duration.seconds(2) } }),
+    5,
+    300,
+  ],
+  [
+    'healthCheck.timeoutSeconds',
+    (d, n) => (d.healthCheck = { intervalSeconds: 300, timeoutSeconds: n }),
+    (n) => ({ healthCheck: { interval: Duration.seconds(300), timeout: Duration.seconds(n) } }),
+    2,
+    120,
+  ],
+  [
+    'healthCheck.healthyThreshold',
+    (d, n) => (d.healthCheck = { healthyThreshold: n }),
+    (n) => ({ healthCheck: { healthyThresholdCount: n } }),
+    2,
+    10,
+  ],
+  [
+    'healthCheck.unhealthyThreshold',
+    (d, n) => (d.healthCheck = { unhealthyThreshold: n }),
+    (n) => ({ healthCheck: { unhealthyThresholdCount: n } }),
+    2,
+    10,
+  ],
+  [
+    'database.backupRetentionDays',
+    (d, n) => (d.database = { engine: 'postgres', version: '16', backupRetentionDays: n }),
+    (n) => ({ database: { engine: DatabaseEngine.POSTGRES, version: '16', backupRetention: Duration.days(n) } }),
+    1,
+    35,
+  ],
+];
+
+describe.each(NUMBERS)('%s', (_key, setFile, props, minimum, maximum) => {
+  test.each([minimum - 1, maximum + 1, minimum + 0.5])(
+    '%d is refused by the file and by the web tier, in the same words',
+    (n) => {
+      const file = fileSays((doc) => setFile(doc, n));
+      expect(file).toMatch(/^received .*; expected /);
+      const says = constructSays(() => addWebTier(fixture, `Web${count++}`, props(n)));
+      // The prop may carry a unit (seconds, GiB, days) after each number: the words are otherwise the file's.
+      expect(says?.replace(/ (seconds|GiB|days)\b/g, '')).toBe(file);
+    },
+  );
+
+  test.each([minimum, maximum])('%d is taken by the file and by the web tier', (n) => {
+    expect(fileSays((doc) => setFile(doc, n))).toBeUndefined();
+    expect(constructSays(() => addWebTier(fixture, `Web${count++}`, props(n)))).toBeUndefined();
+  });
+});
+
+test('keepImages is refused out of its range by the file and by the AMI pipeline, in the same words', () => {
+  const file = fileSays((doc) => (doc.ami = { keepImages: 101 }));
+  const { stack, web } = addWebTier(fixture, `Keep${count++}`);
+  expect(constructSays(() => ami(stack, web, { keepImages: 101 }))).toBe(
+    `${file} (the image in use is always kept too)`,
+  );
 });

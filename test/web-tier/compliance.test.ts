@@ -28,7 +28,7 @@ test('shared staging and dedicated production web tiers pass every check', () =>
         allocator: platform.allocator,
         hostnames: ['acme-staging.apps.example.com'],
       }),
-      compute: { targetRequestsPerInstance: 500 },
+      targetRequestsPerMinute: 500,
     }),
   );
 

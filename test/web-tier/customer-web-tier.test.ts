@@ -2,9 +2,10 @@
  * CustomerWebTier: what a user of the construct relies on, asserted on the synthesized templates (a plain App, no
  * compliance plugins: test/web-tier/compliance.test.ts runs the compliance gate), and the props it refuses.
  */
-import { Stack, Tags } from 'aws-cdk-lib';
+import { Duration, Size, Stack, Tags } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import {
   addWebTier,
   allIngressRules,
@@ -508,14 +509,12 @@ describe('a production web tier on a load balancer of its own (defaults)', () =>
 describe('options', () => {
   test('compute: instance type, capacities, CPU target, request-count scaling, root volume', () => {
     const { template, web } = synth({
-      compute: {
-        instanceType: 'm7i.large',
-        minCapacity: 3,
-        maxCapacity: 7,
-        targetCpuPercent: 45,
-        targetRequestsPerInstance: 800,
-        rootVolumeGib: 50,
-      },
+      instanceType: new ec2.InstanceType('m7i.large'),
+      minCapacity: 3,
+      maxCapacity: 7,
+      targetCpuUtilizationPercent: 45,
+      targetRequestsPerMinute: 800,
+      rootVolumeSize: Size.gibibytes(50),
     });
     const data = propertiesOf(template, web.launchTemplate).LaunchTemplateData;
     expect(data.InstanceType).toBe('m7i.large');
@@ -539,9 +538,9 @@ describe('options', () => {
   });
 
   test('a larger minimum raises the default maximum; production with only minCapacity', () => {
-    const six = synth({ compute: { minCapacity: 6 } });
+    const six = synth({ minCapacity: 6 });
     expect(propertiesOf(six.template, six.web.autoScalingGroup)).toMatchObject({ MinSize: '6', MaxSize: '6' });
-    const production = synthProduction({ compute: { maxCapacity: 10 } });
+    const production = synthProduction({ maxCapacity: 10 });
     expect(propertiesOf(production.template, production.web.autoScalingGroup)).toMatchObject({
       MinSize: '2',
       MaxSize: '10',
@@ -549,7 +548,7 @@ describe('options', () => {
   });
 
   test('request-count scaling behind a dedicated load balancer', () => {
-    const { template, web } = synthProduction({ compute: { targetRequestsPerInstance: 300 } });
+    const { template, web } = synthProduction({ targetRequestsPerMinute: 300 });
     const request = resourcesOf(template, 'AWS::AutoScaling::ScalingPolicy').find(
       ([, p]) =>
         p.Properties.TargetTrackingConfiguration.PredefinedMetricSpecification.PredefinedMetricType ===
@@ -565,10 +564,10 @@ describe('options', () => {
       healthCheck: {
         path: '/health',
         healthyHttpCodes: '200,302',
-        intervalSeconds: 15,
-        timeoutSeconds: 10,
-        healthyThreshold: 3,
-        unhealthyThreshold: 5,
+        interval: Duration.seconds(15),
+        timeout: Duration.seconds(10),
+        healthyThresholdCount: 3,
+        unhealthyThresholdCount: 5,
       },
     });
     expect(propertiesOf(full.template, full.web.targetGroup)).toMatchObject({
@@ -590,10 +589,10 @@ describe('options', () => {
     });
   });
 
-  // A key given as undefined (allowed by the type, e.g. `{ intervalSeconds: settings.interval }`) takes its default.
+  // A key given as undefined (allowed by the type, e.g. `{ interval: settings.interval }`) takes its default.
   test('health check keys given as undefined take their defaults', () => {
     const { template, web } = synth({
-      healthCheck: { path: undefined, intervalSeconds: undefined, timeoutSeconds: undefined },
+      healthCheck: { path: undefined, interval: undefined, timeout: undefined },
     });
     expect(propertiesOf(template, web.targetGroup)).toMatchObject({
       HealthCheckPath: '/',
@@ -613,7 +612,7 @@ describe('options', () => {
     const { template, web } = synth({ environment: 'live', production: true });
     expect(template.toJSON().Resources[logicalId(web.dataBucket)].DeletionPolicy).toBe('Retain');
     expect(propertiesOf(template, web.autoScalingGroup).MinSize).toBe('2');
-    const notProduction = synthProduction({ production: false, compute: { minCapacity: 1 } });
+    const notProduction = synthProduction({ production: false, minCapacity: 1 });
     expect(notProduction.template.toJSON().Resources[logicalId(notProduction.web.dataBucket)].DeletionPolicy).toBe(
       'Delete',
     );
@@ -680,15 +679,18 @@ describe('the AMI parameter belongs to the AMI pipeline after its first bake', (
     const before = synth();
     const after = synth(
       ({ platform, stack }) => ({
-        compute: {
-          instanceType: 'c7i.xlarge',
-          minCapacity: 2,
-          maxCapacity: 12,
-          targetCpuPercent: 40,
-          targetRequestsPerInstance: 2000,
-          rootVolumeGib: 100,
+        instanceType: new ec2.InstanceType('c7i.xlarge'),
+        minCapacity: 2,
+        maxCapacity: 12,
+        targetCpuUtilizationPercent: 40,
+        targetRequestsPerMinute: 2000,
+        rootVolumeSize: Size.gibibytes(100),
+        healthCheck: {
+          path: '/healthz',
+          healthyHttpCodes: '200',
+          interval: Duration.seconds(10),
+          timeout: Duration.seconds(4),
         },
-        healthCheck: { path: '/healthz', healthyHttpCodes: '200', intervalSeconds: 10, timeoutSeconds: 4 },
         tags: { CostCenter: '999', owner: 'web-team' },
         ingress: sharedIngress(platform, {
           hostnames: ['acme-staging.apps.example.com', 'staging.acme.com'],
@@ -749,7 +751,7 @@ describe('the AMI parameter belongs to the AMI pipeline after its first bake', (
 
 describe('the default image follows the instance architecture', () => {
   test('a Graviton instance type starts on Amazon Linux 2023 for arm64', () => {
-    const { template } = synth({ compute: { instanceType: 't4g.small' } });
+    const { template } = synth({ instanceType: new ec2.InstanceType('t4g.small') });
     const [, parameter] = only(template, 'AWS::SSM::Parameter');
     expect(parameter.Properties.Value).toBe(
       '{{resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64}}',
@@ -897,24 +899,60 @@ describe('bad props', () => {
   test.each<[string, PropsOf, string]>([
     [
       'minCapacity above maxCapacity',
-      { compute: { minCapacity: 5, maxCapacity: 2 } },
-      'compute.minCapacity: received 5 with maxCapacity 2; expected minCapacity <= maxCapacity',
+      { minCapacity: 5, maxCapacity: 2 },
+      'minCapacity: received 5 with maxCapacity 2; expected minCapacity <= maxCapacity',
     ],
     [
       'one instance in production',
-      ({ stack }) => ({ environment: 'production', ingress: dedicatedIngress(stack), compute: { minCapacity: 1 } }),
-      'compute.minCapacity: received 1 for a production environment; expected at least 2, so that the instances ' +
+      ({ stack }) => ({ environment: 'production', ingress: dedicatedIngress(stack), minCapacity: 1 }),
+      'minCapacity: received 1 for a production environment; expected at least 2, so that the instances ' +
         'span two Availability Zones',
     ],
     [
       'an instance type without a family and size',
-      { compute: { instanceType: 'large' } },
-      'compute.instanceType: received "large"; expected an EC2 instance type such as t3.small',
+      { instanceType: new ec2.InstanceType('large') },
+      'instanceType: received "large"; expected an EC2 instance type such as t3.small',
+    ],
+    [
+      "a capacity above the schema's maximum",
+      { maxCapacity: 101 },
+      'maxCapacity: received 101; expected an integer from 1 to 100',
+    ],
+    [
+      "a CPU target below the schema's minimum",
+      { targetCpuUtilizationPercent: 5 },
+      'targetCpuUtilizationPercent: received 5; expected an integer from 10 to 90',
+    ],
+    [
+      'a root volume of a fraction of a GiB',
+      { rootVolumeSize: Size.mebibytes(20_000) },
+      'rootVolumeSize: received 19.53125 GiB (a number); expected an integer from 8 to 16384 GiB',
+    ],
+    [
+      'a health check interval of less than 5 seconds',
+      { healthCheck: { interval: Duration.seconds(3), timeout: Duration.seconds(2) } },
+      'healthCheck.interval: received 3 seconds; expected an integer from 5 to 300 seconds',
+    ],
+    [
+      'a healthy threshold above 10',
+      { healthCheck: { healthyThresholdCount: 11 } },
+      'healthCheck.healthyThresholdCount: received 11; expected an integer from 2 to 10',
+    ],
+    [
+      'a health check path that is not absolute',
+      { healthCheck: { path: 'health' } },
+      'healthCheck.path: received "health"; expected an absolute URL path such as /health',
+    ],
+    [
+      'a disabled health check',
+      { healthCheck: { enabled: false } },
+      'healthCheck.enabled: received false; expected true or nothing: the load balancer always checks instance targets',
     ],
     [
       'a health check timeout as long as the interval',
-      { healthCheck: { intervalSeconds: 10, timeoutSeconds: 10 } },
-      'healthCheck.timeoutSeconds: received 10 with intervalSeconds 10; expected a timeout shorter than the interval',
+      { healthCheck: { interval: Duration.seconds(10), timeout: Duration.seconds(10) } },
+      'healthCheck.timeout: received 10 seconds with an interval of 10 seconds; expected a timeout shorter than the ' +
+        'interval',
     ],
     [
       'a customer name in capitals',

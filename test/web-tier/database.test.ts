@@ -5,8 +5,9 @@
  */
 import { readdirSync, readFileSync } from 'fs';
 import { join } from 'path';
-import { CfnOutput, Stack } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { parse } from 'yaml';
 import {
@@ -26,7 +27,7 @@ import {
   synth,
   synthProduction,
 } from './fixture';
-import { ConfigLoader, CustomerConfig, CustomerWebTier, DatabaseConfig, DatabaseEngine } from '../../src';
+import { ConfigLoader, CustomerConfig, CustomerDatabaseOptions, CustomerWebTier, DatabaseEngine } from '../../src';
 import { ENV } from '../support/platform-fixture';
 
 const EXTRA_GROUPS = ['sg-0123456789abcdef0', 'sg-0fedcba9876543210'];
@@ -95,7 +96,7 @@ function getAtt(id: string, attribute: string) {
 
 interface Family {
   readonly name: string;
-  readonly database: DatabaseConfig;
+  readonly database: CustomerDatabaseOptions;
   readonly kind: 'instance' | 'cluster';
   /** Engine and EngineVersion in the template. */
   readonly engine: string;
@@ -416,15 +417,15 @@ describe('Aurora multi-AZ can be set either way', () => {
 
 describe('options', () => {
   const options = {
-    instanceType: 'r7g.large',
+    instanceType: new ec2.InstanceType('r7g.large'),
     masterUsername: 'shop_owner',
-    clusterName: 'acme-shop-db',
-    backupRetentionDays: 21,
+    identifier: 'acme-shop-db',
+    backupRetention: Duration.days(21),
     preferredBackupWindow: '02:00-03:00',
-    securityGroupIds: EXTRA_GROUPS,
+    securityGroups: EXTRA_GROUPS.map((id) => ec2.SecurityGroup.fromSecurityGroupId(new Stack(), 'Extra', id)),
   };
 
-  describe.each<[string, DatabaseConfig]>([
+  describe.each<[string, CustomerDatabaseOptions]>([
     ['an instance (mysql)', { engine: DatabaseEngine.MYSQL, version: '8.0.43', ...options }],
     ['a cluster (aurora-postgresql)', { engine: DatabaseEngine.AURORA_POSTGRESQL, version: '16.4', ...options }],
   ])('%s', (_name, database) => {
@@ -510,7 +511,7 @@ describe('the L2 database object', () => {
   test.each([
     ['an instance', { engine: DatabaseEngine.POSTGRES, version: '16' }],
     ['a cluster', { engine: DatabaseEngine.AURORA_POSTGRESQL, version: '16' }],
-  ] as [string, DatabaseConfig][])(
+  ] as [string, CustomerDatabaseOptions][])(
     "%s: its secret is the RDS-managed secret, usable in the user's code",
     (_, database) => {
       const s = synth(
@@ -535,17 +536,25 @@ describe('the L2 database object', () => {
 
 describe('Performance Insights', () => {
   test('off on the smallest burstable classes, where RDS refuses it', () => {
-    const small = synth({ database: { engine: DatabaseEngine.MYSQL, version: '8.0.43', instanceType: 't4g.small' } });
+    const small = synth({
+      database: { engine: DatabaseEngine.MYSQL, version: '8.0.43', instanceType: new ec2.InstanceType('t4g.small') },
+    });
     const [, instance] = only(small.template, 'AWS::RDS::DBInstance');
     expect(instance.Properties.EnablePerformanceInsights).toBe(false);
     expect(instance.Properties.PerformanceInsightsKMSKeyId).toBeUndefined();
-    const medium = synth({ database: { engine: DatabaseEngine.MYSQL, version: '8.0.43', instanceType: 't4g.medium' } });
+    const medium = synth({
+      database: { engine: DatabaseEngine.MYSQL, version: '8.0.43', instanceType: new ec2.InstanceType('t4g.medium') },
+    });
     expect(only(medium.template, 'AWS::RDS::DBInstance')[1].Properties.EnablePerformanceInsights).toBe(true);
   });
 
   test('off on Aurora MySQL t3 classes, which it does not run on at any size', () => {
     const aurora = synth({
-      database: { engine: DatabaseEngine.AURORA_MYSQL, version: '3.08.0', instanceType: 't3.medium' },
+      database: {
+        engine: DatabaseEngine.AURORA_MYSQL,
+        version: '3.08.0',
+        instanceType: new ec2.InstanceType('t3.medium'),
+      },
     });
     for (const [, instance] of resourcesOf(aurora.template, 'AWS::RDS::DBInstance')) {
       expect(instance.Properties.EnablePerformanceInsights).toBe(false);
@@ -562,7 +571,7 @@ describe('bad database props', () => {
   });
 
   /** The error of a web tier with this database, in a stack of its own. */
-  function errorOf(database: DatabaseConfig): { id: string; error?: Error } {
+  function errorOf(database: CustomerDatabaseOptions): { id: string; error?: Error } {
     const id = `Bad${++count}`;
     try {
       addWebTier(fixture, id, { database });
@@ -572,7 +581,7 @@ describe('bad database props', () => {
     return { id };
   }
 
-  test.each<[string, DatabaseConfig, string, string, string]>([
+  test.each<[string, CustomerDatabaseOptions, string, string, string]>([
     [
       'an unknown engine',
       { engine: 'oracle' as DatabaseEngine, version: '19' },
@@ -617,21 +626,21 @@ describe('bad database props', () => {
     ],
     [
       'a class too small for Aurora',
-      { engine: DatabaseEngine.AURORA_POSTGRESQL, version: '16', instanceType: 't4g.small' },
+      { engine: DatabaseEngine.AURORA_POSTGRESQL, version: '16', instanceType: new ec2.InstanceType('t4g.small') },
       'instanceType',
       '"t4g.small" for aurora-postgresql',
       'a class that Aurora PostgreSQL runs: burstable classes from medium (t4g.medium)',
     ],
     [
       'a class with the db. prefix',
-      { engine: DatabaseEngine.POSTGRES, version: '16', instanceType: 'db.t4g.medium' },
+      { engine: DatabaseEngine.POSTGRES, version: '16', instanceType: new ec2.InstanceType('db.t4g.medium') },
       'instanceType',
       '"db.t4g.medium"',
       'the class without the db. prefix: "t4g.medium"',
     ],
     [
       'a previous-generation class',
-      { engine: DatabaseEngine.POSTGRES, version: '16', instanceType: 't2.micro' },
+      { engine: DatabaseEngine.POSTGRES, version: '16', instanceType: new ec2.InstanceType('t2.micro') },
       'instanceType',
       '"t2.micro" for postgres',
       'a current-generation class such as t4g.medium',
@@ -641,7 +650,7 @@ describe('bad database props', () => {
       { engine: DatabaseEngine.POSTGRES, version: '16', masterUsername: 'admin-user' },
       'masterUsername',
       '"admin-user"',
-      'a letter then up to 62 letters, digits or underscores',
+      'letters, digits or underscores, starting with a letter',
     ],
     [
       'a MySQL master user name of 17 characters',
@@ -652,24 +661,31 @@ describe('bad database props', () => {
     ],
     [
       'an identifier with capitals and an underscore',
-      { engine: DatabaseEngine.POSTGRES, version: '16', clusterName: 'Acme_DB' },
-      'clusterName',
+      { engine: DatabaseEngine.POSTGRES, version: '16', identifier: 'Acme_DB' },
+      'identifier',
       '"Acme_DB"',
       '1 to 63 lower-case letters, digits or hyphens, starting with a letter, without -- and not ending with -',
     ],
     [
       'no backups',
-      { engine: DatabaseEngine.POSTGRES, version: '16', backupRetentionDays: 0 },
-      'backupRetentionDays',
-      '0',
-      'a whole number from 1 to 35',
+      { engine: DatabaseEngine.POSTGRES, version: '16', backupRetention: Duration.days(0) },
+      'backupRetention',
+      '0 days',
+      'an integer from 1 to 35 days',
     ],
     [
       'backups kept longer than RDS allows',
-      { engine: DatabaseEngine.POSTGRES, version: '16', backupRetentionDays: 36 },
-      'backupRetentionDays',
-      '36',
-      'a whole number from 1 to 35',
+      { engine: DatabaseEngine.POSTGRES, version: '16', backupRetention: Duration.days(36) },
+      'backupRetention',
+      '36 days',
+      'an integer from 1 to 35 days',
+    ],
+    [
+      'backups kept for part of a day',
+      { engine: DatabaseEngine.POSTGRES, version: '16', backupRetention: Duration.hours(36) },
+      'backupRetention',
+      '1.5 days (a number)',
+      'an integer from 1 to 35 days',
     ],
   ])('%s', (_name, database, prop, received, expected) => {
     const { id, error } = errorOf(database);
@@ -683,7 +699,7 @@ describe('bad database props', () => {
   });
 
   // What the loader checks in files holds for props built in code too.
-  test.each<[string, DatabaseConfig, string, string]>([
+  test.each<[string, CustomerDatabaseOptions, string, string]>([
     [
       'a master user name RDS reserves',
       { engine: DatabaseEngine.POSTGRES, version: '16', masterUsername: 'rdsadmin' },
@@ -704,11 +720,15 @@ describe('bad database props', () => {
     ],
     [
       'a security group id that is not one',
-      { engine: DatabaseEngine.POSTGRES, version: '16', securityGroupIds: ['sg-xyz'] },
-      'securityGroupIds',
+      {
+        engine: DatabaseEngine.POSTGRES,
+        version: '16',
+        securityGroups: [ec2.SecurityGroup.fromSecurityGroupId(new Stack(), 'Extra', 'sg-xyz')],
+      },
+      'securityGroups',
       '"sg-xyz"',
     ],
-  ])('%s (checked by the loader, not for props built in code)', (_name, database, prop, received) => {
+  ])('%s (checked by the loader, and for props built in code)', (_name, database, prop, received) => {
     const { id, error } = errorOf(database);
     expect(error).toBeInstanceOf(Error);
     expect(error!.message).toMatch(new RegExp(`^CustomerWebTier ${id}/Web: database\\.${prop}(\\[0\\])?: received `));

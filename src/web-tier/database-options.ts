@@ -1,0 +1,55 @@
+import { Duration } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { DatabaseEngine } from '../config/types';
+
+/**
+ * The environment's database, for `CustomerWebTierProps.database`: RDS or Aurora in the platform's isolated
+ * subnets, reachable from the web instances only, encrypted with the platform key, its master password kept by
+ * RDS in Secrets Manager. A customer file's `database` says the same in its own words; `fromConfig` translates.
+ */
+export interface CustomerDatabaseOptions {
+  /** Database engine. */
+  readonly engine: DatabaseEngine;
+  /**
+   * Engine version: a major or full version for PostgreSQL ("16", "16.4"), a full one for MySQL, MariaDB and
+   * Aurora MySQL ("8.0.43", "10.11.9", "3.08.0"), as a customer file's `database.version` takes it.
+   */
+  readonly version: string;
+  /**
+   * Instance class, without the `db.` prefix that RDS adds, e.g. `ec2.InstanceType.of(ec2.InstanceClass.T4G,
+   * ec2.InstanceSize.MEDIUM)`.
+   * @default - t4g.medium
+   */
+  readonly instanceType?: ec2.InstanceType;
+  /**
+   * Master user name (up to 16 characters for MySQL and MariaDB, 63 for PostgreSQL). The password is generated and
+   * kept by RDS in Secrets Manager.
+   * @default "app_admin"
+   */
+  readonly masterUsername?: string;
+  /**
+   * DB instance or cluster identifier: 1 to 63 lower-case letters, digits or hyphens.
+   * @default - `<customer>-<environment>`
+   */
+  readonly identifier?: string;
+  /**
+   * How long automated backups are kept: whole days from 1 to 35.
+   * @default Duration.days(7)
+   */
+  readonly backupRetention?: Duration;
+  /**
+   * Daily backup window in UTC, hh:mm-hh:mm, at least 30 minutes.
+   * @default - a window chosen by RDS
+   */
+  readonly preferredBackupWindow?: string;
+  /**
+   * Run a standby (or an Aurora reader) in a second Availability Zone.
+   * @default - true in production, false elsewhere
+   */
+  readonly multiAz?: boolean;
+  /**
+   * Security groups attached to the database besides its own (which admits the web instances on the engine's port).
+   * @default - none
+   */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+}
