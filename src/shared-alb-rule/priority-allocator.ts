@@ -36,6 +36,7 @@ export interface PriorityAllocatorProps {
   /**
    * Load balancers whose listeners the allocator may add rules to. More can be added with
    * `serveLoadBalancer()`. The allocator's role can change rules of these load balancers only.
+   * @default - none until `serveLoadBalancer()` adds them
    */
   readonly loadBalancers?: elbv2.IApplicationLoadBalancer[];
   /**

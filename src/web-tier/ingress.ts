@@ -69,9 +69,15 @@ export interface IngressContext {
 export interface BoundIngress {
   /** The environment's URL. */
   readonly url: string;
-  /** The load balancer in front of the environment, when known. */
+  /**
+   * The load balancer in front of the environment, when known.
+   * @default - not known (a shared rule whose load balancer was not given)
+   */
   readonly loadBalancer?: elbv2.IApplicationLoadBalancer;
-  /** The rule on the shared listener, for shared ingress. */
+  /**
+   * The rule on the shared listener, for shared ingress.
+   * @default - none (a dedicated load balancer)
+   */
   readonly sharedRule?: SharedAlbRule;
 }
 
