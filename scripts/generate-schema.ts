@@ -1,6 +1,7 @@
 /*
  * Generates schema/customer-config.schema.json and schema/platform-config.schema.json from the
- * interfaces in src/config/types.ts, the one source of truth of the config file contract.
+ * interfaces in src/config/types.ts (and the pipeline-types.ts and platform-types.ts it re-exports), the one
+ * source of truth of the config file contract.
  * Run by the pre-compile task (`npx projen schema`); CI fails when the committed files are stale.
  */
 import { writeFileSync } from 'fs';
@@ -51,7 +52,7 @@ export function generateSchemas(): Record<string, string> {
     ['PlatformConfig', 'platform-config.schema.json', 'cdk-paas-vending platform'],
   ]) {
     const schema: Json = createGenerator({
-      path: join(root, 'src/config/types.ts'),
+      path: join(root, 'src/config/*types.ts'),
       tsconfig: join(root, 'tsconfig.dev.json'),
       type,
       extraTags: ['expected', 'itemPattern', 'itemExpected', 'configKey'],

@@ -1,0 +1,107 @@
+/*
+ * The config file contract, continued: the platform file (`platform.yaml`) and the fleet it reads with the
+ * customer files. Tags as in types.ts.
+ */
+import type { CustomerConfig } from './types';
+
+/** The platform's network. */
+export interface VpcConfig {
+  /**
+   * IPv4 range of the VPC, between /16 and /20.
+   * @pattern ^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\/(1[6-9]|20)$
+   * @expected an IPv4 CIDR from /16 to /20 such as 10.10.0.0/16
+   * @default "10.10.0.0/16"
+   */
+  readonly cidr?: string;
+  /**
+   * Availability Zones used: at least 2 (a load balancer and a database subnet group need two).
+   * @minimum 1
+   * @maximum 6
+   * @asType integer
+   * @default 3
+   */
+  readonly maxAzs?: number;
+  /**
+   * NAT instances (cheaper) instead of NAT gateways.
+   * @default true
+   */
+  readonly natInstances?: boolean;
+  /**
+   * The Availability Zones by name, in the platform's region. Without them the AWS CDK CLI looks them up in the
+   * account at synth time (credentials needed, kept in cdk.context.json), and `paas-vending synth` alone writes
+   * placeholders. With them, `maxAzs` is their number.
+   * @minItems 2
+   * @maxItems 6
+   * @uniqueItems true
+   * @itemPattern ^[a-z]{2}(-[a-z]+)+-\d[a-z]$
+   * @itemExpected an Availability Zone name such as eu-west-1a
+   * @default - looked up in the account
+   */
+  readonly availabilityZones?: string[];
+}
+
+/** The platform: the content of `platform.yaml`. */
+export interface PlatformConfig {
+  /**
+   * Platform name. Prefix of the platform's resources.
+   * @pattern ^(?!.*--)[a-z][a-z0-9-]{1,30}[a-z0-9]$
+   * @expected 3 to 32 lower-case letters, digits or hyphens, starting with a letter, without -- and not ending with -
+   */
+  readonly name: string;
+  /**
+   * Platform environment. "production" turns on deletion protection of shared resources.
+   * @pattern ^[a-z][a-z0-9]{1,15}$
+   * @expected 2 to 16 lower-case letters or digits, starting with a letter
+   */
+  readonly environment: string;
+  /**
+   * AWS region of the platform and its customers.
+   * @pattern ^[a-z]{2}(-[a-z]+)+-\d$
+   * @expected an AWS region such as eu-west-1
+   */
+  readonly region: string;
+  /**
+   * AWS account id, in quotes.
+   * @pattern ^\d{12}$
+   * @expected a 12-digit account id in quotes, such as "123456789012"
+   */
+  readonly account: string;
+  /**
+   * Domain under which customers get a default host name.
+   * @pattern ^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$
+   * @expected a lower-case DNS name such as apps.example.com
+   */
+  readonly domain: string;
+  /**
+   * ARN of the wildcard ACM certificate for `*.<domain>`, used by the shared load balancer.
+   * @pattern ^arn:aws(-[a-z]+)*:acm:[a-z]{2}(-[a-z]+)+-\d:\d{12}:certificate\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$
+   * @expected an ACM certificate ARN, arn:aws:acm:REGION:ACCOUNT:certificate/UUID
+   */
+  readonly certificateArn: string;
+  /**
+   * Network.
+   * @default - 10.10.0.0/16 over 3 AZs with NAT instances
+   */
+  readonly vpc?: VpcConfig;
+  /**
+   * How many shared load balancers the platform may have. One holds at most 100 customer environments (100
+   * target groups is a hard AWS limit); above that, new environments go to another one, and no environment
+   * ever moves (`placement.yaml` in the fleet directory records where each is). 1 makes a fleet of more than
+   * 100 shared environments an error instead.
+   * @minimum 1
+   * @maximum 20
+   * @asType integer
+   * @default 10
+   */
+  readonly maxSharedLoadBalancers?: number;
+}
+
+/** A platform with all its customer environments, as loaded from a fleet directory. */
+export interface FleetConfig {
+  /** Directory the fleet was loaded from. */
+  readonly directory: string;
+  /** The platform (`platform.yaml`). */
+  readonly platform: PlatformConfig;
+  /** Customer environments (`customers/*.yaml`), in file name order, with defaults applied. */
+  readonly customers: CustomerConfig[];
+}
