@@ -302,6 +302,10 @@ export class CustomerAmiPipeline extends Construct {
       pipelineType: codepipeline.PipelineType.V2,
       artifactBucket: artifacts.bucket,
       restartExecutionOnUpdate: false,
+      // The actions act as the pipeline's own role: one role per pipeline instead of one per action, so that an
+      // environment costs 6 IAM roles of the account's quota, not 15 (each action's permissions are still only
+      // what its resources need, on the one role).
+      usePipelineRoleForActions: true,
     });
     const repository = new codepipeline.Artifact('Repository');
     const templateArtifact = new codepipeline.Artifact('PackerTemplate');

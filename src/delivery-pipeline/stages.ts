@@ -34,6 +34,10 @@ export function createPipeline(
     pipelineType: codepipeline.PipelineType.V2,
     artifactBucket: artifacts,
     restartExecutionOnUpdate: false,
+    // The actions act as the pipeline's own role: one role per pipeline instead of one per action, so that an
+    // environment costs 6 IAM roles of the account's quota, not 15 (each action's permissions are still only
+    // what its resources need, on the one role).
+    usePipelineRoleForActions: true,
   });
   const sourceOutput = new codepipeline.Artifact('Source');
   const source = props.source.bind(scope, { pipeline, output: sourceOutput });

@@ -110,25 +110,12 @@ function acknowledgeArtifacts(
 
 /** The cdk-nag findings a SoftwareDeliveryPipeline (and the instance role it grants) carries by design. */
 export function acknowledgeSoftwarePipeline(pipeline: SoftwareDeliveryPipeline, web: CustomerWebTier): void {
-  const stages = pipeline.pipeline.node;
-  const actionPolicy = (stage: string, action: string) =>
-    stages
-      .findChild(stage)
-      .node.findChild(action)
-      .node.findChild('CodePipelineActionRole')
-      .node.findChild('DefaultPolicy');
-
-  acknowledgeArtifacts(pipeline.pipeline.role.node.findChild('DefaultPolicy'), pipeline, true);
-  acknowledgeArtifacts(
-    actionPolicy('Source', 'Source'),
-    pipeline,
-    true,
-    ', and for an S3 source to the one source object',
-  );
+  // The actions run as the pipeline's role: its one policy holds what each action needs.
+  const pipelinePolicy = pipeline.pipeline.role.node.findChild('DefaultPolicy');
+  acknowledgeArtifacts(pipelinePolicy, pipeline, true, ', and for an S3 source to the one source object');
   if (readsS3Source(pipeline.pipeline)) {
-    acknowledgeSourceRead(actionPolicy('Source', 'Source'), "the customer's source bucket");
+    acknowledgeSourceRead(pipelinePolicy, "the customer's source bucket");
   }
-  acknowledgeArtifacts(actionPolicy('Deploy', 'Deploy'), pipeline, false);
   acknowledgeArtifacts(web.instanceRole.node.findChild('DefaultPolicy'), pipeline, false);
 
   const build = pipeline.buildProject;

@@ -216,33 +216,19 @@ export function acknowledgeAmiPipeline(pipeline: CustomerAmiPipeline, sourceBuck
     "The network interface actions a CodeBuild project in a VPC needs (aws-cdk-lib's policy); IAM cannot scope them to interfaces that do not exist yet.",
   );
   const pipe = pipeline.pipeline;
-  acknowledgeArtifactGrants(pipe.role.node.findChild('DefaultPolicy'), [artifacts], true);
-  const sources = pipe.node.findChild('Source');
-  acknowledgeArtifactGrants(
-    sources.node.findChild('Repository').node.findChild('CodePipelineActionRole').node.findChild('DefaultPolicy'),
-    sourceBucket ? [artifacts, `${sourceBucket}/*`] : [artifacts],
-    true,
-  );
-  const templateRead = sources.node
-    .findChild('PackerTemplate')
-    .node.findChild('CodePipelineActionRole')
-    .node.findChild('DefaultPolicy');
+  // The actions run as the pipeline's role: its one policy holds what each action needs.
+  const pipelinePolicy = pipe.role.node.findChild('DefaultPolicy');
+  acknowledgeArtifactGrants(pipelinePolicy, sourceBucket ? [artifacts, `${sourceBucket}/*`] : [artifacts], true);
+  const templateRead = pipelinePolicy;
   acknowledgeArtifactGrants(templateRead, [artifacts, assets], true);
   acknowledgeSourceRead(templateRead, 'the CDK assets bucket (the rendered Packer template)');
   if (readsS3Source(pipe)) {
-    acknowledgeSourceRead(
-      sources.node.findChild('Repository').node.findChild('CodePipelineActionRole').node.findChild('DefaultPolicy'),
-      "the customer's source bucket",
-    );
+    acknowledgeSourceRead(pipelinePolicy, "the customer's source bucket");
   }
   const machine = nagRef(pipeline.rollout).slice(1, -1);
   const part = (i: number) => `{"Fn::Select":[${i},{"Fn::Split":[":",{"Ref":"${machine}"}]}]}`;
   acknowledge(
-    pipe.node
-      .findChild('Rollout')
-      .node.findChild('InstanceRefresh')
-      .node.findChild('CodePipelineActionRole')
-      .node.findChild('DefaultPolicy'),
+    pipelinePolicy,
     `AwsSolutions-IAM5[Resource::arn:${part(1)}:states:${part(3)}:${part(4)}:execution:${part(6)}:*]`,
     "The executions of the one rollout state machine (aws-cdk-lib's permission to read the execution it started).",
   );
