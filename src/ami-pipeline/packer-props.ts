@@ -1,7 +1,7 @@
-import { Size, SizeRoundingBehavior, Token } from 'aws-cdk-lib';
+import { Token } from 'aws-cdk-lib';
 import type { PackerTemplateProps } from './packer-template';
 import { DEFAULT_INSTANCE_TYPE } from '../config/defaults';
-import { valueRule } from '../config/values';
+import { gibibytesOf, valueRule } from '../config/values';
 
 /*
  * The props of a PackerTemplate with their defaults applied, validated at synth time: the first problem throws,
@@ -35,11 +35,6 @@ export interface Resolved {
   readonly amazonPluginVersion: string;
 }
 
-/** A size in GiB, fractions kept; NaN for a size known only at deploy time. */
-function gibibytesOf(size: Size): number {
-  return size.isUnresolved() ? NaN : size.toGibibytes({ rounding: SizeRoundingBehavior.NONE });
-}
-
 /** The props with their defaults, once validated. */
 export function resolve(props: PackerTemplateProps): Resolved {
   const resolved = withDefaults(props);
@@ -68,7 +63,8 @@ function withDefaults(props: PackerTemplateProps): Resolved {
     amiNamePrefix: props.amiNamePrefix ?? `${props.customer}-${props.environment}`,
     sshUsername: props.sshUsername ?? 'ec2-user',
     rootDeviceName: props.rootDeviceName ?? '/dev/xvda',
-    rootVolumeSize: props.rootVolumeSize === undefined ? 8 : gibibytesOf(props.rootVolumeSize),
+    // NaN for a size known only at deploy time, which the build check refuses.
+    rootVolumeSize: props.rootVolumeSize === undefined ? 8 : (gibibytesOf(props.rootVolumeSize) ?? NaN),
     tags: props.tags ?? {},
     amazonPluginVersion: props.amazonPluginVersion ?? '1.8.2',
   };

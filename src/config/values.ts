@@ -4,7 +4,7 @@
  * files, and every construct applies the same rule to its props through `valueProblem`, read from the same schema.
  * test/config/one-source.test.ts shows that a value a file may not hold is refused in props too.
  */
-import { Token } from 'aws-cdk-lib';
+import { Duration, Size, SizeRoundingBehavior, Token } from 'aws-cdk-lib';
 import { describeValue } from './errors';
 import { expectedOf, schemaDocument } from './schema';
 
@@ -102,9 +102,10 @@ function readNumberRules(): Map<NumberRuleName, NumberRule> {
 
 /**
  * Why a number breaks its rule (`received …; expected …`, the words a file's error uses), or undefined when it
- * keeps it or is a token, which is left to CloudFormation.
+ * keeps it or is a token, which is left to CloudFormation. `unit` (a prop's "seconds", "GiB", "days") follows the
+ * numbers in the message.
  */
-export function numberProblem(name: NumberRuleName, value: unknown): string | undefined {
+export function numberProblem(name: NumberRuleName, value: unknown, unit?: string): string | undefined {
   if (typeof value === 'number' && Token.isUnresolved(value)) return undefined;
   const rule = numberRule(name);
   if (
@@ -117,7 +118,26 @@ export function numberProblem(name: NumberRuleName, value: unknown): string | un
   }
   // A fraction where a whole number belongs: the words of a file's type error.
   const kind = typeof value === 'number' && rule.integer && !Number.isInteger(value) ? ' (a number)' : '';
-  return `received ${describeValue(value)}${kind}; expected ${rule.expected}`;
+  const units = unit ? ` ${unit}` : '';
+  return `received ${describeValue(value)}${units}${kind}; expected ${rule.expected}${units}`;
+}
+
+/** A duration in seconds, fractions kept (so that a rule of whole seconds can refuse them); undefined for a token. */
+export function secondsOf(duration: Duration | undefined): number | undefined {
+  if (duration === undefined || duration.isUnresolved()) return undefined;
+  return duration.toSeconds({ integral: false });
+}
+
+/** A duration in days, fractions kept; undefined for a token. */
+export function daysOf(duration: Duration | undefined): number | undefined {
+  if (duration === undefined || duration.isUnresolved()) return undefined;
+  return duration.toDays({ integral: false });
+}
+
+/** A size in GiB, fractions kept; undefined for a token. */
+export function gibibytesOf(size: Size | undefined): number | undefined {
+  if (size === undefined || size.isUnresolved()) return undefined;
+  return size.toGibibytes({ rounding: SizeRoundingBehavior.NONE });
 }
 
 /**

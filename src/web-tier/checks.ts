@@ -1,8 +1,8 @@
-import { Duration, Size, SizeRoundingBehavior, Token } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type { CustomerWebTierProps } from './customer-web-tier';
 import { ResolvedCompute, resolveCompute, resolveHealthCheck } from '../config/defaults';
-import { NumberRuleName, ValueRuleName, numberProblem, valueProblem } from '../config/values';
+import { gibibytesOf, NumberRuleName, numberProblem, secondsOf, ValueRuleName, valueProblem } from '../config/values';
 
 /** Internal: the web tier's names (customer, environment) and its initial image id, by the schema's rules. */
 export function validateNames(where: string, props: CustomerWebTierProps): void {
@@ -19,27 +19,12 @@ export function validateNames(where: string, props: CustomerWebTierProps): void 
 
 /**
  * Internal: a number of the props by the schema's rule of the config key that holds it, in the props' unit (a
- * duration in seconds, a size in GiB). `unit` follows the numbers in the message.
+ * duration in seconds, a size in GiB), which the message names.
  */
 export function checkNumber(where: string, prop: string, rule: NumberRuleName, value: number | undefined, unit = '') {
   if (value === undefined) return;
-  const problem = numberProblem(rule, value);
-  if (problem) {
-    const withUnit = unit ? problem.replace(/^received ([^;\s]+)/, `received $1 ${unit}`) + ` ${unit}` : problem;
-    throw new Error(`${where}: ${prop}: ${withUnit}`);
-  }
-}
-
-/** Internal: a duration in seconds, fractions kept (so that the rule of whole seconds can refuse them). */
-export function secondsOf(duration: Duration | undefined): number | undefined {
-  if (duration === undefined) return undefined;
-  return Token.isUnresolved(duration) ? undefined : duration.toSeconds({ integral: false });
-}
-
-/** Internal: a size in GiB, fractions kept. */
-export function gibibytesOf(size: Size | undefined): number | undefined {
-  if (size === undefined) return undefined;
-  return size.isUnresolved() ? undefined : size.toGibibytes({ rounding: SizeRoundingBehavior.NONE });
+  const problem = numberProblem(rule, value, unit);
+  if (problem) throw new Error(`${where}: ${prop}: ${problem}`);
 }
 
 /**
@@ -52,12 +37,11 @@ export function checkedCompute(where: string, props: CustomerWebTierProps, produ
     const problem = valueProblem('instanceType', instanceType);
     if (problem) throw new Error(`${where}: instanceType: ${problem}`);
   }
-  const rootVolumeGib = gibibytesOf(props.rootVolumeSize);
   checkNumber(where, 'minCapacity', 'minCapacity', props.minCapacity);
   checkNumber(where, 'maxCapacity', 'maxCapacity', props.maxCapacity);
   checkNumber(where, 'targetCpuUtilizationPercent', 'targetCpuPercent', props.targetCpuUtilizationPercent);
   checkNumber(where, 'targetRequestsPerMinute', 'targetRequestsPerInstance', props.targetRequestsPerMinute);
-  checkNumber(where, 'rootVolumeSize', 'rootVolumeGib', rootVolumeGib, 'GiB');
+  checkNumber(where, 'rootVolumeSize', 'rootVolumeGib', gibibytesOf(props.rootVolumeSize), 'GiB');
   const resolved = resolveCompute(
     {
       instanceType,
@@ -65,7 +49,8 @@ export function checkedCompute(where: string, props: CustomerWebTierProps, produ
       maxCapacity: props.maxCapacity,
       targetCpuPercent: props.targetCpuUtilizationPercent,
       targetRequestsPerInstance: props.targetRequestsPerMinute,
-      rootVolumeGib: props.rootVolumeSize === undefined ? undefined : props.rootVolumeSize.toGibibytes(),
+      // A token passes as the token (the check above skipped it).
+      rootVolumeGib: props.rootVolumeSize?.toGibibytes(),
     },
     production,
   );

@@ -11,7 +11,7 @@ import { resolveDatabase as resolveDatabaseDefaults } from '../config/defaults';
 import { ENGINES, instanceClassProblem, majorVersionOf, versionProblem } from '../config/engines';
 import { databaseRules } from '../config/rules';
 import { DatabaseConfig, DatabaseEngine } from '../config/types';
-import { ValueRuleName, valueProblem } from '../config/values';
+import { daysOf, ValueRuleName, valueProblem } from '../config/values';
 
 /** Internal: what CustomerWebTier needs to build the database. */
 export interface DatabaseContext {
@@ -59,10 +59,7 @@ export function checkedDatabase(where: string, options: CustomerDatabaseOptions,
     instanceType: options.instanceType?.toString(),
     masterUsername: options.masterUsername,
     clusterName: options.identifier,
-    backupRetentionDays:
-      options.backupRetention === undefined || options.backupRetention.isUnresolved()
-        ? undefined
-        : options.backupRetention.toDays({ integral: false }),
+    backupRetentionDays: daysOf(options.backupRetention),
     preferredBackupWindow: options.preferredBackupWindow,
     multiAz: options.multiAz,
   };
@@ -134,6 +131,8 @@ export function createDatabase(scope: Construct, options: DatabaseContext): Buil
     !/^t\d[a-z]*\.(nano|micro|small)$/.test(db.instanceType) &&
     !(db.engine === DatabaseEngine.AURORA_MYSQL && /^t[23]\./.test(db.instanceType));
   const major = majorVersionOf(db.engine, db.version);
+  // The props' retention as given (a token too), else the config's default.
+  const retention = options.database.backupRetention ?? Duration.days(db.backupRetentionDays);
 
   let instance: rds.DatabaseInstance | undefined;
   let cluster: rds.DatabaseCluster | undefined;
@@ -150,7 +149,7 @@ export function createDatabase(scope: Construct, options: DatabaseContext): Buil
       allocatedStorage: 20,
       maxAllocatedStorage: 200,
       storageType: rds.StorageType.GP3,
-      backupRetention: Duration.days(db.backupRetentionDays),
+      backupRetention: retention,
       preferredBackupWindow: db.preferredBackupWindow,
       autoMinorVersionUpgrade: true,
       cloudwatchLogsExports: logExports(db.engine),
@@ -175,7 +174,7 @@ export function createDatabase(scope: Construct, options: DatabaseContext): Buil
       credentials,
       writer: clusterInstance('Writer'),
       readers: db.multiAz ? [clusterInstance('Reader')] : [],
-      backup: { retention: Duration.days(db.backupRetentionDays), preferredWindow: db.preferredBackupWindow },
+      backup: { retention, preferredWindow: db.preferredBackupWindow },
       cloudwatchLogsExports: logExports(db.engine),
       monitoringInterval: Duration.seconds(60),
       // Aurora MySQL can rewind the cluster to a point in the last day without a restore.
