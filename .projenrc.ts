@@ -248,6 +248,12 @@ project.addTask('bench', {
   receiveArgs: true,
 });
 
+// docs/QUOTAS.md's table: each AWS quota and what the example fleet and generated fleets of 100 and 1,000 use of it.
+project.addTask('quotas:table', {
+  description: 'Print the table of docs/QUOTAS.md: the AWS quotas a fleet is bound by, and their use at 6, 100, 1,000 environments',
+  exec: 'ts-node --project tsconfig.dev.json scripts/quota-table.ts',
+});
+
 project.addTask('compat:cdk-floor', {
   description: `Type-check src/ against the aws-cdk-lib floor (${CDK_FLOOR})`,
   exec: `bash scripts/cdk-floor.sh ${CDK_FLOOR}`,

@@ -162,11 +162,16 @@ export function generateFleet(exampleDirectory: string, directory: string, size:
     platform.maxSharedLoadBalancers === undefined && sharedLoadBalancers > DEFAULT_MAX_SHARED_LOAD_BALANCERS
       ? sharedLoadBalancers
       : undefined;
+  // A fleet of hundreds of environments lives in an account whose quotas were raised for it (the example fleet's
+  // account keeps AWS's defaults): docs/QUOTAS.md has what each size needs.
+  const quotas =
+    size > 6
+      ? 'quotas: { iamRoles: 20000, pipelines: 5000, dbInstances: 2000, dbClusters: 2000, loadBalancers: 2000, ' +
+        'targetGroups: 5000, securityGroups: 10000, stacks: 5000 }\n'
+      : '';
   writeFileSync(
     join(directory, 'platform.yaml'),
-    maxSharedLoadBalancers === undefined
-      ? platformText
-      : `${platformText.trimEnd()}\nmaxSharedLoadBalancers: ${maxSharedLoadBalancers}\n`,
+    `${platformText.trimEnd()}\n${maxSharedLoadBalancers === undefined ? '' : `maxSharedLoadBalancers: ${maxSharedLoadBalancers}\n`}${quotas}`,
   );
   return {
     directory,

@@ -3,13 +3,17 @@ import { help } from './help';
 import { EXIT_OK, Io } from './io';
 import { table } from './table';
 import { ingressOf, ResolvedCustomerConfig } from '../config/defaults';
+import { ConfigError } from '../config/errors';
 import { displayPath, readFleet, ResolvedFleet } from '../config/loader';
+import { fleetQuotaProblems } from '../environment/quotas';
 
 /** `paas-vending validate`: the fleet read and checked, in one line. */
 export function validate(argv: string[], io: Io): number {
   const { flags, positionals } = args(argv, [], 1, 'validate');
   if (flags.help) return help('validate', io);
   const fleet = readFleet(fleetDirectory(positionals[0], io));
+  const quotaProblems = fleetQuotaProblems(fleet);
+  if (quotaProblems.length > 0) throw new ConfigError(quotaProblems);
   const p = fleet.platform;
   const count =
     fleet.customers.length === 1 ? '1 customer environment' : `${fleet.customers.length} customer environments`;

@@ -53,6 +53,13 @@ export function synth(argv: string[], io: Io): number {
         result.placementChanges.map((change) => `  ${change}`).join('\n'),
     );
   }
+  if (result.templateLimits.length > 0) {
+    // Also under the CDK CLI: CloudFormation would refuse these templates.
+    io.err(
+      `paas-vending: synth: ${result.templateLimits.length} template(s) over CloudFormation's limits:\n${result.templateLimits.join('\n')}`,
+    );
+    return EXIT_INVALID;
+  }
   if (cdkOutdir !== undefined) return EXIT_OK; // the CDK CLI reports the annotations itself
   if (result.warnings.length > 0) io.err(result.warnings.join('\n'));
   if (result.errors.length > 0) {

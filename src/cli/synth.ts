@@ -19,6 +19,7 @@ import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { ingressOf, publicCustomer, publicPlatform, ResolvedCustomerConfig } from '../config/defaults';
 import { ConfigError } from '../config/errors';
 import { ResolvedFleet } from '../config/loader';
+import { templateLimitProblems } from '../environment/quotas';
 import { VendingFleet } from '../environment/vending-fleet';
 
 /** One synthesized stack, as the table and `--json` show it. Customer fields are null on the platform's stack. */
@@ -72,6 +73,8 @@ export type SynthResult =
        * VPC): the templates hold placeholders for it. Keys as in cdk.context.json.
        */
       readonly missingContext: string[];
+      /** The limits of one template (resources, outputs, parameters, bytes) that a template exceeds, one line each. */
+      readonly templateLimits: string[];
       /** How placement.yaml changed (and was written), one line each; empty when it did not. */
       readonly placementChanges: string[];
       /** The placement file, shown as the template paths are. */
@@ -179,6 +182,14 @@ export function synthesizeFleet(fleet: ResolvedFleet, request: SynthRequest): Sy
       template: shownPath(artifact.templateFullPath, cwd),
     };
   });
+  const templateLimits = artifacts.flatMap((artifact) =>
+    templateLimitProblems(
+      artifact.stackName,
+      shownPath(artifact.templateFullPath, cwd),
+      artifact.template,
+      statSync(artifact.templateFullPath).size,
+    ),
+  );
   const messages: { level: string; text: string }[] = assembly.stacks.flatMap((a) =>
     a.messages.map((m) => ({ level: m.level, text: `${m.level}: ${m.id.replace(/^\//, '')}: ${m.entry.data}` })),
   );
@@ -201,6 +212,7 @@ export function synthesizeFleet(fleet: ResolvedFleet, request: SynthRequest): Sy
     warnings: messages.filter((m) => m.level === 'warning').map((m) => m.text),
     errors: messages.filter((m) => m.level === 'error').map((m) => m.text),
     missingContext,
+    templateLimits,
     placementChanges: vending.placementChanges,
     placementFile: shownPath(join(fleet.directory, VendingFleet.PLACEMENT_FILE), cwd),
   };

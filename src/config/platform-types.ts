@@ -2,6 +2,7 @@
  * The config file contract, continued: the platform file (`platform.yaml`) and the fleet it reads with the
  * customer files. Tags as in types.ts.
  */
+import type { AccountQuotas } from './quota-types';
 import type { CustomerConfig } from './types';
 
 /** The platform's network. */
@@ -94,6 +95,12 @@ export interface PlatformConfig {
    * @default 10
    */
   readonly maxSharedLoadBalancers?: number;
+  /**
+   * The AWS quotas of the account and region, where raised: `paas-vending validate` and `synth` total the
+   * fleet's use of each and fail before deploy when one would be exceeded.
+   * @default - AWS's default quotas
+   */
+  readonly quotas?: AccountQuotas;
 }
 
 /** A platform with all its customer environments, as loaded from a fleet directory. */

@@ -281,3 +281,4 @@ export interface CustomerConfig {
 
 export * from './pipeline-types';
 export * from './platform-types';
+export * from './quota-types';

@@ -12,8 +12,9 @@ import {
   readPlacementFile,
   writePlacementFile,
 } from './placement';
+import { fleetQuotaUse, quotaProblems } from './quotas';
 import { ingressOf, resolveCustomer, resolvePlatform } from '../config/defaults';
-import { ConfigError } from '../config/errors';
+import { ConfigError, formatProblem } from '../config/errors';
 import { ConfigLoader, displayPath } from '../config/loader';
 import { FleetConfig } from '../config/types';
 import { PlatformReference } from '../platform/platform-reference';
@@ -218,6 +219,20 @@ export class VendingFleet {
           sharedLoadBalancer: this.placement.environments[label],
         });
       });
+    if (selected.size === this.stackNames.length) {
+      // The account's quotas, checked on the whole fleet only: a selection of stacks is not what the account holds.
+      const stacks: Stack[] = [...(this.platformStack ? [this.platformStack] : []), ...this.environments];
+      const sharedUse = this.environments.flatMap((environment, i) => {
+        const n = this.placement.environments[labels[i]];
+        const domain = fleet.customers[i].customDomain;
+        return n === undefined ? [] : [{ stack: environment, loadBalancer: n, certificateArn: domain?.certificateArn }];
+      });
+      const quotaSource = platformSourceOf(fleet.directory);
+      app.node.addValidation({
+        validate: () =>
+          quotaProblems(fleetQuotaUse(stacks, sharedUse), platformConfig.quotas, quotaSource).map(formatProblem),
+      });
+    }
   }
 }
 

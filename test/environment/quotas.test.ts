@@ -1,0 +1,209 @@
+/*
+ * The AWS quotas a fleet is bound by, checked before deploy: VendingFleet on the built stacks, `paas-vending
+ * validate` on the config files alone, and the command on each synthesized template's own limits.
+ */
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { App } from 'aws-cdk-lib';
+import { AccountQuotas, ConfigLoader, FleetConfig, VendingFleet } from '../../src';
+import { run } from '../../src/cli/cli';
+import { ingressOf, resolveCustomer } from '../../src/config/defaults';
+import {
+  configQuotaUse,
+  fleetQuotaUse,
+  QUOTAS,
+  quotaProblems,
+  QuotaUse,
+  templateLimitProblems,
+} from '../../src/environment/quotas';
+
+const FLEET = join(__dirname, '..', '..', 'examples', 'fleet');
+const example = ConfigLoader.loadFleet(FLEET);
+
+function withQuotas(quotas: AccountQuotas): FleetConfig {
+  return { ...example, platform: { ...example.platform, quotas } };
+}
+
+function synthError(fleet: FleetConfig, options: { stacks?: string[] } = {}): string | undefined {
+  const app = new App();
+  new VendingFleet(app, fleet, { placement: { loadBalancers: 1, environments: {} }, ...options });
+  try {
+    app.synth();
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+const byKey = (uses: QuotaUse[]) =>
+  Object.fromEntries(uses.map((u) => [`${u.key}${u.where ? ` ${u.where}` : ''}`, u.used]));
+
+describe('the use of each quota by the example fleet', () => {
+  const app = new App();
+  const fleet = new VendingFleet(app, example, { placement: { loadBalancers: 1, environments: {} } });
+  const stacks = [fleet.platformStack!, ...fleet.environments];
+  const shared = fleet.environments.flatMap((e) => {
+    const n = fleet.placement.environments[e.stackName];
+    const c = example.customers.find((x) => `${x.customer}-${x.environment}` === e.stackName)!;
+    return n === undefined ? [] : [{ stack: e, loadBalancer: n, certificateArn: c.customDomain?.certificateArn }];
+  });
+  const built = byKey(fleetQuotaUse(stacks, shared));
+  const assembly = app.synth();
+  const count = (type: string) =>
+    assembly.stacks.reduce(
+      (sum, s) =>
+        sum + Object.values(s.template.Resources as Record<string, any>).filter((r) => r.Type === type).length,
+      0,
+    );
+
+  test('the built count is what the templates hold', () => {
+    expect(built.iamRoles).toBe(count('AWS::IAM::Role'));
+    expect(built.pipelines).toBe(count('AWS::CodePipeline::Pipeline'));
+    expect(built.dbInstances).toBe(count('AWS::RDS::DBInstance'));
+    expect(built.dbClusters).toBe(count('AWS::RDS::DBCluster'));
+    expect(built.loadBalancers).toBe(count('AWS::ElasticLoadBalancingV2::LoadBalancer'));
+    expect(built.targetGroups).toBe(count('AWS::ElasticLoadBalancingV2::TargetGroup'));
+    expect(built.securityGroups).toBe(count('AWS::EC2::SecurityGroup'));
+    expect(built.stacks).toBe(assembly.stacks.length);
+    expect(built['rulesPerLoadBalancer shared load balancer 1']).toBe(
+      count('Custom::SharedAlbRulePriority') +
+        count('AWS::ElasticLoadBalancingV2::ListenerRule') -
+        Object.entries(built)
+          .filter(([k]) => k.startsWith('rulesPerLoadBalancer the load balancer of stack'))
+          .reduce((sum, [, v]) => sum + (v as number), 0),
+    );
+    expect(built.iamRoles).toBeGreaterThan(20);
+  });
+
+  test("the config's count, for validate, equals the built count of every quota it counts", () => {
+    const environments = example.customers.map((config) => {
+      const c = resolveCustomer(config, example.platform);
+      const ingress = ingressOf(c);
+      return {
+        ingress,
+        loadBalancer: fleet.placement.environments[`${c.customer}-${c.environment}`],
+        certificateArn: ingress === 'shared' ? c.customDomain?.certificateArn : undefined,
+        database: c.database ? { engine: c.database.engine, multiAz: c.database.multiAz } : undefined,
+      };
+    });
+    const fromConfig = byKey(configQuotaUse(environments, fleet.placement.loadBalancers));
+    expect(Object.keys(fromConfig).length).toBeGreaterThanOrEqual(6);
+    for (const [key, used] of Object.entries(fromConfig)) expect([key, used]).toEqual([key, built[key]]);
+  });
+
+  test('the example fleet fits the default quotas', () => {
+    expect(quotaProblems(fleetQuotaUse(stacks, shared), undefined, 'platform.yaml')).toEqual([]);
+  });
+});
+
+describe('a fleet over a quota fails at synthesis, naming the quota, the excess and what to raise', () => {
+  test('DB instances and IAM roles over the quotas set in platform.yaml (roles counted in the built stacks)', () => {
+    const message = synthError(withQuotas({ dbInstances: 2, iamRoles: 10 }));
+    expect(message).toMatch(
+      /quotas\.dbInstances: the fleet needs (\d+) DB instances in the region, \d+ more than the quota set here of 2; expected at most 2: request an increase of "DB instances" \(Amazon RDS\) in Service Quotas/,
+    );
+    expect(message).toMatch(/quotas\.iamRoles: the fleet needs \d+ IAM roles in the account/);
+    expect(message).toMatch(/"Roles per account" \(IAM\)/);
+  });
+
+  test('a selection of stacks is not checked against the account (it is not what the account holds)', () => {
+    expect(synthError(withQuotas({ iamRoles: 10 }), { stacks: ['acme-staging'] })).toBeUndefined();
+  });
+
+  test('every quota has a Service Quotas name, a service and a default', () => {
+    for (const spec of QUOTAS) {
+      expect(spec.name.length).toBeGreaterThan(3);
+      expect(spec.defaultLimit).toBeGreaterThan(0);
+    }
+    expect(QUOTAS.map((q) => q.key).sort()).toEqual(
+      [
+        'certificatesPerLoadBalancer',
+        'dbClusters',
+        'dbInstances',
+        'iamRoles',
+        'loadBalancers',
+        'pipelines',
+        'rulesPerLoadBalancer',
+        'securityGroups',
+        'stacks',
+        'targetGroups',
+      ].sort(),
+    );
+  });
+});
+
+describe('certificates on a shared listener', () => {
+  const env = (n: number, certificate?: string) => ({
+    ingress: 'shared' as const,
+    loadBalancer: n,
+    certificateArn: certificate,
+  });
+  const cert = (i: number) =>
+    `arn:aws:acm:eu-west-1:123456789012:certificate/${String(i).padStart(8, '0')}-0000-0000-0000-000000000000`;
+
+  test('one per distinct certificate on each load balancer, over 25 refused by default', () => {
+    const environments = [...Array.from({ length: 26 }, (_, i) => env(1, cert(i))), env(1, cert(0)), env(2, cert(0))];
+    const uses = byKey(configQuotaUse(environments, 2));
+    expect(uses['certificatesPerLoadBalancer shared load balancer 1']).toBe(26);
+    expect(uses['certificatesPerLoadBalancer shared load balancer 2']).toBe(1);
+    const problems = quotaProblems(configQuotaUse(environments, 2), undefined, 'platform.yaml');
+    expect(problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
+      expect.stringMatching(
+        /^quotas\.certificatesPerLoadBalancer: the fleet needs 26 certificates on shared load balancer 1, 1 more than the AWS default quota of 25/,
+      ),
+    ]);
+    expect(quotaProblems(configQuotaUse(environments, 2), { certificatesPerLoadBalancer: 30 }, 'p')).toEqual([]);
+  });
+});
+
+describe('paas-vending validate checks the quotas that follow from the config', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'quotas-'));
+    cpSync(FLEET, dir, { recursive: true });
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  function validate(): { code: number; out: string; err: string } {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = run(['validate', dir], { out: (t) => out.push(t), err: (t) => err.push(t), cwd: dir });
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  }
+
+  test('the example fleet is valid; over pipelines it is not, and the message says what to raise', () => {
+    expect(validate().code).toBe(0);
+    const platformFile = join(dir, 'platform.yaml');
+    writeFileSync(platformFile, `${readFileSync(platformFile, 'utf8')}quotas: { pipelines: 4 }\n`);
+    const result = validate();
+    expect(result.code).toBe(1);
+    expect(result.err).toMatch(
+      /platform\.yaml: quotas\.pipelines: the fleet needs 12 pipelines in the region, 8 more than the quota set here of 4; expected at most 4: request an increase of "Number of pipelines per Region" \(CodePipeline\)/,
+    );
+  });
+
+  test('a quota that is not a whole number is refused by the schema', () => {
+    const platformFile = join(dir, 'platform.yaml');
+    writeFileSync(platformFile, `${readFileSync(platformFile, 'utf8')}quotas: { iamRoles: 0.5 }\n`);
+    const result = validate();
+    expect(result.code).toBe(1);
+    expect(result.err).toMatch(/quotas\.iamRoles/);
+  });
+});
+
+describe("a template over CloudFormation's own limits", () => {
+  test('resources, outputs, parameters and bytes each named with the stack and its file', () => {
+    const resources = Object.fromEntries(Array.from({ length: 501 }, (_, i) => [`R${i}`, { Type: 'AWS::SNS::Topic' }]));
+    expect(
+      templateLimitProblems('acme-production', 'cdk.out/acme-production.template.json', { Resources: resources }, 10),
+    ).toEqual([
+      'cdk.out/acme-production.template.json: stack acme-production: the template holds 501 resources, 1 more than ' +
+        "CloudFormation allows in one template (500, not adjustable); expected at most 500: split the environment's " +
+        'resources or report it as a bug of the library',
+    ]);
+    expect(templateLimitProblems('s', 'f', { Resources: { A: {} } }, 1_000_001)[0]).toMatch(/1000001 bytes, 1 more/);
+    expect(templateLimitProblems('s', 'f', { Resources: resources }, 10).length).toBe(1);
+    expect(templateLimitProblems('s', 'f', { Resources: {} }, 1_000_000)).toEqual([]);
+  });
+});
