@@ -67,6 +67,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'aws-sdk-client-mock@^4.1.0',
     'aws-sdk-client-mock-jest@^4.1.0',
     '@cdktf/hcl2json@^0.21.0', // parses the rendered Packer templates in tests
+    // `paas-vending diff` compares templates with it (loaded when the command runs; README says to install it).
+    '@aws-cdk/cloudformation-diff@^2.187.5',
   ],
   bin: { 'paas-vending': 'lib/cli/main.js' },
 

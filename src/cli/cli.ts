@@ -2,6 +2,7 @@ import { readFileSync } from 'fs';
 import { join } from 'path';
 import { checkAppSpecCommand } from './check-appspec-command';
 import { diagram } from './diagram-command';
+import { diff } from './diff-command';
 import { list, validate } from './fleet-commands';
 import { HELP } from './help';
 import { init } from './init-command';
@@ -59,9 +60,11 @@ function dispatch(argv: string[], io: Io): number {
       return checkAppSpecCommand(rest, io);
     case 'diagram':
       return diagram(rest, io);
+    case 'diff':
+      return diff(rest, io);
     default:
       throw new UsageError(
-        `unknown command "${command}"; expected validate, list, synth, init, check-appspec or diagram`,
+        `unknown command "${command}"; expected validate, list, synth, diff, init, check-appspec or diagram`,
       );
   }
 }

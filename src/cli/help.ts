@@ -11,6 +11,7 @@ Commands:
   validate [DIR]                      check platform.yaml and every file in customers/
   list [DIR]                          show the customer environments of a fleet
   synth [DIR] [--out DIR]             synthesize the fleet into a CDK cloud assembly (a CDK app too)
+  diff [DIR] [--against REF_OR_DIR]   what a change replaces, adds or removes, before it is deployed
   init CUSTOMER ENVIRONMENT [DIR]     write a commented starter file for a new environment
   check-appspec FILE [--root DIR]     check a customer's appspec.yml before it reaches CodeDeploy
   diagram [DIR] [--customer C]        draw a customer environment, or the platform, as Mermaid or SVG
@@ -112,6 +113,22 @@ Options:
   --json       print the problems as a JSON array on stdout (empty when the file is valid)
 
 Exit codes: 0 valid, 1 problems found or FILE unreadable, 2 wrong usage.`,
+  diff: `Usage: paas-vending diff [DIR] [--against REF_OR_DIR] [--stack NAME]... [--allow-replacement] [--json]
+
+Synthesizes the fleet (in a copy: nothing in DIR is written) and compares each stack's template with
+the same stack of --against, offline, with @aws-cdk/cloudformation-diff (install it beside
+cdk-paas-vending: npm install --save-dev @aws-cdk/cloudformation-diff). --against is a git ref of the
+fleet's repository (default HEAD: the fleet as last committed, synthesized again), a fleet directory,
+or a previous cloud assembly (a cdk.out directory). Per stack it lists the resources added, removed
+and replaced, and the changes of a host name's DNS target (the LoadBalancerDnsName output); then new
+stacks and stacks no longer in the fleet.
+
+A database, bucket, key or load balancer of a production environment (or of a production platform)
+replaced or deleted fails the command: switching a production database's engine, for example,
+replaces a database whose fixed identifier CloudFormation cannot reuse. --allow-replacement accepts
+it, once its data is backed up. --stack limits the comparison to the stacks named.
+
+Exit codes: 0 nothing destructive in production, 1 invalid config or a production replacement, 2 wrong usage.`,
   diagram: `Usage: paas-vending diagram [DIR] [--customer C] [--environment E] [--format mermaid|svg] [--out FILE]
 
 Draws a customer environment of the fleet, from its validated config alone (nothing is synthesized):
