@@ -2,7 +2,7 @@ import { readFileSync } from 'fs';
 import { join } from 'path';
 import { checkAppSpecCommand } from './check-appspec-command';
 import { diagram } from './diagram-command';
-import { diff } from './diff-command';
+import { diffCommand } from './diff-command';
 import { list, validate } from './fleet-commands';
 import { HELP } from './help';
 import { init } from './init-command';
@@ -61,7 +61,7 @@ function dispatch(argv: string[], io: Io): number {
     case 'diagram':
       return diagram(rest, io);
     case 'diff':
-      return diff(rest, io);
+      return diffCommand(rest, io);
     default:
       throw new UsageError(
         `unknown command "${command}"; expected validate, list, synth, diff, init, check-appspec or diagram`,

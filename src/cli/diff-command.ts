@@ -65,7 +65,8 @@ export interface FleetDiff {
 
 function loadCfnDiff(): CfnDiffModule {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // An optional install (it is not a jsii module, and its service database is large): loaded when the command runs.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports, import/no-extraneous-dependencies
     return require('@aws-cdk/cloudformation-diff') as CfnDiffModule;
   } catch {
     throw new UsageError(
@@ -234,7 +235,7 @@ export function renderDiff(diff: FleetDiff, against: string): string[] {
 }
 
 /** `paas-vending diff`. */
-export function diff(argv: string[], io: Io): number {
+export function diffCommand(argv: string[], io: Io): number {
   const { flags, options, lists, positionals } = args(
     argv,
     ['allow-replacement', 'json'],
