@@ -94,15 +94,27 @@ export function parse(kind: SchemaKind, text: string, file: string): { source: S
   if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
     throw new ConfigError([{ file, path: '', message: `the file is empty; expected ${KIND_TEXT[kind]}` }]);
   }
-  let value: unknown;
+  return { source, value: documentValue(doc, file) };
+}
+
+/**
+ * Internal: a parsed document's data. Aliases are expanded at most 100 times (an alias bomb, a few lines that expand
+ * to gigabytes, is a problem of the file, not a crash); a value that contains itself is left to `plain`.
+ */
+export function documentValue(doc: Document, file: string): unknown {
   try {
-    value = doc.toJS({ maxAliasCount: 100 });
+    return doc.toJS({ maxAliasCount: 100 });
   } catch (e) {
     throw new ConfigError([
-      { file, path: '', line: 1, column: 1, message: `YAML could not be read: ${(e as Error).message}` },
+      {
+        file,
+        path: '',
+        line: 1,
+        column: 1,
+        message: `YAML could not be read: ${(e as Error).message}; expected plain data, with few aliases`,
+      },
     ]);
   }
-  return { source, value };
 }
 
 /**
