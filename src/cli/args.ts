@@ -2,7 +2,8 @@ import { existsSync } from 'fs';
 import { join, resolve } from 'path';
 import { parseArgs } from 'util';
 import { BUNDLED_FLEET, Io, UsageError } from './io';
-import { platformFilesIn } from '../config/loader';
+import { CONFIG_EXTENSIONS, displayPath, platformFilesIn, readFleet, ResolvedFleet } from '../config/loader';
+import { PLACEMENT_FILE, readPlacementFile } from '../environment/placement';
 
 /**
  * A subcommand's arguments: its boolean flags (and --help), string options, repeatable options and at most
@@ -43,4 +44,40 @@ export function fleetDirectory(given: string | undefined, io: Io): string {
   if (platformFilesIn(io.cwd).length > 0 || existsSync(join(io.cwd, 'customers'))) return io.cwd;
   io.err(`No platform.yaml here; using the bundled example fleet (${BUNDLED_FLEET}).`);
   return BUNDLED_FLEET;
+}
+
+/**
+ * The fleet of a directory, read and checked (a ConfigError otherwise); the files of customers/ that were skipped,
+ * editors' temp files and the like, are named on stderr.
+ */
+export function readFleetOf(given: string | undefined, io: Io): ResolvedFleet {
+  const fleet = readFleet(fleetDirectory(given, io));
+  if (fleet.skipped.length > 0) {
+    const files = fleet.skipped.length === 1 ? '1 file' : `${fleet.skipped.length} files`;
+    io.err(
+      `paas-vending: skipped ${files} of customers/ that are not customer files ` +
+        `(${CONFIG_EXTENSIONS.map((e) => `*${e}`).join(', ')}): ${fleet.skipped.join(', ')}`,
+    );
+  }
+  return fleet;
+}
+
+/**
+ * Why a fleet without customer files must not be taken as it is: its placement.yaml still places environments, so
+ * their files are gone (moved, or a checkout gone wrong), and a synthesis would remove every one of them. Undefined
+ * when the fleet has customer files, never had any, or `allowEmpty`.
+ */
+export function emptyFleetProblem(fleet: ResolvedFleet, command: string, allowEmpty: boolean): string | undefined {
+  if (allowEmpty || fleet.customers.length > 0) return undefined;
+  const file = join(fleet.directory, PLACEMENT_FILE);
+  const placed = Object.keys(readPlacementFile(file, displayPath(file), 100)?.environments ?? {});
+  if (placed.length === 0) return undefined;
+  const names =
+    placed.length > 5 ? `${placed.slice(0, 5).join(', ')} and ${placed.length - 5} more` : placed.join(', ');
+  const count = placed.length === 1 ? '1 environment' : `${placed.length} environments`;
+  return (
+    `paas-vending: ${command}: ${displayPath(join(fleet.directory, 'customers'))} has no customer files, but ` +
+    `${displayPath(file)} places ${count} (${names}); expected its files in customers/: restore them, or run again ` +
+    'with --allow-empty to remove every environment'
+  );
 }

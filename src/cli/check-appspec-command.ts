@@ -1,11 +1,11 @@
-import { existsSync, readFileSync, statSync } from 'fs';
+import { existsSync, statSync } from 'fs';
 import { dirname, resolve } from 'path';
 import { args } from './args';
 import { help } from './help';
 import { EXIT_INVALID, EXIT_OK, Io, UsageError } from './io';
 import { checkAppSpec } from '../appspec/appspec';
-import { formatProblem } from '../config/errors';
-import { displayPath } from '../config/loader';
+import { ConfigError, formatProblem } from '../config/errors';
+import { displayPath, readFile } from '../config/loader';
 
 /** `paas-vending check-appspec`: a customer's appspec.yml checked as the CodeDeploy agent reads it, and more. */
 export function checkAppSpecCommand(argv: string[], io: Io): number {
@@ -22,11 +22,11 @@ export function checkAppSpecCommand(argv: string[], io: Io): number {
   const root = resolve(io.cwd, options.root ?? dirname(file));
   let text: string;
   try {
-    text = readFileSync(file, 'utf-8');
+    // A regular file of at most 1 MiB, as config files: a FIFO would block, a device would never end.
+    text = readFile(file, shown, 'the appspec.yml of a revision');
   } catch (e) {
-    const code = (e as { code?: string }).code;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message;
-    io.err(`${shown}: cannot be read (${reason}); expected the appspec.yml of a revision`);
+    if (!(e instanceof ConfigError)) throw e;
+    io.err(e.problems.map((p) => formatProblem(p)).join('\n'));
     return EXIT_INVALID;
   }
   if (!existsSync(root) || !statSync(root).isDirectory()) {

@@ -8,7 +8,9 @@ import { HELP } from './help';
 import { init } from './init-command';
 import { EXIT_INTERNAL, EXIT_INVALID, EXIT_OK, EXIT_USAGE, Io, PACKAGE_ROOT, UsageError } from './io';
 import { synth } from './synth-command';
+import { writeRefusal } from '../config/atomic-write';
 import { ConfigError } from '../config/errors';
+import { displayPath } from '../config/loader';
 
 export type { Io } from './io';
 export { BUNDLED_FLEET, EXIT_INTERNAL, EXIT_INVALID, EXIT_OK, EXIT_USAGE } from './io';
@@ -25,6 +27,14 @@ export function run(argv: string[], io: Io): number {
     if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       io.err(`paas-vending: ${(e as Error).message}\nRun "paas-vending --help" for usage.`);
       return EXIT_USAGE;
+    }
+    const failed = e as NodeJS.ErrnoException;
+    if (typeof failed?.syscall === 'string' && typeof failed.code === 'string') {
+      // The file system refused something (a folder made read-only, a full disk): the environment's fault, not a bug.
+      const where = typeof failed.path === 'string' ? `${displayPath(failed.path)}: ` : '';
+      const reason = typeof failed.path === 'string' ? writeRefusal(failed, failed.path, displayPath) : failed.code;
+      io.err(`paas-vending: ${where}${failed.syscall} failed (${reason}); expected a file system that allows it`);
+      return EXIT_INVALID;
     }
     io.err(
       `paas-vending: unexpected error: ${(e as Error)?.message ?? String(e)}\nThis is a bug in paas-vending; please report it with the command you ran.`,

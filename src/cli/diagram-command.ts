@@ -1,11 +1,12 @@
 import { mkdirSync, writeFileSync } from 'fs';
 import { dirname, resolve } from 'path';
-import { args, fleetDirectory } from './args';
+import { args, readFleetOf } from './args';
 // The folder's index by name: a lib/cli/diagram.js left by a build from before the split would be found first.
 import { diagramFileText, diagramUsageProblem, drawDiagram } from './diagram/index';
 import { help } from './help';
 import { EXIT_INVALID, EXIT_OK, Io, UsageError } from './io';
-import { displayPath, readFleet } from '../config/loader';
+import { writeRefusal } from '../config/atomic-write';
+import { displayPath } from '../config/loader';
 import { plannedPlacement } from '../environment/placement';
 
 /** `paas-vending diagram`: a customer environment, or the platform, drawn as Mermaid or SVG. */
@@ -14,7 +15,7 @@ export function diagram(argv: string[], io: Io): number {
   if (flags.help) return help('diagram', io);
   const usage = diagramUsageProblem(options);
   if (usage !== undefined) throw new UsageError(`diagram: ${usage}`);
-  const fleet = readFleet(fleetDirectory(positionals[0], io));
+  const fleet = readFleetOf(positionals[0], io);
   const drawn = drawDiagram(fleet, options, plannedPlacement(fleet));
   if ('problem' in drawn) {
     if (drawn.usage) throw new UsageError(`diagram: ${drawn.problem}`);
@@ -31,7 +32,7 @@ export function diagram(argv: string[], io: Io): number {
     writeFileSync(file, diagramFileText(drawn.text, options.format, file));
   } catch (e) {
     io.err(
-      `${displayPath(file)}: cannot be written (${(e as { code?: string }).code}); expected a file path for --out`,
+      `${displayPath(file)}: cannot be written (${writeRefusal(e, file, displayPath)}); expected a file path for --out`,
     );
     return EXIT_INVALID;
   }

@@ -1,17 +1,22 @@
-import { args, fleetDirectory } from './args';
+import { args, emptyFleetProblem, readFleetOf } from './args';
 import { help } from './help';
-import { EXIT_OK, Io } from './io';
+import { EXIT_INVALID, EXIT_OK, Io } from './io';
 import { table } from './table';
 import { ingressOf, ResolvedCustomerConfig } from '../config/defaults';
 import { ConfigError } from '../config/errors';
-import { displayPath, readFleet, ResolvedFleet } from '../config/loader';
+import { displayPath, ResolvedFleet } from '../config/loader';
 import { fleetQuotaProblems } from '../environment/quotas';
 
 /** `paas-vending validate`: the fleet read and checked, in one line. */
 export function validate(argv: string[], io: Io): number {
-  const { flags, positionals } = args(argv, [], 1, 'validate');
+  const { flags, positionals } = args(argv, ['allow-empty'], 1, 'validate');
   if (flags.help) return help('validate', io);
-  const fleet = readFleet(fleetDirectory(positionals[0], io));
+  const fleet = readFleetOf(positionals[0], io);
+  const empty = emptyFleetProblem(fleet, 'validate', flags['allow-empty'] ?? false);
+  if (empty !== undefined) {
+    io.err(empty);
+    return EXIT_INVALID;
+  }
   const quotaProblems = fleetQuotaProblems(fleet);
   if (quotaProblems.length > 0) throw new ConfigError(quotaProblems);
   const p = fleet.platform;
@@ -34,7 +39,7 @@ function databaseText(c: ResolvedCustomerConfig): string {
 export function list(argv: string[], io: Io): number {
   const { flags, positionals } = args(argv, ['json'], 1, 'list');
   if (flags.help) return help('list', io);
-  const fleet: ResolvedFleet = readFleet(fleetDirectory(positionals[0], io));
+  const fleet: ResolvedFleet = readFleetOf(positionals[0], io);
   if (flags.json) {
     const rows = fleet.customers.map((c, i) => ({
       customer: c.customer,

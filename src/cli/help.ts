@@ -24,11 +24,16 @@ Options:
   -v, --version    show the version
 
 Exit codes: 0 success, 1 invalid config, 2 wrong usage, 70 internal error (a bug).`,
-  validate: `Usage: paas-vending validate [DIR]
+  validate: `Usage: paas-vending validate [DIR] [--allow-empty]
 
 Checks platform.yaml and every file in DIR/customers/, and what no single file shows (duplicate
 environments or host names, certificates outside the platform's region or account). Prints every
-problem as file:line:column: field: message.
+problem as file:line:column: field: message. Customer files are *.yaml, *.yml and *.json; other files
+of customers/ (editors' temp files such as x.yaml~ or .x.yaml.swp) are skipped and named on stderr.
+A missing or unreadable customers/ is an error.
+
+Options:
+  --allow-empty   accept a fleet without customer files although placement.yaml places environments
 
 Exit codes: 0 all valid, 1 problems found, 2 wrong usage.`,
   list: `Usage: paas-vending list [DIR] [--json]
@@ -41,6 +46,7 @@ Options:
 
 Exit codes: 0 listed, 1 invalid config, 2 wrong usage.`,
   synth: `Usage: paas-vending synth [DIR] [--out DIR] [--stack NAME]... [--json] [--frozen-placement] [--validate]
+                          [--allow-empty]
 
 Validates the fleet as validate does, builds it with VendingFleet (a <platform>-platform stack and a
 <customer>-<environment> stack per customer file) in a CDK app and synthesizes it into a cloud assembly.
@@ -80,6 +86,9 @@ Options:
   --json      print the stacks as a JSON array on stdout instead of a table
   --frozen-placement
               fail instead of changing placement.yaml (for CI, where a change would be lost)
+  --allow-empty
+              synthesize a fleet without customer files although placement.yaml places environments:
+              every environment is removed from placement.yaml (without it, that is refused)
   --validate  also run aws-cdk-lib's CloudFormation validation on every template (aws-cdk-lib 2.262 or
               newer; on by default under the CDK CLI, where cdk synth --no-validation turns it off).
               Off by default here: it is more than half the time and most of the memory of a synthesis

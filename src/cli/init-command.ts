@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync } from 'fs';
+import { existsSync, mkdirSync, statSync } from 'fs';
 import { dirname, join, relative, resolve } from 'path';
 import { args } from './args';
 import { help } from './help';
 import { EXIT_INVALID, EXIT_OK, Io, UsageError } from './io';
 import { starterCustomerFile } from './starter';
-import { writeFileAtomically } from '../config/atomic-write';
+import { writeFileAtomically, writeRefusal } from '../config/atomic-write';
 import { ResolvedPlatformConfig } from '../config/defaults';
 import { ConfigError } from '../config/errors';
 import { displayPath, platformFilesIn, readCustomer, readFile, readPlatform } from '../config/loader';
@@ -36,11 +36,26 @@ export function init(argv: string[], io: Io): number {
   const text = starterCustomerFile(customer, environment, schemaPath, platform);
   // The starter must validate: checking it also reports a bad customer or environment name.
   readCustomer(text, displayPath(target), platform);
+  if (existsSync(target) && statSync(target).isDirectory()) {
+    io.err(
+      `${displayPath(target)}: is a folder; expected a file to write the starter to: move the folder away, ` +
+        'or choose another CUSTOMER or ENVIRONMENT',
+    );
+    return EXIT_INVALID;
+  }
   if (existsSync(target) && !flags.force) {
     io.err(`${displayPath(target)} already exists; use --force to overwrite it.`);
     return EXIT_INVALID;
   }
-  mkdirSync(join(directory, 'customers'), { recursive: true });
+  try {
+    mkdirSync(join(directory, 'customers'), { recursive: true });
+  } catch (e) {
+    const folder = join(directory, 'customers');
+    io.err(
+      `${displayPath(folder)}: cannot be created (${writeRefusal(e, folder, displayPath)}); expected a folder for customer files`,
+    );
+    return EXIT_INVALID;
+  }
   writeFileAtomically(target, text, displayPath(target));
   io.out(`Wrote ${displayPath(target)}. Edit it, then run: paas-vending validate${dir ? ` ${dir}` : ''}`);
   return EXIT_OK;

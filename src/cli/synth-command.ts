@@ -1,17 +1,16 @@
 import { resolve } from 'path';
-import { args, fleetDirectory } from './args';
+import { args, emptyFleetProblem, readFleetOf } from './args';
 import { help } from './help';
 import { EXIT_INVALID, EXIT_OK, Io, UsageError } from './io';
 import { synthesizeFleet } from './synth';
 import { table } from './table';
-import { readFleet } from '../config/loader';
 
 /** `paas-vending synth`: the fleet synthesized into a cloud assembly (also as the app of the CDK CLI). */
 export function synth(argv: string[], io: Io): number {
   const startedAt = Date.now();
   const { flags, options, lists, positionals } = args(
     argv,
-    ['json', 'frozen-placement', 'validate'],
+    ['json', 'frozen-placement', 'validate', 'allow-empty'],
     1,
     'synth',
     ['out'],
@@ -24,7 +23,12 @@ export function synth(argv: string[], io: Io): number {
     const flag = flags.json ? '--json' : options.out !== undefined ? '--out' : '--validate';
     throw new UsageError(`synth: ${flag} does not apply when the CDK CLI runs the command (CDK_OUTDIR is set)`);
   }
-  const fleet = readFleet(fleetDirectory(positionals[0], io));
+  const fleet = readFleetOf(positionals[0], io);
+  const empty = emptyFleetProblem(fleet, 'synth', flags['allow-empty'] ?? false);
+  if (empty !== undefined) {
+    io.err(empty);
+    return EXIT_INVALID;
+  }
   const outdir = resolve(io.cwd, cdkOutdir ?? options.out ?? 'cdk.out');
   const progress = io.errIsTTY && !flags.json && cdkOutdir === undefined ? io.err : undefined;
   const frozenPlacement = flags['frozen-placement'] ?? false;

@@ -12,10 +12,11 @@
  *
  * Internal: not exported from src/index.ts.
  */
-import { existsSync, statSync } from 'fs';
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'fs';
 import { isAbsolute, join, relative } from 'path';
 import { App, AppProps, DefaultStackSynthesizer, IBoundStackSynthesizer, Stack } from 'aws-cdk-lib';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { writeRefusal } from '../config/atomic-write';
 import { ingressOf, publicCustomer, publicPlatform, ResolvedCustomerConfig } from '../config/defaults';
 import { ConfigError } from '../config/errors';
 import { ResolvedFleet } from '../config/loader';
@@ -115,6 +116,21 @@ function isBug(e: unknown): boolean {
   );
 }
 
+/**
+ * Why the cloud assembly cannot go to `outdir`, before anything is built: a part of the path is a file, or the folder
+ * cannot be created or written (read-only, immutable, no permission). Undefined when it can.
+ */
+function outdirProblem(outdir: string, cwd: string): string | undefined {
+  try {
+    mkdirSync(outdir, { recursive: true });
+    accessSync(outdir, constants.W_OK);
+    return undefined;
+  } catch (e) {
+    const reason = writeRefusal(e, outdir, (p) => shownPath(p, cwd));
+    return `${shownPath(outdir, cwd)}: cannot be written (${reason}); expected a folder for the cloud assembly (--out): choose another path`;
+  }
+}
+
 /** Builds the fleet of a validated directory in a new App writing to `request.outdir`, and synthesizes it. */
 export function synthesizeFleet(fleet: ResolvedFleet, request: SynthRequest): SynthResult {
   const startedAt = request.startedAt ?? Date.now();
@@ -122,6 +138,8 @@ export function synthesizeFleet(fleet: ResolvedFleet, request: SynthRequest): Sy
   if (existsSync(outdir) && !statSync(outdir).isDirectory()) {
     return { problem: `${shownPath(outdir, cwd)}: is not a directory; expected a directory for the cloud assembly` };
   }
+  const unwritable = outdirProblem(outdir, cwd);
+  if (unwritable !== undefined) return { problem: unwritable };
   const total = request.stacks ? new Set(request.stacks).size : 1 + fleet.customers.length;
   let built = 0;
   // AppProps of the aws-cdk-lib floor have no builtinCloudFormationValidation: older versions ignore it.
@@ -157,6 +175,14 @@ export function synthesizeFleet(fleet: ResolvedFleet, request: SynthRequest): Sy
     assembly = app.synth();
   } catch (e) {
     if (isBug(e)) throw e;
+    const failed = (e as NodeJS.ErrnoException).path;
+    if (typeof (e as NodeJS.ErrnoException).syscall === 'string' && typeof failed === 'string') {
+      // The file system refused a file of the assembly (a full disk, a folder made read-only meanwhile).
+      const reason = writeRefusal(e, failed, (p) => shownPath(p, cwd));
+      return {
+        problem: `${shownPath(failed, cwd)}: cannot be written (${reason}); expected a writable cloud assembly folder`,
+      };
+    }
     return { problem: (e as Error).message };
   }
   const customers = new Map<string, ResolvedCustomerConfig>(

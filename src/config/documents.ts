@@ -3,12 +3,12 @@
  * a file's text (the fast parse first, the full parse for positions) or built in code.
  */
 import { resolveCustomer, resolvePlatform, ResolvedCustomerConfig, ResolvedPlatformConfig } from './defaults';
-import { ConfigError, describeValue } from './errors';
+import { ConfigError, describeValue, MAX_PROBLEMS_SHOWN } from './errors';
 import { FILE_ONLY_KEYS, structKey, toFileKeys, toStructKeys } from './keys';
 import { KIND_TEXT, MAX_DEPTH, parse, place, plain, Source } from './parse';
 import { readFastOrFull } from './quick-yaml';
 import { customerRules, platformFitRules, platformRules } from './rules';
-import { schemaProblems, SchemaKind } from './schema';
+import { moreProblems, RawProblem, schemaProblems, SchemaKind } from './schema';
 import { CustomerConfig, PlatformConfig } from './types';
 
 /**
@@ -30,6 +30,13 @@ function check(kind: SchemaKind, source: Source, value: unknown, structPaths = f
     ...schemaProblems(kind, value),
     ...(kind === 'customer' ? [...customerRules(value), ...platformFitRules(value, platform)] : platformRules(value)),
   ];
+  if (raw.length > MAX_PROBLEMS_SHOWN + 1) {
+    // The first problems, then a count: placing each one in the text costs a walk of the document.
+    const notShown = (p: RawProblem) => Number(/^and (\d+) more problems? not shown/.exec(p.message)?.[1] ?? 0);
+    const total = raw.reduce((n, p) => n + (notShown(p) || 1), 0);
+    raw = raw.filter((p) => notShown(p) === 0).slice(0, MAX_PROBLEMS_SHOWN);
+    raw.push(moreProblems(total - raw.length));
+  }
   if (structPaths) raw = raw.map((p) => ({ ...p, path: p.path.map((seg, i) => (i === 0 ? structKey(seg) : seg)) }));
   if (raw.length > 0) throw new ConfigError(place(source, raw));
 }

@@ -26,25 +26,27 @@ function kindOf(stat: Stats): string {
 
 /**
  * A config file's text; a file that cannot be read is a config problem. Only a regular file (or a link to one) of
- * at most MAX_CONFIG_BYTES is opened: a FIFO would block, a device or a huge file would never end.
+ * at most MAX_CONFIG_BYTES is opened: a FIFO would block, a device or a huge file would never end. `expected` says
+ * what the file should be, for the messages.
  */
-export function readFile(path: string, shownAs: string = displayPath(path)): string {
+export function readFile(path: string, shownAs: string = displayPath(path), expected = 'a config file'): string {
   const problem = (message: string) => new ConfigError([{ file: shownAs, path: '', message }]);
   let stat: Stats;
   try {
     stat = statSync(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw problem(`cannot be read: ${code === 'ENOENT' ? 'no such file' : (code ?? (e as Error).message)}`);
+    const reason = code === 'ENOENT' ? 'no such file' : (code ?? (e as Error).message);
+    throw problem(`cannot be read: ${reason}; expected ${expected}`);
   }
-  if (!stat.isFile()) throw problem(`is not a regular file (${kindOf(stat)}); expected a config file`);
+  if (!stat.isFile()) throw problem(`is not a regular file (${kindOf(stat)}); expected ${expected}`);
   if (stat.size > MAX_CONFIG_BYTES) {
-    throw problem(`is ${stat.size} bytes; expected a config file of at most ${MAX_CONFIG_BYTES / 1024 / 1024} MiB`);
+    throw problem(`is ${stat.size} bytes; expected ${expected} of at most ${MAX_CONFIG_BYTES / 1024 / 1024} MiB`);
   }
   try {
     return readFileSync(path, 'utf-8');
   } catch (e) {
-    throw problem(`cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw problem(`cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; expected ${expected}`);
   }
 }
 
@@ -61,6 +63,11 @@ export interface ResolvedFleet {
   readonly customers: ResolvedCustomerConfig[];
   /** File of each customer, in the same order. */
   readonly files: string[];
+  /**
+   * Entries of customers/ that are not customer files (editor temp files such as `x.yaml~`, `.x.yaml.swp`, other
+   * extensions), by name: skipped, and the command says so. Documentation (`*.md`) is skipped without a word.
+   */
+  readonly skipped: string[];
 }
 
 /** Internal: the fleet of a directory (loader.ts's readFleet is the name the command and ConfigLoader use). */
@@ -77,10 +84,10 @@ export function readFleetDirectory(directory: string): ResolvedFleet {
   }
   const problems: ConfigProblem[] = [];
   const platform = readFleetPlatform(directory, dirName, problems);
-  const { customers, files } = readFleetCustomers(directory, platform, problems);
+  const { customers, files, skipped } = readFleetCustomers(directory, platform, problems);
   problems.push(...duplicates(customers, files));
   if (problems.length > 0) throw new ConfigError(problems);
-  return { directory, platform: platform!, customers, files };
+  return { directory, platform: platform!, customers, files, skipped };
 }
 
 /** Runs a read; the problems of a config error are added to `problems` instead of thrown. */
@@ -123,29 +130,38 @@ function readFleetPlatform(
   return platform;
 }
 
-/** The config files of customers/, read in name order, each with its file; anything else there is a problem. */
+/**
+ * Internal: whether an entry of customers/ is a customer file by its name: `*.yaml`, `*.yml` or `*.json`, not hidden.
+ * Editors' temp and backup files (`x.yaml~`, `x.yaml.tmp~`, `.x.yaml.swp`, `#x.yaml#`) are not.
+ */
+export function isCustomerFileName(name: string): boolean {
+  return !name.startsWith('.') && !name.startsWith('#') && CONFIG_EXTENSIONS.includes(extname(name).toLowerCase());
+}
+
+/**
+ * The config files of customers/, read in name order, each with its file. Other files are skipped (and listed);
+ * a folder (not hidden) is a problem: its files would be missed.
+ */
 function readFleetCustomers(
   directory: string,
   platform: ResolvedPlatformConfig | undefined,
   problems: ConfigProblem[],
-): { customers: ResolvedCustomerConfig[]; files: string[] } {
+): { customers: ResolvedCustomerConfig[]; files: string[]; skipped: string[] } {
   const customersDir = join(directory, 'customers');
   const customers: ResolvedCustomerConfig[] = [];
   const files: string[] = [];
+  const skipped: string[] = [];
   for (const entry of listDirectory(customersDir, problems)) {
     const path = join(customersDir, entry.name);
     const file = displayPath(path);
-    if (entry.name.startsWith('.') || entry.name.toLowerCase().endsWith('.md')) continue;
     if (entry.isDirectory()) {
-      problems.push({ file, path: '', message: 'is a directory; expected config files directly in customers/' });
+      if (!entry.name.startsWith('.')) {
+        problems.push({ file, path: '', message: 'is a directory; expected config files directly in customers/' });
+      }
       continue;
     }
-    if (!CONFIG_EXTENSIONS.includes(extname(entry.name).toLowerCase())) {
-      problems.push({
-        file,
-        path: '',
-        message: `is not a config file; expected a name ending in ${CONFIG_EXTENSIONS.join(', ')}`,
-      });
+    if (!isCustomerFileName(entry.name)) {
+      if (!entry.name.toLowerCase().endsWith('.md')) skipped.push(entry.name);
       continue;
     }
     const customer = collect(problems, () => readCustomer(readFile(path), file, platform));
@@ -154,7 +170,7 @@ function readFleetCustomers(
       files.push(file);
     }
   }
-  return { customers, files };
+  return { customers, files, skipped };
 }
 
 /** The platform files of a fleet directory: platform.yaml, .yml or .json (one is expected). */
@@ -162,16 +178,27 @@ export function platformFilesIn(directory: string): string[] {
   return CONFIG_EXTENSIONS.map((ext) => join(directory, `platform${ext}`)).filter((f) => existsSync(f));
 }
 
-/** The entries of customers/, sorted; a missing folder is an empty fleet, anything else unreadable a problem. */
+/**
+ * The entries of customers/, sorted. A missing or unreadable folder is a problem, never an empty fleet: an empty
+ * fleet would remove every environment from placement.yaml.
+ */
 function listDirectory(directory: string, problems: ConfigProblem[]): Dirent[] {
-  if (!existsSync(directory)) return [];
+  const file = displayPath(directory);
+  if (!existsSync(directory)) {
+    problems.push({
+      file,
+      path: '',
+      message: 'is missing; expected the folder of customer files (create it, even empty, for a fleet with none)',
+    });
+    return [];
+  }
   try {
     return readdirSync(directory, { withFileTypes: true }).sort((a, b) =>
       a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
     );
   } catch (e) {
     problems.push({
-      file: displayPath(directory),
+      file,
       path: '',
       message: `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); expected a directory of config files`,
     });

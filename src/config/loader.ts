@@ -11,7 +11,7 @@ import { CustomerConfig, FleetConfig, PlatformConfig } from './types';
 export { checkCustomer, checkPlatform, readCustomer, readPlatform } from './documents';
 export { CONFIG_EXTENSIONS, displayPath, platformFilesIn, readFile } from './fleet';
 export type { ResolvedFleet } from './fleet';
-export { parseYaml, positionOf } from './parse';
+export { documentValue, parseYaml, positionOf } from './parse';
 
 /**
  * Internal: a fleet directory with resolved configs; every problem of every file in one error. A function of this

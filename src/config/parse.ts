@@ -3,7 +3,7 @@
  * line and column of its field, values made plain data. The fast parse of plain files is quick-yaml.ts.
  */
 import { Document, isMap, isScalar, isSeq, LineCounter, Node, parseDocument } from 'yaml';
-import { ConfigError, ConfigProblem } from './errors';
+import { boundedMessage, ConfigError, ConfigProblem, MAX_QUOTED, quoted } from './errors';
 import { RawProblem, SchemaKind } from './schema';
 
 /** What a config file of each kind is expected to be, for the messages. */
@@ -23,15 +23,20 @@ export interface Source {
 export function place(source: Source, raw: RawProblem[]): ConfigProblem[] {
   return raw.map((problem) => {
     const path = problem.path
-      .map((seg, i) => (typeof seg === 'number' ? `[${seg}]` : `${i > 0 ? '.' : ''}${seg}`))
+      .map((seg, i) => (typeof seg === 'number' ? `[${seg}]` : `${i > 0 ? '.' : ''}${cutKey(seg)}`))
       .join('');
     return {
       file: source.file,
       path,
-      message: problem.message,
+      message: boundedMessage(problem.message),
       ...(source.doc && source.lines ? positionOf(source.doc, source.lines, problem.path, problem.atKey) : {}),
     };
   });
+}
+
+/** A key of a field path as messages show it: a huge one quoted and cut, with its length. */
+function cutKey(key: string): string {
+  return key.length > MAX_QUOTED ? quoted(key) : key;
 }
 
 /** Internal: the line and column of a path in a parsed document (of its key with `atKey`); none when unknown. */
@@ -80,7 +85,7 @@ export function parseYaml(text: string, file: string): { doc: Document; lines: L
       path: '',
       line: pos.line,
       column: pos.col,
-      message: `YAML ${e.name === 'YAMLWarning' ? 'problem' : 'syntax error'}: ${e.message.split('\n')[0]}`,
+      message: boundedMessage(`YAML ${e.name === 'YAMLWarning' ? 'problem' : 'syntax error'}: ${e.message.split('\n')[0]}`),
     };
   });
   if (syntax.length > 0) throw new ConfigError(syntax);
@@ -94,15 +99,27 @@ export function parse(kind: SchemaKind, text: string, file: string): { source: S
   if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
     throw new ConfigError([{ file, path: '', message: `the file is empty; expected ${KIND_TEXT[kind]}` }]);
   }
-  let value: unknown;
+  return { source, value: documentValue(doc, file) };
+}
+
+/**
+ * Internal: a parsed document's data. Aliases are expanded at most 100 times (an alias bomb, a few lines that expand
+ * to gigabytes, is a problem of the file, not a crash); a value that contains itself is left to `plain`.
+ */
+export function documentValue(doc: Document, file: string): unknown {
   try {
-    value = doc.toJS({ maxAliasCount: 100 });
+    return doc.toJS({ maxAliasCount: 100 });
   } catch (e) {
     throw new ConfigError([
-      { file, path: '', line: 1, column: 1, message: `YAML could not be read: ${(e as Error).message}` },
+      {
+        file,
+        path: '',
+        line: 1,
+        column: 1,
+        message: `YAML could not be read: ${(e as Error).message}; expected plain data, with few aliases`,
+      },
     ]);
   }
-  return { source, value };
 }
 
 /**
@@ -110,7 +127,7 @@ export function parse(kind: SchemaKind, text: string, file: string): { source: S
  * A value that contains itself (a YAML alias inside its own anchor, such as `a: &x [*x]`, or a
  * cyclic object built in code) is refused.
  */
-export function plain(value: unknown, file: string, ancestors: unknown[] = []): unknown {
+export function plain(value: unknown, file: string, ancestors: unknown[] = [], at: (string | number)[] = []): unknown {
   if (typeof value !== 'object' || value === null) return value;
   if (ancestors.includes(value)) {
     throw new ConfigError([
@@ -122,20 +139,38 @@ export function plain(value: unknown, file: string, ancestors: unknown[] = []): 
       { file, path: '', message: `values nest deeper than ${MAX_DEPTH} levels; expected a config` },
     ]);
   }
+  const array = Array.isArray(value);
+  const prototype = Object.getPrototypeOf(value);
+  if (!array && prototype !== Object.prototype && prototype !== null) {
+    // A Map, Set, Date, RegExp or class instance has no keys JSON would carry: it would pass as an empty mapping.
+    const name = typeof prototype?.constructor?.name === 'string' ? prototype.constructor.name : 'object';
+    throw new ConfigError([
+      {
+        file,
+        path: dotted(at),
+        message: `received ${/^[AEIOU]/.test(name) ? 'an' : 'a'} ${name.slice(0, 40)}; expected a mapping of keys to values (a plain object) or a list (an array)`,
+      },
+    ]);
+  }
   const inside = [...ancestors, value];
-  if (Array.isArray(value)) return value.map((v) => plain(v, file, inside));
+  if (array) return value.map((v, i) => plain(v, file, inside, [...at, i]));
   const out: { [key: string]: unknown } = {};
   for (const [k, v] of Object.entries(value)) {
     if (v === undefined || (ancestors.length === 0 && k === '$schema')) continue;
     // defineProperty: a key named __proto__ stays a key (and is reported as unknown), not a prototype.
     Object.defineProperty(out, k, {
-      value: plain(v, file, inside),
+      value: plain(v, file, inside, [...at, k]),
       enumerable: true,
       writable: true,
       configurable: true,
     });
   }
   return out;
+}
+
+/** A field path as messages write it: `compute.minCapacity`, `approvalEmails[1]`. */
+function dotted(path: (string | number)[]): string {
+  return path.map((seg, i) => (typeof seg === 'number' ? `[${seg}]` : `${i > 0 ? '.' : ''}${seg}`)).join('');
 }
 
 /** Deeper than any config: a guard against data that would exhaust the stack. */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
 import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
-import { describeValue } from './errors';
+import { describeValue, MAX_PROBLEMS_SHOWN, quoted } from './errors';
 
 /** A field path inside a config document: keys and list indexes. */
 export type FieldPath = (string | number)[];
@@ -54,15 +54,26 @@ export function schemaProblems(kind: SchemaKind, document: unknown): RawProblem[
   if (validate(document)) return [];
   const problems: RawProblem[] = [];
   const seen = new Set<string>();
-  for (const error of validate.errors ?? []) {
-    const problem = explain(error, schema);
+  const errors = validate.errors ?? [];
+  let index = 0;
+  // Explained one by one until MAX_PROBLEMS_SHOWN: each explanation's work is bounded (values are quoted cut), and
+  // the rest is only counted, so that 20,000 unknown keys cost as much as 100.
+  for (; index < errors.length && problems.length < MAX_PROBLEMS_SHOWN; index++) {
+    const problem = explain(errors[index], schema);
     if (!problem) continue;
-    const key = JSON.stringify(problem);
+    const key = `${problem.path.join('\u0000')}\u0000${problem.message}`;
     if (seen.has(key)) continue;
     seen.add(key);
     problems.push(problem);
   }
+  const rest = errors.slice(index).filter((e) => e.keyword !== 'propertyNames').length;
+  if (rest > 0) problems.push(moreProblems(rest));
   return problems;
+}
+
+/** Internal: the problem that stands for those not shown. */
+export function moreProblems(count: number): RawProblem {
+  return { path: [], message: `and ${count} more problem${count === 1 ? '' : 's'} not shown; expected the ones above fixed first` };
 }
 
 function pointerToPath(pointer: string): FieldPath {
@@ -115,6 +126,7 @@ function kindOf(value: unknown): string {
 
 function explain(error: ErrorObject, root: any): RawProblem | undefined {
   const path = pointerToPath(error.instancePath);
+  // Quoted cut: describeValue writes at most a few dozen characters of the value, however large it is.
   const received = describeValue(error.data);
   const parent = error.parentSchema as any;
   if (error.propertyName !== undefined) {
@@ -122,7 +134,7 @@ function explain(error: ErrorObject, root: any): RawProblem | undefined {
     return {
       path: [...path, error.propertyName],
       atKey: true,
-      message: `key "${error.propertyName}" is not allowed; expected up to 128 letters, digits, spaces or _.:/=+-@, not starting with aws:`,
+      message: `key ${quoted(error.propertyName)} is not allowed; expected up to 128 letters, digits, spaces or _.:/=+-@, not starting with aws:`,
     };
   }
   switch (error.keyword) {
@@ -135,12 +147,13 @@ function explain(error: ErrorObject, root: any): RawProblem | undefined {
     case 'additionalProperties': {
       const extra = (error.params as { additionalProperty: string }).additionalProperty;
       const allowed = Object.keys(resolveRef(parent, root)?.properties ?? {}).filter((k) => k !== '$schema');
-      const guess = closest(extra, allowed);
+      // A key far longer than any allowed one is no typo (and the distance would cost its length times theirs).
+      const guess = extra.length <= 64 ? closest(extra, allowed) : undefined;
       const hint = guess ? ` (did you mean "${guess}"?)` : '';
       return {
         path: [...path, extra],
         atKey: true,
-        message: `unknown key "${extra}"${hint}; expected one of ${allowed.join(', ')}`,
+        message: `unknown key ${quoted(extra)}${hint}; expected one of ${allowed.join(', ')}`,
       };
     }
     case 'type': {

@@ -3,7 +3,15 @@ import { join } from 'path';
 import { writeFileAtomically } from '../config/atomic-write';
 import { ingressOf } from '../config/defaults';
 import { ConfigError, ConfigProblem, describeValue } from '../config/errors';
-import { displayPath, parseYaml, platformFilesIn, positionOf, readFile, ResolvedFleet } from '../config/loader';
+import {
+  displayPath,
+  documentValue,
+  parseYaml,
+  platformFilesIn,
+  positionOf,
+  readFile,
+  ResolvedFleet,
+} from '../config/loader';
 import { readFastOrFull } from '../config/quick-yaml';
 
 /**
@@ -166,7 +174,9 @@ export function readPlacementFile(path: string, shownAs: string, capacity: numbe
     (quick) => placementOf(quick, shownAs, capacity, () => ({})),
     () => {
       const { doc, lines } = parseYaml(text, shownAs);
-      return placementOf(doc.toJS() as unknown, shownAs, capacity, (at, atKey) => positionOf(doc, lines, at, atKey));
+      return placementOf(documentValue(doc, shownAs), shownAs, capacity, (at, atKey) =>
+        positionOf(doc, lines, at, atKey),
+      );
     },
   );
 }

@@ -309,11 +309,11 @@ describe('paas-vending check-appspec', () => {
   test.each([
     [
       ['check-appspec', '/nowhere/appspec.yml'],
-      '/nowhere/appspec.yml: cannot be read (no such file); expected the appspec.yml of a revision',
+      '/nowhere/appspec.yml: cannot be read: no such file; expected the appspec.yml of a revision',
     ],
     [
       ['check-appspec', tmpdir()],
-      `${tmpdir()}: cannot be read (is a directory); expected the appspec.yml of a revision`,
+      `${tmpdir()}: is not a regular file (a directory); expected the appspec.yml of a revision`,
     ],
     [
       ['check-appspec', ARTICLE, '--root', '/nowhere'],
@@ -326,7 +326,7 @@ describe('paas-vending check-appspec', () => {
 
 describe('usage', () => {
   test.each([
-    [['validate', '--help'], 'Usage: paas-vending validate [DIR]'],
+    [['validate', '--help'], 'Usage: paas-vending validate [DIR] [--allow-empty]'],
     [['list', '-h'], 'Usage: paas-vending list [DIR] [--json]'],
     [['init', '--help'], 'Usage: paas-vending init CUSTOMER ENVIRONMENT [DIR] [--force]'],
     [['check-appspec', '--help'], 'Usage: paas-vending check-appspec FILE [--root DIR] [--json]'],

@@ -890,7 +890,7 @@ describe('paas-vending diagram: choosing, errors and --out', () => {
     expect(cli(['diagram', BUNDLED_FLEET, '--out', 'taken'], cwd)).toEqual({
       code: EXIT_INVALID,
       out: '',
-      err: `${join(cwd, 'taken')}: cannot be written (EISDIR); expected a file path for --out`,
+      err: `${join(cwd, 'taken')}: cannot be written (EISDIR: it is a folder); expected a file path for --out`,
     });
   });
 
