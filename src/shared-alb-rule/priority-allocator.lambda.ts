@@ -41,7 +41,7 @@
  * - Update on the same listener: 1 ModifyRule (+1 AddTags / +1 RemoveTags when the tags change).
  * - Delete: 1 Query + 1 DeleteRule + 1 DeleteItem (claim) + 1 UpdateItem (slot); +1 DeleteItem per failed claim.
  *
- * Environment: STATE_TABLE_NAME (required), MAX_ATTEMPTS, SAFETY_MARGIN_MS; AWS_ENDPOINT_URL (honoured by
+ * Environment: STATE_TABLE_NAME (required), MAX_ATTEMPTS, SAFETY_MARGIN_MS, SDK_TIMEOUT_MS; AWS_ENDPOINT_URL (honoured by
  * the AWS SDK) points the clients elsewhere, e.g. at moto in the tests.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -49,7 +49,16 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { AllocatorDeps, AllocatorResult, LambdaContextLike, processRequest } from './allocator';
 import { countApiCalls } from './api-calls';
 import { CfnRequest, httpResponseSender } from './cfn-response';
-import { ENV_MAX_ATTEMPTS, ENV_SAFETY_MARGIN_MS, ENV_STATE_TABLE, PriorityAllocatorProperties } from './types';
+import {
+  ENV_MAX_ATTEMPTS,
+  ENV_SAFETY_MARGIN_MS,
+  ENV_SDK_TIMEOUT_MS,
+  ENV_STATE_TABLE,
+  PriorityAllocatorProperties,
+} from './types';
+
+/** Tries of one AWS call (the SDK's standard retry mode: exponential backoff with jitter, throttling included). */
+const SDK_MAX_ATTEMPTS = 5;
 
 function positiveInt(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -65,9 +74,20 @@ function positiveInt(name: string, fallback: number): number {
 export function depsFromEnvironment(): AllocatorDeps {
   const tableName = process.env[ENV_STATE_TABLE];
   if (!tableName) throw new Error(`environment variable ${ENV_STATE_TABLE} is not set`);
+  // Every call has a timeout (a lost answer is then retried instead of waiting for the function's end).
+  const timeoutMs = positiveInt(ENV_SDK_TIMEOUT_MS, 5_000);
+  const config = {
+    maxAttempts: SDK_MAX_ATTEMPTS,
+    retryMode: 'standard',
+    requestHandler: {
+      connectionTimeout: Math.min(timeoutMs, 2_000),
+      requestTimeout: timeoutMs,
+      throwOnRequestTimeout: true,
+    },
+  };
   return {
-    elb: countApiCalls(new ElasticLoadBalancingV2Client({})),
-    dynamodb: countApiCalls(new DynamoDBClient({})),
+    elb: countApiCalls(new ElasticLoadBalancingV2Client(config)),
+    dynamodb: countApiCalls(new DynamoDBClient(config)),
     tableName,
     sendResponse: httpResponseSender(),
     maxAttempts: positiveInt(ENV_MAX_ATTEMPTS, 10),
