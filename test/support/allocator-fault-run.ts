@@ -82,12 +82,13 @@ export interface FaultRunFigures {
 }
 
 /**
- * A handler per invocation, each with its own SDK clients: concurrent invocations of a Lambda function run in
- * separate execution environments. (One handler for all would share one socket pool of 50 and one retry quota
- * among 100 concurrent requests: under a pause they time out waiting for a socket.)
+ * One handler (one set of SDK clients) for every invocation of the run. Separate handlers per invocation, as
+ * separate Lambda environments would have, each retry on their own and overload the one-call-at-a-time proxy (the
+ * run then takes minutes on a loaded machine).
  */
-export function handlerPerInvocation(): () => Handler {
-  return () => createHandler(() => depsFromEnvironment());
+export function sharedHandler(): () => Handler {
+  const handler = createHandler(() => depsFromEnvironment());
+  return () => handler;
 }
 
 /**
