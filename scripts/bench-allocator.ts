@@ -31,7 +31,7 @@ import {
   startResponseServer,
   STATE_TABLE,
 } from '../test/support/alb-fixture';
-import { measureFaultRun, runFaults, handlerPerInvocation } from '../test/support/allocator-fault-run';
+import { measureFaultRun, runFaults, sharedHandler } from '../test/support/allocator-fault-run';
 import { ListenerProbe } from '../test/support/allocator-harness';
 import { FaultProxy, seededRandom, startFaultProxy } from '../test/support/fault-proxy';
 import { MotoServer, startMoto } from '../test/support/moto';
@@ -199,7 +199,7 @@ async function faultRun(seed: number): Promise<number> {
     const fixture = await createAlbFixture(moto);
     const log = console.log;
     console.log = () => undefined; // the handler's own log lines
-    const run = await runFaults(handlerPerInvocation(), fixture, responses, proxy).finally(() => {
+    const run = await runFaults(sharedHandler(), fixture, responses, proxy).finally(() => {
       console.log = log;
     });
     await new Promise((r) => setTimeout(r, 500));
@@ -207,7 +207,9 @@ async function faultRun(seed: number): Promise<number> {
     const byType = (type: string, status: string) =>
       run.invocations.filter((i) => i.type === type && i.response.Status === status).length;
     const expected = run.listeners.map((l) => run.live.filter((x) => x.listenerArn === l).length);
-    console.log(`\nFault run (seed ${seed}): 100 resources, ${run.invocations.length} requests in ${(run.wallMs / 1000).toFixed(1)} s`);
+    console.log(
+      `\nFault run (seed ${seed}): 100 resources, ${run.invocations.length} requests in ${(run.wallMs / 1000).toFixed(1)} s`,
+    );
     console.log(`  faults injected: ${JSON.stringify(run.injected)}`);
     console.log(
       `  answers: Create ${byType('Create', 'SUCCESS')} SUCCESS / ${byType('Create', 'FAILED')} FAILED, ` +

@@ -134,7 +134,9 @@ async function tagsOfRules(run: AllocatorRequest, ruleArns: string[]): Promise<M
 }
 
 function isOwn(request: CfnRequest<PriorityAllocatorProperties>, tags: Map<string, string> | undefined): boolean {
-  return tags?.get(RULE_TAG_STACK_ID) === request.StackId && tags.get(RULE_TAG_LOGICAL_ID) === request.LogicalResourceId;
+  return (
+    tags?.get(RULE_TAG_STACK_ID) === request.StackId && tags.get(RULE_TAG_LOGICAL_ID) === request.LogicalResourceId
+  );
 }
 
 /**
@@ -160,7 +162,9 @@ export async function findRuleOfRequest(run: AllocatorRequest, listenerArn: stri
     rules.map((r) => r.ruleArn),
   );
   return rules.find(
-    (r) => isOwn(run.request, tags.get(r.ruleArn)) && tags.get(r.ruleArn)?.get(RULE_TAG_REQUEST_ID) === run.request.RequestId,
+    (r) =>
+      isOwn(run.request, tags.get(r.ruleArn)) &&
+      tags.get(r.ruleArn)?.get(RULE_TAG_REQUEST_ID) === run.request.RequestId,
   );
 }
 
@@ -168,11 +172,17 @@ export async function findRuleOfRequest(run: AllocatorRequest, listenerArn: stri
  * The rule at this priority when this very request made it (CreateRule said PriorityInUse because an earlier
  * attempt of the same call, whose answer was lost, created it): 1 DescribeRules page or more, 1 DescribeTags.
  */
-export async function ownRuleAt(run: AllocatorRequest, listenerArn: string, priority: number): Promise<string | undefined> {
+export async function ownRuleAt(
+  run: AllocatorRequest,
+  listenerArn: string,
+  priority: number,
+): Promise<string | undefined> {
   const rule = (await listRules(run, listenerArn)).find((r) => r.priority === String(priority));
   if (!rule) return undefined;
   const tags = (await tagsOfRules(run, [rule.ruleArn])).get(rule.ruleArn);
-  return isOwn(run.request, tags) && tags?.get(RULE_TAG_REQUEST_ID) === run.request.RequestId ? rule.ruleArn : undefined;
+  return isOwn(run.request, tags) && tags?.get(RULE_TAG_REQUEST_ID) === run.request.RequestId
+    ? rule.ruleArn
+    : undefined;
 }
 
 /** Sets the rule's conditions and action in place; its priority, as ELB reports it. */

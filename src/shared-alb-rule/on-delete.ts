@@ -61,7 +61,11 @@ function listenersOf(run: AllocatorRequest, physical: string): string[] {
   try {
     listeners.add(parseProperties(run.request.ResourceProperties).listenerArn);
   } catch (error) {
-    run.log({ level: 'warn', message: 'properties unreadable: only the recorded rules are deleted', error: errorMessage(error) });
+    run.log({
+      level: 'warn',
+      message: 'properties unreadable: only the recorded rules are deleted',
+      error: errorMessage(error),
+    });
   }
   if (isRuleArn(physical)) listeners.add(listenerOfRule(physical));
   return [...listeners];

@@ -260,7 +260,14 @@ async function recount(run: AllocatorRequest, spec: RuleSpec, item: Item | undef
         run.signal,
       );
     }
-    run.log({ level: 'info', message: 'rule counter recounted', listenerArn: spec.listenerArn, rules: rules.length, pending, seen });
+    run.log({
+      level: 'info',
+      message: 'rule counter recounted',
+      listenerArn: spec.listenerArn,
+      rules: rules.length,
+      pending,
+      seen,
+    });
   } catch (error) {
     if (!isAwsError(error, 'ConditionalCheckFailed')) throw error;
     // Another allocation changed the counter meanwhile: the caller tries the reservation again.

@@ -44,38 +44,56 @@ afterAll(async () => {
   await moto?.stop();
 });
 
-faultRunTest('100 resources through Create, Update and Delete under faults: nothing leaks, nothing is routed twice', async () => {
-  const run = await runFaults(sharedHandler(), fixture, responses, proxy);
-  if (process.env.FAULTS_DEBUG) {
-    const reasons = run.invocations.map((i) => `${i.type} ${i.response.Status} ${i.response.Reason ?? ''}`.replace(/arn:\S+/g, '').slice(0, 160));
-    process.stderr.write(`wall ${run.wallMs}\n${reasons.join('\n')}\n${JSON.stringify(run.injected)}\n`);
-  }
-  // The faults happened.
-  const injected = Object.entries(run.injected);
-  for (const fault of ['error-after', 'reset-after', 'throttle', 'drop']) {
-    expect(injected.some(([k, n]) => k.endsWith(`:${fault}`) && n > 0)).toBe(true);
-  }
-  expect(run.invocations.length).toBeGreaterThanOrEqual(200);
-  for (const type of ['Create', 'Update', 'Delete']) {
-    expect(run.invocations.some((i) => i.type === type)).toBe(true);
-  }
-  await new Promise((r) => setTimeout(r, 500)); // calls the proxy still held are served
+faultRunTest(
+  '100 resources through Create, Update and Delete under faults: nothing leaks, nothing is routed twice',
+  async () => {
+    const run = await runFaults(sharedHandler(), fixture, responses, proxy);
+    if (process.env.FAULTS_DEBUG) {
+      const reasons = run.invocations.map((i) =>
+        `${i.type} ${i.response.Status} ${i.response.Reason ?? ''}`.replace(/arn:\S+/g, '').slice(0, 160),
+      );
+      process.stderr.write(`wall ${run.wallMs}\n${reasons.join('\n')}\n${JSON.stringify(run.injected)}\n`);
+    }
+    // The faults happened.
+    const injected = Object.entries(run.injected);
+    for (const fault of ['error-after', 'reset-after', 'throttle', 'drop']) {
+      expect(injected.some(([k, n]) => k.endsWith(`:${fault}`) && n > 0)).toBe(true);
+    }
+    expect(run.invocations.length).toBeGreaterThanOrEqual(200);
+    for (const type of ['Create', 'Update', 'Delete']) {
+      expect(run.invocations.some((i) => i.type === type)).toBe(true);
+    }
+    await new Promise((r) => setTimeout(r, 500)); // calls the proxy still held are served
 
-  const figures = await measureFaultRun(new ListenerProbe(moto), run);
-  if (process.env.FAULTS_DEBUG) {
-    process.stderr.write(JSON.stringify({ figures, injected: run.injected, wall: run.wallMs, reasons: run.invocations.filter((i) => i.response.Status === "FAILED").map((i) => `${i.type}: ${i.response.Reason}`) }, null, 1) + "\n");
-  }
-  expect(figures.liveResources).toBeGreaterThan(5);
-  expect(figures).toMatchObject({
-    rules: figures.liveResources,
-    hostsRoutedTwice: 0,
-    liveHostsUnrouted: 0,
-    goneHostsRouted: 0,
-    rulesLeaked: 0,
-    priorityGivenTwice: 0,
-    unanswered: 0,
-    late: 0,
-  });
-  const perListener = run.listeners.map((l) => run.live.filter((x) => x.listenerArn === l).length);
-  expect(figures.counters).toEqual(perListener);
-});
+    const figures = await measureFaultRun(new ListenerProbe(moto), run);
+    if (process.env.FAULTS_DEBUG) {
+      process.stderr.write(
+        JSON.stringify(
+          {
+            figures,
+            injected: run.injected,
+            wall: run.wallMs,
+            reasons: run.invocations
+              .filter((i) => i.response.Status === 'FAILED')
+              .map((i) => `${i.type}: ${i.response.Reason}`),
+          },
+          null,
+          1,
+        ) + '\n',
+      );
+    }
+    expect(figures.liveResources).toBeGreaterThan(5);
+    expect(figures).toMatchObject({
+      rules: figures.liveResources,
+      hostsRoutedTwice: 0,
+      liveHostsUnrouted: 0,
+      goneHostsRouted: 0,
+      rulesLeaked: 0,
+      priorityGivenTwice: 0,
+      unanswered: 0,
+      late: 0,
+    });
+    const perListener = run.listeners.map((l) => run.live.filter((x) => x.listenerArn === l).length);
+    expect(figures.counters).toEqual(perListener);
+  },
+);

@@ -178,7 +178,9 @@ test('concurrent first allocations never exceed ruleLimit, even while rules are 
   expect(await probe.rules(listenerArn)).toHaveLength(succeeded.length);
   expect(succeeded).toHaveLength(20);
   for (const r of resources.filter((x) => x.created.sent.Status === 'FAILED')) {
-    expect(r.created.sent.Reason).toMatch(/^listener .* is full: it holds \d+ rules \(limit 20(; \d+ more being created)?\)/);
+    expect(r.created.sent.Reason).toMatch(
+      /^listener .* is full: it holds \d+ rules \(limit 20(; \d+ more being created)?\)/,
+    );
   }
   expect(await probe.counter(listenerArn)).toBe(20);
   await deleteAll(resources);
@@ -247,6 +249,6 @@ test('an Update onto a new listener that runs out of time leaks no rule once Clo
   expect(rollback.sent).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: ruleArn });
   expect(await probe.rules(newListener)).toHaveLength(0);
   expect((await probe.rules(oldListener)).map((r) => r.RuleArn)).toEqual([ruleArn]);
-  expect(await probe.counter(newListener) ?? 0).toBe(0);
+  expect((await probe.counter(newListener)) ?? 0).toBe(0);
   expect(await probe.counter(oldListener)).toBe(1);
 });

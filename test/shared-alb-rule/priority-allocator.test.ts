@@ -320,7 +320,11 @@ describe('Create', () => {
 
   test('slots being filled count like rules: the limit holds while rules are still being created', async () => {
     ddbMock.on(PutItemCommand).resolves({});
-    ddbMock.on(UpdateItemCommand).resolves({}).on(UpdateItemCommand, { ConditionExpression: RESERVE }).rejects(conditionFailed());
+    ddbMock
+      .on(UpdateItemCommand)
+      .resolves({})
+      .on(UpdateItemCommand, { ConditionExpression: RESERVE })
+      .rejects(conditionFailed());
     const future = String(Date.now() + 60_000);
     ddbMock.on(GetItemCommand).resolves({
       Item: { count: { N: '5' }, leases: { M: { a: { N: future }, b: { N: future }, c: { S: RULE } } } },
@@ -395,7 +399,11 @@ describe('Create', () => {
 
   test('a counter that keeps changing gives up after a few rounds', async () => {
     ddbMock.on(PutItemCommand).resolves({}).on(PutItemCommand, { Item: COUNTER_KEY }).rejects(conditionFailed());
-    ddbMock.on(UpdateItemCommand).resolves({}).on(UpdateItemCommand, { ConditionExpression: RESERVE }).rejects(conditionFailed());
+    ddbMock
+      .on(UpdateItemCommand)
+      .resolves({})
+      .on(UpdateItemCommand, { ConditionExpression: RESERVE })
+      .rejects(conditionFailed());
     ddbMock.on(GetItemCommand).resolves({});
     elbMock.on(DescribeRulesCommand).resolves({});
     const response = await run(event('Create'));
@@ -407,13 +415,21 @@ describe('Create', () => {
 
   test('other errors of the counter are reported', async () => {
     ddbMock.on(PutItemCommand).resolves({});
-    ddbMock.on(UpdateItemCommand).resolves({}).on(UpdateItemCommand, { ConditionExpression: RESERVE }).rejects(new Error('throttled'));
+    ddbMock
+      .on(UpdateItemCommand)
+      .resolves({})
+      .on(UpdateItemCommand, { ConditionExpression: RESERVE })
+      .rejects(new Error('throttled'));
     expect((await run(event('Create'))).Reason).toBe('Error: throttled');
   });
 
   test('other errors while counting are reported', async () => {
     ddbMock.on(PutItemCommand).resolves({}).on(PutItemCommand, { Item: COUNTER_KEY }).rejects(new Error('seed failed'));
-    ddbMock.on(UpdateItemCommand).resolves({}).on(UpdateItemCommand, { ConditionExpression: RESERVE }).rejects(conditionFailed());
+    ddbMock
+      .on(UpdateItemCommand)
+      .resolves({})
+      .on(UpdateItemCommand, { ConditionExpression: RESERVE })
+      .rejects(conditionFailed());
     ddbMock.on(GetItemCommand).resolves({});
     elbMock.on(DescribeRulesCommand).resolves({ Rules: [] });
     expect((await run(event('Create'))).Reason).toBe('Error: seed failed');

@@ -5,13 +5,13 @@
  * failed Delete is retried), while the fault proxy loses answers, resets connections, throttles, drops calls and
  * pauses the backend. Shared by the fault-run test and `npx projen bench:allocator --faults-only`.
  */
-import { AllocatorResult } from '../../src/shared-alb-rule/allocator';
-import { createHandler, depsFromEnvironment } from '../../src/shared-alb-rule/priority-allocator.lambda';
-import { CfnRequest, CfnResponse } from '../../src/shared-alb-rule/cfn-response';
-import { PriorityAllocatorProperties } from '../../src/shared-alb-rule/types';
 import { AlbFixture, ResponseServer } from './alb-fixture';
 import { cfnRequest, lambdaContext, ListenerProbe, ruleProps } from './allocator-harness';
 import { FaultProxy } from './fault-proxy';
+import { AllocatorResult } from '../../src/shared-alb-rule/allocator';
+import { CfnRequest, CfnResponse } from '../../src/shared-alb-rule/cfn-response';
+import { createHandler, depsFromEnvironment } from '../../src/shared-alb-rule/priority-allocator.lambda';
+import { PriorityAllocatorProperties } from '../../src/shared-alb-rule/types';
 
 type Props = PriorityAllocatorProperties;
 type Handler = (event: CfnRequest<Props>, context: ReturnType<typeof lambdaContext>) => Promise<AllocatorResult>;
@@ -170,7 +170,11 @@ export async function runFaults(
           // The rollback: the old properties again, with the id CloudFormation knows.
           const failed = next;
           const back = await repeat(() =>
-            request('Update', current, { LogicalResourceId, PhysicalResourceId: physical, OldResourceProperties: failed }),
+            request('Update', current, {
+              LogicalResourceId,
+              PhysicalResourceId: physical,
+              OldResourceProperties: failed,
+            }),
           );
           if (back.Status === 'SUCCESS') priority = back.Data?.Priority;
           if (failed.hosts[0] !== host) gone.push(failed.hosts[0]);
@@ -213,7 +217,9 @@ export async function measureFaultRun(probe: ListenerProbe, run: FaultRunResult)
   const liveHosts = new Set(run.live.map((l) => l.host));
   // A priority answered for a live resource that is not its rule's priority, or answered for two live resources.
   const answered = new Map<string, number>();
-  for (const l of run.live) answered.set(`${l.listenerArn}#${l.priority}`, (answered.get(`${l.listenerArn}#${l.priority}`) ?? 0) + 1);
+  for (const l of run.live) {
+    answered.set(`${l.listenerArn}#${l.priority}`, (answered.get(`${l.listenerArn}#${l.priority}`) ?? 0) + 1);
+  }
   const priorityGivenTwice =
     [...answered.values()].filter((n) => n > 1).length +
     run.live.filter((l) => priorityOf.get(l.ruleArn) !== l.priority).length;

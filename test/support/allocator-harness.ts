@@ -19,7 +19,7 @@ import { PriorityAllocatorProperties } from '../../src/shared-alb-rule/types';
 export const HARNESS_STACK_ID = 'arn:aws:cloudformation:us-east-1:123456789012:stack/customer/faults';
 
 /** A Lambda context whose remaining time runs out `ms` from now. */
-export function lambdaContext(ms: number): { getRemainingTimeInMillis(): number; readonly deadline: number } {
+export function lambdaContext(ms: number): { readonly deadline: number; getRemainingTimeInMillis(): number } {
   const deadline = Date.now() + ms;
   return { deadline, getRemainingTimeInMillis: () => deadline - Date.now() };
 }

@@ -44,15 +44,15 @@ export interface FaultRule {
 export interface FaultProxy {
   /** e.g. http://127.0.0.1:41235 */
   readonly endpoint: string;
+  /** Calls seen, by operation, and faults injected, by `<operation>:<fault>`. */
+  readonly calls: Record<string, number>;
+  readonly injected: Record<string, number>;
   /** moto's environment variables with the proxy as the endpoint. */
   env(motoEnv: Record<string, string>): Record<string, string>;
   addRule(rule: FaultRule): void;
   clearRules(): void;
   /** Holds every call (new and in flight towards moto) for `ms` milliseconds. */
   pause(ms: number): void;
-  /** Calls seen, by operation, and faults injected, by `<operation>:<fault>`. */
-  readonly calls: Record<string, number>;
-  readonly injected: Record<string, number>;
   close(): Promise<void>;
 }
 
@@ -63,15 +63,13 @@ export interface FaultProxyOptions {
   readonly random?: () => number;
 }
 
-/** A small seeded random generator (mulberry32), for repeatable fault runs. */
+/** A small seeded random generator (a linear congruential one), for repeatable fault runs. */
 export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
+  const modulus = 4_294_967_296;
+  let state = Math.abs(Math.floor(seed)) % modulus;
   return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    state = (state * 1_664_525 + 1_013_904_223) % modulus;
+    return state / modulus;
   };
 }
 
@@ -126,7 +124,9 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
           (res) => {
             const chunks: Buffer[] = [];
             res.on('data', (c: Buffer) => chunks.push(c));
-            res.on('end', () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }));
+            res.on('end', () =>
+              resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }),
+            );
             res.on('error', reject);
           },
         );
@@ -146,7 +146,12 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
   const pick = (operation: string, body: string): FaultRule | undefined => {
     for (const entry of rules) {
       const { rule } = entry;
-      const ops = rule.operation === undefined ? undefined : typeof rule.operation === 'string' ? [rule.operation] : rule.operation;
+      const ops =
+        rule.operation === undefined
+          ? undefined
+          : typeof rule.operation === 'string'
+            ? [rule.operation]
+            : rule.operation;
       if (ops && !ops.includes(operation)) continue;
       if (rule.matches && !rule.matches(body)) continue;
       if (rule.times !== undefined && entry.used >= rule.times) continue;
