@@ -9,9 +9,15 @@
  *
  *   npx projen bench:allocator            # or: ts-node --project tsconfig.dev.json scripts/bench-allocator.ts
  *   ... scripts/bench-allocator.ts --quick   # N = 10, 100 only
+ *   ... scripts/bench-allocator.ts --faults-only   # the fault run alone
+ *
+ * Then the fault run (test/support/allocator-fault-run.ts, also a test): 100 resources at once through Create,
+ * Update and Delete behind the fault proxy (lost answers, resets, throttling, dropped calls, a paused backend),
+ * and what it left: rules, hosts routed twice, rules leaked, live hosts unrouted, the counters against the rules,
+ * priorities given twice, requests unanswered or late. `--seed N` picks the faults (default 20).
  *
  * Needs .venv (`npx projen python-tools`). Exits 1 when a duplicate priority, a priority that does not match
- * a real rule, or a failed allocation is found. moto is stopped at the end, on error and on Ctrl-C.
+ * a real rule, or a failed allocation is found, or when the fault run left anything wrong. moto is stopped at the end, on error and on Ctrl-C.
  */
 import { randomUUID } from 'crypto';
 import { AllocatorResult } from '../src/shared-alb-rule/allocator';
@@ -25,6 +31,9 @@ import {
   startResponseServer,
   STATE_TABLE,
 } from '../test/support/alb-fixture';
+import { measureFaultRun, runFaults, sharedHandler } from '../test/support/allocator-fault-run';
+import { ListenerProbe } from '../test/support/allocator-harness';
+import { FaultProxy, seededRandom, startFaultProxy } from '../test/support/fault-proxy';
 import { MotoServer, startMoto } from '../test/support/moto';
 
 const STACK_ID = 'arn:aws:cloudformation:us-east-1:123456789012:stack/bench/1111';
@@ -174,7 +183,68 @@ function table(rows: Figures[]): string {
   return [header, header.map(() => '---'), ...lines].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
 }
 
+/** The fault run on its own moto and proxy; returns 1 when it left anything wrong. */
+async function faultRun(seed: number): Promise<number> {
+  const moto = await startMoto();
+  let proxy: FaultProxy | undefined;
+  let responses: ResponseServer | undefined;
+  try {
+    proxy = await startFaultProxy(moto.endpoint, { serial: true, random: seededRandom(seed) });
+    Object.assign(process.env, proxy.env(moto.env), {
+      STATE_TABLE_NAME: STATE_TABLE,
+      SAFETY_MARGIN_MS: '5000',
+      SDK_TIMEOUT_MS: '8000',
+    });
+    responses = await startResponseServer();
+    const fixture = await createAlbFixture(moto);
+    const log = console.log;
+    console.log = () => undefined; // the handler's own log lines
+    const run = await runFaults(sharedHandler(), fixture, responses, proxy).finally(() => {
+      console.log = log;
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    const f = await measureFaultRun(new ListenerProbe(moto), run);
+    const byType = (type: string, status: string) =>
+      run.invocations.filter((i) => i.type === type && i.response.Status === status).length;
+    const expected = run.listeners.map((l) => run.live.filter((x) => x.listenerArn === l).length);
+    console.log(
+      `\nFault run (seed ${seed}): 100 resources, ${run.invocations.length} requests in ${(run.wallMs / 1000).toFixed(1)} s`,
+    );
+    console.log(`  faults injected: ${JSON.stringify(run.injected)}`);
+    console.log(
+      `  answers: Create ${byType('Create', 'SUCCESS')} SUCCESS / ${byType('Create', 'FAILED')} FAILED, ` +
+        `Update ${byType('Update', 'SUCCESS')} / ${byType('Update', 'FAILED')}, Delete ${byType('Delete', 'SUCCESS')} / ${byType('Delete', 'FAILED')}; ` +
+        `slowest ${Math.max(...run.invocations.map((i) => i.ms))} ms (function time 30000 ms)`,
+    );
+    console.log(
+      `  left: ${f.rules} rules for ${f.liveResources} live resources; hosts routed twice ${f.hostsRoutedTwice}; ` +
+        `rules leaked ${f.rulesLeaked}; live hosts unrouted ${f.liveHostsUnrouted}; gone hosts still routed ${f.goneHostsRouted}; ` +
+        `counters ${f.counters.join(', ')} (rules ${expected.join(', ')}); priorities given twice ${f.priorityGivenTwice}; ` +
+        `unanswered ${f.unanswered}; late ${f.late}`,
+    );
+    const bad =
+      f.rules !== f.liveResources ||
+      f.hostsRoutedTwice ||
+      f.rulesLeaked ||
+      f.liveHostsUnrouted ||
+      f.goneHostsRouted ||
+      f.priorityGivenTwice ||
+      f.unanswered ||
+      f.late ||
+      f.counters.some((c, i) => c !== expected[i]);
+    if (bad) console.error('FAIL: the fault run left rules, routes or counters wrong');
+    return bad ? 1 : 0;
+  } finally {
+    await responses?.close();
+    await proxy?.close();
+    await moto.stop();
+  }
+}
+
 async function main(): Promise<number> {
+  const seedAt = process.argv.indexOf('--seed');
+  const seed = seedAt > 0 ? Number(process.argv[seedAt + 1]) : 20;
+  if (process.argv.includes('--faults-only')) return faultRun(seed);
   const quick = process.argv.includes('--quick');
   const sizes = quick ? [10, 100] : [10, 100, 1000];
   const modes: Mode[] = ['sequential', 'concurrency 20'];
@@ -219,10 +289,10 @@ async function main(): Promise<number> {
       console.error(`\nFAIL: duplicate priorities, mismatched rules or failed allocations in ${bad.length} run(s)`);
       return 1;
     }
-    return 0;
   } finally {
     await stopAll();
   }
+  return faultRun(seed);
 }
 
 main().then(

@@ -25,6 +25,9 @@ export type { AllocatorDeps } from './request';
 export { parseProperties, randomPriority } from './rule-spec';
 export type { PriorityPicker, RuleSpec } from './rule-spec';
 
+/** The response PUT stops being retried this long before the function's time runs out. */
+const RESPONSE_MARGIN_MS = 500;
+
 /** The part of the Lambda context the handler uses. */
 export interface LambdaContextLike {
   getRemainingTimeInMillis(): number;
@@ -44,7 +47,8 @@ export async function processRequest(
   context: LambdaContextLike,
   deps: AllocatorDeps,
 ): Promise<AllocatorResult> {
-  const run = new AllocatorRequest(request, deps);
+  const endsAt = Date.now() + context.getRemainingTimeInMillis();
+  const run = new AllocatorRequest(request, deps, endsAt);
   const margin = deps.safetyMarginMs ?? 10_000;
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<Outcome>((resolve) => {
@@ -82,7 +86,8 @@ export async function processRequest(
   };
   let sendError: string | undefined;
   try {
-    await deps.sendResponse(request.ResponseURL, response);
+    // Retried until shortly before the function's time runs out: CloudFormation waits for nothing else.
+    await deps.sendResponse(request.ResponseURL, response, endsAt - RESPONSE_MARGIN_MS);
   } catch (error) {
     sendError = errorMessage(error);
   }

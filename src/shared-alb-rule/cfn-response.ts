@@ -32,8 +32,10 @@ export interface CfnResponse {
   readonly Data?: Record<string, string>;
 }
 
-/** Sends a response; injectable so tests can capture it. */
-export type ResponseSender = (url: string, response: CfnResponse) => Promise<void>;
+/**
+ * Sends a response, retrying until `until` (epoch milliseconds) when given; injectable so tests can capture it.
+ */
+export type ResponseSender = (url: string, response: CfnResponse, until?: number) => Promise<void>;
 
 /** CloudFormation refuses responses over 4 KiB: the reason is cut well below that. */
 export const MAX_REASON_LENGTH = 2000;
@@ -72,22 +74,35 @@ function putOnce(url: string, body: string, timeoutMs: number): Promise<void> {
 }
 
 /**
- * The default sender: PUT with up to `attempts` tries (network errors and 5xx are retried after a short
- * pause), then rejects with the last error.
+ * The default sender: PUT, and on a network error, a timeout or a 5xx, again after a pause that doubles from
+ * `firstPauseMs` up to `maxPauseMs` (with jitter), for as long as `until` allows (each attempt's timeout is cut to
+ * the time left); without `until`, `attempts` tries. Rejects with the last error.
  */
-export function httpResponseSender(attempts = 3, timeoutMs = 10_000, pauseMs = 500): ResponseSender {
-  return async (url, response) => {
+export function httpResponseSender(
+  attempts = 3,
+  timeoutMs = 10_000,
+  firstPauseMs = 250,
+  maxPauseMs = 4_000,
+): ResponseSender {
+  return async (url, response, until) => {
     const body = JSON.stringify(response);
     let lastError: unknown;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
+    let pause = firstPauseMs;
+    for (let attempt = 1; ; attempt++) {
+      const left = until === undefined ? timeoutMs : Math.min(timeoutMs, until - Date.now());
+      if (left <= 0) break;
       try {
-        await putOnce(url, body, timeoutMs);
+        await putOnce(url, body, left);
         return;
       } catch (error) {
         lastError = error;
-        if (attempt < attempts) await new Promise((r) => setTimeout(r, pauseMs * attempt));
       }
+      if (until === undefined && attempt >= attempts) break;
+      const wait = Math.round(pause / 2 + Math.random() * (pause / 2));
+      if (until !== undefined && Date.now() + wait >= until) break;
+      await new Promise((r) => setTimeout(r, wait));
+      pause = Math.min(maxPauseMs, pause * 2);
     }
-    throw lastError;
+    throw lastError ?? new Error('no time left to answer CloudFormation');
   };
 }

@@ -1,6 +1,7 @@
 /**
  * The priority allocator's calls to ELB on a listener's rules: create one at a priority, modify it in place, sync
- * its tags, delete it, count the listener's rules.
+ * its tags, delete it, count the listener's rules, and find the rules a resource (or one of its requests) made by
+ * their tags.
  */
 import {
   Action,
@@ -8,6 +9,7 @@ import {
   CreateRuleCommand,
   DeleteRuleCommand,
   DescribeRulesCommand,
+  DescribeTagsCommand,
   ModifyRuleCommand,
   RemoveTagsCommand,
   RuleCondition,
@@ -22,8 +24,14 @@ import {
   RULE_TAG_LOGICAL_ID,
   RULE_TAG_MANAGED_BY,
   RULE_TAG_MANAGED_BY_VALUE,
+  RULE_TAG_REQUEST_ID,
   RULE_TAG_STACK_ID,
 } from './types';
+
+/** The tags the handler owns on its rules (users' tags of these keys are replaced). */
+const OWN_TAG_KEYS = new Set([RULE_TAG_MANAGED_BY, RULE_TAG_STACK_ID, RULE_TAG_LOGICAL_ID, RULE_TAG_REQUEST_ID]);
+/** DescribeTags takes at most 20 ARNs a call. */
+const TAGS_PER_CALL = 20;
 
 /** The listener ARN a listener-rule ARN belongs to. */
 export function listenerOfRule(ruleArn: string): string {
@@ -52,9 +60,9 @@ function tagsOf(spec: RuleSpec, request: CfnRequest<PriorityAllocatorProperties>
     { Key: RULE_TAG_MANAGED_BY, Value: RULE_TAG_MANAGED_BY_VALUE },
     { Key: RULE_TAG_STACK_ID, Value: request.StackId },
     { Key: RULE_TAG_LOGICAL_ID, Value: request.LogicalResourceId },
+    { Key: RULE_TAG_REQUEST_ID, Value: request.RequestId },
   ];
-  const ownKeys = new Set(own.map((t) => t.Key));
-  return [...spec.tags.filter((t) => !ownKeys.has(t.Key)), ...own];
+  return [...spec.tags.filter((t) => !OWN_TAG_KEYS.has(t.Key)), ...own];
 }
 
 /** Creates the rule at this priority, with its tags; ELB's PriorityInUse and TooManyRules reach the caller. */
@@ -74,19 +82,107 @@ export async function createRuleAt(run: AllocatorRequest, spec: RuleSpec, priori
   return ruleArn;
 }
 
+/** A listener's rule: its ARN and priority. */
+export interface ListedRule {
+  readonly ruleArn: string;
+  readonly priority: string | undefined;
+}
+
 /** The listener's rules, default rule excluded: paginated DescribeRules (400 a page on AWS, 50 on moto). */
-export async function countRules(run: AllocatorRequest, listenerArn: string): Promise<number> {
-  let held = 0;
+export async function listRules(run: AllocatorRequest, listenerArn: string): Promise<ListedRule[]> {
+  const rules: ListedRule[] = [];
   let marker: string | undefined;
   do {
     const page = await run.deps.elb.send(
       new DescribeRulesCommand({ ListenerArn: listenerArn, PageSize: 400, Marker: marker }),
       run.signal,
     );
-    held += (page.Rules ?? []).filter((r) => !r.IsDefault).length;
+    for (const r of page.Rules ?? []) {
+      if (!r.IsDefault) rules.push({ ruleArn: r.RuleArn ?? '', priority: r.Priority });
+    }
     marker = page.NextMarker;
   } while (marker);
-  return held;
+  return rules;
+}
+
+/** How many rules the listener holds, default rule excluded. */
+export async function countRules(run: AllocatorRequest, listenerArn: string): Promise<number> {
+  return (await listRules(run, listenerArn)).length;
+}
+
+/** A rule this resource made: its ARN and the request that created it (its `vending:request-id` tag). */
+export interface OwnRule {
+  readonly ruleArn: string;
+  /** Undefined for a rule made before the handler tagged its requests. */
+  readonly requestId: string | undefined;
+}
+
+/** The tags of these rules, by ARN (DescribeTags, 20 ARNs a call). */
+async function tagsOfRules(run: AllocatorRequest, ruleArns: string[]): Promise<Map<string, Map<string, string>>> {
+  const tags = new Map<string, Map<string, string>>();
+  ruleArns = ruleArns.filter((arn) => arn !== '');
+  for (let i = 0; i < ruleArns.length; i += TAGS_PER_CALL) {
+    const out = await run.deps.elb.send(
+      new DescribeTagsCommand({ ResourceArns: ruleArns.slice(i, i + TAGS_PER_CALL) }),
+      run.signal,
+    );
+    for (const d of out.TagDescriptions ?? []) {
+      if (d.ResourceArn) tags.set(d.ResourceArn, new Map((d.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])));
+    }
+  }
+  return tags;
+}
+
+function isOwn(request: CfnRequest<PriorityAllocatorProperties>, tags: Map<string, string> | undefined): boolean {
+  return (
+    tags?.get(RULE_TAG_STACK_ID) === request.StackId && tags.get(RULE_TAG_LOGICAL_ID) === request.LogicalResourceId
+  );
+}
+
+/**
+ * The rules on the listener that carry this resource's identity (its stack's and logical resource's id tags),
+ * found without the state table: DescribeRules (all pages), then DescribeTags of every rule.
+ */
+export async function findOwnRules(run: AllocatorRequest, listenerArn: string): Promise<OwnRule[]> {
+  const rules = await listRules(run, listenerArn);
+  const tags = await tagsOfRules(
+    run,
+    rules.map((r) => r.ruleArn),
+  );
+  return rules
+    .filter((r) => isOwn(run.request, tags.get(r.ruleArn)))
+    .map((r) => ({ ruleArn: r.ruleArn, requestId: tags.get(r.ruleArn)?.get(RULE_TAG_REQUEST_ID) }));
+}
+
+/** The rule this very request made on the listener, if any (a CreateRule whose answer was lost). */
+export async function findRuleOfRequest(run: AllocatorRequest, listenerArn: string): Promise<ListedRule | undefined> {
+  const rules = await listRules(run, listenerArn);
+  const tags = await tagsOfRules(
+    run,
+    rules.map((r) => r.ruleArn),
+  );
+  return rules.find(
+    (r) =>
+      isOwn(run.request, tags.get(r.ruleArn)) &&
+      tags.get(r.ruleArn)?.get(RULE_TAG_REQUEST_ID) === run.request.RequestId,
+  );
+}
+
+/**
+ * The rule at this priority when this very request made it (CreateRule said PriorityInUse because an earlier
+ * attempt of the same call, whose answer was lost, created it): 1 DescribeRules page or more, 1 DescribeTags.
+ */
+export async function ownRuleAt(
+  run: AllocatorRequest,
+  listenerArn: string,
+  priority: number,
+): Promise<string | undefined> {
+  const rule = (await listRules(run, listenerArn)).find((r) => r.priority === String(priority));
+  if (!rule) return undefined;
+  const tags = (await tagsOfRules(run, [rule.ruleArn])).get(rule.ruleArn);
+  return isOwn(run.request, tags) && tags?.get(RULE_TAG_REQUEST_ID) === run.request.RequestId
+    ? rule.ruleArn
+    : undefined;
 }
 
 /** Sets the rule's conditions and action in place; its priority, as ELB reports it. */
@@ -101,7 +197,7 @@ export async function modifyRule(run: AllocatorRequest, ruleArn: string, spec: R
 /** Applies changes of the user tags between the old and new properties (no call when they are equal). */
 export async function syncTags(run: AllocatorRequest, ruleArn: string, spec: RuleSpec): Promise<void> {
   const oldTags = (run.request.OldResourceProperties as Partial<PriorityAllocatorProperties> | undefined)?.tags;
-  const own = new Set([RULE_TAG_MANAGED_BY, RULE_TAG_STACK_ID, RULE_TAG_LOGICAL_ID]);
+  const own = OWN_TAG_KEYS;
   const before = new Map((Array.isArray(oldTags) ? oldTags : []).map((t) => [t.Key, t.Value]));
   const after = new Map(spec.tags.filter((t) => !own.has(t.Key)).map((t) => [t.Key, t.Value]));
   const put = [...after].filter(([k, v]) => before.get(k) !== v).map(([Key, Value]) => ({ Key, Value }));

@@ -1,9 +1,12 @@
 /**
  * The priority allocator's Create path (and Update's, onto a new listener): claim the request, then allocate a
  * slot under the listener's limit and a free priority, and record the answer for repeated deliveries.
+ *
+ * A CreateRule whose answer is lost (the SDK then repeats it and gets PriorityInUse, or gives up) never leads to a
+ * second rule: the rule this request made is found by its tags (stack, logical resource, request) and adopted.
  */
-import { AllocatorError, isAwsError } from './allocator-error';
-import { countRules, createRuleAt } from './listener-rules';
+import { AllocatorError, errorMessage, isAwsError } from './allocator-error';
+import { countRules, createRuleAt, findRuleOfRequest, ownRuleAt } from './listener-rules';
 import { AllocatorRequest, Outcome } from './request';
 import { RuleSpec } from './rule-spec';
 import {
@@ -12,6 +15,7 @@ import {
   claimKey,
   claimRequest,
   Item,
+  markSlotFilled,
   readClaim,
   recordClaimDone,
   recordClaimFailed,
@@ -25,6 +29,7 @@ export async function onCreate(run: AllocatorRequest, spec: RuleSpec): Promise<O
   if (!(await claimRequest(run, key, spec))) return awaitEarlierDelivery(run, key);
   try {
     const { ruleArn, priority } = await allocate(run, spec);
+    await markSlotFilled(run, spec.listenerArn, ruleArn);
     await recordClaimDone(run, key, ruleArn, priority);
     return { status: 'SUCCESS', physicalResourceId: ruleArn, data: { Priority: String(priority), RuleArn: ruleArn } };
   } catch (error) {
@@ -58,7 +63,14 @@ async function awaitEarlierDelivery(run: AllocatorRequest, key: Item): Promise<O
   }
 }
 
-/** Reserves a slot under the limit, then creates the rule at the first free candidate priority. */
+/** An error after which the rule is known not to exist (the slot can be given back at once). */
+class NoRuleError extends AllocatorError {}
+
+/**
+ * Reserves a slot under the limit, then creates the rule at the first free candidate priority. When a CreateRule
+ * fails in a way that leaves its effect unknown (its answer lost, a timeout), the listener is searched for the
+ * rule of this request before anything else; the slot is given back only when no such rule exists.
+ */
 async function allocate(run: AllocatorRequest, spec: RuleSpec): Promise<{ ruleArn: string; priority: number }> {
   await reserveSlot(run, spec);
   try {
@@ -73,25 +85,42 @@ async function allocate(run: AllocatorRequest, spec: RuleSpec): Promise<{ ruleAr
         return { ruleArn, priority };
       } catch (error) {
         if (isAwsError(error, 'PriorityInUse')) {
+          // Taken by someone else, or by an earlier attempt of this very call whose answer was lost.
+          const own = await ownRuleAt(run, spec.listenerArn, priority);
+          if (own) {
+            run.log({ level: 'info', message: 'adopted the rule of a repeated CreateRule', priority, ruleArn: own });
+            return { ruleArn: own, priority };
+          }
           run.log({ level: 'info', message: 'priority in use, trying another', priority });
           continue;
         }
         if (isAwsError(error, 'TooManyRules')) {
           const held = await countRules(run, spec.listenerArn);
-          throw new AllocatorError(
+          throw new NoRuleError(
             `listener ${spec.listenerArn} is full: it holds ${held} rules (limit ${spec.ruleLimit}; ` +
               'AWS refused another rule with TooManyRules: raise the quota or use another listener)',
           );
         }
-        throw error;
+        if (error instanceof AllocatorError) throw new NoRuleError(error.message);
+        // The call's effect is unknown: it may have created the rule.
+        const found = await findRuleOfRequest(run, spec.listenerArn);
+        if (found) {
+          run.log({ level: 'info', message: 'adopted the rule of a failed CreateRule', ruleArn: found.ruleArn });
+          return { ruleArn: found.ruleArn, priority: Number(found.priority) };
+        }
+        throw new NoRuleError(errorMessage(error));
       }
     }
-    throw new AllocatorError(
+    throw new NoRuleError(
       `no free priority on listener ${spec.listenerArn} after ${tried.size} attempts ` +
         `(tried ${[...tried].join(', ')} in ${spec.minPriority}..${spec.maxPriority}): all were in use`,
     );
   } catch (error) {
-    await releaseSlot(run, spec.listenerArn);
+    // Without a rule, the slot goes back now; otherwise the Delete of this resource finds the rule and gives it back.
+    if (error instanceof NoRuleError) {
+      await releaseSlot(run, spec.listenerArn, run.request.RequestId);
+      throw new AllocatorError(error.message);
+    }
     throw error;
   }
 }

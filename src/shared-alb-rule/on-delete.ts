@@ -1,36 +1,72 @@
-/** The priority allocator's Delete path: the rule, its claims and its slot. */
-import { deleteRule, isRuleArn, listenerOfRule } from './listener-rules';
+/**
+ * The priority allocator's Delete path: the rules of the resource, its claims and its slots. What is deleted is
+ * found on the listener by the rules' tags as well as in the state table, so that a rule whose record was lost
+ * (a Create answered FAILED after ELB made its rule, a lost answer) is deleted all the same.
+ */
+import { errorMessage } from './allocator-error';
+import { deleteRule, findOwnRules, isRuleArn, listenerOfRule } from './listener-rules';
 import { AllocatorRequest, Outcome, unallocatedId } from './request';
-import { CLAIM_DONE, CLAIM_FAILED, claimsOfResource, deleteClaim, releaseSlot } from './state-table';
+import { parseProperties } from './rule-spec';
+import { CLAIM_DONE, claimsOfResource, deleteClaim, Item, releaseSlot } from './state-table';
 
 /**
- * Deletes the rule (a missing rule is fine), removes this resource's finished state (the claim of the
- * deleted rule and claims of failed requests) and gives the rule's slot back. A Create that failed answered with
- * `unallocated:<RequestId>`: if that request created a rule after all (it was cut by the deadline), the
- * claim names it and it is deleted too.
+ * Deletes the resource's rule (a missing rule is fine), every other rule on its listener that carries the
+ * resource's identity and is not the live rule of another request of it (after a replacement), gives their slots
+ * back (once each, by the creating request's lease) and removes the resource's finished claims.
  */
 export async function onDelete(run: AllocatorRequest): Promise<Outcome> {
   const physical = run.request.PhysicalResourceId ?? '';
   const claims = await claimsOfResource(run);
-
-  const rules = new Set<string>();
-  if (isRuleArn(physical)) rules.add(physical);
-  const finished = claims.filter((c) => {
+  // The Create this placeholder names answered FAILED, whatever its claim recorded after the answer.
+  const failedCreate = claims.find((c) => physical === unallocatedId(c.sk?.S ?? ''))?.sk?.S;
+  // Another request of this resource answered with a different rule that lives on (a replacement): kept.
+  const live = new Map<string, Item>();
+  for (const c of claims) {
     const ruleArn = c.ruleArn?.S;
-    if (physical === unallocatedId(c.sk?.S ?? '')) {
-      if (ruleArn) rules.add(ruleArn);
-      return true;
+    const id = c.sk?.S;
+    if (c.status?.S === CLAIM_DONE && ruleArn && ruleArn !== physical && id && id !== failedCreate) live.set(id, c);
+  }
+  const doomed = new Map<string, string | undefined>(); // rule ARN -> creating request
+  if (isRuleArn(physical)) doomed.set(physical, claims.find((c) => c.ruleArn?.S === physical)?.sk?.S);
+  for (const c of claims) {
+    const ruleArn = c.ruleArn?.S;
+    if (ruleArn && c.sk?.S && !live.has(c.sk.S)) doomed.set(ruleArn, c.sk.S);
+  }
+  for (const listenerArn of listenersOf(run, physical)) {
+    for (const rule of await findOwnRules(run, listenerArn)) {
+      if (rule.requestId !== undefined && live.has(rule.requestId)) continue;
+      if (rule.requestId === undefined && rule.ruleArn !== physical) continue; // an older rule: only by its id
+      doomed.set(rule.ruleArn, rule.requestId ?? doomed.get(rule.ruleArn));
     }
-    return (ruleArn !== undefined && ruleArn === physical) || c.status?.S === CLAIM_FAILED;
-  });
+  }
 
-  for (const ruleArn of rules) await deleteRule(run, ruleArn);
-  // The slot of a rule is given back by whoever deletes its claim (a conditional delete: exactly once,
-  // even when deliveries of the Delete repeat or race, and whatever DeleteRule says about a missing rule).
-  for (const claim of finished) {
-    if (!(await deleteClaim(run, claim))) continue;
-    const ruleArn = claim.ruleArn?.S;
-    if (ruleArn && claim.status?.S === CLAIM_DONE) await releaseSlot(run, listenerOfRule(ruleArn));
+  for (const ruleArn of doomed.keys()) await deleteRule(run, ruleArn);
+  // Slots go back by the lease of the request that took them: exactly once, whatever repeats or races.
+  const requests = new Map<string, string>(); // request -> listener of its slot
+  for (const [ruleArn, requestId] of doomed) if (requestId) requests.set(requestId, listenerOfRule(ruleArn));
+  for (const c of claims) {
+    const id = c.sk?.S;
+    if (id && !live.has(id) && !requests.has(id) && c.listenerArn?.S) requests.set(id, c.listenerArn.S);
+  }
+  for (const [requestId, listenerArn] of requests) await releaseSlot(run, listenerArn, requestId);
+  for (const c of claims) {
+    if (c.sk?.S && !live.has(c.sk.S)) await deleteClaim(run, c);
   }
   return { status: 'SUCCESS', physicalResourceId: physical || unallocatedId(run.request.RequestId) };
+}
+
+/** The listeners to search: the resource's (from its properties) and its rule's, when they differ. */
+function listenersOf(run: AllocatorRequest, physical: string): string[] {
+  const listeners = new Set<string>();
+  try {
+    listeners.add(parseProperties(run.request.ResourceProperties).listenerArn);
+  } catch (error) {
+    run.log({
+      level: 'warn',
+      message: 'properties unreadable: only the recorded rules are deleted',
+      error: errorMessage(error),
+    });
+  }
+  if (isRuleArn(physical)) listeners.add(listenerOfRule(physical));
+  return [...listeners];
 }

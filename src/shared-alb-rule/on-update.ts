@@ -3,10 +3,11 @@
  * onto a new listener, or when the rule is gone, a new rule is allocated as on Create.
  */
 import { AllocatorError, isAwsError } from './allocator-error';
-import { isRuleArn, listenerOfRule, modifyRule, syncTags } from './listener-rules';
+import { deleteRule, findOwnRules, isRuleArn, listenerOfRule, modifyRule, syncTags } from './listener-rules';
 import { onCreate } from './on-create';
 import { AllocatorRequest, Outcome } from './request';
 import { parseProperties } from './rule-spec';
+import { claimsOfResource, deleteClaim, releaseSlot } from './state-table';
 import { PriorityAllocatorProperties } from './types';
 
 /** Updates the rule in place, or allocates a new one (CloudFormation then deletes the old one). */
@@ -15,7 +16,7 @@ export async function onUpdate(run: AllocatorRequest): Promise<Outcome> {
   const oldListener = (run.request.OldResourceProperties as Partial<PriorityAllocatorProperties> | undefined)
     ?.listenerArn;
   const ruleArn = run.request.PhysicalResourceId;
-  if (!isRuleArn(ruleArn) || oldListener !== spec.listenerArn || listenerOfRule(ruleArn) !== spec.listenerArn) {
+  if (!isRuleArn(ruleArn) || listenerOfRule(ruleArn) !== spec.listenerArn) {
     // A new listener (or no rule yet): a new rule with a new priority; CloudFormation deletes the old one.
     return onCreate(run, spec);
   }
@@ -33,5 +34,27 @@ export async function onUpdate(run: AllocatorRequest): Promise<Outcome> {
   }
   await syncTags(run, ruleArn, spec);
   if (!priority) throw new AllocatorError(`ModifyRule returned no priority for ${ruleArn}`);
+  if (typeof oldListener === 'string' && oldListener !== spec.listenerArn) {
+    await removeFromListener(run, oldListener);
+  }
   return { status: 'SUCCESS', physicalResourceId: ruleArn, data: { Priority: priority, RuleArn: ruleArn } };
+}
+
+/**
+ * The rule stays on its listener while the old properties name another: CloudFormation is rolling back a move
+ * onto that listener that failed (its Update answered FAILED with this rule's id). Any rule of this resource that
+ * the failed move left there is deleted, with its slot and its claim.
+ */
+async function removeFromListener(run: AllocatorRequest, listenerArn: string): Promise<void> {
+  const leftovers = await findOwnRules(run, listenerArn);
+  const claims = (await claimsOfResource(run)).filter((c) => c.listenerArn?.S === listenerArn);
+  const requests = new Set<string>();
+  for (const rule of leftovers) {
+    run.log({ level: 'info', message: 'deleting the rule of a failed move', ruleArn: rule.ruleArn });
+    await deleteRule(run, rule.ruleArn);
+    if (rule.requestId) requests.add(rule.requestId);
+  }
+  for (const c of claims) if (c.sk?.S) requests.add(c.sk.S);
+  for (const requestId of requests) await releaseSlot(run, listenerArn, requestId);
+  for (const c of claims) await deleteClaim(run, c);
 }

@@ -27,11 +27,21 @@
  *   (RuleNotFound is fine), gives the slot back and removes the resource's finished claims: the priority
  *   is free for the next allocation.
  * - Always answers: every error becomes FAILED with its reason, and a timer answers FAILED
- *   SAFETY_MARGIN_MS (default 10 s) before the Lambda times out, never after CloudFormation's hour.
+ *   SAFETY_MARGIN_MS (default 10 s) before the Lambda times out, never after CloudFormation's hour. The PUT to
+ *   the ResponseURL is retried with backoff until 0.5 s before the function's time runs out.
+ * - Under faults: every rule is tagged with its stack, logical resource and creating request, and found by those
+ *   tags (DescribeRules + DescribeTags) when the records cannot be trusted: a CreateRule whose answer was lost
+ *   (PriorityInUse on the SDK's retry, or a timeout) adopts the rule this request made; a Delete removes every
+ *   rule of its resource on the listener except the live rule of a replacement; the rollback of a move deletes
+ *   the rule the move left on the other listener. The counter keeps one lease per request (`leases.<RequestId>`:
+ *   an expiry while the rule is being created, then its ARN), so repeated writes take and give back a slot once,
+ *   and a recount adds the leases still being filled to the listener's rules. Every AWS call has a timeout
+ *   (SDK_TIMEOUT_MS, default 5 s) and up to 5 tries with the SDK's standard backoff.
  *
  * AWS API calls per request (counted by api-calls.ts and logged with each response)
- * - Create, common case: 4 — PutItem (claim), UpdateItem (counter slot), CreateRule (with tags),
- *   UpdateItem (claim done). +1 CreateRule per priority collision.
+ * - Create, common case: 5 — PutItem (claim), UpdateItem (counter slot), CreateRule (with tags),
+ *   UpdateItem (slot filled), UpdateItem (claim done). +1 CreateRule, +1 DescribeRules page and 1 DescribeTags per
+ *   priority collision (is the rule at that priority this request's own?).
  * - First allocation on a listener: +2 GetItem/UpdateItem and ceil(rules/400) DescribeRules pages to seed
  *   the counter (ceil(rules/50) on moto): 7 calls. Concurrent first allocations that lose the seeding race
  *   retry the reservation once more: 8 calls (measured in docs/BENCHMARKS.md).
@@ -39,9 +49,10 @@
  * - Worst case that still succeeds: 4 + (MAX_ATTEMPTS - 1) collisions + a reseed.
  * - Repeated Create: 1 PutItem + 1 GetItem per poll.
  * - Update on the same listener: 1 ModifyRule (+1 AddTags / +1 RemoveTags when the tags change).
- * - Delete: 1 Query + 1 DeleteRule + 1 DeleteItem (claim) + 1 UpdateItem (slot); +1 DeleteItem per failed claim.
+ * - Delete: 1 Query + DescribeRules pages + ceil(rules/20) DescribeTags (the resource's rules by their tags) +
+ *   1 DeleteRule + 1 DeleteItem (claim) + 1 UpdateItem (slot); +1 DeleteItem per unfinished claim.
  *
- * Environment: STATE_TABLE_NAME (required), MAX_ATTEMPTS, SAFETY_MARGIN_MS; AWS_ENDPOINT_URL (honoured by
+ * Environment: STATE_TABLE_NAME (required), MAX_ATTEMPTS, SAFETY_MARGIN_MS, SDK_TIMEOUT_MS; AWS_ENDPOINT_URL (honoured by
  * the AWS SDK) points the clients elsewhere, e.g. at moto in the tests.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -49,7 +60,16 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { AllocatorDeps, AllocatorResult, LambdaContextLike, processRequest } from './allocator';
 import { countApiCalls } from './api-calls';
 import { CfnRequest, httpResponseSender } from './cfn-response';
-import { ENV_MAX_ATTEMPTS, ENV_SAFETY_MARGIN_MS, ENV_STATE_TABLE, PriorityAllocatorProperties } from './types';
+import {
+  ENV_MAX_ATTEMPTS,
+  ENV_SAFETY_MARGIN_MS,
+  ENV_SDK_TIMEOUT_MS,
+  ENV_STATE_TABLE,
+  PriorityAllocatorProperties,
+} from './types';
+
+/** Tries of one AWS call (the SDK's standard retry mode: exponential backoff with jitter, throttling included). */
+const SDK_MAX_ATTEMPTS = 5;
 
 function positiveInt(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -65,9 +85,20 @@ function positiveInt(name: string, fallback: number): number {
 export function depsFromEnvironment(): AllocatorDeps {
   const tableName = process.env[ENV_STATE_TABLE];
   if (!tableName) throw new Error(`environment variable ${ENV_STATE_TABLE} is not set`);
+  // Every call has a timeout (a lost answer is then retried instead of waiting for the function's end).
+  const timeoutMs = positiveInt(ENV_SDK_TIMEOUT_MS, 5_000);
+  const config = {
+    maxAttempts: SDK_MAX_ATTEMPTS,
+    retryMode: 'standard',
+    requestHandler: {
+      connectionTimeout: Math.min(timeoutMs, 2_000),
+      requestTimeout: timeoutMs,
+      throwOnRequestTimeout: true,
+    },
+  };
   return {
-    elb: countApiCalls(new ElasticLoadBalancingV2Client({})),
-    dynamodb: countApiCalls(new DynamoDBClient({})),
+    elb: countApiCalls(new ElasticLoadBalancingV2Client(config)),
+    dynamodb: countApiCalls(new DynamoDBClient(config)),
     tableName,
     sendResponse: httpResponseSender(),
     maxAttempts: positiveInt(ENV_MAX_ATTEMPTS, 10),

@@ -178,8 +178,9 @@ export class PriorityAllocator extends Construct implements IPriorityAllocator {
     this.elbPolicy = new iam.Policy(this, 'ListenerPolicy', {
       statements: [
         new iam.PolicyStatement({
-          // DescribeRules has no resource-level permissions in IAM: it only reads.
-          actions: ['elasticloadbalancing:DescribeRules'],
+          // DescribeRules and DescribeTags have no resource-level permissions in IAM: they only read. The handler
+          // finds the rules it made by their tags (a lost answer, a lost record).
+          actions: ['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTags'],
           resources: ['*'],
         }),
       ],

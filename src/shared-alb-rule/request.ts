@@ -3,6 +3,7 @@
  * (on-create.ts, on-update.ts, on-delete.ts) shares, the request, the injected dependencies, the deadline's abort
  * signal and the log.
  */
+import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { AllocatorError } from './allocator-error';
@@ -51,10 +52,14 @@ export class AllocatorRequest {
   readonly pick: PriorityPicker;
   /** The partition of this resource's claims in the state table. */
   readonly claimPk: string;
+  /** This invocation, among repeated deliveries of one request (the owner of the claim it makes). */
+  readonly invocationId = randomUUID();
 
+  /** `deadline`: when the function's time runs out, in epoch milliseconds. */
   constructor(
     readonly request: CfnRequest<PriorityAllocatorProperties>,
     readonly deps: AllocatorDeps,
+    readonly deadline: number = Date.now() + 900_000,
   ) {
     this.maxAttempts = deps.maxAttempts ?? 10;
     this.pick = deps.pickPriority ?? randomPriority;

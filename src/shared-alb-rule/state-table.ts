@@ -2,6 +2,10 @@
  * The priority allocator's state table (partition key `pk`, sort key `sk`): the claims of the requests that create
  * a rule, `claim|<StackId>|<LogicalResourceId>` / `<RequestId>`, and the per-listener rule counter that enforces
  * ruleLimit, `listener|<ListenerArn>` / `rules`.
+ *
+ * Every write is safe to repeat (the SDK repeats a call whose answer was lost): the claim names the invocation
+ * that made it, and the counter keeps one lease per request that took a slot (`leases.<RequestId>`: the expiry
+ * time while its rule is being created, then the rule's ARN), so a slot is taken and given back once per request.
  */
 import {
   AttributeValue,
@@ -13,7 +17,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { AllocatorError, errorMessage, isAwsError } from './allocator-error';
-import { countRules } from './listener-rules';
+import { listRules } from './listener-rules';
 import type { AllocatorRequest } from './request';
 import { RuleSpec } from './rule-spec';
 
@@ -44,6 +48,7 @@ export async function claimRequest(run: AllocatorRequest, key: Item, spec: RuleS
         Item: {
           ...key,
           status: { S: CLAIM_PENDING },
+          owner: { S: run.invocationId },
           listenerArn: { S: spec.listenerArn },
           startedAt: { N: String(Date.now()) },
         },
@@ -53,10 +58,9 @@ export async function claimRequest(run: AllocatorRequest, key: Item, spec: RuleS
     );
     return true;
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException || isAwsError(error, 'ConditionalCheckFailed')) {
-      return false;
-    }
-    throw error;
+    if (!(error instanceof ConditionalCheckFailedException || isAwsError(error, 'ConditionalCheckFailed'))) throw error;
+    // The SDK repeats a PutItem whose answer was lost: a claim this invocation made is still its own.
+    return (await readClaim(run, key))?.owner?.S === run.invocationId;
   }
 }
 
@@ -153,82 +157,171 @@ function counterKey(listenerArn: string): Item {
   return { pk: { S: `listener|${listenerArn}` }, sk: { S: COUNTER_SK } };
 }
 
+/** Reads the listener's counter, consistently. */
+async function readCounter(run: AllocatorRequest, listenerArn: string): Promise<Item | undefined> {
+  const { Item: item } = await run.deps.dynamodb.send(
+    new GetItemCommand({ TableName: run.deps.tableName, Key: counterKey(listenerArn), ConsistentRead: true }),
+    run.signal,
+  );
+  return item;
+}
+
+/** How long a slot being filled stays counted without its rule: the function's time, and a minute more. */
+const LEASE_GRACE_MS = 60_000;
+
 /**
- * Takes one slot of the listener's counter, atomically: `count < limit` or it fails. When that fails (no
- * counter yet for this listener, or it says full), the rules are counted for real (DescribeRules,
- * paginated) and the counter is (re)seeded with a conditional write, so concurrent seeders cannot both win.
+ * Takes one slot of the listener's counter for this request, atomically: `count < limit` or it fails, and a
+ * request takes one slot however often the call is repeated (its lease). When that fails (no counter yet for the
+ * listener, a counter of an older version, or it says full), the counter is recounted (see recount) and the
+ * reservation tried again.
  */
 export async function reserveSlot(run: AllocatorRequest, spec: RuleSpec): Promise<void> {
   const key = counterKey(spec.listenerArn);
+  const expiry = run.deadline + LEASE_GRACE_MS;
   for (let round = 0; round < RESEED_ATTEMPTS; round++) {
     try {
       await run.deps.dynamodb.send(
         new UpdateItemCommand({
           TableName: run.deps.tableName,
           Key: key,
-          UpdateExpression: 'ADD #c :one',
-          ConditionExpression: '#c < :limit',
-          ExpressionAttributeNames: { '#c': 'count' },
-          ExpressionAttributeValues: { ':one': { N: '1' }, ':limit': { N: String(spec.ruleLimit) } },
-        }),
-        run.signal,
-      );
-      return;
-    } catch (error) {
-      if (!isAwsError(error, 'ConditionalCheckFailed')) throw error;
-    }
-    const { Item: item } = await run.deps.dynamodb.send(
-      new GetItemCommand({ TableName: run.deps.tableName, Key: key, ConsistentRead: true }),
-      run.signal,
-    );
-    const seen = item?.count?.N;
-    const held = await countRules(run, spec.listenerArn);
-    if (held >= spec.ruleLimit) {
-      throw new AllocatorError(
-        `listener ${spec.listenerArn} is full: it holds ${held} rules (limit ${spec.ruleLimit})`,
-      );
-    }
-    try {
-      await run.deps.dynamodb.send(
-        new UpdateItemCommand({
-          TableName: run.deps.tableName,
-          Key: key,
-          UpdateExpression: 'SET #c = :held',
-          ConditionExpression: seen === undefined ? 'attribute_not_exists(#c)' : '#c = :seen',
-          ExpressionAttributeNames: { '#c': 'count' },
+          UpdateExpression: 'SET leases.#r = :expiry ADD #c :one',
+          ConditionExpression: 'attribute_exists(leases) AND attribute_not_exists(leases.#r) AND #c < :limit',
+          ExpressionAttributeNames: { '#c': 'count', '#r': run.request.RequestId },
           ExpressionAttributeValues: {
-            ':held': { N: String(held + 1) },
-            ...(seen === undefined ? {} : { ':seen': { N: seen } }),
+            ':one': { N: '1' },
+            ':limit': { N: String(spec.ruleLimit) },
+            ':expiry': { N: String(expiry) },
           },
         }),
         run.signal,
       );
-      run.log({ level: 'info', message: 'rule counter seeded', listenerArn: spec.listenerArn, held, seen });
       return;
     } catch (error) {
       if (!isAwsError(error, 'ConditionalCheckFailed')) throw error;
-      // Another allocation changed the counter meanwhile: try the plain reservation again.
     }
+    const item = await readCounter(run, spec.listenerArn);
+    // An earlier attempt of this very call took the slot (its answer was lost).
+    if (item?.leases?.M?.[run.request.RequestId]) return;
+    await recount(run, spec, item);
   }
   throw new AllocatorError(
     `could not reserve a rule slot on listener ${spec.listenerArn}: the rule counter kept changing`,
   );
 }
 
-/** Gives a slot back (best effort: a lost release only makes the counter high, which a recount repairs). */
-export async function releaseSlot(run: AllocatorRequest, listenerArn: string): Promise<void> {
+/**
+ * Repairs the counter from the listener: count = the listener's rules (any maker) + the slots being filled (leases
+ * not expired, not yet a rule). Written only if the counter did not change since it was read, so a slot taken
+ * meanwhile is never lost; a rule created between the read and the count is counted twice, which errs on the safe
+ * side until the next recount. Expired leases, and leases of rules that are gone, are dropped. Throws when the
+ * listener is full.
+ */
+async function recount(run: AllocatorRequest, spec: RuleSpec, item: Item | undefined): Promise<void> {
+  const rules = await listRules(run, spec.listenerArn);
+  const arns = new Set(rules.map((r) => r.ruleArn));
+  const now = Date.now();
+  const leases = item?.leases?.M;
+  const stale: string[] = [];
+  let pending = 0;
+  for (const [requestId, value] of Object.entries(leases ?? {})) {
+    if (value.N !== undefined ? Number(value.N) <= now : !arns.has(value.S ?? '')) stale.push(requestId);
+    else if (value.N !== undefined) pending += 1;
+  }
+  const count = rules.length + pending;
+  const seen = item?.count?.N;
+  const names: Record<string, string> = { '#c': 'count' };
+  stale.forEach((id, i) => (names[`#s${i}`] = id));
+  try {
+    if (!item) {
+      await run.deps.dynamodb.send(
+        new PutItemCommand({
+          TableName: run.deps.tableName,
+          Item: { ...counterKey(spec.listenerArn), count: { N: String(count) }, leases: { M: {} } },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+        run.signal,
+      );
+    } else {
+      const set = leases ? 'SET #c = :count' : 'SET #c = :count, leases = :none';
+      const remove = stale.length ? ` REMOVE ${stale.map((_, i) => `leases.#s${i}`).join(', ')}` : '';
+      await run.deps.dynamodb.send(
+        new UpdateItemCommand({
+          TableName: run.deps.tableName,
+          Key: counterKey(spec.listenerArn),
+          UpdateExpression: set + remove,
+          ConditionExpression: seen === undefined ? 'attribute_not_exists(#c)' : '#c = :seen',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: {
+            ':count': { N: String(count) },
+            ...(leases ? {} : { ':none': { M: {} } }),
+            ...(seen === undefined ? {} : { ':seen': { N: seen } }),
+          },
+        }),
+        run.signal,
+      );
+    }
+    run.log({
+      level: 'info',
+      message: 'rule counter recounted',
+      listenerArn: spec.listenerArn,
+      rules: rules.length,
+      pending,
+      seen,
+    });
+  } catch (error) {
+    if (!isAwsError(error, 'ConditionalCheckFailed')) throw error;
+    // Another allocation changed the counter meanwhile: the caller tries the reservation again.
+    return;
+  }
+  if (count >= spec.ruleLimit) {
+    throw new AllocatorError(
+      `listener ${spec.listenerArn} is full: it holds ${rules.length} rules (limit ${spec.ruleLimit}` +
+        (pending ? `; ${pending} more being created)` : ')'),
+    );
+  }
+}
+
+/** Marks this request's slot as filled by its rule (the lease then lasts as long as the rule). */
+export async function markSlotFilled(run: AllocatorRequest, listenerArn: string, ruleArn: string): Promise<void> {
   try {
     await run.deps.dynamodb.send(
       new UpdateItemCommand({
         TableName: run.deps.tableName,
         Key: counterKey(listenerArn),
-        UpdateExpression: 'ADD #c :minus',
-        ConditionExpression: '#c > :zero',
-        ExpressionAttributeNames: { '#c': 'count' },
-        ExpressionAttributeValues: { ':minus': { N: '-1' }, ':zero': { N: '0' } },
+        UpdateExpression: 'SET leases.#r = :arn',
+        ConditionExpression: 'attribute_exists(leases.#r)',
+        ExpressionAttributeNames: { '#r': run.request.RequestId },
+        ExpressionAttributeValues: { ':arn': { S: ruleArn } },
       }),
     );
   } catch (error) {
-    run.log({ level: 'warn', message: 'could not release a rule slot', listenerArn, error: errorMessage(error) });
+    // A recount dropped the lease (it expired): the rule was counted as a rule then, or will be at the next one.
+    run.log({ level: 'warn', message: 'could not mark the rule slot filled', listenerArn, error: errorMessage(error) });
+  }
+}
+
+/**
+ * Gives back the slot a request took (its lease), once: a repeated call, or a request that never took one, changes
+ * nothing. Best effort: a lost release only makes the counter high, which a recount repairs. Returns true when
+ * this call gave the slot back.
+ */
+export async function releaseSlot(run: AllocatorRequest, listenerArn: string, requestId: string): Promise<boolean> {
+  try {
+    await run.deps.dynamodb.send(
+      new UpdateItemCommand({
+        TableName: run.deps.tableName,
+        Key: counterKey(listenerArn),
+        UpdateExpression: 'REMOVE leases.#r ADD #c :minus',
+        ConditionExpression: 'attribute_exists(leases.#r) AND #c > :zero',
+        ExpressionAttributeNames: { '#c': 'count', '#r': requestId },
+        ExpressionAttributeValues: { ':minus': { N: '-1' }, ':zero': { N: '0' } },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (!isAwsError(error, 'ConditionalCheckFailed')) {
+      run.log({ level: 'warn', message: 'could not release a rule slot', listenerArn, error: errorMessage(error) });
+    }
+    return false;
   }
 }

@@ -9,10 +9,15 @@
 /** The CloudFormation resource type the construct declares. */
 export const PRIORITY_ALLOCATOR_RESOURCE_TYPE = 'Custom::SharedAlbRulePriority';
 
-/** Tag keys the handler puts on every listener rule it creates, for operators. */
+/**
+ * Tag keys the handler puts on every listener rule it creates: operators read them, and the handler finds its
+ * rules by them (stack, logical resource and creating request) without its own records.
+ */
 export const RULE_TAG_STACK_ID = 'vending:stack-id';
 export const RULE_TAG_LOGICAL_ID = 'vending:logical-id';
 export const RULE_TAG_MANAGED_BY = 'vending:managed-by';
+/** The request that created the rule: how a retried or repeated request finds the rule it made. */
+export const RULE_TAG_REQUEST_ID = 'vending:request-id';
 export const RULE_TAG_MANAGED_BY_VALUE = 'shared-alb-rule-priority-allocator';
 
 /** The lowest and highest priorities an ALB accepts. */
@@ -67,3 +72,5 @@ export const ENV_STATE_TABLE = 'STATE_TABLE_NAME';
 export const ENV_MAX_ATTEMPTS = 'MAX_ATTEMPTS';
 /** Optional: milliseconds before the Lambda timeout at which the handler answers FAILED (default 10000). */
 export const ENV_SAFETY_MARGIN_MS = 'SAFETY_MARGIN_MS';
+/** Optional: milliseconds an AWS call may take before the SDK gives it up and retries it (default 5000). */
+export const ENV_SDK_TIMEOUT_MS = 'SDK_TIMEOUT_MS';

@@ -412,7 +412,11 @@ describe('priority allocator', () => {
       PolicyDocument: {
         Version: '2012-10-17',
         Statement: [
-          { Action: 'elasticloadbalancing:DescribeRules', Effect: 'Allow', Resource: '*' },
+          {
+            Action: ['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTags'],
+            Effect: 'Allow',
+            Resource: '*',
+          },
           { Action: 'elasticloadbalancing:CreateRule', Effect: 'Allow', Resource: scoped('listener') },
           {
             Action: [

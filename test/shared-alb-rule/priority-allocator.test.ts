@@ -17,6 +17,7 @@ import {
   CreateRuleCommand,
   DeleteRuleCommand,
   DescribeRulesCommand,
+  DescribeTagsCommand,
   ElasticLoadBalancingV2Client,
   ModifyRuleCommand,
   PriorityInUseException,
@@ -92,7 +93,11 @@ async function run(e: CfnRequest<PriorityAllocatorProperties>, overrides: Partia
   return result.response;
 }
 
-/** The happy path of a Create: claim, slot, rule, done. */
+const RESERVE = 'attribute_exists(leases) AND attribute_not_exists(leases.#r) AND #c < :limit';
+const RELEASE = 'REMOVE leases.#r ADD #c :minus';
+const COUNTER_KEY = { pk: { S: `listener|${LISTENER}` }, sk: { S: 'rules' } };
+
+/** The happy path of a Create: claim, slot, rule, slot filled, done. */
 function happyCreate(ruleArn = RULE) {
   ddbMock.on(PutItemCommand).resolves({});
   ddbMock.on(UpdateItemCommand).resolves({});
@@ -124,7 +129,7 @@ beforeEach(() => {
 });
 
 describe('Create', () => {
-  test('common case: claim, reserve a slot, create the tagged rule, record it (4 calls)', async () => {
+  test('common case: claim, reserve a slot, create the tagged rule, fill the slot, record it (5 calls)', async () => {
     happyCreate();
     const response = await run(
       event('Create', {
@@ -145,9 +150,11 @@ describe('Create', () => {
       Item: expect.objectContaining({ pk: { S: `claim|${STACK}|Rule` }, sk: { S: 'req-1' }, status: { S: 'PENDING' } }),
     });
     expect(ddbMock).toHaveReceivedNthCommandWith(2, UpdateItemCommand, {
-      Key: { pk: { S: `listener|${LISTENER}` }, sk: { S: 'rules' } },
-      ConditionExpression: '#c < :limit',
-      ExpressionAttributeValues: { ':one': { N: '1' }, ':limit': { N: '100' } },
+      Key: COUNTER_KEY,
+      UpdateExpression: 'SET leases.#r = :expiry ADD #c :one',
+      ConditionExpression: RESERVE,
+      ExpressionAttributeNames: { '#c': 'count', '#r': 'req-1' },
+      ExpressionAttributeValues: { ':one': { N: '1' }, ':limit': { N: '100' }, ':expiry': { N: expect.any(String) } },
     });
     expect(elbMock).toHaveReceivedCommandWith(CreateRuleCommand, {
       ListenerArn: LISTENER,
@@ -162,30 +169,88 @@ describe('Create', () => {
         { Key: 'vending:managed-by', Value: 'shared-alb-rule-priority-allocator' },
         { Key: 'vending:stack-id', Value: STACK },
         { Key: 'vending:logical-id', Value: 'Rule' },
+        { Key: 'vending:request-id', Value: 'req-1' },
       ],
     });
     expect(ddbMock).toHaveReceivedNthCommandWith(3, UpdateItemCommand, {
+      Key: COUNTER_KEY,
+      UpdateExpression: 'SET leases.#r = :arn',
+      ExpressionAttributeValues: { ':arn': { S: RULE } },
+    });
+    expect(ddbMock).toHaveReceivedNthCommandWith(4, UpdateItemCommand, {
       ExpressionAttributeValues: { ':done': { S: 'DONE' }, ':arn': { S: RULE }, ':p': { N: '101' } },
     });
-    expect(ddbMock.calls()).toHaveLength(3);
+    expect(ddbMock.calls()).toHaveLength(4);
     expect(elbMock.calls()).toHaveLength(1);
   });
 
-  test('a priority in use is skipped and the next candidate tried', async () => {
+  test('a priority in use by another rule is skipped and the next candidate tried', async () => {
     happyCreate();
     elbMock
       .on(CreateRuleCommand)
       .rejectsOnce(awsError(PriorityInUseException))
       .resolves({ Rules: [{ RuleArn: RULE }] });
+    elbMock.on(DescribeRulesCommand).resolves({ Rules: [{ RuleArn: NEW_RULE, Priority: '101' }] });
+    elbMock.on(DescribeTagsCommand).resolves({
+      TagDescriptions: [{ ResourceArn: NEW_RULE, Tags: [{ Key: 'vending:logical-id', Value: 'Other' }] }],
+    });
     const response = await run(event('Create'));
     expect(response.Data).toEqual({ Priority: '202', RuleArn: RULE });
     expect(elbMock).toHaveReceivedCommandTimes(CreateRuleCommand, 2);
-    expect(elbMock).toHaveReceivedNthCommandWith(2, CreateRuleCommand, { Priority: 202 });
+    expect(elbMock).toHaveReceivedNthCommandWith(4, CreateRuleCommand, { Priority: 202 });
+    expect(elbMock).toHaveReceivedCommandWith(DescribeTagsCommand, { ResourceArns: [NEW_RULE] });
+  });
+
+  test('a priority in use by the rule an earlier attempt of this request made: that rule is adopted', async () => {
+    happyCreate();
+    elbMock.on(CreateRuleCommand).rejects(awsError(PriorityInUseException));
+    elbMock.on(DescribeRulesCommand).resolves({ Rules: [{ RuleArn: RULE, Priority: '101' }] });
+    elbMock.on(DescribeTagsCommand).resolves({
+      TagDescriptions: [
+        {
+          ResourceArn: RULE,
+          Tags: [
+            { Key: 'vending:stack-id', Value: STACK },
+            { Key: 'vending:logical-id', Value: 'Rule' },
+            { Key: 'vending:request-id', Value: 'req-1' },
+          ],
+        },
+      ],
+    });
+    const response = await run(event('Create'));
+    expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: RULE, Data: { Priority: '101' } });
+    expect(elbMock).toHaveReceivedCommandTimes(CreateRuleCommand, 1);
+  });
+
+  test('a CreateRule that fails with an unknown outcome: the rule of this request is looked up first', async () => {
+    happyCreate();
+    elbMock.on(CreateRuleCommand).rejects(new Error('socket hang up'));
+    elbMock.on(DescribeRulesCommand).resolves({ Rules: [{ RuleArn: RULE, Priority: '101' }] });
+    elbMock.on(DescribeTagsCommand).resolves({
+      TagDescriptions: [
+        {
+          ResourceArn: RULE,
+          Tags: [
+            { Key: 'vending:stack-id', Value: STACK },
+            { Key: 'vending:logical-id', Value: 'Rule' },
+            { Key: 'vending:request-id', Value: 'req-1' },
+          ],
+        },
+      ],
+    });
+    expect(await run(event('Create'))).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: RULE });
+    // Not found: FAILED, and the slot goes back at once.
+    elbMock.on(DescribeRulesCommand).resolves({ Rules: [] });
+    sent = [];
+    ddbMock.resetHistory();
+    expect((await run(event('Create'))).Reason).toBe('Error: socket hang up');
+    expect(ddbMock).toHaveReceivedCommandWith(UpdateItemCommand, { UpdateExpression: RELEASE });
   });
 
   test('exhausted attempts fail, give the slot back and record the failure', async () => {
     happyCreate();
     elbMock.on(CreateRuleCommand).rejects(awsError(PriorityInUseException));
+    elbMock.on(DescribeRulesCommand).resolves({ Rules: [] });
     const response = await run(event('Create'));
     expect(response).toMatchObject({
       Status: 'FAILED',
@@ -193,7 +258,10 @@ describe('Create', () => {
       Reason: `no free priority on listener ${LISTENER} after 3 attempts (tried 101, 202, 303 in 1..50000): all were in use`,
     });
     expect(response.Data).toBeUndefined();
-    expect(ddbMock).toHaveReceivedCommandWith(UpdateItemCommand, { UpdateExpression: 'ADD #c :minus' });
+    expect(ddbMock).toHaveReceivedCommandWith(UpdateItemCommand, {
+      UpdateExpression: RELEASE,
+      ExpressionAttributeNames: { '#c': 'count', '#r': 'req-1' },
+    });
     expect(ddbMock).toHaveReceivedCommandWith(UpdateItemCommand, {
       ExpressionAttributeValues: { ':failed': { S: 'FAILED' }, ':r': { S: response.Reason! } },
     });
@@ -202,6 +270,7 @@ describe('Create', () => {
   test('a one-priority range is tried once', async () => {
     happyCreate();
     elbMock.on(CreateRuleCommand).rejects(awsError(PriorityInUseException));
+    elbMock.on(DescribeRulesCommand).resolves({});
     const response = await run(event('Create', { ResourceProperties: props({ minPriority: '7', maxPriority: 7 }) }), {
       pickPriority: randomPriority,
     });
@@ -227,13 +296,15 @@ describe('Create', () => {
   test('the counter at the limit: recount, and fail with the count when the listener is full', async () => {
     ddbMock.on(PutItemCommand).resolves({});
     ddbMock
-      .on(UpdateItemCommand, { ConditionExpression: '#c < :limit' })
+      .on(UpdateItemCommand, { ConditionExpression: RESERVE })
       .rejects(conditionFailed())
       .on(UpdateItemCommand, { UpdateExpression: 'SET #s = :failed, reason = :r' })
       .resolves({})
-      .on(UpdateItemCommand, { UpdateExpression: 'ADD #c :minus' })
-      .resolves({});
-    ddbMock.on(GetItemCommand).resolves({ Item: { count: { N: '5' } } });
+      .on(UpdateItemCommand, { UpdateExpression: 'SET #c = :count' })
+      .resolves({})
+      .on(UpdateItemCommand, { UpdateExpression: RELEASE })
+      .rejects(conditionFailed());
+    ddbMock.on(GetItemCommand).resolves({ Item: { count: { N: '5' }, leases: { M: {} } } });
     elbMock.on(DescribeRulesCommand).resolves({ Rules: [{ IsDefault: true }, ...Array(5).fill({ IsDefault: false })] });
     const response = await run(event('Create', { ResourceProperties: props({ ruleLimit: 5 }) }));
     expect(response).toMatchObject({
@@ -241,51 +312,97 @@ describe('Create', () => {
       Reason: `listener ${LISTENER} is full: it holds 5 rules (limit 5)`,
     });
     expect(elbMock).not.toHaveReceivedCommand(CreateRuleCommand);
-    // No slot was taken, so none is given back.
-    expect(ddbMock).not.toHaveReceivedCommandWith(UpdateItemCommand, { UpdateExpression: 'ADD #c :minus' });
-  });
-
-  test('first allocation on a listener seeds the counter from a real count', async () => {
-    happyCreate();
-    ddbMock.on(UpdateItemCommand, { ConditionExpression: '#c < :limit' }).rejects(conditionFailed());
-    ddbMock.on(GetItemCommand).resolves({});
-    elbMock.on(DescribeRulesCommand).resolves({ Rules: [{ IsDefault: false }, { IsDefault: false }] });
-    const response = await run(event('Create'));
-    expect(response.Status).toBe('SUCCESS');
-    expect(ddbMock).toHaveReceivedCommandWith(UpdateItemCommand, {
-      UpdateExpression: 'SET #c = :held',
-      ConditionExpression: 'attribute_not_exists(#c)',
-      ExpressionAttributeValues: { ':held': { N: '3' } },
-    });
-  });
-
-  test('a drifted counter is reseeded conditionally on the value seen; a lost race retries the reservation', async () => {
-    happyCreate();
-    ddbMock
-      .on(UpdateItemCommand, { ConditionExpression: '#c < :limit' })
-      .rejectsOnce(conditionFailed())
-      .resolves({})
-      .on(UpdateItemCommand, { UpdateExpression: 'SET #c = :held' })
-      .rejects(conditionFailed());
-    ddbMock.on(GetItemCommand).resolves({ Item: { count: { N: '100' } } });
-    elbMock.on(DescribeRulesCommand).resolves({ Rules: [{ IsDefault: false }] });
-    const response = await run(event('Create'));
-    expect(response.Status).toBe('SUCCESS');
     expect(ddbMock).toHaveReceivedCommandWith(UpdateItemCommand, {
       ConditionExpression: '#c = :seen',
-      ExpressionAttributeValues: { ':held': { N: '2' }, ':seen': { N: '100' } },
+      ExpressionAttributeValues: { ':count': { N: '5' }, ':seen': { N: '5' } },
     });
-    expect(ddbMock).toHaveReceivedCommandTimes(GetItemCommand, 1);
   });
 
-  test('a counter that keeps changing gives up after a few rounds', async () => {
+  test('slots being filled count like rules: the limit holds while rules are still being created', async () => {
     ddbMock.on(PutItemCommand).resolves({});
     ddbMock
       .on(UpdateItemCommand)
       .resolves({})
-      .on(UpdateItemCommand, { ConditionExpression: '#c < :limit' })
-      .rejects(conditionFailed())
-      .on(UpdateItemCommand, { UpdateExpression: 'SET #c = :held' })
+      .on(UpdateItemCommand, { ConditionExpression: RESERVE })
+      .rejects(conditionFailed());
+    const future = String(Date.now() + 60_000);
+    ddbMock.on(GetItemCommand).resolves({
+      Item: { count: { N: '5' }, leases: { M: { a: { N: future }, b: { N: future }, c: { S: RULE } } } },
+    });
+    elbMock.on(DescribeRulesCommand).resolves({ Rules: [{ RuleArn: RULE }, { RuleArn: NEW_RULE }, { RuleArn: 'x' }] });
+    const response = await run(event('Create', { ResourceProperties: props({ ruleLimit: 5 }) }));
+    expect(response.Reason).toBe(`listener ${LISTENER} is full: it holds 3 rules (limit 5; 2 more being created)`);
+    expect(elbMock).not.toHaveReceivedCommand(CreateRuleCommand);
+  });
+
+  test('first allocation on a listener creates the counter from a real count', async () => {
+    happyCreate();
+    ddbMock.on(UpdateItemCommand, { ConditionExpression: RESERVE }).rejectsOnce(conditionFailed()).resolves({});
+    ddbMock.on(GetItemCommand).resolves({});
+    elbMock.on(DescribeRulesCommand).resolves({ Rules: [{ IsDefault: false }, { IsDefault: false }] });
+    const response = await run(event('Create'));
+    expect(response.Status).toBe('SUCCESS');
+    expect(ddbMock).toHaveReceivedCommandWith(PutItemCommand, {
+      Item: { ...COUNTER_KEY, count: { N: '2' }, leases: { M: {} } },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    });
+    expect(ddbMock).toHaveReceivedCommandTimes(UpdateItemCommand, 4);
+  });
+
+  test('a reservation whose answer was lost is not taken twice', async () => {
+    happyCreate();
+    ddbMock.on(UpdateItemCommand, { ConditionExpression: RESERVE }).rejects(conditionFailed());
+    ddbMock.on(GetItemCommand).resolves({ Item: { count: { N: '3' }, leases: { M: { 'req-1': { N: '1' } } } } });
+    expect((await run(event('Create'))).Status).toBe('SUCCESS');
+    expect(ddbMock).toHaveReceivedCommandTimes(GetItemCommand, 1);
+    expect(elbMock).not.toHaveReceivedCommand(DescribeRulesCommand);
+  });
+
+  test('a recount drops expired leases and leases of rules that are gone; a lost race retries', async () => {
+    happyCreate();
+    ddbMock
+      .on(UpdateItemCommand, { ConditionExpression: RESERVE })
+      .rejectsOnce(conditionFailed())
+      .resolves({})
+      .on(UpdateItemCommand, { ConditionExpression: '#c = :seen' })
+      .rejects(conditionFailed());
+    const future = String(Date.now() + 60_000);
+    ddbMock.on(GetItemCommand).resolves({
+      Item: {
+        count: { N: '100' },
+        leases: { M: { live: { N: future }, held: { S: RULE }, expired: { N: '1' }, gone: { S: NEW_RULE } } },
+      },
+    });
+    elbMock.on(DescribeRulesCommand).resolves({ Rules: [{ RuleArn: RULE }] });
+    const response = await run(event('Create'));
+    expect(response.Status).toBe('SUCCESS');
+    expect(ddbMock).toHaveReceivedCommandWith(UpdateItemCommand, {
+      UpdateExpression: 'SET #c = :count REMOVE leases.#s0, leases.#s1',
+      ConditionExpression: '#c = :seen',
+      ExpressionAttributeNames: { '#c': 'count', '#s0': 'expired', '#s1': 'gone' },
+      ExpressionAttributeValues: { ':count': { N: '2' }, ':seen': { N: '100' } },
+    });
+    expect(ddbMock).toHaveReceivedCommandTimes(GetItemCommand, 1);
+  });
+
+  test('a counter of an older version (no leases) is recounted and given its leases', async () => {
+    happyCreate();
+    ddbMock.on(UpdateItemCommand, { ConditionExpression: RESERVE }).rejectsOnce(conditionFailed()).resolves({});
+    ddbMock.on(GetItemCommand).resolves({ Item: { count: { N: '7' } } });
+    elbMock.on(DescribeRulesCommand).resolves({ Rules: [{ RuleArn: RULE }] });
+    expect((await run(event('Create'))).Status).toBe('SUCCESS');
+    expect(ddbMock).toHaveReceivedCommandWith(UpdateItemCommand, {
+      UpdateExpression: 'SET #c = :count, leases = :none',
+      ExpressionAttributeValues: { ':count': { N: '1' }, ':none': { M: {} }, ':seen': { N: '7' } },
+    });
+  });
+
+  test('a counter that keeps changing gives up after a few rounds', async () => {
+    ddbMock.on(PutItemCommand).resolves({}).on(PutItemCommand, { Item: COUNTER_KEY }).rejects(conditionFailed());
+    ddbMock
+      .on(UpdateItemCommand)
+      .resolves({})
+      .on(UpdateItemCommand, { ConditionExpression: RESERVE })
       .rejects(conditionFailed());
     ddbMock.on(GetItemCommand).resolves({});
     elbMock.on(DescribeRulesCommand).resolves({});
@@ -301,20 +418,18 @@ describe('Create', () => {
     ddbMock
       .on(UpdateItemCommand)
       .resolves({})
-      .on(UpdateItemCommand, { ConditionExpression: '#c < :limit' })
+      .on(UpdateItemCommand, { ConditionExpression: RESERVE })
       .rejects(new Error('throttled'));
     expect((await run(event('Create'))).Reason).toBe('Error: throttled');
   });
 
-  test('other errors while seeding are reported', async () => {
-    ddbMock.on(PutItemCommand).resolves({});
+  test('other errors while counting are reported', async () => {
+    ddbMock.on(PutItemCommand).resolves({}).on(PutItemCommand, { Item: COUNTER_KEY }).rejects(new Error('seed failed'));
     ddbMock
       .on(UpdateItemCommand)
       .resolves({})
-      .on(UpdateItemCommand, { ConditionExpression: '#c < :limit' })
-      .rejects(conditionFailed())
-      .on(UpdateItemCommand, { UpdateExpression: 'SET #c = :held' })
-      .rejects(new Error('seed failed'));
+      .on(UpdateItemCommand, { ConditionExpression: RESERVE })
+      .rejects(conditionFailed());
     ddbMock.on(GetItemCommand).resolves({});
     elbMock.on(DescribeRulesCommand).resolves({ Rules: [] });
     expect((await run(event('Create'))).Reason).toBe('Error: seed failed');
@@ -331,9 +446,10 @@ describe('Create', () => {
     ddbMock
       .on(UpdateItemCommand)
       .rejects(new Error('dynamodb down'))
-      .on(UpdateItemCommand, { ConditionExpression: '#c < :limit' })
+      .on(UpdateItemCommand, { ConditionExpression: RESERVE })
       .resolves({});
     elbMock.on(CreateRuleCommand).rejects(new Error('access denied'));
+    elbMock.on(DescribeRulesCommand).resolves({ Rules: [] });
     const response = await run(event('Create'));
     expect(response.Reason).toBe('Error: access denied');
     expect(logs).toEqual(
@@ -384,7 +500,7 @@ describe('repeated deliveries of one request', () => {
 
   test('a failed earlier delivery: the same failure', async () => {
     ddbMock.on(PutItemCommand).rejects(conditionFailed());
-    ddbMock.on(GetItemCommand).resolvesOnce({ Item: { status: { S: 'FAILED' }, reason: { S: 'full' } } });
+    ddbMock.on(GetItemCommand).resolves({ Item: { status: { S: 'FAILED' }, reason: { S: 'full' } } });
     expect((await run(event('Create'))).Reason).toBe('an earlier delivery of this request failed: full');
     ddbMock.on(GetItemCommand).resolves({ Item: { status: { S: 'FAILED' } } });
     sent = [];
@@ -496,12 +612,47 @@ describe('Update', () => {
     expect(elbMock).not.toHaveReceivedCommand(ModifyRuleCommand);
   });
 
-  test('without old properties or a rule ARN, a rule is allocated', async () => {
+  test('without a rule ARN, a rule is allocated; without old properties, the rule is modified', async () => {
     happyCreate();
-    expect((await run(update({ OldResourceProperties: undefined }))).Status).toBe('SUCCESS');
-    sent = [];
     expect((await run(update({ PhysicalResourceId: 'unallocated:x' }))).Status).toBe('SUCCESS');
-    expect(elbMock).toHaveReceivedCommandTimes(CreateRuleCommand, 2);
+    expect(elbMock).toHaveReceivedCommandTimes(CreateRuleCommand, 1);
+    elbMock.on(ModifyRuleCommand).resolves({ Rules: [{ RuleArn: RULE, Priority: '42' }] });
+    sent = [];
+    expect((await run(update({ OldResourceProperties: undefined }))).Status).toBe('SUCCESS');
+    expect(elbMock).toHaveReceivedCommandTimes(ModifyRuleCommand, 1);
+  });
+
+  test("rolling back a failed move: the rule stays, and the resource's rules on the other listener go", async () => {
+    elbMock.on(ModifyRuleCommand).resolves({ Rules: [{ RuleArn: RULE, Priority: '42' }] });
+    elbMock.on(DescribeRulesCommand).resolves({ Rules: [{ RuleArn: NEW_RULE, Priority: '9' }] });
+    elbMock.on(DescribeTagsCommand).resolves({
+      TagDescriptions: [
+        {
+          ResourceArn: NEW_RULE,
+          Tags: [
+            { Key: 'vending:stack-id', Value: STACK },
+            { Key: 'vending:logical-id', Value: 'Rule' },
+            { Key: 'vending:request-id', Value: 'req-move' },
+          ],
+        },
+      ],
+    });
+    elbMock.on(DeleteRuleCommand).resolves({});
+    ddbMock.on(QueryCommand).resolves({
+      Items: [{ pk: { S: `claim|${STACK}|Rule` }, sk: { S: 'req-move' }, listenerArn: { S: OTHER_LISTENER } }],
+    });
+    ddbMock.on(UpdateItemCommand).resolves({});
+    ddbMock.on(DeleteItemCommand).resolves({});
+    const response = await run(update({ OldResourceProperties: props({ listenerArn: OTHER_LISTENER }) }));
+    expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: RULE });
+    expect(elbMock).toHaveReceivedCommandWith(DescribeRulesCommand, { ListenerArn: OTHER_LISTENER });
+    expect(elbMock).toHaveReceivedCommandWith(DeleteRuleCommand, { RuleArn: NEW_RULE });
+    expect(ddbMock).toHaveReceivedCommandWith(UpdateItemCommand, {
+      Key: { pk: { S: `listener|${OTHER_LISTENER}` }, sk: { S: 'rules' } },
+      UpdateExpression: RELEASE,
+      ExpressionAttributeNames: { '#c': 'count', '#r': 'req-move' },
+    });
+    expect(ddbMock).toHaveReceivedCommandTimes(DeleteItemCommand, 1);
   });
 
   test('a rule deleted outside CloudFormation is allocated again', async () => {
@@ -537,8 +688,10 @@ describe('Delete', () => {
     ...(ruleArn ? { ruleArn: { S: ruleArn } } : {}),
   });
   const del = (PhysicalResourceId: string | undefined) => event('Delete', { PhysicalResourceId, RequestId: 'req-3' });
+  // The listener holds no other rule of this resource unless a test says so.
+  beforeEach(() => elbMock.on(DescribeRulesCommand).resolves({ Rules: [] }));
 
-  test('deletes the rule, its claim and failed claims, and gives the slot back once', async () => {
+  test('deletes the rule, its claim and unfinished claims, keeps a live replacement, gives the slot back', async () => {
     ddbMock
       .on(QueryCommand)
       .resolvesOnce({
@@ -555,15 +708,17 @@ describe('Delete', () => {
     expect(elbMock).toHaveReceivedCommandTimes(DeleteRuleCommand, 1);
     expect(elbMock).toHaveReceivedCommandWith(DeleteRuleCommand, { RuleArn: RULE });
     expect(ddbMock).toHaveReceivedNthCommandWith(2, QueryCommand, { ExclusiveStartKey: { pk: { S: 'p' } } });
-    expect(ddbMock).toHaveReceivedCommandTimes(DeleteItemCommand, 2);
+    expect(ddbMock).toHaveReceivedCommandTimes(DeleteItemCommand, 3);
     expect(ddbMock).toHaveReceivedCommandWith(DeleteItemCommand, {
       Key: { pk: { S: `claim|${STACK}|Rule` }, sk: { S: 'req-1' } },
       ConditionExpression: 'attribute_exists(pk)',
     });
+    expect(ddbMock).not.toHaveReceivedCommandWith(DeleteItemCommand, { Key: { sk: { S: 'req-2' } } });
     expect(ddbMock).toHaveReceivedCommandTimes(UpdateItemCommand, 1);
     expect(ddbMock).toHaveReceivedCommandWith(UpdateItemCommand, {
-      Key: { pk: { S: `listener|${LISTENER}` }, sk: { S: 'rules' } },
-      UpdateExpression: 'ADD #c :minus',
+      Key: COUNTER_KEY,
+      UpdateExpression: RELEASE,
+      ExpressionAttributeNames: { '#c': 'count', '#r': 'req-1' },
     });
   });
 
@@ -574,12 +729,43 @@ describe('Delete', () => {
     expect(ddbMock).not.toHaveReceivedCommand(UpdateItemCommand);
   });
 
-  test('a claim deleted meanwhile by a racing delivery: no second release', async () => {
+  test('a racing delivery gave the slot back first: no second release (its lease is gone)', async () => {
     ddbMock.on(QueryCommand).resolves({ Items: [claim('req-1', 'DONE', RULE)] });
     ddbMock.on(DeleteItemCommand).rejects(conditionFailed());
+    ddbMock.on(UpdateItemCommand).rejects(conditionFailed());
     elbMock.on(DeleteRuleCommand).resolves({});
     expect((await run(del(RULE))).Status).toBe('SUCCESS');
-    expect(ddbMock).not.toHaveReceivedCommand(UpdateItemCommand);
+    expect(ddbMock).toHaveReceivedCommandWith(UpdateItemCommand, {
+      ConditionExpression: 'attribute_exists(leases.#r) AND #c > :zero',
+    });
+    expect(logs).not.toContainEqual(expect.objectContaining({ message: 'could not release a rule slot' }));
+  });
+
+  test('a rule of this resource found by its tags is deleted even without a record', async () => {
+    ddbMock.on(QueryCommand).resolves({ Items: [] });
+    ddbMock.on(UpdateItemCommand).resolves({});
+    elbMock.on(DescribeRulesCommand).resolves({ Rules: [{ RuleArn: NEW_RULE }, { RuleArn: RULE }] });
+    elbMock.on(DescribeTagsCommand).resolves({
+      TagDescriptions: [
+        {
+          ResourceArn: NEW_RULE,
+          Tags: [
+            { Key: 'vending:stack-id', Value: STACK },
+            { Key: 'vending:logical-id', Value: 'Rule' },
+            { Key: 'vending:request-id', Value: 'req-1' },
+          ],
+        },
+        { ResourceArn: RULE, Tags: [{ Key: 'vending:logical-id', Value: 'Other' }] },
+      ],
+    });
+    elbMock.on(DeleteRuleCommand).resolves({});
+    expect((await run(del(unallocatedId('req-1')))).Status).toBe('SUCCESS');
+    expect(elbMock).toHaveReceivedCommandTimes(DeleteRuleCommand, 1);
+    expect(elbMock).toHaveReceivedCommandWith(DeleteRuleCommand, { RuleArn: NEW_RULE });
+    expect(ddbMock).toHaveReceivedCommandWith(UpdateItemCommand, {
+      UpdateExpression: RELEASE,
+      ExpressionAttributeNames: { '#c': 'count', '#r': 'req-1' },
+    });
   });
 
   test('after a failed Create: the placeholder id deletes a rule its request created late', async () => {
@@ -590,14 +776,14 @@ describe('Delete', () => {
     const response = await run(del(unallocatedId('req-1')));
     expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: unallocatedId('req-1') });
     expect(elbMock).toHaveReceivedCommandWith(DeleteRuleCommand, { RuleArn: RULE });
-    expect(ddbMock).toHaveReceivedCommandTimes(DeleteItemCommand, 1);
+    expect(ddbMock).toHaveReceivedCommandTimes(DeleteItemCommand, 2);
   });
 
   test('a placeholder without a rule and no physical id at all', async () => {
     ddbMock.on(QueryCommand).resolves({ Items: [claim('req-1', 'PENDING')] });
     ddbMock.on(DeleteItemCommand).resolves({});
     expect((await run(del(unallocatedId('req-1')))).Status).toBe('SUCCESS');
-    expect(elbMock.calls()).toHaveLength(0);
+    expect(elbMock).not.toHaveReceivedCommand(DeleteRuleCommand);
     ddbMock.on(QueryCommand).resolves({});
     sent = [];
     expect(await run(del(undefined))).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: unallocatedId('req-3') });

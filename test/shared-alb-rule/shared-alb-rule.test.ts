@@ -650,16 +650,16 @@ describe('PriorityAllocator least privilege', () => {
     expect([...allowed].filter((a) => a.includes('*'))).toEqual([]);
   });
 
-  // Rules of the served load balancer only: every ELB or DynamoDB action but DescribeRules (which has no
-  // resource-level permissions) is on a specific resource.
-  test('only DescribeRules is allowed on every resource', () => {
+  // Rules of the served load balancer only: every ELB or DynamoDB action but DescribeRules and DescribeTags (which
+  // have no resource-level permissions) is on a specific resource.
+  test('only DescribeRules and DescribeTags are allowed on every resource', () => {
     const { stack, allocator } = servingStack();
     const statements = roleStatements(Template.fromStack(stack), logicalIdOf(allocator.role));
     const unscoped = statements
       .filter((s) => [s.Resource].flat().includes('*'))
       .flatMap(actionsOf)
       .filter((a) => /^(elasticloadbalancing|dynamodb):/.test(a));
-    expect(unscoped).toEqual(['elasticloadbalancing:DescribeRules']);
+    expect(unscoped).toEqual(['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTags']);
   });
 
   test('rule actions are on the listeners and rules of the served load balancer', () => {

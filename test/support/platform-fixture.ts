@@ -48,7 +48,7 @@ export function acknowledgePlatform(platform: SharedPlatform): void {
   acknowledge(
     policies.findChild('ListenerPolicy'),
     'AwsSolutions-IAM5[Resource::*]',
-    'elasticloadbalancing:DescribeRules has no resource-level permissions in IAM; the allocator only reads rules with it.',
+    'elasticloadbalancing:DescribeRules and DescribeTags have no resource-level permissions in IAM; the allocator only reads rules and their tags with them.',
   );
   for (const kind of ['listener', 'listener-rule']) {
     acknowledge(
