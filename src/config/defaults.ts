@@ -5,6 +5,7 @@ import {
   CustomerConfig,
   DatabaseConfig,
   DeploymentStrategy,
+  EnvironmentConfig,
   HealthCheckConfig,
   PlatformConfig,
   RepositoryConfig,
@@ -17,11 +18,31 @@ import {
  * shapes are internal (not part of the jsii API): constructs read them without `?? default`.
  */
 
-/** The environment name that turns on the production safeguards. */
+/** The environment name that turns on the production safeguards in the default environments. */
 export const PRODUCTION = 'production';
 
-/** Whether an environment gets the production safeguards, when nothing says otherwise. */
-export const isProduction = (environment: string): boolean => environment === PRODUCTION;
+/** The environments of a platform whose file declares none. */
+export const DEFAULT_ENVIRONMENTS: readonly EnvironmentConfig[] = [
+  { name: PRODUCTION, production: true },
+  { name: 'staging', production: false },
+  { name: 'development', production: false },
+];
+
+/** The environments a platform offers: those it declares, else the default ones. */
+export function environmentsOf(platform?: Pick<PlatformConfig, 'environments'>): readonly EnvironmentConfig[] {
+  return platform?.environments ?? DEFAULT_ENVIRONMENTS;
+}
+
+/** Whether an environment of `environments` gets the production safeguards (an undeclared one does not). */
+export function productionIn(environment: string, environments: readonly EnvironmentConfig[]): boolean {
+  return environments.some((e) => e.name === environment && e.production === true);
+}
+
+/**
+ * Whether an environment gets the production safeguards when its platform's environments are not known (an L3's
+ * `production` prop left out): production in the default environments.
+ */
+export const isProduction = (environment: string): boolean => productionIn(environment, DEFAULT_ENVIRONMENTS);
 
 /** The instance type of the web servers and of the image bakes when the config or props say nothing. */
 export const DEFAULT_INSTANCE_TYPE = 't3.small';
@@ -69,6 +90,7 @@ export interface ResolvedCustomerConfig extends CustomerConfig {
 
 export interface ResolvedPlatformConfig extends PlatformConfig {
   readonly production: boolean;
+  readonly environments: EnvironmentConfig[];
   readonly vpc: Required<Omit<VpcConfig, 'availabilityZones'>> & Pick<VpcConfig, 'availabilityZones'>;
   readonly maxSharedLoadBalancers: number;
 }
@@ -121,9 +143,16 @@ function withBranch(repository: RepositoryConfig): RepositoryConfig {
   return { ...repository, branch: repository.branch ?? 'main' };
 }
 
-/** A valid customer config with every default filled in. `hostname` needs the platform's domain. */
-export function resolveCustomer(config: CustomerConfig, platform?: PlatformConfig): ResolvedCustomerConfig {
-  const production = config.environment === PRODUCTION;
+/**
+ * A valid customer config with every default filled in. `hostname` needs the platform's domain; whether it is
+ * production comes from the environments the platform declares (`environments`, when given, else the platform's).
+ */
+export function resolveCustomer(
+  config: CustomerConfig,
+  platform?: PlatformConfig,
+  environments: readonly EnvironmentConfig[] = environmentsOf(platform),
+): ResolvedCustomerConfig {
+  const production = productionIn(config.environment, environments);
   const softwareRepository = withBranch(config.softwareDelivery.repository);
   const hostname =
     config.hostname ?? (platform ? `${config.customer}-${config.environment}.${platform.domain}` : undefined);
@@ -161,9 +190,11 @@ export const DEFAULT_MAX_SHARED_LOAD_BALANCERS = 10;
 
 /** A valid platform config with every default filled in. */
 export function resolvePlatform(config: PlatformConfig): ResolvedPlatformConfig {
+  const environments = environmentsOf(config).map((e) => ({ name: e.name, production: e.production ?? false }));
   return {
     ...config,
-    production: config.environment === PRODUCTION,
+    production: productionIn(config.environment, environments),
+    environments,
     vpc: {
       cidr: '10.10.0.0/16',
       natInstances: true,

@@ -3,12 +3,13 @@ import {
   DEFAULT_HEALTH_CHECK,
   defaultMaxCapacity,
   defaultMinCapacity,
-  PRODUCTION,
+  DEFAULT_ENVIRONMENTS,
+  productionIn,
 } from './defaults';
 import { instanceClassProblem, versionProblem } from './engines';
 import { describeValue } from './errors';
-import { FieldPath, RawProblem } from './schema';
-import { PlatformConfig } from './types';
+import { closest, FieldPath, RawProblem } from './schema';
+import { EnvironmentConfig, PlatformConfig } from './types';
 import { approversProblem } from './values';
 
 /*
@@ -30,11 +31,25 @@ export function arnParts(arn: string): { region: string; account: string } | und
   return parts.length >= 6 ? { region: parts[3], account: parts[4] } : undefined;
 }
 
-export function customerRules(doc: unknown): RawProblem[] {
+/**
+ * The rules of a customer document. `environments` are those its platform offers (`platform`, when known, names
+ * it in messages).
+ */
+export function customerRules(
+  doc: unknown,
+  environments: readonly EnvironmentConfig[] = DEFAULT_ENVIRONMENTS,
+  platform?: string,
+): RawProblem[] {
   if (!isObject(doc)) return [];
   const problems: RawProblem[] = [];
-  const production = doc.environment === PRODUCTION;
+  const environment = str(doc.environment);
+  const production = environment !== undefined && productionIn(environment, environments);
   const add = (path: FieldPath, message: string) => problems.push({ path, message });
+
+  // The environment is one the platform offers.
+  const offered = platform ? `an environment of platform ${platform}` : 'one of the default environments';
+  const unknown = environmentProblem(environment, environments, offered);
+  if (unknown) add(['environment'], `${unknown} (environments in platform.yaml)`);
 
   // Approvals and capacity in production.
   const approvers = approversProblem(doc.approvalEmails, production, 'releases');
@@ -115,6 +130,64 @@ export function customerRules(doc: unknown): RawProblem[] {
   const schedule = str(ami.rebuildSchedule);
   const problem = schedule !== undefined && SCHEDULE.test(schedule) ? scheduleExpressionProblem(schedule) : undefined;
   if (problem) add(['ami', 'rebuildSchedule'], problem);
+  return problems;
+}
+
+/** The schema's rule of an environment name: a name that breaks it is reported by the schema alone. */
+const ENVIRONMENT_NAME = /^[a-z][a-z0-9]{1,15}$/;
+
+/**
+ * Why `environment` is not one of `environments` (`offered` says whose they are), with the name it most likely
+ * meant; undefined when it is one, or when it is no environment name at all (the schema reports that).
+ */
+export function environmentProblem(
+  environment: string | undefined,
+  environments: readonly EnvironmentConfig[],
+  offered: string,
+): string | undefined {
+  if (environment === undefined || !ENVIRONMENT_NAME.test(environment)) return undefined;
+  const names = environments.map((e) => e.name).filter((n): n is string => typeof n === 'string');
+  if (names.includes(environment)) return undefined;
+  const guess =
+    names.find((n) => environment.length >= 3 && (n.startsWith(environment) || environment.startsWith(n))) ??
+    closest(environment, names);
+  const hint = guess ? ` (did you mean "${guess}"?)` : '';
+  return `received "${environment}"${hint}; expected ${offered}: ${listOf(names)}`;
+}
+
+function listOf(values: readonly string[]): string {
+  return values.length <= 1 ? (values[0] ?? 'none') : `${values.slice(0, -1).join(', ')} or ${values[values.length - 1]}`;
+}
+
+/** The platform's environments: each name once, the platform's own among them. */
+function environmentsRules(doc: Doc): RawProblem[] {
+  const problems: RawProblem[] = [];
+  const declared = Array.isArray(doc.environments) ? doc.environments : undefined;
+  const environments: EnvironmentConfig[] = (declared ?? DEFAULT_ENVIRONMENTS).filter(
+    (e): e is EnvironmentConfig => isObject(e) && typeof e.name === 'string',
+  );
+  const seen = new Map<string, number>();
+  (declared ?? []).forEach((e, i) => {
+    const name = str(obj(e).name);
+    if (name === undefined) return;
+    const first = seen.get(name);
+    if (first !== undefined) {
+      problems.push({
+        path: ['environments', i, 'name'],
+        message: `received "${name}", already declared in environments[${first}]; expected each environment once`,
+      });
+    } else {
+      seen.set(name, i);
+    }
+  });
+  if (environments.length > 0) {
+    const unknown = environmentProblem(
+      str(doc.environment),
+      [...new Map(environments.map((e) => [e.name, e])).values()],
+      declared ? 'one of the environments the platform declares' : 'one of the default environments',
+    );
+    if (unknown) problems.push({ path: ['environment'], message: unknown });
+  }
   return problems;
 }
 
@@ -305,6 +378,7 @@ export function platformRules(doc: unknown): RawProblem[] {
     }
   }
   problems.push(...certificatePlacement(doc.certificateArn, ['certificateArn'], doc));
+  problems.push(...environmentsRules(doc));
   return problems;
 }
 
