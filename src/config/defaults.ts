@@ -1,3 +1,4 @@
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import {
   AmiConfig,
   BaseImageConfig,
@@ -51,6 +52,41 @@ export const DEFAULT_INSTANCE_TYPE = 't3.small';
 export const DEFAULT_KEEP_IMAGES = 5;
 
 export const DEFAULT_BASE_IMAGE_PARAMETER = '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64';
+
+/** The processor architectures of web servers and bakes. */
+export type Architecture = 'arm64' | 'x86_64';
+
+/** The architecture an EC2 instance type runs (aws-cdk-lib reads it from the family: t4g, m7g, c6gn are arm64). */
+export function architectureOf(instanceType: string): Architecture | undefined {
+  try {
+    return new ec2.InstanceType(instanceType).architecture === ec2.InstanceArchitecture.ARM_64 ? 'arm64' : 'x86_64';
+  } catch {
+    return undefined; // a family aws-cdk-lib cannot read: nothing is derived or checked
+  }
+}
+
+/** The architecture an image name or SSM parameter names, when it names one. */
+export function imageArchitectureOf(name: string): Architecture | undefined {
+  if (/arm64|aarch64/i.test(name)) return 'arm64';
+  if (/x86_64|amd64/i.test(name)) return 'x86_64';
+  return undefined;
+}
+
+/** Per architecture: the base image, its name filter and the bake instance when the config names none. */
+export const ARCHITECTURE_DEFAULTS: Readonly<
+  Record<Architecture, { baseImageParameter: string; amiNameFilter: string; buildInstanceType: string }>
+> = {
+  x86_64: {
+    baseImageParameter: DEFAULT_BASE_IMAGE_PARAMETER,
+    amiNameFilter: 'al2023-ami-2023.*-x86_64',
+    buildInstanceType: DEFAULT_INSTANCE_TYPE,
+  },
+  arm64: {
+    baseImageParameter: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64',
+    amiNameFilter: 'al2023-ami-2023.*-arm64',
+    buildInstanceType: 't4g.small',
+  },
+};
 
 /** The load balancer health check when the config says nothing. */
 export const DEFAULT_HEALTH_CHECK: Required<HealthCheckConfig> = {
@@ -153,6 +189,9 @@ export function resolveCustomer(
   environments: readonly EnvironmentConfig[] = environmentsOf(platform),
 ): ResolvedCustomerConfig {
   const production = productionIn(config.environment, environments);
+  const compute = resolveCompute(config.compute, production);
+  // The web servers' architecture decides the bake's instance and base image that the config leaves out.
+  const arch = ARCHITECTURE_DEFAULTS[architectureOf(compute.instanceType) ?? 'x86_64'];
   const softwareRepository = withBranch(config.softwareDelivery.repository);
   const hostname =
     config.hostname ?? (platform ? `${config.customer}-${config.environment}.${platform.domain}` : undefined);
@@ -161,16 +200,16 @@ export function resolveCustomer(
     ...(hostname !== undefined ? { hostname } : {}),
     production,
     approvalEmails: [...(config.approvalEmails ?? [])],
-    compute: resolveCompute(config.compute, production),
+    compute,
     healthCheck: resolveHealthCheck(config.healthCheck),
     database:
       config.database && resolveDatabase(config.database, production, `${config.customer}-${config.environment}`),
     ami: {
       provisionScript: 'packer/provision.sh',
-      buildInstanceType: DEFAULT_INSTANCE_TYPE,
       keepImages: DEFAULT_KEEP_IMAGES,
       ...config.ami,
-      baseImage: config.ami?.baseImage ?? { ssmParameter: DEFAULT_BASE_IMAGE_PARAMETER },
+      buildInstanceType: config.ami?.buildInstanceType ?? arch.buildInstanceType,
+      baseImage: config.ami?.baseImage ?? { ssmParameter: arch.baseImageParameter },
       repository: config.ami?.repository ? withBranch(config.ami.repository) : softwareRepository,
     },
     softwareDelivery: {

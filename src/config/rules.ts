@@ -4,6 +4,10 @@ import {
   defaultMaxCapacity,
   defaultMinCapacity,
   DEFAULT_ENVIRONMENTS,
+  DEFAULT_INSTANCE_TYPE,
+  ARCHITECTURE_DEFAULTS,
+  architectureOf,
+  imageArchitectureOf,
   productionIn,
 } from './defaults';
 import { instanceClassProblem, versionProblem } from './engines';
@@ -116,6 +120,7 @@ export function customerRules(
   const ami = obj(doc.ami);
   if (isObject(ami.repository)) problems.push(...repositoryRules(ami.repository, ['ami', 'repository']));
   if (isObject(ami.baseImage)) problems.push(...baseImageRules(ami.baseImage));
+  problems.push(...architectureRules(str(compute.instanceType) ?? DEFAULT_INSTANCE_TYPE, ami));
 
   const tags = obj(doc.tags);
   for (const [key, value] of Object.entries(tags)) {
@@ -307,6 +312,42 @@ export function repositoryRules(repo: Doc, at: FieldPath): RawProblem[] {
   }
   return problems;
 }
+
+/** The bake's instance and base image run the web servers' architecture, or no baked image could ever boot. */
+function architectureRules(instanceType: string, ami: Doc): RawProblem[] {
+  if (!INSTANCE_TYPE.test(instanceType)) return [];
+  const problems: RawProblem[] = [];
+  const wanted = architectureOf(instanceType);
+  if (wanted === undefined) return [];
+  const defaults = ARCHITECTURE_DEFAULTS[wanted];
+  const forServers = `for web servers of type ${instanceType} (${wanted})`;
+  const build = str(ami.buildInstanceType);
+  if (build !== undefined && INSTANCE_TYPE.test(build) && (architectureOf(build) ?? wanted) !== wanted) {
+    problems.push({
+      path: ['ami', 'buildInstanceType'],
+      message: `received "${build}" (${architectureOf(build)}) ${forServers}; expected a build instance of the same architecture, such as ${defaults.buildInstanceType}`,
+    });
+  }
+  const image = obj(ami.baseImage);
+  const article = wanted === 'arm64' ? 'an arm64' : 'an x86_64';
+  for (const [key, example] of [
+    ['ssmParameter', defaults.baseImageParameter],
+    ['amiNameFilter', defaults.amiNameFilter],
+  ] as const) {
+    const name = str(image[key]);
+    const named = name === undefined ? undefined : imageArchitectureOf(name);
+    if (named !== undefined && named !== wanted) {
+      problems.push({
+        path: ['ami', 'baseImage', key],
+        message: `received "${name}" (${named}) ${forServers}; expected ${article} image, such as ${example}`,
+      });
+    }
+  }
+  return problems;
+}
+
+/** The schema's pattern of an instance type: another value is reported by the schema alone. */
+const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\d[a-z0-9-]*\.[a-z0-9]+$/;
 
 function baseImageRules(image: Doc): RawProblem[] {
   const problems: RawProblem[] = [];
