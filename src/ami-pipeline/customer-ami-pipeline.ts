@@ -179,7 +179,7 @@ export class CustomerAmiPipeline extends Construct {
     options: CustomerAmiPipelineConfigOptions = {},
   ): CustomerAmiPipeline {
     const where = `CustomerAmiPipeline.fromConfig ${scope.node.path}/${id}`;
-    const resolved = checkConfigOfWebTier(config, webTier, where);
+    const resolved = checkConfigOfWebTier(config, webTier, where, platform);
     const image = resolved.ami.baseImage;
     return new CustomerAmiPipeline(scope, id, {
       customer: resolved.customer,

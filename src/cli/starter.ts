@@ -1,4 +1,4 @@
-import { PRODUCTION, DEFAULT_BASE_IMAGE_PARAMETER } from '../config/defaults';
+import { DEFAULT_BASE_IMAGE_PARAMETER, environmentsOf, productionIn } from '../config/defaults';
 import { PlatformConfig } from '../config/types';
 
 /**
@@ -11,7 +11,7 @@ export function starterCustomerFile(
   schemaPath: string,
   platform?: PlatformConfig,
 ): string {
-  const production = environment === PRODUCTION;
+  const production = productionIn(environment, environmentsOf(platform));
   const region = platform?.region ?? 'eu-west-1';
   const account = platform?.account ?? '123456789012';
   const host = platform
@@ -30,9 +30,14 @@ environment: ${environment}${production ? '                # production: approva
 #   name: www.${customer}.example
 #   certificateArn: arn:aws:acm:${region}:${account}:certificate/REPLACE-00000000-0000-0000-0000
 
-# Who approves releases${production ? ' (at least one address in production)' : ''}.
+${
+  production
+    ? `# Who approves releases and images (at least one address in production).
 approvalEmails: [ops@example.com]   # REPLACE
-
+`
+    : `# No approvals outside production: releases and images roll out once built.
+`
+}
 compute:
   instanceType: t3.small
   minCapacity: ${production ? 2 : 1}${production ? '                    # at least 2 in production' : ''}

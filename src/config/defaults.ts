@@ -1,3 +1,4 @@
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import {
   AmiConfig,
   BaseImageConfig,
@@ -5,6 +6,7 @@ import {
   CustomerConfig,
   DatabaseConfig,
   DeploymentStrategy,
+  EnvironmentConfig,
   HealthCheckConfig,
   PlatformConfig,
   RepositoryConfig,
@@ -17,11 +19,31 @@ import {
  * shapes are internal (not part of the jsii API): constructs read them without `?? default`.
  */
 
-/** The environment name that turns on the production safeguards. */
+/** The environment name that turns on the production safeguards in the default environments. */
 export const PRODUCTION = 'production';
 
-/** Whether an environment gets the production safeguards, when nothing says otherwise. */
-export const isProduction = (environment: string): boolean => environment === PRODUCTION;
+/** The environments of a platform whose file declares none. */
+export const DEFAULT_ENVIRONMENTS: readonly EnvironmentConfig[] = [
+  { name: PRODUCTION, production: true },
+  { name: 'staging', production: false },
+  { name: 'development', production: false },
+];
+
+/** The environments a platform offers: those it declares, else the default ones. */
+export function environmentsOf(platform?: Pick<PlatformConfig, 'environments'>): readonly EnvironmentConfig[] {
+  return platform?.environments ?? DEFAULT_ENVIRONMENTS;
+}
+
+/** Whether an environment of `environments` gets the production safeguards (an undeclared one does not). */
+export function productionIn(environment: string, environments: readonly EnvironmentConfig[]): boolean {
+  return environments.some((e) => e.name === environment && e.production === true);
+}
+
+/**
+ * Whether an environment gets the production safeguards when its platform's environments are not known (an L3's
+ * `production` prop left out): production in the default environments.
+ */
+export const isProduction = (environment: string): boolean => productionIn(environment, DEFAULT_ENVIRONMENTS);
 
 /** The instance type of the web servers and of the image bakes when the config or props say nothing. */
 export const DEFAULT_INSTANCE_TYPE = 't3.small';
@@ -30,6 +52,41 @@ export const DEFAULT_INSTANCE_TYPE = 't3.small';
 export const DEFAULT_KEEP_IMAGES = 5;
 
 export const DEFAULT_BASE_IMAGE_PARAMETER = '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64';
+
+/** The processor architectures of web servers and bakes. */
+export type Architecture = 'arm64' | 'x86_64';
+
+/** The architecture an EC2 instance type runs (aws-cdk-lib reads it from the family: t4g, m7g, c6gn are arm64). */
+export function architectureOf(instanceType: string): Architecture | undefined {
+  try {
+    return new ec2.InstanceType(instanceType).architecture === ec2.InstanceArchitecture.ARM_64 ? 'arm64' : 'x86_64';
+  } catch {
+    return undefined; // a family aws-cdk-lib cannot read: nothing is derived or checked
+  }
+}
+
+/** The architecture an image name or SSM parameter names, when it names one. */
+export function imageArchitectureOf(name: string): Architecture | undefined {
+  if (/arm64|aarch64/i.test(name)) return 'arm64';
+  if (/x86_64|amd64/i.test(name)) return 'x86_64';
+  return undefined;
+}
+
+/** Per architecture: the base image, its name filter and the bake instance when the config names none. */
+export const ARCHITECTURE_DEFAULTS: Readonly<
+  Record<Architecture, { baseImageParameter: string; amiNameFilter: string; buildInstanceType: string }>
+> = {
+  x86_64: {
+    baseImageParameter: DEFAULT_BASE_IMAGE_PARAMETER,
+    amiNameFilter: 'al2023-ami-2023.*-x86_64',
+    buildInstanceType: DEFAULT_INSTANCE_TYPE,
+  },
+  arm64: {
+    baseImageParameter: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64',
+    amiNameFilter: 'al2023-ami-2023.*-arm64',
+    buildInstanceType: 't4g.small',
+  },
+};
 
 /** The load balancer health check when the config says nothing. */
 export const DEFAULT_HEALTH_CHECK: Required<HealthCheckConfig> = {
@@ -69,6 +126,7 @@ export interface ResolvedCustomerConfig extends CustomerConfig {
 
 export interface ResolvedPlatformConfig extends PlatformConfig {
   readonly production: boolean;
+  readonly environments: EnvironmentConfig[];
   readonly vpc: Required<Omit<VpcConfig, 'availabilityZones'>> & Pick<VpcConfig, 'availabilityZones'>;
   readonly maxSharedLoadBalancers: number;
 }
@@ -121,9 +179,19 @@ function withBranch(repository: RepositoryConfig): RepositoryConfig {
   return { ...repository, branch: repository.branch ?? 'main' };
 }
 
-/** A valid customer config with every default filled in. `hostname` needs the platform's domain. */
-export function resolveCustomer(config: CustomerConfig, platform?: PlatformConfig): ResolvedCustomerConfig {
-  const production = config.environment === PRODUCTION;
+/**
+ * A valid customer config with every default filled in. `hostname` needs the platform's domain; whether it is
+ * production comes from the environments the platform declares (`environments`, when given, else the platform's).
+ */
+export function resolveCustomer(
+  config: CustomerConfig,
+  platform?: PlatformConfig,
+  environments: readonly EnvironmentConfig[] = environmentsOf(platform),
+): ResolvedCustomerConfig {
+  const production = productionIn(config.environment, environments);
+  const compute = resolveCompute(config.compute, production);
+  // The web servers' architecture decides the bake's instance and base image that the config leaves out.
+  const arch = ARCHITECTURE_DEFAULTS[architectureOf(compute.instanceType) ?? 'x86_64'];
   const softwareRepository = withBranch(config.softwareDelivery.repository);
   const hostname =
     config.hostname ?? (platform ? `${config.customer}-${config.environment}.${platform.domain}` : undefined);
@@ -132,16 +200,16 @@ export function resolveCustomer(config: CustomerConfig, platform?: PlatformConfi
     ...(hostname !== undefined ? { hostname } : {}),
     production,
     approvalEmails: [...(config.approvalEmails ?? [])],
-    compute: resolveCompute(config.compute, production),
+    compute,
     healthCheck: resolveHealthCheck(config.healthCheck),
     database:
       config.database && resolveDatabase(config.database, production, `${config.customer}-${config.environment}`),
     ami: {
       provisionScript: 'packer/provision.sh',
-      buildInstanceType: DEFAULT_INSTANCE_TYPE,
       keepImages: DEFAULT_KEEP_IMAGES,
       ...config.ami,
-      baseImage: config.ami?.baseImage ?? { ssmParameter: DEFAULT_BASE_IMAGE_PARAMETER },
+      buildInstanceType: config.ami?.buildInstanceType ?? arch.buildInstanceType,
+      baseImage: config.ami?.baseImage ?? { ssmParameter: arch.baseImageParameter },
       repository: config.ami?.repository ? withBranch(config.ami.repository) : softwareRepository,
     },
     softwareDelivery: {
@@ -161,9 +229,11 @@ export const DEFAULT_MAX_SHARED_LOAD_BALANCERS = 10;
 
 /** A valid platform config with every default filled in. */
 export function resolvePlatform(config: PlatformConfig): ResolvedPlatformConfig {
+  const environments = environmentsOf(config).map((e) => ({ name: e.name, production: e.production ?? false }));
   return {
     ...config,
-    production: config.environment === PRODUCTION,
+    production: productionIn(config.environment, environments),
+    environments,
     vpc: {
       cidr: '10.10.0.0/16',
       natInstances: true,

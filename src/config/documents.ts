@@ -2,20 +2,34 @@
  * A config document checked, by the schema and the rules a schema cannot say, and resolved with its defaults: from
  * a file's text (the fast parse first, the full parse for positions) or built in code.
  */
-import { resolveCustomer, resolvePlatform, ResolvedCustomerConfig, ResolvedPlatformConfig } from './defaults';
+import {
+  environmentsOf,
+  resolveCustomer,
+  resolvePlatform,
+  ResolvedCustomerConfig,
+  ResolvedPlatformConfig,
+} from './defaults';
 import { ConfigError, describeValue, MAX_PROBLEMS_SHOWN } from './errors';
 import { FILE_ONLY_KEYS, structKey, toFileKeys, toStructKeys } from './keys';
 import { KIND_TEXT, MAX_DEPTH, parse, place, plain, Source } from './parse';
 import { readFastOrFull } from './quick-yaml';
 import { customerRules, platformFitRules, platformRules } from './rules';
 import { moreProblems, RawProblem, schemaProblems, SchemaKind } from './schema';
-import { CustomerConfig, PlatformConfig } from './types';
+import { CustomerConfig, EnvironmentConfig, PlatformConfig } from './types';
 
 /**
  * Validates a document with file keys. `structPaths` names fields as the struct does (for configs
  * built in code, where the property is `softwareDelivery`, not the file's `software`).
  */
-function check(kind: SchemaKind, source: Source, value: unknown, structPaths = false, platform?: PlatformConfig): void {
+function check(
+  kind: SchemaKind,
+  source: Source,
+  value: unknown,
+  structPaths = false,
+  platform?: PlatformConfig,
+  environments?: readonly EnvironmentConfig[],
+  platformName: string | undefined = platform?.name,
+): void {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ConfigError(
       place(source, [
@@ -28,7 +42,12 @@ function check(kind: SchemaKind, source: Source, value: unknown, structPaths = f
   }
   let raw = [
     ...schemaProblems(kind, value),
-    ...(kind === 'customer' ? [...customerRules(value), ...platformFitRules(value, platform)] : platformRules(value)),
+    ...(kind === 'customer'
+      ? [
+          ...customerRules(value, environments ?? environmentsOf(platform), platformName),
+          ...platformFitRules(value, platform),
+        ]
+      : platformRules(value)),
   ];
   if (raw.length > MAX_PROBLEMS_SHOWN + 1) {
     // The first problems, then a count: placing each one in the text costs a walk of the document.
@@ -75,12 +94,24 @@ export function readPlatform(text: string, file: string): ResolvedPlatformConfig
   return resolvePlatform(readDocument('platform', text, file) as PlatformConfig);
 }
 
-/** Internal: validates a customer config built in code. */
+/** Internal: the environments of a construct's platform, when the platform config itself is not at hand. */
+export interface PlatformEnvironments {
+  readonly platformName?: string;
+  /** Those the platform declares; undefined: the default environments. */
+  readonly environments?: readonly EnvironmentConfig[];
+}
+
+/**
+ * Internal: validates a customer config built in code, against the environments of `of` when given (a construct's
+ * platform), else those of `platform`.
+ */
 export function checkCustomer(
   config: CustomerConfig,
   platform?: PlatformConfig,
   name = 'CustomerConfig',
+  of?: PlatformEnvironments,
 ): ResolvedCustomerConfig {
+  const environments = of ? (of.environments ?? environmentsOf()) : environmentsOf(platform);
   const struct = plain(config, name);
   const fileOnly = FILE_ONLY_KEYS.filter(
     (k) => typeof struct === 'object' && struct !== null && Object.hasOwn(struct, k),
@@ -95,8 +126,8 @@ export function checkCustomer(
     );
   }
   const document = toFileKeys(struct);
-  check('customer', { file: name }, document, true, platform);
-  return resolveCustomer(toStructKeys(document) as CustomerConfig, platform);
+  check('customer', { file: name }, document, true, platform, environments, of ? of.platformName : platform?.name);
+  return resolveCustomer(toStructKeys(document) as CustomerConfig, platform, environments);
 }
 
 /** Internal: validates a platform config built in code. */

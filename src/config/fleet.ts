@@ -3,7 +3,7 @@
  * error, and the rules across files (each environment and host name once per fleet).
  */
 import { Dirent, existsSync, readdirSync, readFileSync, Stats, statSync } from 'fs';
-import { extname, isAbsolute, join, relative } from 'path';
+import { basename, extname, isAbsolute, join, relative } from 'path';
 import { ResolvedCustomerConfig, ResolvedPlatformConfig } from './defaults';
 import { readCustomer, readPlatform } from './documents';
 import { ConfigError, ConfigProblem } from './errors';
@@ -165,7 +165,12 @@ function readFleetCustomers(
       continue;
     }
     const customer = collect(problems, () => readCustomer(readFile(path), file, platform));
-    if (customer) {
+    const expected = customer && `${customer.customer}-${customer.environment}`;
+    if (customer && basename(entry.name, extname(entry.name)) !== expected) {
+      // A file name that says another environment than its content is a file someone will edit by mistake.
+      const message = `holds customer ${customer.customer}, environment ${customer.environment}; expected the file name ${expected}.yaml (or .yml, .json)`;
+      problems.push({ file, path: '', message });
+    } else if (customer) {
       customers.push(customer);
       files.push(file);
     }

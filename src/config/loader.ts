@@ -9,6 +9,7 @@ import { displayPath, readFile, readFleetDirectory, ResolvedFleet } from './flee
 import { CustomerConfig, FleetConfig, PlatformConfig } from './types';
 
 export { checkCustomer, checkPlatform, readCustomer, readPlatform } from './documents';
+export type { PlatformEnvironments } from './documents';
 export { CONFIG_EXTENSIONS, displayPath, platformFilesIn, readFile } from './fleet';
 export type { ResolvedFleet } from './fleet';
 export { documentValue, parseYaml, positionOf } from './parse';

@@ -41,6 +41,22 @@ export interface VpcConfig {
   readonly availabilityZones?: string[];
 }
 
+/** An environment the platform offers its customers, such as production or staging. */
+export interface EnvironmentConfig {
+  /**
+   * Environment name: the `environment` of customer files, and the end of their file names.
+   * @pattern ^[a-z][a-z0-9]{1,15}$
+   * @expected 2 to 16 lower-case letters or digits, starting with a letter, such as production or staging
+   */
+  readonly name: string;
+  /**
+   * Whether environments of this name get the production safeguards: approvals, at least 2 instances, a multi-AZ
+   * database with deletion protection, retained data, a load balancer of their own for a custom domain.
+   * @default false
+   */
+  readonly production?: boolean;
+}
+
 /** The platform: the content of `platform.yaml`. */
 export interface PlatformConfig {
   /**
@@ -50,11 +66,19 @@ export interface PlatformConfig {
    */
   readonly name: string;
   /**
-   * Platform environment. "production" turns on deletion protection of shared resources.
+   * Platform environment, one of `environments`. A production one turns on deletion protection of shared resources.
    * @pattern ^[a-z][a-z0-9]{1,15}$
    * @expected 2 to 16 lower-case letters or digits, starting with a letter
    */
   readonly environment: string;
+  /**
+   * The environments customer files may name, each once, and which of them are production. A customer file of
+   * another environment is an error.
+   * @minItems 1
+   * @maxItems 20
+   * @default - production (production: true), staging and development
+   */
+  readonly environments?: EnvironmentConfig[];
   /**
    * AWS region of the platform and its customers.
    * @pattern ^[a-z]{2}(-[a-z]+)+-\d$

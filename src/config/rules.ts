@@ -3,12 +3,17 @@ import {
   DEFAULT_HEALTH_CHECK,
   defaultMaxCapacity,
   defaultMinCapacity,
-  PRODUCTION,
+  DEFAULT_ENVIRONMENTS,
+  DEFAULT_INSTANCE_TYPE,
+  ARCHITECTURE_DEFAULTS,
+  architectureOf,
+  imageArchitectureOf,
+  productionIn,
 } from './defaults';
 import { instanceClassProblem, versionProblem } from './engines';
 import { describeValue } from './errors';
-import { FieldPath, RawProblem } from './schema';
-import { PlatformConfig } from './types';
+import { closest, FieldPath, RawProblem } from './schema';
+import { EnvironmentConfig, PlatformConfig } from './types';
 import { approversProblem } from './values';
 
 /*
@@ -30,11 +35,25 @@ export function arnParts(arn: string): { region: string; account: string } | und
   return parts.length >= 6 ? { region: parts[3], account: parts[4] } : undefined;
 }
 
-export function customerRules(doc: unknown): RawProblem[] {
+/**
+ * The rules of a customer document. `environments` are those its platform offers (`platform`, when known, names
+ * it in messages).
+ */
+export function customerRules(
+  doc: unknown,
+  environments: readonly EnvironmentConfig[] = DEFAULT_ENVIRONMENTS,
+  platform?: string,
+): RawProblem[] {
   if (!isObject(doc)) return [];
   const problems: RawProblem[] = [];
-  const production = doc.environment === PRODUCTION;
+  const environment = str(doc.environment);
+  const production = environment !== undefined && productionIn(environment, environments);
   const add = (path: FieldPath, message: string) => problems.push({ path, message });
+
+  // The environment is one the platform offers.
+  const offered = platform ? `an environment of platform ${platform}` : 'one of the default environments';
+  const unknown = environmentProblem(environment, environments, offered);
+  if (unknown) add(['environment'], `${unknown} (environments in platform.yaml)`);
 
   // Approvals and capacity in production.
   const approvers = approversProblem(doc.approvalEmails, production, 'releases');
@@ -101,6 +120,7 @@ export function customerRules(doc: unknown): RawProblem[] {
   const ami = obj(doc.ami);
   if (isObject(ami.repository)) problems.push(...repositoryRules(ami.repository, ['ami', 'repository']));
   if (isObject(ami.baseImage)) problems.push(...baseImageRules(ami.baseImage));
+  problems.push(...architectureRules(str(compute.instanceType) ?? DEFAULT_INSTANCE_TYPE, ami));
 
   const tags = obj(doc.tags);
   for (const [key, value] of Object.entries(tags)) {
@@ -115,6 +135,64 @@ export function customerRules(doc: unknown): RawProblem[] {
   const schedule = str(ami.rebuildSchedule);
   const problem = schedule !== undefined && SCHEDULE.test(schedule) ? scheduleExpressionProblem(schedule) : undefined;
   if (problem) add(['ami', 'rebuildSchedule'], problem);
+  return problems;
+}
+
+/** The schema's rule of an environment name: a name that breaks it is reported by the schema alone. */
+const ENVIRONMENT_NAME = /^[a-z][a-z0-9]{1,15}$/;
+
+/**
+ * Why `environment` is not one of `environments` (`offered` says whose they are), with the name it most likely
+ * meant; undefined when it is one, or when it is no environment name at all (the schema reports that).
+ */
+export function environmentProblem(
+  environment: string | undefined,
+  environments: readonly EnvironmentConfig[],
+  offered: string,
+): string | undefined {
+  if (environment === undefined || !ENVIRONMENT_NAME.test(environment)) return undefined;
+  const names = environments.map((e) => e.name).filter((n): n is string => typeof n === 'string');
+  if (names.includes(environment)) return undefined;
+  const guess =
+    names.find((n) => environment.length >= 3 && (n.startsWith(environment) || environment.startsWith(n))) ??
+    closest(environment, names);
+  const hint = guess ? ` (did you mean "${guess}"?)` : '';
+  return `received "${environment}"${hint}; expected ${offered}: ${listOf(names)}`;
+}
+
+function listOf(values: readonly string[]): string {
+  return values.length <= 1 ? (values[0] ?? 'none') : `${values.slice(0, -1).join(', ')} or ${values[values.length - 1]}`;
+}
+
+/** The platform's environments: each name once, the platform's own among them. */
+function environmentsRules(doc: Doc): RawProblem[] {
+  const problems: RawProblem[] = [];
+  const declared = Array.isArray(doc.environments) ? doc.environments : undefined;
+  const environments: EnvironmentConfig[] = (declared ?? DEFAULT_ENVIRONMENTS).filter(
+    (e): e is EnvironmentConfig => isObject(e) && typeof e.name === 'string',
+  );
+  const seen = new Map<string, number>();
+  (declared ?? []).forEach((e, i) => {
+    const name = str(obj(e).name);
+    if (name === undefined) return;
+    const first = seen.get(name);
+    if (first !== undefined) {
+      problems.push({
+        path: ['environments', i, 'name'],
+        message: `received "${name}", already declared in environments[${first}]; expected each environment once`,
+      });
+    } else {
+      seen.set(name, i);
+    }
+  });
+  if (environments.length > 0) {
+    const unknown = environmentProblem(
+      str(doc.environment),
+      [...new Map(environments.map((e) => [e.name, e])).values()],
+      declared ? 'one of the environments the platform declares' : 'one of the default environments',
+    );
+    if (unknown) problems.push({ path: ['environment'], message: unknown });
+  }
   return problems;
 }
 
@@ -235,6 +313,42 @@ export function repositoryRules(repo: Doc, at: FieldPath): RawProblem[] {
   return problems;
 }
 
+/** The bake's instance and base image run the web servers' architecture, or no baked image could ever boot. */
+function architectureRules(instanceType: string, ami: Doc): RawProblem[] {
+  if (!INSTANCE_TYPE.test(instanceType)) return [];
+  const problems: RawProblem[] = [];
+  const wanted = architectureOf(instanceType);
+  if (wanted === undefined) return [];
+  const defaults = ARCHITECTURE_DEFAULTS[wanted];
+  const forServers = `for web servers of type ${instanceType} (${wanted})`;
+  const build = str(ami.buildInstanceType);
+  if (build !== undefined && INSTANCE_TYPE.test(build) && (architectureOf(build) ?? wanted) !== wanted) {
+    problems.push({
+      path: ['ami', 'buildInstanceType'],
+      message: `received "${build}" (${architectureOf(build)}) ${forServers}; expected a build instance of the same architecture, such as ${defaults.buildInstanceType}`,
+    });
+  }
+  const image = obj(ami.baseImage);
+  const article = wanted === 'arm64' ? 'an arm64' : 'an x86_64';
+  for (const [key, example] of [
+    ['ssmParameter', defaults.baseImageParameter],
+    ['amiNameFilter', defaults.amiNameFilter],
+  ] as const) {
+    const name = str(image[key]);
+    const named = name === undefined ? undefined : imageArchitectureOf(name);
+    if (named !== undefined && named !== wanted) {
+      problems.push({
+        path: ['ami', 'baseImage', key],
+        message: `received "${name}" (${named}) ${forServers}; expected ${article} image, such as ${example}`,
+      });
+    }
+  }
+  return problems;
+}
+
+/** The schema's pattern of an instance type: another value is reported by the schema alone. */
+const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\d[a-z0-9-]*\.[a-z0-9]+$/;
+
 function baseImageRules(image: Doc): RawProblem[] {
   const problems: RawProblem[] = [];
   const at: FieldPath = ['ami', 'baseImage'];
@@ -305,6 +419,7 @@ export function platformRules(doc: unknown): RawProblem[] {
     }
   }
   problems.push(...certificatePlacement(doc.certificateArn, ['certificateArn'], doc));
+  problems.push(...environmentsRules(doc));
   return problems;
 }
 

@@ -220,7 +220,8 @@ export interface CustomerConfig {
    */
   readonly customer: string;
   /**
-   * Environment name. "production" turns on the production safeguards.
+   * Environment name: one the platform declares in `environments` (by default production, staging and development);
+   * a production one turns on the production safeguards. The file is named `<customer>-<environment>.yaml`.
    * @pattern ^[a-z][a-z0-9]{1,15}$
    * @expected 2 to 16 lower-case letters or digits, starting with a letter, such as production or staging
    */

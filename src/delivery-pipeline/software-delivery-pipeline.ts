@@ -153,7 +153,7 @@ export class SoftwareDeliveryPipeline extends Construct {
     webTier: CustomerWebTier,
   ): SoftwareDeliveryPipeline {
     const where = `SoftwareDeliveryPipeline.fromConfig ${scope.node.path}/${id}`;
-    const resolved = checkConfigOfWebTier(config, webTier, where);
+    const resolved = checkConfigOfWebTier(config, webTier, where, platform);
     const software = resolved.softwareDelivery;
     const image = software.buildImage;
     return new SoftwareDeliveryPipeline(scope, id, {

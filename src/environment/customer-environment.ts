@@ -59,7 +59,7 @@ export class CustomerEnvironment extends Stack {
 
   constructor(scope: Construct, id: string, props: CustomerEnvironmentProps) {
     const { config, platform: reference, sharedLoadBalancer, ...stackProps } = props;
-    const resolved = checkCustomer(config, undefined, `CustomerEnvironment ${id}`);
+    const resolved = checkCustomer(config, undefined, `CustomerEnvironment ${id}`, reference);
     const label = `${resolved.customer}-${resolved.environment}`;
     // The host people use: the customer's own domain when it has one.
     const host =

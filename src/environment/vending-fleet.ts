@@ -187,7 +187,7 @@ export class VendingFleet {
         env,
         stackName: platformStackName,
         description: `cdk-paas-vending: platform ${platformConfig.name} (${platformConfig.environment}): VPC, key, buckets, shared load balancer${this.placement.loadBalancers > 1 ? 's' : ''}`,
-        terminationProtection: platformConfig.environment === 'production',
+        terminationProtection: resolvedPlatform.production,
       });
       const zones = platformConfig.vpc?.availabilityZones;
       if (zones && !options.platformOptions?.vpc) {

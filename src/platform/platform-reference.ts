@@ -7,7 +7,7 @@ import { Construct, IConstruct } from 'constructs';
 import { CONTRACT_TIERS } from './contract';
 import { ReferenceData, ReferencedPlatform } from './referenced-platform';
 import { checkPlatform } from '../config/loader';
-import { PlatformConfig } from '../config/types';
+import { EnvironmentConfig, PlatformConfig } from '../config/types';
 import { IPriorityAllocator } from '../shared-alb-rule/priority-allocator';
 
 /** One of a platform's shared internet-facing load balancers, with its listeners. */
@@ -39,6 +39,12 @@ export interface ISharedPlatform extends IConstruct {
    * @default - none
    */
   readonly domain?: string;
+  /**
+   * The environments the platform offers its customers, and which are production: customer configs are checked
+   * against them and get their production safeguards from them.
+   * @default - production (production: true), staging and development
+   */
+  readonly environments?: EnvironmentConfig[];
   /** VPC with public, private (with egress) and isolated subnets. */
   readonly vpc: ec2.IVpc;
   /** The platform key: encrypts the artifacts bucket, data buckets and logs. */
@@ -83,6 +89,12 @@ export interface PlatformAttributes {
    * @default - none: every customer config needs a hostname
    */
   readonly domain?: string;
+  /**
+   * The environments the platform offers its customers, and which are production: customer configs are checked
+   * against them and get their production safeguards from them.
+   * @default - production (production: true), staging and development
+   */
+  readonly environments?: EnvironmentConfig[];
   /** The VPC's id. */
   readonly vpcId: string;
   /** The VPC's Availability Zones, in the order of the subnet lists. */
@@ -158,6 +170,7 @@ export class PlatformReference {
       account: resolved.account,
       region: resolved.region,
       domain: resolved.domain,
+      environments: resolved.environments,
       availabilityZoneCount: zones,
     });
   }
@@ -170,6 +183,7 @@ export class PlatformReference {
       account: attributes.account,
       region: attributes.region,
       domain: attributes.domain,
+      environments: attributes.environments,
       availabilityZoneCount: attributes.availabilityZones.length,
       attributes,
     });
@@ -190,6 +204,7 @@ export class PlatformReference {
       account: stack.account,
       region: stack.region,
       domain: platform.domain,
+      environments: platform.environments,
       availabilityZoneCount,
       platform,
       unpublished: !published,
@@ -207,12 +222,18 @@ export class PlatformReference {
    * @default - none
    */
   public readonly domain?: string;
+  /**
+   * The environments the platform offers, and which are production.
+   * @default - production (production: true), staging and development
+   */
+  public readonly environments?: EnvironmentConfig[];
 
   private constructor(private readonly data: ReferenceData) {
     this.platformName = data.platformName;
     this.account = data.account;
     this.region = data.region;
     this.domain = data.domain;
+    this.environments = data.environments;
   }
 
   /**

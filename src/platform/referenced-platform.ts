@@ -13,6 +13,7 @@ import {
   PlatformContract,
 } from './contract';
 import { ContractParameter } from './contract-parameter';
+import type { EnvironmentConfig } from '../config/types';
 import type {
   ISharedPlatform,
   PlatformAttributes,
@@ -27,6 +28,7 @@ export interface ReferenceData {
   readonly account: string;
   readonly region: string;
   readonly domain?: string;
+  readonly environments?: EnvironmentConfig[];
   readonly availabilityZoneCount: number;
   /** fromAttributes: explicit ids instead of the contract. */
   readonly attributes?: PlatformAttributes;
@@ -40,6 +42,7 @@ export interface ReferenceData {
 export class ReferencedPlatform extends Construct implements ISharedPlatform {
   public readonly platformName: string;
   public readonly domain?: string;
+  public readonly environments?: EnvironmentConfig[];
   public readonly vpc: ec2.IVpc;
   public readonly key: kms.IKey;
   public readonly artifactsBucket: s3.IBucket;
@@ -57,6 +60,7 @@ export class ReferencedPlatform extends Construct implements ISharedPlatform {
     super(scope, id);
     this.platformName = data.platformName;
     this.domain = data.domain;
+    this.environments = data.environments;
     // The customer's constructs use subnets and zones only; the platform's route tables stay the platform's.
     Annotations.of(this).acknowledgeWarning(
       '@aws-cdk/aws-ec2:noSubnetRouteTableId',

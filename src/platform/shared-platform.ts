@@ -19,7 +19,7 @@ import { ISharedPlatform, PlatformReference, SharedLoadBalancer } from './platfo
 import { publishContract } from './publish-contract';
 import { createSharedLoadBalancers } from './shared-load-balancers';
 import { checkPlatform } from '../config/loader';
-import { PlatformConfig } from '../config/types';
+import { EnvironmentConfig, PlatformConfig } from '../config/types';
 import { IPriorityAllocator, PriorityAllocator } from '../shared-alb-rule/priority-allocator';
 
 /** What a platform config does not say, for `SharedPlatform.fromConfig`. */
@@ -81,6 +81,12 @@ export interface SharedPlatformProps {
    * @default - none
    */
   readonly domain?: string;
+  /**
+   * The environments the platform offers its customers, and which are production: customer configs are checked
+   * against them and get their production safeguards from them.
+   * @default - production (production: true), staging and development
+   */
+  readonly environments?: EnvironmentConfig[];
   /**
    * An existing VPC with public subnets (load balancer), private subnets with egress (instances) and
    * isolated subnets (databases). `vpcCidr`, `maxAzs` and `natInstances` do not apply to it.
@@ -194,6 +200,7 @@ export class SharedPlatform extends Construct implements ISharedPlatform {
       platformName: resolved.name,
       production: resolved.production,
       domain: resolved.domain,
+      environments: resolved.environments,
       certificate: acm.Certificate.fromCertificateArn(scope, `${id}Certificate`, resolved.certificateArn),
       ...(options.vpc
         ? { vpc: options.vpc }
@@ -238,6 +245,8 @@ export class SharedPlatform extends Construct implements ISharedPlatform {
   public readonly production: boolean;
   /** Domain of the customers' default host names, when given. */
   public readonly domain?: string;
+  /** The environments the platform offers, and which are production, when given. */
+  public readonly environments?: EnvironmentConfig[];
   public readonly vpc: ec2.IVpc;
   /** Key of the platform's buckets, state and logs; customer constructs may use it too. */
   public readonly key: kms.IKey;
@@ -275,6 +284,7 @@ export class SharedPlatform extends Construct implements ISharedPlatform {
     this.platformName = props.platformName;
     this.production = props.production ?? false;
     this.domain = props.domain;
+    this.environments = props.environments;
     Tags.of(this).add('vending:platform', props.platformName);
 
     // The steps in the order of their constructs, which is the order of the resources in the template.

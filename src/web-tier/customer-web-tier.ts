@@ -152,7 +152,12 @@ export class CustomerWebTier extends Construct {
     platform: ISharedPlatform,
     options: CustomerWebTierConfigOptions = {},
   ): CustomerWebTier {
-    const resolved = checkCustomer(config, undefined, `CustomerWebTier.fromConfig ${scope.node.path}/${id}`);
+    const resolved = checkCustomer(
+      config,
+      undefined,
+      `CustomerWebTier.fromConfig ${scope.node.path}/${id}`,
+      platform,
+    );
     const hostname =
       resolved.hostname ??
       (platform.domain ? `${resolved.customer}-${resolved.environment}.${platform.domain}` : undefined);

@@ -159,7 +159,7 @@ describe('paas-vending list', () => {
       file: expect.stringMatching(/examples\/fleet\/customers\/acme-production\.yaml$/),
     });
     // A custom domain outside production stays on the shared load balancer.
-    const dir = writeFleet(platform(), { 'a.yaml': { ...productionCustomer(), environment: 'staging' } });
+    const dir = writeFleet(platform(), { 'acme-staging.yaml': { ...productionCustomer(), environment: 'staging' } });
     expect(JSON.parse(cli(['list', dir, '--json']).out)[0].ingress).toBe('shared');
   });
 
@@ -189,6 +189,20 @@ describe('paas-vending init', () => {
     });
     expect(config.hostname).toBe(`newco-${environment}.apps.example.com`);
     expect(cli(['validate', dir]).code).toBe(EXIT_OK);
+  });
+
+  test('only a production starter asks for approvers, by the environments the platform declares', () => {
+    const dir = writeFleet(
+      { ...platform(), environments: [{ name: 'production', production: true }, { name: 'staging' }, { name: 'live', production: true }] },
+      {},
+    );
+    const starter = (environment: string) => {
+      expect(cli(['init', 'newco', environment, dir]).code).toBe(EXIT_OK);
+      return readFileSync(join(dir, 'customers', `newco-${environment}.yaml`), 'utf-8');
+    };
+    expect(starter('staging')).not.toMatch(/^approvalEmails:/m);
+    expect(starter('live')).toMatch(/^approvalEmails: /m);
+    expect(starter('production')).toMatch(/^approvalEmails: /m);
   });
 
   test('uses the platform region and account, refuses to overwrite, and --force overwrites', () => {
@@ -407,7 +421,7 @@ describe('the installed entry point', () => {
   });
 
   test('config files written with stringify round-trip through validate', () => {
-    const dir = writeFleet(stringify(platform()), { 'x.yaml': stringify(stagingCustomer()) });
+    const dir = writeFleet(stringify(platform()), { 'acme-staging.yaml': stringify(stagingCustomer()) });
     expect(node(['validate', dir]).status).toBe(0);
   });
 });

@@ -583,7 +583,7 @@ describe('fleets', () => {
   test('duplicate customer/environment pairs and host names across files', () => {
     const dir = writeFleet(platform(), {
       'acme-staging.yaml': stagingCustomer(),
-      'acme-staging-copy.yml': stagingCustomer(),
+      'acme-staging.yml': stagingCustomer(),
       'beta-staging.json': JSON.stringify({
         ...stagingCustomer(),
         customer: 'beta',
@@ -593,22 +593,22 @@ describe('fleets', () => {
     const problems = problemsOf(() => ConfigLoader.loadFleet(dir));
     expect(problems.map((p) => `${p.file.split('/').pop()}: ${p.path}: ${p.message}`)).toEqual([
       expect.stringMatching(
-        /^acme-staging\.yaml: environment: environment acme\/staging is already used by \S*acme-staging-copy\.yml; expected each environment once per fleet$/,
+        /^acme-staging\.yml: environment: environment acme\/staging is already used by \S*acme-staging\.yaml; expected each environment once per fleet$/,
       ),
       expect.stringMatching(
-        /^acme-staging\.yaml: hostname: hostname acme-staging\.apps\.example\.com is already used by .*acme-staging-copy\.yml/,
+        /^acme-staging\.yml: hostname: hostname acme-staging\.apps\.example\.com is already used by .*acme-staging\.yaml/,
       ),
       expect.stringMatching(
-        /^beta-staging\.json: hostname: hostname acme-staging\.apps\.example\.com is already used by .*acme-staging-copy\.yml/,
+        /^beta-staging\.json: hostname: hostname acme-staging\.apps\.example\.com is already used by .*acme-staging\.yaml/,
       ),
     ]);
   });
 
   test('duplicates are found even when the platform file is broken', () => {
-    const dir = writeFleet('name: [', { 'a.yaml': stagingCustomer(), 'b.yaml': stagingCustomer() });
+    const dir = writeFleet('name: [', { 'acme-staging.yaml': stagingCustomer(), 'acme-staging.yml': stagingCustomer() });
     const problems = problemsOf(() => ConfigLoader.loadFleet(dir));
     expect(problems.map((p) => `${p.file.split('/').pop()}: ${p.path}`)).toEqual([
-      'b.yaml: environment',
+      'acme-staging.yml: environment',
       'platform.yaml: ',
     ]);
   });
@@ -653,7 +653,7 @@ describe('fleets', () => {
   });
 
   test('a directory without platform file, or not a directory', () => {
-    const dir = writeFleet(undefined, { 'acme.yaml': stagingCustomer() });
+    const dir = writeFleet(undefined, { 'acme-staging.yaml': stagingCustomer() });
     expect(messages(() => ConfigLoader.loadFleet(dir))).toEqual([
       ': is missing; expected the platform config of the fleet',
     ]);
@@ -662,7 +662,7 @@ describe('fleets', () => {
     expect(messages(() => ConfigLoader.loadFleet(dir))[0]).toMatch(
       /platform\.yaml and .*platform\.json; expected one platform file$/,
     );
-    expect(messages(() => ConfigLoader.loadFleet(join(dir, 'customers', 'acme.yaml')))).toEqual([
+    expect(messages(() => ConfigLoader.loadFleet(join(dir, 'customers', 'acme-staging.yaml')))).toEqual([
       ': is not a directory; expected a fleet directory with platform.yaml and customers/',
     ]);
   });

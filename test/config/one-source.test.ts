@@ -7,7 +7,7 @@ import { readFileSync } from 'fs';
 import { join } from 'path';
 import { Duration, Size, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { asStruct, problemsOf, stagingCustomer } from './fixtures';
+import { asStruct, platform, problemsOf, stagingCustomer } from './fixtures';
 import {
   ConfigLoader,
   CustomerAmiPipeline,
@@ -27,11 +27,15 @@ const CONNECTION = 'arn:aws:codeconnections:eu-west-1:123456789012:connection/0a
 function fileSays(set: (doc: any) => void): string | undefined {
   const doc = stagingCustomer();
   set(doc);
+  // The rule of a name is the same for every environment a platform declares.
+  const declared = [{ name: 'production', production: true }];
+  if (doc.environment !== 'production') declared.push({ name: doc.environment, production: false });
+  const options = { platform: { ...platform(), environments: declared } };
   try {
-    ConfigLoader.validateCustomer(asStruct(doc));
+    ConfigLoader.validateCustomer(asStruct(doc), options);
     return undefined;
   } catch {
-    return problemsOf(() => ConfigLoader.validateCustomer(asStruct(doc)))[0].message;
+    return problemsOf(() => ConfigLoader.validateCustomer(asStruct(doc), options))[0].message;
   }
 }
 
