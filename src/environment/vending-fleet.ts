@@ -216,6 +216,7 @@ export class VendingFleet {
           config: ConfigLoader.validateCustomer(config, { platform: platformConfig }),
           platform: this.platformReference,
           sharedLoadBalancer: this.placement.environments[label],
+          rebuildWindow: platformConfig.rebuildWindow,
         });
       });
   }
