@@ -43,6 +43,11 @@ export function validate(
   }
   const images = numberProblem('keepImages', keepImages);
   if (images) throw new Error(`${where}: keepImages: ${images} (the image in use is always kept too)`);
+  if (props.rebuildSchedule !== undefined && props.rebuildOnSchedule === false) {
+    throw new Error(
+      `${where}: rebuildSchedule: received a schedule with rebuildOnSchedule false; expected one of them (a schedule, or no periodic rebuilds)`,
+    );
+  }
   if (props.rebuildSchedule !== undefined && !Token.isUnresolved(props.rebuildSchedule.expressionString)) {
     const problem = scheduleExpressionProblem(props.rebuildSchedule.expressionString);
     if (problem) throw new Error(`${where}: rebuildSchedule: ${problem}`);

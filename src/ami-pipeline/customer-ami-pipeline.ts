@@ -18,9 +18,16 @@ import { createBake } from './bake';
 import { resolvePacker, validate } from './checks';
 import { PackerBaseImage, PackerTemplate } from './packer-template';
 import { rolloutStateMachine } from './rollout';
+import { rebuildWindowOfConfig, REBUILDS_OFF, staggeredRebuildSchedule } from './schedule';
 import { templateDirectory } from './template-asset';
-import { DEFAULT_BASE_IMAGE_PARAMETER, DEFAULT_KEEP_IMAGES, isProduction } from '../config/defaults';
-import { CustomerConfig } from '../config/types';
+import {
+  DEFAULT_BASE_IMAGE_PARAMETER,
+  DEFAULT_KEEP_IMAGES,
+  DEFAULT_PROVISION_SCRIPT,
+  defaultTriggerPaths,
+  isProduction,
+} from '../config/defaults';
+import { CustomerConfig, RebuildWindowConfig } from '../config/types';
 import { approvalAction } from '../pipeline-common/approval';
 import { pipelineArtifacts } from '../pipeline-common/artifacts';
 import { checkConfigOfWebTier } from '../pipeline-common/config-of';
@@ -28,7 +35,29 @@ import { PipelineSource } from '../pipeline-common/pipeline-source';
 import { ISharedPlatform } from '../platform/platform-reference';
 import { CustomerWebTier } from '../web-tier/customer-web-tier';
 
-/** Props of CustomerAmiPipeline. */
+/**
+ * The weekly window in which the default rebuilds of a fleet's environments start, each at a minute of its own picked
+ * from its name, so that a fleet does not bake all at once (CodeBuild's concurrent builds are a quota).
+ */
+export interface RebuildWindow {
+  /**
+   * Day of the week the window starts on (UTC): MON, TUE, WED, THU, FRI, SAT or SUN.
+   * @default "SUN"
+   */
+  readonly weekDay?: string;
+  /**
+   * Hour (UTC, 0 to 23) the window starts at.
+   * @default 2
+   */
+  readonly startHour?: number;
+  /**
+   * Length of the window, whole minutes from 1 minute to 7 days; the rebuilds start within it (a window past midnight
+   * goes on into the next day).
+   * @default Duration.hours(4)
+   */
+  readonly duration?: Duration;
+}
+
 /** What a customer config does not say, for `CustomerAmiPipeline.fromConfig`. */
 export interface CustomerAmiPipelineConfigOptions {
   /**
@@ -36,6 +65,12 @@ export interface CustomerAmiPipelineConfigOptions {
    * @default - the rollout does not wait for deployments
    */
   readonly deploymentGroup?: codedeploy.IServerDeploymentGroup;
+  /**
+   * The platform file's `rebuildWindow`: the weekly window of the default rebuild, for a customer file without
+   * `ami.rebuildSchedule` (VendingFleet passes its platform's).
+   * @default - Sundays from 02:00 to 06:00 UTC
+   */
+  readonly rebuildWindow?: RebuildWindowConfig;
 }
 
 /** Props of CustomerAmiPipeline. */
@@ -97,9 +132,38 @@ export interface CustomerAmiPipelineProps {
   /**
    * Periodic rebuilds, so base-image patches arrive without a commit, such as
    * `events.Schedule.rate(Duration.days(7))` or `events.Schedule.cron({ minute: '0', hour: '3', weekDay: 'SUN' })`.
-   * @default - rebuild on commits only
+   * @default - weekly, at a minute of `rebuildWindow` picked from `<customer>-<environment>` (unless
+   * `rebuildOnSchedule` is false)
    */
   readonly rebuildSchedule?: events.Schedule;
+  /**
+   * Whether the image is rebuilt on a schedule (`rebuildSchedule`). Without it, a bake starts only on a change of
+   * `triggerPaths` and by hand (StartPipelineExecution).
+   * @default true
+   */
+  readonly rebuildOnSchedule?: boolean;
+  /**
+   * The weekly window of the default `rebuildSchedule`: each environment gets a minute of its own in it, from a hash
+   * of `<customer>-<environment>`, so that a fleet's bakes are spread over the window.
+   * @default - Sundays from 02:00 to 06:00 UTC
+   */
+  readonly rebuildWindow?: RebuildWindow;
+  /**
+   * Paths of the repository (glob patterns, at most 8) whose change starts a bake, for a CodeConnections source: a
+   * CodePipeline V2 trigger on pushes to the branch that touch one of them, so that an application commit in the same
+   * repository bakes nothing. CodeCommit and S3 sources cannot be filtered by path: see `bakeOnSourceChange`.
+   * @default - the folder of each provisioning script and everything under it (`packer/**`), or the script itself at
+   * the root of the repository
+   */
+  readonly triggerPaths?: string[];
+  /**
+   * Whether a change of the source starts a bake: for a CodeConnections source, a push that touches `triggerPaths`;
+   * for a CodeCommit or an S3 source, which CodePipeline cannot filter by path, any push to the branch or new
+   * object. Turn it off for a CodeCommit or S3 source that also holds the application, whose commits should not
+   * bake an image (`fromConfig` does when the AMI pipeline uses the software repository).
+   * @default true
+   */
+  readonly bakeOnSourceChange?: boolean;
   /**
    * Who approves a new image in production (at least one address there).
    * @default - none; required in production
@@ -181,11 +245,12 @@ export class CustomerAmiPipeline extends Construct {
     const where = `CustomerAmiPipeline.fromConfig ${scope.node.path}/${id}`;
     const resolved = checkConfigOfWebTier(config, webTier, where, platform);
     const image = resolved.ami.baseImage;
+    const source = PipelineSource.fromConfig(resolved.ami.repository);
     return new CustomerAmiPipeline(scope, id, {
       customer: resolved.customer,
       environment: resolved.environment,
       production: resolved.production,
-      source: PipelineSource.fromConfig(resolved.ami.repository),
+      source,
       vpc: platform.vpc,
       artifactsBucket: platform.artifactsBucket,
       amiParameter: webTier.amiParameter,
@@ -198,9 +263,15 @@ export class CustomerAmiPipeline extends Construct {
       provisionScripts: [resolved.ami.provisionScript],
       keepImages: resolved.ami.keepImages,
       rebuildSchedule:
-        resolved.ami.rebuildSchedule === undefined
+        resolved.ami.rebuildSchedule === undefined || resolved.ami.rebuildSchedule === REBUILDS_OFF
           ? undefined
           : events.Schedule.expression(resolved.ami.rebuildSchedule),
+      rebuildOnSchedule: resolved.ami.rebuildSchedule !== REBUILDS_OFF,
+      rebuildWindow: rebuildWindowOfConfig(options.rebuildWindow),
+      triggerPaths: resolved.ami.triggerPaths,
+      // The software repository's commits are the application's: a CodeConnections source bakes on the provisioning
+      // scripts' paths only, a CodeCommit or S3 one (which cannot filter by path) on none of them.
+      bakeOnSourceChange: config.ami?.repository !== undefined || source.filtersFilePaths,
       approvalEmails: resolved.approvalEmails,
       tags: resolved.tags,
     });
@@ -231,6 +302,8 @@ export class CustomerAmiPipeline extends Construct {
     const timeout = props.buildTimeout ?? Duration.hours(2);
     const packer = resolvePacker(where, props);
     validate(where, props, production, keepImages, timeout);
+    const triggerPaths =
+      props.triggerPaths ?? defaultTriggerPaths(props.provisionScripts ?? [DEFAULT_PROVISION_SCRIPT]);
     const key = props.artifactsBucket.encryptionKey;
     if (!key) {
       throw new Error(
@@ -309,7 +382,14 @@ export class CustomerAmiPipeline extends Construct {
     });
     const repository = new codepipeline.Artifact('Repository');
     const templateArtifact = new codepipeline.Artifact('PackerTemplate');
-    const source = props.source.bind(this, { pipeline: this.pipeline, output: repository, actionName: 'Repository' });
+    const bakeOnSourceChange = props.bakeOnSourceChange ?? true;
+    const source = props.source.bind(this, {
+      pipeline: this.pipeline,
+      output: repository,
+      actionName: 'Repository',
+      startOnChange: bakeOnSourceChange,
+      filePaths: props.source.filtersFilePaths ? triggerPaths : undefined,
+    });
     for (const statement of source.buildStatements ?? []) role.addToPrincipalPolicy(statement);
     this.pipeline.addStage({
       stageName: 'Source',
@@ -360,10 +440,11 @@ export class CustomerAmiPipeline extends Construct {
       ],
     });
 
-    if (props.rebuildSchedule !== undefined) {
+    if (props.rebuildOnSchedule ?? true) {
       new events.Rule(this, 'RebuildSchedule', {
         description: `Rebuilds the AMI of ${label} so base-image patches arrive without a commit`,
-        schedule: props.rebuildSchedule,
+        schedule:
+          props.rebuildSchedule ?? staggeredRebuildSchedule(label, props.rebuildWindow, `${where}: rebuildWindow`),
         targets: [new targets.CodePipeline(this.pipeline)],
       });
     }

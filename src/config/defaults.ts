@@ -51,6 +51,24 @@ export const DEFAULT_INSTANCE_TYPE = 't3.small';
 /** How many baked images an environment keeps besides the one in use, when nothing says otherwise. */
 export const DEFAULT_KEEP_IMAGES = 5;
 
+/** The provisioning script of a bake when nothing says otherwise. */
+export const DEFAULT_PROVISION_SCRIPT = 'packer/provision.sh';
+
+/**
+ * The paths whose change starts a bake when nothing says otherwise: the folder of each provisioning script and
+ * everything under it (`packer/**` for `packer/provision.sh`), or the script itself when it is at the root.
+ */
+export function defaultTriggerPaths(provisionScripts: string[]): string[] {
+  const paths = provisionScripts.map((script) => {
+    const slash = script.lastIndexOf('/');
+    return slash === -1 ? script : `${script.slice(0, slash)}/**`;
+  });
+  return [...new Set(paths)];
+}
+
+/** The weekly window of the default rebuilds when the platform file says nothing: Sundays, 02:00 to 06:00 UTC. */
+export const DEFAULT_REBUILD_WINDOW = { weekDay: 'SUN', startHourUtc: 2, hours: 4 } as const;
+
 export const DEFAULT_BASE_IMAGE_PARAMETER = '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64';
 
 /** The processor architectures of web servers and bakes. */
@@ -205,10 +223,12 @@ export function resolveCustomer(
     database:
       config.database && resolveDatabase(config.database, production, `${config.customer}-${config.environment}`),
     ami: {
-      provisionScript: 'packer/provision.sh',
+      provisionScript: DEFAULT_PROVISION_SCRIPT,
       keepImages: DEFAULT_KEEP_IMAGES,
       ...config.ami,
       buildInstanceType: config.ami?.buildInstanceType ?? arch.buildInstanceType,
+      triggerPaths:
+        config.ami?.triggerPaths ?? defaultTriggerPaths([config.ami?.provisionScript ?? DEFAULT_PROVISION_SCRIPT]),
       baseImage: config.ami?.baseImage ?? { ssmParameter: arch.baseImageParameter },
       repository: config.ami?.repository ? withBranch(config.ami.repository) : softwareRepository,
     },

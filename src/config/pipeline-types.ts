@@ -128,12 +128,52 @@ export interface AmiConfig {
    */
   readonly keepImages?: number;
   /**
-   * Periodic rebuild, as an EventBridge schedule expression, so base-image patches arrive without a commit.
-   * @pattern ^(rate\((1 (minute|hour|day)|([2-9]|[1-9]\d+) (minutes|hours|days))\)|cron\(\S+( \S+){5}\))$
-   * @expected an EventBridge schedule such as rate(7 days) or cron(0 3 ? * SUN *)
-   * @default - rebuild on commits only
+   * Periodic rebuild, as an EventBridge schedule expression, so base-image patches arrive without a commit; `off`
+   * rebuilds on changes of the provisioning scripts and by hand only.
+   * @pattern ^(off|rate\((1 (minute|hour|day)|([2-9]|[1-9]\d+) (minutes|hours|days))\)|cron\(\S+( \S+){5}\))$
+   * @expected an EventBridge schedule such as rate(7 days) or cron(0 3 ? * SUN *), or off
+   * @default - weekly, at a minute of the platform's rebuildWindow picked from the environment's name
    */
   readonly rebuildSchedule?: string;
+  /**
+   * Paths of the repository (glob patterns) whose change starts a bake, for a CodeConnections repository (CodePipeline
+   * filters its pushes by file path). A CodeCommit or S3 repository cannot be filtered: a bake then starts on every
+   * change of the AMI pipeline's own `repository`, and on none of the software repository's.
+   * @minItems 1
+   * @maxItems 8
+   * @itemPattern ^(?!\/)(?!.*(^|\/)\.\.(\/|$))[A-Za-z0-9._\/*?{}\[\]!,-]{1,255}$
+   * @itemExpected a path or glob pattern inside the repository such as packer/**
+   * @default - the folder of provisionScript and everything under it (packer/**), or the script alone at the root
+   */
+  readonly triggerPaths?: string[];
+}
+
+/** When, each week, the default rebuilds of a fleet's environments start (the platform file's `rebuildWindow`). */
+export interface RebuildWindowConfig {
+  /**
+   * Day of the week the window starts on, in UTC.
+   * @pattern ^(MON|TUE|WED|THU|FRI|SAT|SUN)$
+   * @expected one of MON, TUE, WED, THU, FRI, SAT, SUN
+   * @default "SUN"
+   */
+  readonly weekDay?: string;
+  /**
+   * Hour the window starts at, in UTC.
+   * @minimum 0
+   * @maximum 23
+   * @asType integer
+   * @default 2
+   */
+  readonly startHourUtc?: number;
+  /**
+   * Length of the window in hours. Each environment starts its rebuild at a minute of the window picked from its name
+   * (`<customer>-<environment>`), so a fleet's bakes are spread evenly over it.
+   * @minimum 1
+   * @maximum 168
+   * @asType integer
+   * @default 4
+   */
+  readonly hours?: number;
 }
 
 /** A custom CodeBuild image from ECR for the customer's build. */

@@ -2,6 +2,7 @@
  * The config file contract, continued: the platform file (`platform.yaml`) and the fleet it reads with the
  * customer files. Tags as in types.ts.
  */
+import type { RebuildWindowConfig } from './pipeline-types';
 import type { AccountQuotas } from './quota-types';
 import type { CustomerConfig } from './types';
 
@@ -125,6 +126,12 @@ export interface PlatformConfig {
    * @default - AWS's default quotas
    */
   readonly quotas?: AccountQuotas;
+  /**
+   * The weekly window in which the environments' default rebuilds start (customer files without their own
+   * `ami.rebuildSchedule`), spread over it by each environment's name.
+   * @default - Sundays from 02:00 to 06:00 UTC
+   */
+  readonly rebuildWindow?: RebuildWindowConfig;
 }
 
 /** A platform with all its customer environments, as loaded from a fleet directory. */

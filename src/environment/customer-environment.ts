@@ -2,7 +2,7 @@ import { Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { CustomerAmiPipeline } from '../ami-pipeline/customer-ami-pipeline';
 import { checkCustomer } from '../config/loader';
-import { CustomerConfig } from '../config/types';
+import { CustomerConfig, RebuildWindowConfig } from '../config/types';
 import { SoftwareDeliveryPipeline } from '../delivery-pipeline/software-delivery-pipeline';
 import { PlatformReference } from '../platform/platform-reference';
 import { CustomerWebTier } from '../web-tier/customer-web-tier';
@@ -24,6 +24,12 @@ export interface CustomerEnvironmentProps extends StackProps {
    * @default 1
    */
   readonly sharedLoadBalancer?: number;
+  /**
+   * The platform file's `rebuildWindow`, in which the environment's default weekly rebuild starts (VendingFleet
+   * passes its platform's).
+   * @default - Sundays from 02:00 to 06:00 UTC
+   */
+  readonly rebuildWindow?: RebuildWindowConfig;
 }
 
 /**
@@ -58,7 +64,7 @@ export class CustomerEnvironment extends Stack {
   public readonly deliveryPipeline: SoftwareDeliveryPipeline;
 
   constructor(scope: Construct, id: string, props: CustomerEnvironmentProps) {
-    const { config, platform: reference, sharedLoadBalancer, ...stackProps } = props;
+    const { config, platform: reference, sharedLoadBalancer, rebuildWindow, ...stackProps } = props;
     const resolved = checkCustomer(config, undefined, `CustomerEnvironment ${id}`, reference);
     const label = `${resolved.customer}-${resolved.environment}`;
     // The host people use: the customer's own domain when it has one.
@@ -80,6 +86,7 @@ export class CustomerEnvironment extends Stack {
     // The rollout of a new image waits until no software deployment is in progress on the same instances.
     this.amiPipeline = CustomerAmiPipeline.fromConfig(this, 'Ami', config, platform, this.webTier, {
       deploymentGroup: this.deliveryPipeline.deploymentGroup,
+      rebuildWindow,
     });
   }
 }

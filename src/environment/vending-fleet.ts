@@ -217,6 +217,7 @@ export class VendingFleet {
           config: ConfigLoader.validateCustomer(config, { platform: platformConfig }),
           platform: this.platformReference,
           sharedLoadBalancer: this.placement.environments[label],
+          rebuildWindow: platformConfig.rebuildWindow,
         });
       });
     if (selected.size === this.stackNames.length) {

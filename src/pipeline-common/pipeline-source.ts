@@ -71,6 +71,19 @@ export interface PipelineSourceBindOptions {
    * @default "Source"
    */
   readonly actionName?: string;
+  /**
+   * Whether a change of the source starts the pipeline: a push to the branch, or a new version of the S3 object.
+   * Without it the pipeline starts only on a schedule of its own or by hand.
+   * @default true
+   */
+  readonly startOnChange?: boolean;
+  /**
+   * Paths of the repository (glob patterns, at most 8) a push must touch to start the pipeline: a CodePipeline V2
+   * trigger with a file-path filter on the branch. CodePipeline filters by file path for CodeConnections sources
+   * only; any other kind refuses this option. The pipeline must then be a `codepipeline.Pipeline` of type V2.
+   * @default - any push to the branch starts the pipeline
+   */
+  readonly filePaths?: string[];
 }
 
 /**
@@ -218,6 +231,11 @@ export abstract class PipelineSource {
   /** What kind of source this is: `codeconnections`, `codecommit` or `s3`. */
   public abstract readonly kind: string;
 
+  /** Whether CodePipeline can start on pushes that touch given paths only (`filePaths` of the bind options). */
+  public get filtersFilePaths(): boolean {
+    return this.kind === 'codeconnections';
+  }
+
   /**
    * Creates the source action (and, for an S3 object, the EventBridge rule that starts the pipeline).
    * @param scope where imports and the rule are created: the pipeline's construct
@@ -232,6 +250,48 @@ function required(value: string | undefined, prop: string, withProp: string): st
     );
   }
   return value;
+}
+
+/** CodePipeline's limit of file-path patterns in one push filter. */
+const MAX_FILE_PATHS = 8;
+
+function refuseFilePaths(kind: string, options: PipelineSourceBindOptions): void {
+  if (options.filePaths === undefined) return;
+  throw new Error(
+    `PipelineSource.${kind}: filePaths: received ${describeValue(options.filePaths)}; expected none (CodePipeline ` +
+      'filters pushes by file path for CodeConnections sources only): start on every change, or on none (startOnChange: false)',
+  );
+}
+
+/**
+ * A V2 trigger on pushes to the branch that touch one of the paths. CodePipeline turns the action's own change
+ * detection off when a trigger names it, so other pushes start nothing.
+ */
+function addFilePathTrigger(
+  options: PipelineSourceBindOptions,
+  action: codepipeline.IAction,
+  branch: string,
+  filePaths: string[],
+): void {
+  const where = 'PipelineSource.codeConnections';
+  if (filePaths.length < 1 || filePaths.length > MAX_FILE_PATHS) {
+    throw new Error(
+      `${where}: filePaths: received ${filePaths.length} paths; expected 1 to ${MAX_FILE_PATHS} (CodePipeline's limit of a push filter)`,
+    );
+  }
+  const pipeline = options.pipeline;
+  if (!(pipeline instanceof codepipeline.Pipeline)) {
+    throw new Error(
+      `${where}: filePaths: received an imported pipeline; expected a codepipeline.Pipeline of type V2 (file-path triggers are part of its definition)`,
+    );
+  }
+  pipeline.addTrigger({
+    providerType: codepipeline.ProviderType.CODE_STAR_SOURCE_CONNECTION,
+    gitConfiguration: {
+      sourceAction: action,
+      pushFilter: [{ branchesIncludes: [branch], filePathsIncludes: filePaths }],
+    },
+  });
 }
 
 /** IAM matches a connection's ARN prefix with the action's: `codeconnections:` for `arn:…:codeconnections:…`. */
@@ -274,6 +334,8 @@ class CodeConnectionsSource extends PipelineSource {
 
   public bind(_scope: Construct, options: PipelineSourceBindOptions): PipelineSourceAction {
     const fullClone = this.props.fullClone ?? false;
+    const startOnChange = options.startOnChange ?? true;
+    const filePaths = options.filePaths;
     const action = new ConnectionSourceAction({
       actionName: options.actionName ?? 'Source',
       connectionArn: this.props.connectionArn,
@@ -282,8 +344,9 @@ class CodeConnectionsSource extends PipelineSource {
       branch: this.props.branch,
       output: options.output,
       codeBuildCloneOutput: fullClone,
-      triggerOnPush: true,
+      triggerOnPush: startOnChange,
     });
+    if (startOnChange && filePaths !== undefined) addFilePathTrigger(options, action, this.props.branch, filePaths);
     const cloneActions = connectionActions(this.props.connectionArn).filter((a) => a.startsWith('codeconnections:'));
     return {
       action,
@@ -309,13 +372,14 @@ class CodeCommitSource extends PipelineSource {
   }
 
   public bind(scope: Construct, options: PipelineSourceBindOptions): PipelineSourceAction {
+    refuseFilePaths('codeCommit', options);
     const repository = this.repository(scope);
     const action = new actions.CodeCommitSourceAction({
       actionName: options.actionName ?? 'Source',
       repository,
       branch: this.branch,
       output: options.output,
-      trigger: actions.CodeCommitTrigger.EVENTS,
+      trigger: (options.startOnChange ?? true) ? actions.CodeCommitTrigger.EVENTS : actions.CodeCommitTrigger.NONE,
       codeBuildCloneOutput: this.fullClone,
     });
     return {
@@ -337,6 +401,7 @@ class S3ObjectSource extends PipelineSource {
   }
 
   public bind(scope: Construct, options: PipelineSourceBindOptions): PipelineSourceAction {
+    refuseFilePaths('s3Object', options);
     const bucket = this.bucket(scope);
     const action = new actions.S3SourceAction({
       actionName: options.actionName ?? 'Source',
@@ -346,15 +411,17 @@ class S3ObjectSource extends PipelineSource {
       // EventBridge notifications of the bucket start the pipeline (below): no CloudTrail trail needed.
       trigger: actions.S3Trigger.NONE,
     });
-    new events.Rule(scope, 'SourceObjectCreated', {
-      description: `Starts the pipeline when s3://${bucket.bucketName}/${this.objectKey} is written`,
-      eventPattern: {
-        source: ['aws.s3'],
-        detailType: ['Object Created'],
-        detail: { bucket: { name: [bucket.bucketName] }, object: { key: [this.objectKey] } },
-      },
-      targets: [new targets.CodePipeline(options.pipeline)],
-    });
+    if (options.startOnChange ?? true) {
+      new events.Rule(scope, 'SourceObjectCreated', {
+        description: `Starts the pipeline when s3://${bucket.bucketName}/${this.objectKey} is written`,
+        eventPattern: {
+          source: ['aws.s3'],
+          detailType: ['Object Created'],
+          detail: { bucket: { name: [bucket.bucketName] }, object: { key: [this.objectKey] } },
+        },
+        targets: [new targets.CodePipeline(options.pipeline)],
+      });
+    }
     return {
       action,
       revision: action.variables.versionId,

@@ -379,11 +379,10 @@ describe('schedule', () => {
     expect(JSON.stringify(rule.Properties.Targets[0].Arn)).toContain(logicalId(built.pipeline.pipeline));
   });
 
-  test('without one, only commits start it', () => {
+  test('without one, a weekly rebuild starts it (the default schedule: see bake-triggers.test.ts)', () => {
     const built = build();
-    expect(resourcesOf(built.template, 'AWS::Events::Rule').filter(([, r]) => r.Properties.ScheduleExpression)).toEqual(
-      [],
-    );
+    const rules = resourcesOf(built.template, 'AWS::Events::Rule').filter(([, r]) => r.Properties.ScheduleExpression);
+    expect(rules.map(([, r]) => r.Properties.ScheduleExpression)).toEqual([expect.stringMatching(/ \? \* SUN \*\)$/)]);
   });
 });
 
