@@ -79,5 +79,5 @@ test('the list covers every kind of data-bearing resource the fleet has', () => 
   const committed = JSON.parse(readFileSync(COMMITTED, 'utf-8')) as Record<string, Record<string, string>>;
   const types = new Set(Object.values(committed).flatMap((ids) => Object.values(ids)));
   expect([...types].sort()).toEqual([...DATA_TYPES, 'Custom::WebAmiParameter'].sort());
-  expect(Object.values(committed).filter((ids) => Object.values(ids).includes('AWS::SSM::Parameter'))).toHaveLength(6);
+  expect(Object.values(committed).filter((ids) => Object.values(ids).includes('Custom::WebAmiParameter'))).toHaveLength(6);
 });
