@@ -71,6 +71,12 @@ export interface CustomerAmiPipelineConfigOptions {
    * @default - Sundays from 02:00 to 06:00 UTC
    */
   readonly rebuildWindow?: RebuildWindowConfig;
+  /**
+   * The environment's software pipeline: no software deployment starts while the rollout runs (see
+   * `CustomerAmiPipelineProps.softwarePipeline`).
+   * @default - the software pipeline's deployments are not held during a rollout
+   */
+  readonly softwarePipeline?: codepipeline.IPipeline;
 }
 
 /** Props of CustomerAmiPipeline. */
@@ -104,10 +110,24 @@ export interface CustomerAmiPipelineProps {
    * The CodeDeploy deployment group that deploys software to the same instances, e.g.
    * `SoftwareDeliveryPipeline.deploymentGroup`. The rollout then waits until no deployment of that group is in
    * progress before it replaces the instances (an instance refresh during a deployment fails the deployment), for
-   * at most an hour, after which it puts the previous image back and fails.
+   * ten minutes at most, after which it puts the previous image back and fails.
    * @default - the rollout does not wait for deployments
    */
   readonly deploymentGroup?: codedeploy.IServerDeploymentGroup;
+  /**
+   * The software pipeline that deploys to the same instances, e.g. `SoftwareDeliveryPipeline.pipeline`. The rollout
+   * disables the inbound transition of its deploy stage before it writes the new image and enables it again when it
+   * ends, on every path (success, failure, timeout of a step): no software deployment starts during an instance
+   * refresh, and a deployment that had already started is waited for (`deploymentGroup`). Releases that reach the
+   * stage meanwhile wait at the transition and go on once it is enabled.
+   * @default - software deployments are not held during a rollout
+   */
+  readonly softwarePipeline?: codepipeline.IPipeline;
+  /**
+   * The stage of `softwarePipeline` whose inbound transition the rollout disables.
+   * @default "Deploy"
+   */
+  readonly softwareDeployStageName?: string;
   /**
    * Image the bake starts from.
    * @default - Amazon Linux 2023 (x86_64), from its public SSM parameter
@@ -256,6 +276,7 @@ export class CustomerAmiPipeline extends Construct {
       amiParameter: webTier.amiParameter,
       autoScalingGroup: webTier.autoScalingGroup,
       deploymentGroup: options.deploymentGroup,
+      softwarePipeline: options.softwarePipeline,
       baseImage: image.ssmParameter
         ? PackerBaseImage.fromSsmParameter(image.ssmParameter)
         : PackerBaseImage.fromFilter(image.amiNameFilter!, image.amiOwners!),

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -6,6 +6,21 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { CustomerAmiPipelineProps } from './customer-ami-pipeline';
+
+/** Longest AWS API call of a task: a task that takes longer fails with States.Timeout, which is caught. */
+const TASK_TIMEOUT = Duration.seconds(20);
+/** SSM's validation of the written image id: checked every 10 seconds, 12 times. */
+const VALIDATION_WAIT = Duration.seconds(10);
+const VALIDATION_CHECKS = 12;
+/** Running software deployments: checked every minute, 10 times. */
+const DEPLOYMENT_CHECKS = 10;
+/** The instance refresh: checked every minute, 25 times. */
+const REFRESH_CHECKS = 25;
+/**
+ * Under the hour of CodePipeline's invoke action, and above the longest run (every loop to its limit, every task
+ * to its timeout: about 56 minutes), so that it is never what ends an execution.
+ */
+const EXECUTION_TIMEOUT = Duration.minutes(58);
 
 /**
  * The rollout: remember the image the fleet runs, write the new one, wait until SSM has validated it (an
@@ -21,8 +36,17 @@ export function rolloutStateMachine(
 ): sfn.StateMachine {
   const minHealthy = props.minHealthyPercentage ?? (production ? 100 : 50);
   const parameter = props.amiParameter;
+  const taskTimeout = sfn.Timeout.duration(TASK_TIMEOUT);
+  const stateMachineName = `${props.customer}-${props.environment}-rollout`;
+  const stateMachineArn = Stack.of(scope).formatArn({
+    service: 'states',
+    resource: 'stateMachine',
+    resourceName: stateMachineName,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
   const readParameter = (id: string, resultPath: string) =>
     new tasks.CallAwsService(scope, id, {
+      taskTimeout,
       service: 'ssm',
       action: 'getParameter',
       iamAction: 'ssm:GetParameter',
@@ -33,6 +57,7 @@ export function rolloutStateMachine(
     });
   const writeParameter = (id: string, valuePath: string) =>
     new tasks.CallAwsService(scope, id, {
+      taskTimeout,
       service: 'ssm',
       action: 'putParameter',
       iamAction: 'ssm:PutParameter',
@@ -50,12 +75,82 @@ export function rolloutStateMachine(
       resultPath: '$.written',
     });
 
-  const restore = writeParameter('RestorePreviousImage', '$.previous.Value').next(
-    new sfn.Fail(scope, 'RolloutFailed', {
-      error: 'RolloutFailed',
-      cause: 'The new image was not rolled out; the AMI parameter holds the previous image again.',
-    }),
-  );
+  // Every failure ends here, its reason in $.failure (Error and Cause: a caught error's, or one set below).
+  const failed = new sfn.Fail(scope, 'RolloutFailed', {
+    errorPath: '$.failure.Error',
+    causePath: '$.failure.Cause',
+  });
+  // The lock with the software pipeline: no deployment starts while the image changes (its Deploy stage's inbound
+  // transition is disabled from here to the end, whatever the end), and the refresh waits for a deployment that had
+  // already started (the loop above, which runs after the transition is disabled).
+  const software = props.softwarePipeline;
+  let lock: tasks.CallAwsService | undefined;
+  let unlockOnFailure: sfn.IChainable = failed;
+  let succeed: sfn.IChainable = new sfn.Succeed(scope, 'FleetOnNewImage');
+  if (software) {
+    const stageName = props.softwareDeployStageName ?? 'Deploy';
+    const stageArn = `${software.pipelineArn}/${stageName}`;
+    const transition = (id: string, enable: boolean) =>
+      new tasks.CallAwsService(scope, id, {
+        comment: enable
+          ? `Lets the software pipeline deploy again (${stageName} stage)`
+          : `No software deployment starts while the image changes (${stageName} stage)`,
+        taskTimeout,
+        service: 'codepipeline',
+        action: enable ? 'enableStageTransition' : 'disableStageTransition',
+        iamAction: enable ? 'codepipeline:EnableStageTransition' : 'codepipeline:DisableStageTransition',
+        parameters: {
+          PipelineName: software.pipelineName,
+          StageName: stageName,
+          TransitionType: 'Inbound',
+          ...(enable ? {} : { Reason: `A new image is being rolled out to ${props.customer}-${props.environment}` }),
+        },
+        iamResources: [stageArn],
+        resultPath: sfn.JsonPath.DISCARD,
+      });
+    const disable = transition('LockSoftwareDeployments', false);
+    const enableAfterFailure = transition('UnlockSoftwareDeploymentsAfterFailure', true);
+    enableAfterFailure.addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.cleanupError' });
+    enableAfterFailure.next(failed);
+    const enableAfterSuccess = transition('UnlockSoftwareDeployments', true);
+    enableAfterSuccess.addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
+    enableAfterSuccess.next(succeed);
+    disable.addCatch(enableAfterFailure, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
+    lock = disable;
+    succeed = enableAfterSuccess;
+    unlockOnFailure = enableAfterFailure;
+  }
+  const restore = writeParameter('RestorePreviousImage', '$.previous.Value');
+  restore.addCatch(unlockOnFailure, { errors: [sfn.Errors.ALL], resultPath: '$.cleanupError' });
+  restore.next(unlockOnFailure);
+  const failure = (id: string, error: string, cause: string) =>
+    new sfn.Pass(scope, id, { result: sfn.Result.fromObject({ Error: error, Cause: cause }), resultPath: '$.failure' });
+  const catchAll = (state: tasks.CallAwsService, next: sfn.IChainable = restore) =>
+    state.addCatch(next, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
+
+  // The lock: no second execution while one runs (a re-run of the pipeline's action, a retry).
+  const listRunning = new tasks.CallAwsService(scope, 'ListRunningRollouts', {
+    comment: 'Executions of this state machine that are running, this one included',
+    taskTimeout,
+    service: 'sfn',
+    action: 'listExecutions',
+    iamAction: 'states:ListExecutions',
+    parameters: {
+      StateMachineArn: sfn.JsonPath.stringAt('$$.StateMachine.Id'),
+      StatusFilter: 'RUNNING',
+      MaxResults: 2,
+    },
+    iamResources: [stateMachineArn],
+    resultSelector: { 'count.$': 'States.ArrayLength($.Executions)' },
+    resultPath: '$.running',
+  });
+  const alreadyRunning = new sfn.Fail(scope, 'RolloutAlreadyRunning', {
+    error: 'RolloutAlreadyRunning',
+    cause:
+      'Another rollout of this environment is running (or its listing failed): this one changed nothing. Retry once it has ended.',
+  });
+  listRunning.addCatch(alreadyRunning, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
+
   const remember = readParameter('ReadCurrentImage', '$.previous');
   const write = writeParameter('WriteAmiParameter', '$.amiId');
   const startChecks = new sfn.Pass(scope, 'StartValidationChecks', {
@@ -63,7 +158,7 @@ export function rolloutStateMachine(
     resultPath: '$.checks',
   });
   const waitForValidation = new sfn.Wait(scope, 'WaitForValidation', {
-    time: sfn.WaitTime.duration(Duration.seconds(5)),
+    time: sfn.WaitTime.duration(VALIDATION_WAIT),
   });
   const check = readParameter('ReadWrittenImage', '$.current');
   const countCheck = new sfn.Pass(scope, 'CountValidationCheck', {
@@ -71,6 +166,7 @@ export function rolloutStateMachine(
     resultPath: '$.checks',
   });
   const startRefresh = new tasks.CallAwsService(scope, 'StartInstanceRefresh', {
+    taskTimeout,
     comment: 'Replaces every instance; new ones start on the new image',
     service: 'autoscaling',
     action: 'startInstanceRefresh',
@@ -89,6 +185,7 @@ export function rolloutStateMachine(
   });
   const waitForRefresh = new sfn.Wait(scope, 'WaitForRefresh', { time: sfn.WaitTime.duration(Duration.seconds(60)) });
   const describe = new tasks.CallAwsService(scope, 'DescribeInstanceRefresh', {
+    taskTimeout,
     service: 'autoscaling',
     action: 'describeInstanceRefreshes',
     iamAction: 'autoscaling:DescribeInstanceRefreshes',
@@ -101,10 +198,32 @@ export function rolloutStateMachine(
     resultSelector: { 'Status.$': '$.InstanceRefreshes[0].Status' },
     resultPath: '$.status',
   });
-  for (const step of [write, check, startRefresh, describe]) step.addCatch(restore, { resultPath: '$.error' });
+  const cancelRefresh = new tasks.CallAwsService(scope, 'CancelInstanceRefresh', {
+    comment: 'Stops replacing instances: those replaced keep the new image, the next ones start on the previous one',
+    taskTimeout,
+    service: 'autoscaling',
+    action: 'cancelInstanceRefresh',
+    iamAction: 'autoscaling:CancelInstanceRefresh',
+    parameters: { AutoScalingGroupName: props.autoScalingGroup.autoScalingGroupName },
+    iamResources: [props.autoScalingGroup.autoScalingGroupArn],
+    resultPath: '$.cancelled',
+  });
+  cancelRefresh.addCatch(restore, { errors: [sfn.Errors.ALL], resultPath: '$.cleanupError' });
+  cancelRefresh.next(restore);
+  for (const step of [write, check, startRefresh]) catchAll(step);
+  catchAll(describe, cancelRefresh);
+  const startRefreshChecks = new sfn.Pass(scope, 'StartRefreshChecks', {
+    result: sfn.Result.fromObject({ count: 0 }),
+    resultPath: '$.refreshChecks',
+  });
+  const countRefreshCheck = new sfn.Pass(scope, 'CountRefreshCheck', {
+    parameters: { 'count.$': 'States.MathAdd($.refreshChecks.count, 1)' },
+    resultPath: '$.refreshChecks',
+  });
 
   // With a deployment group on the same instances: no refresh while CodeDeploy deploys (it would fail the
-  // deployment, and the deployment's rollback would race the refresh). Checked every minute, for an hour at most.
+  // deployment, and the deployment's rollback would race the refresh). Checked every minute, DEPLOYMENT_CHECKS times
+  // at most.
   let beforeRefresh: sfn.IChainable = startRefresh;
   const group = props.deploymentGroup;
   if (group) {
@@ -113,6 +232,7 @@ export function rolloutStateMachine(
       resultPath: '$.deploymentChecks',
     });
     const listDeployments = new tasks.CallAwsService(scope, 'ListActiveDeployments', {
+      taskTimeout,
       comment: 'Deployments of the software pipeline to these instances that have not finished',
       service: 'codedeploy',
       action: 'listDeployments',
@@ -126,7 +246,7 @@ export function rolloutStateMachine(
       resultSelector: { 'count.$': 'States.ArrayLength($.Deployments)' },
       resultPath: '$.activeDeployments',
     });
-    listDeployments.addCatch(restore, { resultPath: '$.error' });
+    catchAll(listDeployments);
     const waitForDeployments = new sfn.Wait(scope, 'WaitForDeployments', {
       time: sfn.WaitTime.duration(Duration.seconds(60)),
     });
@@ -136,7 +256,14 @@ export function rolloutStateMachine(
     });
     const noDeployment = new sfn.Choice(scope, 'NoDeploymentInProgress')
       .when(sfn.Condition.numberEquals('$.activeDeployments.count', 0), startRefresh)
-      .when(sfn.Condition.numberGreaterThanEquals('$.deploymentChecks.count', 60), restore)
+      .when(
+        sfn.Condition.numberGreaterThanEquals('$.deploymentChecks.count', DEPLOYMENT_CHECKS),
+        failure(
+          'DeploymentsStillRunning',
+          'DeploymentsStillRunning',
+          `A software deployment was still running after ${DEPLOYMENT_CHECKS} minutes: the fleet was not refreshed.`,
+        ).next(restore),
+      )
       .otherwise(countDeploymentCheck);
     countDeploymentCheck.next(waitForDeployments);
     waitForDeployments.next(listDeployments);
@@ -153,30 +280,59 @@ export function rolloutStateMachine(
       beforeRefresh,
     )
     // Two minutes: SSM validates within seconds; a value still absent was refused (unknown or unavailable image).
-    .when(sfn.Condition.numberGreaterThanEquals('$.checks.count', 24), restore)
+    .when(
+      sfn.Condition.numberGreaterThanEquals('$.checks.count', VALIDATION_CHECKS),
+      failure(
+        'ImageNotValidated',
+        'ImageNotValidated',
+        'SSM did not accept the new image id within two minutes (an unknown or unavailable image).',
+      ).next(restore),
+    )
     .otherwise(countCheck);
   countCheck.next(waitForValidation);
 
   const done = new sfn.Choice(scope, 'RefreshDone')
-    .when(sfn.Condition.stringEquals('$.status.Status', 'Successful'), new sfn.Succeed(scope, 'FleetOnNewImage'))
+    .when(sfn.Condition.stringEquals('$.status.Status', 'Successful'), succeed)
     .when(
       sfn.Condition.or(
         ...['Failed', 'Cancelled', 'RollbackSuccessful', 'RollbackFailed'].map((status) =>
           sfn.Condition.stringEquals('$.status.Status', status),
         ),
       ),
-      restore,
+      new sfn.Pass(scope, 'RefreshFailed', {
+        parameters: {
+          Error: 'RefreshFailed',
+          'Cause.$': "States.Format('The instance refresh ended {}: the fleet was not moved to the new image.', $.status.Status)",
+        },
+        resultPath: '$.failure',
+      }).next(restore),
     )
-    .otherwise(waitForRefresh);
-  startRefresh.next(waitForRefresh);
+    .when(
+      sfn.Condition.numberGreaterThanEquals('$.refreshChecks.count', REFRESH_CHECKS),
+      failure(
+        'RefreshTookTooLong',
+        'RefreshTookTooLong',
+        `The instance refresh had not ended after ${REFRESH_CHECKS} minutes (the pipeline action's hour would run out): cancelled.`,
+      ).next(cancelRefresh),
+    )
+    .otherwise(countRefreshCheck);
+  countRefreshCheck.next(waitForRefresh);
+  startRefresh.next(startRefreshChecks).next(waitForRefresh);
   waitForRefresh.next(describe);
   describe.next(done);
 
-  const definition = remember.next(write).next(startChecks).next(waitForValidation).next(check).next(validated);
+  const onlyRollout = new sfn.Choice(scope, 'OnlyRollout')
+    .when(sfn.Condition.numberGreaterThan('$.running.count', 1), alreadyRunning)
+    .otherwise(lock ? lock.next(remember) : remember);
+  remember.addCatch(unlockOnFailure, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
+  listRunning.next(onlyRollout);
+  const definition = listRunning;
+  remember.next(write).next(startChecks).next(waitForValidation).next(check).next(validated);
   return new sfn.StateMachine(scope, 'Rollout', {
     comment: `Rolls a new image out to ${props.customer}-${props.environment}`,
+    stateMachineName,
     definitionBody: sfn.DefinitionBody.fromChainable(definition),
-    timeout: Duration.hours(6),
+    timeout: EXECUTION_TIMEOUT,
     tracingEnabled: true,
     logs: {
       destination: new logs.LogGroup(scope, 'RolloutLogs', {

@@ -117,7 +117,7 @@ export function createDeploymentGroup(
   // (CodeDeploy-managed-automatic-launch-deployment-hook-…), which holds each new instance in Pending:Wait until
   // CodeDeploy has deployed the deployment group's last successful revision to it, and abandons the instance
   // when that deployment fails. (Before the first successful deployment there is nothing to deploy.)
-  return new codedeploy.ServerDeploymentGroup(scope, 'DeploymentGroup', {
+  const group = new codedeploy.ServerDeploymentGroup(scope, 'DeploymentGroup', {
     application,
     deploymentGroupName: 'web-tier',
     autoScalingGroups: [props.autoScalingGroup],
@@ -130,6 +130,12 @@ export function createDeploymentGroup(
     alarms: [alarm],
     autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
   });
+  // CodeDeploy's termination hook: an instance that scale-in or the AMI pipeline's instance refresh terminates
+  // while a deployment runs on it finishes its lifecycle events first (ApplicationStop, BeforeBlockTraffic,
+  // AfterBlockTraffic) instead of being cut off. Set on the L1: the L2's `terminationHook` is newer than the
+  // aws-cdk-lib floor.
+  (group.node.defaultChild as codedeploy.CfnDeploymentGroup).terminationHookEnabled = true;
+  return group;
 }
 
 /**

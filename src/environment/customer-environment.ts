@@ -83,10 +83,12 @@ export class CustomerEnvironment extends Stack {
     const platform = reference.bind(this);
     this.webTier = CustomerWebTier.fromConfig(this, 'Web', config, platform, { sharedLoadBalancer });
     this.deliveryPipeline = SoftwareDeliveryPipeline.fromConfig(this, 'Delivery', config, platform, this.webTier);
-    // The rollout of a new image waits until no software deployment is in progress on the same instances.
+    // The rollout of a new image waits until no software deployment is in progress on the same instances, and holds
+    // the software pipeline's Deploy stage while it runs.
     this.amiPipeline = CustomerAmiPipeline.fromConfig(this, 'Ami', config, platform, this.webTier, {
       deploymentGroup: this.deliveryPipeline.deploymentGroup,
       rebuildWindow,
+      softwarePipeline: this.deliveryPipeline.pipeline,
     });
   }
 }

@@ -8,6 +8,7 @@ import { join } from 'path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
+import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import {
@@ -126,7 +127,8 @@ describe('rollout', () => {
   test("writes the fleet's AMI parameter, then refreshes the fleet and waits for the result", () => {
     const built = build();
     const definition = definitionOf(built);
-    expect(definition.StartAt).toBe('ReadCurrentImage');
+    expect(definition.StartAt).toBe('ListRunningRollouts');
+    expect(definition.States.OnlyRollout.Default).toBe('ReadCurrentImage');
     expect(definition.States.ReadCurrentImage.Next).toBe('WriteAmiParameter');
     const write = definition.States.WriteAmiParameter;
     expect(write.Resource).toContain('aws-sdk:ssm:putParameter');
@@ -146,8 +148,8 @@ describe('rollout', () => {
     expect(validated.Choices[0].Next).toBe('StartInstanceRefresh');
     expect(validated.Choices[1]).toEqual({
       Variable: '$.checks.count',
-      NumericGreaterThanEquals: 24,
-      Next: 'RestorePreviousImage',
+      NumericGreaterThanEquals: 12,
+      Next: 'ImageNotValidated',
     });
     const refresh = definition.States.StartInstanceRefresh;
     expect(refresh.Resource).toContain('aws-sdk:autoscaling:startInstanceRefresh');
@@ -155,21 +157,81 @@ describe('rollout', () => {
     expect(refresh.Parameters.AutoScalingGroupName).toBe(`<Ref:${logicalId(web.autoScalingGroup)}>`);
     expect(refresh.Parameters.Preferences).toEqual({ MinHealthyPercentage: 50, MaxHealthyPercentage: 100 });
     expect(definition.States.RefreshDone.Choices[0].StringEquals).toBe('Successful');
-    expect(definition.States.RefreshDone.Default).toBe('WaitForRefresh');
+    expect(definition.States.RefreshDone.Default).toBe('CountRefreshCheck');
+    expect(definition.States.CountRefreshCheck.Next).toBe('WaitForRefresh');
   });
 
   test('a failed refresh, or any error after the write, puts the previous image back', () => {
     const definition = definitionOf(build());
-    expect(definition.States.RefreshDone.Choices[1].Next).toBe('RestorePreviousImage');
-    for (const state of ['WriteAmiParameter', 'ReadWrittenImage', 'StartInstanceRefresh', 'DescribeInstanceRefresh']) {
+    expect(definition.States.RefreshDone.Choices[1].Next).toBe('RefreshFailed');
+    expect(definition.States.RefreshFailed.Next).toBe('RestorePreviousImage');
+    for (const state of ['WriteAmiParameter', 'ReadWrittenImage', 'StartInstanceRefresh']) {
       expect(definition.States[state].Catch).toEqual([
-        { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RestorePreviousImage' },
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'RestorePreviousImage' },
       ]);
     }
+    // An error while the refresh runs stops it first.
+    expect(definition.States.DescribeInstanceRefresh.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'CancelInstanceRefresh' },
+    ]);
     const restore = definition.States.RestorePreviousImage;
     expect(restore.Parameters).toMatchObject({ Name: '/vending/acme/staging/ami-id', 'Value.$': '$.previous.Value' });
     expect(restore.Next).toBe('RolloutFailed');
     expect(definition.States.RolloutFailed.Type).toBe('Fail');
+  });
+
+  test('one rollout per environment at a time: a second execution fails before it touches anything', () => {
+    const definition = definitionOf(build());
+    expect(definition.StartAt).toBe('ListRunningRollouts');
+    const list = definition.States.ListRunningRollouts;
+    expect(list.Resource).toContain('aws-sdk:sfn:listExecutions');
+    expect(list.Parameters).toEqual({ 'StateMachineArn.$': '$$.StateMachine.Id', StatusFilter: 'RUNNING', MaxResults: 2 });
+    expect(definition.States.OnlyRollout.Choices).toEqual([
+      { Variable: '$.running.count', NumericGreaterThan: 1, Next: 'RolloutAlreadyRunning' },
+    ]);
+    expect(definition.States.OnlyRollout.Default).toBe('ReadCurrentImage');
+    // Neither the parameter nor the refresh of the running execution is touched: it fails straight away.
+    expect(definition.States.RolloutAlreadyRunning.Type).toBe('Fail');
+    expect(list.Catch[0].Next).toBe('RolloutAlreadyRunning');
+  });
+
+  test("every task has a timeout and a catch-all (States.Timeout included); the longest run ends within the action's hour", () => {
+    const definition = definitionOf(build());
+    const tasks = Object.entries(definition.States as Record<string, any>).filter(([, s]) => s.Type === 'Task');
+    expect(tasks.length).toBeGreaterThan(5);
+    for (const [name, task] of tasks) {
+      expect([name, task.TimeoutSeconds]).toEqual([name, expect.any(Number)]);
+      expect([name, task.Catch?.[0]?.ErrorEquals]).toEqual([name, ['States.ALL']]);
+    }
+    // Worst case: every bounded loop runs to its limit, each task taking its full timeout.
+    const taskSeconds = Math.max(...tasks.map(([, t]) => t.TimeoutSeconds));
+    const loop = (choice: string, counter: string, wait: string, tasksPerRound: number) => {
+      const limit = definition.States[choice].Choices.find((c: any) => c.Variable === counter).NumericGreaterThanEquals;
+      return limit * (definition.States[wait].Seconds + tasksPerRound * taskSeconds);
+    };
+    const worst =
+      tasks.length * taskSeconds +
+      loop('ImageValidated', '$.checks.count', 'WaitForValidation', 1) +
+      loop('RefreshDone', '$.refreshChecks.count', 'WaitForRefresh', 1);
+    // The Step Functions invoke action of CodePipeline times out after an hour ("all other actions" in CodePipeline's
+    // quotas): the rollout ends first, and its own timeout is never reached before the loops' limits.
+    expect(worst).toBeLessThan(definition.TimeoutSeconds);
+    expect(definition.TimeoutSeconds).toBeLessThan(3600);
+  });
+
+  test('a refresh that outlasts its time is cancelled, then the previous image goes back and the pipeline fails with the reason', () => {
+    const definition = definitionOf(build());
+    const tooLong = definition.States.RefreshDone.Choices.find((c: any) => c.Variable === '$.refreshChecks.count');
+    expect(tooLong.Next).toBe('RefreshTookTooLong');
+    expect(definition.States.RefreshTookTooLong.Next).toBe('CancelInstanceRefresh');
+    expect(definition.States.CancelInstanceRefresh.Resource).toContain('aws-sdk:autoscaling:cancelInstanceRefresh');
+    expect(definition.States.CancelInstanceRefresh.Next).toBe('RestorePreviousImage');
+    expect(definition.States.CancelInstanceRefresh.Catch[0].Next).toBe('RestorePreviousImage');
+    expect(definition.States.RolloutFailed).toMatchObject({
+      Type: 'Fail',
+      ErrorPath: '$.failure.Error',
+      CausePath: '$.failure.Cause',
+    });
   });
 
   test('production keeps its capacity: new instances start before old ones stop', () => {
@@ -180,7 +242,7 @@ describe('rollout', () => {
     });
   });
 
-  test('with a deployment group: no refresh while CodeDeploy deploys to the instances, an hour at most', () => {
+  test('with a deployment group: no refresh while CodeDeploy deploys to the instances, ten minutes at most', () => {
     const fixture = newPlatform();
     const { stack, web } = addWebTier(fixture, 'Customer', { environment: 'staging' });
     const application = new codedeploy.ServerApplication(stack, 'App', { applicationName: 'acme-staging-software' });
@@ -219,7 +281,7 @@ describe('rollout', () => {
     expect(list.Catch[0].Next).toBe('RestorePreviousImage');
     expect(definition.States.NoDeploymentInProgress.Choices).toEqual([
       { Variable: '$.activeDeployments.count', NumericEquals: 0, Next: 'StartInstanceRefresh' },
-      { Variable: '$.deploymentChecks.count', NumericGreaterThanEquals: 60, Next: 'RestorePreviousImage' },
+      { Variable: '$.deploymentChecks.count', NumericGreaterThanEquals: 10, Next: 'DeploymentsStillRunning' },
     ]);
     expect(definition.States.NoDeploymentInProgress.Default).toBe('CountDeploymentCheck');
     expect(definition.States.CountDeploymentCheck.Next).toBe('WaitForDeployments');
@@ -230,6 +292,55 @@ describe('rollout', () => {
     expect(JSON.stringify(listing.Resource)).toContain(':deploymentgroup:');
     expect(JSON.stringify(listing.Resource)).toContain(logicalId(deploymentGroup));
     // Without a group the validated image goes straight to the refresh (the test above).
+  });
+
+  test("with the software pipeline: its Deploy transition is disabled first and enabled again on every path", () => {
+    const fixture = newPlatform();
+    const { stack, web } = addWebTier(fixture, 'Customer', { environment: 'staging' });
+    const software = codepipeline.Pipeline.fromPipelineArn(
+      stack,
+      'Software',
+      'arn:aws:codepipeline:eu-west-1:123456789012:acme-staging-software',
+    );
+    const pipeline = new CustomerAmiPipeline(stack, 'Ami', {
+      customer: 'acme',
+      environment: 'staging',
+      source: PipelineSource.codeConnections({ connectionArn: CONNECTION, owner: 'acme', repository: 'infrastructure' }),
+      vpc: fixture.platform.vpc,
+      artifactsBucket: fixture.platform.artifactsBucket,
+      amiParameter: web.amiParameter,
+      autoScalingGroup: web.autoScalingGroup,
+      softwarePipeline: software,
+    });
+    const template = Template.fromStack(stack);
+    const definition = definitionOf({ fixture, stack, pipeline, template });
+    // After the lock on executions, before anything is written.
+    expect(definition.States.OnlyRollout.Default).toBe('LockSoftwareDeployments');
+    const lock = definition.States.LockSoftwareDeployments;
+    expect(lock.Resource).toContain('aws-sdk:codepipeline:disableStageTransition');
+    expect(lock.Parameters).toMatchObject({ PipelineName: 'acme-staging-software', StageName: 'Deploy', TransitionType: 'Inbound' });
+    expect(lock.Next).toBe('ReadCurrentImage');
+    expect(lock.Catch[0].Next).toBe('UnlockSoftwareDeploymentsAfterFailure');
+    // Success: enabled, then done. Failure: the previous image back, enabled, then failed with the reason.
+    expect(definition.States.RefreshDone.Choices[0].Next).toBe('UnlockSoftwareDeployments');
+    expect(definition.States.UnlockSoftwareDeployments.Resource).toContain('aws-sdk:codepipeline:enableStageTransition');
+    expect(definition.States.UnlockSoftwareDeployments.Next).toBe('FleetOnNewImage');
+    expect(definition.States.RestorePreviousImage.Next).toBe('UnlockSoftwareDeploymentsAfterFailure');
+    expect(definition.States.RestorePreviousImage.Catch[0].Next).toBe('UnlockSoftwareDeploymentsAfterFailure');
+    expect(definition.States.ReadCurrentImage.Catch[0].Next).toBe('UnlockSoftwareDeploymentsAfterFailure');
+    expect(definition.States.UnlockSoftwareDeploymentsAfterFailure.Next).toBe('RolloutFailed');
+    // Every state that leads to RolloutFailed passes through the unlock first (or is the unlock itself).
+    const into = Object.entries(definition.States as Record<string, any>)
+      .filter(([, st]) => st.Next === 'RolloutFailed' || (st.Catch ?? []).some((c: any) => c.Next === 'RolloutFailed'))
+      .map(([name]) => name)
+      .sort();
+    expect(into).toEqual(['UnlockSoftwareDeployments', 'UnlockSoftwareDeploymentsAfterFailure']);
+    // The role may change that one stage's transition only.
+    const statements = statementsOf(template, 'AmiRolloutRole');
+    for (const action of ['codepipeline:DisableStageTransition', 'codepipeline:EnableStageTransition']) {
+      const statement = statements.find((st) => st.Action === action);
+      expect(JSON.stringify(statement.Resource)).toContain('acme-staging-software/Deploy');
+    }
   });
 
   test("may change only the customer's own parameter and refresh only the customer's own group", () => {

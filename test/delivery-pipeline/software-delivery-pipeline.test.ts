@@ -241,6 +241,9 @@ describe('a staging pipeline on the shared load balancer (defaults, CodeConnecti
         Alarms: [{ Name: { Ref: logicalId(s.pipeline.alarms[0]) } }],
       },
     });
+    // An instance that scale-in or an instance refresh terminates during a deployment first finishes its
+    // lifecycle events (CodeDeploy's termination hook), instead of being cut off mid-deployment.
+    expect(group.TerminationHookEnabled).toBe(true);
     expect(propertiesOf(s.template, s.pipeline.application)).toEqual(
       expect.objectContaining({ ApplicationName: 'acme-staging-software', ComputePlatform: 'Server' }),
     );

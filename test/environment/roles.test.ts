@@ -64,6 +64,8 @@ test('an environment holds its instance role, two pipeline roles, two build role
       'DeliveryDeploymentGroupRole',
       ...started('Delivery'),
       'DeliveryPipelineRole',
+      // The function of the custom resource that creates the AMI parameter once.
+      'WebAmiParameterRole',
       ...(database ? ['WebDatabaseMonitoringRole'] : []),
       'WebInstanceRole',
     ];
