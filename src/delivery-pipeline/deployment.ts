@@ -117,7 +117,7 @@ export function createDeploymentGroup(
   // (CodeDeploy-managed-automatic-launch-deployment-hook-…), which holds each new instance in Pending:Wait until
   // CodeDeploy has deployed the deployment group's last successful revision to it, and abandons the instance
   // when that deployment fails. (Before the first successful deployment there is nothing to deploy.)
-  return new codedeploy.ServerDeploymentGroup(scope, 'DeploymentGroup', {
+  const group = new codedeploy.ServerDeploymentGroup(scope, 'DeploymentGroup', {
     application,
     deploymentGroupName: 'web-tier',
     autoScalingGroups: [props.autoScalingGroup],
@@ -130,6 +130,65 @@ export function createDeploymentGroup(
     alarms: [alarm],
     autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
   });
+  grantLaunchTemplateUse(group, props);
+  return group;
+}
+
+/**
+ * Internal: what CodeDeploy's service role needs, beyond AWSCodeDeployRole, for a group built on a launch template
+ * (it launches instances from the template and passes the instances' role): launching only from the group's own
+ * launch template when it is known, tagging only at launch, passing the instances' role only, to EC2 only.
+ */
+function grantLaunchTemplateUse(group: codedeploy.ServerDeploymentGroup, props: SoftwareDeliveryPipelineProps): void {
+  const role = group.role;
+  if (!role) return;
+  const stack = Stack.of(group);
+  const cfnGroup = props.autoScalingGroup.node.defaultChild;
+  const template =
+    cfnGroup instanceof autoscaling.CfnAutoScalingGroup
+      ? (cfnGroup.launchTemplate as autoscaling.CfnAutoScalingGroup.LaunchTemplateSpecificationProperty | undefined)
+      : undefined;
+  const templateId = template?.launchTemplateId;
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['ec2:RunInstances'],
+      // RunInstances authorizes on the instance, its volumes, interfaces, subnet, groups and image: the launch
+      // template condition is what limits it to this group's instances.
+      resources: ['*'],
+      ...(templateId
+        ? {
+            conditions: {
+              ArnEquals: {
+                'ec2:LaunchTemplate': stack.formatArn({
+                  service: 'ec2',
+                  resource: 'launch-template',
+                  resourceName: templateId,
+                }),
+              },
+            },
+          }
+        : {}),
+    }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['ec2:CreateTags'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'ec2:CreateAction': 'RunInstances' } },
+    }),
+  );
+  const instanceRole =
+    props.instanceRole ??
+    (props.autoScalingGroup.grantPrincipal instanceof iam.Role ? props.autoScalingGroup.grantPrincipal : undefined);
+  if (instanceRole) {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [instanceRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+      }),
+    );
+  }
 }
 
 /**
