@@ -94,18 +94,18 @@ export abstract class WebTierIngress {
   }
 
   /**
-   * Checks the options, then builds the ingress in the web tier (its constructs get their ids in `webTier`).
-   * @internal
-   */
-  public abstract _bind(webTier: Construct, context: IngressContext): BoundIngress;
-
-  /**
    * The construct id of the web tier's target group behind this kind of ingress. A target group belongs to one
    * load balancer: a switch between shared and dedicated ingress must create a new one (a new logical id) rather
    * than move the old one, which CloudFormation cannot do in one update.
    * @internal
    */
   public abstract readonly _targetGroupId: string;
+
+  /**
+   * Checks the options, then builds the ingress in the web tier (its constructs get their ids in `webTier`).
+   * @internal
+   */
+  public abstract _bind(webTier: Construct, context: IngressContext): BoundIngress;
 }
 
 class SharedRuleIngress extends WebTierIngress {

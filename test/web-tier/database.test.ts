@@ -475,7 +475,10 @@ describe('the port', () => {
 
   test('a customer file sets it as database.port', () => {
     const config = ConfigLoader.validateCustomer(
-      toStructKeys({ ...stagingCustomer(), database: { engine: 'postgres', version: '16', port: 6000 } }),
+      toStructKeys({
+        ...stagingCustomer(),
+        database: { engine: 'postgres', version: '16', port: 6000 },
+      }) as CustomerConfig,
     );
     const fixture = newPlatform({ domain: 'apps.example.com' });
     const stack = new Stack(fixture.app, 'Customer', { env: ENV });
