@@ -28,11 +28,18 @@ if git -C "$REPOSITORY_DIR" rev-parse --git-dir >/dev/null 2>&1; then
   commit_time="$(git -C "$REPOSITORY_DIR" log -1 --format='%cI')"
   commit_message="$(git -C "$REPOSITORY_DIR" log -1 --format='%B')"
 elif [[ -n "${PIPELINE_EXECUTION_ID:-}" && -n "${PIPELINE_NAME:-}" ]]; then
-  commit_message="$(aws codepipeline get-pipeline-execution --pipeline-name "$PIPELINE_NAME" \
+  # The build role may read its own pipeline's executions: a failure is a real problem (a changed role, a
+  # throttled API), shown with AWS's error rather than hidden behind an empty message.
+  if ! commit_message="$(aws codepipeline get-pipeline-execution --pipeline-name "$PIPELINE_NAME" \
     --pipeline-execution-id "$PIPELINE_EXECUTION_ID" \
     --query "pipelineExecution.artifactRevisions[?name=='Repository'] | [0].revisionSummary" \
-    --output text 2>/dev/null || true)"
-  [[ "$commit_message" == "None" ]] && commit_message=""
+    --output text)"; then
+    echo "bake: cannot read the commit message of pipeline execution $PIPELINE_EXECUTION_ID of $PIPELINE_NAME" \
+      "(codepipeline:GetPipelineExecution, error above)" >&2
+    exit 1
+  fi
+  # No revision summary (a source without one) is printed as None.
+  if [[ "$commit_message" == "None" ]]; then commit_message=""; fi
 fi
 
 vars=(

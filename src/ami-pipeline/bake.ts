@@ -51,6 +51,14 @@ export function createBake(
   const readParameters = [props.amiParameter.parameterArn];
   if (baseImage.ssmParameterName) readParameters.push(parameterArn(baseImage.ssmParameterName));
   role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: readParameters }));
+  // bake.sh reads the commit message of a source without Git history from the pipeline execution: its own
+  // pipeline only (by name: the pipeline's ARN would make the role depend on the pipeline, which uses the role).
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['codepipeline:GetPipelineExecution'],
+      resources: [stack.formatArn({ service: 'codepipeline', resource: context.artifacts.pipelineName })],
+    }),
+  );
   for (const statement of packerStatements(
     stack,
     context.packerTemplate.packerBuildTagValue,

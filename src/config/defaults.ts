@@ -178,8 +178,17 @@ export function resolveHealthCheck(healthCheck: HealthCheckConfig = {}): Resolve
 }
 
 /** A database with its defaults; `label` (customer-environment) is the default identifier. */
+/** The engine's default port plus this: a database never listens on its engine's default port. */
+export const DATABASE_PORT_OFFSET = 10000;
+
+/** The port a database of the engine listens on unless told: 15432 (PostgreSQL family) or 13306 (MySQL family). */
+export function defaultDatabasePort(engine: string): number {
+  return (String(engine).includes('postgres') ? 5432 : 3306) + DATABASE_PORT_OFFSET;
+}
+
 export function resolveDatabase(database: DatabaseConfig, production: boolean, label: string): ResolvedDatabase {
   return {
+    port: database.port ?? defaultDatabasePort(database.engine),
     engine: database.engine,
     version: database.version,
     instanceType: database.instanceType ?? 't4g.medium',

@@ -200,6 +200,14 @@ export interface DatabaseConfig {
    */
   readonly multiAz?: boolean;
   /**
+   * Port the database listens on: not the engine's default (AWS Control Tower RDS_INSTANCE_NO_DEFAULT_PORTS_CHECK).
+   * @minimum 1150
+   * @maximum 65535
+   * @asType integer
+   * @default - the engine's default plus 10000: 15432 for PostgreSQL and Aurora PostgreSQL, 13306 for MySQL, MariaDB and Aurora MySQL
+   */
+  readonly port?: number;
+  /**
    * Extra security groups attached to the database.
    * @uniqueItems true
    * @itemPattern ^sg-([0-9a-f]{8}|[0-9a-f]{17})$

@@ -46,6 +46,7 @@ const NUMBER_PLACES = {
   healthyThreshold: ['HealthCheckConfig', 'healthyThreshold'],
   unhealthyThreshold: ['HealthCheckConfig', 'unhealthyThreshold'],
   backupRetentionDays: ['DatabaseConfig', 'backupRetentionDays'],
+  databasePort: ['DatabaseConfig', 'port'],
   keepImages: ['AmiConfig', 'keepImages'],
 } as const;
 

@@ -135,7 +135,65 @@ export function createDeploymentGroup(
   // AfterBlockTraffic) instead of being cut off. Set on the L1: the L2's `terminationHook` is newer than the
   // aws-cdk-lib floor.
   (group.node.defaultChild as codedeploy.CfnDeploymentGroup).terminationHookEnabled = true;
+  grantLaunchTemplateUse(group, props);
   return group;
+}
+
+/**
+ * Internal: what CodeDeploy's service role needs, beyond AWSCodeDeployRole, for a group built on a launch template
+ * (it launches instances from the template and passes the instances' role): launching only from the group's own
+ * launch template when it is known, tagging only at launch, passing the instances' role only, to EC2 only.
+ */
+function grantLaunchTemplateUse(group: codedeploy.ServerDeploymentGroup, props: SoftwareDeliveryPipelineProps): void {
+  const role = group.role;
+  if (!role) return;
+  const stack = Stack.of(group);
+  const cfnGroup = props.autoScalingGroup.node.defaultChild;
+  const template =
+    cfnGroup instanceof autoscaling.CfnAutoScalingGroup
+      ? (cfnGroup.launchTemplate as autoscaling.CfnAutoScalingGroup.LaunchTemplateSpecificationProperty | undefined)
+      : undefined;
+  const templateId = template?.launchTemplateId;
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['ec2:RunInstances'],
+      // RunInstances authorizes on the instance, its volumes, interfaces, subnet, groups and image: the launch
+      // template condition is what limits it to this group's instances.
+      resources: ['*'],
+      ...(templateId
+        ? {
+            conditions: {
+              ArnEquals: {
+                'ec2:LaunchTemplate': stack.formatArn({
+                  service: 'ec2',
+                  resource: 'launch-template',
+                  resourceName: templateId,
+                }),
+              },
+            },
+          }
+        : {}),
+    }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['ec2:CreateTags'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'ec2:CreateAction': 'RunInstances' } },
+    }),
+  );
+  const instanceRole =
+    props.instanceRole ??
+    (props.autoScalingGroup.grantPrincipal instanceof iam.Role ? props.autoScalingGroup.grantPrincipal : undefined);
+  if (instanceRole) {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [instanceRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+      }),
+    );
+  }
 }
 
 /**

@@ -40,9 +40,9 @@ export interface PriorityAllocatorProps {
    */
   readonly loadBalancers?: elbv2.IApplicationLoadBalancer[];
   /**
-   * Key that encrypts the state table and the function's log group. The key policy must let CloudWatch
+   * Key that encrypts the state table, the function's log group and its environment. The key policy must let CloudWatch
    * Logs of this region use it (SharedPlatform's key does).
-   * @default - the state table uses the AWS managed key `aws/dynamodb` and the log group CloudWatch Logs' own encryption
+   * @default - the state table uses the AWS managed key `aws/dynamodb`, the log group CloudWatch Logs' own encryption and the environment Lambda's own key
    */
   readonly encryptionKey?: kms.IKey;
   /**
@@ -170,6 +170,12 @@ export class PriorityAllocator extends Construct implements IPriorityAllocator {
                 resources: [props.encryptionKey.keyArn],
                 conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${stack.region}.amazonaws.com` } },
               }),
+              // The function's environment, encrypted with the key: Lambda decrypts it as the function's role.
+              new iam.PolicyStatement({
+                actions: ['kms:Decrypt'],
+                resources: [props.encryptionKey.keyArn],
+                conditions: { StringEquals: { 'kms:ViaService': `lambda.${stack.region}.amazonaws.com` } },
+              }),
             ]
           : []),
       ],
@@ -224,6 +230,8 @@ export class PriorityAllocator extends Construct implements IPriorityAllocator {
       timeout: Duration.minutes(2),
       // No reserved concurrency: new accounts have a concurrency quota of 10, and reserving any of it fails there.
       environment: { [ENV_STATE_TABLE]: table.tableName },
+      // With the key, the environment is encrypted with it at rest (checkov CKV_AWS_173); its role may decrypt.
+      ...(props.encryptionKey ? { environmentEncryption: props.encryptionKey } : {}),
     });
     fn.node.addDependency(statePolicy, this.elbPolicy, networkPolicy);
     this.function = fn;

@@ -281,7 +281,8 @@ export class CustomerWebTier extends Construct {
     this.launchTemplate = instances.launchTemplate;
     this.notificationTopic = instances.topic;
     this.autoScalingGroup = instances.autoScalingGroup;
-    this.targetGroup = createTargetGroup(this, props.vpc, healthCheck);
+    // Its id follows the kind of ingress (see WebTierIngress._targetGroupId): switching kinds replaces it.
+    this.targetGroup = createTargetGroup(this, props.ingress._targetGroupId, props.vpc, healthCheck);
 
     // Ingress: the shared listener's rule or a load balancer of the environment's own, built by the ingress.
     const ingress = props.ingress._bind(this, {

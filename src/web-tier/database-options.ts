@@ -48,6 +48,12 @@ export interface CustomerDatabaseOptions {
    */
   readonly multiAz?: boolean;
   /**
+   * Port the database listens on (1150 to 65535), which its security group opens to the web instances: not the
+   * engine's default, for the AWS Control Tower check RDS_INSTANCE_NO_DEFAULT_PORTS_CHECK.
+   * @default - the engine's default plus 10000: 15432 for PostgreSQL and Aurora PostgreSQL, 13306 for MySQL, MariaDB and Aurora MySQL
+   */
+  readonly port?: number;
+  /**
    * Security groups attached to the database besides its own (which admits the web instances on the engine's port).
    * @default - none
    */

@@ -62,6 +62,7 @@ export function checkedDatabase(where: string, options: CustomerDatabaseOptions,
     backupRetentionDays: daysOf(options.backupRetention),
     preferredBackupWindow: options.preferredBackupWindow,
     multiAz: options.multiAz,
+    port: options.port,
   };
   const formats: [keyof DatabaseConfig, ValueRuleName][] = [
     ['instanceType', 'databaseInstanceType'],
@@ -74,6 +75,7 @@ export function checkedDatabase(where: string, options: CustomerDatabaseOptions,
     if (problem) throw new Error(`${where}: database.${PROP_OF[key] ?? key}: ${problem}`);
   }
   checkNumber(where, 'database.backupRetention', 'backupRetentionDays', config.backupRetentionDays, 'days');
+  checkNumber(where, 'database.port', 'databasePort', config.port);
   (options.securityGroups ?? []).forEach((group, i) => {
     const problem = valueProblem('securityGroupId', group.securityGroupId);
     if (problem) throw new Error(`${where}: database.securityGroups[${i}]: ${problem}`);
@@ -102,7 +104,7 @@ export function checkedDatabase(where: string, options: CustomerDatabaseOptions,
 /** Internal: the customer's database, in the isolated subnets, reachable from the instances only. */
 export function createDatabase(scope: Construct, options: DatabaseContext): BuiltDatabase {
   const db = checkedDatabase(options.where, options.database, options.production, options.label);
-  const port = db.facts.port;
+  const port = db.port;
   const securityGroup = new ec2.SecurityGroup(scope, 'DatabaseSecurityGroup', {
     vpc: options.vpc,
     description: `Database of ${options.label}: from its web instances only`,

@@ -94,6 +94,14 @@ export abstract class WebTierIngress {
   }
 
   /**
+   * The construct id of the web tier's target group behind this kind of ingress. A target group belongs to one
+   * load balancer: a switch between shared and dedicated ingress must create a new one (a new logical id) rather
+   * than move the old one, which CloudFormation cannot do in one update.
+   * @internal
+   */
+  public abstract readonly _targetGroupId: string;
+
+  /**
    * Checks the options, then builds the ingress in the web tier (its constructs get their ids in `webTier`).
    * @internal
    */
@@ -101,6 +109,9 @@ export abstract class WebTierIngress {
 }
 
 class SharedRuleIngress extends WebTierIngress {
+  /** @internal */
+  public readonly _targetGroupId = 'TargetGroup';
+
   constructor(private readonly options: SharedIngressOptions) {
     super();
   }
@@ -124,6 +135,9 @@ class SharedRuleIngress extends WebTierIngress {
 }
 
 class DedicatedLoadBalancerIngress extends WebTierIngress {
+  /** @internal */
+  public readonly _targetGroupId = 'DedicatedTargetGroup';
+
   constructor(private readonly options: DedicatedIngressOptions) {
     super();
   }

@@ -276,10 +276,11 @@ function createAutoScalingGroup(
 /** Internal: where the load balancer sends visitors, in the web tier's scope, with the tier's health check. */
 export function createTargetGroup(
   scope: Construct,
+  id: string,
   vpc: ec2.IVpc,
   healthCheck: elbv2.HealthCheck,
 ): elbv2.ApplicationTargetGroup {
-  return new elbv2.ApplicationTargetGroup(scope, 'TargetGroup', {
+  return new elbv2.ApplicationTargetGroup(scope, id, {
     vpc,
     port: 80,
     protocol: elbv2.ApplicationProtocol.HTTP,

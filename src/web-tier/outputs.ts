@@ -23,6 +23,10 @@ export function addIngressOutputs(
 /** Internal: the database's endpoint and the ARN of its master credentials. */
 export function addDatabaseOutputs(scope: Construct, label: string, database: BuiltDatabase): void {
   new CfnOutput(scope, 'DatabaseEndpoint', { value: database.endpoint, description: `Database of ${label}` });
+  new CfnOutput(scope, 'DatabasePort', {
+    value: String(database.port),
+    description: `Port of the database of ${label}`,
+  });
   new CfnOutput(scope, 'DatabaseSecretArn', {
     value: database.secretArn,
     description: `Master credentials of the database of ${label}`,

@@ -57,6 +57,7 @@ function databaseOf(
     backupRetention: Duration.days(database.backupRetentionDays),
     preferredBackupWindow: database.preferredBackupWindow,
     multiAz: database.multiAz,
+    port: database.port,
     securityGroups: database.securityGroupIds.map((groupId, i) =>
       ec2.SecurityGroup.fromSecurityGroupId(scope, `${id}DatabaseSecurityGroup${i}`, groupId, { mutable: false }),
     ),

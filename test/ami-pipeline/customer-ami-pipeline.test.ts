@@ -21,7 +21,7 @@ import {
 import { AMI_PIPELINE_SCRIPTS } from '../../src/ami-pipeline/scripts';
 import { toStructKeys } from '../../src/config/keys';
 import { stagingCustomer } from '../config/fixtures';
-import { addWebTier, Fixture, logicalId, newPlatform, only, resourcesOf } from '../web-tier/fixture';
+import { addWebTier, Fixture, logicalId, newPlatform, only, propertiesOf, resourcesOf } from '../web-tier/fixture';
 
 const CONNECTION = 'arn:aws:codeconnections:eu-west-1:123456789012:connection/0a1b2c3d-4e5f-6789-abcd-ef0123456789';
 
@@ -423,6 +423,23 @@ describe('bake', () => {
       ),
     ).toEqual([]);
     expect(statements.flatMap((s) => [s.Action].flat()).filter((a: string) => a.endsWith(':*'))).toEqual([]);
+  });
+
+  test("the bake may read its own pipeline's executions (bake.sh reads the commit message of a zip source there), and no other pipeline's", () => {
+    const built = build();
+    const reads = statementsOf(built.template, 'AmiBuildRole').filter((s) =>
+      [s.Action].flat().includes('codepipeline:GetPipelineExecution'),
+    );
+    const pipelineName = propertiesOf(built.template, built.pipeline.pipeline).Name;
+    expect(reads).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'codepipeline:GetPipelineExecution',
+        Resource: {
+          'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:codepipeline:eu-west-1:123456789012:${pipelineName}`]],
+        },
+      },
+    ]);
   });
 
   test('the build instance takes SSH from the bake only and reaches out on HTTP(S) only', () => {

@@ -198,3 +198,79 @@ describe("the example customer's provisioning script", () => {
     }
   });
 });
+
+describe('bake.sh: the commit message of a source without Git history', () => {
+  // Stand-ins on PATH: `aws` answers get-pipeline-execution as told (or is refused), `packer` records its -var
+  // arguments and writes the manifest a real build writes.
+  const bin = mkdtempSync(join(tmpdir(), 'bake-bin-'));
+  const record = join(bin, 'packer-args');
+  writeFileSync(
+    join(bin, 'aws'),
+    [
+      '#!/usr/bin/env bash',
+      'if [[ "$1 $2" == "codepipeline get-pipeline-execution" ]]; then',
+      '  if [[ -n "${FAKE_AWS_DENY:-}" ]]; then',
+      '    echo "An error occurred (AccessDeniedException) when calling the GetPipelineExecution operation" >&2; exit 254',
+      '  fi',
+      '  echo "$FAKE_REVISION_SUMMARY"; exit 0',
+      'fi',
+      'exit 1',
+      '',
+    ].join('\n'),
+    { mode: 0o755 },
+  );
+  writeFileSync(
+    join(bin, 'packer'),
+    [
+      '#!/usr/bin/env bash',
+      '[[ "$1" == "build" ]] || exit 0',
+      'printf "%s\\n" "$@" > "$FAKE_PACKER_RECORD"',
+      'for arg in "$@"; do [[ "$arg" == manifest_path=* ]] && manifest="${arg#manifest_path=}"; done',
+      'printf \'{"builds":[{"artifact_id":"eu-west-1:ami-0123456789abcdef0","packer_run_uuid":"r1"}],"last_run_uuid":"r1"}\' > "$manifest"',
+      '',
+    ].join('\n'),
+    { mode: 0o755 },
+  );
+
+  function bake(env: Record<string, string>) {
+    const templateDir = mkdtempSync(join(tmpdir(), 'bake-template-'));
+    for (const script of SCRIPTS) {
+      writeFileSync(join(templateDir, script), readFileSync(join(AMI_PIPELINE_SCRIPTS, script)));
+    }
+    return run('bash', [join(templateDir, 'bake.sh')], {
+      PATH: `${bin}:${process.env.PATH}`,
+      TEMPLATE_DIR: templateDir,
+      REPOSITORY_DIR: mkdtempSync(join(tmpdir(), 'bake-zip-source-')), // a zip: no .git
+      BUILD_REGION: 'eu-west-1',
+      SUBNET_ID: 'subnet-0123456789abcdef0',
+      SECURITY_GROUP_ID: 'sg-0123456789abcdef0',
+      BUILD_NUMBER: '7',
+      KEEP_IMAGES: '3',
+      PACKER_BUILD_TAG: 'acme-production',
+      AMI_PARAMETER: '/vending/acme/production/ami-id',
+      PIPELINE_NAME: 'acme-production-ami',
+      PIPELINE_EXECUTION_ID: '0f5e1c2a-3b4d-4e6f-8a9b-0c1d2e3f4a5b',
+      FAKE_PACKER_RECORD: record,
+      ...env,
+    });
+  }
+
+  beforeAll(() => toolPath('jq'));
+
+  test('the revision summary of the pipeline execution reaches Packer as the commit message', () => {
+    const result = bake({ FAKE_REVISION_SUMMARY: 'Fix the login page' });
+    expect(result.stdout).toBe('ami-0123456789abcdef0\n');
+    expect(result.status).toBe(0);
+    expect(readFileSync(record, 'utf8').split('\n')).toContain('commit_message=Fix the login page');
+  });
+
+  test('a refused GetPipelineExecution fails the bake, saying what was refused, instead of an empty message', () => {
+    const result = bake({ FAKE_AWS_DENY: '1', FAKE_REVISION_SUMMARY: '' });
+    expect(result.status).not.toBe(0);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('AccessDeniedException');
+    expect(result.stderr).toContain(
+      'bake: cannot read the commit message of pipeline execution 0f5e1c2a-3b4d-4e6f-8a9b-0c1d2e3f4a5b of acme-production-ami',
+    );
+  });
+});

@@ -411,7 +411,7 @@ describe('paas-vending diagram: a customer environment in Mermaid', () => {
       'database',
     ]);
     expect(edge(d, 'internet', 'alb')!.label).toBe('HTTPS');
-    expect(edge(d, 'asg', 'database')!.label).toBe('port 5432');
+    expect(edge(d, 'asg', 'database')!.label).toBe('port 15432');
     expect(d.nodes.get('data_bucket')).toMatchObject({
       lines: ['Data bucket (S3)', 'KMS-encrypted, versioned'],
       within: [],
@@ -499,7 +499,7 @@ describe('paas-vending diagram: a customer environment in Mermaid', () => {
     ]);
     expect(edge(d, 'shared_alb', 'rule')!.label).toBe('host header');
     expect(d.nodes.get('database')!.lines.slice(0, 2)).toEqual(['RDS MySQL 8.0.43', 'db.t4g.medium, single-AZ']);
-    expect(edge(d, 'asg', 'database')!.label).toBe('port 3306');
+    expect(edge(d, 'asg', 'database')!.label).toBe('port 13306');
 
     for (const id of ['ami_approve', 'app_approve', 'ami_schedule']) expect(d.nodes.has(id)).toBe(false);
     expect(result.out).not.toContain('Approve');

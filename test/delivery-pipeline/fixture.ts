@@ -151,4 +151,9 @@ export function acknowledgeSoftwarePipeline(pipeline: SoftwareDeliveryPipeline, 
     'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRole]',
     'The CodeDeploy service role with the policy AWS maintains for it (Auto Scaling lifecycle hooks, load balancer registration).',
   );
+  acknowledge(
+    pipeline.deploymentGroup.role!.node.findChild('DefaultPolicy'),
+    'AwsSolutions-IAM5[Resource::*]',
+    'RunInstances limited by the ec2:LaunchTemplate condition to the group launch template, CreateTags to tags given at launch (ec2:CreateAction), for groups on a launch template.',
+  );
 }

@@ -268,6 +268,43 @@ describe('a staging pipeline on the shared load balancer (defaults, CodeConnecti
     });
   });
 
+  test("the CodeDeploy service role may launch from the web tier's launch template, tag what it launches and pass the instances' role only", () => {
+    // CodeDeploy launches replacement instances of a group built on a launch template with its own role: without
+    // these, a deployment to such a group fails with an authorization error.
+    const statements = roleStatements(s, s.pipeline.deploymentGroup.role!);
+    const launchTemplateId = { Ref: logicalId(s.web.launchTemplate) };
+    expect(statements).toContainEqual({
+      Effect: 'Allow',
+      Action: 'ec2:RunInstances',
+      Resource: '*',
+      Condition: {
+        ArnEquals: {
+          'ec2:LaunchTemplate': {
+            'Fn::Join': [
+              '',
+              ['arn:', { Ref: 'AWS::Partition' }, ':ec2:eu-west-1:123456789012:launch-template/', launchTemplateId],
+            ],
+          },
+        },
+      },
+    });
+    expect(statements).toContainEqual({
+      Effect: 'Allow',
+      Action: 'ec2:CreateTags',
+      Resource: '*',
+      Condition: { StringEquals: { 'ec2:CreateAction': 'RunInstances' } },
+    });
+    const passRole = statements.filter((st) => [st.Action].flat().includes('iam:PassRole'));
+    expect(passRole).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'iam:PassRole',
+        Resource: { 'Fn::GetAtt': [logicalId(s.web.instanceRole), 'Arn'] },
+        Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+      },
+    ]);
+  });
+
   test("the alarms: the instances' 5xx share and unhealthy hosts of the target group on the shared load balancer", () => {
     expect(s.pipeline.alarms).toHaveLength(2);
     const [errors, unhealthy] = s.pipeline.alarms.map((alarm) => propertiesOf(s.template, alarm));

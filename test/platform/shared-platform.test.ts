@@ -386,6 +386,22 @@ describe('shared load balancer', () => {
 });
 
 describe('priority allocator', () => {
+  test("the function's environment is encrypted with the platform key (checkov CKV_AWS_173), which its role may decrypt", () => {
+    const { template, platform, stack } = synth();
+    const key = { 'Fn::GetAtt': [logicalId(stack, platform.key), 'Arn'] };
+    template.hasResourceProperties('AWS::Lambda::Function', { KmsKeyArn: key });
+    const role = logicalId(stack, platform.allocator.function.role!);
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p: any) => JSON.stringify(p.Properties.Roles).includes(`"${role}"`))
+      .flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+    expect(statements).toContainEqual({
+      Effect: 'Allow',
+      Action: 'kms:Decrypt',
+      Resource: key,
+      Condition: { StringEquals: { 'kms:ViaService': 'lambda.eu-west-1.amazonaws.com' } },
+    });
+  });
+
   test('one allocator function, in the VPC, allowed to change rules of this load balancer only', () => {
     const { template, platform, stack } = synth();
     template.resourceCountIs('AWS::Lambda::Function', 1);

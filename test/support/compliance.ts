@@ -80,9 +80,6 @@ import { IConstruct } from 'constructs';
  * (`CT.S3.PR.10`), each with the reason. This is the only place a rule may be disabled; keep it short.
  */
 export const DISABLED_GUARD_RULES: Readonly<Record<string, string>> = {
-  'CT.RDS.PR.20':
-    "Customer databases listen on their engine's default port, reachable from their web instances' security group " +
-    'only; another port would add no protection and break the defaults of every client and tool.',
   'CT.AUTOSCALING.PR.6':
     'A customer environment runs the one instance type of its config, the type its AMI is baked and tested on; ' +
     'mixing instance types is for capacity-flexible fleets, and would make the config choose types it never named.',

@@ -1102,3 +1102,33 @@ describe('bad props', () => {
     expect(error!.message.startsWith(`CustomerWebTier ${id}/Web: ${message}`)).toBe(true);
   });
 });
+
+describe('switching production between shared and dedicated ingress (adding or removing customDomain)', () => {
+  // A target group belongs to one load balancer: when the update keeps its logical id, CloudFormation attaches it to
+  // the new listener while the old one still holds it, and the update fails and rolls back. A new logical id makes
+  // CloudFormation create a new target group first, point the listener and the Auto Scaling group at it, and
+  // delete the old one with the old ingress at the end of the update.
+  const shared = () => synthProduction(({ platform }) => ({ ingress: sharedIngress(platform) }));
+  const dedicated = () => synthProduction();
+
+  test.each([
+    ['shared to dedicated', shared, dedicated],
+    ['dedicated to shared', dedicated, shared],
+  ])('%s: a new target group, and nothing points at the old one', (_name, before, after) => {
+    const old = before();
+    const next = after();
+    const oldId = logicalId(old.web.targetGroup);
+    const newId = logicalId(next.web.targetGroup);
+    expect(newId).not.toBe(oldId);
+    const resources = next.template.toJSON().Resources;
+    expect(resources[oldId]).toBeUndefined();
+    expect(resources[newId].Type).toBe('AWS::ElasticLoadBalancingV2::TargetGroup');
+    expect(old.template.toJSON().Resources[newId]).toBeUndefined();
+    expect(JSON.stringify(resources)).not.toContain(`"${oldId}"`);
+    expect(propertiesOf(next.template, next.web.autoScalingGroup).TargetGroupARNs).toEqual([{ Ref: newId }]);
+  });
+
+  test('the data bucket keeps its logical id through the switch', () => {
+    expect(logicalId(shared().web.dataBucket)).toBe(logicalId(dedicated().web.dataBucket));
+  });
+});

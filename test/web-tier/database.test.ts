@@ -28,6 +28,8 @@ import {
   synthProduction,
 } from './fixture';
 import { ConfigLoader, CustomerConfig, CustomerDatabaseOptions, CustomerWebTier, DatabaseEngine } from '../../src';
+import { toStructKeys } from '../../src/config/keys';
+import { stagingCustomer } from '../config/fixtures';
 import { ENV } from '../support/platform-fixture';
 
 const EXTRA_GROUPS = ['sg-0123456789abcdef0', 'sg-0fedcba9876543210'];
@@ -112,7 +114,7 @@ const FAMILIES: Family[] = [
     kind: 'instance',
     engine: 'postgres',
     engineVersion: '16',
-    port: 5432,
+    port: 15432,
     logs: ['postgresql', 'upgrade'],
   },
   {
@@ -121,7 +123,7 @@ const FAMILIES: Family[] = [
     kind: 'instance',
     engine: 'postgres',
     engineVersion: '16.4',
-    port: 5432,
+    port: 15432,
     logs: ['postgresql', 'upgrade'],
   },
   {
@@ -130,7 +132,7 @@ const FAMILIES: Family[] = [
     kind: 'instance',
     engine: 'mysql',
     engineVersion: '8.0.43',
-    port: 3306,
+    port: 13306,
     logs: MYSQL_LOGS,
   },
   {
@@ -139,7 +141,7 @@ const FAMILIES: Family[] = [
     kind: 'instance',
     engine: 'mariadb',
     engineVersion: '10.11.9',
-    port: 3306,
+    port: 13306,
     logs: MYSQL_LOGS,
   },
   {
@@ -148,7 +150,7 @@ const FAMILIES: Family[] = [
     kind: 'cluster',
     engine: 'aurora-postgresql',
     engineVersion: '16',
-    port: 5432,
+    port: 15432,
     logs: ['postgresql'],
   },
   {
@@ -158,7 +160,7 @@ const FAMILIES: Family[] = [
     engine: 'aurora-mysql',
     // Aurora MySQL 3 is MySQL 8.0 compatible: RDS spells its versions 8.0.mysql_aurora.<version>.
     engineVersion: '8.0.mysql_aurora.3.08.0',
-    port: 3306,
+    port: 13306,
     logs: MYSQL_LOGS,
   },
 ];
@@ -459,6 +461,34 @@ describe('options', () => {
   });
 });
 
+describe('the port', () => {
+  test("another port than the default: the database, its security group and the stack's output follow", () => {
+    const s = synth({ database: { engine: DatabaseEngine.MYSQL, version: '8.0.43', port: 23306 } });
+    const { resource } = databaseOf(s);
+    expect(Number(resource.Properties.Port)).toBe(23306);
+    const groupId = logicalId(s.web.databaseSecurityGroup!);
+    expect(ingressRulesOf(s.template, groupId).map((r: any) => [r.FromPort, r.ToPort])).toEqual([[23306, 23306]]);
+    const outputs = s.template.toJSON().Outputs;
+    const port = Object.entries(outputs).find(([id]) => id.includes('DatabasePort'));
+    expect(port?.[1]).toMatchObject({ Value: '23306' });
+  });
+
+  test('a customer file sets it as database.port', () => {
+    const config = ConfigLoader.validateCustomer(
+      toStructKeys({
+        ...stagingCustomer(),
+        database: { engine: 'postgres', version: '16', port: 6000 },
+      }) as CustomerConfig,
+    );
+    const fixture = newPlatform({ domain: 'apps.example.com' });
+    const stack = new Stack(fixture.app, 'Customer', { env: ENV });
+    const web = CustomerWebTier.fromConfig(stack, 'Web', config, fixture.platform);
+    const [, instance] = only(Template.fromStack(stack), 'AWS::RDS::DBInstance');
+    expect(web.databaseInstance).toBeDefined();
+    expect(Number(instance.Properties.Port)).toBe(6000);
+  });
+});
+
 describe('without a database', () => {
   let s: Synth;
   beforeAll(() => {
@@ -686,6 +716,13 @@ describe('bad database props', () => {
       'backupRetention',
       '1.5 days (a number)',
       'an integer from 1 to 35 days',
+    ],
+    [
+      'a port RDS refuses',
+      { engine: DatabaseEngine.POSTGRES, version: '16', port: 80 },
+      'port',
+      '80',
+      'an integer from 1150 to 65535',
     ],
   ])('%s', (_name, database, prop, received, expected) => {
     const { id, error } = errorOf(database);

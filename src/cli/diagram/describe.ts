@@ -50,7 +50,7 @@ export function databaseTitle(c: ResolvedCustomerConfig): string {
 }
 
 export function databasePort(c: ResolvedCustomerConfig): number {
-  return c.database!.engine.includes('postgres') ? 5432 : 3306;
+  return c.database!.port;
 }
 
 export function availability(c: ResolvedCustomerConfig): string {
