@@ -579,11 +579,18 @@ describe('PriorityAllocator', () => {
     const kmsStatements = roleStatements(template, logicalIdOf(allocator.role)).filter((s) =>
       actionsOf(s).some((a) => a.startsWith('kms:')),
     );
-    expect(kmsStatements).toHaveLength(1);
+    // Through DynamoDB for the table, and through Lambda to decrypt the function's environment: nothing else.
+    expect(kmsStatements).toHaveLength(2);
     expect(kmsStatements[0]).toMatchObject({
       Effect: 'Allow',
       Resource: keyArn,
       Condition: { StringEquals: { 'kms:ViaService': 'dynamodb.eu-west-1.amazonaws.com' } },
+    });
+    expect(kmsStatements[1]).toMatchObject({
+      Effect: 'Allow',
+      Action: 'kms:Decrypt',
+      Resource: keyArn,
+      Condition: { StringEquals: { 'kms:ViaService': 'lambda.eu-west-1.amazonaws.com' } },
     });
     expect(actionsOf(kmsStatements[0])).toEqual(expect.arrayContaining(['kms:Decrypt', 'kms:GenerateDataKey']));
   });
