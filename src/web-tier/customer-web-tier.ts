@@ -9,7 +9,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
-import { Construct, IConstruct } from 'constructs';
+import { Construct } from 'constructs';
 import { checkedCompute, checkedHealthCheck, validateNames } from './checks';
 import { createDatabase } from './database';
 import { CustomerDatabaseOptions } from './database-options';
@@ -260,13 +260,9 @@ export class CustomerWebTier extends Construct {
       name: CustomerWebTier.amiParameterName(props.customer, props.environment),
       label,
       instanceType,
-      encryptionKey: props.encryptionKey,
-      vpc: props.vpc,
       initialImageId: props.initialImageId,
     });
     this.amiParameter = image.reference;
-    // The parameter's function lives at the stack's root, outside this construct: it gets the same tags.
-    this.addTags(props, image.provider);
     const instances = createInstances(this, {
       label,
       vpc: props.vpc,
@@ -274,7 +270,7 @@ export class CustomerWebTier extends Construct {
       dataBucket: this.dataBucket,
       compute,
       instanceType,
-      amiParameter: image,
+      amiParameter: image.resource,
     });
     this.securityGroup = instances.securityGroup;
     this.instanceRole = instances.role;
@@ -321,9 +317,9 @@ export class CustomerWebTier extends Construct {
   }
 
   /** Tags of every resource: the customer, the environment and the props' own. */
-  private addTags(props: CustomerWebTierProps, scope: IConstruct = this): void {
-    Tags.of(scope).add('vending:customer', props.customer);
-    Tags.of(scope).add('vending:environment', props.environment);
-    for (const [key, value] of Object.entries(props.tags ?? {})) Tags.of(scope).add(key, value);
+  private addTags(props: CustomerWebTierProps): void {
+    Tags.of(this).add('vending:customer', props.customer);
+    Tags.of(this).add('vending:environment', props.environment);
+    for (const [key, value] of Object.entries(props.tags ?? {})) Tags.of(this).add(key, value);
   }
 }

@@ -1,15 +1,13 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
-import { AwsCustomResource, Logging, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
-import { Construct, IConstruct } from 'constructs';
+import { Construct } from 'constructs';
 import { installCodeDeployAgent } from './codedeploy-agent';
 import { DEFAULT_BASE_IMAGE_PARAMETER, ResolvedCompute } from '../config/defaults';
 
@@ -18,119 +16,33 @@ const ARM64_BASE_IMAGE_PARAMETER = '/aws/service/ami-amazon-linux-latest/al2023-
 
 /** Internal: the image parameter the web tier's instances launch from, and a reference to it. */
 export interface ImageParameter {
-  /** The custom resource that creates the parameter: what the launch template depends on. */
-  readonly resource: AwsCustomResource;
-  /** The custom resource's Lambda function, at the stack's root (one per stack, aws-cdk-lib's own code). */
-  readonly provider: IConstruct;
-  readonly name: string;
+  readonly resource: ssm.CfnParameter;
   readonly reference: ssm.IStringParameter;
 }
 
 /**
  * Internal: the image, in the web tier's scope: an SSM parameter that the AMI pipeline owns after its first bake.
  * The default image matches the instance type's architecture (Graviton types need arm64).
- *
- * CloudFormation writes the parameter once, when it creates the custom resource: the resource has a Create call
- * (PutParameter without Overwrite) and a Delete call, and no Update call, so no later change of the stack (the
- * initial image, the architecture, the description, tags, a new version of this library) writes the value again;
- * the image the AMI pipeline baked stays. (An `AWS::SSM::Parameter` would write its `Value` again on any update of
- * the resource.) A parameter that exists already, such as one an earlier version created, is kept as it is.
  */
 export function createImageParameter(
   scope: Construct,
-  options: {
-    name: string;
-    label: string;
-    instanceType: ec2.InstanceType;
-    encryptionKey: kms.IKey;
-    vpc: ec2.IVpc;
-    initialImageId?: string;
-  },
+  options: { name: string; label: string; instanceType: ec2.InstanceType; initialImageId?: string },
 ): ImageParameter {
   const { name, label, instanceType, initialImageId } = options;
-  const stack = Stack.of(scope);
-  const parameterArn = stack.formatArn({
-    service: 'ssm',
-    resource: 'parameter',
-    resourceName: name.replace(/^\//, ''),
+  const amiParameter = new ssm.CfnParameter(scope, 'AmiParameter', {
+    name,
+    type: 'String',
+    dataType: 'aws:ec2:image',
+    value:
+      initialImageId ??
+      `{{resolve:ssm:${instanceType.architecture === ec2.InstanceArchitecture.ARM_64 ? ARM64_BASE_IMAGE_PARAMETER : DEFAULT_BASE_IMAGE_PARAMETER}}}`,
+    description: `AMI of ${label}'s instances; written by its AMI pipeline`,
   });
-  const logGroup = new logs.LogGroup(scope, 'AmiParameterLogs', {
-    retention: logs.RetentionDays.ONE_YEAR,
-    encryptionKey: options.encryptionKey,
-    removalPolicy: RemovalPolicy.DESTROY,
-  });
-  // A role of its own: the default one has the managed AWSLambdaBasicExecutionRole (logs to any log group).
-  const role = new iam.Role(scope, 'AmiParameterRole', {
-    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-    description: `Creates the AMI parameter of ${label} once, and deletes it with the stack`,
-  });
-  const policy = new iam.Policy(scope, 'AmiParameterPolicy', {
-    statements: [
-      new iam.PolicyStatement({
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [logGroup.logGroupArn],
-      }),
-      new iam.PolicyStatement({ actions: ['ssm:PutParameter', 'ssm:DeleteParameter'], resources: [parameterArn] }),
-      // SSM checks the id of an aws:ec2:image parameter with the caller's ec2:DescribeImages.
-      new iam.PolicyStatement({ actions: ['ec2:DescribeImages'], resources: ['*'] }),
-      // What a function in a VPC needs for its network interfaces (Lambda's own list; IAM cannot scope them).
-      new iam.PolicyStatement({
-        actions: [
-          'ec2:CreateNetworkInterface',
-          'ec2:DescribeNetworkInterfaces',
-          'ec2:DescribeSubnets',
-          'ec2:DeleteNetworkInterface',
-          'ec2:AssignPrivateIpAddresses',
-          'ec2:UnassignPrivateIpAddresses',
-        ],
-        resources: ['*'],
-      }),
-    ],
-  });
-  policy.attachToRole(role);
-  const value =
-    initialImageId ??
-    `{{resolve:ssm:${instanceType.architecture === ec2.InstanceArchitecture.ARM_64 ? ARM64_BASE_IMAGE_PARAMETER : DEFAULT_BASE_IMAGE_PARAMETER}}}`;
-  const resource = new AwsCustomResource(scope, 'AmiParameter', {
-    resourceType: 'Custom::WebAmiParameter',
-    onCreate: {
-      service: 'SSM',
-      action: 'putParameter',
-      parameters: {
-        Name: name,
-        Type: 'String',
-        DataType: 'aws:ec2:image',
-        Value: value,
-        Description: `AMI of ${label}'s instances; written by its AMI pipeline`,
-        // Never over an existing parameter: it holds a baked image (see above).
-        Overwrite: false,
-      },
-      ignoreErrorCodesMatching: 'ParameterAlreadyExists',
-      physicalResourceId: PhysicalResourceId.of(name),
-      // The call's parameters and response are not logged.
-      logging: Logging.withDataHidden(),
-    },
-    onDelete: {
-      service: 'SSM',
-      action: 'deleteParameter',
-      parameters: { Name: name },
-      ignoreErrorCodesMatching: 'ParameterNotFound',
-      logging: Logging.withDataHidden(),
-    },
-    role,
-    logGroup,
-    // The SDK of the Lambda runtime: nothing is downloaded at deploy time.
-    installLatestAwsSdk: false,
-    timeout: Duration.minutes(1),
-    // In the platform's private subnets (AWS Control Tower CT.LAMBDA.PR.3), HTTPS out to the SSM API and to
-    // CloudFormation's response URL only.
-    vpc: options.vpc,
-    vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-  });
-  resource.node.addDependency(policy);
-  const provider = stack.node.findChild(`AWS${AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`);
-  const reference = ssm.StringParameter.fromStringParameterName(scope, 'AmiParameterRef', name);
-  return { resource, provider, name, reference };
+  // Any change to this resource makes CloudFormation write `value` again, over the pipeline's image: keep
+  // it free of tags (whoever adds them, e.g. Tags.of(app)) and of anything else that changes with the stack.
+  amiParameter.addPropertyDeletionOverride('Tags');
+  const reference = ssm.StringParameter.fromStringParameterName(scope, 'AmiParameterRef', amiParameter.name!);
+  return { resource: amiParameter, reference };
 }
 
 /** Internal: what the instances are built from. */
@@ -141,7 +53,7 @@ export interface InstancesContext {
   readonly dataBucket: s3.IBucket;
   readonly compute: ResolvedCompute;
   readonly instanceType: ec2.InstanceType;
-  readonly amiParameter: ImageParameter;
+  readonly amiParameter: ssm.CfnParameter;
 }
 
 /** Internal: the instances that were built. */
@@ -218,7 +130,7 @@ function createLaunchTemplate(
   userData.addCommands('set -euo pipefail', `echo "vending: ${label} instance starting"`);
   installCodeDeployAgent(userData, Stack.of(scope));
   const launchTemplate = new ec2.LaunchTemplate(scope, 'LaunchTemplate', {
-    machineImage: ec2.MachineImage.resolveSsmParameterAtLaunch(amiParameter.name),
+    machineImage: ec2.MachineImage.resolveSsmParameterAtLaunch(amiParameter.name!),
     instanceType,
     securityGroup,
     role,
@@ -238,7 +150,7 @@ function createLaunchTemplate(
       },
     ],
   });
-  launchTemplate.node.addDependency(amiParameter.resource);
+  launchTemplate.node.addDependency(amiParameter);
   return launchTemplate;
 }
 

@@ -50,13 +50,12 @@ function dataResources(): Record<string, Record<string, string>> {
   return out;
 }
 
-/** The parameter that holds an environment's baked image, which its rollout owns (a custom resource creates it). */
+/** The parameter that holds an environment's baked image, which its rollout owns. */
 function isAmiParameter(resource: { Type: string; Properties?: { Name?: unknown } }): boolean {
   return (
-    resource.Type === 'Custom::WebAmiParameter' ||
-    (resource.Type === 'AWS::SSM::Parameter' &&
-      typeof resource.Properties?.Name === 'string' &&
-      resource.Properties.Name.endsWith('/ami-id'))
+    resource.Type === 'AWS::SSM::Parameter' &&
+    typeof resource.Properties?.Name === 'string' &&
+    resource.Properties.Name.endsWith('/ami-id')
   );
 }
 
@@ -78,6 +77,6 @@ test('the logical ids of data-bearing resources in the example fleet are the com
 test('the list covers every kind of data-bearing resource the fleet has', () => {
   const committed = JSON.parse(readFileSync(COMMITTED, 'utf-8')) as Record<string, Record<string, string>>;
   const types = new Set(Object.values(committed).flatMap((ids) => Object.values(ids)));
-  expect([...types].sort()).toEqual([...DATA_TYPES, 'Custom::WebAmiParameter'].sort());
-  expect(Object.values(committed).filter((ids) => Object.values(ids).includes('Custom::WebAmiParameter'))).toHaveLength(6);
+  expect([...types].sort()).toEqual([...DATA_TYPES, 'AWS::SSM::Parameter'].sort());
+  expect(Object.values(committed).filter((ids) => Object.values(ids).includes('AWS::SSM::Parameter'))).toHaveLength(6);
 });

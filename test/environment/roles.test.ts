@@ -65,7 +65,6 @@ test('an environment holds its instance role, two pipeline roles, two build role
       ...started('Delivery'),
       'DeliveryPipelineRole',
       // The function of the custom resource that creates the AMI parameter once.
-      'WebAmiParameterRole',
       ...(database ? ['WebDatabaseMonitoringRole'] : []),
       'WebInstanceRole',
     ];

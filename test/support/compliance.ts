@@ -165,19 +165,6 @@ export function isLogDestinationBucket(resource: TemplateResource): boolean {
  */
 export const GUARD_EXCEPTIONS: readonly GuardException[] = [
   {
-    rules: ['CT.LAMBDA.PR.3'],
-    reason:
-      "A function in a customer stack that IS in the platform's VPC: its subnets and security group are set, the " +
-      'subnets read from the platform (an export or the contract parameters), which the offline rule cannot read.',
-    appliesTo: (r) =>
-      r.type === 'AWS::Lambda::Function' &&
-      Array.isArray(r.properties.VpcConfig?.SubnetIds) &&
-      r.properties.VpcConfig.SubnetIds.length > 0 &&
-      r.properties.VpcConfig.SubnetIds.every((subnet: unknown) => isFromPlatform(r, subnet)) &&
-      Array.isArray(r.properties.VpcConfig?.SecurityGroupIds) &&
-      r.properties.VpcConfig.SecurityGroupIds.length > 0,
-  },
-  {
     rules: ['CT.S3.PR.10', 'CT.S3.PR.9', 'CT.S3.PR.2'],
     reason:
       'Log destination buckets: ALB access logs and S3 server access logs are delivered only to buckets ' +

@@ -95,11 +95,6 @@ export function acknowledgeWebTier(web: CustomerWebTier): void {
     'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
     'The SSM agent actions for Session Manager and Run Command, as AWS maintains them for the agent.',
   );
-  acknowledge(
-    web.node.findChild('AmiParameterPolicy'),
-    'AwsSolutions-IAM5[Resource::*]',
-    'ec2:DescribeImages (SSM checks an aws:ec2:image value with it) and the network interface actions of a function in a VPC have no resource-level permissions in IAM.',
-  );
   const loadBalancerGroup = web.node.tryFindChild('LoadBalancerSecurityGroup');
   if (loadBalancerGroup) {
     acknowledge(

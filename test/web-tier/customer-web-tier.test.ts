@@ -24,7 +24,6 @@ import {
   only,
   policyStatementsOfRole,
   propertiesOf,
-  Props,
   PropsOf,
   resourcesOf,
   sharedIngress,
@@ -43,27 +42,6 @@ const LOGS_BUCKET_NAME = 'acme-logs-123456789012-eu-west-1';
 const AMI_PARAMETER_NAME = '/vending/acme/staging/ami-id';
 const LATEST_AL2023 = '{{resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64}}';
 const VENDING_TAGS = { 'vending:customer': 'acme', 'vending:environment': 'staging' };
-const AMI_PARAMETER_TYPE = 'Custom::WebAmiParameter';
-
-/**
- * The AMI parameter's custom resource and its SDK calls by request type (parsed from the JSON strings the
- * resource carries): the only calls its handler can make.
- */
-function amiParameterResource(template: Template): {
-  id: string;
-  resource: any;
-  calls: Record<string, { service: string; action: string; parameters: Record<string, unknown> }>;
-} {
-  const [id, resource] = only(template, AMI_PARAMETER_TYPE);
-  const calls: Record<string, any> = {};
-  for (const type of ['Create', 'Update', 'Delete']) {
-    const call = resource.Properties[type];
-    if (call === undefined) continue;
-    if (typeof call !== 'string') throw new Error(`${id}.${type}: expected a literal JSON string, got ${JSON.stringify(call)}`);
-    calls[type] = JSON.parse(call);
-  }
-  return { id, resource, calls };
-}
 
 /** Resource types that carry no tags of their own in CloudFormation (or that are deliberately left untagged). */
 const UNTAGGED_TYPES = new Set([
@@ -77,8 +55,8 @@ const UNTAGGED_TYPES = new Set([
   'AWS::ElasticLoadBalancingV2::ListenerCertificate',
   // Tagged through its own `tags` property (the allocator tags the listener rule it creates).
   'Custom::SharedAlbRulePriority',
-  // A custom resource has no tags (the parameter it creates is written once, untagged: see "the AMI parameter").
-  'Custom::WebAmiParameter',
+  // Deliberately untagged: any change to it rewrites the AMI id (see "the AMI parameter").
+  'AWS::SSM::Parameter',
 ]);
 
 describe('a staging web tier on the shared load balancer (defaults)', () => {
@@ -135,11 +113,12 @@ describe('a staging web tier on the shared load balancer (defaults)', () => {
 
   describe('the AMI parameter', () => {
     test('/vending/acme/staging/ami-id, an aws:ec2:image starting on the latest Amazon Linux 2023', () => {
-      const { calls } = amiParameterResource(s.template);
-      expect(calls.Create).toMatchObject({
-        service: 'SSM',
-        action: 'putParameter',
-        parameters: { Name: AMI_PARAMETER_NAME, Type: 'String', DataType: 'aws:ec2:image', Value: LATEST_AL2023 },
+      const [, parameter] = only(s.template, 'AWS::SSM::Parameter');
+      expect(parameter.Properties).toMatchObject({
+        Name: AMI_PARAMETER_NAME,
+        Type: 'String',
+        DataType: 'aws:ec2:image',
+        Value: LATEST_AL2023,
       });
       expect(s.web.amiParameter.parameterName).toBe(AMI_PARAMETER_NAME);
     });
@@ -624,9 +603,9 @@ describe('options', () => {
 
   test('initialImageId is the starting value of the AMI parameter', () => {
     const { template } = synth({ initialImageId: 'ami-0123456789abcdef0' });
-    const { calls } = amiParameterResource(template);
-    expect(calls.Create.parameters.Value).toBe('ami-0123456789abcdef0');
-    expect(calls.Create.parameters.Name).toBe(AMI_PARAMETER_NAME);
+    const [, parameter] = only(template, 'AWS::SSM::Parameter');
+    expect(parameter.Properties.Value).toBe('ami-0123456789abcdef0');
+    expect(parameter.Properties.Name).toBe(AMI_PARAMETER_NAME);
   });
 
   test('production may be set apart from the environment name', () => {
@@ -694,89 +673,7 @@ describe('the AMI parameter belongs to the AMI pipeline after its first bake', (
    * that the AMI pipeline put there: every instance launched afterwards would start on the initial image. So
    * the resource must not change with anything a user may change later.
    */
-  const parameterOf = (template: Template) => template.findResources(AMI_PARAMETER_TYPE);
-
-  /**
-   * What a stack update from `before` to `after` writes into the parameter named `name`, by CloudFormation's rules:
-   * an `AWS::SSM::Parameter` is written with its Value whenever its properties change (and on creation, when its
-   * logical id is new); an AWS SDK custom resource makes its Update call when its properties change, its Create
-   * call when its logical id is new, and nothing otherwise. `undefined`: nothing is written.
-   */
-  function writtenOnUpdate(before: Template, after: Template, name: string): unknown {
-    const old = (before.toJSON().Resources ?? {}) as Record<string, any>;
-    for (const [id, resource] of Object.entries(after.toJSON().Resources as Record<string, any>)) {
-      const previous = old[id];
-      const changed = previous === undefined || JSON.stringify(previous.Properties) !== JSON.stringify(resource.Properties);
-      if (resource.Type === 'AWS::SSM::Parameter' && resource.Properties.Name === name && changed) {
-        return resource.Properties.Value;
-      }
-      if (resource.Type.startsWith('Custom::') && (resource.Properties.Create || resource.Properties.Update)) {
-        const type = previous === undefined ? 'Create' : 'Update';
-        const call = resource.Properties[type];
-        if (!changed || call === undefined) continue;
-        const parsed = JSON.parse(call);
-        if (parsed.action === 'putParameter' && parsed.parameters.Name === name) return parsed.parameters.Value;
-      }
-    }
-    return undefined;
-  }
-
-  test.each([
-    ['initialImageId set', {}, { initialImageId: 'ami-0123456789abcdef0' }],
-    ['initialImageId changed', { initialImageId: 'ami-0123456789abcdef0' }, { initialImageId: 'ami-0fedcba9876543210' }],
-    ['initialImageId removed', { initialImageId: 'ami-0123456789abcdef0' }, {}],
-    ['architecture: x86_64 to arm64', {}, { instanceType: new ec2.InstanceType('t4g.small') }],
-    ['architecture: arm64 to x86_64', { instanceType: new ec2.InstanceType('m7g.large') }, {}],
-    ['tags', {}, { tags: { CostCenter: '1234' } }],
-  ])('a stack update writes nothing into the parameter: %s', (_, from, to) => {
-    const before = synth(from as Props);
-    const after = synth(to as Props);
-    expect(after.template.toJSON()).not.toEqual(before.template.toJSON());
-    expect(writtenOnUpdate(before.template, after.template, AMI_PARAMETER_NAME)).toBeUndefined();
-    // The model above does see a write: the parameter's first creation.
-    expect(writtenOnUpdate(Template.fromJSON({ Resources: {} }), after.template, AMI_PARAMETER_NAME)).toBeDefined();
-  });
-
-  test('CloudFormation writes the value once: a Create call that never overwrites, a Delete call, no Update call', () => {
-    const { template } = synth();
-    expect(template.findResources('AWS::SSM::Parameter')).toEqual({});
-    const { resource, calls } = amiParameterResource(template);
-    expect(Object.keys(calls).sort()).toEqual(['Create', 'Delete']);
-    expect(calls.Create).toMatchObject({
-      action: 'putParameter',
-      // An existing parameter (an earlier version's) keeps its value: the call fails, and the failure is ignored.
-      parameters: { Name: AMI_PARAMETER_NAME, Overwrite: false },
-      ignoreErrorCodesMatching: 'ParameterAlreadyExists',
-      physicalResourceId: { id: AMI_PARAMETER_NAME },
-    });
-    expect(calls.Delete).toMatchObject({ action: 'deleteParameter', parameters: { Name: AMI_PARAMETER_NAME } });
-    // aws-cdk-lib's handler, with the SDK of the Lambda runtime (nothing downloaded at deploy time).
-    expect(resource.Properties.InstallLatestAwsSdk).toBe(false);
-    expect(resource.Properties.ServiceToken).toEqual({
-      'Fn::GetAtt': [expect.stringMatching(/^AWS679f53fac002430cb0da5b7982bd2287/), 'Arn'],
-    });
-  });
-
-  test("the function may write and delete that parameter only, and log to its own log group", () => {
-    const { template } = synth();
-    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p: any) =>
-      JSON.stringify(p).includes('ssm:PutParameter'),
-    );
-    expect(policies).toHaveLength(1);
-    const statements = (policies[0] as any).Properties.PolicyDocument.Statement;
-    expect(statements).toEqual([
-      { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: expect.anything() },
-      {
-        Action: ['ssm:PutParameter', 'ssm:DeleteParameter'],
-        Effect: 'Allow',
-        Resource: {
-          'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:ssm:${ENV.region}:${ENV.account}:parameter${AMI_PARAMETER_NAME}`]],
-        },
-      },
-      { Action: 'ec2:DescribeImages', Effect: 'Allow', Resource: '*' },
-      { Action: expect.arrayContaining(['ec2:CreateNetworkInterface']), Effect: 'Allow', Resource: '*' },
-    ]);
-  });
+  const parameterOf = (template: Template) => template.findResources('AWS::SSM::Parameter');
 
   test('byte-identical whatever else changes: compute, health check, tags, app tags, host names, ingress', () => {
     const before = synth();
@@ -816,7 +713,7 @@ describe('the AMI parameter belongs to the AMI pipeline after its first bake', (
     expect(tagsOf(propertiesOf(after.template, after.web.dataBucket).Tags)).toMatchObject({ team: 'web' });
 
     const original = parameterOf(before.template);
-    expect(Object.keys(original)).toEqual([logicalId(before.web.node.findChild('AmiParameter').node.findChild('Resource'))]);
+    expect(Object.keys(original)).toEqual([logicalId(before.web.node.findChild('AmiParameter'))]);
     for (const changed of [after, dedicated]) {
       // Logical id, type, properties, policies and dependencies: the whole resource, byte for byte.
       expect(parameterOf(changed.template)).toEqual(original);
@@ -841,9 +738,9 @@ describe('the AMI parameter belongs to the AMI pipeline after its first bake', (
       owner: 'platform',
       CostCenter: '1234',
     });
-    const { resource } = amiParameterResource(template);
-    expect(resource.Properties).not.toHaveProperty('Tags');
-    expect(Object.keys(resource.Properties).sort()).toEqual(['Create', 'Delete', 'InstallLatestAwsSdk', 'ServiceToken']);
+    const [, parameter] = only(template, 'AWS::SSM::Parameter');
+    expect(parameter.Properties).not.toHaveProperty('Tags');
+    expect(Object.keys(parameter.Properties).sort()).toEqual(['DataType', 'Description', 'Name', 'Type', 'Value']);
   });
 
   test('CustomerWebTier.amiParameterName', () => {
@@ -855,7 +752,8 @@ describe('the AMI parameter belongs to the AMI pipeline after its first bake', (
 describe('the default image follows the instance architecture', () => {
   test('a Graviton instance type starts on Amazon Linux 2023 for arm64', () => {
     const { template } = synth({ instanceType: new ec2.InstanceType('t4g.small') });
-    expect(amiParameterResource(template).calls.Create.parameters.Value).toBe(
+    const [, parameter] = only(template, 'AWS::SSM::Parameter');
+    expect(parameter.Properties.Value).toBe(
       '{{resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64}}',
     );
   });
@@ -866,17 +764,15 @@ describe('logical ids of stateful resources', () => {
     const { template, web } = synth();
     // Do not change these ids (construct ids `DataBucket` and `AmiParameter`, or the construct tree above them):
     // a new logical id of the data bucket makes CloudFormation create an empty bucket and delete (outside
-    // production) or orphan (production) the customer's data. The AMI parameter's resource is a custom resource
-    // that creates the parameter once (it moved from WebAmiParameterB85AD722, an AWS::SSM::Parameter: README's
-    // "The AMI parameter" says how a stack moves without losing its baked image).
-    const parameter = web.node.findChild('AmiParameter').node.findChild('Resource');
+    // production) or orphan (production) the customer's data; a new logical id of the AMI parameter creates
+    // it again with its initial value, throwing away the image the AMI pipeline baked.
     expect(logicalId(web.dataBucket)).toBe('WebDataBucketF865F87B');
-    expect(logicalId(parameter)).toBe('WebAmiParameter4702DF67');
+    expect(logicalId(web.node.findChild('AmiParameter'))).toBe('WebAmiParameterB85AD722');
     expect(template.toJSON().Resources.WebDataBucketF865F87B.Type).toBe('AWS::S3::Bucket');
-    expect(template.toJSON().Resources.WebAmiParameter4702DF67.Type).toBe(AMI_PARAMETER_TYPE);
+    expect(template.toJSON().Resources.WebAmiParameterB85AD722.Type).toBe('AWS::SSM::Parameter');
     const production = synthProduction();
     expect(production.template.toJSON().Resources.WebDataBucketF865F87B.Type).toBe('AWS::S3::Bucket');
-    expect(production.template.toJSON().Resources.WebAmiParameter4702DF67.Type).toBe(AMI_PARAMETER_TYPE);
+    expect(production.template.toJSON().Resources.WebAmiParameterB85AD722.Type).toBe('AWS::SSM::Parameter');
   });
 });
 
@@ -919,7 +815,7 @@ describe('from a customer config', () => {
       'vending:environment': 'production',
     });
     expect(template.toJSON().Resources[logicalId(web.dataBucket)].DeletionPolicy).toBe('Retain');
-    expect(amiParameterResource(template).calls.Create.parameters.Name).toBe('/vending/acme/production/ami-id');
+    template.hasResourceProperties('AWS::SSM::Parameter', { Name: '/vending/acme/production/ami-id' });
   });
 
   test('staging (acme-staging.yaml, hooli-staging.yaml): a shared rule for <customer>-<environment>.apps.example.com', () => {
