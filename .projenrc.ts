@@ -252,7 +252,8 @@ project.addTask('bench', {
 
 // docs/QUOTAS.md's table: each AWS quota and what the example fleet and generated fleets of 100 and 1,000 use of it.
 project.addTask('quotas:table', {
-  description: 'Print the table of docs/QUOTAS.md: the AWS quotas a fleet is bound by, and their use at 6, 100, 1,000 environments',
+  description:
+    'Print the table of docs/QUOTAS.md: the AWS quotas a fleet is bound by, and their use at 6, 100, 1,000 environments',
   exec: 'ts-node --project tsconfig.dev.json scripts/quota-table.ts',
 });
 

@@ -302,7 +302,8 @@ export function rolloutStateMachine(
       new sfn.Pass(scope, 'RefreshFailed', {
         parameters: {
           Error: 'RefreshFailed',
-          'Cause.$': "States.Format('The instance refresh ended {}: the fleet was not moved to the new image.', $.status.Status)",
+          'Cause.$':
+            "States.Format('The instance refresh ended {}: the fleet was not moved to the new image.', $.status.Status)",
         },
         resultPath: '$.failure',
       }).next(restore),

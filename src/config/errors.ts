@@ -119,7 +119,10 @@ function boundedJson(value: unknown, limit: number): string {
  * `max` characters in all: the head and the end, where "expected" is.
  */
 export function boundedMessage(message: string, max = 500): string {
-  let text = message.length > MAX_QUOTED + 2 ? message.replace(/"([^"\s…]{81,})"/g, (_, inner: string) => quoted(inner)) : message;
+  let text =
+    message.length > MAX_QUOTED + 2
+      ? message.replace(/"([^"\s…]{81,})"/g, (_, inner: string) => quoted(inner))
+      : message;
   if (text.length > max) text = `${text.slice(0, max - 201)}…${text.slice(-200)}`;
   return text;
 }

@@ -85,7 +85,9 @@ export function parseYaml(text: string, file: string): { doc: Document; lines: L
       path: '',
       line: pos.line,
       column: pos.col,
-      message: boundedMessage(`YAML ${e.name === 'YAMLWarning' ? 'problem' : 'syntax error'}: ${e.message.split('\n')[0]}`),
+      message: boundedMessage(
+        `YAML ${e.name === 'YAMLWarning' ? 'problem' : 'syntax error'}: ${e.message.split('\n')[0]}`,
+      ),
     };
   });
   if (syntax.length > 0) throw new ConfigError(syntax);

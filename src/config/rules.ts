@@ -161,7 +161,9 @@ export function environmentProblem(
 }
 
 function listOf(values: readonly string[]): string {
-  return values.length <= 1 ? (values[0] ?? 'none') : `${values.slice(0, -1).join(', ')} or ${values[values.length - 1]}`;
+  return values.length <= 1
+    ? (values[0] ?? 'none')
+    : `${values.slice(0, -1).join(', ')} or ${values[values.length - 1]}`;
 }
 
 /** The platform's environments: each name once, the platform's own among them. */

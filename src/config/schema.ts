@@ -73,7 +73,10 @@ export function schemaProblems(kind: SchemaKind, document: unknown): RawProblem[
 
 /** Internal: the problem that stands for those not shown. */
 export function moreProblems(count: number): RawProblem {
-  return { path: [], message: `and ${count} more problem${count === 1 ? '' : 's'} not shown; expected the ones above fixed first` };
+  return {
+    path: [],
+    message: `and ${count} more problem${count === 1 ? '' : 's'} not shown; expected the ones above fixed first`,
+  };
 }
 
 function pointerToPath(pointer: string): FieldPath {

@@ -13,13 +13,13 @@ import {
   PlatformContract,
 } from './contract';
 import { ContractParameter } from './contract-parameter';
-import type { EnvironmentConfig } from '../config/types';
 import type {
   ISharedPlatform,
   PlatformAttributes,
   SharedLoadBalancer,
   SharedLoadBalancerAttributes,
 } from './platform-reference';
+import type { EnvironmentConfig } from '../config/types';
 import { IPriorityAllocator, PriorityAllocator } from '../shared-alb-rule/priority-allocator';
 
 /** Internal: what a reference knows without binding. */

@@ -152,12 +152,7 @@ export class CustomerWebTier extends Construct {
     platform: ISharedPlatform,
     options: CustomerWebTierConfigOptions = {},
   ): CustomerWebTier {
-    const resolved = checkCustomer(
-      config,
-      undefined,
-      `CustomerWebTier.fromConfig ${scope.node.path}/${id}`,
-      platform,
-    );
+    const resolved = checkCustomer(config, undefined, `CustomerWebTier.fromConfig ${scope.node.path}/${id}`, platform);
     const hostname =
       resolved.hostname ??
       (platform.domain ? `${resolved.customer}-${resolved.environment}.${platform.domain}` : undefined);

@@ -185,7 +185,11 @@ describe('rollout', () => {
     expect(definition.StartAt).toBe('ListRunningRollouts');
     const list = definition.States.ListRunningRollouts;
     expect(list.Resource).toContain('aws-sdk:sfn:listExecutions');
-    expect(list.Parameters).toEqual({ 'StateMachineArn.$': '$$.StateMachine.Id', StatusFilter: 'RUNNING', MaxResults: 2 });
+    expect(list.Parameters).toEqual({
+      'StateMachineArn.$': '$$.StateMachine.Id',
+      StatusFilter: 'RUNNING',
+      MaxResults: 2,
+    });
     expect(definition.States.OnlyRollout.Choices).toEqual([
       { Variable: '$.running.count', NumericGreaterThan: 1, Next: 'RolloutAlreadyRunning' },
     ]);
@@ -294,7 +298,7 @@ describe('rollout', () => {
     // Without a group the validated image goes straight to the refresh (the test above).
   });
 
-  test("with the software pipeline: its Deploy transition is disabled first and enabled again on every path", () => {
+  test('with the software pipeline: its Deploy transition is disabled first and enabled again on every path', () => {
     const fixture = newPlatform();
     const { stack, web } = addWebTier(fixture, 'Customer', { environment: 'staging' });
     const software = codepipeline.Pipeline.fromPipelineArn(
@@ -305,7 +309,11 @@ describe('rollout', () => {
     const pipeline = new CustomerAmiPipeline(stack, 'Ami', {
       customer: 'acme',
       environment: 'staging',
-      source: PipelineSource.codeConnections({ connectionArn: CONNECTION, owner: 'acme', repository: 'infrastructure' }),
+      source: PipelineSource.codeConnections({
+        connectionArn: CONNECTION,
+        owner: 'acme',
+        repository: 'infrastructure',
+      }),
       vpc: fixture.platform.vpc,
       artifactsBucket: fixture.platform.artifactsBucket,
       amiParameter: web.amiParameter,
@@ -318,12 +326,18 @@ describe('rollout', () => {
     expect(definition.States.OnlyRollout.Default).toBe('LockSoftwareDeployments');
     const lock = definition.States.LockSoftwareDeployments;
     expect(lock.Resource).toContain('aws-sdk:codepipeline:disableStageTransition');
-    expect(lock.Parameters).toMatchObject({ PipelineName: 'acme-staging-software', StageName: 'Deploy', TransitionType: 'Inbound' });
+    expect(lock.Parameters).toMatchObject({
+      PipelineName: 'acme-staging-software',
+      StageName: 'Deploy',
+      TransitionType: 'Inbound',
+    });
     expect(lock.Next).toBe('ReadCurrentImage');
     expect(lock.Catch[0].Next).toBe('UnlockSoftwareDeploymentsAfterFailure');
     // Success: enabled, then done. Failure: the previous image back, enabled, then failed with the reason.
     expect(definition.States.RefreshDone.Choices[0].Next).toBe('UnlockSoftwareDeployments');
-    expect(definition.States.UnlockSoftwareDeployments.Resource).toContain('aws-sdk:codepipeline:enableStageTransition');
+    expect(definition.States.UnlockSoftwareDeployments.Resource).toContain(
+      'aws-sdk:codepipeline:enableStageTransition',
+    );
     expect(definition.States.UnlockSoftwareDeployments.Next).toBe('FleetOnNewImage');
     expect(definition.States.RestorePreviousImage.Next).toBe('UnlockSoftwareDeploymentsAfterFailure');
     expect(definition.States.RestorePreviousImage.Catch[0].Next).toBe('UnlockSoftwareDeploymentsAfterFailure');

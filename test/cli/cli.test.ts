@@ -193,7 +193,14 @@ describe('paas-vending init', () => {
 
   test('only a production starter asks for approvers, by the environments the platform declares', () => {
     const dir = writeFleet(
-      { ...platform(), environments: [{ name: 'production', production: true }, { name: 'staging' }, { name: 'live', production: true }] },
+      {
+        ...platform(),
+        environments: [
+          { name: 'production', production: true },
+          { name: 'staging' },
+          { name: 'live', production: true },
+        ],
+      },
       {},
     );
     const starter = (environment: string) => {
@@ -359,7 +366,7 @@ describe('usage', () => {
   test.each([
     [
       ['deploy'],
-      'paas-vending: unknown command "deploy"; expected validate, list, synth, init, check-appspec or diagram',
+      'paas-vending: unknown command "deploy"; expected validate, list, synth, diff, init, check-appspec or diagram',
     ],
     [
       ['check-appspec'],

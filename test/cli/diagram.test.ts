@@ -630,7 +630,11 @@ describe('paas-vending diagram: the platform', () => {
 
   test("several shared load balancers: one frame each, every rule in its own load balancer's frame", () => {
     const two = (name: string) => ({ ...stagingCustomer(), customer: name, hostname: undefined });
-    const dir = writeFleet(platform(), { 'a.yaml': two('alpha'), 'b.yaml': two('beta'), 'c.yaml': two('gamma') });
+    const dir = writeFleet(platform(), {
+      'alpha-staging.yaml': two('alpha'),
+      'beta-staging.yaml': two('beta'),
+      'gamma-staging.yaml': two('gamma'),
+    });
     // beta placed on the second load balancer; gamma is new and goes to the first, which has room.
     writeFileSync(
       join(dir, 'placement.yaml'),
@@ -659,7 +663,7 @@ describe('paas-vending diagram: the platform', () => {
     // Frames without nodes are left out.
     expect(empty.groups.map((g) => g.id)).toEqual(['vpc', 'public', 'shared_alb']);
     expectSvgOf(empty, toSvg(empty));
-    const one = platformDiagram(readFleet(writeFleet(platform(), { 'a.yaml': stagingCustomer() })));
+    const one = platformDiagram(readFleet(writeFleet(platform(), { 'acme-staging.yaml': stagingCustomer() })));
     expect(one.title).toBe('Platform vending (production, eu-west-1) with 1 customer environment');
   });
 });

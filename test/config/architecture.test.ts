@@ -3,8 +3,13 @@ import { ConfigLoader } from '../../src';
 
 /* One architecture: the web servers' instance type decides the base image and the bake instance. */
 
-const withCompute = (instanceType: string, ami?: any) => ({ ...stagingCustomer(), compute: { instanceType }, ...(ami ? { ami } : {}) });
-const load = (doc: any) => ConfigLoader.parseCustomer(JSON.stringify(doc), 'acme-staging.yaml', { platform: platform() });
+const withCompute = (instanceType: string, ami?: any) => ({
+  ...stagingCustomer(),
+  compute: { instanceType },
+  ...(ami ? { ami } : {}),
+});
+const load = (doc: any) =>
+  ConfigLoader.parseCustomer(JSON.stringify(doc), 'acme-staging.yaml', { platform: platform() });
 
 describe('one architecture', () => {
   test('a Graviton instance type bakes arm64, on an arm64 build instance, from an arm64 base image', () => {
@@ -38,14 +43,21 @@ describe('one architecture', () => {
       'ami.baseImage.ssmParameter: received "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64" (x86_64) for web servers of type t4g.small (arm64); expected an arm64 image, such as /aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64',
     ]);
     expect(
-      messages(() => load(withCompute('t3.small', { baseImage: { amiNameFilter: 'al2023-ami-2023.*-arm64', amiOwners: ['amazon'] } }))),
+      messages(() =>
+        load(
+          withCompute('t3.small', { baseImage: { amiNameFilter: 'al2023-ami-2023.*-arm64', amiOwners: ['amazon'] } }),
+        ),
+      ),
     ).toEqual([
       'ami.baseImage.amiNameFilter: received "al2023-ami-2023.*-arm64" (arm64) for web servers of type t3.small (x86_64); expected an x86_64 image, such as al2023-ami-2023.*-x86_64',
     ]);
   });
 
   test('both set, of the same architecture: taken as written', () => {
-    const ami = { buildInstanceType: 'c7g.large', baseImage: { amiNameFilter: 'my-arm64-base-*', amiOwners: ['self'] } };
+    const ami = {
+      buildInstanceType: 'c7g.large',
+      baseImage: { amiNameFilter: 'my-arm64-base-*', amiOwners: ['self'] },
+    };
     const config = load(withCompute('m7g.large', ami));
     expect(config.ami?.buildInstanceType).toBe('c7g.large');
     expect(config.ami?.baseImage).toEqual(ami.baseImage);

@@ -94,7 +94,13 @@ describe('environment names', () => {
   });
 
   test("an environment's production safeguards come from the platform's declaration, through to the stack", () => {
-    const declared = { ...platform(), environments: [{ name: 'production', production: true }, { name: 'live', production: true }] };
+    const declared = {
+      ...platform(),
+      environments: [
+        { name: 'production', production: true },
+        { name: 'live', production: true },
+      ],
+    };
     const live = {
       ...customerIn('live'),
       approvalEmails: ['ops@acme.com'],
@@ -116,7 +122,10 @@ describe('environment names', () => {
       ...platform(),
       environments: [{ name: 'production', production: true }, { name: 'staging' }],
     });
-    const config = { ...ConfigLoader.parseCustomer(JSON.stringify(customerIn('staging')), 'x.yaml'), environment: 'stagng' };
+    const config = {
+      ...ConfigLoader.parseCustomer(JSON.stringify(customerIn('staging')), 'x.yaml'),
+      environment: 'stagng',
+    };
     expect(() => new CustomerEnvironment(app, 'acme-stagng', { config, platform: reference })).toThrow(
       'environment: received "stagng" (did you mean "staging"?); expected an environment of platform vending: production or staging',
     );

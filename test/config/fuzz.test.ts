@@ -41,19 +41,41 @@ function expectValidOrClearError(what: string, call: () => unknown): void {
 /** Hostile fragments of YAML. */
 const aliasBomb = fc.integer({ min: 2, max: 9 }).map((levels) => {
   const lines = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
-  for (let i = 1; i < levels; i++) lines.push(`a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(', ')}]`);
+  for (let i = 1; i < levels; i++) {
+    lines.push(
+      `a${i}: &a${i} [${Array(10)
+        .fill(`*a${i - 1}`)
+        .join(', ')}]`,
+    );
+  }
   return lines.join('\n');
 });
 const hugeValue = fc
-  .tuple(fc.constantFrom('compute:\n  instanceType: ', 'customer: ', 'tags:\n  Big: ', 'x: '), fc.integer({ min: 1_000, max: 30_000 }))
+  .tuple(
+    fc.constantFrom('compute:\n  instanceType: ', 'customer: ', 'tags:\n  Big: ', 'x: '),
+    fc.integer({ min: 1_000, max: 30_000 }),
+  )
   .map(([prefix, n]) => `${prefix}${'y'.repeat(n)}`);
 const deepNesting = fc.integer({ min: 10, max: 200 }).map((n) => `compute: ${'['.repeat(n)}${']'.repeat(n)}`);
-const manyKeys = fc.integer({ min: 10, max: 500 }).map((n) =>
-  Array.from({ length: n }, (_, i) => `k${i}: ${i}`).join('\n'),
-);
+const manyKeys = fc
+  .integer({ min: 10, max: 500 })
+  .map((n) => Array.from({ length: n }, (_, i) => `k${i}: ${i}`).join('\n'));
 const noise = fc.oneof(
   fc.string({ maxLength: 40 }),
-  fc.constantFrom('&a', '*a', '!!binary', '%YAML 1.1\n---', '? ', '---\n', '{', ']', '\t', '<<: *a0', 'customer: [', ''),
+  fc.constantFrom(
+    '&a',
+    '*a',
+    '!!binary',
+    '%YAML 1.1\n---',
+    '? ',
+    '---\n',
+    '{',
+    ']',
+    '\t',
+    '<<: *a0',
+    'customer: [',
+    '',
+  ),
 );
 
 const rawText = fc
@@ -78,7 +100,10 @@ const oddValue = fc.oneof(
   }),
 );
 const codeConfig = fc
-  .record({ field: fc.constantFrom('compute', 'tags', 'database', 'customer', 'approvalEmails', 'extra'), value: oddValue })
+  .record({
+    field: fc.constantFrom('compute', 'tags', 'database', 'customer', 'approvalEmails', 'extra'),
+    value: oddValue,
+  })
   .map(({ field, value }) => {
     const { software, ...rest } = stagingCustomer();
     return { ...rest, softwareDelivery: software, [field]: value };
@@ -87,13 +112,17 @@ const codeConfig = fc
 describe('fuzz: the loader ends with a valid config or a clear ConfigError', () => {
   afterAll(() => {
     // eslint-disable-next-line no-console
-    console.log(`fuzz: ${RUNS} cases of each kind, seed ${SEED ?? 'random'}; slowest ${slowest.ms.toFixed(0)} ms (${slowest.what})`);
+    console.log(
+      `fuzz: ${RUNS} cases of each kind, seed ${SEED ?? 'random'}; slowest ${slowest.ms.toFixed(0)} ms (${slowest.what})`,
+    );
   });
 
   test(`${RUNS} raw YAML texts`, () => {
     fc.assert(
       fc.property(rawText, (text) =>
-        expectValidOrClearError(text, () => ConfigLoader.parseCustomer(text, 'customers/fuzz.yaml', { platform: platform() })),
+        expectValidOrClearError(text, () =>
+          ConfigLoader.parseCustomer(text, 'customers/fuzz.yaml', { platform: platform() }),
+        ),
       ),
       { numRuns: RUNS, seed: SEED },
     );

@@ -68,7 +68,9 @@ describe('bounded error reports', () => {
     })();
     expect(error).toBeInstanceOf(ConfigError);
     expect(error.message.length).toBeLessThan(100_000);
-    expect(error.problems.find((p) => p.message.startsWith('unknown key "k'))?.message).toMatch(/^unknown key "k{80}…" \(200000 characters\); expected one of/);
+    expect(error.problems.find((p) => p.message.startsWith('unknown key "k'))?.message).toMatch(
+      /^unknown key "k{80}…" \(200000 characters\); expected one of/,
+    );
   });
 });
 

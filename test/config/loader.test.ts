@@ -605,7 +605,10 @@ describe('fleets', () => {
   });
 
   test('duplicates are found even when the platform file is broken', () => {
-    const dir = writeFleet('name: [', { 'acme-staging.yaml': stagingCustomer(), 'acme-staging.yml': stagingCustomer() });
+    const dir = writeFleet('name: [', {
+      'acme-staging.yaml': stagingCustomer(),
+      'acme-staging.yml': stagingCustomer(),
+    });
     const problems = problemsOf(() => ConfigLoader.loadFleet(dir));
     expect(problems.map((p) => `${p.file.split('/').pop()}: ${p.path}`)).toEqual([
       'acme-staging.yml: environment',

@@ -235,7 +235,9 @@ describe('placement.yaml', () => {
       spy.mockRestore();
     }
     expect(readFileSync(path, 'utf-8')).toBe(before);
-    expect(message).toContain('full-disk.yaml: cannot be written (ENOSPC: no space left on the device); its previous content is kept');
+    expect(message).toContain(
+      'full-disk.yaml: cannot be written (ENOSPC: no space left on the device); its previous content is kept',
+    );
     // Nothing is left beside it.
     expect(nodeFs.readdirSync(dirname(path)).filter((name) => name.includes('full-disk'))).toEqual(['full-disk.yaml']);
   });
