@@ -9,7 +9,7 @@ import { join } from 'path';
 import { App, CfnResource } from 'aws-cdk-lib';
 import { generateFleet } from './bench-fleet-generate';
 import { ConfigLoader, VendingFleet } from '../src';
-import { fleetQuotaUse, QUOTAS } from '../src/environment/quotas';
+import { fleetQuotaUse, QUOTAS, sharedEnvironmentUses } from '../src/environment/quotas';
 
 const ROOT = join(__dirname, '..');
 
@@ -24,11 +24,7 @@ function columnOf(label: string, directory: string): Column {
   const app = new App();
   const fleet = new VendingFleet(app, fleetConfig, { placement: undefined });
   const stacks = [fleet.platformStack!, ...fleet.environments];
-  const shared = fleet.environments.flatMap((e, i) => {
-    const n = fleet.placement.environments[e.stackName];
-    const certificateArn = fleetConfig.customers[i].customDomain?.certificateArn;
-    return n === undefined ? [] : [{ stack: e, loadBalancer: n, certificateArn }];
-  });
+  const shared = sharedEnvironmentUses(fleet.environments, fleetConfig.customers, fleet.placement);
   const use = new Map<string, number>();
   for (const u of fleetQuotaUse(stacks, shared)) {
     // Per load balancer: the most any one holds.

@@ -15,15 +15,18 @@
  */
 import { CfnResource, Stack } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
-import { plannedPlacement, platformSourceOf } from './placement';
-import { ingressOf } from '../config/defaults';
+import { FleetPlacement, plannedPlacement, platformSourceOf } from './placement';
+import { ingressOf, ResolvedCustomerConfig } from '../config/defaults';
 import { ConfigProblem } from '../config/errors';
 import { ResolvedFleet } from '../config/loader';
 import { AccountQuotas } from '../config/quota-types';
+import type { CustomerConfig } from '../config/types';
 
 /** One quota: the key of `quotas:` in platform.yaml, what AWS calls it, its default and what is counted. */
 export interface QuotaSpec {
   readonly key: keyof AccountQuotas;
+  /** What is counted, in messages: `the fleet needs 41 DB instances`. */
+  readonly label: string;
   /** The quota's name in Service Quotas, with its service. */
   readonly name: string;
   readonly service: string;
@@ -38,6 +41,7 @@ export interface QuotaSpec {
 export const QUOTAS: readonly QuotaSpec[] = [
   {
     key: 'iamRoles',
+    label: 'IAM roles',
     name: 'Roles per account',
     service: 'IAM',
     defaultLimit: 1000,
@@ -46,6 +50,7 @@ export const QUOTAS: readonly QuotaSpec[] = [
   },
   {
     key: 'pipelines',
+    label: 'pipelines',
     name: 'Number of pipelines per Region',
     service: 'CodePipeline',
     defaultLimit: 1000,
@@ -54,6 +59,7 @@ export const QUOTAS: readonly QuotaSpec[] = [
   },
   {
     key: 'dbInstances',
+    label: 'DB instances',
     name: 'DB instances',
     service: 'Amazon RDS',
     defaultLimit: 40,
@@ -62,6 +68,7 @@ export const QUOTAS: readonly QuotaSpec[] = [
   },
   {
     key: 'dbClusters',
+    label: 'DB clusters',
     name: 'DB clusters',
     service: 'Amazon RDS',
     defaultLimit: 40,
@@ -70,6 +77,7 @@ export const QUOTAS: readonly QuotaSpec[] = [
   },
   {
     key: 'loadBalancers',
+    label: 'load balancers',
     name: 'Application Load Balancers per Region',
     service: 'Elastic Load Balancing',
     defaultLimit: 50,
@@ -78,6 +86,7 @@ export const QUOTAS: readonly QuotaSpec[] = [
   },
   {
     key: 'targetGroups',
+    label: 'target groups',
     name: 'Target Groups per Region',
     service: 'Elastic Load Balancing',
     defaultLimit: 3000,
@@ -86,6 +95,7 @@ export const QUOTAS: readonly QuotaSpec[] = [
   },
   {
     key: 'rulesPerLoadBalancer',
+    label: 'listener rules',
     name: 'Rules per Application Load Balancer',
     service: 'Elastic Load Balancing',
     defaultLimit: 100,
@@ -94,6 +104,7 @@ export const QUOTAS: readonly QuotaSpec[] = [
   },
   {
     key: 'certificatesPerLoadBalancer',
+    label: 'certificates',
     name: 'Certificates per Application Load Balancer',
     service: 'Elastic Load Balancing',
     defaultLimit: 25,
@@ -102,13 +113,22 @@ export const QUOTAS: readonly QuotaSpec[] = [
   },
   {
     key: 'securityGroups',
+    label: 'security groups',
     name: 'VPC security groups per Region',
     service: 'Amazon VPC',
     defaultLimit: 2500,
     scope: 'region',
     types: ['AWS::EC2::SecurityGroup'],
   },
-  { key: 'stacks', name: 'Stack count', service: 'CloudFormation', defaultLimit: 2000, scope: 'region', types: [] },
+  {
+    key: 'stacks',
+    label: 'stacks',
+    name: 'Stack count',
+    service: 'CloudFormation',
+    defaultLimit: 2000,
+    scope: 'region',
+    types: [],
+  },
 ];
 
 /** The use of one quota: by the whole fleet, or by one load balancer (`where`). */
@@ -140,29 +160,28 @@ export interface SharedEnvironmentUse {
  * The use of every quota by the built stacks of a whole fleet: totals by resource type, and per load balancer
  * its rules and certificates (a shared one from the environments placed on it, a dedicated one from its stack).
  */
+// `shared` holds environments among `stacks` (sharedEnvironmentUses of them).
 export function fleetQuotaUse(stacks: Stack[], shared: SharedEnvironmentUse[]): QuotaUse[] {
   const byType = new Map<string, number>();
   const uses: QuotaUse[] = [];
   const sharedStacks = new Set(shared.map((s) => s.stack));
+  /** Listener rules of each stack, counted in the one walk of its constructs. */
+  const rulesOf = new Map<Stack, number>();
   for (const stack of stacks) {
     const resources = cfnResources(stack);
     for (const r of resources) byType.set(r.cfnResourceType, (byType.get(r.cfnResourceType) ?? 0) + 1);
+    const rules = resources.filter((r) => RULE_TYPES.has(r.cfnResourceType)).length;
+    rulesOf.set(stack, rules);
     const ownLoadBalancers = resources.filter((r) => r.cfnResourceType === 'AWS::ElasticLoadBalancingV2::LoadBalancer');
-    if (ownLoadBalancers.length === 1 && !sharedStacks.has(stack)) {
+    if (ownLoadBalancers.length === 1 && !sharedStacks.has(stack) && rules > 0) {
       // A dedicated web tier: its rules are on its own load balancer.
-      const rules = resources.filter((r) => RULE_TYPES.has(r.cfnResourceType)).length;
-      if (rules > 0) {
-        uses.push({ key: 'rulesPerLoadBalancer', used: rules, where: `the load balancer of stack ${stack.stackName}` });
-      }
+      uses.push({ key: 'rulesPerLoadBalancer', used: rules, where: `the load balancer of stack ${stack.stackName}` });
     }
   }
   const loadBalancers = [...new Set(shared.map((s) => s.loadBalancer))].sort((a, b) => a - b);
   for (const n of loadBalancers) {
     const on = shared.filter((s) => s.loadBalancer === n);
-    const rules = on.reduce(
-      (sum, s) => sum + cfnResources(s.stack).filter((r) => RULE_TYPES.has(r.cfnResourceType)).length,
-      0,
-    );
+    const rules = on.reduce((sum, s) => sum + (rulesOf.get(s.stack) ?? 0), 0);
     uses.push({ key: 'rulesPerLoadBalancer', used: rules, where: `shared load balancer ${n}` });
     uses.push({ key: 'certificatesPerLoadBalancer', used: certificatesOf(on), where: `shared load balancer ${n}` });
   }
@@ -199,38 +218,13 @@ export function quotaProblems(uses: QuotaUse[], quotas: AccountQuotas | undefine
       file: source,
       path: `quotas.${spec.key}`,
       message:
-        `the fleet needs ${use.used} ${labelOf(spec)}${use.where ? ` on ${use.where}` : ` in the ${spec.scope}`}, ` +
+        `the fleet needs ${use.used} ${spec.label}${use.where ? ` on ${use.where}` : ` in the ${spec.scope}`}, ` +
         `${use.used - limit} more than the ${raised ? 'quota set here' : 'AWS default quota'} of ${limit}; ` +
         `expected at most ${limit}: request an increase of "${spec.name}" (${spec.service}) in Service Quotas ` +
         `for the platform's account and region, then set quotas.${spec.key} to the new value`,
     });
   }
   return problems;
-}
-
-function labelOf(spec: QuotaSpec): string {
-  switch (spec.key) {
-    case 'iamRoles':
-      return 'IAM roles';
-    case 'pipelines':
-      return 'pipelines';
-    case 'dbInstances':
-      return 'DB instances';
-    case 'dbClusters':
-      return 'DB clusters';
-    case 'loadBalancers':
-      return 'load balancers';
-    case 'targetGroups':
-      return 'target groups';
-    case 'rulesPerLoadBalancer':
-      return 'listener rules';
-    case 'certificatesPerLoadBalancer':
-      return 'certificates';
-    case 'securityGroups':
-      return 'security groups';
-    case 'stacks':
-      return 'stacks';
-  }
 }
 
 /** The limits of one template, fixed by CloudFormation (not quotas an account can raise). */
@@ -305,7 +299,16 @@ export function configQuotaUse(environments: ConfigEnvironmentUse[], sharedLoadB
 /** The quotas a fleet directory's config would exceed, by configQuotaUse and the placement a synthesis would use. */
 export function fleetQuotaProblems(fleet: ResolvedFleet): ConfigProblem[] {
   const placement = plannedPlacement(fleet);
-  const environments = fleet.customers.map((c): ConfigEnvironmentUse => {
+  const uses = configQuotaUse(configEnvironmentUses(fleet.customers, placement), placement.loadBalancers);
+  return quotaProblems(uses, fleet.platform.quotas, platformSourceOf(fleet.directory));
+}
+
+/** What each customer environment's config says for configQuotaUse, on the placement a synthesis would use. */
+export function configEnvironmentUses(
+  customers: ResolvedCustomerConfig[],
+  placement: FleetPlacement,
+): ConfigEnvironmentUse[] {
+  return customers.map((c) => {
     const ingress = ingressOf(c);
     return {
       ingress,
@@ -314,6 +317,22 @@ export function fleetQuotaProblems(fleet: ResolvedFleet): ConfigProblem[] {
       database: c.database ? { engine: c.database.engine, multiAz: c.database.multiAz } : undefined,
     };
   });
-  const uses = configQuotaUse(environments, placement.loadBalancers);
-  return quotaProblems(uses, fleet.platform.quotas, platformSourceOf(fleet.directory));
+}
+
+/**
+ * The built environment stacks that are on shared ingress, for fleetQuotaUse: each stack (named
+ * `<customer>-<environment>`) with its load balancer in the placement and its custom domain's certificate.
+ */
+export function sharedEnvironmentUses(
+  environments: Stack[],
+  customers: CustomerConfig[],
+  placement: FleetPlacement,
+): SharedEnvironmentUse[] {
+  const domains = new Map(customers.map((c) => [`${c.customer}-${c.environment}`, c.customDomain]));
+  return environments.flatMap((stack) => {
+    const n = placement.environments[stack.stackName];
+    return n === undefined
+      ? []
+      : [{ stack, loadBalancer: n, certificateArn: domains.get(stack.stackName)?.certificateArn }];
+  });
 }

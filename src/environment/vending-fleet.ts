@@ -12,7 +12,7 @@ import {
   readPlacementFile,
   writePlacementFile,
 } from './placement';
-import { fleetQuotaUse, quotaProblems } from './quotas';
+import { fleetQuotaUse, quotaProblems, sharedEnvironmentUses } from './quotas';
 import { ingressOf, resolveCustomer, resolvePlatform } from '../config/defaults';
 import { ConfigError, formatProblem } from '../config/errors';
 import { ConfigLoader, displayPath } from '../config/loader';
@@ -223,11 +223,7 @@ export class VendingFleet {
     if (selected.size === this.stackNames.length) {
       // The account's quotas, checked on the whole fleet only: a selection of stacks is not what the account holds.
       const stacks: Stack[] = [...(this.platformStack ? [this.platformStack] : []), ...this.environments];
-      const sharedUse = this.environments.flatMap((environment, i) => {
-        const n = this.placement.environments[labels[i]];
-        const domain = fleet.customers[i].customDomain;
-        return n === undefined ? [] : [{ stack: environment, loadBalancer: n, certificateArn: domain?.certificateArn }];
-      });
+      const sharedUse = sharedEnvironmentUses(this.environments, fleet.customers, this.placement);
       const quotaSource = platformSourceOf(fleet.directory);
       app.node.addValidation({
         validate: () =>

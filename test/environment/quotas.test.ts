@@ -8,13 +8,15 @@ import { join } from 'path';
 import { App } from 'aws-cdk-lib';
 import { AccountQuotas, ConfigLoader, FleetConfig, VendingFleet } from '../../src';
 import { run } from '../../src/cli/cli';
-import { ingressOf, resolveCustomer } from '../../src/config/defaults';
+import { resolveCustomer } from '../../src/config/defaults';
 import {
+  configEnvironmentUses,
   configQuotaUse,
   fleetQuotaUse,
   QUOTAS,
   quotaProblems,
   QuotaUse,
+  sharedEnvironmentUses,
   templateLimitProblems,
 } from '../../src/environment/quotas';
 
@@ -43,11 +45,7 @@ describe('the use of each quota by the example fleet', () => {
   const app = new App();
   const fleet = new VendingFleet(app, example, { placement: { loadBalancers: 1, environments: {} } });
   const stacks = [fleet.platformStack!, ...fleet.environments];
-  const shared = fleet.environments.flatMap((e) => {
-    const n = fleet.placement.environments[e.stackName];
-    const c = example.customers.find((x) => `${x.customer}-${x.environment}` === e.stackName)!;
-    return n === undefined ? [] : [{ stack: e, loadBalancer: n, certificateArn: c.customDomain?.certificateArn }];
-  });
+  const shared = sharedEnvironmentUses(fleet.environments, example.customers, fleet.placement);
   const built = byKey(fleetQuotaUse(stacks, shared));
   const assembly = app.synth();
   const count = (type: string) =>
@@ -77,16 +75,8 @@ describe('the use of each quota by the example fleet', () => {
   });
 
   test("the config's count, for validate, equals the built count of every quota it counts", () => {
-    const environments = example.customers.map((config) => {
-      const c = resolveCustomer(config, example.platform);
-      const ingress = ingressOf(c);
-      return {
-        ingress,
-        loadBalancer: fleet.placement.environments[`${c.customer}-${c.environment}`],
-        certificateArn: ingress === 'shared' ? c.customDomain?.certificateArn : undefined,
-        database: c.database ? { engine: c.database.engine, multiAz: c.database.multiAz } : undefined,
-      };
-    });
+    const customers = example.customers.map((config) => resolveCustomer(config, example.platform));
+    const environments = configEnvironmentUses(customers, fleet.placement);
     const fromConfig = byKey(configQuotaUse(environments, fleet.placement.loadBalancers));
     expect(Object.keys(fromConfig).length).toBeGreaterThanOrEqual(6);
     for (const [key, used] of Object.entries(fromConfig)) expect([key, used]).toEqual([key, built[key]]);
