@@ -15,6 +15,7 @@ import {
 } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import { run } from '../../src/cli/cli';
 import * as documents from '../../src/config/documents';
 import { ConfigError } from '../../src/config/errors';
 import { readFleet } from '../../src/config/loader';
@@ -184,3 +185,25 @@ test('PAAS_VENDING_CACHE=off reads every file and writes nothing', () => {
   expect(off.validated).toBe(off.fleet.customers.length);
   expect(cacheFiles()).toEqual([]);
 });
+
+test.each([['validate'], ['list'], ['synth']])(
+  'paas-vending %s --no-cache validates every file and writes no cache',
+  (command) => {
+    const io = (extra: string[] = []) => {
+      const err: string[] = [];
+      const args =
+        command === 'synth' ? [command, fleetDir, '--stack', 'nobody', ...extra] : [command, fleetDir, ...extra];
+      const code = run(args, { out: () => undefined, err: (t) => err.push(t), cwd: work, env });
+      return { code, err: err.join('\n') };
+    };
+    if (command === 'synth') {
+      // A stack that does not exist: refused after the fleet was read, before anything is built.
+      expect(io(['--no-cache']).err).toMatch(/nobody/);
+    } else {
+      expect(io(['--no-cache']).code).toBe(0);
+    }
+    expect(cacheFiles()).toEqual([]);
+    io();
+    expect(cacheFiles()).toHaveLength(1);
+  },
+);
