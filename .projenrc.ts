@@ -95,6 +95,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
       // TypeScript compiler, ESLint and aws-cdk-lib included: it doubled the CPU time of the suites that lint or
       // parse (layers, loader properties: 62 s without coverage, 119 s with V8's, 67 s with these).
       coverageProvider: 'babel',
+      // CDK_VALIDATION=false for the plain Apps of the tests; compliance-checked Apps validate (the file says why).
+      setupFiles: ['<rootDir>/test/support/jest-setup.ts'],
       coverageThreshold: { lines: 90, branches: 90, statements: 90, functions: 90 },
       // Synthesizing stacks and running cfn-lint takes seconds per case on 2 cores.
       testTimeout: 120_000,

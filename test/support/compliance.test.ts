@@ -134,6 +134,24 @@ describe('expectCompliant', () => {
     expect(message).toContain('The SQS queue does not require requests to use SSL.');
   });
 
+  test("aws-cdk-lib's validation runs on a compliance App although the tests set CDK_VALIDATION=false", () => {
+    // test/support/jest-setup.ts turns aws-cdk-lib's automatic validation off for every other App.
+    expect(process.env.CDK_VALIDATION).toBe('false');
+    // A property the resource type does not have: aws-cdk-lib's schema validation names it.
+    const { stack, queue } = queues(newTestApp(), 'Checked');
+    (queue.node.defaultChild as CfnQueue).addPropertyOverride('NoSuchProperty', 1);
+    const findings = checkCompliance(stack).filter((f) => f.checker === 'cloudformation-validate');
+    expect(findings).toEqual([
+      expect.objectContaining({ fails: true, constructPath: 'Checked/Queue/Resource', location: expect.any(String) }),
+    ]);
+
+    // A plain App of the tests synthesizes the same property without a word from it.
+    const plainApp = new App({ outdir: mkdtempSync(join(tmpdir(), 'plain-')) });
+    const plain = new CfnQueue(new Stack(plainApp, 'Plain'), 'Queue', { sqsManagedSseEnabled: true });
+    plain.addPropertyOverride('NoSuchProperty', 1);
+    expect(() => plainApp.synth()).not.toThrow();
+  });
+
   test('a cfn-lint error that only cfn-lint sees fails, naming the rule id', () => {
     const { stack, queue } = queues();
     // A standard queue cannot use content-based deduplication; aws-cdk-lib's validation lets it through.

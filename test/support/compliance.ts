@@ -64,6 +64,7 @@ import {
   AppProps,
   CfnElement,
   CfnResource,
+  CloudFormationValidatePlugin,
   IPolicyValidationContextBeta1,
   IPolicyValidationPluginBeta1,
   NestedStack,
@@ -268,24 +269,27 @@ const CHECKER_ORDER = ['acknowledgement', 'cdk-nag', 'cfn-guard', 'cloudformatio
 const NAG_ID = /^AwsSolutions-[A-Za-z]+\d+(\[.+\])?$/;
 const CT_ID = /\[(CT\.[A-Z0-9-]+\.PR\.\d+)\]/;
 const testApps = new WeakSet<App>();
+let cloudFormationValidate: CloudFormationValidatePlugin | undefined;
 
 /**
  * Creates an App for compliance-checked tests: cdk-nag AwsSolutions and the Control Tower guard rules are
- * registered as validation plugins, aws-cdk-lib's own validation is on and strict, and the cloud assembly
+ * registered as validation plugins, aws-cdk-lib's own validation is registered too (so it runs even where
+ * CDK_VALIDATION=false, as in every test: see test/support/jest-setup.ts) and strict, and the cloud assembly
  * goes to a new temporary directory. `props.context` is kept, except for the keys of COMPLIANCE_CONTEXT.
  */
 export function newTestApp(
   props: Omit<AppProps, 'outdir' | 'policyValidationBeta1' | 'builtinCloudFormationValidation'> = {},
 ): App {
-  if (process.env.CDK_VALIDATION === 'false') {
-    throw new Error('CDK_VALIDATION=false turns off aws-cdk-lib template validation: unset it to run these tests');
-  }
   const app = new App({
     ...props,
     outdir: mkdtempSync(join(tmpdir(), 'cdk-paas-vending-test-')),
     context: { ...props.context, ...COMPLIANCE_CONTEXT },
   });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), guardValidator());
+  // aws-cdk-lib's validation registered by name: it then runs whatever CDK_VALIDATION says (the jest setup turns
+  // the automatic one off for every other App of the tests, test/support/jest-setup.ts). One instance per test file:
+  // its engine starts once (about 3 s).
+  cloudFormationValidate ??= new CloudFormationValidatePlugin();
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), guardValidator(), cloudFormationValidate);
   testApps.add(app);
   return app;
 }
