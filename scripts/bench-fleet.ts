@@ -25,6 +25,8 @@
  *   ... --profile DIR                    # children run with --cpu-prof into DIR; prints a summary per profile
  *   ... --lib DIR                        # another compiled library (e.g. a clone's lib/); default ./lib
  *   ... --keep                           # keep the generated fleets and cloud assemblies (path printed)
+ *   ... --config-cache off               # children validate every config file each run (default on: the cache of
+ *                                        # validated configs in a folder of the benchmark's, filled by the warm-up)
  *
  * Wall time is the child's, from spawn to exit (Node start-up and module loading included); peak RSS is the
  * child's maxRSS. Resources and templates are counted in the written cloud assembly. Targets are reported as
@@ -106,6 +108,11 @@ interface Options {
   readonly keep: boolean;
   /** The stack of the alone cases. */
   readonly stack: string;
+  /**
+   * Whether the children keep validated configs between runs (src/config/config-cache.ts), in a folder of the
+   * benchmark's own: on, the warm-up of an alone case fills it and the counted runs read it back.
+   */
+  readonly configCache: boolean;
 }
 
 const TARGETS = {
@@ -139,6 +146,7 @@ function parseOptions(argv: string[]): Options {
     '--lib',
     '--keep',
     '--stack',
+    '--config-cache',
   ];
   const unknown = argv.filter((a, i) => a.startsWith('--') && !known.includes(a) && !known.includes(argv[i - 1] ?? ''));
   if (unknown.length) throw new Error(`unknown option(s) ${unknown.join(', ')}; expected ${known.join(', ')}`);
@@ -172,6 +180,10 @@ function parseOptions(argv: string[]): Options {
     throw new Error(`--repeat: received ${repeat}; expected a positive integer`);
   }
   const profile = value('--profile');
+  const configCache = value('--config-cache') ?? 'on';
+  if (!['on', 'off'].includes(configCache)) {
+    throw new Error(`--config-cache: received ${configCache}; expected on or off`);
+  }
   return {
     sizes: [...new Set(sizes)].sort((a, b) => a - b),
     cases,
@@ -180,6 +192,7 @@ function parseOptions(argv: string[]): Options {
     lib: resolve(value('--lib') ?? join(ROOT, 'lib')),
     keep: argv.includes('--keep'),
     stack: value('--stack') ?? DEFAULT_ALONE_STACK,
+    configCache: configCache === 'on',
   };
 }
 
@@ -292,6 +305,9 @@ async function runCase(
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_PATH: join(dirname(options.lib), 'node_modules') };
   delete env.CDK_VALIDATION;
   if (!c.validation) env.CDK_VALIDATION = 'false';
+  env.PAAS_VENDING_CACHE_DIR = join(dirname(fleet.directory), 'config-cache');
+  if (options.configCache) delete env.PAAS_VENDING_CACHE;
+  else env.PAAS_VENDING_CACHE = 'off';
   const stackArgs = isAlone(c.kind) ? [options.stack] : [];
   const wallS = await runChild([...nodeArgs, app, c.kind, input, outdir, result, options.lib, ...stackArgs], env);
   const child: ChildResult = JSON.parse(readFileSync(result, 'utf-8'));
@@ -622,7 +638,8 @@ async function main(): Promise<number> {
     console.log(
       `sizes ${options.sizes.join(', ')}; cases ${options.cases.map((c) => c.name).join('; ')}; best of ${options.repeat}` +
         (options.cases.some((c) => isAlone(c.kind))
-          ? ` (alone: stack ${options.stack}, one warm-up, then min/median/max of ${options.repeat})`
+          ? ` (alone: stack ${options.stack}, one warm-up, then min/median/max of ${options.repeat}; ` +
+            `cache of validated configs ${options.configCache ? 'on' : 'off'})`
           : '') +
         `; at most ${MAX_SHARED_ENVIRONMENTS ?? 'any number of'} environments on the shared load balancer` +
         (options.profile ? `; CPU profiles in ${options.profile} (wall times include the profiler)` : ''),

@@ -2,7 +2,14 @@ import { existsSync } from 'fs';
 import { join, resolve } from 'path';
 import { parseArgs } from 'util';
 import { BUNDLED_FLEET, Io, UsageError } from './io';
-import { CONFIG_EXTENSIONS, displayPath, platformFilesIn, readFleet, ResolvedFleet } from '../config/loader';
+import {
+  CACHE_SWITCH,
+  CONFIG_EXTENSIONS,
+  displayPath,
+  platformFilesIn,
+  readFleet,
+  ResolvedFleet,
+} from '../config/loader';
 import { PLACEMENT_FILE, readPlacementFile } from '../environment/placement';
 
 /**
@@ -50,8 +57,10 @@ export function fleetDirectory(given: string | undefined, io: Io): string {
  * The fleet of a directory, read and checked (a ConfigError otherwise); the files of customers/ that were skipped,
  * editors' temp files and the like, are named on stderr.
  */
-export function readFleetOf(given: string | undefined, io: Io): ResolvedFleet {
-  const fleet = readFleet(fleetDirectory(given, io));
+export function readFleetOf(given: string | undefined, io: Io, noCache = false): ResolvedFleet {
+  const env = io.env ?? process.env;
+  // --no-cache: every customer file read and validated again (src/config/config-cache.ts).
+  const fleet = readFleet(fleetDirectory(given, io), noCache ? { ...env, [CACHE_SWITCH]: 'off' } : env);
   if (fleet.skipped.length > 0) {
     const files = fleet.skipped.length === 1 ? '1 file' : `${fleet.skipped.length} files`;
     io.err(

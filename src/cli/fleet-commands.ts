@@ -9,9 +9,9 @@ import { fleetQuotaProblems } from '../environment/quotas';
 
 /** `paas-vending validate`: the fleet read and checked, in one line. */
 export function validate(argv: string[], io: Io): number {
-  const { flags, positionals } = args(argv, ['allow-empty'], 1, 'validate');
+  const { flags, positionals } = args(argv, ['allow-empty', 'no-cache'], 1, 'validate');
   if (flags.help) return help('validate', io);
-  const fleet = readFleetOf(positionals[0], io);
+  const fleet = readFleetOf(positionals[0], io, flags['no-cache']);
   const empty = emptyFleetProblem(fleet, 'validate', flags['allow-empty'] ?? false);
   if (empty !== undefined) {
     io.err(empty);
@@ -37,9 +37,9 @@ function databaseText(c: ResolvedCustomerConfig): string {
 
 /** `paas-vending list`: the customer environments of the fleet, as a table or JSON. */
 export function list(argv: string[], io: Io): number {
-  const { flags, positionals } = args(argv, ['json'], 1, 'list');
+  const { flags, positionals } = args(argv, ['json', 'no-cache'], 1, 'list');
   if (flags.help) return help('list', io);
-  const fleet: ResolvedFleet = readFleetOf(positionals[0], io);
+  const fleet: ResolvedFleet = readFleetOf(positionals[0], io, flags['no-cache']);
   if (flags.json) {
     const rows = fleet.customers.map((c, i) => ({
       customer: c.customer,

@@ -24,7 +24,7 @@ Options:
   -v, --version    show the version
 
 Exit codes: 0 success, 1 invalid config, 2 wrong usage, 70 internal error (a bug).`,
-  validate: `Usage: paas-vending validate [DIR] [--allow-empty]
+  validate: `Usage: paas-vending validate [DIR] [--allow-empty] [--no-cache]
 
 Checks platform.yaml and every file in DIR/customers/, and what no single file shows (duplicate
 environments or host names, certificates outside the platform's region or account). Prints every
@@ -34,19 +34,26 @@ A missing or unreadable customers/ is an error.
 
 Options:
   --allow-empty   accept a fleet without customer files although placement.yaml places environments
+  --no-cache      read and validate every customer file again instead of taking the result kept for a
+                  file, platform and library that have not changed since (in $PAAS_VENDING_CACHE_DIR, else
+                  ~/.cache/paas-vending; PAAS_VENDING_CACHE=off turns it off everywhere)
 
 Exit codes: 0 all valid, 1 problems found, 2 wrong usage.`,
-  list: `Usage: paas-vending list [DIR] [--json]
+  list: `Usage: paas-vending list [DIR] [--json] [--no-cache]
 
 Shows customer, environment, host names, ingress (shared or dedicated load balancer), database,
 instance type and capacity of every customer environment of the fleet.
 
 Options:
   --json    print a JSON array instead of a table
+  --no-cache
+            read and validate every customer file again instead of taking the result kept for a
+            file, platform and library that have not changed since (in $PAAS_VENDING_CACHE_DIR, else
+            ~/.cache/paas-vending; PAAS_VENDING_CACHE=off turns it off everywhere)
 
 Exit codes: 0 listed, 1 invalid config, 2 wrong usage.`,
   synth: `Usage: paas-vending synth [DIR] [--out DIR] [--stack NAME]... [--json] [--frozen-placement] [--validate]
-                          [--allow-empty]
+                          [--allow-empty] [--no-cache]
 
 Validates the fleet as validate does, builds it with VendingFleet (a <platform>-platform stack and a
 <customer>-<environment> stack per customer file) in a CDK app and synthesizes it into a cloud assembly.
@@ -92,6 +99,9 @@ Options:
   --validate  also run aws-cdk-lib's CloudFormation validation on every template (aws-cdk-lib 2.262 or
               newer; on by default under the CDK CLI, where cdk synth --no-validation turns it off).
               Off by default here: it is more than half the time and most of the memory of a synthesis
+  --no-cache  read and validate every customer file again instead of taking the result kept for a
+              file, platform and library that have not changed since (in $PAAS_VENDING_CACHE_DIR, else
+              ~/.cache/paas-vending; PAAS_VENDING_CACHE=off turns it off everywhere)
 
 Exit codes: 0 synthesized, 1 invalid config, a construct refused the config, or a stack has an
 error annotation, 2 wrong usage (also --out, --json or --validate with CDK_OUTDIR set).`,

@@ -10,7 +10,7 @@ export function synth(argv: string[], io: Io): number {
   const startedAt = Date.now();
   const { flags, options, lists, positionals } = args(
     argv,
-    ['json', 'frozen-placement', 'validate', 'allow-empty'],
+    ['json', 'frozen-placement', 'validate', 'allow-empty', 'no-cache'],
     1,
     'synth',
     ['out'],
@@ -23,7 +23,7 @@ export function synth(argv: string[], io: Io): number {
     const flag = flags.json ? '--json' : options.out !== undefined ? '--out' : '--validate';
     throw new UsageError(`synth: ${flag} does not apply when the CDK CLI runs the command (CDK_OUTDIR is set)`);
   }
-  const fleet = readFleetOf(positionals[0], io);
+  const fleet = readFleetOf(positionals[0], io, flags['no-cache']);
   const empty = emptyFleetProblem(fleet, 'synth', flags['allow-empty'] ?? false);
   if (empty !== undefined) {
     io.err(empty);

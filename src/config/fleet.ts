@@ -4,6 +4,7 @@
  */
 import { Dirent, existsSync, readdirSync, readFileSync, Stats, statSync } from 'fs';
 import { basename, extname, isAbsolute, join, relative } from 'path';
+import { ConfigCache } from './config-cache';
 import { ResolvedCustomerConfig, ResolvedPlatformConfig } from './defaults';
 import { readCustomer, readPlatform } from './documents';
 import { ConfigError, ConfigProblem } from './errors';
@@ -71,7 +72,7 @@ export interface ResolvedFleet {
 }
 
 /** Internal: the fleet of a directory (loader.ts's readFleet is the name the command and ConfigLoader use). */
-export function readFleetDirectory(directory: string): ResolvedFleet {
+export function readFleetDirectory(directory: string, env: NodeJS.ProcessEnv = process.env): ResolvedFleet {
   const dirName = displayPath(directory);
   if (!existsSync(directory) || !statSync(directory).isDirectory()) {
     throw new ConfigError([
@@ -84,9 +85,11 @@ export function readFleetDirectory(directory: string): ResolvedFleet {
   }
   const problems: ConfigProblem[] = [];
   const platform = readFleetPlatform(directory, dirName, problems);
-  const { customers, files, skipped } = readFleetCustomers(directory, platform, problems);
+  const cache = ConfigCache.of(directory, env);
+  const { customers, files, skipped } = readFleetCustomers(directory, platform, problems, cache);
   problems.push(...duplicates(customers, files));
   if (problems.length > 0) throw new ConfigError(problems);
+  cache?.save();
   return { directory, platform: platform!, customers, files, skipped };
 }
 
@@ -146,6 +149,7 @@ function readFleetCustomers(
   directory: string,
   platform: ResolvedPlatformConfig | undefined,
   problems: ConfigProblem[],
+  cache: ConfigCache | undefined,
 ): { customers: ResolvedCustomerConfig[]; files: string[]; skipped: string[] } {
   const customersDir = join(directory, 'customers');
   const customers: ResolvedCustomerConfig[] = [];
@@ -164,7 +168,7 @@ function readFleetCustomers(
       if (!entry.name.toLowerCase().endsWith('.md')) skipped.push(entry.name);
       continue;
     }
-    const customer = collect(problems, () => readCustomer(readFile(path), file, platform));
+    const customer = collect(problems, () => readCachedCustomer(readFile(path), file, platform, cache));
     const expected = customer && `${customer.customer}-${customer.environment}`;
     if (customer && basename(entry.name, extname(entry.name)) !== expected) {
       // A file name that says another environment than its content is a file someone will edit by mistake.
@@ -176,6 +180,22 @@ function readFleetCustomers(
     }
   }
   return { customers, files, skipped };
+}
+
+/** A customer file's validated config, from the cache when its text, path, platform and the library are unchanged. */
+function readCachedCustomer(
+  text: string,
+  file: string,
+  platform: ResolvedPlatformConfig | undefined,
+  cache: ConfigCache | undefined,
+): ResolvedCustomerConfig {
+  if (cache === undefined || platform === undefined) return readCustomer(text, file, platform);
+  const key = cache.keyOf(text, file, platform);
+  const kept = cache.lookup(key);
+  if (kept !== undefined) return kept;
+  const customer = readCustomer(text, file, platform);
+  cache.store(key, customer);
+  return customer;
 }
 
 /** The platform files of a fleet directory: platform.yaml, .yml or .json (one is expected). */

@@ -10,6 +10,7 @@ import { CustomerConfig, FleetConfig, PlatformConfig } from './types';
 
 export { checkCustomer, checkPlatform, readCustomer, readPlatform } from './documents';
 export type { PlatformEnvironments } from './documents';
+export { CACHE_SWITCH } from './config-cache';
 export { CONFIG_EXTENSIONS, displayPath, platformFilesIn, readFile } from './fleet';
 export type { ResolvedFleet } from './fleet';
 export { documentValue, parseYaml, positionOf } from './parse';
@@ -18,8 +19,8 @@ export { documentValue, parseYaml, positionOf } from './parse';
  * Internal: a fleet directory with resolved configs; every problem of every file in one error. A function of this
  * module (not a re-export): the fleet benchmark times the command's calls to it here (scripts/bench-fleet-app.ts).
  */
-export function readFleet(directory: string): ResolvedFleet {
-  return readFleetDirectory(directory);
+export function readFleet(directory: string, env: NodeJS.ProcessEnv = process.env): ResolvedFleet {
+  return readFleetDirectory(directory, env);
 }
 
 /** Options for reading or validating a customer environment. */

@@ -347,8 +347,8 @@ describe('paas-vending check-appspec', () => {
 
 describe('usage', () => {
   test.each([
-    [['validate', '--help'], 'Usage: paas-vending validate [DIR] [--allow-empty]'],
-    [['list', '-h'], 'Usage: paas-vending list [DIR] [--json]'],
+    [['validate', '--help'], 'Usage: paas-vending validate [DIR] [--allow-empty] [--no-cache]'],
+    [['list', '-h'], 'Usage: paas-vending list [DIR] [--json] [--no-cache]'],
     [['init', '--help'], 'Usage: paas-vending init CUSTOMER ENVIRONMENT [DIR] [--force]'],
     [['check-appspec', '--help'], 'Usage: paas-vending check-appspec FILE [--root DIR] [--json]'],
     [

@@ -237,7 +237,12 @@ describe('paas-vending synth: other modes, on a fleet of one customer', () => {
 });
 
 describe('paas-vending synth: refusals', () => {
-  afterEach(() => jest.restoreAllMocks());
+  const validationOfSetup = process.env.CDK_VALIDATION;
+  afterEach(() => {
+    jest.restoreAllMocks();
+    if (validationOfSetup === undefined) delete process.env.CDK_VALIDATION;
+    else process.env.CDK_VALIDATION = validationOfSetup;
+  });
 
   test('an invalid fleet exits 1 with the problems validate prints, and writes nothing', () => {
     const bad = { ...stagingCustomer(), compute: { minCapacity: 3, maxCapacity: 1 } };
@@ -301,6 +306,9 @@ describe('paas-vending synth: refusals', () => {
       return existsSync(file) ? readFileSync(file, 'utf-8') : undefined;
     };
     jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    // aws-cdk-lib's own default, which the jest setup turns off for the tests' Apps (test/support/jest-setup.ts);
+    // afterEach puts the setup's value back.
+    delete process.env.CDK_VALIDATION;
     fake();
     const quiet = tempDir('synth-novalidate-');
     expect(cli(['synth', BUNDLED_FLEET, '--json'], { cwd: quiet })).toMatchObject({ code: EXIT_OK, err: '' });

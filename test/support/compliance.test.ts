@@ -6,9 +6,10 @@
  * per checker, so a finding of another checker fails the test too. The GUARD_EXCEPTIONS cases use buckets and
  * instances that fail other checks too: they assert the findings of the one control, not the whole report.
  */
+import { randomUUID } from 'crypto';
 import { mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
-import { join } from 'path';
+import { basename, join } from 'path';
 import { App, Duration, NestedStack, Stack, Validations } from 'aws-cdk-lib';
 import { CfnInstance, FlowLog, FlowLogDestination, SubnetType, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { AccountRootPrincipal, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -131,6 +132,24 @@ describe('expectCompliant', () => {
       `[cdk-nag] AwsSolutions-SQS4 ERROR Stack/Queue/Resource (${logicalId(queue)} in Stack.template.json)`,
     );
     expect(message).toContain('The SQS queue does not require requests to use SSL.');
+  });
+
+  test("aws-cdk-lib's validation runs on a compliance App although the tests set CDK_VALIDATION=false", () => {
+    // test/support/jest-setup.ts turns aws-cdk-lib's automatic validation off for every other App.
+    expect(process.env.CDK_VALIDATION).toBe('false');
+    // A property the resource type does not have: aws-cdk-lib's schema validation names it.
+    const { stack, queue } = queues(newTestApp(), 'Checked');
+    (queue.node.defaultChild as CfnQueue).addPropertyOverride('NoSuchProperty', 1);
+    const findings = checkCompliance(stack).filter((f) => f.checker === 'cloudformation-validate');
+    expect(findings).toEqual([
+      expect.objectContaining({ fails: true, constructPath: 'Checked/Queue/Resource', location: expect.any(String) }),
+    ]);
+
+    // A plain App of the tests synthesizes the same property without a word from it.
+    const plainApp = new App({ outdir: mkdtempSync(join(tmpdir(), 'plain-')) });
+    const plain = new CfnQueue(new Stack(plainApp, 'Plain'), 'Queue', { sqsManagedSseEnabled: true });
+    plain.addPropertyOverride('NoSuchProperty', 1);
+    expect(() => plainApp.synth()).not.toThrow();
   });
 
   test('a cfn-lint error that only cfn-lint sees fails, naming the rule id', () => {
@@ -523,6 +542,34 @@ describe('lintTemplates', () => {
       'Error E3030 Resources/Logs',
       'Warning W3037 Resources/Policy',
     ]);
+  });
+
+  test('a template seen before gets its findings again without cfn-lint; a changed one is linted', () => {
+    // A description of this run: the kept findings of earlier runs are not these templates'.
+    const run = randomUUID();
+    const template = (retention: number) =>
+      JSON.stringify({
+        Description: run,
+        Resources: { Logs: { Type: 'AWS::Logs::LogGroup', Properties: { RetentionInDays: retention } } },
+      });
+    const first = join(dir, 'first.json');
+    const second = join(dir, 'second.json');
+    writeFileSync(first, template(2));
+    writeFileSync(second, template(2));
+    const summary = (findings: ReturnType<typeof lintTemplates>) =>
+      findings.map((f) => `${basename(f.file)} ${f.ruleId}`);
+    expect(summary(lintTemplates([first]))).toEqual(['first.json E3030']);
+    // The same text in another file: the kept findings, named by the file asked about; cfn-lint is not run.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const spawned = jest.spyOn(require('child_process') as typeof import('child_process'), 'spawnSync');
+    expect(summary(lintTemplates([second, first]))).toEqual(['second.json E3030', 'first.json E3030']);
+    expect(spawned).not.toHaveBeenCalled();
+    writeFileSync(second, template(7));
+    expect(summary(lintTemplates([second, first]))).toEqual(['first.json E3030']);
+    expect(spawned).toHaveBeenCalledTimes(1);
+    expect(spawned.mock.calls[0][1]).toContain(second);
+    expect(spawned.mock.calls[0][1]).not.toContain(first);
+    spawned.mockRestore();
   });
 
   test('says how to install cfn-lint when .venv is missing', () => {

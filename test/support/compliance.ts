@@ -54,15 +54,17 @@
  * Build several stacks in one App and check them in one call where a test file needs many.
  */
 import { spawnSync } from 'child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { createHash } from 'crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
-import { basename, dirname, join } from 'path';
+import { basename, dirname, join, resolve as resolvePath } from 'path';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import {
   App,
   AppProps,
   CfnElement,
   CfnResource,
+  CloudFormationValidatePlugin,
   IPolicyValidationContextBeta1,
   IPolicyValidationPluginBeta1,
   NestedStack,
@@ -255,6 +257,9 @@ export interface CfnLintFinding {
 
 const ROOT = join(__dirname, '..', '..');
 const CFN_LINT = join(ROOT, '.venv', 'bin', 'cfn-lint');
+const PYTHON_REQUIREMENTS = join(ROOT, 'scripts', 'python-requirements.txt');
+/** cfn-lint's findings per template (see lintTemplates). */
+const CFN_LINT_CACHE = join(tmpdir(), 'cdk-paas-vending-cfn-lint');
 const PLUGIN_CHECKERS: Record<string, string> = {
   AwsSolutions: 'cdk-nag',
   'cdk-validator-cfnguard': 'cfn-guard',
@@ -264,24 +269,27 @@ const CHECKER_ORDER = ['acknowledgement', 'cdk-nag', 'cfn-guard', 'cloudformatio
 const NAG_ID = /^AwsSolutions-[A-Za-z]+\d+(\[.+\])?$/;
 const CT_ID = /\[(CT\.[A-Z0-9-]+\.PR\.\d+)\]/;
 const testApps = new WeakSet<App>();
+let cloudFormationValidate: CloudFormationValidatePlugin | undefined;
 
 /**
  * Creates an App for compliance-checked tests: cdk-nag AwsSolutions and the Control Tower guard rules are
- * registered as validation plugins, aws-cdk-lib's own validation is on and strict, and the cloud assembly
+ * registered as validation plugins, aws-cdk-lib's own validation is registered too (so it runs even where
+ * CDK_VALIDATION=false, as in every test: see test/support/jest-setup.ts) and strict, and the cloud assembly
  * goes to a new temporary directory. `props.context` is kept, except for the keys of COMPLIANCE_CONTEXT.
  */
 export function newTestApp(
   props: Omit<AppProps, 'outdir' | 'policyValidationBeta1' | 'builtinCloudFormationValidation'> = {},
 ): App {
-  if (process.env.CDK_VALIDATION === 'false') {
-    throw new Error('CDK_VALIDATION=false turns off aws-cdk-lib template validation: unset it to run these tests');
-  }
   const app = new App({
     ...props,
     outdir: mkdtempSync(join(tmpdir(), 'cdk-paas-vending-test-')),
     context: { ...props.context, ...COMPLIANCE_CONTEXT },
   });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), guardValidator());
+  // aws-cdk-lib's validation registered by name: it then runs whatever CDK_VALIDATION says (the jest setup turns
+  // the automatic one off for every other App of the tests, test/support/jest-setup.ts). One instance per test file:
+  // its engine starts once (about 3 s).
+  cloudFormationValidate ??= new CloudFormationValidatePlugin();
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), guardValidator(), cloudFormationValidate);
   testApps.add(app);
   return app;
 }
@@ -391,6 +399,12 @@ export function checkCompliance(stacks: Stack | Stack[]): ComplianceFinding[] {
 /**
  * Runs the project's pinned cfn-lint once on the given template files and returns its findings.
  *
+ * cfn-lint gives the same findings for the same template text, regions and cfn-lint version, and it costs about
+ * 2 s per template: the findings of each template are kept in a folder of the temporary directory under a SHA-256
+ * of those three (the version as pinned in scripts/python-requirements.txt), so that a template linted before
+ * (the same platform stack in many test files, a re-run) is not linted again. Only templates not seen before
+ * are given to cfn-lint.
+ *
  * @param templatePaths absolute paths of CloudFormation templates
  * @param regions regions to validate against (default: us-east-1)
  */
@@ -402,6 +416,35 @@ export function lintTemplates(templatePaths: string[], regions: string[] = ['us-
         '(creates .venv with the Python tools pinned in scripts/python-requirements.txt)',
     );
   }
+  const keyOf = (path: string) =>
+    createHash('sha256')
+      .update(readFileSync(PYTHON_REQUIREMENTS, 'utf-8'))
+      .update(`\0${regions.join(',')}\0`)
+      .update(readFileSync(path))
+      .digest('hex');
+  const keys = new Map(templatePaths.map((path) => [path, keyOf(path)]));
+  const kept = (path: string) => join(CFN_LINT_CACHE, `${keys.get(path)}.json`);
+  const unseen = templatePaths.filter((path) => !existsSync(kept(path)));
+  const found = runCfnLint(unseen, regions);
+  const stray = found.filter((f) => !unseen.includes(resolvePath(dirname(unseen[0]), f.file)));
+  if (stray.length > 0) {
+    throw new Error(`cfn-lint reported findings on files it was not given: ${stray.map((f) => f.file).join(', ')}`);
+  }
+  mkdirSync(CFN_LINT_CACHE, { recursive: true });
+  for (const path of unseen) {
+    const own = found.filter((f) => resolvePath(dirname(unseen[0]), f.file) === path).map((f) => ({ ...f, file: '' }));
+    const temporary = `${kept(path)}.${process.pid}.tmp`;
+    writeFileSync(temporary, JSON.stringify(own));
+    renameSync(temporary, kept(path));
+  }
+  return templatePaths.flatMap((path) =>
+    (JSON.parse(readFileSync(kept(path), 'utf-8')) as CfnLintFinding[]).map((f) => ({ ...f, file: path })),
+  );
+}
+
+/** cfn-lint on template files, in one process; each finding's file as cfn-lint names it. */
+function runCfnLint(templatePaths: string[], regions: string[]): CfnLintFinding[] {
+  if (templatePaths.length === 0) return [];
   const result = spawnSync(CFN_LINT, ['--format', 'json', '--regions', ...regions, '--', ...templatePaths], {
     encoding: 'utf8',
     cwd: dirname(templatePaths[0]),

@@ -1,0 +1,10 @@
+/*
+ * Runs before every test file (jest setupFiles, .projenrc.ts). aws-cdk-lib validates every template of every App it
+ * synthesizes (since 2.262): its engine starts in about 3 s per test file and takes 150 ms per template, and it was
+ * more than half the CPU of the suites that synthesize the example fleet to read ids, roles or quotas (53 s against
+ * 19 s for data-resources, roles and quotas). Templates are held to it where that is the point: newTestApp()
+ * (test/support/compliance.ts) registers it on every compliance-checked App, in strict mode, whatever this says, and
+ * CI runs `paas-vending synth --validate` on the example fleet. CDK_VALIDATION=true npx jest turns it back on for
+ * every App.
+ */
+process.env.CDK_VALIDATION ??= 'false';
