@@ -31,7 +31,12 @@ import {
   startResponseServer,
   STATE_TABLE,
 } from '../test/support/alb-fixture';
-import { measureFaultRun, runFaults, sharedHandler } from '../test/support/allocator-fault-run';
+import {
+  DEFAULT_FAULT_RUN,
+  handlerPerInvocation,
+  measureFaultRun,
+  runFaults,
+} from '../test/support/allocator-fault-run';
 import { ListenerProbe } from '../test/support/allocator-harness';
 import { FaultProxy, seededRandom, startFaultProxy } from '../test/support/fault-proxy';
 import { MotoServer, startMoto } from '../test/support/moto';
@@ -192,14 +197,13 @@ async function faultRun(seed: number): Promise<number> {
     proxy = await startFaultProxy(moto.endpoint, { serial: true, random: seededRandom(seed) });
     Object.assign(process.env, proxy.env(moto.env), {
       STATE_TABLE_NAME: STATE_TABLE,
-      SAFETY_MARGIN_MS: '5000',
       SDK_TIMEOUT_MS: '8000',
     });
     responses = await startResponseServer();
     const fixture = await createAlbFixture(moto);
     const log = console.log;
     console.log = () => undefined; // the handler's own log lines
-    const run = await runFaults(sharedHandler(), fixture, responses, proxy).finally(() => {
+    const run = await runFaults(handlerPerInvocation(), fixture, responses, proxy).finally(() => {
       console.log = log;
     });
     await new Promise((r) => setTimeout(r, 500));
@@ -210,11 +214,17 @@ async function faultRun(seed: number): Promise<number> {
     console.log(
       `\nFault run (seed ${seed}): 100 resources, ${run.invocations.length} requests in ${(run.wallMs / 1000).toFixed(1)} s`,
     );
+    const faults = Object.values(run.injected).reduce((a, b) => a + b, 0);
+    const calls = Object.values(proxy.calls).reduce((a, b) => a + b, 0);
+    console.log(
+      `  ${calls} AWS calls through the proxy, ${faults} faults injected, pause ${DEFAULT_FAULT_RUN.pauseMs} ms; ` +
+        `${proxy.abandoned.count} calls given up by their client before they were forwarded`,
+    );
     console.log(`  faults injected: ${JSON.stringify(run.injected)}`);
     console.log(
       `  answers: Create ${byType('Create', 'SUCCESS')} SUCCESS / ${byType('Create', 'FAILED')} FAILED, ` +
         `Update ${byType('Update', 'SUCCESS')} / ${byType('Update', 'FAILED')}, Delete ${byType('Delete', 'SUCCESS')} / ${byType('Delete', 'FAILED')}; ` +
-        `slowest ${Math.max(...run.invocations.map((i) => i.ms))} ms (function time 30000 ms)`,
+        `slowest ${Math.max(...run.invocations.map((i) => i.ms))} ms (function time ${DEFAULT_FAULT_RUN.functionMs} ms)`,
     );
     console.log(
       `  left: ${f.rules} rules for ${f.liveResources} live resources; hosts routed twice ${f.hostsRoutedTwice}; ` +

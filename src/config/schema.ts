@@ -127,10 +127,23 @@ function kindOf(value: unknown): string {
   return `a ${typeof value}`;
 }
 
+/** The keys a mapping's schema allows, listed once per schema (a file of unknown keys asks for each). */
+const allowedOfSchema = new WeakMap<object, string[]>();
+function allowedKeys(parent: any, root: any): string[] {
+  let allowed = allowedOfSchema.get(parent);
+  if (!allowed) {
+    allowed = Object.keys(resolveRef(parent, root)?.properties ?? {}).filter((k) => k !== '$schema');
+    allowedOfSchema.set(parent, allowed);
+  }
+  return allowed;
+}
+
 function explain(error: ErrorObject, root: any): RawProblem | undefined {
   const path = pointerToPath(error.instancePath);
-  // Quoted cut: describeValue writes at most a few dozen characters of the value, however large it is.
-  const received = describeValue(error.data);
+  // Quoted cut: describeValue writes at most a few dozen characters of the value, however large it is. Written only
+  // for a message that quotes it: an unknown key's or a missing key's data is the whole mapping around it, and
+  // listing the keys of a mapping of 20,000 keys for each of 100 problems took seconds.
+  const received = (): string => describeValue(error.data);
   const parent = error.parentSchema as any;
   if (error.propertyName !== undefined) {
     // A key that breaks the `propertyNames` rule (tag keys).
@@ -149,7 +162,7 @@ function explain(error: ErrorObject, root: any): RawProblem | undefined {
     }
     case 'additionalProperties': {
       const extra = (error.params as { additionalProperty: string }).additionalProperty;
-      const allowed = Object.keys(resolveRef(parent, root)?.properties ?? {}).filter((k) => k !== '$schema');
+      const allowed = allowedKeys(parent, root);
       // A key far longer than any allowed one is no typo (and the distance would cost its length times theirs).
       const guess = extra.length <= 64 ? closest(extra, allowed) : undefined;
       const hint = guess ? ` (did you mean "${guess}"?)` : '';
@@ -164,18 +177,18 @@ function explain(error: ErrorObject, root: any): RawProblem | undefined {
       if (parent.type === 'string' && typeof error.data !== 'object' && !expected.includes('quotes')) {
         expected += ` (a text value: put it in quotes)`;
       }
-      return { path, message: `received ${received} (${kindOf(error.data)}); expected ${expected}` };
+      return { path, message: `received ${received()} (${kindOf(error.data)}); expected ${expected}` };
     }
     case 'enum':
-      return { path, message: `received ${received}; expected one of ${(parent.enum as unknown[]).join(', ')}` };
+      return { path, message: `received ${received()}; expected one of ${(parent.enum as unknown[]).join(', ')}` };
     case 'pattern':
     case 'format':
-      return { path, message: `received ${received}; expected ${expectedOf(parent, root)}` };
+      return { path, message: `received ${received()}; expected ${expectedOf(parent, root)}` };
     case 'minimum':
     case 'maximum':
-      return { path, message: `received ${received}; expected ${expectedOf(parent, root)}` };
+      return { path, message: `received ${received()}; expected ${expectedOf(parent, root)}` };
     case 'minItems':
-      return { path, message: `received ${received}; expected at least ${parent.minItems} item(s)` };
+      return { path, message: `received ${received()}; expected at least ${parent.minItems} item(s)` };
     case 'uniqueItems': {
       const { i, j } = error.params as { i: number; j: number };
       return {
@@ -187,26 +200,31 @@ function explain(error: ErrorObject, root: any): RawProblem | undefined {
       // Reported with the offending key by the nested error, above.
       return undefined;
     default:
-      return { path, message: `received ${received}; ${error.message ?? 'is not valid'}` };
+      return { path, message: `received ${received()}; ${error.message ?? 'is not valid'}` };
   }
 }
 
 /** The allowed key nearest to a misspelled one, if it is close enough to be a typo. */
 export function closest(word: string, candidates: string[]): string | undefined {
+  const limit = Math.max(2, Math.floor(word.length / 3));
+  const lower = word.toLowerCase();
   let best: string | undefined;
-  let bestDistance = Infinity;
+  let bestDistance = limit + 1;
   for (const candidate of candidates) {
-    const d = distance(word.toLowerCase(), candidate.toLowerCase());
+    // The distance is at least the difference of the lengths: most keys of a file of unknown keys end here.
+    if (Math.abs(candidate.length - word.length) >= bestDistance) continue;
+    const d = distance(lower, candidate.toLowerCase());
     if (d < bestDistance) {
       best = candidate;
       bestDistance = d;
     }
   }
-  return bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+  return best;
 }
 
 function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  const row: number[] = [];
+  for (let j = 0; j <= b.length; j++) row.push(j);
   for (let i = 1; i <= a.length; i++) {
     let diagonal = row[0];
     row[0] = i;

@@ -422,6 +422,14 @@ describe('bad input: one clear error with file, field, value received and what i
     expect(problems[0]).toMatchObject({ line: 2, message: expect.stringContaining('Map keys must be unique') });
   });
 
+  test('duplicate keys in a nested mapping and in a list item are syntax errors at the second key', () => {
+    const text = 'compute:\n  minCapacity: 1\n  "minCapacity": 2\napprovalEmails:\n  - a: 1\n    a: 2\n';
+    expect(problemsOf(() => ConfigLoader.parseCustomer(text, 'c.yaml'))).toEqual([
+      expect.objectContaining({ line: 3, column: 3, message: 'YAML syntax error: Map keys must be unique' }),
+      expect.objectContaining({ line: 6, column: 5, message: 'YAML syntax error: Map keys must be unique' }),
+    ]);
+  });
+
   test.each([[''], ['\n\n'], ['# only a comment\n'], ['---\n']])('an empty file (%j)', (text) => {
     expect(problemsOf(() => ConfigLoader.parseCustomer(text, 'customers/empty.yaml'))).toEqual([
       {

@@ -5,16 +5,18 @@
  * equal to its listener's rules, no priority given twice, every request answered within the function's time.
  */
 import { AlbFixture, createAlbFixture, ResponseServer, startResponseServer, STATE_TABLE } from '../support/alb-fixture';
-import { measureFaultRun, runFaults, sharedHandler } from '../support/allocator-fault-run';
+import { measureFaultRun, runFaults, handlerPerInvocation } from '../support/allocator-fault-run';
 import { ListenerProbe } from '../support/allocator-harness';
 import { FaultProxy, seededRandom, startFaultProxy } from '../support/fault-proxy';
 import { MotoServer, startMoto } from '../support/moto';
 
-jest.setTimeout(90_000);
+jest.setTimeout(300_000);
 
-// Not green yet: on the 2-core machine at a load average of 15 to 25 (2026-12-02), every Create of the run timed
-// out (SDK timeouts waiting for a socket or for moto behind the one-call-at-a-time proxy), so the run never
-// reached its Updates. Run it with ALLOCATOR_FAULT_RUN=1 until it is tuned to pass under load.
+// Opt-in (ALLOCATOR_FAULT_RUN=1), and the fault run of `npx projen bench:allocator --faults-only`: it is green, but
+// it takes about 70 s on the 2-core machine at a load average of 10 (moto serves one call at a time, about 1,700
+// calls), too long for the default suite. It failed before when one handler served all 100 invocations: their calls
+// queued on one client's 50 sockets and failed as connection timeouts. Each invocation now has its own handler, as
+// in Lambda, and the function's time is the allocator's (2 minutes).
 const faultRunTest = process.env.ALLOCATOR_FAULT_RUN === '1' ? test : test.skip;
 
 let moto: MotoServer;
@@ -47,7 +49,7 @@ afterAll(async () => {
 faultRunTest(
   '100 resources through Create, Update and Delete under faults: nothing leaks, nothing is routed twice',
   async () => {
-    const run = await runFaults(sharedHandler(), fixture, responses, proxy);
+    const run = await runFaults(handlerPerInvocation(), fixture, responses, proxy);
     if (process.env.FAULTS_DEBUG) {
       const reasons = run.invocations.map((i) =>
         `${i.type} ${i.response.Status} ${i.response.Reason ?? ''}`.replace(/arn:\S+/g, '').slice(0, 160),

@@ -18,7 +18,7 @@ type Handler = (event: CfnRequest<Props>, context: ReturnType<typeof lambdaConte
 
 export interface FaultRunOptions {
   readonly resources: number;
-  /** The function's time per invocation, in ms. */
+  /** The function's time per invocation, in ms (the allocator's Lambda timeout). */
   readonly functionMs: number;
   /** When the backend pauses (ms after the start) and for how long. */
   readonly pauseAtMs: number;
@@ -36,7 +36,7 @@ export interface FaultRunOptions {
 
 export const DEFAULT_FAULT_RUN: FaultRunOptions = {
   resources: 100,
-  functionMs: 30_000,
+  functionMs: 120_000,
   pauseAtMs: 1_500,
   pauseMs: 3_000,
   lost: 0.04,
@@ -82,13 +82,13 @@ export interface FaultRunFigures {
 }
 
 /**
- * One handler (one set of SDK clients) for every invocation of the run. Separate handlers per invocation, as
- * separate Lambda environments would have, each retry on their own and overload the one-call-at-a-time proxy (the
- * run then takes minutes on a loaded machine).
+ * A handler per invocation, as Lambda runs them: each concurrent invocation in its own execution environment, with
+ * its own SDK clients (their sockets and retry quota). One handler shared by 100 concurrent invocations queued them
+ * on its clients' 50 sockets, and a call that waited over 2 s for a socket failed as a connection timeout, which
+ * made every Create of the run fail on a loaded machine: a fault of the test, not of the allocator.
  */
-export function sharedHandler(): () => Handler {
-  const handler = createHandler(() => depsFromEnvironment());
-  return () => handler;
+export function handlerPerInvocation(): () => Handler {
+  return () => createHandler(() => depsFromEnvironment());
 }
 
 /**

@@ -47,6 +47,8 @@ export interface FaultProxy {
   /** Calls seen, by operation, and faults injected, by `<operation>:<fault>`. */
   readonly calls: Record<string, number>;
   readonly injected: Record<string, number>;
+  /** Calls never forwarded: their client had given up (timed out) while they waited in the queue or the pause. */
+  readonly abandoned: { readonly count: number };
   /** moto's environment variables with the proxy as the endpoint. */
   env(motoEnv: Record<string, string>): Record<string, string>;
   addRule(rule: FaultRule): void;
@@ -105,6 +107,7 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
   const calls: Record<string, number> = {};
   const injected: Record<string, number> = {};
   let pausedUntil = 0;
+  const abandoned = { count: 0 };
   let queue: Promise<void> = Promise.resolve();
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.serial ? 1 : 50 });
   const targetUrl = new URL(target);
@@ -117,6 +120,13 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
   const forward = (req: http.IncomingMessage, body: Buffer) => {
     const run = async () => {
       await waitWhilePaused();
+      // A call whose client gave up while it waited in the serial queue (or the pause) never left the client's side
+      // as far as moto is concerned: forwarding it anyway made moto serve calls nobody waits for, so that under load
+      // the queue only grew and every later call timed out as well.
+      if (req.socket.destroyed) {
+        abandoned.count += 1;
+        throw new Error('the client gave up before the call was forwarded');
+      }
       return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
         const headers = { ...req.headers, host: targetUrl.host };
         const upstream = http.request(
@@ -233,6 +243,7 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
     },
     calls,
     injected,
+    abandoned,
     close: async () => {
       for (const s of sockets) s.destroy();
       agent.destroy();
