@@ -697,11 +697,11 @@ describe('rolling deployments with custom minimum healthy hosts', () => {
       const s = synthPipeline({ minimumHealthyHosts: minimum });
       const configs = deploymentConfigs(s.template);
       expect(configs).toHaveLength(1);
-      const [logicalId, config] = configs[0] as [string, any];
+      const [configId, config] = configs[0] as [string, any];
       // No ComputePlatform: CloudFormation's default, Server (EC2).
       expect(config.Properties).toEqual({ MinimumHealthyHosts: expected });
-      expect(propertiesOf(s.template, s.pipeline.deploymentGroup).DeploymentConfigName).toEqual({ Ref: logicalId });
-      expect(JSON.stringify(actionRoleStatements(s, 'Deploy'))).toContain(`"Ref":"${logicalId}"`);
+      expect(propertiesOf(s.template, s.pipeline.deploymentGroup).DeploymentConfigName).toEqual({ Ref: configId });
+      expect(JSON.stringify(actionRoleStatements(s, 'Deploy'))).toContain(`"Ref":"${configId}"`);
     },
   );
 
