@@ -5,12 +5,14 @@ import {
   ComputeConfig,
   CustomerConfig,
   DatabaseConfig,
+  DeploymentPolicy,
   DeploymentStrategy,
   EnvironmentConfig,
   HealthCheckConfig,
   PlatformConfig,
   RepositoryConfig,
   SoftwareConfig,
+  SoftwareDeploymentConfig,
   VpcConfig,
 } from './types';
 
@@ -129,7 +131,56 @@ export type ResolvedDatabase = Required<Omit<DatabaseConfig, 'preferredBackupWin
   Pick<DatabaseConfig, 'preferredBackupWindow'>;
 export type ResolvedAmi = Required<Omit<AmiConfig, 'initialImageId' | 'rebuildSchedule'>> &
   Pick<AmiConfig, 'initialImageId' | 'rebuildSchedule'> & { readonly baseImage: BaseImageConfig };
-export type ResolvedSoftware = Required<Omit<SoftwareConfig, 'buildImage'>> & Pick<SoftwareConfig, 'buildImage'>;
+/**
+ * A deployment as CodeDeploy sees it: the policy, and for `rolling` the instances that stay in service, as a count or
+ * a share (neither: one instance at a time).
+ */
+export interface ResolvedDeployment {
+  readonly policy: DeploymentPolicy;
+  readonly minimumHealthyHosts?: number;
+  readonly minimumHealthyPercent?: number;
+}
+/**
+ * The software section with its defaults: `deployment` always; `deploymentConfig` only when the file has no
+ * `deployment` (the preset, one-at-a-time by default, as before the block existed).
+ */
+export type ResolvedSoftware = Required<Omit<SoftwareConfig, 'buildImage' | 'deployment' | 'deploymentConfig'>> &
+  Pick<SoftwareConfig, 'buildImage' | 'deploymentConfig'> & { readonly deployment: ResolvedDeployment };
+
+/**
+ * The deployment of a valid software section: its `deployment` block (a batch size becomes the instances that stay in
+ * service, out of `minCapacity`), or the preset of `deploymentConfig`.
+ */
+export function resolveDeployment(
+  deployment: SoftwareDeploymentConfig | undefined,
+  preset: DeploymentStrategy | undefined,
+  minCapacity: number,
+): ResolvedDeployment {
+  if (!deployment) {
+    switch (preset) {
+      case DeploymentStrategy.ALL_AT_ONCE:
+        return { policy: DeploymentPolicy.ALL_AT_ONCE };
+      case DeploymentStrategy.HALF_AT_A_TIME:
+        return { policy: DeploymentPolicy.ROLLING, minimumHealthyPercent: 50 };
+      default:
+        return { policy: DeploymentPolicy.ROLLING };
+    }
+  }
+  const policy = deployment.policy ?? DeploymentPolicy.ROLLING;
+  if (deployment.batchSize !== undefined) {
+    return { policy, minimumHealthyHosts: Math.max(minCapacity - deployment.batchSize, 0) };
+  }
+  if (deployment.batchSizePercent !== undefined) {
+    return { policy, minimumHealthyPercent: 100 - deployment.batchSizePercent };
+  }
+  return {
+    policy,
+    ...(deployment.minimumHealthyHosts !== undefined ? { minimumHealthyHosts: deployment.minimumHealthyHosts } : {}),
+    ...(deployment.minimumHealthyPercent !== undefined
+      ? { minimumHealthyPercent: deployment.minimumHealthyPercent }
+      : {}),
+  };
+}
 
 export interface ResolvedCustomerConfig extends CustomerConfig {
   readonly production: boolean;
@@ -242,8 +293,13 @@ export function resolveCustomer(
       repository: config.ami?.repository ? withBranch(config.ami.repository) : softwareRepository,
     },
     softwareDelivery: {
-      deploymentConfig: DeploymentStrategy.ONE_AT_A_TIME,
+      ...(config.softwareDelivery.deployment ? {} : { deploymentConfig: DeploymentStrategy.ONE_AT_A_TIME }),
       ...config.softwareDelivery,
+      deployment: resolveDeployment(
+        config.softwareDelivery.deployment,
+        config.softwareDelivery.deploymentConfig,
+        compute.minCapacity,
+      ),
       repository: softwareRepository,
       ...(config.softwareDelivery.buildImage
         ? { buildImage: { tag: 'latest', ...config.softwareDelivery.buildImage } }

@@ -2,7 +2,7 @@
  * The config file contract, continued: where the customer's repositories live and how its two pipelines build
  * (the `ami` and `software` keys of a customer file). Tags as in types.ts.
  */
-import type { DeploymentStrategy } from './types';
+import type { DeploymentPolicy, DeploymentStrategy } from './types';
 
 /**
  * Where a repository lives: an AWS CodeConnections repository (GitHub, GitLab, Bitbucket),
@@ -193,6 +193,52 @@ export interface BuildImageConfig {
   readonly tag?: string;
 }
 
+/**
+ * How CodeDeploy rolls a release over the instances: a policy, and for `rolling` the size of a batch or the instances
+ * that stay in service (at most one of `batchSize`, `batchSizePercent`, `minimumHealthyHosts`,
+ * `minimumHealthyPercent`).
+ */
+export interface SoftwareDeploymentConfig {
+  /**
+   * The deployment policy.
+   * @default "rolling"
+   */
+  readonly policy?: DeploymentPolicy;
+  /**
+   * Instances updated at a time (`rolling`): CodeDeploy keeps `compute.minCapacity` minus this many in service, so a
+   * batch is this size while the group runs at its minimum and larger when it has scaled out.
+   * @minimum 1
+   * @asType integer
+   * @default - one instance at a time, when no other key of the block is set
+   */
+  readonly batchSize?: number;
+  /**
+   * Share of the instances updated at a time, in percent (`rolling`): CodeDeploy keeps 100 minus this share in
+   * service (at least one instance is updated at a time).
+   * @minimum 1
+   * @maximum 99
+   * @asType integer
+   * @default - batchSize
+   */
+  readonly batchSizePercent?: number;
+  /**
+   * Instances that stay in service during a deployment (`rolling`): CodeDeploy updates the others at a time, and
+   * the deployment fails when fewer than this many succeed. Less than `compute.minCapacity`.
+   * @minimum 0
+   * @asType integer
+   * @default - batchSize
+   */
+  readonly minimumHealthyHosts?: number;
+  /**
+   * Share of the instances that stay in service during a deployment, in percent (`rolling`).
+   * @minimum 0
+   * @maximum 99
+   * @asType integer
+   * @default - batchSize
+   */
+  readonly minimumHealthyPercent?: number;
+}
+
 /** The software delivery pipeline. */
 export interface SoftwareConfig {
   /** The customer's application repository, with `buildspec.yml` and `appspec.yml`. */
@@ -203,8 +249,16 @@ export interface SoftwareConfig {
    */
   readonly buildImage?: BuildImageConfig;
   /**
-   * How CodeDeploy rolls a release over the instances.
+   * How CodeDeploy rolls a release over the instances, as one of the three presets (the earlier form of
+   * `deployment`: `one-at-a-time` is `rolling` with a batch of one, `all-at-once` is `all-at-once`). Not with
+   * `deployment`.
    * @default "one-at-a-time"
    */
   readonly deploymentConfig?: DeploymentStrategy;
+  /**
+   * How CodeDeploy rolls a release over the instances: the deployment policy and its batch size. Not with
+   * `deploymentConfig`.
+   * @default - deploymentConfig
+   */
+  readonly deployment?: SoftwareDeploymentConfig;
 }

@@ -9,11 +9,12 @@ import {
   architectureOf,
   imageArchitectureOf,
   productionIn,
+  resolveDeployment,
 } from './defaults';
 import { instanceClassProblem, versionProblem } from './engines';
 import { describeValue } from './errors';
 import { closest, FieldPath, RawProblem } from './schema';
-import { EnvironmentConfig, PlatformConfig } from './types';
+import { DeploymentPolicy, DeploymentStrategy, EnvironmentConfig, PlatformConfig } from './types';
 import { approversProblem } from './values';
 
 /*
@@ -117,6 +118,7 @@ export function customerRules(
   if (isObject(doc.database)) problems.push(...databaseRules(doc.database));
   const software = obj(doc.software);
   if (isObject(software.repository)) problems.push(...repositoryRules(software.repository, ['software', 'repository']));
+  problems.push(...deploymentRules(software, min));
   const ami = obj(doc.ami);
   if (isObject(ami.repository)) problems.push(...repositoryRules(ami.repository, ['ami', 'repository']));
   if (isObject(ami.baseImage)) problems.push(...baseImageRules(ami.baseImage));
@@ -135,6 +137,107 @@ export function customerRules(
   const schedule = str(ami.rebuildSchedule);
   const problem = schedule !== undefined && SCHEDULE.test(schedule) ? scheduleExpressionProblem(schedule) : undefined;
   if (problem) add(['ami', 'rebuildSchedule'], problem);
+  return problems;
+}
+
+/** The keys of `software.deployment` that size a rolling deployment's batches: at most one of them is set. */
+export const BATCH_KEYS = ['batchSize', 'batchSizePercent', 'minimumHealthyHosts', 'minimumHealthyPercent'] as const;
+
+/**
+ * Policies a customer file may name but the library cannot deploy yet, with why (README's "Deployment policies"
+ * holds their design).
+ */
+export const UNAVAILABLE_POLICIES: { readonly [policy: string]: string } = {
+  [DeploymentPolicy.ROLLING_WITH_ADDITIONAL_BATCH]:
+    'the extra batch needs the Auto Scaling group scaled out before the deployment and back after it on every path',
+  [DeploymentPolicy.IMMUTABLE]:
+    "CloudFormation's CodeDeploy deployment groups support blue/green for Lambda only: it needs a second group of instances",
+  [DeploymentPolicy.TRAFFIC_SPLITTING]:
+    "CloudFormation's CodeDeploy deployment groups support blue/green for Lambda only: it needs a second target group weighted on the listener rule",
+};
+
+/**
+ * The rules of `software.deployment`: not beside `deploymentConfig`, a policy the library deploys, at most one batch
+ * key and only for `rolling`, and a batch that leaves an instance to update when the group runs at its minimum
+ * (`minCapacity`, with its default).
+ */
+function deploymentRules(software: Doc, minCapacity: number): RawProblem[] {
+  if (!isObject(software.deployment)) return [];
+  const problems: RawProblem[] = [];
+  const at = ['software', 'deployment'];
+  const add = (path: FieldPath, message: string) => problems.push({ path, message });
+  const deployment = software.deployment;
+  const policy = str(deployment.policy) ?? DeploymentPolicy.ROLLING;
+  // Both keys are accepted when they say the same (a resolved config holds both), never when they differ.
+  const preset = str(software.deploymentConfig);
+  if (software.deploymentConfig !== undefined) {
+    const known = (Object.values(DeploymentStrategy) as string[]).includes(preset ?? '');
+    const read = (key: string) => num(deployment[key]);
+    const same =
+      known &&
+      JSON.stringify(resolveDeployment(undefined, preset as DeploymentStrategy, minCapacity)) ===
+        JSON.stringify(
+          resolveDeployment(
+            {
+              policy: policy as DeploymentPolicy,
+              batchSize: read('batchSize'),
+              batchSizePercent: read('batchSizePercent'),
+              minimumHealthyHosts: read('minimumHealthyHosts'),
+              minimumHealthyPercent: read('minimumHealthyPercent'),
+            },
+            undefined,
+            minCapacity,
+          ),
+        );
+    if (!same) {
+      add(
+        ['software', 'deploymentConfig'],
+        `received ${describeValue(software.deploymentConfig)} beside software.deployment; expected one of the two ` +
+          '(one-at-a-time is deployment.policy rolling alone, half-at-a-time is rolling with batchSizePercent 50, ' +
+          'all-at-once is policy all-at-once)',
+      );
+    }
+  }
+  const unavailable = Object.prototype.hasOwnProperty.call(UNAVAILABLE_POLICIES, policy)
+    ? UNAVAILABLE_POLICIES[policy]
+    : undefined;
+  if (unavailable) {
+    add(
+      [...at, 'policy'],
+      `received "${policy}", which is not yet available (${unavailable}; README's "Deployment policies" has its ` +
+        'design); expected all-at-once or rolling',
+    );
+  }
+  const given = BATCH_KEYS.filter((key) => deployment[key] !== undefined);
+  if (given.length > 1) {
+    add(
+      [...at, given[1]],
+      `received ${given.join(' and ')}; expected at most one of ${BATCH_KEYS.join(', ')} (each says how many ` +
+        'instances CodeDeploy updates at a time)',
+    );
+  } else if (given.length === 1 && policy !== DeploymentPolicy.ROLLING && !unavailable) {
+    add(
+      [...at, given[0]],
+      `received ${given[0]} with policy ${policy}; expected it with policy rolling only (${policy} updates every ` +
+        'instance at once)',
+    );
+  }
+  const batch = num(deployment.batchSize);
+  if (given.length === 1 && batch !== undefined && batch > minCapacity) {
+    add(
+      [...at, 'batchSize'],
+      `received ${batch}, more than compute.minCapacity (${minCapacity}); expected at most ${minCapacity} ` +
+        '(CodeDeploy keeps minCapacity minus batchSize instances in service)',
+    );
+  }
+  const healthy = num(deployment.minimumHealthyHosts);
+  if (given.length === 1 && healthy !== undefined && healthy >= minCapacity) {
+    add(
+      [...at, 'minimumHealthyHosts'],
+      `received ${healthy}, not less than compute.minCapacity (${minCapacity}); expected at most ` +
+        `${minCapacity - 1}, so that CodeDeploy has an instance to update while the group runs at its minimum`,
+    );
+  }
   return problems;
 }
 

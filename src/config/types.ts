@@ -31,6 +31,23 @@ export enum DeploymentStrategy {
   ALL_AT_ONCE = 'all-at-once',
 }
 
+/**
+ * How a release reaches the instances: the deployment policies of Elastic Beanstalk, on CodeDeploy and Auto Scaling
+ * (README's "Deployment policies" says where each differs from Elastic Beanstalk's).
+ */
+export enum DeploymentPolicy {
+  /** Every instance at once (CodeDeployDefault.AllAtOnce): the fastest, with a moment of no capacity. */
+  ALL_AT_ONCE = 'all-at-once',
+  /** A batch of instances at a time; the others keep serving (CodeDeploy's minimum healthy hosts). */
+  ROLLING = 'rolling',
+  /** Rolling, with an extra batch of instances launched first, so that capacity never drops (not yet available). */
+  ROLLING_WITH_ADDITIONAL_BATCH = 'rolling-with-additional-batch',
+  /** The release on new instances; the old ones leave once the new ones are healthy (not yet available). */
+  IMMUTABLE = 'immutable',
+  /** A canary share of the traffic on new instances for an evaluation period, rolled back on alarm (not yet available). */
+  TRAFFIC_SPLITTING = 'traffic-splitting',
+}
+
 /** A customer's own domain, served by a dedicated load balancer in production. */
 export interface CustomDomainConfig {
   /**

@@ -36,6 +36,12 @@ export function validate(where: string, props: SoftwareDeliveryPipelineProps, pr
       `${where}: buildImage.tag: received ${describeValue(tag)}; expected an image tag such as latest or 1.4.2`,
     );
   }
+  if (props.minimumHealthyHosts && props.deploymentStrategy !== undefined) {
+    throw new Error(
+      `${where}: minimumHealthyHosts: received it beside deploymentStrategy ${describeValue(props.deploymentStrategy)}; ` +
+        'expected one of the two (each says how many instances CodeDeploy updates at a time)',
+    );
+  }
   const percent = props.maxServerErrorPercent;
   if (percent !== undefined && !Token.isUnresolved(percent) && !(percent > 0 && percent <= 100)) {
     throw new Error(

@@ -125,7 +125,11 @@ export function createDeploymentGroup(
     // Amazon Linux 2 and Ubuntu, which update every package at each launch.
     installAgent: false,
     loadBalancers: [codedeploy.LoadBalancer.application(props.targetGroup)],
-    deploymentConfig: deploymentConfigOf(where, props.deploymentStrategy ?? DeploymentStrategy.ONE_AT_A_TIME),
+    deploymentConfig: props.minimumHealthyHosts
+      ? new codedeploy.ServerDeploymentConfig(scope, 'DeploymentConfig', {
+          minimumHealthyHosts: props.minimumHealthyHosts,
+        })
+      : deploymentConfigOf(where, props.deploymentStrategy ?? DeploymentStrategy.ONE_AT_A_TIME),
     // The 5xx rate only: see `alarms`.
     alarms: [alarm],
     autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },

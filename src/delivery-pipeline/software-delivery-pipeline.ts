@@ -16,8 +16,8 @@ import { createBuild } from './build';
 import { validate } from './checks';
 import { createAlarms, createDeploymentGroup, grantRevisionsToInstances, installAgent } from './deployment';
 import { createPipeline } from './stages';
-import { isProduction } from '../config/defaults';
-import { CustomerConfig, DeploymentStrategy } from '../config/types';
+import { isProduction, ResolvedDeployment } from '../config/defaults';
+import { CustomerConfig, DeploymentPolicy, DeploymentStrategy } from '../config/types';
 import { pipelineArtifacts } from '../pipeline-common/artifacts';
 import { checkConfigOfWebTier } from '../pipeline-common/config-of';
 import { PipelineSource } from '../pipeline-common/pipeline-source';
@@ -86,6 +86,13 @@ export interface SoftwareDeliveryPipelineProps {
    * @default DeploymentStrategy.ONE_AT_A_TIME
    */
   readonly deploymentStrategy?: DeploymentStrategy;
+  /**
+   * Instances that stay in service while CodeDeploy updates the others, as a count or a share of the instances (a
+   * rolling deployment with batches of your size): the pipeline gets a CodeDeploy deployment configuration of its
+   * own with this minimum. A deployment fails when fewer instances than this succeed. Not with `deploymentStrategy`.
+   * @default - deploymentStrategy
+   */
+  readonly minimumHealthyHosts?: codedeploy.MinimumHealthyHosts;
   /**
    * Who approves releases, by mail. Required, with one address at least, in production; unused elsewhere.
    * @default - none (a non-production pipeline has no approval)
@@ -170,7 +177,7 @@ export class SoftwareDeliveryPipeline extends Construct {
         ecrRepository: ecr.Repository.fromRepositoryName(scope, `${id}BuildImageRepository`, image.ecrRepository),
         tag: image.tag,
       },
-      deploymentStrategy: software.deploymentConfig,
+      ...deploymentPropsOf(software.deployment),
       approvalEmails: resolved.approvalEmails,
       tags: resolved.tags,
     });
@@ -260,4 +267,19 @@ export class SoftwareDeliveryPipeline extends Construct {
     Tags.of(this).add('vending:environment', props.environment);
     for (const [k, v] of Object.entries(props.tags ?? {})) Tags.of(this).add(k, v);
   }
+}
+
+/**
+ * A config's deployment as the pipeline's props: the preset that says the same when there is one (the templates of
+ * deploymentConfig's presets stay as they were), else CodeDeploy's minimum healthy hosts.
+ */
+function deploymentPropsOf(
+  deployment: ResolvedDeployment,
+): Pick<SoftwareDeliveryPipelineProps, 'deploymentStrategy' | 'minimumHealthyHosts'> {
+  if (deployment.policy === DeploymentPolicy.ALL_AT_ONCE) return { deploymentStrategy: DeploymentStrategy.ALL_AT_ONCE };
+  const { minimumHealthyHosts: hosts, minimumHealthyPercent: percent } = deployment;
+  if (hosts !== undefined) return { minimumHealthyHosts: codedeploy.MinimumHealthyHosts.count(hosts) };
+  if (percent === 50) return { deploymentStrategy: DeploymentStrategy.HALF_AT_A_TIME };
+  if (percent !== undefined) return { minimumHealthyHosts: codedeploy.MinimumHealthyHosts.percentage(percent) };
+  return { deploymentStrategy: DeploymentStrategy.ONE_AT_A_TIME };
 }

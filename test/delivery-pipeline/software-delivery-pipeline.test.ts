@@ -9,12 +9,14 @@ import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as codecommit from 'aws-cdk-lib/aws-codecommit';
+import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import { stringify } from 'yaml';
 import {
   acknowledgeSoftwarePipeline,
   ARTIFACTS_BUCKET,
@@ -25,7 +27,14 @@ import {
   PipelineSynth,
   synthPipeline,
 } from './fixture';
-import { ConfigLoader, CustomerConfig, CustomerWebTier, DeploymentStrategy, SharedPlatform } from '../../src';
+import {
+  ConfigLoader,
+  CustomerConfig,
+  CustomerWebTier,
+  DeploymentPolicy,
+  DeploymentStrategy,
+  SharedPlatform,
+} from '../../src';
 import { SoftwareDeliveryPipeline } from '../../src/delivery-pipeline/software-delivery-pipeline';
 import { approvalAction } from '../../src/pipeline-common/approval';
 import { PipelineSource } from '../../src/pipeline-common/pipeline-source';
@@ -673,6 +682,83 @@ describe('deployment strategies', () => {
   });
 });
 
+describe('rolling deployments with custom minimum healthy hosts', () => {
+  const deploymentConfigs = (template: Template) =>
+    Object.entries(template.toJSON().Resources).filter(
+      ([, r]: [string, any]) => r.Type === 'AWS::CodeDeploy::DeploymentConfig',
+    );
+
+  test.each<[string, codedeploy.MinimumHealthyHosts, { Type: string; Value: number }]>([
+    ['a count', codedeploy.MinimumHealthyHosts.count(3), { Type: 'HOST_COUNT', Value: 3 }],
+    ['a share', codedeploy.MinimumHealthyHosts.percentage(75), { Type: 'FLEET_PERCENT', Value: 75 }],
+  ])(
+    'as %s: a deployment configuration of the pipeline, used by its group and its Deploy action',
+    (_, minimum, expected) => {
+      const s = synthPipeline({ minimumHealthyHosts: minimum });
+      const configs = deploymentConfigs(s.template);
+      expect(configs).toHaveLength(1);
+      const [configId, config] = configs[0] as [string, any];
+      // No ComputePlatform: CloudFormation's default, Server (EC2).
+      expect(config.Properties).toEqual({ MinimumHealthyHosts: expected });
+      expect(propertiesOf(s.template, s.pipeline.deploymentGroup).DeploymentConfigName).toEqual({ Ref: configId });
+      expect(JSON.stringify(actionRoleStatements(s, 'Deploy'))).toContain(`"Ref":"${configId}"`);
+    },
+  );
+
+  test('the presets add no deployment configuration (their templates stay as they were)', () => {
+    const s = synthPipeline({ deploymentStrategy: DeploymentStrategy.HALF_AT_A_TIME });
+    expect(deploymentConfigs(s.template)).toEqual([]);
+  });
+
+  test('minimumHealthyHosts beside deploymentStrategy is refused, naming both', () => {
+    expect(() =>
+      synthPipeline({
+        deploymentStrategy: DeploymentStrategy.ALL_AT_ONCE,
+        minimumHealthyHosts: codedeploy.MinimumHealthyHosts.count(1),
+      }),
+    ).toThrow(
+      /SoftwareDeliveryPipeline .*: minimumHealthyHosts: received it beside deploymentStrategy "all-at-once"; expected one of the two/,
+    );
+  });
+
+  test.each<[string, any, string | { Type: string; Value: number }]>([
+    ['deploymentConfig one-at-a-time', { deploymentConfig: 'one-at-a-time' }, 'CodeDeployDefault.OneAtATime'],
+    ['policy rolling alone', { deployment: { policy: 'rolling' } }, 'CodeDeployDefault.OneAtATime'],
+    ['batchSizePercent 50', { deployment: { batchSizePercent: 50 } }, 'CodeDeployDefault.HalfAtATime'],
+    ['policy all-at-once', { deployment: { policy: 'all-at-once' } }, 'CodeDeployDefault.AllAtOnce'],
+    ['batchSize 1 of minCapacity 3', { deployment: { batchSize: 1 } }, { Type: 'HOST_COUNT', Value: 2 }],
+    ['batchSizePercent 20', { deployment: { batchSizePercent: 20 } }, { Type: 'FLEET_PERCENT', Value: 80 }],
+    ['minimumHealthyHosts 1', { deployment: { minimumHealthyHosts: 1 } }, { Type: 'HOST_COUNT', Value: 1 }],
+  ])('a customer file with %s deploys as it says', (_, software, expected) => {
+    const app = new App();
+    const { platform } = platformStack(app);
+    const stack = new Stack(app, 'Acme', { env: ENV });
+    const config = ConfigLoader.parseCustomer(
+      stringify({
+        customer: 'acme',
+        environment: 'staging',
+        hostname: 'acme.apps.example.com',
+        compute: { minCapacity: 3 },
+        software: { repository: { codeCommitRepository: 'acme-website' }, ...software },
+      }),
+      'customers/acme-staging.yaml',
+    );
+    const web = CustomerWebTier.fromConfig(stack, 'Web', config, platform);
+    const pipeline = SoftwareDeliveryPipeline.fromConfig(stack, 'Software', config, platform, web);
+    const template = Template.fromStack(stack);
+    const name = propertiesOf(template, pipeline.deploymentGroup).DeploymentConfigName;
+    const configs = deploymentConfigs(template);
+    if (typeof expected === 'string') {
+      expect(name).toBe(expected);
+      expect(configs).toEqual([]);
+    } else {
+      expect(configs).toHaveLength(1);
+      expect(name).toEqual({ Ref: configs[0][0] });
+      expect((configs[0][1] as any).Properties.MinimumHealthyHosts).toEqual(expected);
+    }
+  });
+});
+
 describe('the kinds of source in the pipeline', () => {
   test('CodeConnections with a full clone: the build may use the connection', () => {
     const s = synthPipeline({ source: connectionSource({ fullClone: true }) });
@@ -1084,7 +1170,11 @@ describe('compliance', () => {
       const customer: CustomerConfig = {
         customer: name,
         environment: 'staging',
-        softwareDelivery: { repository, deploymentConfig: DeploymentStrategy.ALL_AT_ONCE },
+        // The preset, and a rolling deployment in batches of a quarter (a deployment configuration of its own).
+        softwareDelivery:
+          name === 'globex'
+            ? { repository, deploymentConfig: DeploymentStrategy.ALL_AT_ONCE }
+            : { repository, deployment: { policy: DeploymentPolicy.ROLLING, batchSizePercent: 25 } },
       };
       const web = CustomerWebTier.fromConfig(stack, 'Web', customer, platform);
       acknowledgeWebTier(web);

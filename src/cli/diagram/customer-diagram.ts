@@ -17,6 +17,7 @@ import {
 } from './describe';
 import { Diagram, DiagramBuilder } from './model';
 import {
+  ResolvedDeployment,
   DEFAULT_BASE_IMAGE_PARAMETER,
   ingressOf,
   ResolvedCustomerConfig,
@@ -189,9 +190,24 @@ function deliveryPipeline(b: DiagramBuilder, c: ResolvedCustomerConfig, asg: str
   const deploy = b.node(
     'app_deploy',
     'stage',
-    ['Deploy', `CodeDeploy ${software.deploymentConfig}`, 'rollback on failure or alarm'],
+    [
+      'Deploy',
+      `CodeDeploy ${software.deploymentConfig ?? deploymentWords(software.deployment)}`,
+      'rollback on failure or alarm',
+    ],
     delivery,
   );
   b.edge(beforeDeploy, deploy, c.production ? 'approved' : 'revision');
   b.edge(deploy, asg, 'deploys');
+}
+
+/** A `deployment` block in a few words: its policy and what stays in service. */
+function deploymentWords(deployment: ResolvedDeployment): string {
+  if (deployment.minimumHealthyHosts !== undefined) {
+    return `${deployment.policy}, ${deployment.minimumHealthyHosts} kept in service`;
+  }
+  if (deployment.minimumHealthyPercent !== undefined) {
+    return `${deployment.policy}, ${deployment.minimumHealthyPercent}% kept in service`;
+  }
+  return deployment.policy;
 }
