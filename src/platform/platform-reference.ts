@@ -93,6 +93,14 @@ export interface ISharedPlatform extends IConstruct {
   sharedLoadBalancer(loadBalancerNumber: number): SharedLoadBalancer;
 }
 
+/** The certificates of customers' custom domains that one shared load balancer serves (SNI). */
+export interface SharedListenerCertificates {
+  /** The shared load balancer, from 1 (as in `placement.yaml`). */
+  readonly loadBalancer: number;
+  /** ACM certificate ARNs, each once. */
+  readonly certificateArns: string[];
+}
+
 /** A platform's shared load balancer, by the ids another deployment gave it (`PlatformAttributes`). */
 export interface SharedLoadBalancerAttributes {
   /** The load balancer's ARN. */

@@ -15,7 +15,13 @@ import {
   listenerParameterName,
   loadBalancerSecurityGroupParameterName,
 } from './older-parameters';
-import { ISharedPlatform, PlatformReference, PlatformServiceRoles, SharedLoadBalancer } from './platform-reference';
+import {
+  ISharedPlatform,
+  PlatformReference,
+  PlatformServiceRoles,
+  SharedListenerCertificates,
+  SharedLoadBalancer,
+} from './platform-reference';
 import { publishContract } from './publish-contract';
 import { createServiceRoles } from './service-roles';
 import { createSharedLoadBalancers } from './shared-load-balancers';
@@ -60,6 +66,12 @@ export interface SharedPlatformConfigOptions {
    * @default 1
    */
   readonly sharedLoadBalancers?: number;
+  /**
+   * Certificates of customers' custom domains on shared ingress, per shared load balancer: each is added once to its
+   * HTTPS listener, owned by the platform (VendingFleet sets them from the fleet's files and placement).
+   * @default - none
+   */
+  readonly listenerCertificates?: SharedListenerCertificates[];
 }
 
 /** Props of SharedPlatform. */
@@ -152,6 +164,12 @@ export interface SharedPlatformProps {
    * @default 1
    */
   readonly sharedLoadBalancers?: number;
+  /**
+   * Certificates of customers' custom domains on shared ingress, per shared load balancer: each is added once to its
+   * HTTPS listener, owned by the platform (VendingFleet sets them from the fleet's files and placement).
+   * @default - none
+   */
+  readonly listenerCertificates?: SharedListenerCertificates[];
 }
 
 export { MAX_SHARED_LOAD_BALANCERS } from './checks';
@@ -218,6 +236,7 @@ export class SharedPlatform extends Construct implements ISharedPlatform {
       logRetention: options.logRetention,
       publishParameters: options.publishParameters,
       sharedLoadBalancers: options.sharedLoadBalancers,
+      listenerCertificates: options.listenerCertificates,
     });
   }
 
@@ -310,6 +329,7 @@ export class SharedPlatform extends Construct implements ISharedPlatform {
       logsBucket: logs.bucket,
       logsBucketByName: this.logsBucket,
       publishParameters: publish,
+      listenerCertificates: props.listenerCertificates,
     });
     this.sharedLoadBalancers = front.sharedLoadBalancers;
     const first = this.sharedLoadBalancers[0];
