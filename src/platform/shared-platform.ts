@@ -293,7 +293,7 @@ export class SharedPlatform extends Construct implements ISharedPlatform {
   /** Serves SharedAlbRule custom resources of any stack. */
   public readonly allocator: PriorityAllocator;
   /** The roles AWS services assume for every environment of the platform (RDS monitoring, CodeDeploy, EventBridge). */
-  public readonly serviceRoles: PlatformServiceRoles;
+  public readonly serviceRoles?: PlatformServiceRoles;
   /**
    * How customer environments in other stacks or apps reach this platform: through its published contract, with a
    * dependency on this platform's stack when they are in the same app.
