@@ -7,6 +7,7 @@ import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
@@ -185,6 +186,12 @@ export interface CustomerAmiPipelineProps {
    */
   readonly bakeOnSourceChange?: boolean;
   /**
+   * The role EventBridge starts the pipeline with (the rebuild schedule, a CodeCommit push, a new S3 object), e.g.
+   * the platform's `serviceRoles.pipelineEventsRole`, which `fromConfig` passes.
+   * @default - a role of the pipeline's own
+   */
+  readonly eventsRole?: iam.IRole;
+  /**
    * Who approves a new image in production (at least one address there).
    * @default - none; required in production
    */
@@ -293,6 +300,7 @@ export class CustomerAmiPipeline extends Construct {
       // The software repository's commits are the application's: a CodeConnections source bakes on the provisioning
       // scripts' paths only, a CodeCommit or S3 one (which cannot filter by path) on none of them.
       bakeOnSourceChange: config.ami?.repository !== undefined || source.filtersFilePaths,
+      eventsRole: platform.serviceRoles?.pipelineEventsRole,
       approvalEmails: resolved.approvalEmails,
       tags: resolved.tags,
     });
@@ -397,7 +405,7 @@ export class CustomerAmiPipeline extends Construct {
       artifactBucket: artifacts.bucket,
       restartExecutionOnUpdate: false,
       // The actions act as the pipeline's own role: one role per pipeline instead of one per action, so that an
-      // environment of the example fleet costs 7 to 10 IAM roles of the account's quota, not 14 to 19 (each
+      // environment of the example fleet costs 6 IAM roles of the account's quota, not 14 to 19 (each
       // action's permissions are still only what its resources need, on the one role).
       usePipelineRoleForActions: true,
     });
@@ -409,6 +417,7 @@ export class CustomerAmiPipeline extends Construct {
       output: repository,
       actionName: 'Repository',
       startOnChange: bakeOnSourceChange,
+      eventsRole: props.eventsRole,
       filePaths: props.source.filtersFilePaths ? triggerPaths : undefined,
     });
     for (const statement of source.buildStatements ?? []) role.addToPrincipalPolicy(statement);
@@ -466,7 +475,7 @@ export class CustomerAmiPipeline extends Construct {
         description: `Rebuilds the AMI of ${label} so base-image patches arrive without a commit`,
         schedule:
           props.rebuildSchedule ?? staggeredRebuildSchedule(label, props.rebuildWindow, `${where}: rebuildWindow`),
-        targets: [new targets.CodePipeline(this.pipeline)],
+        targets: [new targets.CodePipeline(this.pipeline, { eventRole: props.eventsRole })],
       });
     }
   }

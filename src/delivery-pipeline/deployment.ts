@@ -121,6 +121,7 @@ export function createDeploymentGroup(
     application,
     deploymentGroupName: 'web-tier',
     autoScalingGroups: [props.autoScalingGroup],
+    role: props.deploymentRole,
     // The agent goes in through the launch template's user data (installAgent), not aws-cdk-lib's commands for
     // Amazon Linux 2 and Ubuntu, which update every package at each launch.
     installAgent: false,
@@ -139,7 +140,8 @@ export function createDeploymentGroup(
   // AfterBlockTraffic) instead of being cut off. Set on the L1: the L2's `terminationHook` is newer than the
   // aws-cdk-lib floor.
   (group.node.defaultChild as codedeploy.CfnDeploymentGroup).terminationHookEnabled = true;
-  grantLaunchTemplateUse(group, props);
+  // A role given (the platform's) has its permissions already; a statement added here would be a new policy.
+  if (!props.deploymentRole) grantLaunchTemplateUse(group, props);
   return group;
 }
 

@@ -69,6 +69,19 @@ export interface SoftwareDeliveryPipelineProps {
    */
   readonly instanceRole?: iam.IRole;
   /**
+   * CodeDeploy's service role, e.g. the platform's `serviceRoles.deploymentRole`, which `fromConfig` passes. It
+   * needs AWSCodeDeployRole, and for a group on a launch template ec2:RunInstances from it, ec2:CreateTags at launch
+   * and iam:PassRole on the instances' role to EC2.
+   * @default - a role of the deployment group's own, with those permissions for this group's launch template and instances' role only
+   */
+  readonly deploymentRole?: iam.IRole;
+  /**
+   * The role EventBridge starts the pipeline with (a CodeCommit push, a new S3 object), e.g. the platform's
+   * `serviceRoles.pipelineEventsRole`, which `fromConfig` passes.
+   * @default - a role of the rule's own
+   */
+  readonly eventsRole?: iam.IRole;
+  /**
    * User data of the instances' launch template, to which the CodeDeploy agent's installation is added unless it
    * is there: a CustomerWebTier installs the agent itself, so `CustomerWebTier.launchTemplate.userData` gets nothing
    * more. For instances of another web tier, the commands are for Amazon Linux 2023 and skip the installation
@@ -172,6 +185,8 @@ export class SoftwareDeliveryPipeline extends Construct {
       autoScalingGroup: webTier.autoScalingGroup,
       targetGroup: webTier.targetGroup,
       instanceRole: webTier.instanceRole,
+      deploymentRole: platform.serviceRoles?.deploymentRole,
+      eventsRole: platform.serviceRoles?.pipelineEventsRole,
       userData: webTier.launchTemplate.userData,
       buildImage: image && {
         ecrRepository: ecr.Repository.fromRepositoryName(scope, `${id}BuildImageRepository`, image.ecrRepository),

@@ -35,12 +35,12 @@ export function createPipeline(
     artifactBucket: artifacts,
     restartExecutionOnUpdate: false,
     // The actions act as the pipeline's own role: one role per pipeline instead of one per action, so that an
-    // environment of the example fleet costs 7 to 10 IAM roles of the account's quota, not 14 to 19 (each
+    // environment of the example fleet costs 6 IAM roles of the account's quota, not 14 to 19 (each
     // action's permissions are still only what its resources need, on the one role).
     usePipelineRoleForActions: true,
   });
   const sourceOutput = new codepipeline.Artifact('Source');
-  const source = props.source.bind(scope, { pipeline, output: sourceOutput });
+  const source = props.source.bind(scope, { pipeline, output: sourceOutput, eventsRole: props.eventsRole });
   pipeline.addStage({ stageName: 'Source', actions: [source.action] });
   for (const statement of source.buildStatements ?? []) buildProject.addToRolePolicy(statement);
 

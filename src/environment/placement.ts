@@ -1,5 +1,6 @@
 import { existsSync } from 'fs';
 import { join } from 'path';
+import { certificatesOf, limitOf, QUOTAS } from './quotas';
 import { writeFileAtomically } from '../config/atomic-write';
 import { ingressOf } from '../config/defaults';
 import { ConfigError, ConfigProblem, describeValue } from '../config/errors';
@@ -13,6 +14,7 @@ import {
   ResolvedFleet,
 } from '../config/loader';
 import { readFastOrFull } from '../config/quick-yaml';
+import type { AccountQuotas } from '../config/quota-types';
 
 /**
  * Which shared load balancer serves each environment of a fleet on shared ingress. VendingFleet keeps it in
@@ -43,6 +45,13 @@ export interface PlacementRequest {
   readonly maximum: number;
   /** The platform config file, named when the maximum is too low. */
   readonly platformSource: string;
+  /** The certificate of each environment's custom domain, by `<customer>-<environment>`: none without one. */
+  readonly certificates?: { [environment: string]: string };
+  /**
+   * The most distinct certificates one load balancer's listener holds (quotas.certificatesPerLoadBalancer).
+   * @default - no limit
+   */
+  readonly certificateLimit?: number;
 }
 
 /** Internal: the placement, and what changed from the previous one, one line each (none when nothing did). */
@@ -87,8 +96,39 @@ export function placeEnvironments(request: PlacementRequest): PlacementResult {
   }
   let loadBalancers = previous.loadBalancers;
   const added = request.environments.filter((name) => environments[name] === undefined).sort(byName);
+  const certificates = request.certificates ?? {};
+  const certificateLimit = request.certificateLimit ?? Infinity;
+  /** The distinct certificates on load balancer n, with the candidate's (quotas.ts's count). */
+  const certificatesWith = (n: number, name: string) =>
+    certificatesOf(
+      [...Object.entries(environments).filter(([, m]) => m === n), [name, n] as const].map(([e]) => ({
+        certificateArn: certificates[e],
+      })),
+    );
   for (const name of added) {
-    let number = load.findIndex((count, i) => i >= 1 && count < request.capacity);
+    // The first with room for one more environment, and for its certificate (one the listener holds already is free).
+    let number = load.findIndex(
+      (count, i) => i >= 1 && count < request.capacity && certificatesWith(i, name) <= certificateLimit,
+    );
+    if (number === -1 && certificates[name] !== undefined && loadBalancers >= request.maximum) {
+      const full = load.findIndex((count, i) => i >= 1 && count < request.capacity);
+      if (full !== -1) {
+        const nth = certificatesWith(full, name);
+        throw new ConfigError([
+          {
+            file: request.platformSource,
+            path: 'quotas.certificatesPerLoadBalancer',
+            message:
+              `received ${certificateLimit}: ${name}'s certificate ${certificates[name]} would be the ${ordinal(nth)} ` +
+              `distinct certificate on shared load balancer ${full}, and no load balancer may be added ` +
+              `(maxSharedLoadBalancers: ${request.maximum}); expected at most ${certificateLimit} on each: raise ` +
+              '"Certificates per Application Load Balancer" (Elastic Load Balancing) in Service Quotas and set ' +
+              'quotas.certificatesPerLoadBalancer, raise maxSharedLoadBalancers, or use fewer distinct certificates ' +
+              'on shared ingress (one certificate may cover several domains)',
+          },
+        ]);
+      }
+    }
     if (number === -1) {
       if (loadBalancers >= request.maximum) {
         throw new ConfigError([
@@ -114,6 +154,14 @@ export function placeEnvironments(request: PlacementRequest): PlacementResult {
   }
   const sorted = Object.fromEntries(Object.entries(environments).sort(([a], [b]) => byName(a, b)));
   return { placement: { loadBalancers, environments: sorted }, changes };
+}
+
+/** 1st, 2nd, 3rd, 4th, …, 11th, 12th, 13th, 21st. */
+function ordinal(n: number): string {
+  const tens = n % 100;
+  const suffix =
+    tens >= 11 && tens <= 13 ? 'th' : (({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th');
+  return `${n}${suffix}`;
 }
 
 /** Code-point order: the same on every machine and locale. */
@@ -247,10 +295,44 @@ export function plannedPlacement(fleet: ResolvedFleet, capacity: number = 100): 
     capacity,
     maximum: fleet.platform.maxSharedLoadBalancers,
     platformSource: platformSourceOf(fleet.directory),
+    ...sharedCertificatesOf(fleet.customers, fleet.platform.quotas),
   }).placement;
 }
 
 /** Internal: the platform file of a fleet directory as errors name it (platform.yaml when there is none). */
 export function platformSourceOf(directory: string): string {
   return displayPath(platformFilesIn(directory)[0] ?? join(directory, 'platform.yaml'));
+}
+
+/**
+ * Internal: what placement counts of certificates: the certificate of each custom domain on shared ingress, and the
+ * platform's limit of distinct certificates per load balancer (quotas.certificatesPerLoadBalancer, else AWS's).
+ */
+export function sharedCertificatesOf(
+  customers: { customer: string; environment: string; customDomain?: { certificateArn: string } }[],
+  quotas: AccountQuotas | undefined,
+): { certificates: { [environment: string]: string }; certificateLimit: number } {
+  const certificates: { [environment: string]: string } = {};
+  for (const c of customers) {
+    if (c.customDomain) certificates[`${c.customer}-${c.environment}`] = c.customDomain.certificateArn;
+  }
+  const spec = QUOTAS.find((q) => q.key === 'certificatesPerLoadBalancer')!;
+  return { certificates, certificateLimit: limitOf(spec, quotas) };
+}
+
+/** Internal: the distinct certificates of each shared load balancer, for SharedPlatform's listenerCertificates. */
+export function listenerCertificatesOf(
+  placement: FleetPlacement,
+  certificates: { [environment: string]: string },
+): { loadBalancer: number; certificateArns: string[] }[] {
+  const result: { loadBalancer: number; certificateArns: string[] }[] = [];
+  for (let n = 1; n <= placement.loadBalancers; n++) {
+    const arns = new Set(
+      Object.entries(placement.environments)
+        .filter(([name, m]) => m === n && certificates[name] !== undefined)
+        .map(([name]) => certificates[name]),
+    );
+    if (arns.size > 0) result.push({ loadBalancer: n, certificateArns: [...arns].sort() });
+  }
+  return result;
 }

@@ -7,6 +7,8 @@ import {
   FleetPlacement,
   PLACEMENT_FILE,
   placeEnvironments,
+  listenerCertificatesOf,
+  sharedCertificatesOf,
   PlacementResult,
   platformSourceOf,
   readPlacementFile,
@@ -154,10 +156,15 @@ export class VendingFleet {
       .filter((c) => ingressOf(resolveCustomer(c, platformConfig)) === 'shared')
       .map((c) => `${c.customer}-${c.environment}`);
     const source = PLACEMENT_SOURCE.get(options) ?? `${where}: placement`;
+    const sharedCertificates = sharedCertificatesOf(
+      fleet.customers.filter((c) => shared.includes(`${c.customer}-${c.environment}`)),
+      platformConfig.quotas,
+    );
     this.placementResult = placeEnvironments({
       source,
       previous: options.placement,
       environments: shared,
+      ...sharedCertificates,
       capacity: capacityOf(options, where),
       maximum: resolvedPlatform.maxSharedLoadBalancers,
       platformSource: platformSourceOf(fleet.directory),
@@ -201,6 +208,8 @@ export class VendingFleet {
       this.platform = SharedPlatform.fromConfig(platformStack, 'Platform', platformConfig, {
         ...options.platformOptions,
         sharedLoadBalancers: this.placement.loadBalancers,
+        // The custom domains' certificates on shared ingress, each once on its load balancer's listener.
+        listenerCertificates: listenerCertificatesOf(this.placement, sharedCertificates.certificates),
       });
     }
     // Customer stacks read the platform's contract either way: the same templates with the platform built or not.

@@ -84,6 +84,12 @@ export interface PipelineSourceBindOptions {
    * @default - any push to the branch starts the pipeline
    */
   readonly filePaths?: string[];
+  /**
+   * The role EventBridge starts the pipeline with, when a rule does (a CodeCommit push, a new S3 object), e.g. the
+   * platform's `serviceRoles.pipelineEventsRole`.
+   * @default - a role of the rule's own
+   */
+  readonly eventsRole?: iam.IRole;
 }
 
 /**
@@ -380,6 +386,7 @@ class CodeCommitSource extends PipelineSource {
       branch: this.branch,
       output: options.output,
       trigger: (options.startOnChange ?? true) ? actions.CodeCommitTrigger.EVENTS : actions.CodeCommitTrigger.NONE,
+      eventRole: options.eventsRole,
       codeBuildCloneOutput: this.fullClone,
     });
     return {
@@ -419,7 +426,7 @@ class S3ObjectSource extends PipelineSource {
           detailType: ['Object Created'],
           detail: { bucket: { name: [bucket.bucketName] }, object: { key: [this.objectKey] } },
         },
-        targets: [new targets.CodePipeline(options.pipeline)],
+        targets: [new targets.CodePipeline(options.pipeline, { eventRole: options.eventsRole })],
       });
     }
     return {

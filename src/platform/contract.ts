@@ -66,6 +66,21 @@ export class PlatformContract {
   }
 
   /**
+   * `/vending/<platform>/v1/roles/<role>/arn`: the ARN of one of the platform's service roles, which AWS services
+   * assume for every environment.
+   * @param role database-monitoring, deployment or pipeline-events
+   */
+  public static serviceRoleParameter(platformName: string, role: string): string {
+    if (!SERVICE_ROLES.includes(role as ServiceRole)) {
+      throw new Error(
+        `PlatformContract.serviceRoleParameter: role: received ${JSON.stringify(role)}; expected one of ` +
+          `${SERVICE_ROLES.join(', ')}`,
+      );
+    }
+    return `${PlatformContract.prefix(platformName)}/roles/${role}/arn`;
+  }
+
+  /**
    * `/vending/<platform>/v1/shared-load-balancers/<n>/<attribute>`: an attribute of the n-th shared load balancer.
    * @param loadBalancerNumber from 1
    * @param attribute arn, dns-name, canonical-hosted-zone-id, security-group-id or https-listener-arn
@@ -130,6 +145,10 @@ export function pascalCase(text: string): string {
     .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
     .join('');
 }
+
+/** The platform's service roles, as the contract names them (`PlatformServiceRoles`). */
+export type ServiceRole = 'database-monitoring' | 'deployment' | 'pipeline-events';
+export const SERVICE_ROLES: readonly ServiceRole[] = ['database-monitoring', 'deployment', 'pipeline-events'];
 
 export type LoadBalancerAttribute =
   'arn' | 'dns-name' | 'canonical-hosted-zone-id' | 'security-group-id' | 'https-listener-arn';

@@ -1,6 +1,7 @@
 import { Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, IConstruct } from 'constructs';
@@ -24,6 +25,30 @@ export interface SharedLoadBalancer {
    * @default - unknown: a platform reached through its contract publishes only what customers use
    */
   readonly httpListener?: elbv2.IApplicationListener;
+}
+
+/**
+ * Roles that AWS services assume on behalf of every customer environment of a platform, the same for all of them:
+ * owned once by the platform (IAM roles are an account quota, 1,000 by default) and published in its contract.
+ * An environment built without them (a platform reached by attributes that do not name them) makes its own.
+ */
+export interface PlatformServiceRoles {
+  /**
+   * The role RDS enhanced monitoring assumes (AmazonRDSEnhancedMonitoringRole).
+   * @default - each database gets a monitoring role of its own
+   */
+  readonly databaseMonitoringRole?: iam.IRole;
+  /**
+   * CodeDeploy's service role (AWSCodeDeployRole, and launching instances only from the launch templates of the
+   * platform's environments, passing only their instances' roles, to EC2).
+   * @default - each deployment group gets a service role of its own
+   */
+  readonly deploymentRole?: iam.IRole;
+  /**
+   * The role EventBridge rules start pipelines with: only pipelines of the platform's environments.
+   * @default - each rule that starts a pipeline gets a role of its own
+   */
+  readonly pipelineEventsRole?: iam.IRole;
 }
 
 /**
@@ -56,10 +81,24 @@ export interface ISharedPlatform extends IConstruct {
   /** The listener rule priority allocator: SharedAlbRule's service token. */
   readonly priorityAllocator: IPriorityAllocator;
   /**
+   * The roles AWS services assume for every environment of the platform: an environment's database, deployment
+   * group and pipeline-starting rules use them instead of roles of their own.
+   * @default - none: each environment makes its own
+   */
+  readonly serviceRoles?: PlatformServiceRoles;
+  /**
    * A shared load balancer by its number, from 1 (as in `placement.yaml`).
    * @param loadBalancerNumber from 1
    */
   sharedLoadBalancer(loadBalancerNumber: number): SharedLoadBalancer;
+}
+
+/** The certificates of customers' custom domains that one shared load balancer serves (SNI). */
+export interface SharedListenerCertificates {
+  /** The shared load balancer, from 1 (as in `placement.yaml`). */
+  readonly loadBalancer: number;
+  /** ACM certificate ARNs, each once. */
+  readonly certificateArns: string[];
 }
 
 /** A platform's shared load balancer, by the ids another deployment gave it (`PlatformAttributes`). */
@@ -121,6 +160,21 @@ export interface PlatformAttributes {
    * @default - none: environments on shared ingress cannot be built
    */
   readonly sharedLoadBalancers?: SharedLoadBalancerAttributes[];
+  /**
+   * ARN of the platform's RDS enhanced monitoring role (`PlatformServiceRoles.databaseMonitoringRole`).
+   * @default - each database gets a monitoring role of its own
+   */
+  readonly databaseMonitoringRoleArn?: string;
+  /**
+   * ARN of the platform's CodeDeploy service role (`PlatformServiceRoles.deploymentRole`).
+   * @default - each deployment group gets a service role of its own
+   */
+  readonly deploymentRoleArn?: string;
+  /**
+   * ARN of the role EventBridge starts the environments' pipelines with (`PlatformServiceRoles.pipelineEventsRole`).
+   * @default - each rule that starts a pipeline gets a role of its own
+   */
+  readonly pipelineEventsRoleArn?: string;
 }
 
 /** Options of `PlatformReference.fromConfig`. */

@@ -3,8 +3,8 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct, IConstruct } from 'constructs';
-import { allocatorServiceToken, CONTRACT_TIERS, pascalCase, PlatformContract } from './contract';
-import type { SharedLoadBalancer } from './platform-reference';
+import { allocatorServiceToken, CONTRACT_TIERS, pascalCase, PlatformContract, ServiceRole } from './contract';
+import type { PlatformServiceRoles, SharedLoadBalancer } from './platform-reference';
 
 /** Internal: what the platform contract publishes. */
 export interface ContractValues {
@@ -16,6 +16,7 @@ export interface ContractValues {
   /** The allocator's function: the service token parameter is created after it. */
   readonly allocatorFunction: IConstruct;
   readonly sharedLoadBalancers: SharedLoadBalancer[];
+  readonly serviceRoles: Required<PlatformServiceRoles>;
 }
 
 /** Internal: the SSM parameters of the platform contract, under `/vending/<platform>/v1/`, in `scope`'s `Contract`. */
@@ -70,6 +71,14 @@ export function publishContract(scope: Construct, values: ContractValues): void 
     description: `Platform contract of ${name} (cdk-paas-vending): ServiceToken of the rule priority allocator`,
   });
   allocator.node.addDependency(values.allocatorFunction);
+  const roles: [ServiceRole, string, string][] = [
+    ['database-monitoring', values.serviceRoles.databaseMonitoringRole.roleArn, 'RDS enhanced monitoring role'],
+    ['deployment', values.serviceRoles.deploymentRole.roleArn, 'CodeDeploy service role'],
+    ['pipeline-events', values.serviceRoles.pipelineEventsRole.roleArn, 'role EventBridge starts pipelines with'],
+  ];
+  for (const [role, arn, what] of roles) {
+    publish(`${pascalCase(role)}RoleArn`, PlatformContract.serviceRoleParameter(name, role), arn, `ARN of the ${what}`);
+  }
   for (const shared of values.sharedLoadBalancers) {
     const n = shared.number;
     const attributes: [string, string, string][] = [

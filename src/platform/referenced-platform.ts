@@ -1,6 +1,7 @@
 import { Annotations, CfnParameter, Fn, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -11,11 +12,13 @@ import {
   LoadBalancerAttribute,
   pascalCase,
   PlatformContract,
+  ServiceRole,
 } from './contract';
 import { ContractParameter } from './contract-parameter';
 import type {
   ISharedPlatform,
   PlatformAttributes,
+  PlatformServiceRoles,
   SharedLoadBalancer,
   SharedLoadBalancerAttributes,
 } from './platform-reference';
@@ -48,6 +51,7 @@ export class ReferencedPlatform extends Construct implements ISharedPlatform {
   public readonly artifactsBucket: s3.IBucket;
   public readonly logsBucket: s3.IBucket;
   private allocator?: IPriorityAllocator;
+  private roles?: PlatformServiceRoles;
   private readonly loadBalancers = new Map<number, SharedLoadBalancer>();
 
   constructor(
@@ -129,6 +133,36 @@ export class ReferencedPlatform extends Construct implements ISharedPlatform {
       this.allocator = PriorityAllocator.fromServiceToken(this, 'PriorityAllocator', token);
     }
     return this.allocator;
+  }
+
+  public get serviceRoles(): PlatformServiceRoles {
+    if (!this.roles) {
+      const a = this.data.attributes;
+      const scope = new Construct(this, 'ServiceRoles');
+      const role = (contractName: ServiceRole, given: string | undefined, what: string): iam.IRole | undefined => {
+        const arn = a
+          ? given
+          : this.parameter(
+              `${pascalCase(contractName)}RoleArn`,
+              PlatformContract.serviceRoleParameter(this.platformName, contractName),
+              `ARN of the ${what}`,
+            );
+        // Immutable: a customer stack never adds a statement to a role that serves the whole platform.
+        return arn === undefined
+          ? undefined
+          : iam.Role.fromRoleArn(scope, pascalCase(contractName), arn, { mutable: false });
+      };
+      this.roles = {
+        databaseMonitoringRole: role(
+          'database-monitoring',
+          a?.databaseMonitoringRoleArn,
+          'RDS enhanced monitoring role',
+        ),
+        deploymentRole: role('deployment', a?.deploymentRoleArn, 'CodeDeploy service role'),
+        pipelineEventsRole: role('pipeline-events', a?.pipelineEventsRoleArn, 'role EventBridge starts pipelines with'),
+      };
+    }
+    return this.roles;
   }
 
   public sharedLoadBalancer(loadBalancerNumber: number): SharedLoadBalancer {

@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -5,7 +6,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { ALB_ACCESS_LOGS_PREFIX } from './log-delivery';
 import { publishOlderLoadBalancerParameters } from './older-parameters';
-import type { SharedLoadBalancer } from './platform-reference';
+import type { SharedListenerCertificates, SharedLoadBalancer } from './platform-reference';
 import { createPublicLoadBalancer } from './public-load-balancer';
 
 /** Internal: what the platform's shared load balancers are made of. */
@@ -23,6 +24,8 @@ export interface SharedLoadBalancersOptions {
   readonly logsBucketByName: s3.IBucket;
   /** Publish the older listener and security group parameters of each. */
   readonly publishParameters: boolean;
+  /** Certificates of customers' custom domains, added to the HTTPS listener of their load balancer. */
+  readonly listenerCertificates?: SharedListenerCertificates[];
 }
 
 /** Internal: the shared load balancers, the first one first, and the first one's HTTP listener. */
@@ -62,6 +65,32 @@ export function createSharedLoadBalancers(scope: Construct, options: SharedLoadB
     sharedLoadBalancers.push({ number, ...front });
     firstHttpListener ??= front.httpListener;
     if (options.publishParameters) publishOlderLoadBalancerParameters(parent, options.platformName, number, front);
+    const arns = new Set(
+      (options.listenerCertificates ?? []).filter((c) => c.loadBalancer === number).flatMap((c) => c.certificateArns),
+    );
+    addListenerCertificates(parent, number, front.httpsListener, [...arns].sort());
   }
   return { sharedLoadBalancers, firstHttpListener: firstHttpListener! };
+}
+
+/**
+ * One ListenerCertificate per certificate, owned here once for every environment that uses it: ELB does not count
+ * references, so a certificate added by each customer stack would be removed for all by the deletion of one. The
+ * id is a hash of the ARN, so that a certificate keeps its resource whatever others come and go.
+ */
+function addListenerCertificates(
+  parent: Construct,
+  loadBalancer: number,
+  listener: elbv2.IApplicationListener,
+  certificateArns: string[],
+): void {
+  if (certificateArns.length === 0) return;
+  const within = new Construct(parent, loadBalancer === 1 ? 'ListenerCertificates' : 'Certificates');
+  for (const arn of certificateArns) {
+    const hash = createHash('sha256').update(arn).digest('hex').slice(0, 12).toUpperCase();
+    new elbv2.CfnListenerCertificate(within, hash, {
+      listenerArn: listener.listenerArn,
+      certificates: [{ certificateArn: arn }],
+    });
+  }
 }

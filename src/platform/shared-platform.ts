@@ -15,8 +15,15 @@ import {
   listenerParameterName,
   loadBalancerSecurityGroupParameterName,
 } from './older-parameters';
-import { ISharedPlatform, PlatformReference, SharedLoadBalancer } from './platform-reference';
+import {
+  ISharedPlatform,
+  PlatformReference,
+  PlatformServiceRoles,
+  SharedListenerCertificates,
+  SharedLoadBalancer,
+} from './platform-reference';
 import { publishContract } from './publish-contract';
+import { createServiceRoles } from './service-roles';
 import { createSharedLoadBalancers } from './shared-load-balancers';
 import { checkPlatform } from '../config/loader';
 import { EnvironmentConfig, PlatformConfig } from '../config/types';
@@ -59,6 +66,12 @@ export interface SharedPlatformConfigOptions {
    * @default 1
    */
   readonly sharedLoadBalancers?: number;
+  /**
+   * Certificates of customers' custom domains on shared ingress, per shared load balancer: each is added once to its
+   * HTTPS listener, owned by the platform (VendingFleet sets them from the fleet's files and placement).
+   * @default - none
+   */
+  readonly listenerCertificates?: SharedListenerCertificates[];
 }
 
 /** Props of SharedPlatform. */
@@ -151,6 +164,12 @@ export interface SharedPlatformProps {
    * @default 1
    */
   readonly sharedLoadBalancers?: number;
+  /**
+   * Certificates of customers' custom domains on shared ingress, per shared load balancer: each is added once to its
+   * HTTPS listener, owned by the platform (VendingFleet sets them from the fleet's files and placement).
+   * @default - none
+   */
+  readonly listenerCertificates?: SharedListenerCertificates[];
 }
 
 export { MAX_SHARED_LOAD_BALANCERS } from './checks';
@@ -217,6 +236,7 @@ export class SharedPlatform extends Construct implements ISharedPlatform {
       logRetention: options.logRetention,
       publishParameters: options.publishParameters,
       sharedLoadBalancers: options.sharedLoadBalancers,
+      listenerCertificates: options.listenerCertificates,
     });
   }
 
@@ -272,6 +292,8 @@ export class SharedPlatform extends Construct implements ISharedPlatform {
   public readonly sharedLoadBalancers: SharedLoadBalancer[];
   /** Serves SharedAlbRule custom resources of any stack. */
   public readonly allocator: PriorityAllocator;
+  /** The roles AWS services assume for every environment of the platform (RDS monitoring, CodeDeploy, EventBridge). */
+  public readonly serviceRoles?: PlatformServiceRoles;
   /**
    * How customer environments in other stacks or apps reach this platform: through its published contract, with a
    * dependency on this platform's stack when they are in the same app.
@@ -307,6 +329,7 @@ export class SharedPlatform extends Construct implements ISharedPlatform {
       logsBucket: logs.bucket,
       logsBucketByName: this.logsBucket,
       publishParameters: publish,
+      listenerCertificates: props.listenerCertificates,
     });
     this.sharedLoadBalancers = front.sharedLoadBalancers;
     const first = this.sharedLoadBalancers[0];
@@ -324,8 +347,17 @@ export class SharedPlatform extends Construct implements ISharedPlatform {
       // A fixed name: the ARN is every customer rule's ServiceToken, which no stack update may change.
       functionName: PlatformContract.allocatorFunctionName(props.platformName),
     });
+    const serviceRoles = createServiceRoles(this);
+    // What an environment sees: no grant of a customer stack adds a statement to a role of the whole platform (a
+    // grant would also make the platform's stack depend on the customer's).
+    this.serviceRoles = {
+      databaseMonitoringRole: serviceRoles.databaseMonitoringRole.withoutPolicyUpdates(),
+      deploymentRole: serviceRoles.deploymentRole.withoutPolicyUpdates(),
+      pipelineEventsRole: serviceRoles.pipelineEventsRole.withoutPolicyUpdates(),
+    };
     if (publish) {
       publishContract(this, {
+        serviceRoles,
         platformName: this.platformName,
         vpc: this.vpc,
         key: this.key,

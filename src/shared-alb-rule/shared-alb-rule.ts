@@ -1,4 +1,4 @@
-import { CustomResource, Duration, Token } from 'aws-cdk-lib';
+import { CustomResource, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Construct } from 'constructs';
@@ -170,10 +170,15 @@ export class SharedAlbRule extends Construct {
     this.ruleArn = this.resource.getAttString('RuleArn');
 
     if (props.certificates && props.certificates.length > 0) {
-      new elbv2.ApplicationListenerCertificate(this, 'Certificates', {
+      const added = new elbv2.ApplicationListenerCertificate(this, 'Certificates', {
         listener: props.listener,
         certificates: props.certificates.map((c) => elbv2.ListenerCertificate.fromCertificateManager(c)),
       });
+      // ELB does not count references: deleting this resource would remove the certificate from the shared listener
+      // for every other rule that serves a host name of it. It is retained; the listener's owner removes it.
+      for (const child of added.node.findAll()) {
+        if (child instanceof elbv2.CfnListenerCertificate) child.applyRemovalPolicy(RemovalPolicy.RETAIN);
+      }
     }
 
     // As with a listener rule of aws-cdk-lib: the target group knows its load balancer (metrics, request-count

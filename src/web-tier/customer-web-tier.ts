@@ -181,6 +181,8 @@ export class CustomerWebTier extends Construct {
         certificates: certificate ? [certificate] : undefined,
       });
     }
+    const props = webTierPropsOf(scope, id, resolved);
+    const monitoringRole = platform.serviceRoles?.databaseMonitoringRole;
     return new CustomerWebTier(scope, id, {
       customer: resolved.customer,
       environment: resolved.environment,
@@ -189,7 +191,9 @@ export class CustomerWebTier extends Construct {
       encryptionKey: platform.key,
       logsBucket: platform.logsBucket,
       ingress,
-      ...webTierPropsOf(scope, id, resolved),
+      ...props,
+      // The platform's monitoring role, the same for every database: one role fewer per environment.
+      database: props.database && monitoringRole ? { ...props.database, monitoringRole } : props.database,
       initialImageId: resolved.ami.initialImageId,
       tags: resolved.tags,
     });

@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { DatabaseEngine } from '../config/types';
 
 /**
@@ -58,4 +59,10 @@ export interface CustomerDatabaseOptions {
    * @default - none
    */
   readonly securityGroups?: ec2.ISecurityGroup[];
+  /**
+   * The role RDS enhanced monitoring assumes (monitoring.rds.amazonaws.com, AmazonRDSEnhancedMonitoringRole), e.g.
+   * the platform's `serviceRoles.databaseMonitoringRole`, which `fromConfig` passes.
+   * @default - a role of the database's own
+   */
+  readonly monitoringRole?: iam.IRole;
 }

@@ -156,6 +156,7 @@ export function createDatabase(scope: Construct, options: DatabaseContext): Buil
       autoMinorVersionUpgrade: true,
       cloudwatchLogsExports: logExports(db.engine),
       monitoringInterval: Duration.seconds(60),
+      monitoringRole: options.database.monitoringRole,
       enablePerformanceInsights: insights,
       performanceInsightEncryptionKey: insights ? options.encryptionKey : undefined,
     });
@@ -179,6 +180,7 @@ export function createDatabase(scope: Construct, options: DatabaseContext): Buil
       backup: { retention, preferredWindow: db.preferredBackupWindow },
       cloudwatchLogsExports: logExports(db.engine),
       monitoringInterval: Duration.seconds(60),
+      monitoringRole: options.database.monitoringRole,
       // Aurora MySQL can rewind the cluster to a point in the last day without a restore.
       backtrackWindow: db.engine === DatabaseEngine.AURORA_MYSQL ? Duration.hours(24) : undefined,
     });

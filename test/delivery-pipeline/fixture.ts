@@ -6,6 +6,7 @@
 import { App, CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
 import { CustomerWebTier, SharedPlatform } from '../../src';
 import {
@@ -146,13 +147,15 @@ export function acknowledgeSoftwarePipeline(pipeline: SoftwareDeliveryPipeline, 
       'ecr:GetAuthorizationToken has no resource-level permission in IAM; pulling is allowed from the build image repository only.',
     );
   }
+  // The platform's service role (fromConfig) is acknowledged with the platform (acknowledgePlatform).
+  if (!(pipeline.deploymentGroup.role instanceof iam.Role)) return;
   acknowledge(
-    pipeline.deploymentGroup.role!,
+    pipeline.deploymentGroup.role,
     'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRole]',
     'The CodeDeploy service role with the policy AWS maintains for it (Auto Scaling lifecycle hooks, load balancer registration).',
   );
   acknowledge(
-    pipeline.deploymentGroup.role!.node.findChild('DefaultPolicy'),
+    pipeline.deploymentGroup.role.node.findChild('DefaultPolicy'),
     'AwsSolutions-IAM5[Resource::*]',
     'RunInstances limited by the ec2:LaunchTemplate condition to the group launch template, CreateTags to tags given at launch (ec2:CreateAction), for groups on a launch template.',
   );

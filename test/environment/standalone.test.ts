@@ -277,6 +277,35 @@ describe('PlatformReference', () => {
     expect(env.account).toBe(ENV.account);
   });
 
+  test("fromAttributes: the platform's service roles by ARN, used instead of the environment's own roles", () => {
+    const roles = {
+      databaseMonitoringRoleArn: 'arn:aws:iam::123456789012:role/other-rds-monitoring',
+      deploymentRoleArn: 'arn:aws:iam::123456789012:role/other-codedeploy',
+      pipelineEventsRoleArn: 'arn:aws:iam::123456789012:role/other-pipeline-events',
+    };
+    const roleIds = (platform: PlatformReference) => {
+      const env = new CustomerEnvironment(new App(), 'acme-staging', { config: customer('acme-staging'), platform });
+      const template = Template.fromStack(env).toJSON();
+      return {
+        template,
+        roles: Object.keys(template.Resources)
+          .filter((id) => template.Resources[id].Type === 'AWS::IAM::Role')
+          .map((id) => id.replace(/[0-9A-F]{8}$/, '')),
+      };
+    };
+    const own = roleIds(PlatformReference.fromAttributes(attributes)).roles;
+    expect(own).toEqual(
+      expect.arrayContaining(['WebDatabaseMonitoringRole', 'DeliveryDeploymentGroupRole', 'AmiPipelineEventsRole']),
+    );
+    const { template, roles: shared } = roleIds(PlatformReference.fromAttributes({ ...attributes, ...roles }));
+    expect(shared).toHaveLength(6);
+    expect(own.filter((id) => !shared.includes(id)).sort()).toEqual(
+      ['AmiPipelineEventsRole', 'DeliveryDeploymentGroupRole', 'WebDatabaseMonitoringRole'].sort(),
+    );
+    const text = JSON.stringify(template);
+    for (const arn of Object.values(roles)) expect(text).toContain(arn);
+  });
+
   test('fromAttributes refuses what it cannot build, naming the field', () => {
     expect(() =>
       PlatformReference.fromAttributes({ ...attributes, privateSubnetIds: ['subnet-0000000000000001a'] }),

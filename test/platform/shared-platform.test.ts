@@ -483,6 +483,96 @@ describe('priority allocator', () => {
   });
 });
 
+describe('service roles', () => {
+  const roleOf = (template: Template, service: string) => {
+    const [found] = Object.entries(template.findResources('AWS::IAM::Role')).filter(([, r]) =>
+      JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes(`"${service}"`),
+    );
+    return found;
+  };
+  const statementsOf = (template: Template, roleId: string) =>
+    Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement);
+
+  test('RDS monitoring, CodeDeploy and EventBridge roles, once for every environment, published in the contract', () => {
+    const { template } = synth();
+    const [monitoring, monitoringRole] = roleOf(template, 'monitoring.rds.amazonaws.com');
+    expect(JSON.stringify(monitoringRole.Properties.ManagedPolicyArns)).toContain(
+      'service-role/AmazonRDSEnhancedMonitoringRole',
+    );
+    expect(statementsOf(template, monitoring)).toEqual([]);
+    const [deployment] = roleOf(template, 'codedeploy.amazonaws.com');
+    const [events] = roleOf(template, 'events.amazonaws.com');
+    for (const [role, id] of [
+      ['database-monitoring', monitoring],
+      ['deployment', deployment],
+      ['pipeline-events', events],
+    ]) {
+      template.hasResourceProperties('AWS::SSM::Parameter', {
+        Name: `/vending/acme/v1/roles/${role}/arn`,
+        Value: { 'Fn::GetAtt': [id, 'Arn'] },
+      });
+    }
+  });
+
+  test("the CodeDeploy role launches only from environments' launch templates and passes only their roles, to EC2", () => {
+    const { template } = synth();
+    const [deployment] = roleOf(template, 'codedeploy.amazonaws.com');
+    const statements = statementsOf(template, deployment);
+    const arn = (service: string, rest: string) => ({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:${service}:${rest}`]],
+    });
+    expect(statements).toEqual([
+      {
+        Action: 'ec2:RunInstances',
+        Effect: 'Allow',
+        Resource: arn('ec2', 'eu-west-1:123456789012:launch-template/*'),
+        Condition: { Null: { 'aws:ResourceTag/vending:customer': 'false' } },
+      },
+      {
+        Action: 'ec2:RunInstances',
+        Effect: 'Allow',
+        Resource: [
+          ...['instance', 'volume', 'network-interface', 'subnet', 'security-group'].map((r) =>
+            arn('ec2', `eu-west-1:123456789012:${r}/*`),
+          ),
+          arn('ec2', 'eu-west-1::image/*'),
+        ],
+        Condition: { ArnLike: { 'ec2:LaunchTemplate': arn('ec2', 'eu-west-1:123456789012:launch-template/*') } },
+      },
+      {
+        Action: 'ec2:CreateTags',
+        Effect: 'Allow',
+        Resource: '*',
+        Condition: { StringEquals: { 'ec2:CreateAction': 'RunInstances' } },
+      },
+      {
+        Action: 'iam:PassRole',
+        Effect: 'Allow',
+        Resource: arn('iam', ':123456789012:role/*'),
+        Condition: {
+          StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' },
+          Null: { 'iam:ResourceTag/vending:customer': 'false' },
+        },
+      },
+    ]);
+  });
+
+  test('the EventBridge role starts only pipelines of the environments (tagged with their customer), here', () => {
+    const { template } = synth();
+    const [events] = roleOf(template, 'events.amazonaws.com');
+    expect(statementsOf(template, events)).toEqual([
+      {
+        Action: 'codepipeline:StartPipelineExecution',
+        Effect: 'Allow',
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':codepipeline:eu-west-1:123456789012:*']] },
+        Condition: { Null: { 'aws:ResourceTag/vending:customer': 'false' } },
+      },
+    ]);
+  });
+});
+
 describe('from a platform config', () => {
   const config = (): PlatformConfig => ConfigLoader.loadPlatformFile(EXAMPLE_PLATFORM);
 

@@ -194,6 +194,17 @@ export const GUARD_EXCEPTIONS: readonly GuardException[] = [
     appliesTo: (r) => r.type === 'AWS::RDS::DBInstance' && isFromPlatform(r, r.properties.KmsKeyId),
   },
   {
+    rules: ['CT.RDS.PR.2'],
+    reason:
+      "Enhanced monitoring is on (MonitoringInterval set) with the platform's monitoring role, read from the " +
+      'platform contract (an SSM parameter): the offline rule only accepts a literal role ARN or a role of the same ' +
+      "template. test/environment/roles.test.ts asserts the role is the contract's.",
+    appliesTo: (r) =>
+      (r.type === 'AWS::RDS::DBInstance' || r.type === 'AWS::RDS::DBCluster') &&
+      [1, 5, 10, 15, 30, 60].includes(r.properties.MonitoringInterval) &&
+      isFromPlatform(r, r.properties.MonitoringRoleArn),
+  },
+  {
     rules: ['CT.CLOUDWATCH.PR.3'],
     reason:
       'The log group is encrypted with the platform key, read from the platform contract (an SSM parameter) or ' +

@@ -3,7 +3,7 @@
  * acknowledged one by one (each with the reason a user of the library would give). Tests of the constructs
  * that sit on the platform (SharedAlbRule, CustomerWebTier, ...) start here.
  */
-import { App, CfnElement, Stack, StackProps } from 'aws-cdk-lib';
+import { App, CfnElement, Stack, StackProps, Token } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -62,6 +62,20 @@ export function acknowledgePlatform(platform: SharedPlatform): void {
     'AwsSolutions-IAM5[Resource::*]',
     'The network interface actions a Lambda function in a VPC needs; IAM cannot scope them to interfaces that do not exist yet.',
   );
+  const roles = platform.node.findChild('ServiceRoles').node;
+  acknowledge(
+    roles.findChild('DatabaseMonitoring'),
+    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]',
+    'The role RDS enhanced monitoring assumes for every database of the platform, with the policy AWS maintains for it.',
+  );
+  acknowledge(
+    roles.findChild('Deployment'),
+    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRole]',
+    'The CodeDeploy service role of every deployment group of the platform, with the policy AWS maintains for it (Auto Scaling lifecycle hooks, load balancer registration).',
+  );
+  for (const finding of platformRoleWildcards(platform)) {
+    acknowledge(roles.findChild(finding.role).node.findChild('DefaultPolicy'), finding.id, finding.reason);
+  }
   for (const nat of natInstances(platform)) {
     acknowledge(
       nat,
@@ -69,6 +83,48 @@ export function acknowledgePlatform(platform: SharedPlatform): void {
       'A NAT instance is replaced by the stack when its image changes; termination protection would block that update.',
     );
   }
+}
+
+/** The wildcard findings of the platform's service roles (src/platform/service-roles.ts), with their reasons. */
+function platformRoleWildcards(platform: SharedPlatform): { role: string; id: string; reason: string }[] {
+  const stack = Stack.of(platform);
+  const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
+  const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+  const ec2Id = (resource: string, inAccount = account) =>
+    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:${region}:${inAccount}:${resource}/*]`;
+  const launched =
+    'Resources RunInstances creates or uses, only for a launch from a launch template (ec2:LaunchTemplate), which the statement on launch templates limits to those tagged with a customer.';
+  return [
+    {
+      role: 'Deployment',
+      id: ec2Id('launch-template'),
+      reason:
+        "CodeDeploy launches from the launch template of the group it deploys; only templates tagged vending:customer (the platform's environments) of this account and region.",
+    },
+    ...['instance', 'volume', 'network-interface', 'subnet', 'security-group'].map((r) => ({
+      role: 'Deployment',
+      id: ec2Id(r),
+      reason: launched,
+    })),
+    { role: 'Deployment', id: ec2Id('image', ''), reason: launched },
+    {
+      role: 'Deployment',
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'ec2:CreateTags only as part of RunInstances (ec2:CreateAction), for the tags the launch template gives.',
+    },
+    {
+      role: 'Deployment',
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::${account}:role/*]`,
+      reason:
+        'iam:PassRole to EC2 only (iam:PassedToService), of roles tagged vending:customer: the instances roles of the environments.',
+    },
+    {
+      role: 'PipelineEvents',
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codepipeline:${region}:${account}:*]`,
+      reason:
+        'EventBridge starts pipelines of this account and region tagged vending:customer (the platform environments) only.',
+    },
+  ];
 }
 
 /** The NAT instances of the platform's VPC (none with NAT gateways or a VPC given in props). */
@@ -109,11 +165,15 @@ export function acknowledgeWebTier(web: CustomerWebTier): void {
 export function acknowledgeDatabase(web: CustomerWebTier): void {
   const database = web.databaseInstance ?? web.databaseCluster;
   if (!database) return;
-  acknowledge(
-    database.node.findChild('MonitoringRole'),
-    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]',
-    'The role RDS enhanced monitoring assumes, with the policy AWS maintains for it.',
-  );
+  // A database built from a config uses the platform's monitoring role, acknowledged with the platform.
+  const monitoringRole = database.node.tryFindChild('MonitoringRole');
+  if (monitoringRole) {
+    acknowledge(
+      monitoringRole,
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]',
+      'The role RDS enhanced monitoring assumes, with the policy AWS maintains for it.',
+    );
+  }
   acknowledge(
     database,
     'AwsSolutions-RDS11',
