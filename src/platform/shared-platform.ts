@@ -7,6 +7,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { validateProps } from './checks';
 import { PlatformContract } from './contract';
+import { EnvironmentResources } from './environment-resources';
 import { createArtifactsBucket, createLogsBucket, createPlatformKey } from './key-and-buckets';
 import { S3_ACCESS_LOGS_PREFIX } from './log-delivery';
 import { createVpc } from './network';
@@ -273,6 +274,11 @@ export class SharedPlatform extends Construct implements ISharedPlatform {
   /** Serves SharedAlbRule custom resources of any stack. */
   public readonly allocator: PriorityAllocator;
   /**
+   * ARN of the function that serves customer environments' other custom resources (each web tier's image parameter):
+   * a fixed name, so that it never changes for the resources that use it.
+   */
+  public readonly environmentResourcesServiceToken: string;
+  /**
    * How customer environments in other stacks or apps reach this platform: through its published contract, with a
    * dependency on this platform's stack when they are in the same app.
    */
@@ -324,6 +330,13 @@ export class SharedPlatform extends Construct implements ISharedPlatform {
       // A fixed name: the ARN is every customer rule's ServiceToken, which no stack update may change.
       functionName: PlatformContract.allocatorFunctionName(props.platformName),
     });
+    const environmentResources = new EnvironmentResources(this, 'EnvironmentResources', {
+      vpc: this.vpc,
+      encryptionKey: key,
+      functionName: PlatformContract.environmentResourcesFunctionName(props.platformName),
+      retainLogs: this.production,
+    });
+    this.environmentResourcesServiceToken = environmentResources.serviceToken;
     if (publish) {
       publishContract(this, {
         platformName: this.platformName,
@@ -332,6 +345,7 @@ export class SharedPlatform extends Construct implements ISharedPlatform {
         logsBucketName: logs.name,
         artifactsBucketName: artifacts.name,
         allocatorFunction: this.allocator.function,
+        environmentResourcesFunction: environmentResources.function,
         sharedLoadBalancers: this.sharedLoadBalancers,
       });
     }
