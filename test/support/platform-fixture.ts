@@ -62,6 +62,17 @@ export function acknowledgePlatform(platform: SharedPlatform): void {
     'AwsSolutions-IAM5[Resource::*]',
     'The network interface actions a Lambda function in a VPC needs; IAM cannot scope them to interfaces that do not exist yet.',
   );
+  const environmentPolicy = platform.node.findChild('EnvironmentResources').node.findChild('Policy');
+  acknowledge(
+    environmentPolicy,
+    'AwsSolutions-IAM5[Resource::*]',
+    'ec2:DescribeImages (Parameter Store checks an aws:ec2:image value with it) and the network interface actions of a function in a VPC have no resource-level permissions in IAM.',
+  );
+  acknowledge(
+    environmentPolicy,
+    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:${ENV.region}:${ENV.account}:parameter/vending/*/ami-id]`,
+    "The function serves every customer web tier's image parameter, /vending/<customer>/<environment>/ami-id, and no other parameter.",
+  );
   for (const nat of natInstances(platform)) {
     acknowledge(
       nat,
