@@ -275,9 +275,10 @@ export class SharedPlatform extends Construct implements ISharedPlatform {
   public readonly allocator: PriorityAllocator;
   /**
    * ARN of the function that serves customer environments' other custom resources (each web tier's image parameter):
-   * a fixed name, so that it never changes for the resources that use it.
+   * a fixed name, so that it never changes for the resources that use it. Always set on a SharedPlatform (optional
+   * only because `ISharedPlatform`, which other platforms implement, declares it so).
    */
-  public readonly environmentResourcesServiceToken: string;
+  public readonly environmentResourcesServiceToken?: string;
   /**
    * How customer environments in other stacks or apps reach this platform: through its published contract, with a
    * dependency on this platform's stack when they are in the same app.
