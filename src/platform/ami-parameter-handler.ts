@@ -66,7 +66,8 @@ export async function handleAmiParameter(
   const exists = await parameterExists(store, name);
   let action: AmiParameterResult['action'];
   if (!exists) {
-    action = (await putIfAbsent(store, props, tags)) ? 'created' : 'adopted';
+    const initial = { ...props, InitialValue: await resolvedInitialValue(store, props.InitialValue) };
+    action = (await putIfAbsent(store, initial, tags)) ? 'created' : 'adopted';
   } else {
     action = request.RequestType === 'Create' ? 'adopted' : 'kept';
   }
@@ -79,11 +80,31 @@ function checkedProperties(props: AmiParameterProperties): AmiParameterPropertie
   if (typeof props?.ParameterName !== 'string' || !/^\/[A-Za-z0-9_.\-/]{1,1010}$/.test(props.ParameterName)) {
     problems.push(`ParameterName: received ${JSON.stringify(props?.ParameterName)}; expected an SSM parameter path`);
   }
-  if (typeof props?.InitialValue !== 'string' || !/^ami-[0-9a-f]{8,17}$/.test(props.InitialValue)) {
+  if (
+    typeof props?.InitialValue !== 'string' ||
+    !(/^ami-[0-9a-f]{8,17}$/.test(props.InitialValue) || STOCK_IMAGE_REFERENCE.test(props.InitialValue))
+  ) {
     problems.push(`InitialValue: received ${JSON.stringify(props?.InitialValue)}; expected an image id ami-…`);
   }
   if (problems.length > 0) throw new Error(`Custom::WebAmiParameter: ${problems.join('; ')}`);
   return props;
+}
+
+/** A stock image's public parameter as a dynamic reference, should CloudFormation hand it over unresolved. */
+const STOCK_IMAGE_REFERENCE = /^\{\{resolve:ssm:(\/aws\/service\/ami-amazon-linux-latest\/[\w.-]+)\}\}$/;
+
+/** The initial image id: given, or read from the stock image's public parameter when the reference came unresolved. */
+async function resolvedInitialValue(store: ParameterStore, value: string): Promise<string> {
+  const match = STOCK_IMAGE_REFERENCE.exec(value);
+  if (!match) return value;
+  const read = (await store.getParameter({ Name: match[1] })) as { Parameter?: { Value?: string } };
+  const image = read.Parameter?.Value;
+  if (!image || !/^ami-[0-9a-f]{8,17}$/.test(image)) {
+    throw new Error(
+      `Custom::WebAmiParameter: InitialValue: ${match[1]} holds ${JSON.stringify(image)}; expected an image id ami-…`,
+    );
+  }
+  return image;
 }
 
 async function parameterExists(store: ParameterStore, name: string): Promise<boolean> {

@@ -69,6 +69,19 @@ export class EnvironmentResources extends Construct {
           ],
           resources: [parameterArn],
         }),
+        // The stock images' public parameters, read when CloudFormation hands the initial image over unresolved.
+        new iam.PolicyStatement({
+          actions: ['ssm:GetParameter'],
+          resources: [
+            stack.formatArn({
+              service: 'ssm',
+              account: '',
+              resource: 'parameter',
+              resourceName: 'aws/service/ami-amazon-linux-latest/*',
+              arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+            }),
+          ],
+        }),
         // Parameter Store checks an aws:ec2:image value with the caller's DescribeImages (no resource-level
         // permission exists for it; it only reads).
         new iam.PolicyStatement({ actions: ['ec2:DescribeImages'], resources: ['*'] }),

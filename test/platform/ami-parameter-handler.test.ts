@@ -77,3 +77,22 @@ test('a Delete that cannot read the owner tag fails instead of guessing', async 
   await expect(handleAmiParameter(s, request('Delete'))).rejects.toThrow('ThrottlingException from SSM');
   expect(calls).toEqual(['listTagsForResource']);
 });
+
+test('an initial image handed over as an unresolved stock reference is read from its public parameter', async () => {
+  const stock = '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64';
+  const put: any[] = [];
+  const { store: s } = store({
+    getParameter: async (input) => {
+      if (input.Name === stock) return { Parameter: { Value: 'ami-0aaaaaaaaaaaaaaaa' } };
+      throw awsError('ParameterNotFound');
+    },
+    putParameter: async (input) => put.push(input),
+  });
+  const given = request('Create');
+  const result = await handleAmiParameter(s, {
+    ...given,
+    ResourceProperties: { ...given.ResourceProperties, InitialValue: `{{resolve:ssm:${stock}}}` },
+  });
+  expect(result.action).toBe('created');
+  expect(put.map((p) => p.Value)).toEqual(['ami-0aaaaaaaaaaaaaaaa']);
+});

@@ -705,6 +705,16 @@ describe('the environment-resources function', () => {
           ],
         },
       },
+      {
+        Action: 'ssm:GetParameter',
+        Effect: 'Allow',
+        Resource: {
+          'Fn::Join': [
+            '',
+            ['arn:', { Ref: 'AWS::Partition' }, ':ssm:eu-west-1::parameter/aws/service/ami-amazon-linux-latest/*'],
+          ],
+        },
+      },
     ]);
     const wildcard = statements.filter((s: any) => s.Resource === '*').flatMap((s: any) => [s.Action].flat());
     expect(wildcard.sort()).toEqual(

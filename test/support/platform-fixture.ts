@@ -73,6 +73,11 @@ export function acknowledgePlatform(platform: SharedPlatform): void {
     `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:${ENV.region}:${ENV.account}:parameter/vending/*/ami-id]`,
     "The function serves every customer web tier's image parameter, /vending/<customer>/<environment>/ami-id, and no other parameter.",
   );
+  acknowledge(
+    environmentPolicy,
+    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:${ENV.region}::parameter/aws/service/ami-amazon-linux-latest/*]`,
+    "Read-only access to AWS's public Amazon Linux image parameters, the stock initial image of a web tier.",
+  );
   for (const nat of natInstances(platform)) {
     acknowledge(
       nat,
