@@ -64,6 +64,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-elastic-load-balancing-v2@^3',
     '@aws-sdk/client-dynamodb@^3',
     '@aws-sdk/client-ec2@^3', // integration tests create the VPC and load balancer in moto
+    '@aws-sdk/client-ssm@^3', // the environment-resources function (the AMI parameter)
     'aws-sdk-client-mock@^4.1.0',
     'aws-sdk-client-mock-jest@^4.1.0',
     '@cdktf/hcl2json@^0.21.0', // parses the rendered Packer templates in tests
@@ -179,6 +180,7 @@ project.eslint?.allowDevDeps('src/**/*.lambda.ts');
 project.eslint?.allowDevDeps('src/shared-alb-rule/allocator.ts');
 project.eslint?.allowDevDeps('src/shared-alb-rule/state-table.ts');
 project.eslint?.allowDevDeps('src/shared-alb-rule/listener-rules.ts');
+project.eslint?.allowDevDeps('src/platform/ami-parameter-handler.ts');
 
 // ESLint reads type information for .projenrc.ts through tsconfig.dev.json too.
 project.tsconfigDev.addInclude('.projenrc.ts');

@@ -81,6 +81,14 @@ export class PlatformContract {
   }
 
   /**
+   * `/vending/<platform>/v1/environment-resources/service-token`: the service token of the function that serves
+   * customer environments' other custom resources (the web tier's image parameter).
+   */
+  public static environmentResourcesServiceTokenParameter(platformName: string): string {
+    return `${PlatformContract.prefix(platformName)}/environment-resources/service-token`;
+  }
+
+  /**
    * `/vending/<platform>/v1/shared-load-balancers/<n>/<attribute>`: an attribute of the n-th shared load balancer.
    * @param loadBalancerNumber from 1
    * @param attribute arn, dns-name, canonical-hosted-zone-id, security-group-id or https-listener-arn
@@ -105,6 +113,14 @@ export class PlatformContract {
    */
   public static allocatorFunctionName(platformName: string): string {
     return `${platformName}-rule-priority-allocator`;
+  }
+
+  /**
+   * The environment-resources function's name, fixed by the platform's name for the same reason as the allocator's:
+   * its ARN is the ServiceToken of every customer's `Custom::WebAmiParameter`.
+   */
+  public static environmentResourcesFunctionName(platformName: string): string {
+    return `${platformName}-environment-resources`;
   }
 
   /**
@@ -134,6 +150,27 @@ export function allocatorServiceToken(stack: Stack, platformName: string, accoun
     region,
     resource: 'function',
     resourceName: PlatformContract.allocatorFunctionName(platformName),
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+}
+
+/**
+ * The environment-resources function's service token,
+ * `arn:<partition>:lambda:<region>:<account>:function:<platform>-environment-resources`, as the platform publishes it
+ * and as customer stacks write it.
+ */
+export function environmentResourcesServiceToken(
+  stack: Stack,
+  platformName: string,
+  account: string,
+  region: string,
+): string {
+  return stack.formatArn({
+    service: 'lambda',
+    account,
+    region,
+    resource: 'function',
+    resourceName: PlatformContract.environmentResourcesFunctionName(platformName),
     arnFormat: ArnFormat.COLON_RESOURCE_NAME,
   });
 }

@@ -87,6 +87,12 @@ export interface ISharedPlatform extends IConstruct {
    */
   readonly serviceRoles?: PlatformServiceRoles;
   /**
+   * The service token of the platform's environment-resources function, which creates each web tier's image
+   * parameter once and never writes its value again (README, "The baked image across updates").
+   * @default - none: a web tier's image parameter is a plain AWS::SSM::Parameter, which a stack update may write
+   */
+  readonly environmentResourcesServiceToken?: string;
+  /**
    * A shared load balancer by its number, from 1 (as in `placement.yaml`).
    * @param loadBalancerNumber from 1
    */
@@ -155,6 +161,11 @@ export interface PlatformAttributes {
    * @default - none: environments on shared ingress cannot be built
    */
   readonly allocatorServiceToken?: string;
+  /**
+   * The service token of the platform's environment-resources function (a Lambda function ARN that never changes).
+   * @default - none: web tiers' image parameters are plain AWS::SSM::Parameter resources
+   */
+  readonly environmentResourcesServiceToken?: string;
   /**
    * The shared load balancers, the first one first.
    * @default - none: environments on shared ingress cannot be built

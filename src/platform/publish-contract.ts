@@ -3,7 +3,14 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct, IConstruct } from 'constructs';
-import { allocatorServiceToken, CONTRACT_TIERS, pascalCase, PlatformContract, ServiceRole } from './contract';
+import {
+  allocatorServiceToken,
+  CONTRACT_TIERS,
+  environmentResourcesServiceToken,
+  pascalCase,
+  PlatformContract,
+  ServiceRole,
+} from './contract';
 import type { PlatformServiceRoles, SharedLoadBalancer } from './platform-reference';
 
 /** Internal: what the platform contract publishes. */
@@ -15,6 +22,8 @@ export interface ContractValues {
   readonly artifactsBucketName: string;
   /** The allocator's function: the service token parameter is created after it. */
   readonly allocatorFunction: IConstruct;
+  /** The environment-resources function: its service token parameter is created after it. */
+  readonly environmentResourcesFunction: IConstruct;
   readonly sharedLoadBalancers: SharedLoadBalancer[];
   readonly serviceRoles: Required<PlatformServiceRoles>;
 }
@@ -79,6 +88,12 @@ export function publishContract(scope: Construct, values: ContractValues): void 
   for (const [role, arn, what] of roles) {
     publish(`${pascalCase(role)}RoleArn`, PlatformContract.serviceRoleParameter(name, role), arn, `ARN of the ${what}`);
   }
+  const resources = new ssm.StringParameter(contract, 'EnvironmentResourcesServiceToken', {
+    parameterName: PlatformContract.environmentResourcesServiceTokenParameter(name),
+    stringValue: environmentResourcesServiceToken(stack, name, stack.account, stack.region),
+    description: `Platform contract of ${name} (cdk-paas-vending): ServiceToken of the environment resources function`,
+  });
+  resources.node.addDependency(values.environmentResourcesFunction);
   for (const shared of values.sharedLoadBalancers) {
     const n = shared.number;
     const attributes: [string, string, string][] = [

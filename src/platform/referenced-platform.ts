@@ -7,6 +7,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import {
   allocatorServiceToken,
+  environmentResourcesServiceToken,
   CONTRACT_TIERS,
   ContractTier,
   LoadBalancerAttribute,
@@ -113,6 +114,13 @@ export class ReferencedPlatform extends Construct implements ISharedPlatform {
       bucketName: bucket('artifacts'),
       encryptionKey: this.key,
     });
+  }
+
+  public get environmentResourcesServiceToken(): string | undefined {
+    const a = this.data.attributes;
+    // The function has a fixed name: its ARN is known from the platform's name, account and region.
+    if (a) return a.environmentResourcesServiceToken;
+    return environmentResourcesServiceToken(Stack.of(this), this.platformName, this.data.account, this.data.region);
   }
 
   public get priorityAllocator(): IPriorityAllocator {

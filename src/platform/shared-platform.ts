@@ -7,6 +7,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { validateProps } from './checks';
 import { PlatformContract } from './contract';
+import { EnvironmentResources } from './environment-resources';
 import { createArtifactsBucket, createLogsBucket, createPlatformKey } from './key-and-buckets';
 import { S3_ACCESS_LOGS_PREFIX } from './log-delivery';
 import { createVpc } from './network';
@@ -295,6 +296,12 @@ export class SharedPlatform extends Construct implements ISharedPlatform {
   /** The roles AWS services assume for every environment of the platform (RDS monitoring, CodeDeploy, EventBridge). */
   public readonly serviceRoles?: PlatformServiceRoles;
   /**
+   * ARN of the function that serves customer environments' other custom resources (each web tier's image parameter):
+   * a fixed name, so that it never changes for the resources that use it. Always set on a SharedPlatform (optional
+   * only because `ISharedPlatform`, which other platforms implement, declares it so).
+   */
+  public readonly environmentResourcesServiceToken?: string;
+  /**
    * How customer environments in other stacks or apps reach this platform: through its published contract, with a
    * dependency on this platform's stack when they are in the same app.
    */
@@ -355,6 +362,13 @@ export class SharedPlatform extends Construct implements ISharedPlatform {
       deploymentRole: serviceRoles.deploymentRole.withoutPolicyUpdates(),
       pipelineEventsRole: serviceRoles.pipelineEventsRole.withoutPolicyUpdates(),
     };
+    const environmentResources = new EnvironmentResources(this, 'EnvironmentResources', {
+      vpc: this.vpc,
+      encryptionKey: key,
+      functionName: PlatformContract.environmentResourcesFunctionName(props.platformName),
+      retainLogs: this.production,
+    });
+    this.environmentResourcesServiceToken = environmentResources.serviceToken;
     if (publish) {
       publishContract(this, {
         serviceRoles,
@@ -364,6 +378,7 @@ export class SharedPlatform extends Construct implements ISharedPlatform {
         logsBucketName: logs.name,
         artifactsBucketName: artifacts.name,
         allocatorFunction: this.allocator.function,
+        environmentResourcesFunction: environmentResources.function,
         sharedLoadBalancers: this.sharedLoadBalancers,
       });
     }

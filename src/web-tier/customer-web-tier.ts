@@ -100,12 +100,29 @@ export interface CustomerWebTierProps {
    */
   readonly database?: CustomerDatabaseOptions;
   /**
-   * AMI the instances start on before the AMI pipeline's first bake, written when the stack creates the AMI
-   * parameter. The pipeline owns the value afterwards: stack updates leave it alone, unless this prop itself
-   * changes.
-   * @default - the latest Amazon Linux 2023 (x86_64), from its public SSM parameter
+   * AMI the instances start on before the AMI pipeline's first bake, written when the AMI parameter is created.
+   * With `amiParameterServiceToken`, the pipeline owns the value afterwards and no stack update writes it.
+   * @default - the latest Amazon Linux 2023 for the instance type's architecture, from its public SSM parameter
    */
   readonly initialImageId?: string;
+  /**
+   * The service token of the platform's environment-resources function (`SharedPlatform.environmentResourcesServiceToken`,
+   * `ISharedPlatform.environmentResourcesServiceToken`): the AMI parameter is then a `Custom::WebAmiParameter` that
+   * the function creates once, or adopts when it exists, and whose value no stack update writes again (README, "The
+   * baked image across updates"). `fromConfig` passes the platform's.
+   * @default - a plain AWS::SSM::Parameter: an update of its properties (architecture, initialImageId) writes the stock image over the baked one
+   */
+  readonly amiParameterServiceToken?: string;
+  /**
+   * With `amiParameterServiceToken`: keep the `AWS::SSM::Parameter` (id `AmiParameter`) of earlier releases in the
+   * template, with a RETAIN policy and its properties unchanged, beside the `Custom::WebAmiParameter` that adopts the
+   * parameter. Deploy every existing stack once with it, then set it to `false`: the earlier resource leaves the
+   * template and CloudFormation, honouring the RETAIN policy, leaves the parameter and its baked image in place (README,
+   * "The baked image across updates"). While it is kept, a change of the architecture or of `initialImageId` still
+   * writes the stock image through it. A stack created by this release may set it to `false` from the start.
+   * @default true
+   */
+  readonly keepEarlierAmiParameter?: boolean;
   /**
    * Tags of every resource, besides `vending:customer` and `vending:environment`.
    * @default - none
@@ -195,6 +212,7 @@ export class CustomerWebTier extends Construct {
       // The platform's monitoring role, the same for every database: one role fewer per environment.
       database: props.database && monitoringRole ? { ...props.database, monitoringRole } : props.database,
       initialImageId: resolved.ami.initialImageId,
+      amiParameterServiceToken: platform.environmentResourcesServiceToken,
       tags: resolved.tags,
     });
   }
@@ -260,6 +278,14 @@ export class CustomerWebTier extends Construct {
       label,
       instanceType,
       initialImageId: props.initialImageId,
+      serviceToken: props.amiParameterServiceToken,
+      keepEarlier: props.keepEarlierAmiParameter ?? true,
+      production,
+      tags: {
+        'vending:customer': props.customer,
+        'vending:environment': props.environment,
+        ...(props.tags ?? {}),
+      },
     });
     this.amiParameter = image.reference;
     const instances = createInstances(this, {
@@ -270,6 +296,7 @@ export class CustomerWebTier extends Construct {
       compute,
       instanceType,
       amiParameter: image.resource,
+      amiParameterName: CustomerWebTier.amiParameterName(props.customer, props.environment),
     });
     this.securityGroup = instances.securityGroup;
     this.instanceRole = instances.role;

@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { CfnResource, CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -10,39 +10,80 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { installCodeDeployAgent } from './codedeploy-agent';
 import { DEFAULT_BASE_IMAGE_PARAMETER, ResolvedCompute } from '../config/defaults';
+import { AMI_PARAMETER_RESOURCE_TYPE, AmiParameterProperties } from '../platform/environment-resource-types';
 
 /** Amazon Linux 2023 for Graviton instance types. */
 const ARM64_BASE_IMAGE_PARAMETER = '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64';
 
 /** Internal: the image parameter the web tier's instances launch from, and a reference to it. */
 export interface ImageParameter {
-  readonly resource: ssm.CfnParameter;
+  /** What the launch template waits for: the custom resource, or the plain parameter without a service token. */
+  readonly resource: CfnResource;
   readonly reference: ssm.IStringParameter;
+}
+
+/** Internal: what the image parameter is made of. */
+export interface ImageParameterOptions {
+  readonly name: string;
+  readonly label: string;
+  readonly instanceType: ec2.InstanceType;
+  readonly initialImageId?: string;
+  /** The platform's environment-resources function: the parameter is then a Custom::WebAmiParameter. */
+  readonly serviceToken?: string;
+  /** With a service token: keep the earlier AWS::SSM::Parameter in the template, retained (the migration's release). */
+  readonly keepEarlier: boolean;
+  readonly production: boolean;
+  /** Tags of the parameter (the custom resource's; the plain parameter carries none). */
+  readonly tags: Record<string, string>;
 }
 
 /**
  * Internal: the image, in the web tier's scope: an SSM parameter that the AMI pipeline owns after its first bake.
  * The default image matches the instance type's architecture (Graviton types need arm64).
+ *
+ * With a service token it is a `Custom::WebAmiParameter` (id `ImageParameter`) that the platform's function creates
+ * only when the parameter is absent and never writes again. The plain `AWS::SSM::Parameter` of earlier releases (id
+ * `AmiParameter`) stays in the template for this release, unchanged but with a RETAIN policy, so that an existing
+ * stack keeps its parameter: CloudFormation then neither rewrites it (no property changes) nor deletes it when a later
+ * release drops the resource; the custom resource is created after it and adopts the parameter with its value.
  */
-export function createImageParameter(
-  scope: Construct,
-  options: { name: string; label: string; instanceType: ec2.InstanceType; initialImageId?: string },
-): ImageParameter {
-  const { name, label, instanceType, initialImageId } = options;
-  const amiParameter = new ssm.CfnParameter(scope, 'AmiParameter', {
-    name,
-    type: 'String',
-    dataType: 'aws:ec2:image',
-    value:
-      initialImageId ??
-      `{{resolve:ssm:${instanceType.architecture === ec2.InstanceArchitecture.ARM_64 ? ARM64_BASE_IMAGE_PARAMETER : DEFAULT_BASE_IMAGE_PARAMETER}}}`,
-    description: `AMI of ${label}'s instances; written by its AMI pipeline`,
+export function createImageParameter(scope: Construct, options: ImageParameterOptions): ImageParameter {
+  const { name, label, instanceType, initialImageId, serviceToken } = options;
+  const initialValue =
+    initialImageId ??
+    `{{resolve:ssm:${instanceType.architecture === ec2.InstanceArchitecture.ARM_64 ? ARM64_BASE_IMAGE_PARAMETER : DEFAULT_BASE_IMAGE_PARAMETER}}}`;
+  const reference = ssm.StringParameter.fromStringParameterName(scope, 'AmiParameterRef', name);
+  let earlier: ssm.CfnParameter | undefined;
+  if (serviceToken === undefined || options.keepEarlier) {
+    earlier = new ssm.CfnParameter(scope, 'AmiParameter', {
+      name,
+      type: 'String',
+      dataType: 'aws:ec2:image',
+      value: initialValue,
+      description: `AMI of ${label}'s instances; written by its AMI pipeline`,
+    });
+    // Any change to this resource makes CloudFormation write `value` again, over the pipeline's image: keep
+    // it free of tags (whoever adds them, e.g. Tags.of(app)) and of anything else that changes with the stack.
+    earlier.addPropertyDeletionOverride('Tags');
+    if (serviceToken === undefined) return { resource: earlier, reference };
+    // Deleting or replacing the earlier resource would delete the parameter by name, the baked value with it.
+    earlier.applyRemovalPolicy(RemovalPolicy.RETAIN);
+  }
+  const properties: AmiParameterProperties = {
+    ParameterName: name,
+    InitialValue: initialValue,
+    Description: `AMI of ${label}'s instances; written by its AMI pipeline`,
+    Tags: options.tags,
+  };
+  const custom = new CustomResource(scope, 'ImageParameter', {
+    serviceToken,
+    resourceType: AMI_PARAMETER_RESOURCE_TYPE,
+    properties,
+    // A production stack's deletion leaves the image parameter (and its history of images) in place.
+    removalPolicy: options.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
   });
-  // Any change to this resource makes CloudFormation write `value` again, over the pipeline's image: keep
-  // it free of tags (whoever adds them, e.g. Tags.of(app)) and of anything else that changes with the stack.
-  amiParameter.addPropertyDeletionOverride('Tags');
-  const reference = ssm.StringParameter.fromStringParameterName(scope, 'AmiParameterRef', amiParameter.name!);
-  return { resource: amiParameter, reference };
+  if (earlier) custom.node.addDependency(earlier);
+  return { resource: custom.node.defaultChild as CfnResource, reference };
 }
 
 /** Internal: what the instances are built from. */
@@ -53,7 +94,9 @@ export interface InstancesContext {
   readonly dataBucket: s3.IBucket;
   readonly compute: ResolvedCompute;
   readonly instanceType: ec2.InstanceType;
-  readonly amiParameter: ssm.CfnParameter;
+  readonly amiParameter: CfnResource;
+  /** The image parameter's name. */
+  readonly amiParameterName: string;
 }
 
 /** Internal: the instances that were built. */
@@ -125,12 +168,12 @@ function createLaunchTemplate(
   securityGroup: ec2.ISecurityGroup,
   role: iam.IRole,
 ): ec2.LaunchTemplate {
-  const { label, compute, instanceType, amiParameter } = context;
+  const { label, compute, instanceType, amiParameter, amiParameterName } = context;
   const userData = ec2.UserData.forLinux();
   userData.addCommands('set -euo pipefail', `echo "vending: ${label} instance starting"`);
   installCodeDeployAgent(userData, Stack.of(scope));
   const launchTemplate = new ec2.LaunchTemplate(scope, 'LaunchTemplate', {
-    machineImage: ec2.MachineImage.resolveSsmParameterAtLaunch(amiParameter.name!),
+    machineImage: ec2.MachineImage.resolveSsmParameterAtLaunch(amiParameterName),
     instanceType,
     securityGroup,
     role,

@@ -160,7 +160,30 @@ describe('the example fleet through the platform contract', () => {
     const shared = customers.filter((s) => JSON.stringify(s.template).includes('Custom::SharedAlbRulePriority'));
     expect(shared.length).toBe(4);
     for (const stack of shared) {
-      expect([stack.stackName, valuesOf(stack.template, 'ServiceToken')]).toEqual([stack.stackName, [arn]]);
+      const tokens = valuesOf(stack.template, 'ServiceToken').filter((t) => JSON.stringify(t).includes('allocator'));
+      expect([stack.stackName, tokens]).toEqual([stack.stackName, [arn]]);
+    }
+  });
+
+  test("the environment-resources function's service token is a fixed ARN too, in every customer stack", () => {
+    const fn = Object.values(platform.template.Resources as Record<string, any>).find(
+      (r) => r.Type === 'AWS::Lambda::Function' && r.Properties.FunctionName === 'vending-environment-resources',
+    );
+    expect(fn).toBeDefined();
+    const arn = {
+      'Fn::Join': [
+        '',
+        ['arn:', { Ref: 'AWS::Partition' }, ':lambda:eu-west-1:123456789012:function:vending-environment-resources'],
+      ],
+    };
+    expect(published.get(PlatformContract.environmentResourcesServiceTokenParameter('vending'))?.value).toEqual(arn);
+    expect(customers.length).toBe(6);
+    for (const stack of customers) {
+      const tokens = valuesOf(stack.template, 'ServiceToken').filter((t) => !JSON.stringify(t).includes('allocator'));
+      expect([stack.stackName, tokens]).toEqual([stack.stackName, [arn]]);
+      // No function of its own: the custom resource is served by the platform's.
+      const types = Object.values(stack.template.Resources as Record<string, any>).map((r) => r.Type);
+      expect(types).not.toContain('AWS::Lambda::Function');
     }
   });
 

@@ -404,8 +404,10 @@ describe('priority allocator', () => {
 
   test('one allocator function, in the VPC, allowed to change rules of this load balancer only', () => {
     const { template, platform, stack } = synth();
-    template.resourceCountIs('AWS::Lambda::Function', 1);
+    // Two functions: the allocator, and the environment-resources function (its own test below).
+    template.resourceCountIs('AWS::Lambda::Function', 2);
     template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'acme-rule-priority-allocator',
       Runtime: 'nodejs24.x',
       VpcConfig: {
         SubnetIds: platform.vpc.privateSubnets.map((s) => ({ Ref: logicalId(stack, s.node.defaultChild!) })),
@@ -737,3 +739,84 @@ function expectSslOnly(template: Template, stack: Stack, bucket: object): void {
     }),
   });
 }
+
+describe('the environment-resources function', () => {
+  test('one function of a fixed name in the private subnets, HTTPS out only, its token published in the contract', () => {
+    const { template, platform, stack } = synth();
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'acme-environment-resources',
+      Runtime: 'nodejs24.x',
+      KmsKeyArn: { 'Fn::GetAtt': [logicalId(stack, platform.key), 'Arn'] },
+      VpcConfig: {
+        SubnetIds: platform.vpc.privateSubnets.map((s) => ({ Ref: logicalId(stack, s.node.defaultChild!) })),
+      },
+    });
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: 'Environment resources function: HTTPS to AWS APIs only',
+      SecurityGroupEgress: [Match.objectLike({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: '0.0.0.0/0' })],
+    });
+    expect(stack.resolve(platform.environmentResourcesServiceToken)).toEqual({
+      'Fn::GetAtt': [
+        logicalId(stack, platform.node.findChild('EnvironmentResources').node.findChild('Function')),
+        'Arn',
+      ],
+    });
+    template.hasResourceProperties('AWS::SSM::Parameter', {
+      Name: '/vending/acme/v1/environment-resources/service-token',
+      Value: {
+        'Fn::Join': [
+          '',
+          ['arn:', { Ref: 'AWS::Partition' }, ':lambda:eu-west-1:123456789012:function:acme-environment-resources'],
+        ],
+      },
+    });
+  });
+
+  test('its role may manage image parameters only, /vending/*/ami-id, and no other parameter', () => {
+    const { template, platform, stack } = synth();
+    const policy = platform.node.findChild('EnvironmentResources').node.findChild('Policy');
+    const statements = template.toJSON().Resources[logicalId(stack, policy)].Properties.PolicyDocument.Statement;
+    const ssm = statements.filter((s: any) => [s.Action].flat().some((a: string) => a.startsWith('ssm:')));
+    expect(ssm).toEqual([
+      {
+        Action: [
+          'ssm:GetParameter',
+          'ssm:PutParameter',
+          'ssm:DeleteParameter',
+          'ssm:AddTagsToResource',
+          'ssm:RemoveTagsFromResource',
+          'ssm:ListTagsForResource',
+        ],
+        Effect: 'Allow',
+        Resource: {
+          'Fn::Join': [
+            '',
+            ['arn:', { Ref: 'AWS::Partition' }, ':ssm:eu-west-1:123456789012:parameter/vending/*/ami-id'],
+          ],
+        },
+      },
+      {
+        Action: 'ssm:GetParameter',
+        Effect: 'Allow',
+        Resource: {
+          'Fn::Join': [
+            '',
+            ['arn:', { Ref: 'AWS::Partition' }, ':ssm:eu-west-1::parameter/aws/service/ami-amazon-linux-latest/*'],
+          ],
+        },
+      },
+    ]);
+    const wildcard = statements.filter((s: any) => s.Resource === '*').flatMap((s: any) => [s.Action].flat());
+    expect(wildcard.sort()).toEqual(
+      [
+        'ec2:AssignPrivateIpAddresses',
+        'ec2:CreateNetworkInterface',
+        'ec2:DeleteNetworkInterface',
+        'ec2:DescribeImages',
+        'ec2:DescribeNetworkInterfaces',
+        'ec2:DescribeSubnets',
+        'ec2:UnassignPrivateIpAddresses',
+      ].sort(),
+    );
+  });
+});

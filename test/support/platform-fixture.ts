@@ -76,6 +76,22 @@ export function acknowledgePlatform(platform: SharedPlatform): void {
   for (const finding of platformRoleWildcards(platform)) {
     acknowledge(roles.findChild(finding.role).node.findChild('DefaultPolicy'), finding.id, finding.reason);
   }
+  const environmentPolicy = platform.node.findChild('EnvironmentResources').node.findChild('Policy');
+  acknowledge(
+    environmentPolicy,
+    'AwsSolutions-IAM5[Resource::*]',
+    'ec2:DescribeImages (Parameter Store checks an aws:ec2:image value with it) and the network interface actions of a function in a VPC have no resource-level permissions in IAM.',
+  );
+  acknowledge(
+    environmentPolicy,
+    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:${ENV.region}:${ENV.account}:parameter/vending/*/ami-id]`,
+    "The function serves every customer web tier's image parameter, /vending/<customer>/<environment>/ami-id, and no other parameter.",
+  );
+  acknowledge(
+    environmentPolicy,
+    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:${ENV.region}::parameter/aws/service/ami-amazon-linux-latest/*]`,
+    "Read-only access to AWS's public Amazon Linux image parameters, the stock initial image of a web tier.",
+  );
   for (const nat of natInstances(platform)) {
     acknowledge(
       nat,

@@ -15,7 +15,13 @@ const CUSTOMER_CERTIFICATE = 'arn:aws:acm:eu-west-1:123456789012:certificate/211
 test('shared staging and dedicated production web tiers pass every check', () => {
   const app = newTestApp();
   const { stack: platformScope, platform } = platformStack(app, { production: true });
-  const base = { vpc: platform.vpc, encryptionKey: platform.key, logsBucket: platform.logsBucket };
+  const base = {
+    vpc: platform.vpc,
+    encryptionKey: platform.key,
+    logsBucket: platform.logsBucket,
+    // The image parameter as a Custom::WebAmiParameter of the platform's function (no function in these stacks).
+    amiParameterServiceToken: platform.environmentResourcesServiceToken,
+  };
 
   const staging = new Stack(app, 'AcmeStaging', { env: ENV });
   acknowledgeWebTier(
