@@ -97,8 +97,8 @@ Exit codes: 0 synthesized, 1 invalid config, a construct refused the config, or 
 error annotation, 2 wrong usage (also --out, --json or --validate with CDK_OUTDIR set).`,
   init: `Usage: paas-vending init CUSTOMER ENVIRONMENT [DIR] [--force]
 
-Writes DIR/customers/CUSTOMER-ENVIRONMENT.yaml, a commented starter file that validates. DIR
-defaults to the current directory; region and account come from DIR/platform.yaml when present.
+Writes DIR/customers/CUSTOMER-ENVIRONMENT.yaml, a commented starter file. It fails validation,
+naming each field, until its <REPLACE: …> placeholders are replaced. DIR defaults to the current directory; region and account come from DIR/platform.yaml when present.
 
 Options:
   --force   overwrite an existing file
