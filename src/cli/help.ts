@@ -74,8 +74,8 @@ says so on stderr: commit it with the fleet.
 
 The platform's VPC needs the names of its availability zones: give them in platform.yaml
 (vpc.availabilityZones) and nothing is looked up. Without them, the CDK CLI looks them up (with
-credentials) and keeps them in cdk.context.json; run alone, this command writes placeholders for
-them, and a warning says so.
+credentials) and keeps them in cdk.context.json; run alone, this command fails (exit 1), naming the
+field to set, since its templates would hold placeholders for them.
 
 Options:
   --out DIR   the cloud assembly directory (default: cdk.out in the current directory)
