@@ -145,7 +145,8 @@ export interface ResolvedCustomerConfig extends CustomerConfig {
 export interface ResolvedPlatformConfig extends PlatformConfig {
   readonly production: boolean;
   readonly environments: EnvironmentConfig[];
-  readonly vpc: Required<Omit<VpcConfig, 'availabilityZones'>> & Pick<VpcConfig, 'availabilityZones'>;
+  readonly vpc: Required<Omit<VpcConfig, 'availabilityZones' | 'natInstanceImageId'>> &
+    Pick<VpcConfig, 'availabilityZones' | 'natInstanceImageId'>;
   readonly maxSharedLoadBalancers: number;
 }
 
@@ -265,7 +266,7 @@ export function resolvePlatform(config: PlatformConfig): ResolvedPlatformConfig 
     environments,
     vpc: {
       cidr: '10.10.0.0/16',
-      natInstances: true,
+      natInstances: false,
       ...config.vpc,
       maxAzs: config.vpc?.availabilityZones?.length ?? config.vpc?.maxAzs ?? 3,
     },

@@ -420,9 +420,35 @@ export function platformRules(doc: unknown): RawProblem[] {
       });
     }
   }
+  problems.push(...natRules(vpc));
   problems.push(...certificatePlacement(doc.certificateArn, ['certificateArn'], doc));
   problems.push(...environmentsRules(doc));
   return problems;
+}
+
+/** NAT instances run a pinned image (a deploy after each Amazon Linux release would replace them otherwise). */
+function natRules(vpc: Doc): RawProblem[] {
+  const instances = vpc.natInstances === true;
+  if (instances && vpc.natInstanceImageId === undefined) {
+    return [
+      {
+        path: ['vpc', 'natInstanceImageId'],
+        message:
+          'is missing; expected the AMI id of the NAT instances, such as ami-0123456789abcdef0 (an arm64 Amazon ' +
+          'Linux 2023 image for the default t4g.nano): a pinned image, so that no platform deploy replaces them ' +
+          'when a newer image is published',
+      },
+    ];
+  }
+  if (!instances && vpc.natInstanceImageId !== undefined && typeof vpc.natInstances !== 'string') {
+    return [
+      {
+        path: ['vpc', 'natInstanceImageId'],
+        message: 'applies to NAT instances only; expected natInstances: true, or no natInstanceImageId',
+      },
+    ];
+  }
+  return [];
 }
 
 /** An ALB can only use a certificate from its own region and account. */

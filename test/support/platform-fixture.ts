@@ -6,7 +6,6 @@
 import { App, CfnElement, Stack, StackProps } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { IConstruct } from 'constructs';
 import { acknowledge } from './compliance';
 import { CustomerAmiPipeline, CustomerWebTier, SharedPlatform, SharedPlatformProps } from '../../src';
@@ -62,18 +61,6 @@ export function acknowledgePlatform(platform: SharedPlatform): void {
     'AwsSolutions-IAM5[Resource::*]',
     'The network interface actions a Lambda function in a VPC needs; IAM cannot scope them to interfaces that do not exist yet.',
   );
-  for (const nat of natInstances(platform)) {
-    acknowledge(
-      nat,
-      'AwsSolutions-EC29',
-      'A NAT instance is replaced by the stack when its image changes; termination protection would block that update.',
-    );
-  }
-}
-
-/** The NAT instances of the platform's VPC (none with NAT gateways or a VPC given in props). */
-export function natInstances(platform: SharedPlatform): IConstruct[] {
-  return platform.node.findAll().filter((c) => c instanceof ec2.CfnInstance);
 }
 
 /** Logical id of the platform's load balancer, as cdk-nag prints it in finding ids. */
