@@ -17,7 +17,7 @@ import { isAbsolute, join, relative } from 'path';
 import { App, AppProps, DefaultStackSynthesizer, IBoundStackSynthesizer, Stack } from 'aws-cdk-lib';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { writeRefusal } from '../config/atomic-write';
-import { ingressOf, publicCustomer, publicPlatform, ResolvedCustomerConfig } from '../config/defaults';
+import { ingressOf, publicCustomer, publicPlatform, ResolvedCustomerConfig, servedHosts } from '../config/defaults';
 import { ConfigError } from '../config/errors';
 import { platformFilesIn, ResolvedFleet } from '../config/loader';
 import { templateLimitProblems } from '../environment/quotas';
@@ -221,8 +221,8 @@ export function synthesizeFleet(fleet: ResolvedFleet, request: SynthRequest): Sy
       stack: artifact.stackName,
       customer: c?.customer ?? null,
       environment: c?.environment ?? null,
-      hostname: c?.hostname ?? null,
-      hosts: c ? [...(c.customDomain ? [c.customDomain.name] : []), ...(c.hostname ? [c.hostname] : [])] : [],
+      hostname: c && ingressOf(c) === 'shared' ? (c.hostname ?? null) : null,
+      hosts: c ? servedHosts(c) : [],
       ingress: c ? ingressOf(c) : null,
       sharedLoadBalancer: (c && vending.placement.environments[artifact.id]) ?? null,
       resources: Object.keys(artifact.template.Resources ?? {}).length,

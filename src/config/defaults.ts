@@ -283,6 +283,16 @@ export function ingressOf(config: ResolvedCustomerConfig): 'shared' | 'dedicated
   return config.production && config.customDomain ? 'dedicated' : 'shared';
 }
 
+/**
+ * The host names an environment is served at: its own load balancer (dedicated ingress) serves the custom domain
+ * only; a rule on the shared load balancer serves the custom domain (when there is one) and the platform host name.
+ */
+export function servedHosts(config: ResolvedCustomerConfig): string[] {
+  const custom = config.customDomain ? [config.customDomain.name] : [];
+  if (ingressOf(config) === 'dedicated') return custom;
+  return [...custom, ...(config.hostname ? [config.hostname] : [])];
+}
+
 /** Strips the internal `production` flag: what the public loader returns. */
 export function publicCustomer(config: ResolvedCustomerConfig): CustomerConfig {
   const { production, ...rest } = config;

@@ -4,6 +4,7 @@ import {
   defaultMaxCapacity,
   defaultMinCapacity,
   DEFAULT_ENVIRONMENTS,
+  environmentsOf,
   DEFAULT_INSTANCE_TYPE,
   ARCHITECTURE_DEFAULTS,
   architectureOf,
@@ -503,5 +504,19 @@ export function platformFitRules(doc: unknown, platform: PlatformConfig | undefi
   }
   const domain = obj(doc.customDomain);
   problems.push(...certificatePlacement(domain.certificateArn, ['customDomain', 'certificateArn'], { ...platform }));
+  // A dedicated load balancer serves the custom domain only: a hostname beside it would be shown, never served. The
+  // platform's default name is what a resolved config holds (configs checked again in code): not the user's.
+  const environment = str(doc.environment);
+  const production = environment !== undefined && productionIn(environment, environmentsOf(platform));
+  const customDomain = str(domain.name);
+  const platformDefault = `${str(doc.customer)}-${environment}.${platform.domain}`;
+  if (production && customDomain !== undefined && hostname !== undefined && hostname !== platformDefault) {
+    problems.push({
+      path: ['hostname'],
+      message:
+        `received ${JSON.stringify(hostname)} with customDomain ${customDomain} in production; expected no hostname: ` +
+        'a custom domain in production has a load balancer of its own, which serves customDomain.name only',
+    });
+  }
   return problems;
 }

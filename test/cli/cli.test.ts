@@ -113,10 +113,11 @@ describe('paas-vending list', () => {
       'CAPACITY',
     ]);
     const rows = lines.slice(1, 7).map((l) => l.split(/\s{2,}/));
+    // Its own load balancer serves the custom domain only: the platform host name is not shown.
     expect(rows[0]).toEqual([
       'acme',
       'production',
-      'www.acme.com, acme-production.apps.example.com',
+      'www.acme.com',
       'dedicated',
       'postgres 16 multi-AZ',
       't3.small',
@@ -149,8 +150,8 @@ describe('paas-vending list', () => {
     expect(rows[0]).toEqual({
       customer: 'acme',
       environment: 'production',
-      hostname: 'acme-production.apps.example.com',
-      hosts: ['www.acme.com', 'acme-production.apps.example.com'],
+      hostname: null,
+      hosts: ['www.acme.com'],
       ingress: 'dedicated',
       database: { engine: 'postgres', version: '16', multiAz: true },
       instanceType: 't3.small',
@@ -160,7 +161,11 @@ describe('paas-vending list', () => {
     });
     // A custom domain outside production stays on the shared load balancer.
     const dir = writeFleet(platform(), { 'acme-staging.yaml': { ...productionCustomer(), environment: 'staging' } });
-    expect(JSON.parse(cli(['list', dir, '--json']).out)[0].ingress).toBe('shared');
+    expect(JSON.parse(cli(['list', dir, '--json']).out)[0]).toMatchObject({
+      ingress: 'shared',
+      hostname: 'acme-staging.apps.example.com',
+      hosts: ['www.acme.com', 'acme-staging.apps.example.com'],
+    });
   });
 
   test('an invalid fleet exits 1', () => {

@@ -69,13 +69,7 @@ describe('paas-vending synth: the example fleet', () => {
       expect.stringMatching(/^\d+$/),
       'assembly/vending-platform.template.json',
     ]);
-    expect(rows[2].slice(0, 5)).toEqual([
-      'acme-production',
-      'acme',
-      'production',
-      'www.acme.com, acme-production.apps.example.com',
-      'dedicated',
-    ]);
+    expect(rows[2].slice(0, 5)).toEqual(['acme-production', 'acme', 'production', 'www.acme.com', 'dedicated']);
     expect(rows[3].slice(0, 5)).toEqual(['acme-staging', 'acme', 'staging', 'acme-staging.apps.example.com', 'shared']);
     expect(result.out).toMatch(/\n\n7 stacks in assembly\. Deploy one with: cdk deploy --app assembly STACK$/);
   });

@@ -70,6 +70,22 @@ describe('valid customer files', () => {
     expect(ConfigLoader.parseCustomer(stringify(stagingCustomer())).hostname).toBeUndefined();
   });
 
+  test('an explicit hostname beside a custom domain in production is refused: its own load balancer would not serve it', () => {
+    const doc = { ...productionCustomer(), hostname: 'acme.apps.example.com' };
+    expect(
+      messages(() => ConfigLoader.parseCustomer(stringify(doc), 'acme-production.yaml', { platform: platform() })),
+    ).toEqual([
+      'hostname: received "acme.apps.example.com" with customDomain www.acme.com in production; expected no hostname: ' +
+        'a custom domain in production has a load balancer of its own, which serves customDomain.name only',
+    ]);
+    // Outside production both are served by the shared load balancer.
+    const staging = { ...doc, environment: 'staging', approvalEmails: undefined };
+    const options = { platform: platform() };
+    expect(ConfigLoader.parseCustomer(stringify(staging), 'acme-staging.yaml', options).hostname).toBe(
+      'acme.apps.example.com',
+    );
+  });
+
   test('JSON files are read too, and a $schema key is allowed and dropped', () => {
     const json = JSON.stringify({ $schema: '../schema/customer-config.schema.json', ...productionCustomer() });
     const config = ConfigLoader.parseCustomer(json, 'acme.json');
