@@ -2,7 +2,7 @@ import { args, emptyFleetProblem, readFleetOf } from './args';
 import { help } from './help';
 import { EXIT_INVALID, EXIT_OK, Io } from './io';
 import { table } from './table';
-import { ingressOf, ResolvedCustomerConfig } from '../config/defaults';
+import { ingressOf, ResolvedCustomerConfig, servedHosts } from '../config/defaults';
 import { ConfigError } from '../config/errors';
 import { displayPath, ResolvedFleet } from '../config/loader';
 import { fleetQuotaProblems } from '../environment/quotas';
@@ -26,8 +26,9 @@ export function validate(argv: string[], io: Io): number {
   return EXIT_OK;
 }
 
+/** The host names it is served at (not the platform host name of a dedicated load balancer). */
 function hostsOf(c: ResolvedCustomerConfig): string[] {
-  return [...(c.customDomain ? [c.customDomain.name] : []), ...(c.hostname ? [c.hostname] : [])];
+  return servedHosts(c);
 }
 
 function databaseText(c: ResolvedCustomerConfig): string {
@@ -44,7 +45,8 @@ export function list(argv: string[], io: Io): number {
     const rows = fleet.customers.map((c, i) => ({
       customer: c.customer,
       environment: c.environment,
-      hostname: c.hostname,
+      // The platform host name, when it is served (null on a dedicated load balancer, which serves customDomain).
+      hostname: ingressOf(c) === 'shared' ? (c.hostname ?? null) : null,
       hosts: hostsOf(c),
       ingress: ingressOf(c),
       database: c.database

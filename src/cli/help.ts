@@ -81,8 +81,8 @@ says so on stderr: commit it with the fleet.
 
 The platform's VPC needs the names of its availability zones: give them in platform.yaml
 (vpc.availabilityZones) and nothing is looked up. Without them, the CDK CLI looks them up (with
-credentials) and keeps them in cdk.context.json; run alone, this command writes placeholders for
-them, and a warning says so.
+credentials) and keeps them in cdk.context.json; run alone, this command fails (exit 1), naming the
+field to set, since its templates would hold placeholders for them.
 
 Options:
   --out DIR   the cloud assembly directory (default: cdk.out in the current directory)
@@ -107,8 +107,8 @@ Exit codes: 0 synthesized, 1 invalid config, a construct refused the config, or 
 error annotation, 2 wrong usage (also --out, --json or --validate with CDK_OUTDIR set).`,
   init: `Usage: paas-vending init CUSTOMER ENVIRONMENT [DIR] [--force]
 
-Writes DIR/customers/CUSTOMER-ENVIRONMENT.yaml, a commented starter file that validates. DIR
-defaults to the current directory; region and account come from DIR/platform.yaml when present.
+Writes DIR/customers/CUSTOMER-ENVIRONMENT.yaml, a commented starter file. It fails validation,
+naming each field, until its <REPLACE: …> placeholders are replaced. DIR defaults to the current directory; region and account come from DIR/platform.yaml when present.
 
 Options:
   --force   overwrite an existing file

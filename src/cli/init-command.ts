@@ -8,6 +8,7 @@ import { writeFileAtomically, writeRefusal } from '../config/atomic-write';
 import { ResolvedPlatformConfig } from '../config/defaults';
 import { ConfigError } from '../config/errors';
 import { displayPath, platformFilesIn, readCustomer, readFile, readPlatform } from '../config/loader';
+import { PLACEHOLDER_MESSAGE } from '../config/placeholders';
 import { schemaProblems, SCHEMA_DIR } from '../config/schema';
 
 /** `paas-vending init`: a commented starter file for a new customer environment. */
@@ -34,8 +35,8 @@ export function init(argv: string[], io: Io): number {
   const target = join(directory, 'customers', `${customer}-${environment}.yaml`);
   const schemaPath = relative(dirname(target), join(SCHEMA_DIR, 'customer-config.schema.json'));
   const text = starterCustomerFile(customer, environment, schemaPath, platform);
-  // The starter must validate: checking it also reports a bad customer or environment name.
-  readCustomer(text, displayPath(target), platform);
+  // The starter has no problem but its placeholders: checking it also reports a bad customer or environment name.
+  const placeholders = starterPlaceholders(text, displayPath(target), platform);
   if (existsSync(target) && statSync(target).isDirectory()) {
     io.err(
       `${displayPath(target)}: is a folder; expected a file to write the starter to: move the folder away, ` +
@@ -57,6 +58,22 @@ export function init(argv: string[], io: Io): number {
     return EXIT_INVALID;
   }
   writeFileAtomically(target, text, displayPath(target));
-  io.out(`Wrote ${displayPath(target)}. Edit it, then run: paas-vending validate${dir ? ` ${dir}` : ''}`);
+  io.out(
+    `Wrote ${displayPath(target)}. Edit it: replace each <REPLACE: …> placeholder (${placeholders}), then run: ` +
+      `paas-vending validate${dir ? ` ${dir}` : ''}`,
+  );
   return EXIT_OK;
+}
+
+/** The fields of a starter that hold placeholders; any other problem of the starter is thrown. */
+function starterPlaceholders(text: string, file: string, platform?: ResolvedPlatformConfig): string {
+  try {
+    readCustomer(text, file, platform);
+    return 'none';
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    const others = e.problems.filter((p) => !p.message.startsWith(PLACEHOLDER_MESSAGE));
+    if (others.length > 0) throw new ConfigError(others);
+    return e.problems.map((p) => p.path).join(', ');
+  }
 }

@@ -1,9 +1,11 @@
 import { DEFAULT_BASE_IMAGE_PARAMETER, environmentsOf, productionIn } from '../config/defaults';
+import { placeholder } from '../config/placeholders';
 import { PlatformConfig } from '../config/types';
 
 /**
- * The commented starter file `paas-vending init` writes. It validates as written; the values to
- * replace are marked REPLACE. `schemaPath` points editors at the JSON Schema, relative to the file.
+ * The commented starter file `paas-vending init` writes. Values only the user knows are placeholders
+ * (`<REPLACE: …>`, see placeholders.ts): the file fails validation, naming each one, until they are replaced; it
+ * has no other problem. `schemaPath` points editors at the JSON Schema, relative to the file.
  */
 export function starterCustomerFile(
   customer: string,
@@ -28,12 +30,12 @@ environment: ${environment}${production ? '                # production: approva
 # A custom domain gets its own load balancer in production. Its certificate must be in ${region}.
 # customDomain:
 #   name: www.${customer}.example
-#   certificateArn: arn:aws:acm:${region}:${account}:certificate/REPLACE-00000000-0000-0000-0000
+#   certificateArn: "arn:aws:acm:${region}:${account}:certificate/${placeholder('certificate id')}"
 
 ${
   production
     ? `# Who approves releases and images (at least one address in production).
-approvalEmails: [ops@example.com]   # REPLACE
+approvalEmails: ["${placeholder("an approver's e-mail address")}"]
 `
     : `# No approvals outside production: releases and images roll out once built.
 `
@@ -63,7 +65,7 @@ ami:
 software:
   # The customer's repository with buildspec.yml and appspec.yml.
   repository:
-    connectionArn: arn:aws:codeconnections:${region}:${account}:connection/00000000-0000-0000-0000-000000000000   # REPLACE
+    connectionArn: "arn:aws:codeconnections:${region}:${account}:connection/${placeholder('connection id')}"
     owner: ${customer}
     name: website
     branch: main

@@ -66,6 +66,11 @@ export function synth(argv: string[], io: Io): number {
   }
   if (cdkOutdir !== undefined) return EXIT_OK; // the CDK CLI reports the annotations itself
   if (result.warnings.length > 0) io.err(result.warnings.join('\n'));
+  if (result.lookups.length > 0) {
+    // Alone, nothing looks them up: the templates would deploy subnets into zones named dummy1a.
+    io.err(`paas-vending: synth: the templates cannot be deployed as written:\n${result.lookups.join('\n')}`);
+    return EXIT_INVALID;
+  }
   if (result.errors.length > 0) {
     io.err(
       `paas-vending: synth: ${result.errors.length} error(s) in the synthesized stacks:\n${result.errors.join('\n')}`,
@@ -90,10 +95,6 @@ export function synth(argv: string[], io: Io): number {
   ]);
   io.out(table([header, ...rows]));
   const stacks = rows.length === 1 ? '1 stack' : `${rows.length} stacks`;
-  io.out(
-    result.missingContext.length > 0
-      ? `\n${stacks} in ${result.outdir}, with placeholders for lookups (see the warning above).`
-      : `\n${stacks} in ${result.outdir}. Deploy one with: cdk deploy --app ${result.outdir} STACK`,
-  );
+  io.out(`\n${stacks} in ${result.outdir}. Deploy one with: cdk deploy --app ${result.outdir} STACK`);
   return EXIT_OK;
 }

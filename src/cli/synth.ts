@@ -17,9 +17,9 @@ import { isAbsolute, join, relative } from 'path';
 import { App, AppProps, DefaultStackSynthesizer, IBoundStackSynthesizer, Stack } from 'aws-cdk-lib';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { writeRefusal } from '../config/atomic-write';
-import { ingressOf, publicCustomer, publicPlatform, ResolvedCustomerConfig } from '../config/defaults';
+import { ingressOf, publicCustomer, publicPlatform, ResolvedCustomerConfig, servedHosts } from '../config/defaults';
 import { ConfigError } from '../config/errors';
-import { ResolvedFleet } from '../config/loader';
+import { platformFilesIn, ResolvedFleet } from '../config/loader';
 import { templateLimitProblems } from '../environment/quotas';
 import { VendingFleet } from '../environment/vending-fleet';
 
@@ -74,6 +74,11 @@ export type SynthResult =
        * VPC): the templates hold placeholders for it. Keys as in cdk.context.json.
        */
       readonly missingContext: string[];
+      /**
+       * For each of missingContext, the field of the fleet's files to set so that nothing is looked up, as a
+       * problem: `file: field: is missing; expected …`. The command fails on them unless the CDK CLI runs it.
+       */
+      readonly lookups: string[];
       /** The limits of one template (resources, outputs, parameters, bytes) that a template exceeds, one line each. */
       readonly templateLimits: string[];
       /** How placement.yaml changed (and was written), one line each; empty when it did not. */
@@ -96,6 +101,22 @@ class ReportingSynthesizer extends DefaultStackSynthesizer {
     this.onStack(stack);
     return new DefaultStackSynthesizer().reusableBind(stack);
   }
+}
+
+/**
+ * The problem of a lookup the templates hold a placeholder for, naming the field that makes it unneeded. The
+ * availability zones are the platform VPC's only lookup; any other key is named as the CDK CLI names it.
+ */
+function lookupProblem(key: string, platformFile: string, region: string): string {
+  const placeholders = `the templates hold placeholders for what the AWS CDK CLI looks up in the account (${key})`;
+  if (key.startsWith('availability-zones:')) {
+    return (
+      `${platformFile}: vpc.availabilityZones: is missing; expected the names of the platform's availability zones ` +
+      `in ${region} (such as [${['a', 'b', 'c'].map((z) => `${region}${z}`).join(', ')}]): without them ` +
+      `${placeholders.replace('placeholders', 'placeholders (dummy1a)')}, and cannot be deployed as written`
+    );
+  }
+  return `${platformFile}: ${placeholders}: they cannot be deployed as written; synthesize with the CDK CLI and credentials for the account`;
 }
 
 /** A path relative to cwd when it is under it, else absolute. */
@@ -200,8 +221,8 @@ export function synthesizeFleet(fleet: ResolvedFleet, request: SynthRequest): Sy
       stack: artifact.stackName,
       customer: c?.customer ?? null,
       environment: c?.environment ?? null,
-      hostname: c?.hostname ?? null,
-      hosts: c ? [...(c.customDomain ? [c.customDomain.name] : []), ...(c.hostname ? [c.hostname] : [])] : [],
+      hostname: c && ingressOf(c) === 'shared' ? (c.hostname ?? null) : null,
+      hosts: c ? servedHosts(c) : [],
       ingress: c ? ingressOf(c) : null,
       sharedLoadBalancer: (c && vending.placement.environments[artifact.id]) ?? null,
       resources: Object.keys(artifact.template.Resources ?? {}).length,
@@ -220,16 +241,8 @@ export function synthesizeFleet(fleet: ResolvedFleet, request: SynthRequest): Sy
     a.messages.map((m) => ({ level: m.level, text: `${m.level}: ${m.id.replace(/^\//, '')}: ${m.entry.data}` })),
   );
   const missingContext = (assembly.manifest.missing ?? []).map((m) => m.key);
-  if (missingContext.length > 0) {
-    messages.push({
-      level: 'warning',
-      text:
-        `warning: the templates hold placeholders for what the AWS CDK CLI looks up in the account ` +
-        `(${missingContext.join(', ')}): they cannot be deployed as written. Synthesize with the CDK CLI and ` +
-        'credentials for the account (a cdk.json whose app is "npx --no paas-vending synth DIR"): it looks them ' +
-        'up and keeps them in cdk.context.json',
-    });
-  }
+  const platformFile = shownPath(platformFilesIn(fleet.directory)[0] ?? join(fleet.directory, 'platform.yaml'), cwd);
+  const lookups = missingContext.map((key) => lookupProblem(key, platformFile, fleet.platform.region));
   const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
   progress?.(`synthesized ${rows.length} stacks in ${seconds} s`);
   return {
@@ -238,6 +251,7 @@ export function synthesizeFleet(fleet: ResolvedFleet, request: SynthRequest): Sy
     warnings: messages.filter((m) => m.level === 'warning').map((m) => m.text),
     errors: messages.filter((m) => m.level === 'error').map((m) => m.text),
     missingContext,
+    lookups,
     templateLimits,
     placementChanges: vending.placementChanges,
     placementFile: shownPath(join(fleet.directory, VendingFleet.PLACEMENT_FILE), cwd),

@@ -196,7 +196,8 @@ export interface ResolvedCustomerConfig extends CustomerConfig {
 export interface ResolvedPlatformConfig extends PlatformConfig {
   readonly production: boolean;
   readonly environments: EnvironmentConfig[];
-  readonly vpc: Required<Omit<VpcConfig, 'availabilityZones'>> & Pick<VpcConfig, 'availabilityZones'>;
+  readonly vpc: Required<Omit<VpcConfig, 'availabilityZones' | 'natInstanceImageId'>> &
+    Pick<VpcConfig, 'availabilityZones' | 'natInstanceImageId'>;
   readonly maxSharedLoadBalancers: number;
 }
 
@@ -321,7 +322,7 @@ export function resolvePlatform(config: PlatformConfig): ResolvedPlatformConfig 
     environments,
     vpc: {
       cidr: '10.10.0.0/16',
-      natInstances: true,
+      natInstances: false,
       ...config.vpc,
       maxAzs: config.vpc?.availabilityZones?.length ?? config.vpc?.maxAzs ?? 3,
     },
@@ -336,6 +337,16 @@ export function resolvePlatform(config: PlatformConfig): ResolvedPlatformConfig 
  */
 export function ingressOf(config: ResolvedCustomerConfig): 'shared' | 'dedicated' {
   return config.production && config.customDomain ? 'dedicated' : 'shared';
+}
+
+/**
+ * The host names an environment is served at: its own load balancer (dedicated ingress) serves the custom domain
+ * only; a rule on the shared load balancer serves the custom domain (when there is one) and the platform host name.
+ */
+export function servedHosts(config: ResolvedCustomerConfig): string[] {
+  const custom = config.customDomain ? [config.customDomain.name] : [];
+  if (ingressOf(config) === 'dedicated') return custom;
+  return [...custom, ...(config.hostname ? [config.hostname] : [])];
 }
 
 /** Strips the internal `production` flag: what the public loader returns. */

@@ -12,6 +12,7 @@ import {
 import { ConfigError, describeValue, MAX_PROBLEMS_SHOWN } from './errors';
 import { FILE_ONLY_KEYS, structKey, toFileKeys, toStructKeys } from './keys';
 import { KIND_TEXT, MAX_DEPTH, parse, place, plain, Source } from './parse';
+import { withPlaceholders } from './placeholders';
 import { readFastOrFull } from './quick-yaml';
 import { customerRules, platformFitRules, platformRules } from './rules';
 import { moreProblems, RawProblem, schemaProblems, SchemaKind } from './schema';
@@ -40,7 +41,7 @@ function check(
       ]),
     );
   }
-  let raw = [
+  let raw = withPlaceholders(value, [
     ...schemaProblems(kind, value),
     ...(kind === 'customer'
       ? [
@@ -48,7 +49,7 @@ function check(
           ...platformFitRules(value, platform),
         ]
       : platformRules(value)),
-  ];
+  ]);
   if (raw.length > MAX_PROBLEMS_SHOWN + 1) {
     // The first problems, then a count: placing each one in the text costs a walk of the document.
     const notShown = (p: RawProblem) => Number(/^and (\d+) more problems? not shown/.exec(p.message)?.[1] ?? 0);

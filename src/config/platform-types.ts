@@ -24,10 +24,20 @@ export interface VpcConfig {
    */
   readonly maxAzs?: number;
   /**
-   * NAT instances (cheaper) instead of NAT gateways.
-   * @default true
+   * NAT instances (cheaper, but yours to patch) instead of NAT gateways (managed by AWS). NAT instances need
+   * `natInstanceImageId`. Switching a running platform from one to the other replaces its NAT: egress of the private
+   * subnets stops for the minutes the update takes.
+   * @default false
    */
   readonly natInstances?: boolean;
+  /**
+   * The AMI of the NAT instances, pinned: required with `natInstances: true`. An arm64 Amazon Linux 2023 image for
+   * the default t4g.nano. Changing it replaces the NAT instances (one platform deploy).
+   * @pattern ^ami-([0-9a-f]{8}|[0-9a-f]{17})$
+   * @expected an AMI id such as ami-0123456789abcdef0
+   * @default - none: NAT gateways need no image
+   */
+  readonly natInstanceImageId?: string;
   /**
    * The Availability Zones by name, in the platform's region. Without them the AWS CDK CLI looks them up in the
    * account at synth time (credentials needed, kept in cdk.context.json), and `paas-vending synth` alone writes

@@ -4,6 +4,7 @@ import {
   defaultMaxCapacity,
   defaultMinCapacity,
   DEFAULT_ENVIRONMENTS,
+  environmentsOf,
   DEFAULT_INSTANCE_TYPE,
   ARCHITECTURE_DEFAULTS,
   architectureOf,
@@ -523,9 +524,35 @@ export function platformRules(doc: unknown): RawProblem[] {
       });
     }
   }
+  problems.push(...natRules(vpc));
   problems.push(...certificatePlacement(doc.certificateArn, ['certificateArn'], doc));
   problems.push(...environmentsRules(doc));
   return problems;
+}
+
+/** NAT instances run a pinned image (a deploy after each Amazon Linux release would replace them otherwise). */
+function natRules(vpc: Doc): RawProblem[] {
+  const instances = vpc.natInstances === true;
+  if (instances && vpc.natInstanceImageId === undefined) {
+    return [
+      {
+        path: ['vpc', 'natInstanceImageId'],
+        message:
+          'is missing; expected the AMI id of the NAT instances, such as ami-0123456789abcdef0 (an arm64 Amazon ' +
+          'Linux 2023 image for the default t4g.nano): a pinned image, so that no platform deploy replaces them ' +
+          'when a newer image is published',
+      },
+    ];
+  }
+  if (!instances && vpc.natInstanceImageId !== undefined && typeof vpc.natInstances !== 'string') {
+    return [
+      {
+        path: ['vpc', 'natInstanceImageId'],
+        message: 'applies to NAT instances only; expected natInstances: true, or no natInstanceImageId',
+      },
+    ];
+  }
+  return [];
 }
 
 /** An ALB can only use a certificate from its own region and account. */
@@ -580,5 +607,19 @@ export function platformFitRules(doc: unknown, platform: PlatformConfig | undefi
   }
   const domain = obj(doc.customDomain);
   problems.push(...certificatePlacement(domain.certificateArn, ['customDomain', 'certificateArn'], { ...platform }));
+  // A dedicated load balancer serves the custom domain only: a hostname beside it would be shown, never served. The
+  // platform's default name is what a resolved config holds (configs checked again in code): not the user's.
+  const environment = str(doc.environment);
+  const production = environment !== undefined && productionIn(environment, environmentsOf(platform));
+  const customDomain = str(domain.name);
+  const platformDefault = `${str(doc.customer)}-${environment}.${platform.domain}`;
+  if (production && customDomain !== undefined && hostname !== undefined && hostname !== platformDefault) {
+    problems.push({
+      path: ['hostname'],
+      message:
+        `received ${JSON.stringify(hostname)} with customDomain ${customDomain} in production; expected no hostname: ` +
+        'a custom domain in production has a load balancer of its own, which serves customDomain.name only',
+    });
+  }
   return problems;
 }

@@ -28,9 +28,9 @@ export function validateProps(where: string, props: SharedPlatformProps, stack: 
     );
   }
   if (props.vpc) {
-    const given = (['vpcCidr', 'maxAzs', 'availabilityZones', 'natInstances', 'natInstanceType'] as const).filter(
-      (k) => props[k] !== undefined,
-    );
+    const given = (
+      ['vpcCidr', 'maxAzs', 'availabilityZones', 'natInstances', 'natInstanceImage', 'natInstanceType'] as const
+    ).filter((k) => props[k] !== undefined);
     if (given.length > 0) {
       throw new Error(
         `${where}: ${given.join(', ')} apply to a new VPC only; expected either vpc or ${given.join(', ')}, not both`,
@@ -38,6 +38,7 @@ export function validateProps(where: string, props: SharedPlatformProps, stack: 
     }
     return;
   }
+  checkNatImage(where, props, stack);
   if (props.vpcCidr !== undefined && !CIDR.test(props.vpcCidr)) {
     throw new Error(
       `${where}: vpcCidr: received ${JSON.stringify(props.vpcCidr)}; expected an IPv4 CIDR from /16 to /20 such as 10.10.0.0/16`,
@@ -79,6 +80,31 @@ function checkZones(where: string, zones: string[], maxAzs: number | undefined, 
     throw new Error(
       `${where}: availabilityZones: received ${JSON.stringify(zones)}; expected 2 to 6 different zones: a load balancer ` +
         'and a database need two',
+    );
+  }
+}
+
+/** NAT instances run a pinned image: an id known at synth time, so that no deploy replaces them by itself. */
+function checkNatImage(where: string, props: SharedPlatformProps, stack: Stack): void {
+  const example = `such as ec2.MachineImage.genericLinux({ '${stack.region}': 'ami-0123456789abcdef0' })`;
+  if (!props.natInstances) {
+    if (props.natInstanceImage !== undefined) {
+      throw new Error(
+        `${where}: natInstanceImage applies to NAT instances only; expected natInstances: true, or no natInstanceImage`,
+      );
+    }
+    return;
+  }
+  if (props.natInstanceImage === undefined) {
+    throw new Error(
+      `${where}: natInstanceImage: is missing; expected the image of the NAT instances, pinned (${example}), so ` +
+        'that no deploy replaces them when a newer image is published',
+    );
+  }
+  if (Token.isUnresolved(props.natInstanceImage.getImage(stack).imageId)) {
+    throw new Error(
+      `${where}: natInstanceImage: received an image resolved at deploy time (an SSM parameter); expected a pinned ` +
+        `image (${example})`,
     );
   }
 }

@@ -1,3 +1,7 @@
+import * as cdk from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -6,7 +10,7 @@ import type { SharedPlatformProps } from './shared-platform';
 
 /**
  * Internal: the platform's new VPC, `Vpc` in `scope`: public, private (with egress) and isolated subnets in each
- * zone, NAT instances (hardened) or gateways, flow logs to the logs bucket, S3 and DynamoDB gateway endpoints.
+ * zone, NAT gateways or NAT instances (hardened, pinned image, termination protection, recovery), flow logs to the logs bucket, S3 and DynamoDB gateway endpoints.
  * @param production one NAT per Availability Zone instead of one
  */
 export function createVpc(
@@ -18,11 +22,13 @@ export function createVpc(
   const cidr = props.vpcCidr ?? '10.10.0.0/16';
   const prefix = Number(cidr.split('/')[1]);
   const maxAzs = props.availabilityZones?.length ?? props.maxAzs ?? 3;
-  const natInstances = props.natInstances ?? true;
+  const natInstances = props.natInstances ?? false;
   const natInstanceType = props.natInstanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.NANO);
   const natProvider = natInstances
     ? ec2.NatProvider.instanceV2({
         instanceType: natInstanceType,
+        // Checked in checks.ts: an id known at synth time, so that no deploy replaces the instances by itself.
+        machineImage: props.natInstanceImage!,
         defaultAllowedTraffic: ec2.NatTrafficDirection.OUTBOUND_ONLY,
         associatePublicIpAddress: true,
       })
@@ -57,10 +63,40 @@ export function createVpc(
   return vpc;
 }
 
-/** Encrypted root volume, IMDSv2 only, detailed monitoring: what the NAT provider leaves out. */
+/** Why the NAT instances' literal AMI id (aws-cdk-lib's template validation warns of one, W9010) is meant. */
+export const PINNED_NAT_IMAGE_REASON =
+  "The NAT instances' image is pinned on purpose (natInstanceImage): an id resolved from an SSM parameter replaces " +
+  'every NAT instance at the first deploy after each new release.';
+
+/**
+ * Encrypted root volume, IMDSv2 only, detailed monitoring, termination protection (a NAT instance is no
+ * Auto Scaling group's: nothing would start another), and a recovery alarm that moves it to healthy hardware,
+ * with its id, addresses and routes, when the host fails: what the NAT provider leaves out.
+ */
 function hardenNatInstance(instance: ec2.Instance): void {
   const cfn = instance.instance;
   cfn.monitoring = true;
+  cfn.disableApiTermination = true;
+  // Validations is newer than the aws-cdk-lib floor: acknowledged where it exists, as aws-cdk-lib does for lookups.
+  (cdk as { Validations?: typeof cdk.Validations }).Validations?.of(instance).acknowledge({
+    id: 'CloudFormation-Validate::W9010',
+    reason: PINNED_NAT_IMAGE_REASON,
+  });
+  const recovery = new cloudwatch.Alarm(instance, 'RecoveryAlarm', {
+    alarmDescription: `Recovers NAT instance ${instance.node.path} when its host fails its system status check`,
+    metric: new cloudwatch.Metric({
+      namespace: 'AWS/EC2',
+      metricName: 'StatusCheckFailed_System',
+      dimensionsMap: { InstanceId: instance.instanceId },
+      statistic: 'Maximum',
+      period: Duration.minutes(1),
+    }),
+    threshold: 1,
+    evaluationPeriods: 2,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    treatMissingData: cloudwatch.TreatMissingData.MISSING,
+  });
+  recovery.addAlarmAction(new actions.Ec2Action(actions.Ec2InstanceAction.RECOVER));
   cfn.blockDeviceMappings = [
     { deviceName: '/dev/xvda', ebs: { encrypted: true, volumeType: 'gp3', deleteOnTermination: true } },
   ];

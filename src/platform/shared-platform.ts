@@ -124,10 +124,19 @@ export interface SharedPlatformProps {
    */
   readonly availabilityZones?: string[];
   /**
-   * NAT instances (cheaper) instead of NAT gateways (managed, more throughput) in the new VPC.
-   * @default true
+   * NAT instances (cheaper, yours to patch) instead of NAT gateways (managed, more throughput) in the new VPC. NAT
+   * instances need `natInstanceImage`; they get termination protection and a recovery alarm. Switching a running
+   * platform from one to the other replaces its NAT (egress of the private subnets stops during the update).
+   * @default false
    */
   readonly natInstances?: boolean;
+  /**
+   * The image of the NAT instances, pinned: an AMI id known at synth time (`ec2.MachineImage.genericLinux`), never
+   * one resolved at deploy time from an SSM parameter, which would replace every NAT instance at the first deploy
+   * after each new release. Required with `natInstances`; an arm64 image for the default t4g.nano.
+   * @default - none: NAT gateways need no image
+   */
+  readonly natInstanceImage?: ec2.IMachineImage;
   /**
    * Instance type of NAT instances.
    * @default t4g.nano
@@ -230,6 +239,13 @@ export class SharedPlatform extends Construct implements ISharedPlatform {
               ? { availabilityZones: resolved.vpc.availabilityZones }
               : { maxAzs: resolved.vpc.maxAzs }),
             natInstances: resolved.vpc.natInstances,
+            ...(resolved.vpc.natInstanceImageId
+              ? {
+                  natInstanceImage: ec2.MachineImage.genericLinux({
+                    [resolved.region]: resolved.vpc.natInstanceImageId,
+                  }),
+                }
+              : {}),
             natInstanceType: options.natInstanceType,
           }),
       deletionProtection: options.deletionProtection,

@@ -113,10 +113,11 @@ describe('paas-vending list', () => {
       'CAPACITY',
     ]);
     const rows = lines.slice(1, 7).map((l) => l.split(/\s{2,}/));
+    // Its own load balancer serves the custom domain only: the platform host name is not shown.
     expect(rows[0]).toEqual([
       'acme',
       'production',
-      'www.acme.com, acme-production.apps.example.com',
+      'www.acme.com',
       'dedicated',
       'postgres 16 multi-AZ',
       't3.small',
@@ -149,8 +150,8 @@ describe('paas-vending list', () => {
     expect(rows[0]).toEqual({
       customer: 'acme',
       environment: 'production',
-      hostname: 'acme-production.apps.example.com',
-      hosts: ['www.acme.com', 'acme-production.apps.example.com'],
+      hostname: null,
+      hosts: ['www.acme.com'],
       ingress: 'dedicated',
       database: { engine: 'postgres', version: '16', multiAz: true },
       instanceType: 't3.small',
@@ -160,7 +161,11 @@ describe('paas-vending list', () => {
     });
     // A custom domain outside production stays on the shared load balancer.
     const dir = writeFleet(platform(), { 'acme-staging.yaml': { ...productionCustomer(), environment: 'staging' } });
-    expect(JSON.parse(cli(['list', dir, '--json']).out)[0].ingress).toBe('shared');
+    expect(JSON.parse(cli(['list', dir, '--json']).out)[0]).toMatchObject({
+      ingress: 'shared',
+      hostname: 'acme-staging.apps.example.com',
+      hosts: ['www.acme.com', 'acme-staging.apps.example.com'],
+    });
   });
 
   test('an invalid fleet exits 1', () => {
@@ -170,25 +175,64 @@ describe('paas-vending list', () => {
 });
 
 describe('paas-vending init', () => {
-  test.each([['production'], ['staging']])('writes a commented %s starter file that validates', (environment) => {
+  /** The starter with each placeholder replaced by a value a user would write. */
+  const replaced = (text: string) =>
+    text
+      .replace(/"<REPLACE: [^>]*e-mail[^>]*>"/g, 'ops@newco.example')
+      .replace(/<REPLACE: [^>]*connection id[^>]*>/g, '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d');
+
+  test.each([['production'], ['staging']])(
+    'writes a commented %s starter that fails validation, naming each placeholder, until they are replaced',
+    (environment) => {
+      const dir = writeFleet(platform(), {});
+      const result = cli(['init', 'newco', environment, dir]);
+      expect(result.code).toBe(EXIT_OK);
+      const file = join(dir, 'customers', `newco-${environment}.yaml`);
+      expect(result.out).toContain(`newco-${environment}.yaml`);
+      expect(result.out).toContain('replace each <REPLACE: …> placeholder');
+      const text = readFileSync(file, 'utf-8');
+      expect(text).toMatch(/^# yaml-language-server: \$schema=.*schema\/customer-config\.schema\.json$/m);
+      // The schema path written for editors really points at the schema.
+      const schemaPath = text.split('\n')[0].split('$schema=')[1];
+      expect(JSON.parse(readFileSync(join(dir, 'customers', schemaPath), 'utf-8')).title).toBe(
+        'cdk-paas-vending customer environment',
+      );
+
+      const before = cli(['validate', dir]);
+      expect(before.code).toBe(EXIT_INVALID);
+      const placeholders = environment === 'production' ? 2 : 1;
+      expect(before.err).toMatch(new RegExp(`^Invalid config \\(${placeholders} problems?\\):`));
+      expect(before.err).toMatch(
+        /customers\/newco-\w+\.yaml:\d+:\d+: software\.repository\.connectionArn: received the placeholder "<REPLACE: connection id>"; expected a real value in its place/,
+      );
+      if (environment === 'production') {
+        expect(before.err).toMatch(
+          /customers\/newco-production\.yaml:\d+:\d+: approvalEmails\[0\]: received the placeholder "<REPLACE: an approver's e-mail address>"; expected a real value in its place/,
+        );
+      }
+
+      writeFileSync(file, replaced(text));
+      expect(cli(['validate', dir])).toMatchObject({ code: EXIT_OK, err: '' });
+      const config = ConfigLoader.loadCustomerFile(file, {
+        platform: ConfigLoader.loadPlatformFile(join(dir, 'platform.yaml')),
+      });
+      expect(config.hostname).toBe(`newco-${environment}.apps.example.com`);
+    },
+  );
+
+  test('a placeholder left in a commented block fails once the block is uncommented', () => {
     const dir = writeFleet(platform(), {});
-    const result = cli(['init', 'newco', environment, dir]);
-    expect(result.code).toBe(EXIT_OK);
-    const file = join(dir, 'customers', `newco-${environment}.yaml`);
-    expect(result.out).toContain(`newco-${environment}.yaml`);
-    const text = readFileSync(file, 'utf-8');
-    expect(text).toMatch(/^# yaml-language-server: \$schema=.*schema\/customer-config\.schema\.json$/m);
-    expect(text).toContain('# REPLACE');
-    // The schema path written for editors really points at the schema.
-    const schemaPath = text.split('\n')[0].split('$schema=')[1];
-    expect(JSON.parse(readFileSync(join(dir, 'customers', schemaPath), 'utf-8')).title).toBe(
-      'cdk-paas-vending customer environment',
+    expect(cli(['init', 'newco', 'production', dir]).code).toBe(EXIT_OK);
+    const file = join(dir, 'customers', 'newco-production.yaml');
+    const text = replaced(readFileSync(file, 'utf-8'))
+      .replace('# customDomain:', 'customDomain:')
+      .replace(/# {3}(name|certificateArn): /g, '  $1: ');
+    writeFileSync(file, text);
+    const result = cli(['validate', dir]);
+    expect(result.code).toBe(EXIT_INVALID);
+    expect(result.err).toMatch(
+      /customDomain\.certificateArn: received the placeholder "<REPLACE: certificate id>"; expected a real value/,
     );
-    const config = ConfigLoader.loadCustomerFile(file, {
-      platform: ConfigLoader.loadPlatformFile(join(dir, 'platform.yaml')),
-    });
-    expect(config.hostname).toBe(`newco-${environment}.apps.example.com`);
-    expect(cli(['validate', dir]).code).toBe(EXIT_OK);
   });
 
   test('only a production starter asks for approvers, by the environments the platform declares', () => {
@@ -234,10 +278,12 @@ describe('paas-vending init', () => {
     expect(readFileSync(file, 'utf-8')).not.toBe('edited');
   });
 
-  test('without a platform file it still writes a valid file, into the current directory', () => {
+  test('without a platform file it still writes a starter, valid once its placeholders are replaced, into the current directory', () => {
     const dir = mkdtempSync(join(tmpdir(), 'init-'));
     expect(cli(['init', 'newco', 'staging'], dir).code).toBe(EXIT_OK);
-    expect(ConfigLoader.loadCustomerFile(join(dir, 'customers', 'newco-staging.yaml')).customer).toBe('newco');
+    const file = join(dir, 'customers', 'newco-staging.yaml');
+    writeFileSync(file, replaced(readFileSync(file, 'utf-8')));
+    expect(ConfigLoader.loadCustomerFile(file).customer).toBe('newco');
   });
 
   test('names are checked before they become a path: no file is written outside customers/', () => {

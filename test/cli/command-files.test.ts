@@ -83,7 +83,7 @@ describe('a fleet that had environments and has none needs --allow-empty', () =>
   });
 
   test('with --allow-empty, validate passes and synth empties the placement', () => {
-    const dir = writeFleet(platform(), {});
+    const dir = writeFleet({ ...platform(), vpc: { availabilityZones: ['eu-west-1a', 'eu-west-1b'] } }, {});
     writeFileSync(join(dir, 'placement.yaml'), PLACED);
     expect(cli(['validate', dir, '--allow-empty'], { cwd: dir })).toMatchObject({ code: EXIT_OK });
     const result = cli(['synth', dir, '--allow-empty', '--out', join(dir, 'out')], { cwd: dir });

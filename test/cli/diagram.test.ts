@@ -381,7 +381,7 @@ describe('paas-vending diagram: a customer environment in Mermaid', () => {
 
     // The network: internet -> dedicated ALB (public) -> target group -> ASG (private) -> database (isolated).
     expect(d.subgraphs.get('vpc')).toEqual({ title: 'VPC of platform vending · 10.10.0.0/16 · 3 AZs', within: [] });
-    expect(d.subgraphs.get('private')!.title).toBe('Private subnets (egress through NAT instances)');
+    expect(d.subgraphs.get('private')!.title).toBe('Private subnets (egress through NAT gateways)');
     expect(d.nodes.get('internet')).toEqual({ lines: ['Internet'], open: '((', within: [] });
     expect(d.nodes.get('alb')).toEqual({
       lines: ['Dedicated ALB', 'www.acme.com', 'HTTPS 443 (HTTP 80 redirects)'],

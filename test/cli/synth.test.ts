@@ -69,13 +69,7 @@ describe('paas-vending synth: the example fleet', () => {
       expect.stringMatching(/^\d+$/),
       'assembly/vending-platform.template.json',
     ]);
-    expect(rows[2].slice(0, 5)).toEqual([
-      'acme-production',
-      'acme',
-      'production',
-      'www.acme.com, acme-production.apps.example.com',
-      'dedicated',
-    ]);
+    expect(rows[2].slice(0, 5)).toEqual(['acme-production', 'acme', 'production', 'www.acme.com', 'dedicated']);
     expect(rows[3].slice(0, 5)).toEqual(['acme-staging', 'acme', 'staging', 'acme-staging.apps.example.com', 'shared']);
     expect(result.out).toMatch(/\n\n7 stacks in assembly\. Deploy one with: cdk deploy --app assembly STACK$/);
   });
@@ -148,7 +142,10 @@ describe('paas-vending synth: the example fleet', () => {
 describe('paas-vending synth: other modes, on a fleet of one customer', () => {
   let fleet: string;
   beforeAll(() => {
-    fleet = writeFleet(platform(), { 'acme-staging.yaml': stagingCustomer() });
+    fleet = writeFleet(
+      { ...platform(), vpc: { availabilityZones: ['eu-west-1a', 'eu-west-1b'] } },
+      { 'acme-staging.yaml': stagingCustomer() },
+    );
     // Placed once here, so that the runs below find placement.yaml unchanged (its first write is tested apart).
     writeFileSync(join(fleet, 'placement.yaml'), 'loadBalancers: 1\nenvironments:\n  acme-staging: 1\n');
   });
@@ -158,12 +155,6 @@ describe('paas-vending synth: other modes, on a fleet of one customer', () => {
     const result = cli(['synth', fleet, '--json'], { cwd, errIsTTY: true });
     expect(result.code).toBe(EXIT_OK);
     expect(result.err).not.toMatch(PROGRESS);
-    // This platform names no zones: the CDK CLI would look them up; alone, the command says what is missing.
-    expect(result.err).toContain(
-      'warning: the templates hold placeholders for what the AWS CDK CLI looks up in the account ' +
-        '(availability-zones:account=123456789012:region=eu-west-1): they cannot be deployed as written.',
-    );
-    expect(readFileSync(join(cwd, 'cdk.out', 'vending-platform.template.json'), 'utf-8')).toContain('dummy1a');
     const rows = JSON.parse(result.out);
     expect(rows).toEqual([
       {
@@ -242,6 +233,28 @@ describe('paas-vending synth: refusals', () => {
     jest.restoreAllMocks();
     if (validationOfSetup === undefined) delete process.env.CDK_VALIDATION;
     else process.env.CDK_VALIDATION = validationOfSetup;
+  });
+
+  test('a platform without vpc.availabilityZones: exit 1 naming the field, unless the CDK CLI runs it', () => {
+    const dir = writeFleet(platform(), { 'acme-staging.yaml': stagingCustomer() });
+    const cwd = tempDir('synth-lookup-');
+    for (const args of [[], ['--json']]) {
+      const result = cli(['synth', dir, ...args], { cwd });
+      expect(result.code).toBe(EXIT_INVALID);
+      expect(result.out).toBe('');
+      expect(result.err).toContain(
+        `${join(dir, 'platform.yaml')}: vpc.availabilityZones: is missing; expected the names of the platform's ` +
+          'availability zones in eu-west-1 (such as [eu-west-1a, eu-west-1b, eu-west-1c]): without them the ' +
+          'templates hold placeholders (dummy1a) for what the AWS CDK CLI looks up in the account ' +
+          '(availability-zones:account=123456789012:region=eu-west-1), and cannot be deployed as written',
+      );
+    }
+    // The CDK CLI looks the zones up itself and runs the app again with them: nothing to refuse.
+    const cdkOut = join(tempDir('cdk-outdir-'), 'out');
+    expect(cli(['synth', dir], { cwd, env: { CDK_OUTDIR: cdkOut } })).toMatchObject({ code: EXIT_OK, err: '' });
+    expect(JSON.parse(readFileSync(join(cdkOut, 'manifest.json'), 'utf-8')).missing).toEqual([
+      expect.objectContaining({ key: 'availability-zones:account=123456789012:region=eu-west-1' }),
+    ]);
   });
 
   test('an invalid fleet exits 1 with the problems validate prints, and writes nothing', () => {
@@ -381,7 +394,8 @@ describe('paas-vending synth: placement.yaml', () => {
     );
 
   test('written on the first run, reported on stderr with what changed; then unchanged and not reported', () => {
-    const fleet = writeFleet(platform(), customers(['acme', 'globex']));
+    const zones = { vpc: { availabilityZones: ['eu-west-1a', 'eu-west-1b'] } };
+    const fleet = writeFleet({ ...platform(), ...zones }, customers(['acme', 'globex']));
     const first = cli(['synth', fleet, '--json'], { cwd: tempDir('synth-place-') });
     expect(first.code).toBe(EXIT_OK);
     expect(first.errLines.slice(0, 3)).toEqual([

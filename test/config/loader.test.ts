@@ -70,6 +70,22 @@ describe('valid customer files', () => {
     expect(ConfigLoader.parseCustomer(stringify(stagingCustomer())).hostname).toBeUndefined();
   });
 
+  test('an explicit hostname beside a custom domain in production is refused: its own load balancer would not serve it', () => {
+    const doc = { ...productionCustomer(), hostname: 'acme.apps.example.com' };
+    expect(
+      messages(() => ConfigLoader.parseCustomer(stringify(doc), 'acme-production.yaml', { platform: platform() })),
+    ).toEqual([
+      'hostname: received "acme.apps.example.com" with customDomain www.acme.com in production; expected no hostname: ' +
+        'a custom domain in production has a load balancer of its own, which serves customDomain.name only',
+    ]);
+    // Outside production both are served by the shared load balancer.
+    const staging = { ...doc, environment: 'staging', approvalEmails: undefined };
+    const options = { platform: platform() };
+    expect(ConfigLoader.parseCustomer(stringify(staging), 'acme-staging.yaml', options).hostname).toBe(
+      'acme.apps.example.com',
+    );
+  });
+
   test('JSON files are read too, and a $schema key is allowed and dropped', () => {
     const json = JSON.stringify({ $schema: '../schema/customer-config.schema.json', ...productionCustomer() });
     const config = ConfigLoader.parseCustomer(json, 'acme.json');
@@ -518,8 +534,25 @@ describe('bad input: one clear error with file, field, value received and what i
 describe('platform files', () => {
   test('defaults for the network', () => {
     const config = ConfigLoader.parsePlatform(stringify(platform()));
-    expect(config.vpc).toEqual({ cidr: '10.10.0.0/16', maxAzs: 3, natInstances: true });
+    expect(config.vpc).toEqual({ cidr: '10.10.0.0/16', maxAzs: 3, natInstances: false });
     expect(ConfigLoader.validatePlatform(platform()).vpc?.maxAzs).toBe(3);
+  });
+
+  test('NAT instances need a pinned image: natInstanceImageId, an AMI id', () => {
+    const nat = (vpc: object) => stringify({ ...platform(), vpc });
+    expect(messages(() => ConfigLoader.parsePlatform(nat({ natInstances: true }), 'platform.yaml'))).toEqual([
+      'vpc.natInstanceImageId: is missing; expected the AMI id of the NAT instances, such as ami-0123456789abcdef0 ' +
+        '(an arm64 Amazon Linux 2023 image for the default t4g.nano): a pinned image, so that no platform deploy ' +
+        'replaces them when a newer image is published',
+    ]);
+    expect(
+      messages(() => ConfigLoader.parsePlatform(nat({ natInstances: true, natInstanceImageId: 'ami-1' }))),
+    ).toEqual(['vpc.natInstanceImageId: received "ami-1"; expected an AMI id such as ami-0123456789abcdef0']);
+    expect(messages(() => ConfigLoader.parsePlatform(nat({ natInstanceImageId: 'ami-0123456789abcdef0' })))).toEqual([
+      'vpc.natInstanceImageId: applies to NAT instances only; expected natInstances: true, or no natInstanceImageId',
+    ]);
+    const config = ConfigLoader.parsePlatform(nat({ natInstances: true, natInstanceImageId: 'ami-0123456789abcdef0' }));
+    expect(config.vpc).toMatchObject({ natInstances: true, natInstanceImageId: 'ami-0123456789abcdef0' });
   });
 
   test('region, account and CIDR rules', () => {
@@ -537,7 +570,7 @@ describe('platform files', () => {
   test('availability zones by name: in the region, 2 to 6 different ones, maxAzs their number', () => {
     const zones = ['eu-west-1a', 'eu-west-1b'];
     const config = ConfigLoader.parsePlatform(stringify({ ...platform(), vpc: { availabilityZones: zones } }));
-    expect(config.vpc).toEqual({ cidr: '10.10.0.0/16', maxAzs: 2, natInstances: true, availabilityZones: zones });
+    expect(config.vpc).toEqual({ cidr: '10.10.0.0/16', maxAzs: 2, natInstances: false, availabilityZones: zones });
     const bad = { ...platform(), vpc: { availabilityZones: ['eu-west-1a', 'us-east-1b', 'eu-west-1'], maxAzs: 2 } };
     expect(messages(() => ConfigLoader.parsePlatform(stringify(bad), 'platform.yaml'))).toEqual([
       'vpc.availabilityZones[1]: received "us-east-1b"; expected an Availability Zone of the platform\'s region eu-west-1, such as eu-west-1a',

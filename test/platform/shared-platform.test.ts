@@ -9,6 +9,7 @@ import { ConfigLoader, PlatformConfig, SharedAlbRule, SharedPlatform, SharedPlat
 import { expectCompliant, newTestApp } from '../support/compliance';
 import { acknowledgePlatform, ENV, PLATFORM_CERTIFICATE_ARN, platformStack } from '../support/platform-fixture';
 
+const NAT_IMAGE = ec2.MachineImage.genericLinux({ 'eu-west-1': 'ami-0123456789abcdef0' });
 const EXAMPLE_PLATFORM = join(__dirname, '..', '..', 'examples', 'fleet', 'platform.yaml');
 
 /** A platform in a plain App (no compliance plugins): fast template assertions. */
@@ -37,8 +38,12 @@ function attributes(template: Template): Record<string, string> {
 describe('SharedPlatform passes the compliance gate', () => {
   test('production with NAT instances, staging with NAT gateways, and a platform in a given VPC', () => {
     const app = newTestApp();
-    const production = platformStack(app, { production: true }, 'Production');
-    const staging = platformStack(app, { natInstances: false, maxAzs: 2 }, 'Staging');
+    const production = platformStack(
+      app,
+      { production: true, natInstances: true, natInstanceImage: NAT_IMAGE },
+      'Production',
+    );
+    const staging = platformStack(app, { maxAzs: 2 }, 'Staging');
     // An existing VPC of another team, known by its ids.
     const vpcStack = new Stack(app, 'InGivenVpc', { env: ENV });
     const vpc = ec2.Vpc.fromVpcAttributes(vpcStack, 'Vpc', {
@@ -82,16 +87,37 @@ describe('network', () => {
     template.resourceCountIs('AWS::EC2::VPCEndpoint', 2);
   });
 
-  test('one hardened NAT instance outside production, one per AZ in production; gateways as an option', () => {
+  test('NAT gateways by default: one outside production, one per AZ in production', () => {
     const staging = synth().template;
+    staging.resourceCountIs('AWS::EC2::NatGateway', 1);
+    staging.resourceCountIs('AWS::EC2::Instance', 0);
+    const production = synth({ production: true }).template;
+    production.resourceCountIs('AWS::EC2::NatGateway', 3);
+    production.resourceCountIs('AWS::EC2::Instance', 0);
+  });
+
+  test('NAT instances as an option: hardened, on the pinned image, with termination protection and recovery', () => {
+    const staging = synth({ natInstances: true, natInstanceImage: NAT_IMAGE }).template;
     staging.resourceCountIs('AWS::EC2::Instance', 1);
     staging.resourceCountIs('AWS::EC2::NatGateway', 0);
     staging.hasResourceProperties('AWS::EC2::Instance', {
+      ImageId: 'ami-0123456789abcdef0',
       InstanceType: 't4g.nano',
       SourceDestCheck: false,
+      DisableApiTermination: true,
       Monitoring: true,
       MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1, HttpEndpoint: 'enabled' },
       BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: Match.objectLike({ Encrypted: true, VolumeType: 'gp3' }) }],
+    });
+    // No SSM parameter decides the image: a newer Amazon Linux release changes nothing.
+    expect(JSON.stringify(staging.toJSON())).not.toContain('ami-amazon-linux-latest');
+    // A failed host is recovered onto another one, with its address and id.
+    const [nat] = Object.keys(staging.findResources('AWS::EC2::Instance'));
+    staging.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'StatusCheckFailed_System',
+      Namespace: 'AWS/EC2',
+      Dimensions: [{ Name: 'InstanceId', Value: { Ref: nat } }],
+      AlarmActions: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':automate:eu-west-1:ec2:recover']] }],
     });
     // The NAT accepts traffic from the VPC only.
     staging.hasResourceProperties('AWS::EC2::SecurityGroup', {
@@ -99,13 +125,58 @@ describe('network', () => {
       SecurityGroupIngress: [Match.objectLike({ CidrIp: '10.10.0.0/16', IpProtocol: '-1' })],
     });
 
-    synth({ production: true }).template.resourceCountIs('AWS::EC2::Instance', 3);
-    const gateways = synth({ natInstances: false, production: true }).template;
-    gateways.resourceCountIs('AWS::EC2::Instance', 0);
-    gateways.resourceCountIs('AWS::EC2::NatGateway', 3);
+    const production = synth({ natInstances: true, natInstanceImage: NAT_IMAGE, production: true }).template;
+    production.resourceCountIs('AWS::EC2::Instance', 3);
+    production.resourceCountIs(
+      'AWS::CloudWatch::Alarm',
+      3 + Object.keys(synth({ production: true }).template.findResources('AWS::CloudWatch::Alarm')).length,
+    );
     synth({
+      natInstances: true,
+      natInstanceImage: NAT_IMAGE,
       natInstanceType: ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MICRO),
     }).template.hasResourceProperties('AWS::EC2::Instance', { InstanceType: 't4g.micro' });
+  });
+
+  test('NAT instances without a pinned image are refused', () => {
+    const where = 'SharedPlatform Platform/Platform';
+    expect(() => synth({ natInstances: true })).toThrow(
+      `${where}: natInstanceImage: is missing; expected the image of the NAT instances, pinned ` +
+        "(such as ec2.MachineImage.genericLinux({ 'eu-west-1': 'ami-0123456789abcdef0' })), so that no deploy " +
+        'replaces them when a newer image is published',
+    );
+    expect(() => synth({ natInstances: true, natInstanceImage: ec2.MachineImage.latestAmazonLinux2023() })).toThrow(
+      `${where}: natInstanceImage: received an image resolved at deploy time (an SSM parameter); expected a pinned ` +
+        "image (such as ec2.MachineImage.genericLinux({ 'eu-west-1': 'ami-0123456789abcdef0' }))",
+    );
+    expect(() => synth({ natInstanceImage: NAT_IMAGE })).toThrow(
+      `${where}: natInstanceImage applies to NAT instances only; expected natInstances: true, or no natInstanceImage`,
+    );
+  });
+
+  test('from a platform file: natInstances and natInstanceImageId', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Platform', { env: ENV });
+    const config: PlatformConfig = {
+      name: 'acme',
+      environment: 'production',
+      region: ENV.region,
+      account: ENV.account,
+      domain: 'apps.example.com',
+      certificateArn: PLATFORM_CERTIFICATE_ARN,
+      vpc: {
+        availabilityZones: ['eu-west-1a', 'eu-west-1b'],
+        natInstances: true,
+        natInstanceImageId: 'ami-0fedcba9876543210',
+      },
+    };
+    SharedPlatform.fromConfig(stack, 'Platform', config);
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::EC2::Instance', 2);
+    template.allResourcesProperties('AWS::EC2::Instance', {
+      ImageId: 'ami-0fedcba9876543210',
+      DisableApiTermination: true,
+    });
   });
 
   test('a smaller CIDR and fewer AZs size the subnets from the VPC prefix', () => {

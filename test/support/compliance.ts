@@ -76,6 +76,7 @@ import {
 } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
+import { PINNED_NAT_IMAGE_REASON } from '../../src/platform/network';
 
 /**
  * Control Tower proactive controls that are NOT enforced, keyed by control id as printed in reports
@@ -642,6 +643,7 @@ function acknowledgementProblem(
     // recognised by id and reason, since our classes inherit aws-cdk-lib's type information.
     const known = AWS_CDK_LIB_ACKNOWLEDGEMENTS[id];
     if (known && typeof reason === 'string' && reason.startsWith(known)) return undefined;
+    if (typeof reason === 'string' && LIBRARY_ACKNOWLEDGEMENTS[id]?.includes(reason)) return undefined;
     return 'CloudFormation validation findings are fixed, not acknowledged';
   }
   if (!id.startsWith('AwsSolutions-')) return undefined; // acknowledgements of construct annotations: not ours
@@ -663,6 +665,14 @@ const AWS_CDK_LIB_ACKNOWLEDGEMENTS: Readonly<Record<string, string>> = {
   F3002: 'AWS::EC2::FlowLog DestinationOptions accepts properties in camelCase',
   F3003: 'AWS::EC2::FlowLog DestinationOptions accepts properties in camelCase',
   W9010: 'The AMI ID is resolved from a synth-time lookup',
+};
+
+/**
+ * CloudFormation-Validate findings the library itself acknowledges, by id and exact reason: each is the point of
+ * the construct, not a mistake (a NAT instance's pinned AMI id).
+ */
+const LIBRARY_ACKNOWLEDGEMENTS: Readonly<Record<string, readonly string[]>> = {
+  W9010: [PINNED_NAT_IMAGE_REASON],
 };
 
 /** Maps `template#logicalId` to construct paths, for every CloudFormation element of the given stacks. */

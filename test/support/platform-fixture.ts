@@ -6,7 +6,6 @@
 import { App, CfnElement, Stack, StackProps, Token } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { IConstruct } from 'constructs';
 import { acknowledge } from './compliance';
 import { CustomerAmiPipeline, CustomerWebTier, SharedPlatform, SharedPlatformProps } from '../../src';
@@ -92,13 +91,6 @@ export function acknowledgePlatform(platform: SharedPlatform): void {
     `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:${ENV.region}::parameter/aws/service/ami-amazon-linux-latest/*]`,
     "Read-only access to AWS's public Amazon Linux image parameters, the stock initial image of a web tier.",
   );
-  for (const nat of natInstances(platform)) {
-    acknowledge(
-      nat,
-      'AwsSolutions-EC29',
-      'A NAT instance is replaced by the stack when its image changes; termination protection would block that update.',
-    );
-  }
 }
 
 /** The wildcard findings of the platform's service roles (src/platform/service-roles.ts), with their reasons. */
@@ -141,11 +133,6 @@ function platformRoleWildcards(platform: SharedPlatform): { role: string; id: st
         'EventBridge starts pipelines of this account and region tagged vending:customer (the platform environments) only.',
     },
   ];
-}
-
-/** The NAT instances of the platform's VPC (none with NAT gateways or a VPC given in props). */
-export function natInstances(platform: SharedPlatform): IConstruct[] {
-  return platform.node.findAll().filter((c) => c instanceof ec2.CfnInstance);
 }
 
 /** Logical id of the platform's load balancer, as cdk-nag prints it in finding ids. */
