@@ -267,8 +267,9 @@ describe('SharedAlbRule in a customer stack on a SharedPlatform', () => {
     Template.fromStack(f.customer).resourceCountIs('AWS::Lambda::Function', 0);
     const assembly = f.app.synth();
     expect(uploadedAssets(assembly, 'Customer')).toEqual([]);
-    // The platform stack, by contrast, carries the allocator's code.
-    expect(uploadedAssets(assembly, 'Platform')).toHaveLength(1);
+    // The platform stack, by contrast, carries the code of its two functions: the allocator and the environment
+    // resources function (the web tiers' image parameters).
+    expect(uploadedAssets(assembly, 'Platform')).toHaveLength(2);
   });
 
   test('path patterns and tags are passed to the allocator when given', () => {
