@@ -10,7 +10,6 @@
  *   CloudFormation sends after the new one's Create, leaves the parameter alone.
  */
 import { createHash } from 'crypto';
-import { AmiParameterProperties, OWNER_TAG } from './environment-resource-types';
 import type {
   AddTagsToResourceCommandInput,
   DeleteParameterCommandInput,
@@ -19,6 +18,7 @@ import type {
   PutParameterCommandInput,
   RemoveTagsFromResourceCommandInput,
 } from '@aws-sdk/client-ssm';
+import { AmiParameterProperties, OWNER_TAG } from './environment-resource-types';
 
 /** The SSM calls the handler makes, as the SDK client's methods (the .lambda.ts passes the client itself). */
 export interface ParameterStore {

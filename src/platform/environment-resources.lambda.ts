@@ -10,10 +10,10 @@
  * physical id, whose Delete does nothing. Environment: AWS_ENDPOINT_URL (honoured by the AWS SDK) points the clients
  * elsewhere, e.g. at moto in the tests.
  */
+import { SSM } from '@aws-sdk/client-ssm';
 import { AmiParameterRequest, handleAmiParameter } from './ami-parameter-handler';
 import { AMI_PARAMETER_RESOURCE_TYPE } from './environment-resource-types';
 import { CfnRequest, httpResponseSender, truncateReason } from '../shared-alb-rule/cfn-response';
-import { SSM } from '@aws-sdk/client-ssm';
 
 const FAILED_PLACEHOLDER = 'failed-to-create';
 const ssm = new SSM({ maxAttempts: 5 });

@@ -9,11 +9,11 @@ import { randomUUID } from 'crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'fs';
 import { dirname, join } from 'path';
 import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { SSMClient, GetParameterCommand, ListTagsForResourceCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { ownerOf } from '../../src/platform/ami-parameter-handler';
 import { CfnRequest, CfnResponse } from '../../src/shared-alb-rule/cfn-response';
 import { ResponseServer, startResponseServer } from '../support/alb-fixture';
 import { MotoServer, startMoto } from '../support/moto';
-import { SSMClient, GetParameterCommand, ListTagsForResourceCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 
 const ROOT = join(__dirname, '..', '..');
 const BUNDLE_TASK = 'bundle:platform/environment-resources.lambda';
