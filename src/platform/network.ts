@@ -78,7 +78,12 @@ function hardenNatInstance(instance: ec2.Instance): void {
   cfn.monitoring = true;
   cfn.disableApiTermination = true;
   // Validations is newer than the aws-cdk-lib floor: acknowledged where it exists, as aws-cdk-lib does for lookups.
-  (cdk as { Validations?: typeof cdk.Validations }).Validations?.of(instance).acknowledge({
+  const validations = (
+    cdk as unknown as {
+      Validations?: { of(scope: Construct): { acknowledge(a: { id: string; reason: string }): void } };
+    }
+  ).Validations;
+  validations?.of(instance).acknowledge({
     id: 'CloudFormation-Validate::W9010',
     reason: PINNED_NAT_IMAGE_REASON,
   });
