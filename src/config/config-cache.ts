@@ -33,15 +33,19 @@ function encode(config: unknown): unknown {
   return JSON.parse(JSON.stringify(config, (_key, value) => (value === undefined ? UNDEFINED : value)));
 }
 
-/** Puts back the undefined properties that encode wrote as UNDEFINED, in place. */
+/**
+ * A copy of an encoded value with the undefined properties that encode wrote as UNDEFINED put back. A copy: the
+ * encoded entry is written back to the cache file as it was read.
+ */
 function decode(value: unknown): unknown {
-  if (Array.isArray(value)) {
-    value.forEach((item, i) => (value[i] = decode(item)));
-  } else if (typeof value === 'object' && value !== null) {
-    const record = value as Record<string, unknown>;
-    for (const key of Object.keys(record)) record[key] = decode(record[key]);
+  if (value === UNDEFINED) return undefined;
+  if (Array.isArray(value)) return value.map(decode);
+  if (typeof value === 'object' && value !== null) {
+    const copy: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) copy[key] = decode(item);
+    return copy;
   }
-  return value === UNDEFINED ? undefined : value;
+  return value;
 }
 
 /** Internal: the environment variable that turns the cache off (`off`) and the one that moves it. */
@@ -117,6 +121,8 @@ export class ConfigCache {
   private readonly stored: Record<string, unknown>;
   private readonly used = new Map<string, unknown>();
   private changed = false;
+  private platform: ResolvedPlatformConfig | undefined;
+  private platformText = 'null';
 
   private constructor(public readonly file: string) {
     this.stored = this.read();
@@ -124,14 +130,19 @@ export class ConfigCache {
 
   /** The key of a customer file: its text and path, validated against `platform` by this library's code. */
   public keyOf(text: string, shownAs: string, platform: ResolvedPlatformConfig | undefined): string {
-    return sha256(this.code, JSON.stringify(platform ?? null), shownAs, text);
+    // Every file of a fleet is read against the same platform config: written out once, not once per file.
+    if (platform !== this.platform) {
+      this.platform = platform;
+      this.platformText = JSON.stringify(platform ?? null);
+    }
+    return sha256(this.code, this.platformText, shownAs, text);
   }
 
   /** The config kept under `key`, or undefined. */
   public lookup(key: string): ResolvedCustomerConfig | undefined {
     const entry = this.stored[key];
     if (typeof entry !== 'object' || entry === null) return undefined;
-    this.used.set(key, encode(entry));
+    this.used.set(key, entry);
     return decode(entry) as ResolvedCustomerConfig;
   }
 
