@@ -225,16 +225,23 @@ def test_shared_platform_and_rule_synth():
 
         for stack in (platform_stack, config_stack):
             functions = resources_of_type(template(stack), "AWS::Lambda::Function")
+            kinds = sorted(
+                kind
+                for kind in ("PriorityAllocatorFunction", "EnvironmentResourcesFunction")
+                if any(kind in logical_id for logical_id in functions)
+            )
             check(
-                len(functions) == 1,
+                len(functions) == 2 and len(kinds) == 2,
                 f"stack {stack.stack_name} has {len(functions)} AWS::Lambda::Function resources ({sorted(functions)}); "
-                "expected 1 (the priority allocator)",
+                "expected 2 (the priority allocator and the environment-resources function)",
             )
-            runtime = next(iter(functions.values())).get("Properties", {}).get("Runtime")
-            check(
-                runtime == "nodejs24.x",
-                f"the allocator function of stack {stack.stack_name} has Runtime {runtime!r}; expected 'nodejs24.x'",
-            )
+            for logical_id, function in sorted(functions.items()):
+                runtime = function.get("Properties", {}).get("Runtime")
+                check(
+                    runtime == "nodejs24.x",
+                    f"the function {logical_id} of stack {stack.stack_name} has Runtime {runtime!r}; "
+                    "expected 'nodejs24.x'",
+                )
 
 
 def test_customer_environment_in_its_own_app():

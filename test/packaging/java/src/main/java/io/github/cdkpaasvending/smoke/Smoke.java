@@ -247,12 +247,17 @@ public final class Smoke {
             for (Stack s : List.of(platformStack, configStack)) {
                 functions = resourcesOfType(assembly.getStackByName(s.getStackName()).getTemplate(),
                         "AWS::Lambda::Function");
-                check(functions.size() == 1, "stack " + s.getStackName() + " has " + functions.size()
-                        + " AWS::Lambda::Function resources " + functions.keySet()
-                        + "; expected 1 (the priority allocator)");
-                Object runtime = propertiesOf(functions.values().iterator().next()).get("Runtime");
-                check("nodejs24.x".equals(runtime), "the allocator function of stack " + s.getStackName()
-                        + " has Runtime " + runtime + "; expected nodejs24.x");
+                boolean allocator = functions.keySet().stream().anyMatch(id -> id.contains("PriorityAllocatorFunction"));
+                boolean environmentResources = functions.keySet().stream()
+                        .anyMatch(id -> id.contains("EnvironmentResourcesFunction"));
+                check(functions.size() == 2 && allocator && environmentResources, "stack " + s.getStackName()
+                        + " has " + functions.size() + " AWS::Lambda::Function resources " + functions.keySet()
+                        + "; expected 2 (the priority allocator and the environment-resources function)");
+                for (Map.Entry<String, Map<String, Object>> function : functions.entrySet()) {
+                    Object runtime = propertiesOf(function.getValue()).get("Runtime");
+                    check("nodejs24.x".equals(runtime), "the function " + function.getKey() + " of stack "
+                            + s.getStackName() + " has Runtime " + runtime + "; expected nodejs24.x");
+                }
             }
         } finally {
             deleteTree(outdir);
