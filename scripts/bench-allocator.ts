@@ -222,6 +222,15 @@ async function faultRun(seed: number): Promise<number> {
     );
     console.log(`  faults injected: ${JSON.stringify(run.injected)}`);
     console.log(
+      `  scheduled sweeps after the run: ${run.sweeps
+        .map(
+          (s) => `${s.entries} requests recorded, ${s.rulesDeleted} late rules deleted, ${s.expired} slots given back`,
+        )
+        .join(
+          '; then ',
+        )}${run.sweeps.some((s) => s.errors.length) ? ` (errors: ${run.sweeps.flatMap((s) => s.errors).join('; ')})` : ''}`,
+    );
+    console.log(
       `  answers: Create ${byType('Create', 'SUCCESS')} SUCCESS / ${byType('Create', 'FAILED')} FAILED, ` +
         `Update ${byType('Update', 'SUCCESS')} / ${byType('Update', 'FAILED')}, Delete ${byType('Delete', 'SUCCESS')} / ${byType('Delete', 'FAILED')}; ` +
         `slowest ${Math.max(...run.invocations.map((i) => i.ms))} ms (function time ${DEFAULT_FAULT_RUN.functionMs} ms)`,

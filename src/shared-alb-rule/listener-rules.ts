@@ -156,12 +156,20 @@ export async function findOwnRules(run: AllocatorRequest, listenerArn: string): 
 
 /** The rule this very request made on the listener, if any (a CreateRule whose answer was lost). */
 export async function findRuleOfRequest(run: AllocatorRequest, listenerArn: string): Promise<ListedRule | undefined> {
+  return (await findRulesOfRequest(run, listenerArn))[0];
+}
+
+/**
+ * Every rule this very request made on the listener: more than one when CreateRules at several priorities, each
+ * given up on by the handler, were all acted on by the backend.
+ */
+export async function findRulesOfRequest(run: AllocatorRequest, listenerArn: string): Promise<ListedRule[]> {
   const rules = await listRules(run, listenerArn);
   const tags = await tagsOfRules(
     run,
     rules.map((r) => r.ruleArn),
   );
-  return rules.find(
+  return rules.filter(
     (r) =>
       isOwn(run.request, tags.get(r.ruleArn)) &&
       tags.get(r.ruleArn)?.get(RULE_TAG_REQUEST_ID) === run.request.RequestId,

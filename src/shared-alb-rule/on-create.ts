@@ -33,8 +33,9 @@ export async function onCreate(run: AllocatorRequest, spec: RuleSpec): Promise<O
     await recordClaimDone(run, key, ruleArn, priority);
     return { status: 'SUCCESS', physicalResourceId: ruleArn, data: { Priority: String(priority), RuleArn: ruleArn } };
   } catch (error) {
-    // Recorded so that a repeated delivery of this request gives the same answer instead of allocating.
-    await recordClaimFailed(run, key, error);
+    // Recorded so that a repeated delivery of this request gives the same answer instead of allocating, and so
+    // that the Delete knows whether a rule of this request may still appear.
+    await recordClaimFailed(run, key, error, run.createRuleUncertain);
     throw error;
   }
 }
@@ -102,13 +103,15 @@ async function allocate(run: AllocatorRequest, spec: RuleSpec): Promise<{ ruleAr
           );
         }
         if (error instanceof AllocatorError) throw new NoRuleError(error.message);
-        // The call's effect is unknown: it may have created the rule.
+        // The call's effect is unknown: it may have created the rule, or the backend may still create it.
+        run.createRuleUncertain = true;
         const found = await findRuleOfRequest(run, spec.listenerArn);
         if (found) {
           run.log({ level: 'info', message: 'adopted the rule of a failed CreateRule', ruleArn: found.ruleArn });
           return { ruleArn: found.ruleArn, priority: Number(found.priority) };
         }
-        throw new NoRuleError(errorMessage(error));
+        // Not there now, but it may still come: the slot stays taken until the Delete's sweep gives it back.
+        throw new AllocatorError(errorMessage(error));
       }
     }
     throw new NoRuleError(

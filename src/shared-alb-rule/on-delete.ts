@@ -7,12 +7,25 @@ import { errorMessage } from './allocator-error';
 import { deleteRule, findOwnRules, isRuleArn, listenerOfRule } from './listener-rules';
 import { AllocatorRequest, Outcome, unallocatedId } from './request';
 import { parseProperties } from './rule-spec';
-import { CLAIM_DONE, claimsOfResource, deleteClaim, Item, releaseSlot } from './state-table';
+import {
+  CLAIM_DONE,
+  claimIsUncertain,
+  claimsOfResource,
+  deleteClaim,
+  Item,
+  recordSweep,
+  releaseSlot,
+} from './state-table';
+import { SWEEP_WINDOW_MS } from './types';
 
 /**
  * Deletes the resource's rule (a missing rule is fine), every other rule on its listener that carries the
  * resource's identity and is not the live rule of another request of it (after a replacement), gives their slots
  * back (once each, by the creating request's lease) and removes the resource's finished claims.
+ *
+ * A request whose rule may still appear (its Create timed out during a CreateRule, or never finished) and whose rule
+ * is not on the listener yet keeps its slot, and is recorded for the sweep: the platform's scheduled sweep deletes
+ * such a rule when it appears, and gives the slot back once the sweep window has passed (see sweep.ts).
  */
 export async function onDelete(run: AllocatorRequest): Promise<Outcome> {
   const physical = run.request.PhysicalResourceId ?? '';
@@ -46,7 +59,20 @@ export async function onDelete(run: AllocatorRequest): Promise<Outcome> {
   for (const [ruleArn, requestId] of doomed) if (requestId) requests.set(requestId, listenerOfRule(ruleArn));
   for (const c of claims) {
     const id = c.sk?.S;
-    if (id && !live.has(id) && !requests.has(id) && c.listenerArn?.S) requests.set(id, c.listenerArn.S);
+    const listenerArn = c.listenerArn?.S;
+    if (!id || live.has(id) || requests.has(id) || !listenerArn) continue;
+    if (claimIsUncertain(c)) {
+      await recordSweep(run, {
+        requestId: id,
+        stackId: run.request.StackId,
+        logicalResourceId: run.request.LogicalResourceId,
+        listenerArn,
+        expiresAt: Date.now() + SWEEP_WINDOW_MS,
+      });
+      run.log({ level: 'info', message: 'a rule of this request may still appear: recorded for the sweep', id });
+    } else {
+      requests.set(id, listenerArn);
+    }
   }
   for (const [requestId, listenerArn] of requests) await releaseSlot(run, listenerArn, requestId);
   for (const c of claims) {

@@ -37,6 +37,11 @@
  *   an expiry while the rule is being created, then its ARN), so repeated writes take and give back a slot once,
  *   and a recount adds the leases still being filled to the listener's rules. Every AWS call has a timeout
  *   (SDK_TIMEOUT_MS, default 5 s) and up to 5 tries with the SDK's standard backoff.
+ * - A CreateRule that the load balancer's API acts on after its caller gave up can make a rule after the Delete of
+ *   its resource scanned the listener. The Delete records such requests (claims that never finished or failed after
+ *   a CreateRule of unknown effect) and keeps their slots; the platform's schedule invokes this function every 15
+ *   minutes with `{"action":"sweep"}`, and the sweep deletes those rules by their tags and gives the slots back an
+ *   hour after the Delete (sweep.ts).
  *
  * AWS API calls per request (counted by api-calls.ts and logged with each response)
  * - Create, common case: 5 — PutItem (claim), UpdateItem (counter slot), CreateRule (with tags),
@@ -50,7 +55,8 @@
  * - Repeated Create: 1 PutItem + 1 GetItem per poll.
  * - Update on the same listener: 1 ModifyRule (+1 AddTags / +1 RemoveTags when the tags change).
  * - Delete: 1 Query + DescribeRules pages + ceil(rules/20) DescribeTags (the resource's rules by their tags) +
- *   1 DeleteRule + 1 DeleteItem (claim) + 1 UpdateItem (slot); +1 DeleteItem per unfinished claim.
+ *   1 DeleteRule + 1 DeleteItem (claim) + 1 UpdateItem (slot); +1 DeleteItem per unfinished claim, +1 PutItem (the
+ *   sweep's record) per claim whose rule may still appear.
  *
  * Environment: STATE_TABLE_NAME (required), MAX_ATTEMPTS, SAFETY_MARGIN_MS, SDK_TIMEOUT_MS; AWS_ENDPOINT_URL (honoured by
  * the AWS SDK) points the clients elsewhere, e.g. at moto in the tests.
@@ -60,6 +66,7 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { AllocatorDeps, AllocatorResult, LambdaContextLike, processRequest } from './allocator';
 import { countApiCalls } from './api-calls';
 import { CfnRequest, httpResponseSender } from './cfn-response';
+import { isSweepEvent, sweep, SweepEvent, SweepResult } from './sweep';
 import {
   ENV_MAX_ATTEMPTS,
   ENV_SAFETY_MARGIN_MS,
@@ -136,5 +143,40 @@ export function createHandler(
   };
 }
 
+/**
+ * The scheduled sweep over the given dependencies (see sweep.ts): stops SAFETY_MARGIN_MS before the function's
+ * time runs out, leaving what remains for the next sweep. Throws (the invocation fails, which CloudWatch counts as
+ * an error of the function) when an entry could not be swept.
+ */
+export function createSweepHandler(
+  deps: AllocatorDeps | (() => AllocatorDeps),
+): (event: SweepEvent, context: LambdaContextLike) => Promise<SweepResult> {
+  let resolved: AllocatorDeps | undefined = typeof deps === 'function' ? undefined : deps;
+  return async (_event, context) => {
+    resolved ??= (deps as () => AllocatorDeps)();
+    const deadline = Date.now() + context.getRemainingTimeInMillis() - (resolved.safetyMarginMs ?? 10_000);
+    const result = await sweep(resolved, Date.now(), deadline);
+    console.log(JSON.stringify({ level: result.errors.length ? 'error' : 'info', message: 'sweep done', ...result }));
+    if (result.errors.length) {
+      throw new Error(`the sweep left ${result.errors.length} entries for the next run: ${result.errors.join('; ')}`);
+    }
+    return result;
+  };
+}
+
+/** The Lambda entry point: custom resource requests, and the schedule's sweep. */
+export function createEntryPoint(
+  deps: AllocatorDeps | (() => AllocatorDeps),
+): (
+  event: CfnRequest<PriorityAllocatorProperties> | SweepEvent,
+  context: LambdaContextLike,
+) => Promise<AllocatorResult | SweepResult> {
+  let resolved: AllocatorDeps | undefined = typeof deps === 'function' ? undefined : deps;
+  const lazy = () => (resolved ??= (deps as () => AllocatorDeps)());
+  const serve = createHandler(lazy);
+  const sweepHandler = createSweepHandler(lazy);
+  return (event, context) => (isSweepEvent(event) ? sweepHandler(event, context) : serve(event, context));
+}
+
 /** The Lambda entry point. */
-export const handler = createHandler(depsFromEnvironment);
+export const handler = createEntryPoint(depsFromEnvironment);

@@ -2,6 +2,8 @@ import { ArnFormat, Duration, Fn, RemovalPolicy, Stack, Token } from 'aws-cdk-li
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -9,7 +11,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { PriorityAllocatorFunction } from './priority-allocator-function';
-import { ENV_STATE_TABLE } from './types';
+import { ENV_STATE_TABLE, SWEEP_INTERVAL_MINUTES } from './types';
 
 /**
  * The ALB rule priority allocator that SharedAlbRule custom resources call.
@@ -235,6 +237,18 @@ export class PriorityAllocator extends Construct implements IPriorityAllocator {
     });
     fn.node.addDependency(statePolicy, this.elbPolicy, networkPolicy);
     this.function = fn;
+
+    // The sweep of rules that a CreateRule of unknown outcome makes after its resource's Delete (see sweep.ts).
+    new events.Rule(this, 'Sweep', {
+      description: 'Deletes listener rules that appeared after their custom resource was deleted (cdk-paas-vending)',
+      schedule: events.Schedule.rate(Duration.minutes(SWEEP_INTERVAL_MINUTES)),
+      targets: [
+        new targets.LambdaFunction(fn, {
+          event: events.RuleTargetInput.fromObject({ action: 'sweep' }),
+          retryAttempts: 0, // the next sweep runs in 15 minutes and does the same
+        }),
+      ],
+    });
     this.serviceToken = fn.functionArn;
 
     for (const loadBalancer of props.loadBalancers ?? []) this.serveLoadBalancer(loadBalancer);

@@ -54,6 +54,11 @@ export class AllocatorRequest {
   readonly claimPk: string;
   /** This invocation, among repeated deliveries of one request (the owner of the claim it makes). */
   readonly invocationId = randomUUID();
+  /**
+   * Set when a CreateRule of this request failed in a way that leaves its effect unknown (a timeout, a lost
+   * answer): the backend may still create the rule later, so a failure is recorded as uncertain (see sweep.ts).
+   */
+  createRuleUncertain = false;
 
   /** `deadline`: when the function's time runs out, in epoch milliseconds. */
   constructor(

@@ -87,20 +87,38 @@ export async function recordClaimDone(
 }
 
 /** Records the claim FAILED with the error's message (best effort: a failure to record is logged). */
-export async function recordClaimFailed(run: AllocatorRequest, key: Item, error: unknown): Promise<void> {
+export async function recordClaimFailed(
+  run: AllocatorRequest,
+  key: Item,
+  error: unknown,
+  uncertain = false,
+): Promise<void> {
   await run.deps.dynamodb
     .send(
       new UpdateItemCommand({
         TableName: run.deps.tableName,
         Key: key,
-        UpdateExpression: 'SET #s = :failed, reason = :r',
+        UpdateExpression: 'SET #s = :failed, reason = :r, uncertain = :u',
         ExpressionAttributeNames: { '#s': 'status' },
-        ExpressionAttributeValues: { ':failed': { S: CLAIM_FAILED }, ':r': { S: errorMessage(error) } },
+        ExpressionAttributeValues: {
+          ':failed': { S: CLAIM_FAILED },
+          ':r': { S: errorMessage(error) },
+          ':u': { BOOL: uncertain },
+        },
       }),
     )
     .catch((recordError: unknown) =>
       run.log({ level: 'warn', message: 'could not record the failure', error: errorMessage(recordError) }),
     );
+}
+
+/**
+ * True when the claim's request may still have a rule made for it: it never finished (PENDING: its function ran
+ * out of time or died) or it failed after a CreateRule whose effect is unknown.
+ */
+export function claimIsUncertain(claim: Item): boolean {
+  const status = claim.status?.S;
+  return status !== CLAIM_DONE && (status !== CLAIM_FAILED || claim.uncertain?.BOOL !== false);
 }
 
 /** A claim, read consistently. */
@@ -149,6 +167,75 @@ export async function deleteClaim(run: AllocatorRequest, claim: Item): Promise<b
     if (!isAwsError(error, 'ConditionalCheckFailed')) throw error;
     return false;
   }
+}
+
+// ---- The sweep of rules that appear after their resource's Delete (see sweep.ts) ----
+
+const SWEEP_PK = 'sweep';
+
+/** One request whose rule may still appear on a listener after its resource was deleted. */
+export interface SweepEntry {
+  readonly requestId: string;
+  readonly stackId: string;
+  readonly logicalResourceId: string;
+  readonly listenerArn: string;
+  /** Epoch milliseconds after which no rule of the request is expected any more: its slot is given back. */
+  readonly expiresAt: number;
+}
+
+/** Records that the request's rule may still appear (repeating the write changes nothing but the expiry). */
+export async function recordSweep(run: AllocatorRequest, entry: SweepEntry): Promise<void> {
+  await run.deps.dynamodb.send(
+    new PutItemCommand({
+      TableName: run.deps.tableName,
+      Item: {
+        pk: { S: SWEEP_PK },
+        sk: { S: entry.requestId },
+        stackId: { S: entry.stackId },
+        logicalResourceId: { S: entry.logicalResourceId },
+        listenerArn: { S: entry.listenerArn },
+        expiresAt: { N: String(entry.expiresAt) },
+      },
+    }),
+    run.signal,
+  );
+}
+
+/** Every recorded sweep entry (paginated Query of one partition: the entries of the last sweep window). */
+export async function sweepEntries(deps: AllocatorRequest['deps'], signal?: AbortSignal): Promise<SweepEntry[]> {
+  const entries: SweepEntry[] = [];
+  let startKey: Item | undefined;
+  do {
+    const page = await deps.dynamodb.send(
+      new QueryCommand({
+        TableName: deps.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: SWEEP_PK } },
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      }),
+      signal ? { abortSignal: signal } : undefined,
+    );
+    for (const item of (page.Items ?? []) as Item[]) {
+      entries.push({
+        requestId: item.sk?.S ?? '',
+        stackId: item.stackId?.S ?? '',
+        logicalResourceId: item.logicalResourceId?.S ?? '',
+        listenerArn: item.listenerArn?.S ?? '',
+        expiresAt: Number(item.expiresAt?.N ?? 0),
+      });
+    }
+    startKey = page.LastEvaluatedKey as Item | undefined;
+  } while (startKey);
+  return entries;
+}
+
+/** Removes a sweep entry (one already gone is fine). */
+export async function deleteSweepEntry(run: AllocatorRequest, requestId: string): Promise<void> {
+  await run.deps.dynamodb.send(
+    new DeleteItemCommand({ TableName: run.deps.tableName, Key: { pk: { S: SWEEP_PK }, sk: { S: requestId } } }),
+    run.signal,
+  );
 }
 
 // ---- The per-listener rule counter that enforces ruleLimit ----

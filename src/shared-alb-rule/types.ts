@@ -20,6 +20,11 @@ export const RULE_TAG_MANAGED_BY = 'vending:managed-by';
 export const RULE_TAG_REQUEST_ID = 'vending:request-id';
 export const RULE_TAG_MANAGED_BY_VALUE = 'shared-alb-rule-priority-allocator';
 
+/** How often the platform's schedule invokes the allocator with the sweep's event (see sweep.ts). */
+export const SWEEP_INTERVAL_MINUTES = 15;
+/** How long after a Delete a rule of its uncertain request may still appear: then its slot is given back. */
+export const SWEEP_WINDOW_MS = 60 * 60 * 1000;
+
 /** The lowest and highest priorities an ALB accepts. */
 export const MIN_ALB_PRIORITY = 1;
 export const MAX_ALB_PRIORITY = 50_000;

@@ -9,7 +9,12 @@ import * as http from 'http';
 import { AddressInfo } from 'net';
 import { AllocatorResult } from '../../src/shared-alb-rule/allocator';
 import { CfnRequest, CfnResponse } from '../../src/shared-alb-rule/cfn-response';
-import { createHandler, depsFromEnvironment } from '../../src/shared-alb-rule/priority-allocator.lambda';
+import {
+  createEntryPoint,
+  createHandler,
+  depsFromEnvironment,
+} from '../../src/shared-alb-rule/priority-allocator.lambda';
+import { sweep, SWEEP_WINDOW_MS } from '../../src/shared-alb-rule/sweep';
 import { PriorityAllocatorProperties } from '../../src/shared-alb-rule/types';
 import { AlbFixture, createAlbFixture, ResponseServer, startResponseServer, STATE_TABLE } from '../support/alb-fixture';
 import { cfnRequest, lambdaContext, ListenerProbe, ruleProps } from '../support/allocator-harness';
@@ -175,6 +180,44 @@ test('a backend paused mid-run leaves no rule and a true counter once the Delete
   const left = await probe.hostsByRule(listenerArn);
   expect([...left.values()]).toEqual([['seed.example.com']]);
   expect(await probe.counter(listenerArn)).toBe(1);
+});
+
+test('a CreateRule that the backend acts on after its Delete has run leaves no rule and a true counter', async () => {
+  const listenerArn = await fixture.newListener();
+  await invoke(request('Create', props(listenerArn, ['seed.example.com']), { LogicalResourceId: 'Seed' }));
+  // The Create's CreateRule reaches the backend 8 s late: its caller has answered FAILED by then (a function time
+  // of 5 s, answered 2 s before it runs out), and CloudFormation's Delete has scanned the listener and found nothing.
+  proxy.addRule({
+    operation: 'CreateRule',
+    fault: 'hold',
+    delayMs: 8_000,
+    matches: (body) => body.includes('late.example.com'),
+  });
+  const sentAt = Date.now();
+  const resources = await createAll(listenerArn, ['late.example.com'], 5_000);
+  expect(resources[0].created.sent.Status).toBe('FAILED');
+  const deleted = await deleteAll(resources);
+  expect(deleted.map((d) => d.sent.Status)).toEqual(['SUCCESS']);
+  expect(Date.now() - sentAt).toBeLessThan(8_000); // the Delete ran before the held CreateRule
+  await new Promise((r) => setTimeout(r, Math.max(0, sentAt + 9_000 - Date.now())));
+  // The rule has appeared after the Delete; its slot is still taken, so the counter is high, never low.
+  expect([...(await probe.hostsByRule(listenerArn)).values()]).toEqual([['seed.example.com'], ['late.example.com']]);
+  expect(await probe.counter(listenerArn)).toBe(2);
+
+  // The platform's schedule invokes the function with the sweep's event: the late rule goes.
+  const swept = await createEntryPoint(() => depsFromEnvironment())({ action: 'sweep' }, lambdaContext(30_000));
+  expect(swept).toEqual({ entries: 1, rulesDeleted: 1, expired: 0, errors: [] });
+  expect([...(await probe.hostsByRule(listenerArn)).values()]).toEqual([['seed.example.com']]);
+  expect(await probe.counter(listenerArn)).toBe(2);
+  // Once the window has passed, the slot goes back and the entry is removed: the counter equals the rules.
+  expect(await sweep(depsFromEnvironment(), Date.now() + SWEEP_WINDOW_MS)).toEqual({
+    entries: 1,
+    rulesDeleted: 0,
+    expired: 1,
+    errors: [],
+  });
+  expect(await probe.counter(listenerArn)).toBe(1);
+  expect((await sweep(depsFromEnvironment())).entries).toBe(0);
 });
 
 test('concurrent first allocations never exceed ruleLimit, even while rules are still being created', async () => {

@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { AllocatorResult, PriorityPicker } from '../../src/shared-alb-rule/allocator';
 import { CfnRequest, CfnResponse } from '../../src/shared-alb-rule/cfn-response';
-import { createHandler, depsFromEnvironment, handler } from '../../src/shared-alb-rule/priority-allocator.lambda';
+import { createHandler, depsFromEnvironment } from '../../src/shared-alb-rule/priority-allocator.lambda';
 import { PriorityAllocatorProperties } from '../../src/shared-alb-rule/types';
 import { AlbFixture, createAlbFixture, ResponseServer, startResponseServer, STATE_TABLE } from '../support/alb-fixture';
 import { MotoServer, startMoto } from '../support/moto';
@@ -86,7 +86,7 @@ function request(
  */
 async function invoke(
   event: CfnRequest<PriorityAllocatorProperties>,
-  run: typeof handler = createHandler(() => depsFromEnvironment()),
+  run: ReturnType<typeof createHandler> = createHandler(() => depsFromEnvironment()),
 ): Promise<AllocatorResult & { sent: CfnResponse }> {
   const result = await run(event, context);
   const sent = received.get(`/${event.RequestId}`)?.at(-1);

@@ -239,12 +239,20 @@ describe('Create', () => {
       ],
     });
     expect(await run(event('Create'))).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: RULE });
-    // Not found: FAILED, and the slot goes back at once.
+    // Not found: FAILED, recorded as uncertain (the backend may still make the rule), and the slot stays taken
+    // until the Delete's sweep gives it back: the counter is high, never low.
     elbMock.on(DescribeRulesCommand).resolves({ Rules: [] });
     sent = [];
     ddbMock.resetHistory();
     expect((await run(event('Create'))).Reason).toBe('Error: socket hang up');
-    expect(ddbMock).toHaveReceivedCommandWith(UpdateItemCommand, { UpdateExpression: RELEASE });
+    expect(ddbMock).not.toHaveReceivedCommandWith(UpdateItemCommand, { UpdateExpression: RELEASE });
+    expect(ddbMock).toHaveReceivedCommandWith(UpdateItemCommand, {
+      ExpressionAttributeValues: {
+        ':failed': { S: 'FAILED' },
+        ':r': { S: 'Error: socket hang up' },
+        ':u': { BOOL: true },
+      },
+    });
   });
 
   test('exhausted attempts fail, give the slot back and record the failure', async () => {
@@ -263,7 +271,7 @@ describe('Create', () => {
       ExpressionAttributeNames: { '#c': 'count', '#r': 'req-1' },
     });
     expect(ddbMock).toHaveReceivedCommandWith(UpdateItemCommand, {
-      ExpressionAttributeValues: { ':failed': { S: 'FAILED' }, ':r': { S: response.Reason! } },
+      ExpressionAttributeValues: { ':failed': { S: 'FAILED' }, ':r': { S: response.Reason! }, ':u': { BOOL: false } },
     });
   });
 
@@ -448,10 +456,11 @@ describe('Create', () => {
       .rejects(new Error('dynamodb down'))
       .on(UpdateItemCommand, { ConditionExpression: RESERVE })
       .resolves({});
-    elbMock.on(CreateRuleCommand).rejects(new Error('access denied'));
+    // AWS's TooManyRules: the rule is known not to exist, so the slot goes back (and that write fails here).
+    elbMock.on(CreateRuleCommand).rejects(awsError(TooManyRulesException));
     elbMock.on(DescribeRulesCommand).resolves({ Rules: [] });
     const response = await run(event('Create'));
-    expect(response.Reason).toBe('Error: access denied');
+    expect(response.Reason).toMatch(/ is full: it holds 0 rules .*TooManyRules/);
     expect(logs).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ level: 'warn', message: 'could not release a rule slot' }),

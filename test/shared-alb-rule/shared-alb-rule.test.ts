@@ -614,6 +614,32 @@ describe('PriorityAllocator', () => {
     expect(allocator.parameter).toBeDefined();
   });
 
+  test('a schedule invokes the function with the sweep event every 15 minutes, without retries', () => {
+    const { stack, allocator } = allocatorStack();
+    const template = Template.fromStack(stack);
+    const functionId = logicalIdOf(allocator.function);
+    template.resourceCountIs('AWS::Events::Rule', 1);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(15 minutes)',
+      State: 'ENABLED',
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [functionId, 'Arn'] },
+          Input: JSON.stringify({ action: 'sweep' }),
+          RetryPolicy: { MaximumRetryAttempts: 0 },
+        }),
+      ],
+    });
+    // Only EventBridge, and only from this rule, may invoke the function that way.
+    const ruleId = Object.keys(template.findResources('AWS::Events::Rule'))[0];
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [functionId, 'Arn'] },
+      Principal: 'events.amazonaws.com',
+      SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] },
+    });
+  });
+
   test('nothing is published without parameterName', () => {
     const { stack, allocator } = allocatorStack();
     Template.fromStack(stack).resourceCountIs('AWS::SSM::Parameter', 0);

@@ -11,7 +11,8 @@ import { FaultProxy } from './fault-proxy';
 import { AllocatorResult } from '../../src/shared-alb-rule/allocator';
 import { CfnRequest, CfnResponse } from '../../src/shared-alb-rule/cfn-response';
 import { createHandler, depsFromEnvironment } from '../../src/shared-alb-rule/priority-allocator.lambda';
-import { PriorityAllocatorProperties } from '../../src/shared-alb-rule/types';
+import { sweep, SweepResult } from '../../src/shared-alb-rule/sweep';
+import { PriorityAllocatorProperties, SWEEP_WINDOW_MS } from '../../src/shared-alb-rule/types';
 
 type Props = PriorityAllocatorProperties;
 type Handler = (event: CfnRequest<Props>, context: ReturnType<typeof lambdaContext>) => Promise<AllocatorResult>;
@@ -65,6 +66,8 @@ export interface FaultRunResult {
   readonly listeners: string[];
   readonly injected: Record<string, number>;
   readonly wallMs: number;
+  /** The platform's scheduled sweeps after the run: one at once, one after the sweep window. */
+  readonly sweeps: readonly SweepResult[];
 }
 
 /** What the fault run leaves, measured on moto afterwards. */
@@ -190,7 +193,12 @@ export async function runFaults(
   clearTimeout(pause);
   const wallMs = Date.now() - started;
   proxy.clearRules();
+  await new Promise((r) => setTimeout(r, 500)); // calls the proxy still held are served
+  // The platform's schedule: a sweep deletes rules that appeared after their Delete; one after the window gives the
+  // slots of requests whose outcome stayed unknown back.
+  const sweeps = [await sweep(depsFromEnvironment()), await sweep(depsFromEnvironment(), Date.now() + SWEEP_WINDOW_MS)];
   return {
+    sweeps,
     invocations,
     live: lives.flatMap((l) => (l.live ? [l.live] : [])),
     goneHosts: lives.flatMap((l) => l.gone),

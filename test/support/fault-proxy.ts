@@ -16,6 +16,8 @@
  * - `fail`: the call never reaches moto; the client gets HTTP 500 (a failed write, a broken backend).
  * - `throttle`: the call never reaches moto; the client gets the service's throttling error (HTTP 400).
  * - `delay`: the call reaches moto after `delayMs`.
+ * - `hold`: the call reaches moto after `delayMs` even when its client gave up meanwhile, as a backend that took a
+ *   call and acts on it late does; its answer goes to the client if it still waits.
  * `pause(ms)` holds every call for that long, as a stopped backend does: calls already sent are served when it
  * resumes, even those whose client gave up meanwhile.
  *
@@ -25,7 +27,7 @@
 import * as http from 'http';
 import { AddressInfo } from 'net';
 
-export type Fault = 'error-after' | 'reset-after' | 'drop' | 'fail' | 'throttle' | 'delay';
+export type Fault = 'error-after' | 'reset-after' | 'drop' | 'fail' | 'throttle' | 'delay' | 'hold';
 
 export interface FaultRule {
   /** Operations the rule applies to, e.g. `CreateRule`, `PutItem` (default: every operation). */
@@ -37,7 +39,7 @@ export interface FaultRule {
   readonly probability?: number;
   /** Applies to at most this many calls (default: no limit). */
   readonly times?: number;
-  /** For `delay`: milliseconds before the call is forwarded (default 200). */
+  /** For `delay` and `hold`: milliseconds before the call is forwarded (default 200). */
   readonly delayMs?: number;
 }
 
@@ -117,13 +119,13 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
   };
 
   /** Forwards the call to moto; resolves with moto's answer. */
-  const forward = (req: http.IncomingMessage, body: Buffer) => {
+  const forward = (req: http.IncomingMessage, body: Buffer, evenAbandoned = false) => {
     const run = async () => {
       await waitWhilePaused();
       // A call whose client gave up while it waited in the serial queue (or the pause) never left the client's side
       // as far as moto is concerned: forwarding it anyway made moto serve calls nobody waits for, so that under load
       // the queue only grew and every later call timed out as well.
-      if (req.socket.destroyed) {
+      if (req.socket.destroyed && !evenAbandoned) {
         abandoned.count += 1;
         throw new Error('the client gave up before the call was forwarded');
       }
@@ -195,9 +197,9 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
         answer(500, 'InternalFailure', 'the fault proxy failed this call');
         return;
       }
-      const delay = rule?.fault === 'delay' ? (rule.delayMs ?? 200) : 0;
+      const delay = rule?.fault === 'delay' || rule?.fault === 'hold' ? (rule.delayMs ?? 200) : 0;
       void new Promise((r) => setTimeout(r, delay))
-        .then(() => forward(req, body))
+        .then(() => forward(req, body, rule?.fault === 'hold'))
         .then(
           (upstream) => {
             if (res.destroyed) return;
