@@ -185,12 +185,12 @@ test('a backend paused mid-run leaves no rule and a true counter once the Delete
 test('a CreateRule that the backend acts on after its Delete has run leaves no rule and a true counter', async () => {
   const listenerArn = await fixture.newListener();
   await invoke(request('Create', props(listenerArn, ['seed.example.com']), { LogicalResourceId: 'Seed' }));
-  // The Create's CreateRule reaches the backend 8 s late: its caller has answered FAILED by then (a function time
+  // The Create's CreateRule reaches the backend 5 s late: its caller has answered FAILED by then (a function time
   // of 5 s, answered 2 s before it runs out), and CloudFormation's Delete has scanned the listener and found nothing.
   proxy.addRule({
     operation: 'CreateRule',
     fault: 'hold',
-    delayMs: 8_000,
+    delayMs: 5_000,
     matches: (body) => body.includes('late.example.com'),
   });
   const sentAt = Date.now();
@@ -198,8 +198,8 @@ test('a CreateRule that the backend acts on after its Delete has run leaves no r
   expect(resources[0].created.sent.Status).toBe('FAILED');
   const deleted = await deleteAll(resources);
   expect(deleted.map((d) => d.sent.Status)).toEqual(['SUCCESS']);
-  expect(Date.now() - sentAt).toBeLessThan(8_000); // the Delete ran before the held CreateRule
-  await new Promise((r) => setTimeout(r, Math.max(0, sentAt + 9_000 - Date.now())));
+  expect(Date.now() - sentAt).toBeLessThan(5_000); // the Delete ran before the held CreateRule
+  await new Promise((r) => setTimeout(r, Math.max(0, sentAt + 6_000 - Date.now())));
   // The rule has appeared after the Delete; its slot is still taken, so the counter is high, never low.
   expect([...(await probe.hostsByRule(listenerArn)).values()]).toEqual([['seed.example.com'], ['late.example.com']]);
   expect(await probe.counter(listenerArn)).toBe(2);
