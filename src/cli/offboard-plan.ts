@@ -10,10 +10,10 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { App, AppProps, CfnResource, Stack } from 'aws-cdk-lib';
 import { publicCustomer, publicPlatform, ResolvedCustomerConfig } from '../config/defaults';
-import { displayPath, ResolvedFleet } from '../config/loader';
-import { PLACEMENT_FILE, readPlacementFile } from '../environment/placement';
+import { ConfigLoader, displayPath, ResolvedFleet } from '../config/loader';
 import { CustomerEnvironment } from '../environment/customer-environment';
-import { VendingFleet } from '../environment/vending-fleet';
+import { PLACEMENT_FILE, readPlacementFile } from '../environment/placement';
+import { PlatformReference } from '../platform/platform-reference';
 
 /** One resource of the stack, as the plan names it. */
 export interface PlannedResource {
@@ -41,9 +41,18 @@ export interface OffboardPlan {
 
 const KEPT_POLICIES = new Set(['Retain', 'RetainExceptOnCreate', 'Snapshot']);
 const DATABASE_TYPES = new Set(['AWS::RDS::DBInstance', 'AWS::RDS::DBCluster']);
+const AMI_PARAMETER_TYPE = 'Custom::WebAmiParameter';
 
-/** The environment's stack, built alone from the fleet as it is (nothing written in the fleet directory). */
-function buildStack(fleet: ResolvedFleet, name: string): { stack: CustomerEnvironment; template: any; placed?: number } {
+/**
+ * The environment's stack, built alone as VendingFleet builds it (nothing written in the fleet directory): on the
+ * shared load balancer placement.yaml names. The rest of the fleet is not placed, so that offboarding works on a
+ * fleet whose new environment finds no room until this one leaves.
+ */
+function buildStack(
+  fleet: ResolvedFleet,
+  config: ResolvedCustomerConfig,
+): { stack: CustomerEnvironment; template: any; placed?: number } {
+  const name = `${config.customer}-${config.environment}`;
   const outdir = mkdtempSync(join(tmpdir(), 'paas-vending-offboard-'));
   try {
     // AppProps of the aws-cdk-lib floor have no builtinCloudFormationValidation: older versions ignore it.
@@ -54,14 +63,16 @@ function buildStack(fleet: ResolvedFleet, name: string): { stack: CustomerEnviro
     };
     const app = new App(props);
     const file = join(fleet.directory, PLACEMENT_FILE);
-    const vending = new VendingFleet(
-      app,
-      { directory: fleet.directory, platform: publicPlatform(fleet.platform), customers: fleet.customers.map(publicCustomer) },
-      { placement: readPlacementFile(file, displayPath(file), 100), stacks: [name] },
-    );
-    const stack = vending.environments[0];
+    const placed = readPlacementFile(file, displayPath(file), 100)?.environments[name];
+    const platform = publicPlatform(fleet.platform);
+    const stack = new CustomerEnvironment(app, name, {
+      config: ConfigLoader.validateCustomer(publicCustomer(config), { platform }),
+      platform: PlatformReference.fromConfig(platform),
+      sharedLoadBalancer: placed,
+      rebuildWindow: platform.rebuildWindow,
+    });
     const template = app.synth().getStackByName(stack.stackName).template;
-    return { stack, template, placed: vending.placement.environments[name] };
+    return { stack, template, placed };
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
@@ -71,7 +82,9 @@ function buildStack(fleet: ResolvedFleet, name: string): { stack: CustomerEnviro
 function resourcesOf(stack: Stack, template: any): PlannedResource[] {
   const paths = new Map<string, string>();
   for (const c of stack.node.findAll()) {
-    if (CfnResource.isCfnResource(c)) paths.set(stack.resolve(c.logicalId), c.node.path.replace(`${stack.node.path}/`, ''));
+    if (CfnResource.isCfnResource(c)) {
+      paths.set(stack.resolve(c.logicalId), c.node.path.replace(`${stack.node.path}/`, ''));
+    }
   }
   return Object.entries<any>(template.Resources ?? {}).map(([logicalId, r]) => ({
     logicalId,
@@ -92,10 +105,23 @@ function databaseWords(r: PlannedResource, template: any, c: ResolvedCustomerCon
 /** The plan of offboarding `name`, one of the fleet's customers. */
 export function offboardPlan(fleet: ResolvedFleet, config: ResolvedCustomerConfig, file: string): OffboardPlan {
   const name = `${config.customer}-${config.environment}`;
-  const { stack, template, placed } = buildStack(fleet, name);
+  const { stack, template, placed } = buildStack(fleet, config);
   const resources = resourcesOf(stack, template);
-  const kept = resources.filter((r) => KEPT_POLICIES.has(r.deletionPolicy));
-  const deleted = resources.filter((r) => !KEPT_POLICIES.has(r.deletionPolicy));
+  // The AMI parameter is one SSM parameter behind two resources (the custom resource that adopted it, and the earlier
+  // resource kept in the template with Retain): the custom resource's policy decides whether it stays.
+  const amiParameters = new Map<string, PlannedResource>();
+  for (const r of resources.filter((x) => x.type === AMI_PARAMETER_TYPE)) {
+    const parameterName = template.Resources[r.logicalId].Properties?.ParameterName;
+    if (typeof parameterName === 'string') amiParameters.set(parameterName, r);
+  }
+  const adopted = (r: PlannedResource) => {
+    const parameterName = template.Resources[r.logicalId].Properties?.Name;
+    return r.type === 'AWS::SSM::Parameter' && typeof parameterName === 'string' && amiParameters.has(parameterName);
+  };
+  const kept = resources.filter((r) => KEPT_POLICIES.has(r.deletionPolicy) && !adopted(r));
+  const deleted = resources.filter((r) => !KEPT_POLICIES.has(r.deletionPolicy) && !adopted(r));
+  const parameterLine = (r: PlannedResource) =>
+    `the AMI parameter ${template.Resources[r.logicalId].Properties.ParameterName} (the id of the image its instances run)`;
   const production = stack.production;
   const lines: string[] = [];
   const placedOn = placed !== undefined ? `, served by shared load balancer ${placed}` : '';
@@ -118,6 +144,8 @@ export function offboardPlan(fleet: ResolvedFleet, config: ResolvedCustomerConfi
       lines.push(`  - the data bucket ${r.path} with its objects (retained${production ? ': production' : ''})`);
     } else if (r.type === 'AWS::Logs::LogGroup') {
       lines.push(`  - the log group ${r.path} with its logs (retained)`);
+    } else if (r.type === AMI_PARAMETER_TYPE) {
+      lines.push(`  - ${parameterLine(r)}${production ? ' (retained: production)' : ''}`);
     } else {
       lines.push(`  - ${r.type} ${r.path} (${r.deletionPolicy === 'Snapshot' ? 'a final snapshot' : 'retained'})`);
     }
@@ -128,7 +156,8 @@ export function offboardPlan(fleet: ResolvedFleet, config: ResolvedCustomerConfi
       'them when they are no longer needed',
   );
   if (config.database) {
-    const kind = template.Resources[kept.concat(deleted).find((r) => DATABASE_TYPES.has(r.type))?.logicalId ?? '']?.Type;
+    const kind =
+      template.Resources[kept.concat(deleted).find((r) => DATABASE_TYPES.has(r.type))?.logicalId ?? '']?.Type;
     const where = kind === 'AWS::RDS::DBCluster' ? 'cluster' : 'instance';
     const identifier = config.database.clusterName ?? name;
     lines.push(
@@ -137,8 +166,11 @@ export function offboardPlan(fleet: ResolvedFleet, config: ResolvedCustomerConfi
     );
   }
   lines.push('', `Deleted (${deleted.length} resources):`);
-  for (const r of deleted.filter((d) => DATABASE_TYPES.has(d.type) || d.type === 'AWS::S3::Bucket' || d.type === 'AWS::Logs::LogGroup')) {
-    if (DATABASE_TYPES.has(r.type)) {
+  const named = new Set(['AWS::S3::Bucket', 'AWS::Logs::LogGroup', AMI_PARAMETER_TYPE, ...DATABASE_TYPES]);
+  for (const r of deleted.filter((d) => named.has(d.type))) {
+    if (r.type === AMI_PARAMETER_TYPE) {
+      lines.push(`  - ${parameterLine(r)}`);
+    } else if (DATABASE_TYPES.has(r.type)) {
       lines.push(`  - ${r.type === 'AWS::RDS::DBInstance' ? 'the database instance' : 'the database'} ${r.path}`);
     } else if (r.type === 'AWS::S3::Bucket') {
       lines.push(
@@ -175,6 +207,17 @@ export function offboardPlan(fleet: ResolvedFleet, config: ResolvedCustomerConfi
     before.push(
       `  - the database has deletion protection (production): aws rds ${cluster ? 'modify-db-cluster --db-cluster-identifier' : 'modify-db-instance --db-instance-identifier'} ` +
         `${typeof id === 'string' ? id : r.path} --no-deletion-protection --apply-immediately`,
+    );
+  }
+  for (const r of resources.filter((d) => d.type === 'AWS::ElasticLoadBalancingV2::LoadBalancer')) {
+    const attributes: { Key?: unknown; Value?: unknown }[] =
+      template.Resources[r.logicalId].Properties?.LoadBalancerAttributes ?? [];
+    if (!attributes.some((a) => a.Key === 'deletion_protection.enabled' && a.Value === 'true')) continue;
+    before.push(
+      `  - the load balancer ${r.path} has deletion protection: aws elbv2 modify-load-balancer-attributes ` +
+        `--attributes Key=deletion_protection.enabled,Value=false --load-balancer-arn "$(aws cloudformation ` +
+        `describe-stack-resource --stack-name ${stack.stackName} --logical-resource-id ${r.logicalId} ` +
+        '--query StackResourceDetail.PhysicalResourceId --output text)"',
     );
   }
   if (before.length > 0) lines.push('', 'Before cdk destroy can delete the stack, turn off:', ...before);
