@@ -162,10 +162,7 @@ export class VendingFleet {
   public readonly platformReference: PlatformReference;
   /** The customer environments that were built (all, unless `stacks` selects), in the order of the fleet's customers. */
   public readonly environments: CustomerEnvironment[];
-  /**
-   * The stacks of offboarded environments that were built (`includeOffboarded`), in name order: for `cdk destroy`.
-   * @default - none
-   */
+  /** The stacks of offboarded environments that were built (`includeOffboarded`), in name order: for `cdk destroy`. */
   public readonly offboardedEnvironments: CustomerEnvironment[];
   /** The stack names of the whole fleet, the platform's first, whether built or not (offboarded ones last, when included). */
   public readonly stackNames: string[];
