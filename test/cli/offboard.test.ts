@@ -3,6 +3,7 @@
  * plan it prints (read from the synthesized stack), the confirmation, the files it writes, the stack it keeps
  * destroyable, the slot and certificate it frees, and synth's warning about stacks nothing names any more.
  */
+import { spawnSync } from 'child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
@@ -248,5 +249,66 @@ describe('the place an offboarded environment leaves is taken by the next one', 
       .filter((r) => r.Type === 'AWS::ElasticLoadBalancingV2::ListenerCertificate')
       .flatMap((r) => r.Properties.Certificates.map((c: any) => c.CertificateArn));
     expect(certificates).toEqual([OTHER_CERTIFICATE]);
+  });
+});
+
+describe('the installed entry point', () => {
+  // The real bin script, with a terminal of its own (a pseudo-terminal from Python's pty), and with stdin piped.
+  const main = join(__dirname, '../../src/cli/main.ts');
+  const command = [process.execPath, '-r', require.resolve('ts-node/register/transpile-only'), main];
+  const env = {
+    ...process.env,
+    TS_NODE_PROJECT: join(__dirname, '../../tsconfig.dev.json'),
+    PAAS_VENDING_CACHE: 'off',
+  };
+  const ON_A_TERMINAL = [
+    'import os, pty, select, sys',
+    'pid, fd = pty.fork()',
+    'if pid == 0:',
+    '    os.execvpe(sys.argv[2], sys.argv[2:], os.environ)',
+    'out, sent = b"", False',
+    'while True:',
+    '    ready, _, _ = select.select([fd], [], [], 120)',
+    '    if not ready:',
+    '        break',
+    '    try:',
+    '        data = os.read(fd, 4096)',
+    '    except OSError:',
+    '        break',
+    '    if not data:',
+    '        break',
+    '    out += data',
+    '    if not sent and b"to offboard it" in out:',
+    '        os.write(fd, sys.argv[1].encode() + b"\\n")',
+    '        sent = True',
+    '_, status = os.waitpid(pid, 0)',
+    'sys.stdout.write(out.decode("utf-8", "replace"))',
+    'sys.exit(os.waitstatus_to_exitcode(status))',
+  ].join('\n');
+
+  test('piped without --yes: refused, nothing changed; on a terminal, the typed name offboards', () => {
+    const fleet = writeFleet({ ...platform(), ...ZONES }, { 'acme-staging.yaml': stagingCustomer() });
+    const piped = spawnSync(command[0], [...command.slice(1), 'offboard', fleet, 'acme-staging'], {
+      encoding: 'utf-8',
+      env,
+      input: 'acme-staging\n',
+    });
+    expect(piped.status).toBe(EXIT_INVALID);
+    expect(piped.stderr).toContain('not offboarded: stdin is not a terminal');
+    expect(existsSync(join(fleet, 'customers', 'acme-staging.yaml'))).toBe(true);
+
+    const typed = spawnSync(
+      'python3',
+      ['-c', ON_A_TERMINAL, 'acme-staging', ...command, 'offboard', fleet, 'acme-staging'],
+      {
+        encoding: 'utf-8',
+        env,
+      },
+    );
+    expect(typed.stdout).toContain('Type acme-staging to offboard it (anything else cancels): ');
+    expect(typed.stdout).toContain('Offboarded acme-staging.');
+    expect(typed.status).toBe(EXIT_OK);
+    expect(existsSync(join(fleet, 'customers', 'acme-staging.yaml'))).toBe(false);
+    expect(existsSync(join(fleet, 'offboarded', 'acme-staging.yaml'))).toBe(true);
   });
 });
