@@ -213,6 +213,12 @@ export class VendingFleet {
 
     const platformStackName = `${platformConfig.name}-platform`;
     const labels = fleet.customers.map((c) => `${c.customer}-${c.environment}`);
+    if (options.includeOffboarded && !OFFBOARDED.has(options)) {
+      throw new Error(
+        `${where}: includeOffboarded: received true; expected it with VendingFleet.fromDirectory only, which reads ` +
+          `the directory's ${OFFBOARDED_FILE} (the constructor reads no files)`,
+      );
+    }
     const offboarded = [...(OFFBOARDED.get(options) ?? [])].sort((a, b) => (a.name < b.name ? -1 : 1));
     const again = offboarded.filter((o) => labels.includes(o.name));
     if (again.length > 0) {

@@ -119,6 +119,10 @@ describe('VendingFleet.fromDirectory and the record', () => {
     expect(included.placement.environments).toEqual({});
     const app = new App({ context: { 'vending:include-offboarded': 'true', 'vending:stacks': 'acme-staging' } });
     expect(VendingFleet.fromDirectory(app, dir).offboardedEnvironments).toHaveLength(1);
+    const fleet = { directory: dir, platform: { ...platform(), ...ZONES }, customers: [] };
+    expect(() => new VendingFleet(new App(), fleet, { includeOffboarded: true })).toThrow(
+      /includeOffboarded: received true; expected it with VendingFleet.fromDirectory only/,
+    );
     const wrong = new App({ context: { 'vending:include-offboarded': 'yes' } });
     expect(() => VendingFleet.fromDirectory(wrong, dir)).toThrow(
       /context vending:include-offboarded: received "yes"; expected true or false$/,
