@@ -74,7 +74,7 @@ export interface VendingFleetOptions {
    * Also build a stack for each environment of the fleet directory's offboarding record (`offboarded.yaml`, written
    * by `paas-vending offboard`), from its last customer file, on the shared load balancer that served it: so that
    * `cdk destroy <customer>-<environment>` can still name it. They take no place in the placement and add no
-   * certificate to the platform. Read by `fromDirectory` only.
+   * certificate to the platform. Only `fromDirectory` reads the record: the constructor refuses the option.
    * @default - the context key `vending:include-offboarded` (`true` includes them, as in
    *   `cdk destroy -c vending:include-offboarded=true acme-staging`), else false
    */
