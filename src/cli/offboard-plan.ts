@@ -146,6 +146,11 @@ export function offboardPlan(fleet: ResolvedFleet, config: ResolvedCustomerConfi
       lines.push(`  - the log group ${r.path} with its logs (retained)`);
     } else if (r.type === AMI_PARAMETER_TYPE) {
       lines.push(`  - ${parameterLine(r)}${production ? ' (retained: production)' : ''}`);
+    } else if (r.type === 'AWS::ElasticLoadBalancingV2::ListenerCertificate') {
+      lines.push(
+        `  - the custom domain's certificate on the shared listener (${r.path}, retained: the platform's stack ` +
+          'holds it, and removes it once no environment uses it)',
+      );
     } else {
       lines.push(`  - ${r.type} ${r.path} (${r.deletionPolicy === 'Snapshot' ? 'a final snapshot' : 'retained'})`);
     }
@@ -154,6 +159,9 @@ export function offboardPlan(fleet: ResolvedFleet, config: ResolvedCustomerConfi
     `  - the images (AMIs) its AMI pipeline baked and their EBS snapshots: not resources of the stack; find them by ` +
       `the tags vending:customer=${config.customer} and vending:environment=${config.environment}, and deregister ` +
       'them when they are no longer needed',
+  );
+  lines.push(
+    "  - the artifacts its pipelines left in the platform's artifacts bucket (the bucket is the platform's, retained)",
   );
   if (config.database) {
     const kind =

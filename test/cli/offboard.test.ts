@@ -88,6 +88,7 @@ describe('paas-vending offboard', () => {
     expect(kept).toContain('  - the AMI parameter /vending/acme/production/ami-id');
     expect(kept).toContain('the tags vending:customer=acme and vending:environment=production');
     expect(kept).toContain('/aws/rds/instance/acme-production/...');
+    expect(kept).toContain("the artifacts its pipelines left in the platform's artifacts bucket");
     expect(deleted).toContain('  - the database acme-production (postgres 16) itself (after its final snapshot)');
     expect(deleted).not.toContain('DataBucket');
     // Production's protections, each with the command that lifts it.
@@ -236,7 +237,11 @@ describe('the place an offboarded environment leaves is taken by the next one', 
     expect(full.code).toBe(EXIT_INVALID);
     expect(full.err).toContain("quotas.certificatesPerLoadBalancer: received 1: globex-staging's certificate");
 
-    expect(cli(['offboard', fleet, 'acme-staging', '--yes'], { cwd }).code).toBe(EXIT_OK);
+    const offboarded = cli(['offboard', fleet, 'acme-staging', '--yes'], { cwd });
+    expect(offboarded.code).toBe(EXIT_OK);
+    expect(offboarded.out).toMatch(
+      /Kept:\n(  - .*\n)*  - the custom domain's certificate on the shared listener \(Web\/\S+, retained/,
+    );
     const placed = cli(['synth', fleet, '--stack', 'vending-platform'], { cwd });
     expect(placed.code).toBe(EXIT_OK);
     expect(placed.err).toContain('globex-staging: placed on shared load balancer 1');
