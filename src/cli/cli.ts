@@ -7,6 +7,7 @@ import { list, validate } from './fleet-commands';
 import { HELP } from './help';
 import { init } from './init-command';
 import { EXIT_INTERNAL, EXIT_INVALID, EXIT_OK, EXIT_USAGE, Io, PACKAGE_ROOT, UsageError } from './io';
+import { offboard } from './offboard-command';
 import { synth } from './synth-command';
 import { writeRefusal } from '../config/atomic-write';
 import { ConfigError } from '../config/errors';
@@ -72,9 +73,11 @@ function dispatch(argv: string[], io: Io): number {
       return diagram(rest, io);
     case 'diff':
       return diffCommand(rest, io);
+    case 'offboard':
+      return offboard(rest, io);
     default:
       throw new UsageError(
-        `unknown command "${command}"; expected validate, list, synth, diff, init, check-appspec or diagram`,
+        `unknown command "${command}"; expected validate, list, synth, diff, offboard, init, check-appspec or diagram`,
       );
   }
 }

@@ -12,6 +12,7 @@ Commands:
   list [DIR]                          show the customer environments of a fleet
   synth [DIR] [--out DIR]             synthesize the fleet into a CDK cloud assembly (a CDK app too)
   diff [DIR] [--against REF_OR_DIR]   what a change replaces, adds or removes, before it is deployed
+  offboard DIR CUSTOMER-ENVIRONMENT   take an environment out of the fleet, keeping its stack destroyable
   init CUSTOMER ENVIRONMENT [DIR]     write a commented starter file for a new environment
   check-appspec FILE [--root DIR]     check a customer's appspec.yml before it reaches CodeDeploy
   diagram [DIR] [--customer C]        draw a customer environment, or the platform, as Mermaid or SVG
@@ -53,7 +54,7 @@ Options:
 
 Exit codes: 0 listed, 1 invalid config, 2 wrong usage.`,
   synth: `Usage: paas-vending synth [DIR] [--out DIR] [--stack NAME]... [--json] [--frozen-placement] [--validate]
-                          [--allow-empty] [--no-cache]
+                          [--allow-empty] [--no-cache] [--include-offboarded]
 
 Validates the fleet as validate does, builds it with VendingFleet (a <platform>-platform stack and a
 <customer>-<environment> stack per customer file) in a CDK app and synthesizes it into a cloud assembly.
@@ -79,6 +80,14 @@ goes to the first load balancer with room, and another load balancer is added wh
 to maxSharedLoadBalancers in platform.yaml). The command writes placement.yaml when it changes and
 says so on stderr: commit it with the fleet.
 
+Environments taken out with paas-vending offboard are recorded in DIR/offboarded.yaml with their
+last customer file in DIR/offboarded/: a synthesis leaves their stacks out (they are not deployed
+again) unless --include-offboarded, or the context key vending:include-offboarded=true under the
+CDK CLI (cdk destroy -c vending:include-offboarded=true acme-staging). Before it writes anything,
+synth warns on stderr about each stack of the previous cloud assembly (manifest.json in the output
+folder) and each environment of placement.yaml that has no customer file and no offboarding record:
+its file was deleted by hand, and cdk destroy can no longer name its stack.
+
 The platform's VPC needs the names of its availability zones: give them in platform.yaml
 (vpc.availabilityZones) and nothing is looked up. Without them, the CDK CLI looks them up (with
 credentials) and keeps them in cdk.context.json; run alone, this command fails (exit 1), naming the
@@ -102,9 +111,39 @@ Options:
   --no-cache  read and validate every customer file again instead of taking the result kept for a
               file, platform and library that have not changed since (in $PAAS_VENDING_CACHE_DIR, else
               ~/.cache/paas-vending; PAAS_VENDING_CACHE=off turns it off everywhere)
+  --include-offboarded
+              also build a stack for each environment of offboarded.yaml, from its last customer file
+              and on the load balancer that served it, for cdk destroy; placement.yaml is not changed
+              for them
 
 Exit codes: 0 synthesized, 1 invalid config, a construct refused the config, or a stack has an
 error annotation, 2 wrong usage (also --out, --json or --validate with CDK_OUTDIR set).`,
+  offboard: `Usage: paas-vending offboard DIR CUSTOMER-ENVIRONMENT [--yes] [--no-cache]
+
+Takes a customer environment out of the fleet in DIR without losing its data or its stack. First it
+prints what the deletion of the environment's stack will delete and what it will keep, read from the
+stack as the fleet synthesizes it: every database leaves a final snapshot; a production data bucket,
+the retained log groups and the production AMI parameter stay; the images the AMI pipeline baked and
+the logs RDS exported are not the stack's and stay too. It names what must be turned off before the
+stack can be deleted (termination protection, the database's deletion protection, in production).
+
+Then, once confirmed, it changes files of the fleet only, nothing in AWS: it moves
+customers/CUSTOMER-ENVIRONMENT.yaml to offboarded/, records the environment in offboarded.yaml
+(when, and the shared load balancer that served it) and removes it from placement.yaml, so that the
+next environment may take its place (and its certificate's room on the listener). A synthesis then
+leaves the stack out; to delete it, synthesize it again with the offboarded environments:
+  cdk destroy -c vending:include-offboarded=true CUSTOMER-ENVIRONMENT      (in DIR, with cdk.json)
+  paas-vending synth DIR --include-offboarded --out cdk.out && cdk destroy --app cdk.out CUSTOMER-ENVIRONMENT
+Once the stack is destroyed, remove its entry from offboarded.yaml and its file in offboarded/.
+
+On a terminal it asks you to type the environment's name. Without a terminal it changes nothing
+unless --yes is given.
+
+Options:
+  --yes       confirm without asking (for scripts: read the plan with a run without --yes first)
+  --no-cache  read and validate every customer file again (see validate --help)
+
+Exit codes: 0 offboarded, 1 invalid config, unknown environment, not confirmed, 2 wrong usage.`,
   init: `Usage: paas-vending init CUSTOMER ENVIRONMENT [DIR] [--force]
 
 Writes DIR/customers/CUSTOMER-ENVIRONMENT.yaml, a commented starter file. It fails validation,

@@ -7,6 +7,10 @@ export interface Io {
   readonly cwd: string;
   /** Whether `err` writes to a terminal: progress of long commands is shown only then. @default false */
   readonly errIsTTY?: boolean;
+  /** Whether stdin is a terminal: offboard asks for confirmation only then. @default false */
+  readonly inIsTTY?: boolean;
+  /** Asks a question on the terminal and returns the line answered (undefined at end of input). @default none */
+  readonly ask?: (question: string) => string | undefined;
   /** The environment (synth reads CDK_OUTDIR from it). @default process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
 }

@@ -2,6 +2,7 @@ import { resolve } from 'path';
 import { args, emptyFleetProblem, readFleetOf } from './args';
 import { help } from './help';
 import { EXIT_INVALID, EXIT_OK, Io, UsageError } from './io';
+import { orphanWarnings } from './orphans';
 import { synthesizeFleet } from './synth';
 import { table } from './table';
 
@@ -10,7 +11,7 @@ export function synth(argv: string[], io: Io): number {
   const startedAt = Date.now();
   const { flags, options, lists, positionals } = args(
     argv,
-    ['json', 'frozen-placement', 'validate', 'allow-empty', 'no-cache'],
+    ['json', 'frozen-placement', 'validate', 'allow-empty', 'no-cache', 'include-offboarded'],
     1,
     'synth',
     ['out'],
@@ -30,6 +31,9 @@ export function synth(argv: string[], io: Io): number {
     return EXIT_INVALID;
   }
   const outdir = resolve(io.cwd, cdkOutdir ?? options.out ?? 'cdk.out');
+  // Before the synthesis writes the assembly and placement.yaml: stacks whose file went without an offboarding.
+  const orphans = orphanWarnings(fleet, outdir);
+  if (orphans.length > 0) io.err(orphans.join('\n'));
   const progress = io.errIsTTY && !flags.json && cdkOutdir === undefined ? io.err : undefined;
   const frozenPlacement = flags['frozen-placement'] ?? false;
   // Alone, the templates are not validated again by aws-cdk-lib unless asked (--validate): its validation is half the
@@ -45,6 +49,8 @@ export function synth(argv: string[], io: Io): number {
     frozenPlacement,
     validation,
     stacks: selected,
+    // Without the flag, the context key vending:include-offboarded decides (cdk destroy -c vending:include-offboarded=true).
+    includeOffboarded: flags['include-offboarded'] || undefined,
   });
   if ('problem' in result) {
     io.err(`paas-vending: synth: ${result.problem}`);
@@ -94,6 +100,12 @@ export function synth(argv: string[], io: Io): number {
     r.template,
   ]);
   io.out(table([header, ...rows]));
+  if (result.offboarded.length > 0) {
+    io.out(
+      `\nOffboarded, built for cdk destroy only (offboarded.yaml): ${result.offboarded.join(', ')}. Destroy one with: ` +
+        `cdk destroy --app ${result.outdir} STACK`,
+    );
+  }
   const stacks = rows.length === 1 ? '1 stack' : `${rows.length} stacks`;
   io.out(`\n${stacks} in ${result.outdir}. Deploy one with: cdk deploy --app ${result.outdir} STACK`);
   return EXIT_OK;

@@ -20,6 +20,7 @@ import { writeRefusal } from '../config/atomic-write';
 import { ingressOf, publicCustomer, publicPlatform, ResolvedCustomerConfig, servedHosts } from '../config/defaults';
 import { ConfigError } from '../config/errors';
 import { platformFilesIn, ResolvedFleet } from '../config/loader';
+import { readOffboardedEnvironments, readOffboardingRecord } from '../config/offboarding';
 import { templateLimitProblems } from '../environment/quotas';
 import { VendingFleet } from '../environment/vending-fleet';
 
@@ -59,6 +60,11 @@ export interface SynthRequest {
   readonly validation?: boolean;
   /** Build only these stacks, by name (VendingFleetOptions.stacks). @default every stack */
   readonly stacks?: string[];
+  /**
+   * Also build the stacks of offboarded environments (VendingFleetOptions.includeOffboarded); undefined leaves it to
+   * the context key vending:include-offboarded. @default undefined
+   */
+  readonly includeOffboarded?: boolean;
 }
 
 export type SynthResult =
@@ -85,6 +91,8 @@ export type SynthResult =
       readonly placementChanges: string[];
       /** The placement file, shown as the template paths are. */
       readonly placementFile: string;
+      /** The stacks of offboarded environments that were built (for cdk destroy), by name. */
+      readonly offboarded: string[];
     }
   | { readonly problem: string };
 
@@ -190,6 +198,7 @@ export function synthesizeFleet(fleet: ResolvedFleet, request: SynthRequest): Sy
     vending = VendingFleet._fromReadDirectory(app, read, {
       frozenPlacement: request.frozenPlacement,
       ...(request.stacks ? { stacks: request.stacks } : {}),
+      ...(request.includeOffboarded !== undefined ? { includeOffboarded: request.includeOffboarded } : {}),
     });
     const stacks = app.node.children.filter((c) => Stack.isStack(c)).length;
     progress?.(`synthesizing ${stacks} stacks…`);
@@ -209,7 +218,18 @@ export function synthesizeFleet(fleet: ResolvedFleet, request: SynthRequest): Sy
   const customers = new Map<string, ResolvedCustomerConfig>(
     fleet.customers.map((c) => [`${c.customer}-${c.environment}`, c]),
   );
-  const stacksBuilt: Stack[] = [...(vending.platformStack ? [vending.platformStack] : []), ...vending.environments];
+  const offboardedStacks = vending.offboardedEnvironments ?? [];
+  if (offboardedStacks.length > 0) {
+    const record = readOffboardingRecord(fleet.directory);
+    for (const o of readOffboardedEnvironments(fleet.directory, record, fleet.platform)) {
+      customers.set(o.name, o.config);
+    }
+  }
+  const stacksBuilt: Stack[] = [
+    ...(vending.platformStack ? [vending.platformStack] : []),
+    ...vending.environments,
+    ...offboardedStacks,
+  ];
   const ordered = stacksBuilt.map((s) => s.artifactId);
   const artifacts = [
     ...ordered.map((id) => assembly.getStackArtifact(id)),
@@ -255,5 +275,6 @@ export function synthesizeFleet(fleet: ResolvedFleet, request: SynthRequest): Sy
     templateLimits,
     placementChanges: vending.placementChanges,
     placementFile: shownPath(join(fleet.directory, VendingFleet.PLACEMENT_FILE), cwd),
+    offboarded: offboardedStacks.map((s) => s.stackName),
   };
 }

@@ -15,15 +15,23 @@ import {
   writePlacementFile,
 } from './placement';
 import { fleetQuotaUse, quotaProblems, sharedEnvironmentUses } from './quotas';
-import { ingressOf, resolveCustomer, resolvePlatform } from '../config/defaults';
+import { ingressOf, publicCustomer, resolveCustomer, resolvePlatform } from '../config/defaults';
 import { ConfigError, formatProblem } from '../config/errors';
 import { ConfigLoader, displayPath } from '../config/loader';
+import {
+  OFFBOARDED_FILE,
+  OffboardedEnvironment,
+  readOffboardedEnvironments,
+  readOffboardingRecord,
+} from '../config/offboarding';
 import { FleetConfig } from '../config/types';
 import { PlatformReference } from '../platform/platform-reference';
 import { SharedPlatform, SharedPlatformConfigOptions } from '../platform/shared-platform';
 
 /** The placement file that fromDirectory read, named in errors instead of the option. */
 const PLACEMENT_SOURCE = new WeakMap<VendingFleetOptions, string>();
+/** The offboarded environments that fromDirectory read, to be built as stacks of their own (includeOffboarded). */
+const OFFBOARDED = new WeakMap<VendingFleetOptions, OffboardedEnvironment[]>();
 
 /** A shared load balancer holds at most 100 rules and 100 target groups (the latter a hard AWS limit). */
 export const SHARED_LOAD_BALANCER_CAPACITY = 100;
@@ -62,10 +70,21 @@ export interface VendingFleetOptions {
    *   `cdk deploy -c vending:stacks=acme-production acme-production`), else every stack
    */
   readonly stacks?: string[];
+  /**
+   * Also build a stack for each environment of the fleet directory's offboarding record (`offboarded.yaml`, written
+   * by `paas-vending offboard`), from its last customer file, on the shared load balancer that served it: so that
+   * `cdk destroy <customer>-<environment>` can still name it. They take no place in the placement and add no
+   * certificate to the platform. Only `fromDirectory` reads the record: the constructor refuses the option.
+   * @default - the context key `vending:include-offboarded` (`true` includes them, as in
+   *   `cdk destroy -c vending:include-offboarded=true acme-staging`), else false
+   */
+  readonly includeOffboarded?: boolean;
 }
 
 /** The context key that selects the stacks a VendingFleet builds (names separated by commas). */
 export const STACKS_CONTEXT_KEY = 'vending:stacks';
+/** The context key that builds the offboarded environments' stacks too (`true`). */
+export const INCLUDE_OFFBOARDED_CONTEXT_KEY = 'vending:include-offboarded';
 
 /**
  * A whole fleet in a CDK app: one stack for the platform (`<platform>-platform`) and one CustomerEnvironment
@@ -86,6 +105,9 @@ export class VendingFleet {
 
   /** The context key that selects the stacks a fleet builds: `vending:stacks`. */
   public static readonly STACKS_CONTEXT_KEY = STACKS_CONTEXT_KEY;
+
+  /** The context key that builds the stacks of offboarded environments too: `vending:include-offboarded`. */
+  public static readonly INCLUDE_OFFBOARDED_CONTEXT_KEY = INCLUDE_OFFBOARDED_CONTEXT_KEY;
 
   /**
    * The fleet of a directory holding `platform.yaml`, `customers/*.yaml` and, once written, `placement.yaml`; the
@@ -117,6 +139,10 @@ export class VendingFleet {
     const placement = readPlacementFile(file, displayPath(file), capacity);
     const withPlacement: VendingFleetOptions = { ...options, placement };
     PLACEMENT_SOURCE.set(withPlacement, displayPath(file));
+    if (includeOffboardedOf(app, options, `VendingFleet.fromDirectory ${directory}`)) {
+      const record = readOffboardingRecord(directory);
+      OFFBOARDED.set(withPlacement, readOffboardedEnvironments(directory, record, resolvePlatform(fleet.platform)));
+    }
     const vending = new VendingFleet(app, fleet, withPlacement);
     if (!options.frozenPlacement) writePlacementFile(file, vending.placementResult);
     return vending;
@@ -136,7 +162,9 @@ export class VendingFleet {
   public readonly platformReference: PlatformReference;
   /** The customer environments that were built (all, unless `stacks` selects), in the order of the fleet's customers. */
   public readonly environments: CustomerEnvironment[];
-  /** The stack names of the whole fleet, the platform's first, whether built or not. */
+  /** The stacks of offboarded environments that were built (`includeOffboarded`), in name order: for `cdk destroy`. */
+  public readonly offboardedEnvironments: CustomerEnvironment[];
+  /** The stack names of the whole fleet, the platform's first, whether built or not (offboarded ones last, when included). */
   public readonly stackNames: string[];
   /** Which shared load balancer serves each environment on shared ingress. */
   public readonly placement: FleetPlacement;
@@ -185,7 +213,27 @@ export class VendingFleet {
 
     const platformStackName = `${platformConfig.name}-platform`;
     const labels = fleet.customers.map((c) => `${c.customer}-${c.environment}`);
-    this.stackNames = [platformStackName, ...labels];
+    if (options.includeOffboarded && !OFFBOARDED.has(options)) {
+      throw new Error(
+        `${where}: includeOffboarded: received true; expected it with VendingFleet.fromDirectory only, which reads ` +
+          `the directory's ${OFFBOARDED_FILE} (the constructor reads no files)`,
+      );
+    }
+    const offboarded = [...(OFFBOARDED.get(options) ?? [])].sort((a, b) => (a.name < b.name ? -1 : 1));
+    const again = offboarded.filter((o) => labels.includes(o.name));
+    if (again.length > 0) {
+      throw new ConfigError(
+        again.map((o) => ({
+          file: displayPath(join(fleet.directory, OFFBOARDED_FILE)),
+          path: `environments.${o.name}`,
+          message:
+            `records ${o.name} as offboarded, and customers/ has a file for it again; expected one of the two: ` +
+            `once the offboarded stack is destroyed, remove its entry (and ${o.file}), or synthesize without the offboarded stacks`,
+        })),
+      );
+    }
+    const liveNames = [platformStackName, ...labels];
+    this.stackNames = [...liveNames, ...offboarded.map((o) => o.name)];
     const selected = selectionOf(app, options, this.stackNames, where);
 
     const env = { account: platformConfig.account, region: platformConfig.region };
@@ -229,7 +277,20 @@ export class VendingFleet {
           rebuildWindow: platformConfig.rebuildWindow,
         });
       });
-    if (selected.size === this.stackNames.length) {
+    // An offboarded environment's stack as it was last deployed: on the load balancer that served it, outside the
+    // placement (its slot is free for the next environment).
+    this.offboardedEnvironments = offboarded
+      .filter((o) => selected.has(o.name))
+      .map(
+        (o) =>
+          new CustomerEnvironment(app, o.name, {
+            config: ConfigLoader.validateCustomer(publicCustomer(o.config), { platform: platformConfig }),
+            platform: this.platformReference,
+            sharedLoadBalancer: o.sharedLoadBalancer,
+            rebuildWindow: platformConfig.rebuildWindow,
+          }),
+      );
+    if (liveNames.every((name) => selected.has(name))) {
       // The account's quotas, checked on the whole fleet only: a selection of stacks is not what the account holds.
       const stacks: Stack[] = [...(this.platformStack ? [this.platformStack] : []), ...this.environments];
       const sharedUse = sharedEnvironmentUses(this.environments, fleet.customers, this.placement);
@@ -283,4 +344,15 @@ function capacityOf(options: VendingFleetOptions, where: string): number {
     );
   }
   return capacity;
+}
+
+/** Whether the offboarded environments' stacks are built: the option, else the context key (`true`), else not. */
+function includeOffboardedOf(app: Construct, options: VendingFleetOptions, where: string): boolean {
+  if (options.includeOffboarded !== undefined) return options.includeOffboarded;
+  const value = app.node.tryGetContext(INCLUDE_OFFBOARDED_CONTEXT_KEY);
+  if (value === undefined || value === false || value === 'false') return false;
+  if (value === true || value === 'true') return true;
+  throw new Error(
+    `${where}: context ${INCLUDE_OFFBOARDED_CONTEXT_KEY}: received ${JSON.stringify(value)}; expected true or false`,
+  );
 }

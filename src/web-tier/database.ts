@@ -119,7 +119,11 @@ export function createDatabase(scope: Construct, options: DatabaseContext): Buil
     storageEncrypted: true,
     storageEncryptionKey: options.encryptionKey,
     deletionProtection: options.production,
-    removalPolicy: options.production ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY,
+    // Every database, production or not, leaves a final snapshot when its stack is deleted (or it is replaced):
+    // offboarding an environment loses no data. On a cluster, aws-cdk-lib puts the policy on the cluster and deletes
+    // its instances (an Aurora snapshot is of the cluster; CloudFormation refuses Snapshot on a cluster's instance).
+    // Deletion protection stays production's only.
+    removalPolicy: RemovalPolicy.SNAPSHOT,
     iamAuthentication: true,
     copyTagsToSnapshot: true,
     port,

@@ -12,7 +12,7 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
 import { App, Stack } from 'aws-cdk-lib';
-import { VendingFleet } from '../../src';
+import { CustomerEnvironment, VendingFleet } from '../../src';
 
 const FLEET = join(__dirname, '..', '..', 'examples', 'fleet');
 const COMMITTED = join(__dirname, 'data-resources.json');
@@ -30,17 +30,28 @@ const DATA_TYPES = new Set([
   'AWS::EC2::Subnet',
 ]);
 
-/** Per stack, each data-bearing resource's logical id and type, sorted. */
-function dataResources(): Record<string, Record<string, string>> {
+type Resources = Record<string, { Type: string; Properties?: { Name?: unknown }; DeletionPolicy?: string }>;
+
+let synthesized: { stack: Stack; resources: Resources }[] | undefined;
+/** The example fleet's stacks and their templates' resources, synthesized once for the file. */
+function fleetTemplates(): { stack: Stack; resources: Resources }[] {
+  if (synthesized) return synthesized;
   const app = new App({ context: { 'aws:cdk:enable-path-metadata': false } });
   VendingFleet.fromDirectory(app, FLEET, { frozenPlacement: true });
   const assembly = app.synth();
+  synthesized = app.node.children
+    .filter((c): c is Stack => Stack.isStack(c))
+    .map((stack) => ({
+      stack,
+      resources: assembly.getStackArtifact(stack.artifactId).template.Resources as Resources,
+    }));
+  return synthesized;
+}
+
+/** Per stack, each data-bearing resource's logical id and type, sorted. */
+function dataResources(): Record<string, Record<string, string>> {
   const out: Record<string, Record<string, string>> = {};
-  for (const stack of app.node.children.filter((c): c is Stack => Stack.isStack(c))) {
-    const resources = assembly.getStackArtifact(stack.artifactId).template.Resources as Record<
-      string,
-      { Type: string; Properties?: { Name?: unknown } }
-    >;
+  for (const { stack, resources } of fleetTemplates()) {
     const ids = Object.entries(resources)
       .filter(([, r]) => DATA_TYPES.has(r.Type) || isAmiParameter(r))
       .map(([id, r]) => [id, r.Type] as const)
@@ -85,4 +96,33 @@ test('the list covers every kind of data-bearing resource the fleet has', () => 
   expect(Object.values(committed).filter((ids) => Object.values(ids).includes('Custom::WebAmiParameter'))).toHaveLength(
     6,
   );
+});
+
+test('what a deleted customer stack leaves: every database a final snapshot, production data buckets retained', () => {
+  // Offboarding an environment (paas-vending offboard, then cdk destroy) relies on these deletion policies.
+  const found: string[] = [];
+  for (const { stack, resources } of fleetTemplates()) {
+    if (!(stack instanceof CustomerEnvironment)) continue;
+    for (const [, r] of Object.entries(resources)) {
+      const policies = `${r.DeletionPolicy}/${(r as { UpdateReplacePolicy?: string }).UpdateReplacePolicy}`;
+      const clusterMember = (r.Properties as { DBClusterIdentifier?: unknown })?.DBClusterIdentifier !== undefined;
+      if (r.Type === 'AWS::S3::Bucket') found.push(`${stack.stackName} ${r.Type} ${policies}`);
+      if (r.Type === 'AWS::RDS::DBCluster' || (r.Type === 'AWS::RDS::DBInstance' && !clusterMember)) {
+        found.push(`${stack.stackName} ${r.Type} ${policies}`);
+      }
+    }
+  }
+  expect(found.sort()).toEqual([
+    'acme-production AWS::RDS::DBInstance Snapshot/Snapshot',
+    'acme-production AWS::S3::Bucket Retain/Retain',
+    'acme-staging AWS::RDS::DBInstance Snapshot/Snapshot',
+    'acme-staging AWS::S3::Bucket Delete/Delete',
+    'globex-production AWS::RDS::DBCluster Snapshot/Snapshot',
+    'globex-production AWS::S3::Bucket Retain/Retain',
+    'hooli-staging AWS::RDS::DBInstance Snapshot/Snapshot',
+    'hooli-staging AWS::S3::Bucket Delete/Delete',
+    'initech-production AWS::RDS::DBCluster Snapshot/Snapshot',
+    'initech-production AWS::S3::Bucket Retain/Retain',
+    'piedpiper-development AWS::S3::Bucket Delete/Delete',
+  ]);
 });

@@ -344,15 +344,29 @@ describe.each(FAMILIES)('$name', (family) => {
       }
     });
 
-    test('staging: no deletion protection, deleted with the stack, single-AZ, named acme-staging', () => {
+    test('staging: no deletion protection, a final snapshot on deletion or replacement, single-AZ, named acme-staging', () => {
       const { resource } = databaseOf(staging);
-      expect(resource.DeletionPolicy).toBe('Delete');
+      expect(resource.DeletionPolicy).toBe('Snapshot');
+      expect(resource.UpdateReplacePolicy).toBe('Snapshot');
       expect(resource.Properties.DeletionProtection).toBe(false);
       if (family.kind === 'instance') {
         expect(resource.Properties.MultiAZ).toBe(false);
         expect(resource.Properties.DBInstanceIdentifier).toBe('acme-staging');
       } else {
         expect(resource.Properties.DBClusterIdentifier).toBe('acme-staging');
+      }
+    });
+
+    test(`every database leaves a final snapshot when its stack is deleted${family.kind === 'cluster' ? ": the cluster's, its instances deleted" : ''}`, () => {
+      for (const s of [staging, production]) {
+        const { id, resource } = databaseOf(s);
+        expect([resource.DeletionPolicy, resource.UpdateReplacePolicy]).toEqual(['Snapshot', 'Snapshot']);
+        // An Aurora snapshot is of the cluster: CloudFormation refuses Snapshot on a cluster's instances.
+        for (const [instanceId, instance] of computeOf(s)) {
+          if (instanceId !== id) {
+            expect([instance.DeletionPolicy, instance.UpdateReplacePolicy]).toEqual(['Delete', 'Delete']);
+          }
+        }
       }
     });
   });
@@ -829,7 +843,7 @@ describe('from the example fleet', () => {
     }
     const production = raw.environment === 'production';
     expect(resource.Properties.DeletionProtection).toBe(production);
-    expect(resource.DeletionPolicy).toBe(production ? 'Snapshot' : 'Delete');
+    expect(resource.DeletionPolicy).toBe('Snapshot');
     if (cluster) expect(computeOf(s)).toHaveLength(production ? 2 : 1);
     else expect(resource.Properties.MultiAZ).toBe(production);
     expect(outputOf(s, 'DatabaseSecretArn')).toBeDefined();
