@@ -265,6 +265,16 @@ project.addTask('quotas:table', {
   exec: 'ts-node --project tsconfig.dev.json scripts/quota-table.ts',
 });
 
+// src/config/engine-versions.ts: the dated table of database versions RDS offers, from the pinned cfn-lint's RDS data.
+project.addTask('engine-versions', {
+  description: "Write src/config/engine-versions.ts from the pinned cfn-lint's RDS engine versions (offline)",
+  steps: [
+    { spawn: 'python-tools' },
+    { exec: '.venv/bin/python scripts/engine-versions.py' },
+    { exec: 'ESLINT_USE_FLAT_CONFIG=false eslint --ext .ts --fix src/config/engine-versions.ts' },
+  ],
+});
+
 project.addTask('compat:cdk-floor', {
   description: `Type-check src/ against the aws-cdk-lib floor (${CDK_FLOOR})`,
   exec: `bash scripts/cdk-floor.sh ${CDK_FLOOR}`,

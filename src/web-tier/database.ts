@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import { checkNumber } from './checks';
 import { CustomerDatabaseOptions } from './database-options';
 import { resolveDatabase as resolveDatabaseDefaults } from '../config/defaults';
-import { ENGINES, instanceClassProblem, majorVersionOf, versionProblem } from '../config/engines';
+import { ENGINES, instanceClassProblem, isMajorAlone, majorVersionOf, versionProblem } from '../config/engines';
 import { databaseRules } from '../config/rules';
 import { DatabaseConfig, DatabaseEngine } from '../config/types';
 import { daysOf, ValueRuleName, valueProblem } from '../config/values';
@@ -187,6 +187,7 @@ export function createDatabase(scope: Construct, options: DatabaseContext): Buil
     cfn = cluster.node.defaultChild as rds.CfnDBCluster;
     endpoint = cluster.clusterEndpoint.hostname;
   }
+  if (isMajorAlone(db.engine, db.version)) acceptMajorAlone(cfn, db.facts.label, db.version);
   // RDS-managed master password instead of a generated secret: no password in the template, rotation without a
   // Lambda function in the customer's stack, encrypted with the platform key.
   const generated = (instance ?? cluster)!.node.tryFindChild('Secret');
@@ -213,6 +214,21 @@ export function createDatabase(scope: Construct, options: DatabaseContext): Buil
     }),
   );
   return { instance, cluster, endpoint, port, securityGroup, secretArn };
+}
+
+/**
+ * cfn-lint checks EngineVersion against the full versions RDS lists (E3690/E3691 when absent, W3690/W3691 when listed
+ * as deprecated), and RDS lists no major alone, though it takes one: on this resource only, those two checks are
+ * ignored, with the reason beside them in the resource's metadata.
+ */
+function acceptMajorAlone(cfn: rds.CfnDBInstance | rds.CfnDBCluster, label: string, major: string): void {
+  const ids = cfn instanceof rds.CfnDBInstance ? ['E3691', 'W3691'] : ['E3690', 'W3690'];
+  cfn.addMetadata('cfn-lint', { config: { ignore_checks: ids } });
+  cfn.addMetadata(
+    'vending:cfn-lint',
+    `${ids.join(' and ')} ignored: EngineVersion is the ${label} major "${major}" alone, which RDS takes and creates ` +
+      'at its current minor (automatic minor version upgrades on); cfn-lint knows only full versions',
+  );
 }
 
 function instanceEngine(engine: DatabaseEngine, version: string, major: string): rds.IInstanceEngine {

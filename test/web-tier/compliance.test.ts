@@ -60,7 +60,7 @@ test('every database family, in production and elsewhere, passes every check', (
   const cases: [DatabaseEngine, string, string][] = [
     [DatabaseEngine.POSTGRES, '16', 'staging'],
     [DatabaseEngine.MYSQL, '8.0.43', 'production'],
-    [DatabaseEngine.MARIADB, '10.11.9', 'staging'],
+    [DatabaseEngine.MARIADB, '10.11', 'staging'],
     [DatabaseEngine.AURORA_POSTGRESQL, '16', 'production'],
     [DatabaseEngine.AURORA_MYSQL, '3.08.0', 'staging'],
   ];
