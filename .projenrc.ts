@@ -65,6 +65,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-dynamodb@^3',
     '@aws-sdk/client-ec2@^3', // integration tests create the VPC and load balancer in moto
     '@aws-sdk/client-ssm@^3', // the environment-resources function (the AMI parameter)
+    '@aws-sdk/client-s3@^3', // the environment-resources function (a non-production data bucket emptied)
+    '@aws-sdk/client-cloudformation@^3', // the environment-resources function (is the stack being deleted?)
     'aws-sdk-client-mock@^4.1.0',
     'aws-sdk-client-mock-jest@^4.1.0',
     '@cdktf/hcl2json@^0.21.0', // parses the rendered Packer templates in tests

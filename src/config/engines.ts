@@ -122,7 +122,9 @@ export function versionProblem(engine: string, version: string): string | undefi
     if (facts.majorAlone) return undefined;
     return (
       `expected a full version: ${facts.label} has no engine version of the major alone (RDS names each in full)` +
-      (newest ? `; write "${newest}", the newest RDS offers (as of ${ENGINE_VERSIONS_DATE}), or another current one` : '')
+      (newest
+        ? `; write "${newest}", the newest RDS offers (as of ${ENGINE_VERSIONS_DATE}), or another current one`
+        : '')
     );
   }
   const known = ENGINE_VERSIONS[engine];

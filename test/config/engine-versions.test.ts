@@ -8,9 +8,9 @@ import { join } from 'path';
 import { stringify } from 'yaml';
 import { stagingCustomer } from './fixtures';
 import { ConfigLoader } from '../../src';
-import { ConfigError } from '../../src/config/errors';
 import { ENGINE_VERSIONS, ENGINE_VERSIONS_DATE, ENGINE_VERSIONS_SOURCE } from '../../src/config/engine-versions';
 import { ENGINES, majorVersionOf, versionProblem } from '../../src/config/engines';
+import { ConfigError } from '../../src/config/errors';
 
 const ROOT = join(__dirname, '..', '..');
 const FILE = 'customers/acme-staging.yaml';
@@ -42,7 +42,11 @@ describe('the table of versions RDS offers', () => {
     for (const [engine, facts] of Object.entries(ENGINES)) {
       const { current, deprecated } = ENGINE_VERSIONS[engine];
       for (const major of facts.majors) {
-        expect([engine, major, current.some((v) => majorVersionOf(engine, v) === major)]).toEqual([engine, major, true]);
+        expect([engine, major, current.some((v) => majorVersionOf(engine, v) === major)]).toEqual([
+          engine,
+          major,
+          true,
+        ]);
       }
       expect(current.filter((v) => deprecated.includes(v))).toEqual([]);
     }
