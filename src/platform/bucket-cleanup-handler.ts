@@ -8,7 +8,8 @@
  * - Only the bucket of its own stack: CloudFormation must name the bucket as the resource `BucketLogicalId` of the
  *   requesting stack. The bucket's own policy is what lets the function delete in it (non-production buckets only).
  * - Every version and delete marker is deleted, 1,000 at a time (a page of ListObjectVersions, one DeleteObjects),
- *   bypassing GOVERNANCE retention. A version under COMPLIANCE retention or a legal hold cannot be deleted by anyone:
+ *   bypassing GOVERNANCE retention; after a page deleted whole the listing starts again (what was deleted is gone),
+ *   after one that kept versions it goes on from the page's markers. A version under COMPLIANCE retention or a legal hold cannot be deleted by anyone:
  *   the Delete then fails, naming them, and the stack's deletion stops there with the bucket and its data intact.
  */
 import type {
@@ -125,6 +126,7 @@ export async function emptyBucket(s3: BucketStore, bucket: string, deadline?: nu
       VersionIdMarker: versionIdMarker,
       MaxKeys: 1000,
     });
+    const refusedBefore = refusedCount;
     const objects = [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])]
       .filter((v) => v.Key !== undefined)
       .map((v) => ({ Key: v.Key!, VersionId: v.VersionId }));
@@ -142,8 +144,10 @@ export async function emptyBucket(s3: BucketStore, bucket: string, deadline?: nu
       }
     }
     if (!page.IsTruncated) break;
-    keyMarker = page.NextKeyMarker;
-    versionIdMarker = page.NextVersionIdMarker;
+    // A page deleted whole is gone: list again from the start. Past a page that kept some versions, go on after it.
+    const kept = objects.length === 0 || refusedCount > refusedBefore;
+    keyMarker = kept ? page.NextKeyMarker : undefined;
+    versionIdMarker = kept ? page.NextVersionIdMarker : undefined;
   }
   if (refusedCount > 0) {
     throw new Error(
