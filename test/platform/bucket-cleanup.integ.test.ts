@@ -141,6 +141,14 @@ test('GOVERNANCE retention is bypassed; a COMPLIANCE-locked version stops the de
   await put('governed.txt', { mode: 'GOVERNANCE' });
   await put('free.txt');
   await put('kept-by-law.txt', { mode: 'COMPLIANCE' });
+  // Without the bypass, S3 (and moto) refuses the GOVERNANCE-locked version.
+  const governed = (await client.send(new ListObjectVersionsCommand({ Bucket: BUCKET, Prefix: 'governed' })))
+    .Versions![0];
+  const refused = await s3.deleteObjects({
+    Bucket: BUCKET,
+    Delete: { Objects: [{ Key: 'governed.txt', VersionId: governed.VersionId }], Quiet: true },
+  });
+  expect(refused.Errors?.map((e) => e.Code)).toEqual(['AccessDenied']);
   const deleting = handleDataBucketCleanup(s3, new FakeStacks('DELETE_IN_PROGRESS'), request('Delete'));
   await expect(deleting).rejects.toThrow(
     new RegExp(
