@@ -65,6 +65,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-dynamodb@^3',
     '@aws-sdk/client-ec2@^3', // integration tests create the VPC and load balancer in moto
     '@aws-sdk/client-ssm@^3', // the environment-resources function (the AMI parameter)
+    '@aws-sdk/client-s3@^3', // the environment-resources function (a non-production data bucket emptied)
+    '@aws-sdk/client-cloudformation@^3', // the environment-resources function (is the stack being deleted?)
     'aws-sdk-client-mock@^4.1.0',
     'aws-sdk-client-mock-jest@^4.1.0',
     '@cdktf/hcl2json@^0.21.0', // parses the rendered Packer templates in tests
@@ -263,6 +265,16 @@ project.addTask('quotas:table', {
   description:
     'Print the table of docs/QUOTAS.md: the AWS quotas a fleet is bound by, and their use at 6, 100, 1,000 environments',
   exec: 'ts-node --project tsconfig.dev.json scripts/quota-table.ts',
+});
+
+// src/config/engine-versions.ts: the dated table of database versions RDS offers, from the pinned cfn-lint's RDS data.
+project.addTask('engine-versions', {
+  description: "Write src/config/engine-versions.ts from the pinned cfn-lint's RDS engine versions (offline)",
+  steps: [
+    { spawn: 'python-tools' },
+    { exec: '.venv/bin/python scripts/engine-versions.py' },
+    { exec: 'ESLINT_USE_FLAT_CONFIG=false eslint --ext .ts --fix src/config/engine-versions.ts' },
+  ],
 });
 
 project.addTask('compat:cdk-floor', {

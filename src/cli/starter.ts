@@ -51,7 +51,9 @@ healthCheck:
   healthyHttpCodes: "200-399"
 
 # A dedicated database; remove the block for none.
-# Engines: postgres, mysql, mariadb, aurora-postgresql, aurora-mysql.
+# Engines: postgres, mysql, mariadb, aurora-postgresql, aurora-mysql. Write the major alone ("16"; mysql "8.0",
+# mariadb "10.11"): RDS creates the database at its current minor and keeps it current. Aurora MySQL needs a full
+# version ("3.10.0").
 database:
   engine: postgres
   version: "16"

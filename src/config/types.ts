@@ -170,9 +170,9 @@ export interface DatabaseConfig {
   /** Database engine. */
   readonly engine: DatabaseEngine;
   /**
-   * Engine version as a string: a major or full version for PostgreSQL ("16", "16.4"), a full one for MySQL, MariaDB and Aurora MySQL ("8.0.43", "10.11.9", "3.08.0").
+   * Engine version as a string. Recommended: the major alone ("16", "8.0", "10.11"; Aurora PostgreSQL "16"), which RDS creates at its current minor and keeps current with automatic minor upgrades. A full version must be one RDS offers and has not deprecated ("16.9", "8.0.43"); Aurora MySQL takes a full version only ("3.10.0").
    * @pattern ^\d+(\.\d+){0,2}$
-   * @expected an engine version in quotes, such as "16" or "8.0.39"
+   * @expected an engine version in quotes, such as "16" or "8.0"
    */
   readonly version: string;
   /**

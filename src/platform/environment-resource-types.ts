@@ -23,3 +23,17 @@ export interface AmiParameterProperties {
   /** Tags of the parameter, kept equal to these on every Create and Update. */
   readonly Tags?: Record<string, string>;
 }
+
+/** The custom resource type that empties a non-production web tier's data bucket when its stack is deleted. */
+export const DATA_BUCKET_CLEANUP_RESOURCE_TYPE = 'Custom::DataBucketCleanup';
+
+/**
+ * The properties of a `Custom::DataBucketCleanup`: on the stack's deletion (and only then), every object version and
+ * delete marker of the bucket is deleted, so that CloudFormation can delete the bucket after it.
+ */
+export interface DataBucketCleanupProperties {
+  /** The bucket's name (a `Ref` to it). */
+  readonly BucketName: string;
+  /** The bucket's logical id in the same stack: the handler checks with CloudFormation that the bucket is this one. */
+  readonly BucketLogicalId: string;
+}

@@ -5,18 +5,25 @@
  *
  * - `Custom::WebAmiParameter` (ami-parameter-handler.ts): the web tier's image parameter, created once and never
  *   written again by CloudFormation.
+ * - `Custom::DataBucketCleanup` (bucket-cleanup-handler.ts): a non-production data bucket emptied when its stack is
+ *   deleted, so that CloudFormation can delete the bucket.
  *
  * Always answers: any error becomes FAILED with its message; a Create that failed answers with a placeholder
  * physical id, whose Delete does nothing. Environment: AWS_ENDPOINT_URL (honoured by the AWS SDK) points the clients
  * elsewhere, e.g. at moto in the tests.
  */
+import { CloudFormation } from '@aws-sdk/client-cloudformation';
+import { S3 } from '@aws-sdk/client-s3';
 import { SSM } from '@aws-sdk/client-ssm';
 import { AmiParameterRequest, handleAmiParameter } from './ami-parameter-handler';
-import { AMI_PARAMETER_RESOURCE_TYPE } from './environment-resource-types';
+import { DataBucketCleanupRequest, handleDataBucketCleanup } from './bucket-cleanup-handler';
+import { AMI_PARAMETER_RESOURCE_TYPE, DATA_BUCKET_CLEANUP_RESOURCE_TYPE } from './environment-resource-types';
 import { CfnRequest, httpResponseSender, truncateReason } from '../shared-alb-rule/cfn-response';
 
 const FAILED_PLACEHOLDER = 'failed-to-create';
 const ssm = new SSM({ maxAttempts: 5 });
+const s3 = new S3({ maxAttempts: 5 });
+const cloudFormation = new CloudFormation({ maxAttempts: 5 });
 const send = httpResponseSender();
 
 export async function handler(request: CfnRequest, context?: { getRemainingTimeInMillis?: () => number }) {
@@ -26,13 +33,24 @@ export async function handler(request: CfnRequest, context?: { getRemainingTimeI
   let reason: string | undefined;
   let data: Record<string, string> | undefined;
   try {
-    if (request.ResourceType !== AMI_PARAMETER_RESOURCE_TYPE) {
+    let result: { physicalResourceId: string; action: string; deleted?: number };
+    if (request.ResourceType === AMI_PARAMETER_RESOURCE_TYPE) {
+      result = await handleAmiParameter(ssm, request as unknown as AmiParameterRequest);
+    } else if (request.ResourceType === DATA_BUCKET_CLEANUP_RESOURCE_TYPE) {
+      // Time to answer CloudFormation is kept back from the deadline.
+      const deadline = until === undefined ? undefined : until - 5_000;
+      result = await handleDataBucketCleanup(
+        s3,
+        cloudFormation,
+        request as unknown as DataBucketCleanupRequest,
+        deadline,
+      );
+    } else {
       throw new Error(
         `environment-resources: ResourceType: received ${JSON.stringify(request.ResourceType)}; expected ` +
-          AMI_PARAMETER_RESOURCE_TYPE,
+          `${AMI_PARAMETER_RESOURCE_TYPE} or ${DATA_BUCKET_CLEANUP_RESOURCE_TYPE}`,
       );
     }
-    const result = await handleAmiParameter(ssm, request as unknown as AmiParameterRequest);
     physicalResourceId = result.physicalResourceId;
     data = { Action: result.action };
     console.log(JSON.stringify({ request: request.RequestType, resource: request.LogicalResourceId, ...result }));

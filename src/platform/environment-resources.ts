@@ -43,7 +43,7 @@ export class EnvironmentResources extends Construct {
     });
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: "Serves customer environments' custom resources: their image parameters",
+      description: "Serves customer environments' custom resources: image parameters, data buckets' cleanup",
     });
     this.role = role;
     const parameterArn = stack.formatArn({
@@ -82,6 +82,12 @@ export class EnvironmentResources extends Construct {
             }),
           ],
         }),
+        // A data bucket's cleanup asks whether its stack is being deleted and which bucket the stack holds. The S3
+        // permissions are not here: each non-production data bucket's own policy grants them to this function.
+        new iam.PolicyStatement({
+          actions: ['cloudformation:DescribeStacks', 'cloudformation:DescribeStackResource'],
+          resources: [stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: '*' })],
+        }),
         // Parameter Store checks an aws:ec2:image value with the caller's DescribeImages (no resource-level
         // permission exists for it; it only reads).
         new iam.PolicyStatement({ actions: ['ec2:DescribeImages'], resources: ['*'] }),
@@ -116,7 +122,8 @@ export class EnvironmentResources extends Construct {
       vpc: props.vpc,
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       securityGroups: [securityGroup],
-      description: "Serves customer environments' custom resources: image parameters (cdk-paas-vending)",
+      description:
+        "Serves customer environments' custom resources: image parameters, data buckets' cleanup (cdk-paas-vending)",
       functionName: props.functionName,
       role,
       logGroup,

@@ -11,6 +11,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { checkedCompute, checkedHealthCheck, validateNames } from './checks';
+import { addDataBucketCleanup } from './data-bucket-cleanup';
 import { createDatabase } from './database';
 import { CustomerDatabaseOptions } from './database-options';
 import { WebTierIngress } from './ingress';
@@ -109,7 +110,9 @@ export interface CustomerWebTierProps {
    * The service token of the platform's environment-resources function (`SharedPlatform.environmentResourcesServiceToken`,
    * `ISharedPlatform.environmentResourcesServiceToken`): the AMI parameter is then a `Custom::WebAmiParameter` that
    * the function creates once, or adopts when it exists, and whose value no stack update writes again (README, "The
-   * baked image across updates"). `fromConfig` passes the platform's.
+   * baked image across updates"). Outside production, the function also empties the data bucket when the stack is
+   * deleted, so that the stack can be deleted (README, "Deleting a non-production environment"). `fromConfig` passes
+   * the platform's.
    * @default - a plain AWS::SSM::Parameter: an update of its properties (architecture, initialImageId) writes the stock image over the baked one
    */
   readonly amiParameterServiceToken?: string;
@@ -266,12 +269,13 @@ export class CustomerWebTier extends Construct {
     const label = `${props.customer}-${props.environment}`;
     this.addTags(props);
 
-    this.dataBucket = createDataBucket(this, 'DataBucket', {
+    const dataBucket = createDataBucket(this, 'DataBucket', {
       encryptionKey: props.encryptionKey,
       logsBucket: props.logsBucket,
       logName: label,
       removalPolicy: production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
+    this.dataBucket = dataBucket;
     const instanceType = props.instanceType ?? new ec2.InstanceType(compute.instanceType);
     const image = createImageParameter(this, {
       name: CustomerWebTier.amiParameterName(props.customer, props.environment),
@@ -298,6 +302,12 @@ export class CustomerWebTier extends Construct {
       amiParameter: image.resource,
       amiParameterName: CustomerWebTier.amiParameterName(props.customer, props.environment),
     });
+    if (!production && props.amiParameterServiceToken !== undefined) {
+      addDataBucketCleanup(this, dataBucket, props.amiParameterServiceToken, [
+        instances.role,
+        instances.autoScalingGroup,
+      ]);
+    }
     this.securityGroup = instances.securityGroup;
     this.instanceRole = instances.role;
     this.launchTemplate = instances.launchTemplate;

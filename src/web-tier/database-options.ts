@@ -12,8 +12,9 @@ export interface CustomerDatabaseOptions {
   /** Database engine. */
   readonly engine: DatabaseEngine;
   /**
-   * Engine version: a major or full version for PostgreSQL ("16", "16.4"), a full one for MySQL, MariaDB and
-   * Aurora MySQL ("8.0.43", "10.11.9", "3.08.0"), as a customer file's `database.version` takes it.
+   * Engine version, as a customer file's `database.version` takes it: the major alone (recommended: "16", "8.0",
+   * "10.11"), which RDS creates at its current minor, or a full version that RDS offers and has not deprecated
+   * ("16.9", "8.0.43"); Aurora MySQL takes a full version only ("3.10.0").
    */
   readonly version: string;
   /**

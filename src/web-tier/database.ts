@@ -1,3 +1,4 @@
+import * as cdk from 'aws-cdk-lib';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,7 +9,7 @@ import { Construct } from 'constructs';
 import { checkNumber } from './checks';
 import { CustomerDatabaseOptions } from './database-options';
 import { resolveDatabase as resolveDatabaseDefaults } from '../config/defaults';
-import { ENGINES, instanceClassProblem, majorVersionOf, versionProblem } from '../config/engines';
+import { ENGINES, instanceClassProblem, isMajorAlone, majorVersionOf, versionProblem } from '../config/engines';
 import { databaseRules } from '../config/rules';
 import { DatabaseConfig, DatabaseEngine } from '../config/types';
 import { daysOf, ValueRuleName, valueProblem } from '../config/values';
@@ -191,6 +192,7 @@ export function createDatabase(scope: Construct, options: DatabaseContext): Buil
     cfn = cluster.node.defaultChild as rds.CfnDBCluster;
     endpoint = cluster.clusterEndpoint.hostname;
   }
+  if (isMajorAlone(db.engine, db.version)) acceptMajorAlone(cfn);
   // RDS-managed master password instead of a generated secret: no password in the template, rotation without a
   // Lambda function in the customer's stack, encrypted with the platform key.
   const generated = (instance ?? cluster)!.node.tryFindChild('Secret');
@@ -217,6 +219,30 @@ export function createDatabase(scope: Construct, options: DatabaseContext): Buil
     }),
   );
   return { instance, cluster, endpoint, port, securityGroup, secretArn };
+}
+
+/** Why a major version alone in EngineVersion is meant, where template checks know only full versions. */
+export const MAJOR_VERSION_ALONE_REASON =
+  'EngineVersion is a major version alone, which RDS takes and creates at its current minor (automatic minor ' +
+  'version upgrades on); the checks know only full versions.';
+
+/**
+ * cfn-lint checks EngineVersion against the full versions RDS lists (E3690/E3691 when absent, W3690/W3691 when listed
+ * as deprecated), and so does aws-cdk-lib's template validation (E9006); RDS lists no major alone, though it takes
+ * one. On this resource only, cfn-lint's two checks are ignored (with the reason beside them in the resource's
+ * metadata) and the validation's finding is acknowledged.
+ */
+function acceptMajorAlone(cfn: rds.CfnDBInstance | rds.CfnDBCluster): void {
+  const ids = cfn instanceof rds.CfnDBInstance ? ['E3691', 'W3691'] : ['E3690', 'W3690'];
+  cfn.addMetadata('cfn-lint', { config: { ignore_checks: ids } });
+  cfn.addMetadata('vending:cfn-lint', `${ids.join(' and ')} ignored: ${MAJOR_VERSION_ALONE_REASON}`);
+  // Validations is newer than the aws-cdk-lib floor: acknowledged where it exists (as for the NAT instances' image).
+  const validations = (
+    cdk as unknown as {
+      Validations?: { of(scope: Construct): { acknowledge(a: { id: string; reason: string }): void } };
+    }
+  ).Validations;
+  validations?.of(cfn).acknowledge({ id: 'CloudFormation-Validate::E9006', reason: MAJOR_VERSION_ALONE_REASON });
 }
 
 function instanceEngine(engine: DatabaseEngine, version: string, major: string): rds.IInstanceEngine {

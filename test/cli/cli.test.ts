@@ -128,7 +128,7 @@ describe('paas-vending list', () => {
       'staging',
       'acme-staging.apps.example.com',
       'shared',
-      'mysql 8.0.43',
+      'mysql 8.0',
       't3.micro',
       '1-2',
     ]);

@@ -15,9 +15,9 @@ const name = fc.stringMatching(/^[a-z][a-z0-9-]{1,30}[a-z0-9]$/).filter((n) => !
 const environment = fc.constantFrom('production', 'staging', 'development');
 const engineVersion = fc.constantFrom(
   ['postgres', '16'],
-  ['mysql', '8.0.39'],
+  ['mysql', '8.0'],
   ['mariadb', '10.11.9'],
-  ['aurora-postgresql', '16.4'],
+  ['aurora-postgresql', '16'],
   ['aurora-mysql', '3.08.0'],
 );
 

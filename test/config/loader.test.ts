@@ -133,10 +133,13 @@ describe('valid customer files', () => {
   test('every database family is accepted with its own version style', () => {
     for (const [engine, version] of [
       ['postgres', '16'],
-      ['postgres', '16.4'],
-      ['mysql', '8.0.39'],
+      ['postgres', '16.9'],
+      ['mysql', '8.0'],
+      ['mysql', '8.0.43'],
+      ['mariadb', '10.11'],
       ['mariadb', '10.11.9'],
-      ['aurora-postgresql', '15.8'],
+      ['aurora-postgresql', '16'],
+      ['aurora-postgresql', '15.13'],
       ['aurora-mysql', '3.08.0'],
     ]) {
       const config = ConfigLoader.parseCustomer(stringify({ ...stagingCustomer(), database: { engine, version } }));
@@ -180,7 +183,7 @@ describe('bad input: one clear error with file, field, value received and what i
     expect(messages(parse(doc)).sort()).toEqual([
       'approvalEmails: received "ops@acme.com" (a string); expected a list',
       'compute.minCapacity: received "two" (a string); expected an integer from 0 to 100',
-      'database.version: received 16 (an integer); expected an engine version in quotes, such as "16" or "8.0.39"',
+      'database.version: received 16 (an integer); expected an engine version in quotes, such as "16" or "8.0"',
     ]);
   });
 
@@ -235,19 +238,19 @@ describe('bad input: one clear error with file, field, value received and what i
     ],
     [
       (d: any) => (d.database.version = '9.6'),
-      'database.version: received "9.6" for postgres; expected a PostgreSQL version of major 13, 14, 15, 16 or 17',
+      'database.version: received "9.6" for postgres; expected a PostgreSQL major or full version of major 13, 14, 15, 16 or 17, such as "17"',
     ],
     [
       (d: any) => (d.database = { engine: 'aurora-mysql', version: '3.08.0', instanceType: 't4g.small' }),
       'database.instanceType: received "t4g.small" for aurora-mysql; expected a class that Aurora MySQL runs',
     ],
     [
-      (d: any) => (d.database = { engine: 'mysql', version: '8.0' }),
-      'database.version: received "8.0" for mysql; expected a MySQL full version (major.minor.patch) of major 8.0 or 8.4',
+      (d: any) => (d.database = { engine: 'mysql', version: '8.0.39' }),
+      'database.version: received "8.0.39" for mysql; expected a version RDS offers: RDS has deprecated MySQL 8.0.39',
     ],
     [
       (d: any) => (d.database.version = '12'),
-      'database.version: received "12" for postgres; expected a PostgreSQL version of major 13, 14, 15, 16 or 17',
+      'database.version: received "12" for postgres; expected a PostgreSQL major or full version of major 13, 14, 15, 16 or 17',
     ],
     [
       (d: any) => (d.database.preferredBackupWindow = '02:00-02:15'),
@@ -276,7 +279,7 @@ describe('bad input: one clear error with file, field, value received and what i
     ],
     [(d: any) => (d.ami.baseImage = {}), 'ami.baseImage: received {}; expected either ssmParameter'],
     [
-      (d: any) => (d.database = { engine: 'mysql', version: '8.0.39', masterUsername: 'a'.repeat(17) }),
+      (d: any) => (d.database = { engine: 'mysql', version: '8.0', masterUsername: 'a'.repeat(17) }),
       'database.masterUsername: received "aaaaaaaaaaaaaaaaa" (17 characters) for mysql; expected at most 16 characters',
     ],
     [

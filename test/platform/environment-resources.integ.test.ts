@@ -8,7 +8,9 @@ import { execFileSync } from 'child_process';
 import { randomUUID } from 'crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'fs';
 import { dirname, join } from 'path';
+import { CloudFormationClient, CreateStackCommand, DescribeStackResourceCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { ListObjectVersionsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SSMClient, GetParameterCommand, ListTagsForResourceCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { ownerOf } from '../../src/platform/ami-parameter-handler';
 import { CfnRequest, CfnResponse } from '../../src/shared-alb-rule/cfn-response';
@@ -201,5 +203,89 @@ test('bad properties fail with the field, what was received and what is expected
   expect(await send('Delete', properties(), { physicalId: response.PhysicalResourceId })).toMatchObject({
     Status: 'SUCCESS',
     Data: { Action: 'left' },
+  });
+});
+
+describe('Custom::DataBucketCleanup through the shipped handler', () => {
+  /** A request of the data bucket's cleanup from `stackId`; the response CloudFormation would receive. */
+  async function sendCleanup(
+    requestType: 'Create' | 'Delete',
+    stackId: string,
+    bucket: string,
+    physicalId?: string,
+  ): Promise<CfnResponse> {
+    const path = `/${randomUUID()}`;
+    await shipped(
+      {
+        RequestType: requestType,
+        ResponseURL: `${responses.base}${path}`,
+        StackId: stackId,
+        RequestId: randomUUID(),
+        LogicalResourceId: 'WebDataBucketCleanup1234',
+        ResourceType: 'Custom::DataBucketCleanup',
+        ResourceProperties: {
+          ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:x',
+          BucketName: bucket,
+          BucketLogicalId: 'DataBucket',
+        },
+        PhysicalResourceId: physicalId,
+      },
+      context,
+    );
+    const received = responses.received.get(path) ?? [];
+    expect(received).toHaveLength(1);
+    return received[0];
+  }
+
+  test("a Delete while the stack is not being deleted (here CREATE_COMPLETE, in moto's CloudFormation) keeps every object", async () => {
+    const cloudFormation = new CloudFormationClient(moto.clientConfig);
+    const s3 = new S3Client({ ...moto.clientConfig, forcePathStyle: true });
+    const created = await cloudFormation.send(
+      new CreateStackCommand({
+        StackName: 'acme-staging',
+        TemplateBody: JSON.stringify({ Resources: { DataBucket: { Type: 'AWS::S3::Bucket' } } }),
+      }),
+    );
+    const stackId = created.StackId!;
+    const described = await cloudFormation.send(
+      new DescribeStackResourceCommand({ StackName: stackId, LogicalResourceId: 'DataBucket' }),
+    );
+    const bucket = described.StackResourceDetail!.PhysicalResourceId!;
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'index.html', Body: 'hello' }));
+
+    const create = await sendCleanup('Create', stackId, bucket);
+    expect(create).toMatchObject({
+      Status: 'SUCCESS',
+      PhysicalResourceId: `cleanup:${bucket}`,
+      Data: { Action: 'created' },
+    });
+    const deleted = await sendCleanup('Delete', stackId, bucket, `cleanup:${bucket}`);
+    expect(deleted).toMatchObject({ Status: 'SUCCESS', Data: { Action: 'left' } });
+    const listed = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket }));
+    expect((listed.Versions ?? []).map((v) => v.Key)).toEqual(['index.html']);
+    cloudFormation.destroy();
+    s3.destroy();
+  });
+
+  test('an unknown resource type fails, naming the two the function serves', async () => {
+    const path = `/${randomUUID()}`;
+    await shipped(
+      {
+        RequestType: 'Create',
+        ResponseURL: `${responses.base}${path}`,
+        StackId: STACK_ID,
+        RequestId: randomUUID(),
+        LogicalResourceId: 'Other',
+        ResourceType: 'Custom::Other',
+        ResourceProperties: { ServiceToken: 'x' },
+      } as CfnRequest<any>,
+      context,
+    );
+    expect(responses.received.get(path)?.[0]).toMatchObject({
+      Status: 'FAILED',
+      Reason:
+        'environment-resources: ResourceType: received "Custom::Other"; expected Custom::WebAmiParameter or ' +
+        'Custom::DataBucketCleanup',
+    });
   });
 });

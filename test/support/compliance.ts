@@ -77,6 +77,7 @@ import {
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
 import { PINNED_NAT_IMAGE_REASON } from '../../src/platform/network';
+import { MAJOR_VERSION_ALONE_REASON } from '../../src/web-tier/database';
 
 /**
  * Control Tower proactive controls that are NOT enforced, keyed by control id as printed in reports
@@ -673,6 +674,7 @@ const AWS_CDK_LIB_ACKNOWLEDGEMENTS: Readonly<Record<string, string>> = {
  */
 const LIBRARY_ACKNOWLEDGEMENTS: Readonly<Record<string, readonly string[]>> = {
   W9010: [PINNED_NAT_IMAGE_REASON],
+  E9006: [MAJOR_VERSION_ALONE_REASON],
 };
 
 /** Maps `template#logicalId` to construct paths, for every CloudFormation element of the given stacks. */

@@ -91,6 +91,11 @@ export function acknowledgePlatform(platform: SharedPlatform): void {
     `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:${ENV.region}::parameter/aws/service/ami-amazon-linux-latest/*]`,
     "Read-only access to AWS's public Amazon Linux image parameters, the stock initial image of a web tier.",
   );
+  acknowledge(
+    environmentPolicy,
+    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:${ENV.region}:${ENV.account}:stack/*]`,
+    "Read-only: a data bucket's cleanup asks whether the customer stack that sent it is being deleted, for any customer stack.",
+  );
 }
 
 /** The wildcard findings of the platform's service roles (src/platform/service-roles.ts), with their reasons. */

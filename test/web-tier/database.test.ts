@@ -118,11 +118,11 @@ const FAMILIES: Family[] = [
     logs: ['postgresql', 'upgrade'],
   },
   {
-    name: 'postgres 16.4',
-    database: { engine: DatabaseEngine.POSTGRES, version: '16.4' },
+    name: 'postgres 16.9',
+    database: { engine: DatabaseEngine.POSTGRES, version: '16.9' },
     kind: 'instance',
     engine: 'postgres',
-    engineVersion: '16.4',
+    engineVersion: '16.9',
     port: 15432,
     logs: ['postgresql', 'upgrade'],
   },
@@ -132,6 +132,24 @@ const FAMILIES: Family[] = [
     kind: 'instance',
     engine: 'mysql',
     engineVersion: '8.0.43',
+    port: 13306,
+    logs: MYSQL_LOGS,
+  },
+  {
+    name: 'mysql 8.0 (the major alone)',
+    database: { engine: DatabaseEngine.MYSQL, version: '8.0' },
+    kind: 'instance',
+    engine: 'mysql',
+    engineVersion: '8.0',
+    port: 13306,
+    logs: MYSQL_LOGS,
+  },
+  {
+    name: 'mariadb 10.11 (the major alone)',
+    database: { engine: DatabaseEngine.MARIADB, version: '10.11' },
+    kind: 'instance',
+    engine: 'mariadb',
+    engineVersion: '10.11',
     port: 13306,
     logs: MYSQL_LOGS,
   },
@@ -182,6 +200,7 @@ describe.each(FAMILIES)('$name', (family) => {
           const [id, instance] = only(s.template, 'AWS::RDS::DBInstance');
           s.template.resourceCountIs('AWS::RDS::DBCluster', 0);
           expect(instance.Properties).toMatchObject({ Engine: family.engine, EngineVersion: family.engineVersion });
+          expect(instance.Properties.AutoMinorVersionUpgrade).toBe(true);
           expect(id).toBe(logicalId(s.web.databaseInstance!));
           expect(s.web.databaseCluster).toBeUndefined();
         }
@@ -191,6 +210,7 @@ describe.each(FAMILIES)('$name', (family) => {
         for (const s of [staging, production]) {
           const [id, cluster] = only(s.template, 'AWS::RDS::DBCluster');
           expect(cluster.Properties).toMatchObject({ Engine: family.engine, EngineVersion: family.engineVersion });
+          for (const [, instance] of computeOf(s)) expect(instance.Properties.AutoMinorVersionUpgrade).toBe(true);
           expect(id).toBe(logicalId(s.web.databaseCluster!));
           expect(s.web.databaseInstance).toBeUndefined();
           const writer = logicalId(s.web.databaseCluster!.node.findChild('Writer'));
@@ -443,7 +463,7 @@ describe('options', () => {
 
   describe.each<[string, CustomerDatabaseOptions]>([
     ['an instance (mysql)', { engine: DatabaseEngine.MYSQL, version: '8.0.43', ...options }],
-    ['a cluster (aurora-postgresql)', { engine: DatabaseEngine.AURORA_POSTGRESQL, version: '16.4', ...options }],
+    ['a cluster (aurora-postgresql)', { engine: DatabaseEngine.AURORA_POSTGRESQL, version: '16', ...options }],
   ])('%s', (_name, database) => {
     let s: Synth;
     beforeAll(() => {
@@ -638,35 +658,35 @@ describe('bad database props', () => {
       { engine: DatabaseEngine.POSTGRES, version: '12' },
       'version',
       '"12" for postgres',
-      'a PostgreSQL version of major 13, 14, 15, 16 or 17, such as "16" or "16.4"',
+      'a PostgreSQL major or full version of major 13, 14, 15, 16 or 17, such as "17"',
     ],
     [
       'postgres 9.6',
       { engine: DatabaseEngine.POSTGRES, version: '9.6' },
       'version',
       '"9.6" for postgres',
-      'a PostgreSQL version of major 13, 14, 15, 16 or 17',
+      'a PostgreSQL major or full version of major 13, 14, 15, 16 or 17',
     ],
     [
-      'mysql 8.0 (a major alone is not a MySQL version)',
-      { engine: DatabaseEngine.MYSQL, version: '8.0' },
+      'mysql 8.0.39 (deprecated by RDS)',
+      { engine: DatabaseEngine.MYSQL, version: '8.0.39' },
       'version',
-      '"8.0" for mysql',
-      'a MySQL full version (major.minor.patch) of major 8.0 or 8.4, such as "8.0.39"',
+      '"8.0.39" for mysql',
+      'a version RDS offers: RDS has deprecated MySQL 8.0.39 and creates no new database at it',
     ],
     [
       'mariadb 10.4.1',
       { engine: DatabaseEngine.MARIADB, version: '10.4.1' },
       'version',
       '"10.4.1" for mariadb',
-      'MariaDB full version (major.minor.patch) of major 10.11 or 11.4',
+      'a MariaDB major or full version of major 10.11 or 11.4, such as "11.4"',
     ],
     [
       'aurora-mysql 2.11.0',
       { engine: DatabaseEngine.AURORA_MYSQL, version: '2.11.0' },
       'version',
       '"2.11.0" for aurora-mysql',
-      'Aurora MySQL full version (major.minor.patch) of major 3, such as "3.08.0"',
+      'an Aurora MySQL full version of major 3, such as "3.13.0"',
     ],
     [
       'a class too small for Aurora',
