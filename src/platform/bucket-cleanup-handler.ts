@@ -32,7 +32,7 @@ export interface StackReader {
   describeStackResource(input: {
     StackName: string;
     LogicalResourceId: string;
-  }): Promise<{ StackResourceDetail?: { PhysicalResourceId?: string } }>;
+  }): Promise<{ StackResourceDetail?: { PhysicalResourceId?: string; ResourceType?: string } }>;
 }
 
 /** What CloudFormation sends, as far as this resource reads it. */
@@ -80,6 +80,13 @@ export async function handleDataBucketCleanup(
     StackName: request.StackId,
     LogicalResourceId: props.BucketLogicalId,
   });
+  if (resource.StackResourceDetail?.ResourceType !== 'AWS::S3::Bucket') {
+    throw new Error(
+      `Custom::DataBucketCleanup: BucketLogicalId: received ${JSON.stringify(props.BucketLogicalId)}, a ` +
+        `${JSON.stringify(resource.StackResourceDetail?.ResourceType)} of this stack; expected an AWS::S3::Bucket: ` +
+        'nothing was deleted',
+    );
+  }
   if (resource.StackResourceDetail?.PhysicalResourceId !== props.BucketName) {
     throw new Error(
       `Custom::DataBucketCleanup: BucketName: received ${JSON.stringify(props.BucketName)}; expected the bucket of ` +

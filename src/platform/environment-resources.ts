@@ -42,6 +42,9 @@ export class EnvironmentResources extends Construct {
       removalPolicy: props.retainLogs ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
     const role = new iam.Role(this, 'Role', {
+      // Named as the function: a customer stack's data bucket policy names this role (aws:PrincipalArn), derived from
+      // the function's ARN that the contract publishes.
+      roleName: props.functionName,
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: "Serves customer environments' custom resources: image parameters, data buckets' cleanup",
     });

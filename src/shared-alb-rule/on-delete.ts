@@ -12,6 +12,7 @@ import {
   claimIsUncertain,
   claimsOfResource,
   deleteClaim,
+  holdSlotForSweep,
   Item,
   recordSweep,
   releaseSlot,
@@ -62,14 +63,7 @@ export async function onDelete(run: AllocatorRequest): Promise<Outcome> {
     const listenerArn = c.listenerArn?.S;
     if (!id || live.has(id) || requests.has(id) || !listenerArn) continue;
     if (claimIsUncertain(c)) {
-      await recordSweep(run, {
-        requestId: id,
-        stackId: run.request.StackId,
-        logicalResourceId: run.request.LogicalResourceId,
-        listenerArn,
-        expiresAt: Date.now() + SWEEP_WINDOW_MS,
-      });
-      run.log({ level: 'info', message: 'a rule of this request may still appear: recorded for the sweep', id });
+      await deferToSweep(run, id, listenerArn);
     } else {
       requests.set(id, listenerArn);
     }
@@ -79,6 +73,22 @@ export async function onDelete(run: AllocatorRequest): Promise<Outcome> {
     if (c.sk?.S && !live.has(c.sk.S)) await deleteClaim(run, c);
   }
   return { status: 'SUCCESS', physicalResourceId: physical || unallocatedId(run.request.RequestId) };
+}
+
+/**
+ * Leaves a request whose rule may still appear on the listener to the sweep (sweep.ts): recorded with its identity,
+ * its slot kept (counted by recounts) until the sweep window has passed.
+ */
+export async function deferToSweep(run: AllocatorRequest, requestId: string, listenerArn: string): Promise<void> {
+  await recordSweep(run, {
+    requestId,
+    stackId: run.request.StackId,
+    logicalResourceId: run.request.LogicalResourceId,
+    listenerArn,
+    expiresAt: Date.now() + SWEEP_WINDOW_MS,
+  });
+  await holdSlotForSweep(run, listenerArn, requestId);
+  run.log({ level: 'info', message: 'a rule of this request may still appear: recorded for the sweep', requestId });
 }
 
 /** The listeners to search: the resource's (from its properties) and its rule's, when they differ. */

@@ -5,9 +5,10 @@
 import { AllocatorError, isAwsError } from './allocator-error';
 import { deleteRule, findOwnRules, isRuleArn, listenerOfRule, modifyRule, syncTags } from './listener-rules';
 import { onCreate } from './on-create';
+import { deferToSweep } from './on-delete';
 import { AllocatorRequest, Outcome } from './request';
 import { parseProperties } from './rule-spec';
-import { claimsOfResource, deleteClaim, releaseSlot } from './state-table';
+import { claimIsUncertain, claimsOfResource, deleteClaim, releaseSlot } from './state-table';
 import { PriorityAllocatorProperties } from './types';
 
 /** Updates the rule in place, or allocates a new one (CloudFormation then deletes the old one). */
@@ -43,7 +44,8 @@ export async function onUpdate(run: AllocatorRequest): Promise<Outcome> {
 /**
  * The rule stays on its listener while the old properties name another: CloudFormation is rolling back a move
  * onto that listener that failed (its Update answered FAILED with this rule's id). Any rule of this resource that
- * the failed move left there is deleted, with its slot and its claim.
+ * the failed move left there is deleted, with its slot and its claim; a move whose rule may still appear there is
+ * left to the sweep.
  */
 async function removeFromListener(run: AllocatorRequest, listenerArn: string): Promise<void> {
   const leftovers = await findOwnRules(run, listenerArn);
@@ -54,7 +56,13 @@ async function removeFromListener(run: AllocatorRequest, listenerArn: string): P
     await deleteRule(run, rule.ruleArn);
     if (rule.requestId) requests.add(rule.requestId);
   }
-  for (const c of claims) if (c.sk?.S) requests.add(c.sk.S);
+  for (const c of claims) {
+    const id = c.sk?.S;
+    if (!id || requests.has(id)) continue;
+    // The move's CreateRule may still make its rule there: the sweep deletes it, and gives the slot back.
+    if (claimIsUncertain(c)) await deferToSweep(run, id, listenerArn);
+    else requests.add(id);
+  }
   for (const requestId of requests) await releaseSlot(run, listenerArn, requestId);
   for (const c of claims) await deleteClaim(run, c);
 }

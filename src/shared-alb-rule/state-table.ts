@@ -230,6 +230,32 @@ export async function sweepEntries(deps: AllocatorRequest['deps'], signal?: Abor
   return entries;
 }
 
+/** The lease of a slot kept for the sweep: counted by a recount as a slot being filled until the sweep gives it back. */
+export const SWEEP_LEASE = 'sweep';
+
+/**
+ * Keeps the request's slot for the sweep: its lease (an expiry while its rule was being created) becomes SWEEP_LEASE,
+ * which recounts count as taken and never expire. A lease a recount has already dropped stays dropped (the recount
+ * counted the listener's rules instead).
+ */
+export async function holdSlotForSweep(run: AllocatorRequest, listenerArn: string, requestId: string): Promise<void> {
+  try {
+    await run.deps.dynamodb.send(
+      new UpdateItemCommand({
+        TableName: run.deps.tableName,
+        Key: counterKey(listenerArn),
+        UpdateExpression: 'SET leases.#r = :sweep',
+        ConditionExpression: 'attribute_exists(leases.#r)',
+        ExpressionAttributeNames: { '#r': requestId },
+        ExpressionAttributeValues: { ':sweep': { S: SWEEP_LEASE } },
+      }),
+      run.signal,
+    );
+  } catch (error) {
+    if (!isAwsError(error, 'ConditionalCheckFailed')) throw error;
+  }
+}
+
 /** Removes a sweep entry (one already gone is fine). */
 export async function deleteSweepEntry(run: AllocatorRequest, requestId: string): Promise<void> {
   await run.deps.dynamodb.send(
@@ -311,8 +337,14 @@ async function recount(run: AllocatorRequest, spec: RuleSpec, item: Item | undef
   const stale: string[] = [];
   let pending = 0;
   for (const [requestId, value] of Object.entries(leases ?? {})) {
-    if (value.N !== undefined ? Number(value.N) <= now : !arns.has(value.S ?? '')) stale.push(requestId);
-    else if (value.N !== undefined) pending += 1;
+    if (value.S === SWEEP_LEASE) {
+      pending += 1;
+    } // kept for the sweep: its rule may still appear
+    else if (value.N !== undefined ? Number(value.N) <= now : !arns.has(value.S ?? '')) {
+      stale.push(requestId);
+    } else if (value.N !== undefined) {
+      pending += 1;
+    }
   }
   const count = rules.length + pending;
   const seen = item?.count?.N;

@@ -12,11 +12,11 @@
  * Cost: 1 Query when nothing is recorded; per recorded request, the listener's DescribeRules pages and
  * ceil(rules/20) DescribeTags, plus 1 DeleteRule per rule found.
  */
-import { errorMessage } from './allocator-error';
+import { errorMessage, isAwsError } from './allocator-error';
 import { deleteRule, findRulesOfRequest } from './listener-rules';
 import { AllocatorDeps, AllocatorRequest } from './request';
 import { deleteSweepEntry, releaseSlot, SweepEntry, sweepEntries } from './state-table';
-import { PriorityAllocatorProperties } from './types';
+import { PriorityAllocatorProperties, SWEEP_WINDOW_MS } from './types';
 
 export { SWEEP_INTERVAL_MINUTES, SWEEP_WINDOW_MS } from './types';
 
@@ -58,7 +58,7 @@ export async function sweep(deps: AllocatorDeps, now: number = Date.now(), deadl
     }
     const run = new AllocatorRequest(requestOf(entry), deps, deadline);
     try {
-      for (const rule of await findRulesOfRequest(run, entry.listenerArn)) {
+      for (const rule of await rulesOf(run, entry.listenerArn)) {
         await deleteRule(run, rule.ruleArn);
         rulesDeleted += 1;
         run.log({
@@ -73,10 +73,27 @@ export async function sweep(deps: AllocatorDeps, now: number = Date.now(), deadl
         expired += 1;
       }
     } catch (error) {
-      errors.push(`${entry.requestId}: ${errorMessage(error)}`);
+      if (now < entry.expiresAt + SWEEP_WINDOW_MS) {
+        errors.push(`${entry.requestId}: ${errorMessage(error)}`);
+        continue;
+      }
+      // A window past its expiry and still failing (no permission on a listener any more, say): given up, logged.
+      run.log({ level: 'error', message: 'sweep: gave up an entry', entry, error: errorMessage(error) });
+      await deleteSweepEntry(run, entry.requestId).catch(() => undefined);
+      expired += 1;
     }
   }
   return { entries: entries.length, rulesDeleted, expired, errors };
+}
+
+/** The rules of the request on the listener; none when the listener is gone (its load balancer was removed). */
+async function rulesOf(run: AllocatorRequest, listenerArn: string) {
+  try {
+    return await findRulesOfRequest(run, listenerArn);
+  } catch (error) {
+    if (isAwsError(error, 'ListenerNotFound') || isAwsError(error, 'LoadBalancerNotFound')) return [];
+    throw error;
+  }
 }
 
 /** The identity of the recorded request, as the rules' tags carry it (the paths' helpers read it from a request). */

@@ -31,6 +31,7 @@ class FakeStacks implements StackReader {
   public constructor(
     private readonly status: string,
     private readonly buckets: Record<string, string> = { [LOGICAL_ID]: BUCKET },
+    private readonly types: Record<string, string> = {},
   ) {}
   public async describeStacks(input: { StackName: string }) {
     this.calls.push(`DescribeStacks ${input.StackName}`);
@@ -38,7 +39,12 @@ class FakeStacks implements StackReader {
   }
   public async describeStackResource(input: { StackName: string; LogicalResourceId: string }) {
     this.calls.push(`DescribeStackResource ${input.LogicalResourceId}`);
-    return { StackResourceDetail: { PhysicalResourceId: this.buckets[input.LogicalResourceId] } };
+    return {
+      StackResourceDetail: {
+        PhysicalResourceId: this.buckets[input.LogicalResourceId],
+        ResourceType: this.types[input.LogicalResourceId] ?? 'AWS::S3::Bucket',
+      },
+    };
   }
 }
 
@@ -174,6 +180,20 @@ test.each(['UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_
     expect(await everything()).toEqual({ versions: 2, markers: 0 });
   },
 );
+
+test("a logical id of the stack that is not a bucket (a resource whose physical id is the bucket's name) is refused", async () => {
+  await put('index.html');
+  const stacks = new FakeStacks(
+    'DELETE_IN_PROGRESS',
+    { [LOGICAL_ID]: BUCKET },
+    { [LOGICAL_ID]: 'AWS::SSM::Parameter' },
+  );
+  await expect(handleDataBucketCleanup(s3, stacks, request('Delete'))).rejects.toThrow(
+    `Custom::DataBucketCleanup: BucketLogicalId: received "${LOGICAL_ID}", a "AWS::SSM::Parameter" of this stack; ` +
+      'expected an AWS::S3::Bucket: nothing was deleted',
+  );
+  expect(await everything()).toEqual({ versions: 1, markers: 0 });
+});
 
 test("a bucket that is not the stack's own is refused and kept whole", async () => {
   await put('index.html');

@@ -199,6 +199,8 @@ test('a CreateRule that the backend acts on after its Delete has run leaves no r
   const deleted = await deleteAll(resources);
   expect(deleted.map((d) => d.sent.Status)).toEqual(['SUCCESS']);
   expect(Date.now() - sentAt).toBeLessThan(5_000); // the Delete ran before the held CreateRule
+  // The slot is kept for the sweep in a form that recounts count until the sweep gives it back.
+  expect(Object.values(await probe.leases(listenerArn))).toContainEqual({ S: 'sweep' });
   await new Promise((r) => setTimeout(r, Math.max(0, sentAt + 6_000 - Date.now())));
   // The rule has appeared after the Delete; its slot is still taken, so the counter is high, never low.
   expect([...(await probe.hostsByRule(listenerArn)).values()]).toEqual([['seed.example.com'], ['late.example.com']]);

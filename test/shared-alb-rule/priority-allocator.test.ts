@@ -378,7 +378,16 @@ describe('Create', () => {
     ddbMock.on(GetItemCommand).resolves({
       Item: {
         count: { N: '100' },
-        leases: { M: { live: { N: future }, held: { S: RULE }, expired: { N: '1' }, gone: { S: NEW_RULE } } },
+        leases: {
+          M: {
+            live: { N: future },
+            held: { S: RULE },
+            expired: { N: '1' },
+            gone: { S: NEW_RULE },
+            // Kept for the sweep (its rule may still appear): counted, never dropped by a recount.
+            late: { S: 'sweep' },
+          },
+        },
       },
     });
     elbMock.on(DescribeRulesCommand).resolves({ Rules: [{ RuleArn: RULE }] });
@@ -388,7 +397,7 @@ describe('Create', () => {
       UpdateExpression: 'SET #c = :count REMOVE leases.#s0, leases.#s1',
       ConditionExpression: '#c = :seen',
       ExpressionAttributeNames: { '#c': 'count', '#s0': 'expired', '#s1': 'gone' },
-      ExpressionAttributeValues: { ':count': { N: '2' }, ':seen': { N: '100' } },
+      ExpressionAttributeValues: { ':count': { N: '3' }, ':seen': { N: '100' } },
     });
     expect(ddbMock).toHaveReceivedCommandTimes(GetItemCommand, 1);
   });

@@ -119,4 +119,16 @@ export class ListenerProbe {
     );
     return Item?.count?.N === undefined ? undefined : Number(Item.count.N);
   }
+
+  /** The leases of the listener's counter (request id to its expiry, its rule's ARN or the sweep's mark). */
+  async leases(listenerArn: string): Promise<Record<string, unknown>> {
+    const { Item } = await this.dynamodb.send(
+      new GetItemCommand({
+        TableName: STATE_TABLE,
+        Key: { pk: { S: `listener|${listenerArn}` }, sk: { S: 'rules' } },
+        ConsistentRead: true,
+      }),
+    );
+    return (Item?.leases?.M ?? {}) as Record<string, unknown>;
+  }
 }

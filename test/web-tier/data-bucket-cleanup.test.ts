@@ -3,6 +3,8 @@
  * function empties it on the stack's deletion and the bucket is deleted; in production it is retained and nothing can
  * empty it. The bucket keeps its logical id either way.
  */
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { logicalId, synth, synthProduction } from './fixture';
 
 const CLEANUP = 'Custom::DataBucketCleanup';
@@ -50,9 +52,36 @@ test("outside production: the bucket's policy lets the platform's function alone
     Resource: [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/*']] }],
     Condition: {
       StringEquals: { 'aws:PrincipalAccount': '123456789012' },
-      ArnEquals: { 'lambda:SourceFunctionArn': s.stack.resolve(s.platform.environmentResourcesServiceToken) },
+      // The function's role: the platform names it as the function, whose ARN is the service token.
+      ArnEquals: {
+        'aws:PrincipalArn': {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':iam::',
+              { Ref: 'AWS::AccountId' },
+              ':role/',
+              {
+                'Fn::Select': [6, { 'Fn::Split': [':', s.stack.resolve(s.platform.environmentResourcesServiceToken)] }],
+              },
+            ],
+          ],
+        },
+      },
     },
   });
+  // The sixth field of a function ARN is its name, and the platform's role carries that name.
+  const platform = Template.fromStack(Stack.of(s.platform)).toJSON().Resources;
+  const fn: any = Object.values(platform).find(
+    (r: any) => r.Type === 'AWS::Lambda::Function' && /environment-resources$/.test(r.Properties.FunctionName ?? ''),
+  );
+  const roleId = fn.Properties.Role['Fn::GetAtt'][0];
+  expect(platform[roleId].Properties.RoleName).toBe(fn.Properties.FunctionName);
+  expect(`arn:aws:lambda:eu-west-1:123456789012:function:${fn.Properties.FunctionName}`.split(':')[6]).toBe(
+    fn.Properties.FunctionName,
+  );
   // No default retention: nothing written to the bucket is locked unless its writer asks.
   expect(resources[bucketId].Properties.ObjectLockEnabled).toBe(true);
   expect(resources[bucketId].Properties.ObjectLockConfiguration).toBeUndefined();
