@@ -19,8 +19,8 @@ import { ingressOf, resolveCustomer, resolvePlatform } from '../config/defaults'
 import { ConfigError, formatProblem } from '../config/errors';
 import { ConfigLoader, displayPath } from '../config/loader';
 import { FleetConfig } from '../config/types';
-import { PlatformReference } from '../platform/platform-reference';
 import { PlatformHealth } from '../platform/platform-health';
+import { PlatformReference } from '../platform/platform-reference';
 import { SharedPlatform, SharedPlatformConfigOptions } from '../platform/shared-platform';
 import { EnvironmentHealth } from '../web-tier/environment-health';
 
@@ -222,7 +222,9 @@ export class VendingFleet {
       this.platformHealth = new PlatformHealth(platformStack, 'Health', {
         platform: this.platform,
         alertEmails: platformConfig.health?.alertEmails,
-        environmentHealthAlarms: fleet.customers.map((c) => EnvironmentHealth.healthAlarmName(c.customer, c.environment)),
+        environmentHealthAlarms: fleet.customers.map((c) =>
+          EnvironmentHealth.healthAlarmName(c.customer, c.environment),
+        ),
       });
     }
     // Customer stacks read the platform's contract either way: the same templates with the platform built or not.

@@ -25,7 +25,9 @@ export function fleetOverviewPages(
   const widgets: string[][] = [];
   for (let i = 0; i < alarmNames.length; i += alarmsPerWidget) widgets.push(alarmNames.slice(i, i + alarmsPerWidget));
   const dashboards: string[][][] = [];
-  for (let i = 0; i < widgets.length; i += widgetsPerDashboard) dashboards.push(widgets.slice(i, i + widgetsPerDashboard));
+  for (let i = 0; i < widgets.length; i += widgetsPerDashboard) {
+    dashboards.push(widgets.slice(i, i + widgetsPerDashboard));
+  }
   return dashboards;
 }
 
@@ -55,4 +57,3 @@ export class AlarmArnsWidget extends cloudwatch.ConcreteWidget {
     ];
   }
 }
-

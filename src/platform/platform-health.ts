@@ -6,8 +6,8 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import type { SharedPlatform } from './shared-platform';
 import { ALARMS_PER_WIDGET, AlarmArnsWidget, FLEET_WIDGETS_PER_DASHBOARD, fleetOverviewPages } from './fleet-overview';
+import type { SharedPlatform } from './shared-platform';
 import { valueProblem } from '../config/values';
 
 /** Props of PlatformHealth. */
@@ -127,7 +127,11 @@ export class PlatformHealth extends Construct {
           statistic,
           label,
         });
-      const checks = metric('StatusCheckFailed', `NAT instance ${i + 1}: status check failed`, cloudwatch.Stats.MAXIMUM);
+      const checks = metric(
+        'StatusCheckFailed',
+        `NAT instance ${i + 1}: status check failed`,
+        cloudwatch.Stats.MAXIMUM,
+      );
       const cpu = metric('CPUUtilization', `NAT instance ${i + 1}: CPU (%)`, cloudwatch.Stats.AVERAGE);
       alarm(`NatInstance${i + 1}StatusAlarm`, {
         alarmDescription: `Platform ${name}: NAT instance ${i + 1} fails its status checks: the private subnets of its zone have no way out`,
@@ -164,7 +168,9 @@ export class PlatformHealth extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
     });
-    graphs.push(graph('Listener-rule allocator', [fn.metricInvocations({ ...sum, label: 'Invocations' })], [errors, throttles]));
+    graphs.push(
+      graph('Listener-rule allocator', [fn.metricInvocations({ ...sum, label: 'Invocations' })], [errors, throttles]),
+    );
 
     // The shared load balancers' own 5xx (not their targets'): the platform's front door.
     for (const shared of platform.sharedLoadBalancers) {
@@ -190,14 +196,21 @@ export class PlatformHealth extends Construct {
     this.alarm = new cloudwatch.CompositeAlarm(this, 'HealthAlarm', {
       compositeAlarmName: `${name}-platform-health`,
       alarmDescription: `The health of platform ${name}: in ALARM when its NAT, its allocator or a shared load balancer is`,
-      alarmRule: cloudwatch.AlarmRule.anyOf(...members.map((m) => cloudwatch.AlarmRule.fromAlarm(m, cloudwatch.AlarmState.ALARM))),
+      alarmRule: cloudwatch.AlarmRule.anyOf(
+        ...members.map((m) => cloudwatch.AlarmRule.fromAlarm(m, cloudwatch.AlarmState.ALARM)),
+      ),
     });
     this.alarm.addAlarmAction(notify);
     this.alarm.addOkAction(notify);
 
     const stack = Stack.of(this);
     const arnOf = (alarmName: string) =>
-      stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: alarmName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+      stack.formatArn({
+        service: 'cloudwatch',
+        resource: 'alarm',
+        resourceName: alarmName,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
     const pages = fleetOverviewPages(props.environmentHealthAlarms ?? []);
     const overview = (page: string[][], first: number) =>
       page.map(

@@ -101,7 +101,12 @@ export class EnvironmentHealth extends Construct {
     platform: ISharedPlatform,
     webTier: CustomerWebTier,
   ): EnvironmentHealth {
-    const resolved = checkCustomer(config, undefined, `EnvironmentHealth.fromConfig ${scope.node.path}/${id}`, platform);
+    const resolved = checkCustomer(
+      config,
+      undefined,
+      `EnvironmentHealth.fromConfig ${scope.node.path}/${id}`,
+      platform,
+    );
     const health = resolved.health;
     return new EnvironmentHealth(scope, id, {
       webTier,
@@ -162,7 +167,12 @@ export class EnvironmentHealth extends Construct {
 
     const severe = of('severe');
     if (severe.length > 0) {
-      this.severeAlarm = this.composite('SevereAlarm', `${label}-severe`, severe, `${label} is Severe: ${severe.length === 1 ? 'no instance passes the health check' : 'see its alarms'}`);
+      this.severeAlarm = this.composite(
+        'SevereAlarm',
+        `${label}-severe`,
+        severe,
+        `${label} is Severe: ${severe.length === 1 ? 'no instance passes the health check' : 'see its alarms'}`,
+      );
       this.severeAlarm.addAlarmAction(notify);
     }
     this.degradedAlarm = this.composite(
@@ -184,17 +194,28 @@ export class EnvironmentHealth extends Construct {
     this.dashboard = this.createDashboard(label, metrics, members);
   }
 
-  private composite(id: string, name: string, alarms: cloudwatch.IAlarm[], description: string): cloudwatch.CompositeAlarm {
+  private composite(
+    id: string,
+    name: string,
+    alarms: cloudwatch.IAlarm[],
+    description: string,
+  ): cloudwatch.CompositeAlarm {
     return new cloudwatch.CompositeAlarm(this, id, {
       compositeAlarmName: name,
       alarmDescription: description,
-      alarmRule: cloudwatch.AlarmRule.anyOf(...alarms.map((a) => cloudwatch.AlarmRule.fromAlarm(a, cloudwatch.AlarmState.ALARM))),
+      alarmRule: cloudwatch.AlarmRule.anyOf(
+        ...alarms.map((a) => cloudwatch.AlarmRule.fromAlarm(a, cloudwatch.AlarmState.ALARM)),
+      ),
     });
   }
 
   private createDashboard(label: string, metrics: EnvironmentMetrics, members: MemberAlarm[]): cloudwatch.Dashboard {
     const region = Stack.of(this).region;
-    const graph = (title: string, left: (cloudwatch.IMetric | undefined)[], right: (cloudwatch.IMetric | undefined)[] = []) =>
+    const graph = (
+      title: string,
+      left: (cloudwatch.IMetric | undefined)[],
+      right: (cloudwatch.IMetric | undefined)[] = [],
+    ) =>
       new cloudwatch.GraphWidget({
         title,
         width: 8,
@@ -208,7 +229,12 @@ export class EnvironmentHealth extends Construct {
           title: `Health of ${label}`,
           width: 24,
           height: 4,
-          alarms: [this.alarm, this.degradedAlarm, ...(this.severeAlarm ? [this.severeAlarm] : []), ...members.map((m) => m.alarm)],
+          alarms: [
+            this.alarm,
+            this.degradedAlarm,
+            ...(this.severeAlarm ? [this.severeAlarm] : []),
+            ...members.map((m) => m.alarm),
+          ],
         }),
       ],
       [
@@ -241,7 +267,8 @@ function checkedThresholds(where: string, props: EnvironmentHealthProps) {
     const problem = value === undefined ? undefined : numberProblem(rule, value, unit);
     if (problem) throw new Error(`${where}: ${prop}: ${problem}`);
   };
-  const latencyMs = props.latencyP99 && !props.latencyP99.isUnresolved() ? props.latencyP99.toMilliseconds() : undefined;
+  const latencyMs =
+    props.latencyP99 && !props.latencyP99.isUnresolved() ? props.latencyP99.toMilliseconds() : undefined;
   const freeGib = gibibytesOf(props.databaseFreeStorage);
   const lagSeconds = secondsOf(props.replicaLag);
   check('serverErrorPercent', 'http5xxPercent', props.serverErrorPercent);

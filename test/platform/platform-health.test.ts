@@ -57,7 +57,13 @@ describe('the fleet overview splits the environments 100 to a widget', () => {
     expect(pages.map((p) => p.length)).toEqual([50, 1]);
     expect(pages[1][0]).toEqual(['customer5000-staging-health']);
     expect(fleetOverviewPages([])).toEqual([]);
-    expect(Math.max(...fleetOverviewPages(names(1000)).flat().map((w) => w.length))).toBe(ALARMS_PER_WIDGET);
+    expect(
+      Math.max(
+        ...fleetOverviewPages(names(1000))
+          .flat()
+          .map((w) => w.length),
+      ),
+    ).toBe(ALARMS_PER_WIDGET);
   });
 });
 
@@ -77,11 +83,16 @@ test('NAT gateways, the allocator and the shared load balancer are watched; the 
   });
   template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', { AlarmName: 'acme-platform-health' });
   expect(health.memberAlarms.length).toBe(4);
-  template.hasResourceProperties('AWS::SNS::Topic', { DisplayName: 'Health of platform acme', KmsMasterKeyId: Match.anyValue() });
+  template.hasResourceProperties('AWS::SNS::Topic', {
+    DisplayName: 'Health of platform acme',
+    KmsMasterKeyId: Match.anyValue(),
+  });
   template.resourceCountIs('AWS::SNS::Subscription', 1);
   template.hasResourceProperties('AWS::SNS::TopicPolicy', {
     PolicyDocument: {
-      Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      Statement: Match.arrayWith([
+        Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      ]),
     },
   });
 
@@ -98,7 +109,9 @@ test('NAT gateways, the allocator and the shared load balancer are watched; the 
     ['Environments 101 to 200', 100],
     ['Environments 201 to 250', 50],
   ]);
-  expect(overview[2].properties.alarms[49]).toBe('arn:aws:cloudwatch:eu-west-1:123456789012:alarm:customer249-staging-health');
+  expect(overview[2].properties.alarms[49]).toBe(
+    'arn:aws:cloudwatch:eu-west-1:123456789012:alarm:customer249-staging-health',
+  );
 });
 
 test('NAT instances: their status checks and CPU, one pair per instance', () => {

@@ -5,7 +5,7 @@
  */
 import { Duration, Size, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { asStruct, platform as platformFile, problemsOf, stagingCustomer } from '../config/fixtures';
+import { addWebTier, dedicatedIngress, Fixture, newPlatform, Props, sharedIngress } from './fixture';
 import {
   ConfigLoader,
   CustomerWebTier,
@@ -15,9 +15,9 @@ import {
   SharedPlatform,
   WebTierIngress,
 } from '../../src';
+import { asStruct, platform as platformFile, problemsOf, stagingCustomer } from '../config/fixtures';
 import { expectCompliant, newTestApp } from '../support/compliance';
 import { acknowledgeDatabase, acknowledgeWebTier, ENV, platformStack } from '../support/platform-fixture';
-import { addWebTier, dedicatedIngress, Fixture, newPlatform, Props, sharedIngress } from './fixture';
 
 let fixture: Fixture;
 let count = 0;
@@ -66,13 +66,15 @@ function ruleOf(stack: Stack, alarm: { node: { defaultChild?: any } }): string {
 
 /** The statistic of an alarm's one metric. */
 function statOf(alarm: any): string {
-  return alarm.Metrics ? alarm.Metrics[0].MetricStat.Stat : alarm.ExtendedStatistic ?? alarm.Statistic;
+  return alarm.Metrics ? alarm.Metrics[0].MetricStat.Stat : (alarm.ExtendedStatistic ?? alarm.Statistic);
 }
 
 /** The dimensions of each metric a member alarm reads, by the metric's name. */
 function dimensionsOf(alarm: any): Record<string, string[]> {
   const out: Record<string, string[]> = {};
-  const metrics = alarm.Metrics ? alarm.Metrics.filter((m: any) => m.MetricStat).map((m: any) => m.MetricStat.Metric) : [alarm];
+  const metrics = alarm.Metrics
+    ? alarm.Metrics.filter((m: any) => m.MetricStat).map((m: any) => m.MetricStat.Metric)
+    : [alarm];
   for (const m of metrics) out[m.MetricName] = (m.Dimensions ?? []).map((d: any) => d.Name).sort();
   return out;
 }
@@ -136,7 +138,9 @@ describe('an environment on the shared load balancer, without a database', () =>
       DisplayName: 'Health of acme-staging',
       KmsMasterKeyId: Match.anyValue(),
     });
-    const topic = Object.values(template.findResources('AWS::SNS::Topic', { Properties: { DisplayName: 'Health of acme-staging' } }))[0];
+    const topic = Object.values(
+      template.findResources('AWS::SNS::Topic', { Properties: { DisplayName: 'Health of acme-staging' } }),
+    )[0];
     expect(JSON.stringify(topic.Properties.KmsMasterKeyId)).toContain('ImportValue');
     expect(JSON.stringify(topic.Properties.KmsMasterKeyId)).toMatch(/Key/);
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
@@ -242,14 +246,16 @@ test('thresholds out of range and bad addresses are refused with the rule of the
   expect(refuse({ latencyP99: Duration.millis(5) })).toThrow(
     /EnvironmentHealth Refused\d+\/Health\d+: latencyP99: received 5 ms; expected an integer from 10 to 600000 ms/,
   );
-  expect(refuse({ serverErrorPercent: 0 })).toThrow(/serverErrorPercent: received 0; expected an integer from 1 to 100/);
+  expect(refuse({ serverErrorPercent: 0 })).toThrow(
+    /serverErrorPercent: received 0; expected an integer from 1 to 100/,
+  );
   expect(refuse({ databaseFreeStorage: Size.mebibytes(512) })).toThrow(/databaseFreeStorage: received 0.5 GiB/);
   expect(refuse({ alertEmails: ['ops@acme.com', 'not an address'] })).toThrow(
     /alertEmails\[1\]: received "not an address"; expected an email address such as ops@example.com/,
   );
 });
 
-describe('the file\'s health', () => {
+describe("the file's health", () => {
   const validate = (health: any) => {
     const doc = { ...stagingCustomer(), health };
     return () => ConfigLoader.validateCustomer(asStruct(doc), { platform: platformFile() });
@@ -290,7 +296,11 @@ test('the health of a shared staging and of a dedicated production environment w
     ingress: sharedRuleOf(platform, 'acme-staging.apps.example.com'),
   });
   acknowledgeWebTier(stagingWeb);
-  new EnvironmentHealth(staging, 'Health', { webTier: stagingWeb, encryptionKey: platform.key, alertEmails: ['ops@acme.com'] });
+  new EnvironmentHealth(staging, 'Health', {
+    webTier: stagingWeb,
+    encryptionKey: platform.key,
+    alertEmails: ['ops@acme.com'],
+  });
   const production = new Stack(app, 'AcmeProduction', { env: ENV });
   const productionWeb = new CustomerWebTier(production, 'Web', {
     ...base,
@@ -306,5 +316,9 @@ test('the health of a shared staging and of a dedicated production environment w
 });
 
 function sharedRuleOf(platform: SharedPlatform, host: string): WebTierIngress {
-  return WebTierIngress.sharedRule({ listener: platform.httpsListener, allocator: platform.allocator, hostnames: [host] });
+  return WebTierIngress.sharedRule({
+    listener: platform.httpsListener,
+    allocator: platform.allocator,
+    hostnames: [host],
+  });
 }
