@@ -75,10 +75,10 @@ export class PlatformHealth extends Construct {
 
     const graphs: cloudwatch.IWidget[] = [];
     const members: cloudwatch.Alarm[] = [];
-    const alarm = (alarmId: string, props2: cloudwatch.AlarmProps) => {
+    const alarm = (alarmId: string, alarmProps: cloudwatch.AlarmProps) => {
       const created = new cloudwatch.Alarm(this, alarmId, {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        ...props2,
+        ...alarmProps,
       });
       created.addAlarmAction(notify);
       members.push(created);

@@ -171,7 +171,7 @@ export class EnvironmentHealth extends Construct {
         'SevereAlarm',
         `${label}-severe`,
         severe,
-        `${label} is Severe: ${severe.length === 1 ? 'no instance passes the health check' : 'see its alarms'}`,
+        `${label} is Severe: no instance passes the load balancer's health check`,
       );
       this.severeAlarm.addAlarmAction(notify);
     }
