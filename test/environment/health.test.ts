@@ -18,9 +18,12 @@ test('each environment has its health, and the fleet overview shows every enviro
   const vending = new VendingFleet(app, fleet, { stacks: ['vending-platform', 'acme-production'] });
   const [production] = vending.environments;
   expect(production.health.alarm.node.path).toBe('acme-production/Health/HealthAlarm');
-  Template.fromStack(production).hasResourceProperties('AWS::CloudWatch::CompositeAlarm', {
-    AlarmName: 'acme-production-health',
-  });
+  const template = Template.fromStack(production);
+  template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', { AlarmName: 'acme-production-health' });
+  // The example file's health: one address, a p99 of 1,500 ms.
+  template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@acme.com' });
+  const latency = production.health.memberAlarms.find((a) => a.node.id === 'LatencyAlarm')!;
+  expect(production.resolve((latency.node.defaultChild as any).threshold)).toBe(1.5);
 
   const platform = Template.fromStack(vending.platformStack!);
   platform.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', { AlarmName: 'vending-platform-health' });
