@@ -9,6 +9,7 @@ import {
   DeploymentStrategy,
   EnvironmentConfig,
   HealthCheckConfig,
+  HealthConfig,
   PlatformConfig,
   RepositoryConfig,
   SoftwareConfig,
@@ -127,6 +128,34 @@ export const defaultMaxCapacity = (minCapacity: number): number => Math.max(minC
 export type ResolvedCompute = Required<Omit<ComputeConfig, 'targetRequestsPerInstance'>> &
   Pick<ComputeConfig, 'targetRequestsPerInstance'>;
 export type ResolvedHealthCheck = Required<HealthCheckConfig>;
+
+/** The thresholds of an environment's alarms when its file says nothing (README, "See an environment's health"). */
+export const DEFAULT_HEALTH_THRESHOLDS: Required<Omit<HealthConfig, 'alertEmails'>> = {
+  http5xxPercent: 5,
+  latencyP99Ms: 2000,
+  unhealthyHosts: 1,
+  cpuPercent: 85,
+  dbCpuPercent: 85,
+  dbFreeStorageGib: 2,
+  dbReplicaLagSeconds: 30,
+};
+
+export type ResolvedHealth = Required<HealthConfig>;
+
+/** An environment's health with its defaults (keys given as undefined take theirs too). */
+export function resolveHealth(health: HealthConfig = {}): ResolvedHealth {
+  const d = DEFAULT_HEALTH_THRESHOLDS;
+  return {
+    alertEmails: [...(health.alertEmails ?? [])],
+    http5xxPercent: health.http5xxPercent ?? d.http5xxPercent,
+    latencyP99Ms: health.latencyP99Ms ?? d.latencyP99Ms,
+    unhealthyHosts: health.unhealthyHosts ?? d.unhealthyHosts,
+    cpuPercent: health.cpuPercent ?? d.cpuPercent,
+    dbCpuPercent: health.dbCpuPercent ?? d.dbCpuPercent,
+    dbFreeStorageGib: health.dbFreeStorageGib ?? d.dbFreeStorageGib,
+    dbReplicaLagSeconds: health.dbReplicaLagSeconds ?? d.dbReplicaLagSeconds,
+  };
+}
 export type ResolvedDatabase = Required<Omit<DatabaseConfig, 'preferredBackupWindow'>> &
   Pick<DatabaseConfig, 'preferredBackupWindow'>;
 export type ResolvedAmi = Required<Omit<AmiConfig, 'initialImageId' | 'rebuildSchedule'>> &
@@ -187,6 +216,7 @@ export interface ResolvedCustomerConfig extends CustomerConfig {
   readonly approvalEmails: string[];
   readonly compute: ResolvedCompute;
   readonly healthCheck: ResolvedHealthCheck;
+  readonly health: ResolvedHealth;
   readonly database?: ResolvedDatabase;
   readonly ami: ResolvedAmi;
   readonly softwareDelivery: ResolvedSoftware;
@@ -281,6 +311,7 @@ export function resolveCustomer(
     approvalEmails: [...(config.approvalEmails ?? [])],
     compute,
     healthCheck: resolveHealthCheck(config.healthCheck),
+    health: resolveHealth(config.health),
     database:
       config.database && resolveDatabase(config.database, production, `${config.customer}-${config.environment}`),
     ami: {

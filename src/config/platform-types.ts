@@ -68,6 +68,19 @@ export interface EnvironmentConfig {
   readonly production?: boolean;
 }
 
+/** The platform's own health and the fleet overview (README, "See an environment's health"). */
+export interface PlatformHealthConfig {
+  /**
+   * Addresses told when the platform's health changes: its NAT, the listener-rule allocator, the shared load
+   * balancers (each confirms its subscription once).
+   * @uniqueItems true
+   * @itemPattern ^(?=.{6,254}$)[A-Za-z0-9!#$%&'*+\/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+\/=?^_`{|}~-]+)*@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$
+   * @itemExpected an email address such as ops@example.com
+   * @default []
+   */
+  readonly alertEmails?: string[];
+}
+
 /** The platform: the content of `platform.yaml`. */
 export interface PlatformConfig {
   /**
@@ -142,6 +155,11 @@ export interface PlatformConfig {
    * @default - Sundays from 02:00 to 06:00 UTC
    */
   readonly rebuildWindow?: RebuildWindowConfig;
+  /**
+   * The platform's alarms and who hears of them.
+   * @default - no address
+   */
+  readonly health?: PlatformHealthConfig;
 }
 
 /** A platform with all its customer environments, as loaded from a fleet directory. */

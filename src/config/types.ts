@@ -235,6 +235,80 @@ export interface DatabaseConfig {
 }
 
 /**
+ * The environment's health: the thresholds of its alarms and who hears of them (README, "See an environment's
+ * health"). A threshold crossed puts its alarm, and the environment's health, in ALARM.
+ */
+export interface HealthConfig {
+  /**
+   * Addresses told when the environment's health changes (each confirms its subscription once).
+   * @uniqueItems true
+   * @itemPattern ^(?=.{6,254}$)[A-Za-z0-9!#$%&'*+\/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+\/=?^_`{|}~-]+)*@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$
+   * @itemExpected an email address such as ops@example.com
+   * @default []
+   */
+  readonly alertEmails?: string[];
+  /**
+   * Share of the requests answered with 5xx, by the instances or by a dedicated load balancer, above which the
+   * environment is Degraded, in percent (counted from 10 requests a minute on).
+   * @minimum 1
+   * @maximum 100
+   * @asType integer
+   * @default 5
+   */
+  readonly http5xxPercent?: number;
+  /**
+   * The instances' 99th percentile response time above which the environment is in Warning, in milliseconds.
+   * @minimum 10
+   * @maximum 600000
+   * @asType integer
+   * @default 2000
+   */
+  readonly latencyP99Ms?: number;
+  /**
+   * Instances failing the load balancer's health check from which the environment is Degraded.
+   * @minimum 1
+   * @maximum 100
+   * @asType integer
+   * @default 1
+   */
+  readonly unhealthyHosts?: number;
+  /**
+   * The instances' average CPU utilization above which the environment is in Warning, in percent.
+   * @minimum 10
+   * @maximum 100
+   * @asType integer
+   * @default 85
+   */
+  readonly cpuPercent?: number;
+  /**
+   * The database's CPU utilization above which the environment is in Warning, in percent.
+   * @minimum 10
+   * @maximum 100
+   * @asType integer
+   * @default 85
+   */
+  readonly dbCpuPercent?: number;
+  /**
+   * Free storage of an RDS instance below which the environment is in Warning, in GiB (Aurora's storage grows by
+   * itself: no alarm).
+   * @minimum 1
+   * @maximum 65536
+   * @asType integer
+   * @default 2
+   */
+  readonly dbFreeStorageGib?: number;
+  /**
+   * Lag of an Aurora cluster's reader behind its writer above which the environment is in Warning, in seconds
+   * (a cluster with a reader only: multiAz).
+   * @minimum 1
+   * @maximum 3600
+   * @asType integer
+   * @default 30
+   */
+  readonly dbReplicaLagSeconds?: number;
+}
+
+/**
  * One customer environment: the content of `customers/<customer>-<environment>.yaml`.
  */
 export interface CustomerConfig {
@@ -297,6 +371,11 @@ export interface CustomerConfig {
    * @configKey software
    */
   readonly softwareDelivery: SoftwareConfig;
+  /**
+   * The environment's alarms, dashboard and alert addresses.
+   * @default - the default thresholds, no address
+   */
+  readonly health?: HealthConfig;
   /**
    * Tags added to every resource of the environment (keys up to 128 characters, values up to 256, no aws: prefix).
    * @propertyNames {"pattern": "^(?![aA][wW][sS]:)[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]{1,128}$"}

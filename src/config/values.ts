@@ -22,6 +22,7 @@ const PLACES = {
   instanceType: ['ComputeConfig', 'instanceType', false],
   buildInstanceType: ['AmiConfig', 'buildInstanceType', false],
   email: ['CustomerConfig', 'approvalEmails', true],
+  alertEmail: ['HealthConfig', 'alertEmails', true],
   imageId: ['AmiConfig', 'initialImageId', false],
   databaseInstanceType: ['DatabaseConfig', 'instanceType', false],
   masterUsername: ['DatabaseConfig', 'masterUsername', false],
@@ -48,6 +49,13 @@ const NUMBER_PLACES = {
   backupRetentionDays: ['DatabaseConfig', 'backupRetentionDays'],
   databasePort: ['DatabaseConfig', 'port'],
   keepImages: ['AmiConfig', 'keepImages'],
+  http5xxPercent: ['HealthConfig', 'http5xxPercent'],
+  latencyP99Ms: ['HealthConfig', 'latencyP99Ms'],
+  unhealthyHosts: ['HealthConfig', 'unhealthyHosts'],
+  cpuPercent: ['HealthConfig', 'cpuPercent'],
+  dbCpuPercent: ['HealthConfig', 'dbCpuPercent'],
+  dbFreeStorageGib: ['HealthConfig', 'dbFreeStorageGib'],
+  dbReplicaLagSeconds: ['HealthConfig', 'dbReplicaLagSeconds'],
 } as const;
 
 export type NumberRuleName = keyof typeof NUMBER_PLACES;

@@ -6,6 +6,7 @@ import { CustomerConfig, RebuildWindowConfig } from '../config/types';
 import { SoftwareDeliveryPipeline } from '../delivery-pipeline/software-delivery-pipeline';
 import { PlatformReference } from '../platform/platform-reference';
 import { CustomerWebTier } from '../web-tier/customer-web-tier';
+import { EnvironmentHealth } from '../web-tier/environment-health';
 
 /** Props of CustomerEnvironment. */
 export interface CustomerEnvironmentProps extends StackProps {
@@ -33,7 +34,7 @@ export interface CustomerEnvironmentProps extends StackProps {
 }
 
 /**
- * One customer environment in a stack of its own: its web tier, AMI pipeline and software delivery pipeline,
+ * One customer environment in a stack of its own: its web tier, AMI pipeline, software delivery pipeline and health,
  * wired together from one config on a platform. It adds nothing the three constructs lack: the stack name
  * is `<customer>-<environment>` unless given, the description names the customer, environment and host, and a
  * production stack has termination protection. The stack is in the platform's account and region, and holds no
@@ -62,6 +63,8 @@ export class CustomerEnvironment extends Stack {
   public readonly amiPipeline: CustomerAmiPipeline;
   /** The software pipeline, deploying to the web tier's instances with CodeDeploy. */
   public readonly deliveryPipeline: SoftwareDeliveryPipeline;
+  /** The environment's dashboard, alarms, health and alert topic (the file's `health`). */
+  public readonly health: EnvironmentHealth;
 
   constructor(scope: Construct, id: string, props: CustomerEnvironmentProps) {
     const { config, platform: reference, sharedLoadBalancer, rebuildWindow, ...stackProps } = props;
@@ -90,5 +93,6 @@ export class CustomerEnvironment extends Stack {
       rebuildWindow,
       softwarePipeline: this.deliveryPipeline.pipeline,
     });
+    this.health = EnvironmentHealth.fromConfig(this, 'Health', config, platform, this.webTier);
   }
 }

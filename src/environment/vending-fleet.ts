@@ -25,8 +25,10 @@ import {
   readOffboardingRecord,
 } from '../config/offboarding';
 import { FleetConfig } from '../config/types';
+import { PlatformHealth } from '../platform/platform-health';
 import { PlatformReference } from '../platform/platform-reference';
 import { SharedPlatform, SharedPlatformConfigOptions } from '../platform/shared-platform';
+import { EnvironmentHealth } from '../web-tier/environment-health';
 
 /** The placement file that fromDirectory read, named in errors instead of the option. */
 const PLACEMENT_SOURCE = new WeakMap<VendingFleetOptions, string>();
@@ -158,6 +160,11 @@ export class VendingFleet {
    * @default - undefined when `stacks` leaves it out
    */
   public readonly platform?: SharedPlatform;
+  /**
+   * The platform's alarms and dashboard with the fleet overview, in the platform's stack.
+   * @default - none, when the platform's stack is not built
+   */
+  public readonly platformHealth?: PlatformHealth;
   /** How the customer environments reach the platform: its published contract. */
   public readonly platformReference: PlatformReference;
   /** The customer environments that were built (all, unless `stacks` selects), in the order of the fleet's customers. */
@@ -258,6 +265,14 @@ export class VendingFleet {
         sharedLoadBalancers: this.placement.loadBalancers,
         // The custom domains' certificates on shared ingress, each once on its load balancer's listener.
         listenerCertificates: listenerCertificatesOf(this.placement, sharedCertificates.certificates),
+      });
+      // The platform's own health, and every environment's health alarm in the fleet overview (built or not).
+      this.platformHealth = new PlatformHealth(platformStack, 'Health', {
+        platform: this.platform,
+        alertEmails: platformConfig.health?.alertEmails,
+        environmentHealthAlarms: fleet.customers.map((c) =>
+          EnvironmentHealth.healthAlarmName(c.customer, c.environment),
+        ),
       });
     }
     // Customer stacks read the platform's contract either way: the same templates with the platform built or not.

@@ -46,6 +46,16 @@ export function createPlatformKey(scope: Construct, platformName: string): kms.K
       },
     }),
   );
+  // Alarms publish to the environments' alert topics, encrypted with this key: CloudWatch needs to make and read
+  // their data keys (an AWS managed key such as alias/aws/sns cannot name CloudWatch in its policy).
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'CloudWatchAlarmsToEncryptedTopics',
+      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      resources: ['*'],
+    }),
+  );
   key.addToResourcePolicy(
     new iam.PolicyStatement({
       sid: 'GrantsOnlyForAwsResources',

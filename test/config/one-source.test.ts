@@ -178,6 +178,7 @@ test('each rule the constructs apply is the pattern and the words of the JSON Sc
     instanceType: SCHEMA.definitions.ComputeConfig.properties.instanceType,
     buildInstanceType: SCHEMA.definitions.AmiConfig.properties.buildInstanceType,
     email: SCHEMA.definitions.CustomerConfig.properties.approvalEmails.items,
+    alertEmail: SCHEMA.definitions.HealthConfig.properties.alertEmails.items,
     imageId: SCHEMA.definitions.AmiConfig.properties.initialImageId,
     databaseInstanceType: SCHEMA.definitions.DatabaseConfig.properties.instanceType,
     masterUsername: SCHEMA.definitions.DatabaseConfig.properties.masterUsername,
