@@ -69,15 +69,20 @@ function inWorkers(body: string): string {
   return `--require ${file}`;
 }
 
-/** Runs `call` with NODE_OPTIONS set for the worker processes (they inherit this process's environment). */
-function withNodeOptions<T>(options: string, call: () => T): T {
-  const before = process.env.NODE_OPTIONS;
-  process.env.NODE_OPTIONS = options;
+/** Runs `call` with these variables set (undefined: unset), in this process and the workers (they inherit it). */
+function withEnv<T>(variables: Record<string, string | undefined>, call: () => T): T {
+  const before = Object.fromEntries(Object.keys(variables).map((name) => [name, process.env[name]]));
+  const set = (values: Record<string, string | undefined>) => {
+    for (const [name, value] of Object.entries(values)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
+  set(variables);
   try {
     return call();
   } finally {
-    if (before === undefined) delete process.env.NODE_OPTIONS;
-    else process.env.NODE_OPTIONS = before;
+    set(before);
   }
 }
 
@@ -146,7 +151,7 @@ describe('--jobs 3 against --jobs 1 on a fleet of four stacks', () => {
     if (this.node.tryFindChild('acme-staging')) throw new Error(${JSON.stringify(message)});
     return synth.apply(this, args);
   };`);
-    const failed = withNodeOptions(hook, () => cli(['synth', fleet, '--out', 'three', '--jobs', '3'], cwd));
+    const failed = withEnv({ NODE_OPTIONS: hook }, () => cli(['synth', fleet, '--out', 'three', '--jobs', '3'], cwd));
     expect(failed).toMatchObject({ code: EXIT_INVALID, out: '', err: `paas-vending: synth: ${message}` });
     expect(filesOf(join(cwd, 'three'))).toEqual(before);
     expect(readdirSync(cwd).sort()).toEqual(['one', 'three']);
@@ -155,9 +160,9 @@ describe('--jobs 3 against --jobs 1 on a fleet of four stacks', () => {
   test('a worker that is killed: the command names its stacks and fails, the previous assembly kept', () => {
     const before = filesOf(join(cwd, 'three'));
     const hook = inWorkers(`
-  if (readFileSyncOf(process.argv[2]).includes('"acme-production"')) process.kill(process.pid, 'SIGKILL');
-  function readFileSyncOf(file) { return require('fs').readFileSync(file, 'utf-8'); }`);
-    const failed = withNodeOptions(hook, () => cli(['synth', fleet, '--out', 'three', '--jobs', '3'], cwd));
+  const job = JSON.parse(require('fs').readFileSync(process.argv[2], 'utf-8'));
+  if (job.stacks.includes('acme-production')) process.kill(process.pid, 'SIGKILL');`);
+    const failed = withEnv({ NODE_OPTIONS: hook }, () => cli(['synth', fleet, '--out', 'three', '--jobs', '3'], cwd));
     expect(failed.code).toBe(EXIT_INVALID);
     expect(failed.err).toBe(
       'paas-vending: synth: the process that synthesized acme-production ended (signal SIGKILL) before it finished; ' +
@@ -184,14 +189,17 @@ test("--validate: aws-cdk-lib's validation runs in the workers, and the merged r
   };
   return () => { cdk.App.prototype.synth = synth; };`;
   const quiet = jest.spyOn(console, 'error').mockImplementation(() => undefined);
-  const two = withNodeOptions(inWorkers(`(function () {${misspell}\n})();`), () =>
+  // aws-cdk-lib's own default, which the jest setup turns off (CDK_VALIDATION=false wins over --validate).
+  const two = withEnv({ NODE_OPTIONS: inWorkers(`(function () {${misspell}\n})();`), CDK_VALIDATION: undefined }, () =>
     cli(['synth', fleet, '--out', 'two', '--jobs', '2', '--validate', '--json'], cwd),
   );
   // eslint-disable-next-line @typescript-eslint/no-require-imports, @typescript-eslint/no-implied-eval
   const restore = new Function('cdk', misspell)(require('aws-cdk-lib'));
   let one: ReturnType<typeof cli>;
   try {
-    one = cli(['synth', fleet, '--out', 'one', '--jobs', '1', '--validate', '--json'], cwd);
+    one = withEnv({ CDK_VALIDATION: undefined }, () =>
+      cli(['synth', fleet, '--out', 'one', '--jobs', '1', '--validate', '--json'], cwd),
+    );
   } finally {
     restore();
     quiet.mockRestore();
@@ -208,7 +216,7 @@ test("--validate: aws-cdk-lib's validation runs in the workers, and the merged r
 
 describe('--jobs and PAAS_VENDING_JOBS', () => {
   test.each([['0'], ['-1'], ['two'], ['1.5'], ['']])('--jobs %j is wrong usage, before the fleet is read', (value) => {
-    const result = cli(['synth', join(tmpdir(), 'no-such-fleet'), '--jobs', value], tmpdir());
+    const result = cli(['synth', join(tmpdir(), 'no-such-fleet'), `--jobs=${value}`], tmpdir());
     expect(result.code).toBe(EXIT_USAGE);
     expect(result.err).toContain(
       `paas-vending: synth: --jobs: received ${JSON.stringify(value)}; expected a whole number of processes from 1 up, such as --jobs 4`,
