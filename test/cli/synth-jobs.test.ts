@@ -157,7 +157,7 @@ describe('--jobs 3 against --jobs 1 on a fleet of four stacks', () => {
     expect(readdirSync(cwd).sort()).toEqual(['one', 'three']);
   });
 
-  test('workers that are killed: the command names the first one's stacks and fails, the previous assembly kept', () => {
+  test("workers that are killed: the command names the first one's stacks and fails, the old assembly kept", () => {
     const before = filesOf(join(cwd, 'three'));
     const hook = inWorkers(`
   process.kill(process.pid, 'SIGKILL');`);
