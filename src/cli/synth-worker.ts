@@ -1,6 +1,6 @@
 /*
  * One worker process of `paas-vending synth --jobs N` (started by synth-jobs.ts): builds its share of the fleet's
- * stacks in an App of its own, exactly as the command builds every stack in one process (synth.ts, synthApp), and
+ * stacks in an App of its own, exactly as the command builds every stack in one process (synth-app.ts, synthApp), and
  * synthesizes them into its own folder. The fleet comes read and validated from the command, placed (placement.yaml
  * written) before the workers start: a worker never writes placement.yaml.
  *
@@ -9,7 +9,7 @@
  * Internal: not exported from src/index.ts.
  */
 import { readFileSync, writeFileSync } from 'fs';
-import { synthApp } from './synth';
+import { synthApp } from './synth-app';
 import type { WorkerError, WorkerJob, WorkerOutcome } from './synth-jobs';
 import { ConfigError } from '../config/errors';
 import { VendingFleet } from '../environment/vending-fleet';
