@@ -2,7 +2,7 @@
  * One case of the fleet benchmark, run by scripts/bench-fleet.ts in a fresh child process (transpiled to
  * JavaScript first, so the process is `node app.js`, as a user's compiled CDK app is):
  *
- *   node bench-fleet-app.js <library|plain|empty|alone|alone-cli> <input> <outdir> <result.json> [<lib directory>] [<stack>]
+ *   node bench-fleet-app.js <library|plain|empty|alone|alone-cli|cli-jobs-N> <input> <outdir> <result.json> [<lib directory>] [<stack>|<N>]
  *
  * library: `VendingFleet.fromDirectory(app, input)` on the compiled library (lib/); plain: the hand-written
  * aws-cdk-lib app of scripts/bench-fleet-plain.ts on the fleet spec in `input` (JSON); empty: as many empty
@@ -10,7 +10,7 @@
  * into `outdir`. alone: `VendingFleet.fromDirectory(app, input, { stacks: [stack] })`, the whole fleet read,
  * validated and placed, one customer environment stack built and synthesized; alone-cli: the same through the
  * command line, `paas-vending synth <input> --stack <stack> --out <outdir> --json` (lib/cli/main.js, in this
- * process). Writes what only the process itself knows to `result.json`: time to load the modules, to build the
+ * process); cli-jobs-N: the whole fleet through `paas-vending synth <input> --jobs N --out <outdir> --json`. Writes what only the process itself knows to `result.json`: time to load the modules, to build the
  * constructs and to synthesize, aws-cdk-lib's own performance counters (template validation among them), and the
  * peak RSS; for alone and alone-cli also the time spent reading and validating the fleet's configs and placing it.
  */
@@ -51,7 +51,13 @@ function timed(owner: any, name: string, spent: Spent): boolean {
 
 function main(): void {
   const [kind, input, outdir, result, libDirectory, stack] = process.argv.slice(2);
-  if (!['library', 'plain', 'empty', 'alone', 'alone-cli'].includes(kind) || !input || !outdir || !result) {
+  const jobs = /^cli-jobs-[1-9][0-9]*$/.test(kind ?? '') ? kind.slice(9) : undefined;
+  if (
+    (!['library', 'plain', 'empty', 'alone', 'alone-cli'].includes(kind) && jobs === undefined) ||
+    !input ||
+    !outdir ||
+    !result
+  ) {
     throw new Error(
       'usage: bench-fleet-app <library|plain|empty|alone|alone-cli> <input> <outdir> <result.json> [<lib directory>] [<stack>]',
     );
@@ -59,7 +65,8 @@ function main(): void {
   const alone = kind === 'alone' || kind === 'alone-cli';
   if (alone && (!libDirectory || !stack)) throw new Error(`${kind}: expected a lib directory and a stack name`);
   process.env.CDK_PERF_COUNTERS_FILE = countersFile(result);
-  if (kind === 'alone-cli') return cli(input, outdir, result, libDirectory, stack);
+  if (kind === 'alone-cli') return cli(input, outdir, result, libDirectory, ['--stack', stack]);
+  if (jobs !== undefined) return cli(input, outdir, result, libDirectory, ['--jobs', jobs]);
 
   // Module load: what a user's app loads (aws-cdk-lib's root module loads its submodules lazily), timed after
   // the counters file is set, and each case loads only its own modules (the library from a path given at run time).
@@ -166,7 +173,7 @@ function writeResult(result: string, fields: Record<string, unknown>): void {
  * command's own read of the fleet, then VendingFleet.fromDirectory), synth is `app.synth()`; the command's output
  * (its JSON on stdout) comes after, before the result is written at exit.
  */
-function cli(fleetDirectory: string, outdir: string, result: string, libDirectory: string, stack: string): void {
+function cli(fleetDirectory: string, outdir: string, result: string, libDirectory: string, extra: string[]): void {
   /* eslint-disable @typescript-eslint/no-require-imports */
   const cdk: typeof import('aws-cdk-lib') = require('aws-cdk-lib');
   require(join(libDirectory, 'cli', 'cli'));
@@ -203,8 +210,7 @@ function cli(fleetDirectory: string, outdir: string, result: string, libDirector
     join(libDirectory, 'cli', 'main.js'),
     'synth',
     fleetDirectory,
-    '--stack',
-    stack,
+    ...extra,
     '--out',
     outdir,
     '--json',

@@ -18,7 +18,8 @@
  *   npx projen bench                     # or: ts-node --project tsconfig.dev.json scripts/bench-fleet.ts
  *   ... --quick                          # sizes 1, 10
  *   ... --sizes 1,10,100                 # any sizes
- *   ... --cases library,plain            # a subset of library, plain, empty, alone, alone-cli
+ *   ... --cases library,plain            # a subset of library, plain, empty, alone, alone-cli, cli-jobs-N
+ *                                        # (cli-jobs-N: `paas-vending synth DIR --json --jobs N`, the whole fleet)
  *   ... --stack c0002-staging            # the stack of alone and alone-cli (default c0001-production)
  *   ... --validation both                # also run every case with CDK_VALIDATION=false (on, off, both; default on)
  *   ... --repeat 3                       # best (lowest wall time) of 3 runs per case
@@ -54,12 +55,17 @@ const ROOT = resolve(__dirname, '..');
 const DEFAULT_SIZES = [1, 10, 100, 500];
 const QUICK_SIZES = [1, 10];
 
-type Kind = 'library' | 'plain' | 'empty' | 'alone' | 'alone-cli';
-const KINDS: Kind[] = ['library', 'plain', 'empty', 'alone', 'alone-cli'];
+type Kind = 'library' | 'plain' | 'empty' | 'alone' | 'alone-cli' | `cli-jobs-${number}`;
+const KINDS: Kind[] = ['library', 'plain', 'empty', 'alone', 'alone-cli', 'cli-jobs-1', 'cli-jobs-2'];
 const DEFAULT_KINDS: Kind[] = ['library', 'plain', 'empty', 'alone'];
 /** The stack the alone cases synthesize: the first customer, production with a custom domain (dedicated ingress). */
 const DEFAULT_ALONE_STACK = 'c0001-production';
 const isAlone = (kind: Kind) => kind === 'alone' || kind === 'alone-cli';
+/** The whole fleet through the command line in N worker processes: `paas-vending synth DIR --jobs N`. */
+const jobsOfKind = (kind: Kind): number | undefined =>
+  /^cli-jobs-[1-9][0-9]*$/.test(kind) ? Number(kind.slice(9)) : undefined;
+/** Cases that run once, uncounted, before their counted runs (placement.yaml and the config cache written). */
+const warmsUp = (kind: Kind) => isAlone(kind) || jobsOfKind(kind) !== undefined;
 
 interface Case {
   readonly name: string;
@@ -163,8 +169,8 @@ function parseOptions(argv: string[]): Options {
       : DEFAULT_SIZES;
   const kinds = (value('--cases')?.split(',') ?? DEFAULT_KINDS) as Kind[];
   for (const k of kinds) {
-    if (!KINDS.includes(k)) {
-      throw new Error(`--cases: received ${k}; expected one or more of ${KINDS.join(', ')}`);
+    if (!KINDS.includes(k) && jobsOfKind(k) === undefined) {
+      throw new Error(`--cases: received ${k}; expected one or more of ${KINDS.join(', ')} (or cli-jobs-N)`);
     }
   }
   const validation = value('--validation') ?? 'on';
@@ -293,7 +299,7 @@ async function runCase(
   const outdir = join(work, `cdk.out-${tag}`);
   const result = join(work, `result-${tag}.json`);
   const input =
-    c.kind === 'library' || isAlone(c.kind)
+    c.kind === 'library' || isAlone(c.kind) || jobsOfKind(c.kind) !== undefined
       ? fleet.directory
       : c.kind === 'plain'
         ? join(fleet.directory, '..', 'plain.json')
@@ -308,7 +314,11 @@ async function runCase(
   env.PAAS_VENDING_CACHE_DIR = join(dirname(fleet.directory), 'config-cache');
   if (options.configCache) delete env.PAAS_VENDING_CACHE;
   else env.PAAS_VENDING_CACHE = 'off';
-  const stackArgs = isAlone(c.kind) ? [options.stack] : [];
+  const stackArgs = isAlone(c.kind)
+    ? [options.stack]
+    : jobsOfKind(c.kind) !== undefined
+      ? [String(jobsOfKind(c.kind))]
+      : [];
   const wallS = await runChild([...nodeArgs, app, c.kind, input, outdir, result, options.lib, ...stackArgs], env);
   const child: ChildResult = JSON.parse(readFileSync(result, 'utf-8'));
   const counts = countAssembly(outdir);
@@ -588,6 +598,44 @@ function aloneReport(series: Map<string, Run[]>, warmups: Map<string, Run>, opti
   return lines;
 }
 
+/**
+ * The cli-jobs-N cases: the whole fleet through `paas-vending synth DIR --out OUT --json --jobs N`, every counted run's
+ * wall time (min, median, max) and the median against cli-jobs-1's at the same size. Peak RSS is the command's own
+ * process (the workers are processes of their own: measure them from outside, /usr/bin/time -v).
+ */
+function jobsReport(series: Map<string, Run[]>, options: Options): string[] {
+  const cases = options.cases.filter((c) => jobsOfKind(c.kind) !== undefined);
+  if (!cases.length) return [];
+  const rows: string[][] = [];
+  for (const envs of options.sizes) {
+    for (const c of cases) {
+      const list = series.get(seriesKey(c, envs));
+      if (!list?.length) continue;
+      const walls = list.map((r) => r.wallS);
+      const one = series.get(
+        seriesKey({ ...c, kind: 'cli-jobs-1', name: c.name.replace(/cli-jobs-\d+/, 'cli-jobs-1') }, envs),
+      );
+      rows.push([
+        c.name,
+        String(envs),
+        String(list[0].templates),
+        String(list[0].resources),
+        `${f(Math.min(...walls))} / ${f(median(walls))} / ${f(Math.max(...walls))}`,
+        f(median(list.map((r) => r.rssMib)), 0),
+        one?.length ? f(median(walls) / median(one.map((r) => r.wallS))) : '-',
+      ]);
+    }
+  }
+  return [
+    '',
+    `The whole fleet through the command, --jobs N, ${options.repeat} run(s) each after one warm-up that is not counted:`,
+    markdownTable(
+      ['case', 'envs', 'stacks', 'resources', 'wall s min / median / max', "command's RSS MiB", 'median vs --jobs 1'],
+      rows,
+    ),
+  ];
+}
+
 function machine(options: Options): string[] {
   const cdkVersion = (() => {
     try {
@@ -668,7 +716,7 @@ async function main(): Promise<number> {
         );
       }
       for (const c of options.cases) {
-        if (isAlone(c.kind)) {
+        if (warmsUp(c.kind)) {
           const warm = await runCase(c, envs, fleet, work, app, options, 0);
           warmups.set(seriesKey(c, envs), warm);
         }
@@ -696,6 +744,7 @@ async function main(): Promise<number> {
     console.log('');
     for (const line of report(runs, options)) console.log(line);
     for (const line of aloneReport(series, warmups, options)) console.log(line);
+    for (const line of jobsReport(series, options)) console.log(line);
     console.log(
       `\nload average at end ${loadavg()
         .map((l) => l.toFixed(2))

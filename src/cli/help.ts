@@ -53,8 +53,8 @@ Options:
             ~/.cache/paas-vending; PAAS_VENDING_CACHE=off turns it off everywhere)
 
 Exit codes: 0 listed, 1 invalid config, 2 wrong usage.`,
-  synth: `Usage: paas-vending synth [DIR] [--out DIR] [--stack NAME]... [--json] [--frozen-placement] [--validate]
-                          [--allow-empty] [--no-cache] [--include-offboarded]
+  synth: `Usage: paas-vending synth [DIR] [--out DIR] [--stack NAME]... [--json] [--jobs N] [--frozen-placement]
+                          [--validate] [--allow-empty] [--no-cache] [--include-offboarded]
 
 Validates the fleet as validate does, builds it with VendingFleet (a <platform>-platform stack and a
 <customer>-<environment> stack per customer file) in a CDK app and synthesizes it into a cloud assembly.
@@ -100,6 +100,9 @@ Options:
               whole fleet is still validated and placed, and each template is the one the whole fleet
               synthesis writes for that stack
   --json      print the stacks as a JSON array on stdout instead of a table
+  --jobs N    build and synthesize the stacks in N worker processes (default: $PAAS_VENDING_JOBS, else
+              the machine's processors; at most one per stack); the cloud assembly is the same byte for
+              byte as with --jobs 1, and replaces the previous one only once every worker succeeded
   --frozen-placement
               fail instead of changing placement.yaml (for CI, where a change would be lost)
   --allow-empty

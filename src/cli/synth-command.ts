@@ -4,6 +4,7 @@ import { help } from './help';
 import { EXIT_INVALID, EXIT_OK, Io, UsageError } from './io';
 import { orphanWarnings } from './orphans';
 import { synthesizeFleet } from './synth';
+import { jobsOf } from './synth-jobs';
 import { table } from './table';
 
 /** `paas-vending synth`: the fleet synthesized into a cloud assembly (also as the app of the CDK CLI). */
@@ -14,7 +15,7 @@ export function synth(argv: string[], io: Io): number {
     ['json', 'frozen-placement', 'validate', 'allow-empty', 'no-cache', 'include-offboarded'],
     1,
     'synth',
-    ['out'],
+    ['out', 'jobs'],
     ['stack'],
   );
   if (flags.help) return help('synth', io);
@@ -24,6 +25,8 @@ export function synth(argv: string[], io: Io): number {
     const flag = flags.json ? '--json' : options.out !== undefined ? '--out' : '--validate';
     throw new UsageError(`synth: ${flag} does not apply when the CDK CLI runs the command (CDK_OUTDIR is set)`);
   }
+  // Worker processes (--jobs, default the machine's processors), at most one per stack built.
+  const jobs = jobsOf(options.jobs, io.env ?? process.env);
   const fleet = readFleetOf(positionals[0], io, flags['no-cache']);
   const empty = emptyFleetProblem(fleet, 'synth', flags['allow-empty'] ?? false);
   if (empty !== undefined) {
@@ -51,6 +54,8 @@ export function synth(argv: string[], io: Io): number {
     stacks: selected,
     // Without the flag, the context key vending:include-offboarded decides (cdk destroy -c vending:include-offboarded=true).
     includeOffboarded: flags['include-offboarded'] || undefined,
+    jobs,
+    cdkCli: cdkOutdir !== undefined,
   });
   if ('problem' in result) {
     io.err(`paas-vending: synth: ${result.problem}`);

@@ -12,17 +12,21 @@
  *
  * Internal: not exported from src/index.ts.
  */
-import { accessSync, constants, existsSync, mkdirSync, statSync } from 'fs';
-import { isAbsolute, join, relative } from 'path';
-import { App, AppProps, DefaultStackSynthesizer, IBoundStackSynthesizer, Stack } from 'aws-cdk-lib';
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'fs';
+import { basename, dirname, join } from 'path';
+import { DefaultStackSynthesizer, IBoundStackSynthesizer, Stack } from 'aws-cdk-lib';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { installAssembly, mergeAssemblies } from './assembly-merge';
+import { failureOf, readFleetConfig, shownPath, synthApp, SynthesizedFleet } from './synth-app';
+import { runWorkers, sharesOf, WorkerError } from './synth-jobs';
 import { writeRefusal } from '../config/atomic-write';
-import { ingressOf, publicCustomer, publicPlatform, ResolvedCustomerConfig, servedHosts } from '../config/defaults';
-import { ConfigError } from '../config/errors';
+import { ingressOf, ResolvedCustomerConfig, servedHosts } from '../config/defaults';
+import { ConfigError, ConfigProblem } from '../config/errors';
 import { platformFilesIn, ResolvedFleet } from '../config/loader';
 import { readOffboardedEnvironments, readOffboardingRecord } from '../config/offboarding';
-import { templateLimitProblems } from '../environment/quotas';
-import { VendingFleet } from '../environment/vending-fleet';
+import type { FleetPlacement } from '../environment/placement';
+import { fleetQuotaProblems, templateLimitProblems } from '../environment/quotas';
+import { INCLUDE_OFFBOARDED_CONTEXT_KEY, STACKS_CONTEXT_KEY, VendingFleet } from '../environment/vending-fleet';
 
 /** One synthesized stack, as the table and `--json` show it. Customer fields are null on the platform's stack. */
 export interface SynthRow {
@@ -65,6 +69,13 @@ export interface SynthRequest {
    * the context key vending:include-offboarded. @default undefined
    */
   readonly includeOffboarded?: boolean;
+  /**
+   * Worker processes that build and synthesize the stacks side by side (src/cli/synth-jobs.ts), at most one per
+   * stack; 1 builds them all in this process. The assembly is the same byte for byte either way. @default 1
+   */
+  readonly jobs?: number;
+  /** The CDK CLI runs the command (CDK_OUTDIR): the outdir is the CLI's, filled but never replaced. @default false */
+  readonly cdkCli?: boolean;
 }
 
 export type SynthResult =
@@ -127,24 +138,6 @@ function lookupProblem(key: string, platformFile: string, region: string): strin
   return `${platformFile}: ${placeholders}: they cannot be deployed as written; synthesize with the CDK CLI and credentials for the account`;
 }
 
-/** A path relative to cwd when it is under it, else absolute. */
-export function shownPath(path: string, cwd: string): string {
-  const rel = relative(cwd, path);
-  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
-}
-
-/** Errors that are bugs of the command (or of a construct), not a refusal of the fleet: they keep their exit code. */
-function isBug(e: unknown): boolean {
-  return (
-    !(e instanceof Error) ||
-    e instanceof ConfigError ||
-    e instanceof TypeError ||
-    e instanceof ReferenceError ||
-    e instanceof RangeError ||
-    e instanceof SyntaxError
-  );
-}
-
 /**
  * Why the cloud assembly cannot go to `outdir`, before anything is built: a part of the path is a file, or the folder
  * cannot be created or written (read-only, immutable, no permission). Undefined when it can.
@@ -163,80 +156,199 @@ function outdirProblem(outdir: string, cwd: string): string | undefined {
 /** Builds the fleet of a validated directory in a new App writing to `request.outdir`, and synthesizes it. */
 export function synthesizeFleet(fleet: ResolvedFleet, request: SynthRequest): SynthResult {
   const startedAt = request.startedAt ?? Date.now();
-  const { outdir, cwd, progress } = request;
+  const { outdir, cwd } = request;
   if (existsSync(outdir) && !statSync(outdir).isDirectory()) {
     return { problem: `${shownPath(outdir, cwd)}: is not a directory; expected a directory for the cloud assembly` };
   }
   const unwritable = outdirProblem(outdir, cwd);
   if (unwritable !== undefined) return { problem: unwritable };
+  const parallel = plannedJobs(fleet, request);
+  const synthesized = parallel ? synthesizeInWorkers(fleet, request, parallel) : synthesizeHere(fleet, request);
+  if ('problem' in synthesized) return synthesized;
+  return describe(fleet, synthesized, request, startedAt);
+}
+
+/** The whole synthesis in this process: one App holding every stack built. */
+function synthesizeHere(fleet: ResolvedFleet, request: SynthRequest): SynthesizedFleet | { readonly problem: string } {
+  const { outdir, cwd, progress } = request;
   const total = request.stacks ? new Set(request.stacks).size : 1 + fleet.customers.length;
   let built = 0;
-  // AppProps of the aws-cdk-lib floor have no builtinCloudFormationValidation: older versions ignore it.
-  const appProps: AppProps & { builtinCloudFormationValidation?: boolean } = {
+  const app = synthApp(
     outdir,
-    autoSynth: false,
-    ...(request.validation !== undefined ? { builtinCloudFormationValidation: request.validation } : {}),
-    ...(progress
-      ? {
-          defaultStackSynthesizer: new ReportingSynthesizer((stack) => {
-            built += 1;
-            progress(`building ${stack.stackName}${built <= total ? ` (${built}/${total})` : ''}…`);
-          }),
-        }
-      : {}),
-  };
-  const app = new App(appProps);
-  let vending: VendingFleet;
-  let assembly: CloudAssembly;
+    request.validation,
+    progress
+      ? new ReportingSynthesizer((stack) => {
+          built += 1;
+          progress(`building ${stack.stackName}${built <= total ? ` (${built}/${total})` : ''}…`);
+        })
+      : undefined,
+  );
   try {
     // The fleet the command read and checked: VendingFleet.fromDirectory without reading every file again.
-    const read = {
-      directory: fleet.directory,
-      platform: publicPlatform(fleet.platform),
-      customers: fleet.customers.map(publicCustomer),
-    };
-    vending = VendingFleet._fromReadDirectory(app, read, {
+    const vending = VendingFleet._fromReadDirectory(app, readFleetConfig(fleet), {
       frozenPlacement: request.frozenPlacement,
       ...(request.stacks ? { stacks: request.stacks } : {}),
       ...(request.includeOffboarded !== undefined ? { includeOffboarded: request.includeOffboarded } : {}),
     });
     const stacks = app.node.children.filter((c) => Stack.isStack(c)).length;
     progress?.(`synthesizing ${stacks} stacks…`);
-    assembly = app.synth();
+    const assembly = app.synth();
+    const offboardedStacks = vending.offboardedEnvironments ?? [];
+    const stacksBuilt: Stack[] = [
+      ...(vending.platformStack ? [vending.platformStack] : []),
+      ...vending.environments,
+      ...offboardedStacks,
+    ];
+    return {
+      assembly,
+      order: stacksBuilt.map((s) => s.artifactId),
+      offboarded: offboardedStacks.map((s) => s.stackName),
+      platformStack: vending.platformStack?.artifactId,
+      placement: vending.placement,
+      placementChanges: vending.placementChanges,
+    };
   } catch (e) {
-    if (isBug(e)) throw e;
-    const failed = (e as NodeJS.ErrnoException).path;
-    if (typeof (e as NodeJS.ErrnoException).syscall === 'string' && typeof failed === 'string') {
-      // The file system refused a file of the assembly (a full disk, a folder made read-only meanwhile).
-      const reason = writeRefusal(e, failed, (p) => shownPath(p, cwd));
-      return {
-        problem: `${shownPath(failed, cwd)}: cannot be written (${reason}); expected a writable cloud assembly folder`,
-      };
-    }
-    return { problem: (e as Error).message };
+    return failureOf(e, cwd);
   }
+}
+
+/**
+ * The stacks to build, in the fleet's order, when worker processes build them (`jobs` above 1 and at least two
+ * stacks); undefined when this process builds them all. A selection with a name that is not the fleet's, or one made
+ * by the context key vending:stacks, is built here, where VendingFleet refuses or applies it as it always does.
+ */
+function plannedJobs(fleet: ResolvedFleet, request: SynthRequest): string[] | undefined {
+  if ((request.jobs ?? 1) <= 1) return undefined;
+  // Offboarded environments' stacks (for cdk destroy) are built here: the workers build the fleet's files only.
+  if (request.includeOffboarded || contextSets(INCLUDE_OFFBOARDED_CONTEXT_KEY)) return undefined;
+  const all = [`${fleet.platform.name}-platform`, ...fleet.customers.map((c) => `${c.customer}-${c.environment}`)];
+  if (request.stacks && request.stacks.some((name) => !all.includes(name))) return undefined;
+  if (!request.stacks && contextSelects()) return undefined;
+  const stacks = request.stacks ? all.filter((name) => request.stacks!.includes(name)) : all;
+  return stacks.length > 1 ? stacks : undefined;
+}
+
+/** Whether the context the CDK CLI hands an app (CDK_CONTEXT_JSON) selects stacks (vending:stacks). */
+function contextSelects(): boolean {
+  return contextSets(STACKS_CONTEXT_KEY);
+}
+
+/** Whether the context the CDK CLI hands an app (CDK_CONTEXT_JSON) sets this key (or cannot be read). */
+function contextSets(key: string): boolean {
+  const context = process.env.CDK_CONTEXT_JSON;
+  if (context === undefined) return false;
+  try {
+    return JSON.parse(context)?.[key] !== undefined;
+  } catch {
+    return true; // aws-cdk-lib reports a context it cannot read: in this process
+  }
+}
+
+/**
+ * The synthesis in worker processes (synth-jobs.ts, synth-worker.ts): the fleet placed here once (placement.yaml
+ * written here only), its stacks dealt to the workers, each worker's assembly written to a folder of its own beside
+ * the outdir, and the parts merged (assembly-merge.ts) and put in place of the outdir only once every worker
+ * succeeded. A failed worker fails the command with its error, as this process reports its own, and the outdir is
+ * left as it was.
+ */
+function synthesizeInWorkers(
+  fleet: ResolvedFleet,
+  request: SynthRequest,
+  stacks: string[],
+): SynthesizedFleet | { readonly problem: string } {
+  const { outdir, cwd, progress } = request;
+  const config = readFleetConfig(fleet);
+  const platformStack = `${fleet.platform.name}-platform`;
+  if (stacks.length === 1 + fleet.customers.length) {
+    // The account's quotas, which one App checks on the stacks of the whole fleet, from the config here: no worker
+    // holds the whole fleet.
+    const problems: ConfigProblem[] = fleetQuotaProblems(fleet);
+    if (problems.length > 0) throw new ConfigError(problems);
+  }
+  let placed: { placement: FleetPlacement; changes: string[] };
+  try {
+    placed = VendingFleet._placeReadDirectory(config, { frozenPlacement: request.frozenPlacement });
+  } catch (e) {
+    return failureOf(e, cwd);
+  }
+  const shares = sharesOf(stacks, request.jobs ?? 1);
+  const work = mkdtempSync(join(dirname(outdir), `.${basename(outdir)}.synth-`));
+  try {
+    progress?.(`building and synthesizing ${stacks.length} stacks in ${shares.length} processes…`);
+    const parts = shares.map((share, i) => ({ dir: join(work, `worker-${i + 1}`), stacks: share }));
+    const outcomes = runWorkers(
+      parts.map((part) => ({ fleet: config, stacks: part.stacks, outdir: part.dir, validation: request.validation })),
+      work,
+    );
+    for (const [i, outcome] of outcomes.entries()) {
+      if ('error' in outcome) return failureOf(errorOf(outcome.error), cwd);
+      if ('ended' in outcome) {
+        return {
+          problem:
+            `the process that synthesized ${parts[i].stacks.join(', ')} ended (${outcome.ended}) before it finished; ` +
+            'expected it to write its stacks: its output is above (out of memory? try fewer --jobs)',
+        };
+      }
+    }
+    const withLimits = parts.map((part, i) => {
+      const outcome = outcomes[i] as { readonly treeMaxNodes?: number };
+      return { ...part, ...(outcome.treeMaxNodes !== undefined ? { treeMaxNodes: outcome.treeMaxNodes } : {}) };
+    });
+    const merged = join(work, 'assembly');
+    mergeAssemblies(withLimits, stacks, stacks.includes(platformStack) ? platformStack : undefined, merged);
+    // The folder the CDK CLI gives (CDK_OUTDIR) is its own (it keeps lock files there): filled, never replaced.
+    installAssembly(merged, outdir, join(work, 'previous'), !request.cdkCli);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  return {
+    assembly: new CloudAssembly(outdir),
+    order: stacks,
+    platformStack: stacks.includes(platformStack) ? platformStack : undefined,
+    placement: placed.placement,
+    placementChanges: placed.changes,
+  };
+}
+
+/** A worker's error as the error it was, for failureOf: a ConfigError, a bug's class, a file system error. */
+function errorOf(data: WorkerError): unknown {
+  if (data.name === 'ConfigError' && Array.isArray(data.problems)) {
+    return new ConfigError(data.problems as ConfigProblem[]);
+  }
+  const bugs: Record<string, new (message: string) => Error> = { TypeError, ReferenceError, RangeError, SyntaxError };
+  const error = new (bugs[data.name] ?? Error)(data.message);
+  return Object.assign(error, {
+    ...(data.code !== undefined ? { code: data.code } : {}),
+    ...(data.syscall !== undefined ? { syscall: data.syscall } : {}),
+    ...(data.path !== undefined ? { path: data.path } : {}),
+  });
+}
+
+/** The rows, annotations, lookups and limits of a synthesized fleet. */
+function describe(
+  fleet: ResolvedFleet,
+  synthesized: SynthesizedFleet,
+  request: SynthRequest,
+  startedAt: number,
+): SynthResult {
+  const { outdir, cwd, progress } = request;
+  const { assembly, order } = synthesized;
   const customers = new Map<string, ResolvedCustomerConfig>(
     fleet.customers.map((c) => [`${c.customer}-${c.environment}`, c]),
   );
-  const offboardedStacks = vending.offboardedEnvironments ?? [];
-  if (offboardedStacks.length > 0) {
+  const offboarded = synthesized.offboarded ?? [];
+  if (offboarded.length > 0) {
     const record = readOffboardingRecord(fleet.directory);
     for (const o of readOffboardedEnvironments(fleet.directory, record, fleet.platform)) {
       customers.set(o.name, o.config);
     }
   }
-  const stacksBuilt: Stack[] = [
-    ...(vending.platformStack ? [vending.platformStack] : []),
-    ...vending.environments,
-    ...offboardedStacks,
-  ];
-  const ordered = stacksBuilt.map((s) => s.artifactId);
   const artifacts = [
-    ...ordered.map((id) => assembly.getStackArtifact(id)),
-    ...assembly.stacks.filter((a) => !ordered.includes(a.id)),
+    ...order.map((id) => assembly.getStackArtifact(id)),
+    ...assembly.stacks.filter((a) => !order.includes(a.id)),
   ];
   const rows = artifacts.map((artifact): SynthRow => {
-    const c = artifact.id === vending.platformStack?.artifactId ? undefined : customers.get(artifact.id);
+    const c = artifact.id === synthesized.platformStack ? undefined : customers.get(artifact.id);
     return {
       stack: artifact.stackName,
       customer: c?.customer ?? null,
@@ -244,7 +356,7 @@ export function synthesizeFleet(fleet: ResolvedFleet, request: SynthRequest): Sy
       hostname: c && ingressOf(c) === 'shared' ? (c.hostname ?? null) : null,
       hosts: c ? servedHosts(c) : [],
       ingress: c ? ingressOf(c) : null,
-      sharedLoadBalancer: (c && vending.placement.environments[artifact.id]) ?? null,
+      sharedLoadBalancer: (c && synthesized.placement.environments[artifact.id]) ?? null,
       resources: Object.keys(artifact.template.Resources ?? {}).length,
       template: shownPath(artifact.templateFullPath, cwd),
     };
@@ -273,8 +385,8 @@ export function synthesizeFleet(fleet: ResolvedFleet, request: SynthRequest): Sy
     missingContext,
     lookups,
     templateLimits,
-    placementChanges: vending.placementChanges,
+    placementChanges: synthesized.placementChanges,
     placementFile: shownPath(join(fleet.directory, VendingFleet.PLACEMENT_FILE), cwd),
-    offboarded: offboardedStacks.map((s) => s.stackName),
+    offboarded,
   };
 }

@@ -151,6 +151,30 @@ export class VendingFleet {
   }
 
   /**
+   * The placement `_fromReadDirectory` would use, without building anything: placement.yaml read, the fleet placed,
+   * the file written when it changes (unless `frozenPlacement`). The command places a fleet once this way before its
+   * worker processes build their share of the stacks (each then finds the file unchanged).
+   * @internal
+   */
+  public static _placeReadDirectory(
+    fleet: FleetConfig,
+    options: VendingFleetOptions = {},
+  ): { placement: FleetPlacement; changes: string[] } {
+    const directory = fleet.directory;
+    const file = join(directory, PLACEMENT_FILE);
+    const placement = readPlacementFile(
+      file,
+      displayPath(file),
+      capacityOf(options, `VendingFleet.fromDirectory ${directory}`),
+    );
+    const withPlacement: VendingFleetOptions = { ...options, placement };
+    PLACEMENT_SOURCE.set(withPlacement, displayPath(file));
+    const { placementResult } = placementOf(fleet, withPlacement, `VendingFleet ${directory}`);
+    if (!options.frozenPlacement) writePlacementFile(file, placementResult);
+    return { placement: placementResult.placement, changes: placementResult.changes };
+  }
+
+  /**
    * The platform's stack.
    * @default - undefined when `stacks` leaves it out
    */
@@ -185,36 +209,12 @@ export class VendingFleet {
    */
   constructor(app: Construct, fleet: FleetConfig, options: VendingFleetOptions = {}) {
     const where = `VendingFleet ${fleet.directory}`;
-    const platformConfig = ConfigLoader.validatePlatform(fleet.platform);
-    const resolvedPlatform = resolvePlatform(platformConfig);
-    const shared = fleet.customers
-      .filter((c) => ingressOf(resolveCustomer(c, platformConfig)) === 'shared')
-      .map((c) => `${c.customer}-${c.environment}`);
-    const source = PLACEMENT_SOURCE.get(options) ?? `${where}: placement`;
-    const sharedCertificates = sharedCertificatesOf(
-      fleet.customers.filter((c) => shared.includes(`${c.customer}-${c.environment}`)),
-      platformConfig.quotas,
+    const { platformConfig, resolvedPlatform, sharedCertificates, placementResult } = placementOf(
+      fleet,
+      options,
+      where,
     );
-    this.placementResult = placeEnvironments({
-      source,
-      previous: options.placement,
-      environments: shared,
-      ...sharedCertificates,
-      capacity: capacityOf(options, where),
-      maximum: resolvedPlatform.maxSharedLoadBalancers,
-      platformSource: platformSourceOf(fleet.directory),
-    });
-    if (options.frozenPlacement && this.placementResult.changes.length > 0) {
-      throw new ConfigError(
-        this.placementResult.changes.map((change) => ({
-          file: source,
-          path: '',
-          message:
-            `must change (${change}) but the placement is frozen; expected the placement to be committed: ` +
-            'synthesize without frozenPlacement (--frozen-placement) and commit it',
-        })),
-      );
-    }
+    this.placementResult = placementResult;
     this.placement = this.placementResult.placement;
     this.placementChanges = this.placementResult.changes;
 
@@ -316,6 +316,41 @@ export class VendingFleet {
       });
     }
   }
+}
+
+/** The platform's config and the placement of a fleet's environments, checked against frozenPlacement. */
+function placementOf(fleet: FleetConfig, options: VendingFleetOptions, where: string) {
+  const platformConfig = ConfigLoader.validatePlatform(fleet.platform);
+  const resolvedPlatform = resolvePlatform(platformConfig);
+  const shared = fleet.customers
+    .filter((c) => ingressOf(resolveCustomer(c, platformConfig)) === 'shared')
+    .map((c) => `${c.customer}-${c.environment}`);
+  const source = PLACEMENT_SOURCE.get(options) ?? `${where}: placement`;
+  const sharedCertificates = sharedCertificatesOf(
+    fleet.customers.filter((c) => shared.includes(`${c.customer}-${c.environment}`)),
+    platformConfig.quotas,
+  );
+  const placementResult = placeEnvironments({
+    source,
+    previous: options.placement,
+    environments: shared,
+    ...sharedCertificates,
+    capacity: capacityOf(options, where),
+    maximum: resolvedPlatform.maxSharedLoadBalancers,
+    platformSource: platformSourceOf(fleet.directory),
+  });
+  if (options.frozenPlacement && placementResult.changes.length > 0) {
+    throw new ConfigError(
+      placementResult.changes.map((change) => ({
+        file: source,
+        path: '',
+        message:
+          `must change (${change}) but the placement is frozen; expected the placement to be committed: ` +
+          'synthesize without frozenPlacement (--frozen-placement) and commit it',
+      })),
+    );
+  }
+  return { platformConfig, resolvedPlatform, sharedCertificates, placementResult };
 }
 
 /** The stack names a fleet builds: the option, else the context key, else all; an unknown name is an error. */

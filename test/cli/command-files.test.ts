@@ -20,7 +20,7 @@ function cli(argv: string[], io: Partial<Io> = {}) {
     err: (t) => err.push(t),
     cwd: io.cwd ?? tmpdir(),
     errIsTTY: false,
-    env: {},
+    env: { PAAS_VENDING_JOBS: process.env.PAAS_VENDING_JOBS }, // the jest setup's (test/support/jest-setup.ts)
   });
   // Paths as the user sees them from the fleet directory (the in-process run shows others in full).
   const shown = (text: string) => (io.cwd ? text.split(`${io.cwd}/`).join('') : text);

@@ -20,7 +20,8 @@ function cli(argv: string[], io: Partial<Io> = {}) {
     err: (t) => err.push(t),
     cwd: io.cwd ?? tmpdir(),
     errIsTTY: io.errIsTTY ?? false,
-    env: io.env ?? {},
+    // PAAS_VENDING_JOBS of the jest setup (test/support/jest-setup.ts): one process, where spyOn reaches VendingFleet.
+    env: { PAAS_VENDING_JOBS: process.env.PAAS_VENDING_JOBS, ...io.env },
   });
   return { code, out: out.join('\n'), err: err.join('\n'), errLines: err.join('\n').split('\n') };
 }

@@ -8,3 +8,11 @@
  * every App.
  */
 process.env.CDK_VALIDATION ??= 'false';
+
+/*
+ * `paas-vending synth` builds the stacks in worker processes by default (--jobs, one per processor). From the
+ * sources, each worker compiles the library with ts-node first (about 3 s), and tests that replace VendingFleet in this
+ * process (jest.spyOn) would not reach it: the command runs in one process here unless a test asks for more
+ * (test/cli/synth-jobs.test.ts). PAAS_VENDING_JOBS=2 npx jest runs every synth of the suite in workers.
+ */
+process.env.PAAS_VENDING_JOBS ??= '1';

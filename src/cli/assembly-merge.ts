@@ -1,0 +1,301 @@
+/*
+ * The cloud assemblies of `paas-vending synth --jobs N`'s worker processes merged into the one that a single App
+ * holding every stack writes, byte for byte (test/cli/synth-jobs.test.ts compares them file by file):
+ *
+ * - manifest.json: each stack's artifacts (its asset manifest, then the stack) in the fleet's order, then the
+ *   artifacts of the App itself (the tree, the feature flag report), which every worker writes alike. A customer stack
+ *   built without the platform's stack in its App has no dependency on it; in one App it has (the platform reference
+ *   adds it, so that cdk deploy --all deploys the platform first), so the merge puts it first, where aws-cdk-lib lists
+ *   stack dependencies. Written by aws-cdk-lib's own Manifest.saveAssemblyManifest.
+ * - tree.json: the App's node with each stack's subtree in the fleet's order, then the App's other children, written
+ *   as aws-cdk-lib's TreeMetadata writes it (split into trees-N.json files past its node limit).
+ * - validation-report.json (--validate): each plugin's violations, grouped by rule in the order the stacks bring them.
+ * - every other file (templates, asset manifests, metadata, asset folders named by their content's hash) moved over;
+ *   an asset that two workers staged is kept once.
+ *
+ * Internal: not exported from src/index.ts.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'fs';
+import { join } from 'path';
+import * as cxschema from 'aws-cdk-lib/cloud-assembly-schema';
+
+/** One worker's cloud assembly folder and the stacks (artifact ids) it built. */
+export interface AssemblyPart {
+  readonly dir: string;
+  readonly stacks: string[];
+  /** The App's context `@aws-cdk/core.TreeMetadata:maxNodes`, as the worker read it. */
+  readonly treeMaxNodes?: number;
+}
+
+const MANIFEST = 'manifest.json';
+const TREE = 'tree.json';
+const VALIDATION_REPORT = 'validation-report.json';
+/** aws-cdk-lib's default of `@aws-cdk/core.TreeMetadata:maxNodes`: nodes per tree file. */
+const TREE_MAX_NODES = 500_000;
+const STACK_ARTIFACT = 'aws:cloudformation:stack';
+
+type Artifacts = [string, any][];
+
+/** Merges the parts into the new folder `into`; `order` holds every stack artifact id, the fleet's order. */
+export function mergeAssemblies(
+  parts: AssemblyPart[],
+  order: string[],
+  platformStack: string | undefined,
+  into: string,
+) {
+  mkdirSync(into, { recursive: true });
+  const manifests = parts.map((p) => JSON.parse(readFileSync(join(p.dir, MANIFEST), 'utf-8')));
+  const trees = parts.map((p) => (existsSync(join(p.dir, TREE)) ? readTree(p.dir) : undefined));
+  const special = (name: string) =>
+    name === MANIFEST ||
+    name === 'cdk.out' ||
+    name === TREE ||
+    name === VALIDATION_REPORT ||
+    /^trees-\d+\.json$/.test(name);
+  for (const part of parts) {
+    for (const name of readdirSync(part.dir)) {
+      if (special(name)) continue;
+      const target = join(into, name);
+      if (existsSync(target)) {
+        if (name.startsWith('asset.')) continue; // named by the hash of its content: the same asset
+        if (!readFileSync(target).equals(readFileSync(join(part.dir, name)))) {
+          throw new Error(`the worker processes wrote different files ${name}`);
+        }
+        continue;
+      }
+      renameSync(join(part.dir, name), target);
+    }
+  }
+
+  // manifest.json
+  const groups = manifests.map(stackGroups);
+  const owner = new Map<string, Artifacts>();
+  groups.forEach((g) => g.stacks.forEach((artifacts, id) => owner.set(id, artifacts)));
+  const app = groups[0].app;
+  for (const g of groups) {
+    if (JSON.stringify(g.app) !== JSON.stringify(app)) {
+      throw new Error('the worker processes wrote different artifacts of the App (manifest.json)');
+    }
+  }
+  const artifacts: Record<string, any> = {};
+  for (const id of order) {
+    const own = owner.get(id);
+    if (!own) throw new Error(`no worker process wrote the stack ${id}`);
+    for (const [key, artifact] of own) {
+      const deps: string[] | undefined = artifact.dependencies;
+      const isCustomer = artifact.type === STACK_ARTIFACT && platformStack !== undefined && key !== platformStack;
+      artifacts[key] =
+        isCustomer && order.includes(platformStack) && !(deps ?? []).includes(platformStack)
+          ? { ...artifact, dependencies: [platformStack, ...(deps ?? [])] }
+          : artifact;
+    }
+  }
+  for (const [key, artifact] of app) artifacts[key] = artifact;
+  const missing = manifests
+    .flatMap((m) => (m.missing ?? []) as { key: string }[])
+    .filter((m, i, all) => all.findIndex((n) => n.key === m.key) === i);
+  const { minimumCliVersion: _ignored, missing: _own, ...first } = manifests[0];
+  const manifest = { ...first, artifacts, ...(missing.length > 0 ? { missing } : {}) };
+  cxschema.Manifest.saveAssemblyManifest(manifest, join(into, MANIFEST));
+  writeFileSync(join(into, 'cdk.out'), readFileSync(join(parts[0].dir, 'cdk.out')));
+
+  // tree.json
+  if (trees.every((t) => t !== undefined)) {
+    const root = { ...trees[0]!, children: {} as Record<string, any> };
+    for (const id of order) {
+      const part = parts.findIndex((p) => p.stacks.includes(id));
+      root.children[id] = trees[part]!.children?.[id];
+    }
+    for (const [id, node] of Object.entries(trees[0]!.children ?? {})) {
+      if (!order.includes(id)) root.children[id] = node;
+    }
+    writeTree(root, into, parts[0].treeMaxNodes ?? TREE_MAX_NODES);
+  }
+
+  // validation-report.json
+  const reports = parts.map((p) => join(p.dir, VALIDATION_REPORT)).filter((f) => existsSync(f));
+  if (reports.length > 0) {
+    const merged = mergeReports(
+      reports.map((f) => JSON.parse(readFileSync(f, 'utf-8'))),
+      order,
+    );
+    writeFileSync(join(into, VALIDATION_REPORT), JSON.stringify(merged, undefined, 2));
+  }
+}
+
+/** A manifest's artifacts by stack: each stack artifact with the ones before it (its asset manifest); the rest the App's. */
+function stackGroups(manifest: any): { stacks: Map<string, Artifacts>; app: Artifacts } {
+  const stacks = new Map<string, Artifacts>();
+  let pending: Artifacts = [];
+  for (const [key, artifact] of Object.entries<any>(manifest.artifacts ?? {})) {
+    pending.push([key, artifact]);
+    if (artifact.type === STACK_ARTIFACT) {
+      stacks.set(key, pending);
+      pending = [];
+    }
+  }
+  return { stacks, app: pending };
+}
+
+/** A worker's tree.json as one tree: the subtrees it wrote to trees-N.json files put back in place. */
+function readTree(dir: string): any {
+  const files = new Map<string, any>();
+  const resolve = (node: any): any => {
+    if (typeof node.fileName === 'string' && typeof node.treeId === 'string') {
+      if (!files.has(node.fileName)) {
+        files.set(node.fileName, JSON.parse(readFileSync(join(dir, node.fileName), 'utf-8')));
+      }
+      return resolve(files.get(node.fileName).forest[node.treeId]);
+    }
+    if (node.children) {
+      for (const [id, child] of Object.entries(node.children)) node.children[id] = resolve(child);
+    }
+    return node;
+  };
+  return resolve(JSON.parse(readFileSync(join(dir, TREE), 'utf-8')).tree);
+}
+
+interface Tree {
+  readonly root: any;
+  readonly reference?: any;
+  nodes: number;
+}
+
+/**
+ * Writes a tree as aws-cdk-lib's TreeMetadata does: the nodes in breadth-first order, each in the file of its
+ * parent until that file holds `maxNodes`; then the parent starts a tree of its own, referenced from its parent, and
+ * the trees beyond the first are packed into trees-1.json, trees-2.json, ... up to `maxNodes` each.
+ */
+function writeTree(full: any, outdir: string, maxNodes: number): void {
+  const forest: Tree[] = [];
+  const roots = new Map<any, Tree>();
+  const parentOf = new Map<any, any>();
+  const copy = (node: any) => {
+    const { children: _children, ...rest } = node;
+    return rest;
+  };
+  const count = (node: any): number =>
+    1 + Object.values<any>(node.children ?? {}).reduce((n, child) => n + count(child), 0);
+  const treeOf = (node: any): Tree => {
+    for (let at = node; at !== undefined; at = parentOf.get(at)) {
+      const tree = roots.get(at);
+      if (tree) return tree;
+    }
+    throw new Error(`tree.json: no tree holds ${node.path}`);
+  };
+  const setChild = (parent: any, child: any) => {
+    parent.children ??= {};
+    parent.children[child.id] = child;
+  };
+  const main: Tree = { root: copy(full), nodes: 1 };
+  forest.push(main);
+  roots.set(main.root, main);
+  let level: [any, any][] = Object.values<any>(full.children ?? {}).map((child) => [child, main.root]);
+  while (level.length > 0) {
+    const next: [any, any][] = [];
+    for (const [source, parent] of level) {
+      const node = copy(source);
+      let tree = treeOf(parent);
+      if (tree.nodes >= maxNodes) {
+        const grandParent = parentOf.get(parent);
+        const reference: any = { id: parent.id, path: parent.path, fileName: 'xxx' };
+        tree = { root: parent, reference, nodes: count(parent) };
+        forest.push(tree);
+        roots.set(parent, tree);
+        setChild(grandParent, reference);
+      }
+      setChild(parent, node);
+      parentOf.set(node, parent);
+      tree.nodes += 1;
+      for (const child of Object.values<any>(source.children ?? {})) next.push([child, node]);
+    }
+    level = next;
+  }
+  const files: {
+    name: string;
+    file: { version: string; forest: Record<string, any> };
+    nodes: number;
+    trees: number;
+  }[] = [];
+  for (const tree of forest) {
+    if (tree === main) continue;
+    let target = files[files.length - 1];
+    if (target === undefined || target.nodes + tree.nodes > maxNodes) {
+      target = {
+        name: `trees-${files.length + 1}.json`,
+        file: { version: 'forest-0.1', forest: {} },
+        nodes: 0,
+        trees: 0,
+      };
+      files.push(target);
+    }
+    const treeId = `t${target.trees++}`;
+    target.file.forest[treeId] = tree.root;
+    target.nodes += tree.nodes;
+    tree.reference.fileName = target.name;
+    tree.reference.treeId = treeId;
+  }
+  writeFileSync(join(outdir, TREE), JSON.stringify({ version: 'tree-0.1', tree: main.root }), { encoding: 'utf-8' });
+  for (const f of files) writeFileSync(join(outdir, f.name), JSON.stringify(f.file), { encoding: 'utf-8' });
+}
+
+/**
+ * The validation reports of the workers as one: per plugin, its violations grouped by rule in the order the stacks
+ * (in the fleet's order) bring them, as one App validating every template in that order reports them.
+ */
+function mergeReports(reports: any[], order: string[]): any {
+  const stackOf = (construct: any) => {
+    const path = String(construct.constructPath ?? '');
+    const index = order.indexOf(path.split('/')[0]);
+    return index < 0 ? order.length : index;
+  };
+  const plugins = new Map<string, any>();
+  for (const report of reports) {
+    for (const plugin of report.pluginReports ?? []) {
+      const seen = plugins.get(plugin.pluginName);
+      if (!seen) {
+        plugins.set(plugin.pluginName, { plugin, items: [] as any[] });
+      } else if (plugin.conclusion !== 'success') {
+        seen.plugin = { ...seen.plugin, conclusion: plugin.conclusion };
+      }
+      const items = plugins.get(plugin.pluginName).items;
+      for (const violation of plugin.violations ?? []) {
+        for (const construct of violation.violatingConstructs ?? []) items.push({ violation, construct });
+      }
+    }
+  }
+  const pluginReports = [...plugins.values()].map(({ plugin, items }) => {
+    const sorted = items
+      .map((item: any, i: number) => ({ ...item, i, stack: stackOf(item.construct) }))
+      .sort((a: any, b: any) => a.stack - b.stack || a.i - b.i);
+    const rules = new Map<string, any>();
+    for (const { violation, construct } of sorted) {
+      const key = JSON.stringify({ ...violation, violatingConstructs: undefined });
+      if (!rules.has(key)) rules.set(key, { ...violation, violatingConstructs: [] });
+      rules.get(key).violatingConstructs.push(construct);
+    }
+    return { ...plugin, violations: [...rules.values()] };
+  });
+  return { ...reports[0], pluginReports };
+}
+
+/**
+ * Puts a merged assembly in place of `outdir`. A folder that is missing, empty or a cloud assembly (manifest.json)
+ * is replaced whole: renamed aside, the new one renamed in, the old one removed. Any other folder (one the CDK CLI
+ * gave, with its lock files; one holding other files) receives the assembly's entries one by one, manifest.json
+ * last, and keeps what else it holds.
+ */
+export function installAssembly(merged: string, outdir: string, aside: string, replaceWhole: boolean): void {
+  const entries = existsSync(outdir) ? readdirSync(outdir) : [];
+  if (replaceWhole && (entries.length === 0 || entries.includes(MANIFEST))) {
+    if (existsSync(outdir)) renameSync(outdir, aside);
+    renameSync(merged, outdir);
+    rmSync(aside, { recursive: true, force: true });
+    return;
+  }
+  const names = readdirSync(merged).sort((a, b) => Number(a === MANIFEST) - Number(b === MANIFEST));
+  for (const name of names) {
+    rmSync(join(outdir, name), { recursive: true, force: true });
+    renameSync(join(merged, name), join(outdir, name));
+  }
+}

@@ -1,0 +1,97 @@
+/*
+ * What a synthesis of `paas-vending synth` is built on, in the command's process and in its worker processes alike
+ * (synth.ts, synth-worker.ts): the App, the fleet as VendingFleet takes it, and how a failure is reported.
+ *
+ * Internal: not exported from src/index.ts.
+ */
+import { isAbsolute, relative } from 'path';
+import { App, AppProps, DefaultStackSynthesizer } from 'aws-cdk-lib';
+import { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { writeRefusal } from '../config/atomic-write';
+import { publicCustomer, publicPlatform } from '../config/defaults';
+import { ConfigError } from '../config/errors';
+import { ResolvedFleet } from '../config/loader';
+import type { FleetConfig } from '../config/types';
+import type { FleetPlacement } from '../environment/placement';
+
+/** A path relative to cwd when it is under it, else absolute. */
+export function shownPath(path: string, cwd: string): string {
+  const rel = relative(cwd, path);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+}
+
+/** Errors that are bugs of the command (or of a construct), not a refusal of the fleet: they keep their exit code. */
+function isBug(e: unknown): boolean {
+  return (
+    !(e instanceof Error) ||
+    e instanceof ConfigError ||
+    e instanceof TypeError ||
+    e instanceof ReferenceError ||
+    e instanceof RangeError ||
+    e instanceof SyntaxError
+  );
+}
+
+/**
+ * The App every synthesis of the command builds its stacks in, here and in the worker processes alike. Creation stack
+ * traces are left out of the assembly (as the CDK CLI leaves them out unless --debug): they name the files and lines
+ * of the process that built each stack, so the assembly would depend on where and how it was built.
+ */
+export function synthApp(
+  outdir: string,
+  validation: boolean | undefined,
+  defaultStackSynthesizer?: DefaultStackSynthesizer,
+): App {
+  // AppProps of the aws-cdk-lib floor have no builtinCloudFormationValidation: older versions ignore it.
+  const appProps: AppProps & { builtinCloudFormationValidation?: boolean } = {
+    outdir,
+    autoSynth: false,
+    context: { [DISABLE_CREATION_STACK_TRACES]: true },
+    stackTraces: false,
+    ...(validation !== undefined ? { builtinCloudFormationValidation: validation } : {}),
+    ...(defaultStackSynthesizer ? { defaultStackSynthesizer } : {}),
+  };
+  return new App(appProps);
+}
+
+/** aws-cdk-lib's context key (newer than the floor) that leaves creation stack traces out of the metadata. */
+const DISABLE_CREATION_STACK_TRACES = 'aws:cdk:disable-creation-stack-traces';
+
+/** The fleet as VendingFleet._fromReadDirectory takes it: the command's read of the directory, public configs. */
+export function readFleetConfig(fleet: ResolvedFleet): FleetConfig {
+  return {
+    directory: fleet.directory,
+    platform: publicPlatform(fleet.platform),
+    customers: fleet.customers.map(publicCustomer),
+  };
+}
+
+/**
+ * What a failed build or synthesis tells the user: a problem, or the error rethrown when it is a bug of the command or
+ * a ConfigError (run prints those itself). Shared by this process and the worker processes' failures.
+ */
+export function failureOf(e: unknown, cwd: string): { readonly problem: string } {
+  if (isBug(e)) throw e;
+  const failed = (e as NodeJS.ErrnoException).path;
+  if (typeof (e as NodeJS.ErrnoException).syscall === 'string' && typeof failed === 'string') {
+    // The file system refused a file of the assembly (a full disk, a folder made read-only meanwhile).
+    const reason = writeRefusal(e, failed, (p) => shownPath(p, cwd));
+    return {
+      problem: `${shownPath(failed, cwd)}: cannot be written (${reason}); expected a writable cloud assembly folder`,
+    };
+  }
+  return { problem: (e as Error).message };
+}
+
+/** A synthesized assembly, with what the rows need: the stacks in the fleet's order and the placement. */
+export interface SynthesizedFleet {
+  readonly assembly: CloudAssembly;
+  /** Artifact ids of the stacks built, the platform's first, then the fleet's customers in order. */
+  readonly order: string[];
+  /** The platform stack's artifact id, when it was built. */
+  readonly platformStack?: string;
+  readonly placement: FleetPlacement;
+  readonly placementChanges: string[];
+  /** Stack names of offboarded environments built for cdk destroy (in this process only). */
+  readonly offboarded?: string[];
+}
