@@ -74,11 +74,8 @@ export function sharesOf(stacks: string[], jobs: number): string[][] {
 /** Starts every worker, in `folder/job-<i>.json`, and returns how each ended, in the order of the jobs. */
 export function runWorkers(jobs: WorkerJob[], folder: string): WorkerOutcome[] {
   const entry = join(__dirname, `synth-worker${extname(__filename)}`);
-  // From a checkout's sources (the tests, ts-node), the worker runs its TypeScript the same way.
-  const loader =
-    extname(__filename) === '.ts'
-      ? ['-r', require.resolve('ts-node/register/transpile-only', { paths: [PACKAGE_ROOT] })]
-      : [];
+  // From a checkout's sources (the tests), the worker runs its TypeScript through the checkout's esbuild hook.
+  const loader = extname(__filename) === '.ts' ? ['-r', join(PACKAGE_ROOT, 'scripts', 'ts-register.js')] : [];
   const files = jobs.map((job, i) => {
     const file = join(folder, `job-${i + 1}.json`);
     writeFileSync(file, JSON.stringify(job));
@@ -87,7 +84,7 @@ export function runWorkers(jobs: WorkerJob[], folder: string): WorkerOutcome[] {
   const started = spawnSync(process.execPath, ['-e', COORDINATOR], {
     input: JSON.stringify(files.map((file) => [...loader, entry, file])),
     stdio: ['pipe', 'pipe', 'inherit'],
-    env: loader.length ? { ...process.env, TS_NODE_PROJECT: join(PACKAGE_ROOT, 'tsconfig.dev.json') } : process.env,
+    env: process.env,
     maxBuffer: 16 * 1024 * 1024,
   });
   if (started.error || started.status !== 0) {
