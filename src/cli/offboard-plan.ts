@@ -181,9 +181,13 @@ export function offboardPlan(fleet: ResolvedFleet, config: ResolvedCustomerConfi
     } else if (DATABASE_TYPES.has(r.type)) {
       lines.push(`  - ${r.type === 'AWS::RDS::DBInstance' ? 'the database instance' : 'the database'} ${r.path}`);
     } else if (r.type === 'AWS::S3::Bucket') {
+      const cleaned = resources.some((d) => d.type === 'Custom::DataBucketCleanup');
       lines.push(
-        `  - the data bucket ${r.path}: CloudFormation deletes a bucket only when it is empty; empty it first (its ` +
-          'objects are lost), or the deletion of the stack fails there',
+        cleaned
+          ? `  - the data bucket ${r.path} and every object version in it: the stack's cleanup (Custom::DataBucketCleanup) ` +
+              'deletes them all, GOVERNANCE-locked ones included, before CloudFormation deletes the bucket'
+          : `  - the data bucket ${r.path}: CloudFormation deletes a bucket only when it is empty; empty it first (its ` +
+              'objects are lost), or the deletion of the stack fails there',
       );
     } else {
       lines.push(`  - the log group ${r.path} and its logs`);
@@ -229,5 +233,13 @@ export function offboardPlan(fleet: ResolvedFleet, config: ResolvedCustomerConfi
     );
   }
   if (before.length > 0) lines.push('', 'Before cdk destroy can delete the stack, turn off:', ...before);
+  // The plan is this library's template; cdk destroy deletes what was deployed, which may be older.
+  lines.push(
+    '',
+    `This plan reads the stack as this version of the library builds it. A stack last deployed with an earlier ` +
+      `version may still delete its database without a snapshot or keep a bucket that this plan says is emptied: ` +
+      `deploy it once with this version (cdk deploy ${stack.stackName}) before cdk destroy, or compare with ` +
+      `aws cloudformation get-template --stack-name ${stack.stackName}.`,
+  );
   return { name, production, deleted, kept, sharedLoadBalancer: placed, lines };
 }

@@ -116,11 +116,14 @@ describe('paas-vending offboard', () => {
     expect(asked).toEqual(['Type acme-staging to offboard it (anything else cancels): ']);
     expect(result.code).toBe(EXIT_INVALID);
     expect(result.err).toContain('acme-staging: not offboarded (the answer was not acme-staging). Nothing was changed');
-    // Not production: the bucket goes with the stack (once empty), the database still leaves its snapshot.
+    // Not production: the bucket goes with the stack, emptied by its cleanup (the plan says so: every version is
+    // lost), and the database still leaves its snapshot.
     expect(result.out).toContain('  - a final snapshot of the database acme-staging (postgres 16)');
     expect(result.out).toContain(
-      '  - the data bucket Web/DataBucket: CloudFormation deletes a bucket only when it is empty; empty it first',
+      '  - the data bucket Web/DataBucket and every object version in it: the stack\'s cleanup (Custom::DataBucketCleanup) deletes them all',
     );
+    // The plan is this version's template; a stack deployed by an earlier one is to be deployed again first.
+    expect(result.out).toContain('deploy it once with this version (cdk deploy acme-staging) before cdk destroy');
     expect(result.out).toContain('  - the log group Delivery/BuildLogs and its logs');
     expect(result.out).not.toContain('Before cdk destroy');
     expect(contents(fleet)).toEqual(before);
