@@ -191,6 +191,19 @@ export interface ResolvedCustomerConfig extends CustomerConfig {
   readonly ami: ResolvedAmi;
   readonly softwareDelivery: ResolvedSoftware;
   readonly tags: { [key: string]: string };
+  readonly logs: ResolvedLogs;
+  readonly settings: { [key: string]: string };
+  readonly secrets: string[];
+}
+
+/** The instances' logs with their defaults. */
+export interface ResolvedLogs {
+  readonly retentionDays: number;
+}
+
+/** Days the instances' logs are kept when the customer file does not say. */
+export function defaultLogRetentionDays(production: boolean): number {
+  return production ? 365 : 30;
 }
 
 export interface ResolvedPlatformConfig extends PlatformConfig {
@@ -281,6 +294,9 @@ export function resolveCustomer(
     approvalEmails: [...(config.approvalEmails ?? [])],
     compute,
     healthCheck: resolveHealthCheck(config.healthCheck),
+    logs: { retentionDays: config.logs?.retentionDays ?? defaultLogRetentionDays(production) },
+    settings: { ...(config.settings ?? {}) },
+    secrets: [...(config.secrets ?? [])],
     database:
       config.database && resolveDatabase(config.database, production, `${config.customer}-${config.environment}`),
     ami: {
