@@ -11,8 +11,11 @@ export const LOG_RETENTION_DAYS: readonly number[] = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
 
-/** Most settings, and most secrets, of one environment (each setting is a resource of the customer's stack). */
+/** Most settings of one environment (each is a resource of the customer's stack). */
 export const MAX_SETTINGS = 50;
+
+/** Most secrets of one environment (each is named twice in the instance role's policy, which IAM limits in size). */
+export const MAX_SECRETS = 20;
 
 /** An SSM standard-tier parameter's largest value, in characters. */
 export const MAX_SETTING_LENGTH = 4096;
@@ -67,8 +70,8 @@ export function settingsProblems(
     }
   }
   const names = Array.isArray(secrets) ? secrets : [];
-  if (names.length > MAX_SETTINGS) {
-    add(secretsPath, `received ${names.length} names; expected at most ${MAX_SETTINGS}`);
+  if (names.length > MAX_SECRETS) {
+    add(secretsPath, `received ${names.length} names; expected at most ${MAX_SECRETS}`);
   }
   names.forEach((name, index) => {
     if (typeof name === 'string' && isObject(settings) && Object.prototype.hasOwnProperty.call(settings, name)) {

@@ -12,7 +12,8 @@ export interface LogsConfig {
    * @minimum 1
    * @maximum 3653
    * @asType integer
-   * @default - 365 in production, 30 elsewhere
+   * Fewer than 365 days fails AWS Control Tower's CT.CLOUDWATCH.PR.2 (README, "Logs and settings").
+   * @default 365
    */
   readonly retentionDays?: number;
 }

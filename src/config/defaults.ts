@@ -201,10 +201,11 @@ export interface ResolvedLogs {
   readonly retentionDays: number;
 }
 
-/** Days the instances' logs are kept when the customer file does not say. */
-export function defaultLogRetentionDays(production: boolean): number {
-  return production ? 365 : 30;
-}
+/**
+ * Days the instances' logs are kept when the customer file does not say, in every environment: AWS Control Tower's
+ * CT.CLOUDWATCH.PR.2 wants at least a year.
+ */
+export const DEFAULT_LOG_RETENTION_DAYS = 365;
 
 export interface ResolvedPlatformConfig extends PlatformConfig {
   readonly production: boolean;
@@ -294,7 +295,7 @@ export function resolveCustomer(
     approvalEmails: [...(config.approvalEmails ?? [])],
     compute,
     healthCheck: resolveHealthCheck(config.healthCheck),
-    logs: { retentionDays: config.logs?.retentionDays ?? defaultLogRetentionDays(production) },
+    logs: { retentionDays: config.logs?.retentionDays ?? DEFAULT_LOG_RETENTION_DAYS },
     settings: { ...(config.settings ?? {}) },
     secrets: [...(config.secrets ?? [])],
     database:

@@ -306,7 +306,7 @@ export interface CustomerConfig {
   readonly tags?: { [key: string]: string };
   /**
    * The instances' logs in CloudWatch Logs (README, "Logs and settings").
-   * @default - kept 365 days in production, 30 elsewhere
+   * @default - kept 365 days
    */
   readonly logs?: LogsConfig;
   /**
@@ -321,7 +321,7 @@ export interface CustomerConfig {
   /**
    * Names of the application's secrets: SecureString parameters under
    * `/vending/<customer>/<environment>/secrets/<NAME>`, encrypted with the platform key, whose values the platform
-   * team puts (README, "Logs and settings"); written to the instances' env file with the settings. Up to 50, none
+   * team puts (README, "Logs and settings"); written to the instances' env file with the settings. Up to 20, none
    * also a setting.
    * @uniqueItems true
    * @itemPattern ^[A-Za-z_][A-Za-z0-9_]{0,127}$

@@ -133,7 +133,7 @@ export interface CustomerWebTierProps {
   /**
    * How long CloudWatch Logs keeps the instances' logs (log groups `/vending/<customer>/<environment>/system`,
    * `/web` and `/codedeploy`, encrypted with `encryptionKey`, kept in production when the stack is deleted).
-   * @default - RetentionDays.ONE_YEAR in production, RetentionDays.ONE_MONTH elsewhere
+   * @default RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
   /**
@@ -146,7 +146,7 @@ export interface CustomerWebTierProps {
   /**
    * Names of the application's secrets: SecureString parameters under
    * `/vending/<customer>/<environment>/secrets/<NAME>`, encrypted with `encryptionKey`, put by the platform team; the
-   * instances may read and decrypt these and no others. Up to 50, none also a setting.
+   * instances may read and decrypt these and no others. Up to 20, none also a setting.
    * @default - no secrets
    */
   readonly secrets?: string[];

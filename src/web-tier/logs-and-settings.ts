@@ -6,7 +6,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import type { CustomerWebTierProps } from './customer-web-tier';
 import { settingsProblems } from '../config/app-rules';
-import { defaultLogRetentionDays } from '../config/defaults';
+import { DEFAULT_LOG_RETENTION_DAYS } from '../config/defaults';
 import { valueProblem } from '../config/values';
 
 /*
@@ -103,7 +103,7 @@ export function checkedLogsAndSettings(
     environment: props.environment,
     production,
     encryptionKey: props.encryptionKey,
-    retention: props.logRetention ?? (defaultLogRetentionDays(production) as logs.RetentionDays),
+    retention: props.logRetention ?? (DEFAULT_LOG_RETENTION_DAYS as logs.RetentionDays),
     settings,
     secrets,
   };

@@ -56,9 +56,9 @@ describe('log groups', () => {
     }
   });
 
-  test('kept 30 days and deleted with the stack outside production; 365 days and kept in production', () => {
+  test('kept 365 days; deleted with the stack outside production, kept after it in production', () => {
     for (const group of Object.values(logGroups(synth().template))) {
-      expect(group.Properties.RetentionInDays).toBe(30);
+      expect(group.Properties.RetentionInDays).toBe(365);
       expect(group.DeletionPolicy).toBe('Delete');
     }
     for (const group of Object.values(logGroups(synthProduction().template))) {
@@ -180,7 +180,7 @@ describe('customer file', () => {
     ).toEqual(['settings: received 51 settings; expected at most 50']);
   });
 
-  test('the file retention, settings and secrets become the web tier props; retention defaults by environment', () => {
+  test('the file retention, settings and secrets become the web tier props; retention defaults to a year', () => {
     const doc = {
       ...stagingCustomer(),
       logs: { retentionDays: 14 },
@@ -190,7 +190,7 @@ describe('customer file', () => {
     const props = webTierPropsOf(new Stack(), 'Web', resolveCustomer(ConfigLoader.validateCustomer(struct(doc))));
     expect(props).toMatchObject({ logRetention: 14, settings: { MODE: 'staging' }, secrets: ['TOKEN'] });
     const staging = resolveCustomer(ConfigLoader.validateCustomer(struct(stagingCustomer())));
-    expect(staging).toMatchObject({ logs: { retentionDays: 30 }, settings: {}, secrets: [] });
+    expect(staging).toMatchObject({ logs: { retentionDays: 365 }, settings: {}, secrets: [] });
     const production = { ...stagingCustomer(), environment: 'production', approvalEmails: ['ops@example.com'] };
     expect(resolveCustomer(ConfigLoader.validateCustomer(struct(production))).logs.retentionDays).toBe(365);
   });
