@@ -90,7 +90,7 @@ test('settings and declared secrets, decrypted, in a 0600 env file that a shell 
   const result = run(file);
   expect(result.stderr).toBe('');
   expect(result.status).toBe(0);
-  expect(statSync(file).mode & 0o777).toBe(0o600);
+  expect(statSync(file).mode.toString(8).slice(-3)).toBe('600');
   expect(
     readFileSync(file, 'utf8')
       .split('\n')
