@@ -345,7 +345,7 @@ describe('the instance role reads its own environment only', () => {
         expect(allowed(statements, { action: 'logs:PutLogEvents', resource: logGroup(`${other}/web`) })).toBe(false);
       }
       // Nor the platform's contract, nor another parameter of the account; public AWS parameters stay readable.
-      expect(allowed(statements, { action: 'ssm:GetParameter', resource: parameter('/vending/acme/v1/key-arn') })).toBe(
+      expect(allowed(statements, { action: 'ssm:GetParameter', resource: parameter('/vending/acme/v1/key/arn') })).toBe(
         false,
       );
       expect(allowed(statements, { action: 'ssm:GetParameter', resource: parameter('/other/thing') })).toBe(false);
