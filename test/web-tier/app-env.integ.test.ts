@@ -11,6 +11,7 @@ import { join } from 'path';
 import { ParameterType, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { appEnvScript, EnvironmentPaths } from '../../src/web-tier/logs-and-settings';
 import { MotoServer, startMoto } from '../support/moto';
+import { toolPath } from '../support/tools';
 
 const VENV_BIN = join(__dirname, '..', '..', '.venv', 'bin');
 
@@ -59,8 +60,11 @@ function sourced(file: string, names: string[]): Record<string, string> {
   return Object.fromEntries(names.map((n, i) => [n, values[i]]));
 }
 
-test('bash -n accepts the script', () => {
+test('the script passes bash -n and shellcheck', () => {
   expect(spawnSync('bash', ['-n', script], { encoding: 'utf8' }).status).toBe(0);
+  const lint = spawnSync(toolPath('shellcheck'), ['--shell=bash', '--severity=style', script], { encoding: 'utf8' });
+  expect(lint.stdout).toBe('');
+  expect(lint.status).toBe(0);
 });
 
 test('settings and declared secrets, decrypted, in a 0600 env file that a shell reads back exactly', async () => {
