@@ -102,6 +102,8 @@ describe('user data', () => {
     expect(script2).toBeGreaterThan(0);
     expect(agent).toBeGreaterThan(script2);
     expect(script).toMatch(/prefix='\/vending\/acme\/staging'/);
+    // EC2 refuses user data over 16 KB (before base64): about 5.7 KB today.
+    expect(Buffer.byteLength(script)).toBeLessThan(16 * 1024);
   });
 });
 
