@@ -847,7 +847,8 @@ describe('user data and instance role', () => {
     expect(
       roleStatements(s, s.web.instanceRole as any).filter(
         (st) =>
-          JSON.stringify(st.Resource ?? null).includes(ARTIFACTS_BUCKET) && JSON.stringify(st.Action).includes('s3:GetObject'),
+          JSON.stringify(st.Resource ?? null).includes(ARTIFACTS_BUCKET) &&
+          JSON.stringify(st.Action).includes('s3:GetObject'),
       ),
     ).toHaveLength(1);
   });
