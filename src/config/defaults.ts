@@ -221,7 +221,21 @@ export interface ResolvedCustomerConfig extends CustomerConfig {
   readonly ami: ResolvedAmi;
   readonly softwareDelivery: ResolvedSoftware;
   readonly tags: { [key: string]: string };
+  readonly logs: ResolvedLogs;
+  readonly settings: { [key: string]: string };
+  readonly secrets: string[];
 }
+
+/** The instances' logs with their defaults. */
+export interface ResolvedLogs {
+  readonly retentionDays: number;
+}
+
+/**
+ * Days the instances' logs are kept when the customer file does not say, in every environment: AWS Control Tower's
+ * CT.CLOUDWATCH.PR.2 wants at least a year.
+ */
+export const DEFAULT_LOG_RETENTION_DAYS = 365;
 
 export interface ResolvedPlatformConfig extends PlatformConfig {
   readonly production: boolean;
@@ -312,6 +326,9 @@ export function resolveCustomer(
     compute,
     healthCheck: resolveHealthCheck(config.healthCheck),
     health: resolveHealth(config.health),
+    logs: { retentionDays: config.logs?.retentionDays ?? DEFAULT_LOG_RETENTION_DAYS },
+    settings: { ...(config.settings ?? {}) },
+    secrets: [...(config.secrets ?? [])],
     database:
       config.database && resolveDatabase(config.database, production, `${config.customer}-${config.environment}`),
     ami: {

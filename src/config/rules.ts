@@ -1,3 +1,4 @@
+import { retentionProblems, settingsProblems } from './app-rules';
 import {
   DEFAULT_BASE_IMAGE_PARAMETER,
   DEFAULT_HEALTH_CHECK,
@@ -133,6 +134,10 @@ export function customerRules(
       add(['tags', key], `received ${describeValue(value)}; expected letters, digits, spaces or _.:/=+-@`);
     }
   }
+
+  // The instances' logs and the application's settings (app-rules.ts, shared with CustomerWebTier's props).
+  problems.push(...retentionProblems(obj(doc.logs).retentionDays, ['logs', 'retentionDays']));
+  problems.push(...settingsProblems(doc.settings, doc.secrets));
 
   // The schema checks the form; EventBridge also wants "?" in exactly one of the two day fields.
   const schedule = str(ami.rebuildSchedule);

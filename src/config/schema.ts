@@ -146,11 +146,15 @@ function explain(error: ErrorObject, root: any): RawProblem | undefined {
   const received = (): string => describeValue(error.data);
   const parent = error.parentSchema as any;
   if (error.propertyName !== undefined) {
-    // A key that breaks the `propertyNames` rule (tag keys).
+    // A key that breaks the `propertyNames` rule (tag keys, setting names): its `expected` words, or the tags'.
+    const expected =
+      typeof parent?.expected === 'string'
+        ? parent.expected
+        : 'up to 128 letters, digits, spaces or _.:/=+-@, not starting with aws:';
     return {
       path: [...path, error.propertyName],
       atKey: true,
-      message: `key ${quoted(error.propertyName)} is not allowed; expected up to 128 letters, digits, spaces or _.:/=+-@, not starting with aws:`,
+      message: `key ${quoted(error.propertyName)} is not allowed; expected ${expected}`,
     };
   }
   switch (error.keyword) {

@@ -5,6 +5,7 @@
  * rule quoted in error messages, `@itemPattern`/`@itemExpected` apply to each item of a list). Keys are camelCase, exactly as in the YAML files.
  */
 
+import type { LogsConfig } from './app-types';
 import type { AmiConfig, SoftwareConfig } from './pipeline-types';
 
 /** Database engines a customer environment can run. */
@@ -382,8 +383,34 @@ export interface CustomerConfig {
    * @default {}
    */
   readonly tags?: { [key: string]: string };
+  /**
+   * The instances' logs in CloudWatch Logs (README, "Logs and settings").
+   * @default - kept 365 days
+   */
+  readonly logs?: LogsConfig;
+  /**
+   * The application's settings, name to text value: String parameters under
+   * `/vending/<customer>/<environment>/settings/<NAME>`, written to the instances' env file (README, "Logs and
+   * settings"). Names are letters, digits and underscores, not starting with a digit, up to 128 characters; values
+   * 1 to 4096 characters; up to 50 settings.
+   * @propertyNames {"pattern": "^[A-Za-z_][A-Za-z0-9_]{0,127}$", "expected": "a name of letters, digits or underscores, not starting with a digit, up to 128 characters, such as API_URL"}
+   * @default {}
+   */
+  readonly settings?: { [key: string]: string };
+  /**
+   * Names of the application's secrets: SecureString parameters under
+   * `/vending/<customer>/<environment>/secrets/<NAME>`, encrypted with the platform key, whose values the platform
+   * team puts (README, "Logs and settings"); written to the instances' env file with the settings. Up to 20, none
+   * also a setting.
+   * @uniqueItems true
+   * @itemPattern ^[A-Za-z_][A-Za-z0-9_]{0,127}$
+   * @itemExpected a name of letters, digits or underscores, not starting with a digit, up to 128 characters, such as API_URL
+   * @default []
+   */
+  readonly secrets?: string[];
 }
 
+export * from './app-types';
 export * from './pipeline-types';
 export * from './platform-types';
 export * from './quota-types';

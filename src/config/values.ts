@@ -31,6 +31,7 @@ const PLACES = {
   securityGroupId: ['DatabaseConfig', 'securityGroupIds', true],
   healthCheckPath: ['HealthCheckConfig', 'path', false],
   healthyHttpCodes: ['HealthCheckConfig', 'healthyHttpCodes', false],
+  settingName: ['CustomerConfig', 'secrets', true],
 } as const;
 
 export type ValueRuleName = keyof typeof PLACES;

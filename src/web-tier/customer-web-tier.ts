@@ -5,6 +5,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -16,6 +17,7 @@ import { createDatabase } from './database';
 import { CustomerDatabaseOptions } from './database-options';
 import { WebTierIngress } from './ingress';
 import { attachAndScale, createImageParameter, createInstances, createTargetGroup } from './instances';
+import { checkedLogsAndSettings, createLogsAndSettings, grantLogsAndSettings } from './logs-and-settings';
 import { addDatabaseOutputs, addIngressOutputs } from './outputs';
 import { webTierPropsOf } from './props-of-config';
 import { ingressOf, isProduction } from '../config/defaults';
@@ -131,6 +133,26 @@ export interface CustomerWebTierProps {
    * @default - none
    */
   readonly tags?: { [key: string]: string };
+  /**
+   * How long CloudWatch Logs keeps the instances' logs (log groups `/vending/<customer>/<environment>/system`,
+   * `/web` and `/codedeploy`, encrypted with `encryptionKey`, kept in production when the stack is deleted).
+   * @default RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * The application's settings, name to value: String parameters under
+   * `/vending/<customer>/<environment>/settings/<NAME>` that `vending-app-env` writes to the instances' env file
+   * (README, "Logs and settings"). Names of letters, digits and underscores; values 1 to 4096 characters; up to 50.
+   * @default - no settings
+   */
+  readonly settings?: { [name: string]: string };
+  /**
+   * Names of the application's secrets: SecureString parameters under
+   * `/vending/<customer>/<environment>/secrets/<NAME>`, encrypted with `encryptionKey`, put by the platform team; the
+   * instances may read and decrypt these and no others. Up to 20, none also a setting.
+   * @default - no secrets
+   */
+  readonly secrets?: string[];
 }
 
 /**
@@ -229,6 +251,8 @@ export class CustomerWebTier extends Construct {
   public readonly autoScalingGroup: autoscaling.AutoScalingGroup;
   /** The instances' launch template. */
   public readonly launchTemplate: ec2.LaunchTemplate;
+  /** The instances' log groups in CloudWatch Logs: system, web server, CodeDeploy agent. */
+  public readonly logGroups: logs.ILogGroup[];
   /** The instances' role. */
   public readonly instanceRole: iam.IRole;
   /** The instances' security group. */
@@ -292,6 +316,9 @@ export class CustomerWebTier extends Construct {
       },
     });
     this.amiParameter = image.reference;
+    const runtime = checkedLogsAndSettings(where, props, production);
+    const logsAndSettings = createLogsAndSettings(this, runtime);
+    this.logGroups = Object.values(logsAndSettings.logGroups);
     const instances = createInstances(this, {
       label,
       vpc: props.vpc,
@@ -301,7 +328,9 @@ export class CustomerWebTier extends Construct {
       instanceType,
       amiParameter: image.resource,
       amiParameterName: CustomerWebTier.amiParameterName(props.customer, props.environment),
+      runtimeCommands: logsAndSettings.commands,
     });
+    grantLogsAndSettings(instances.role, runtime, logsAndSettings.logGroups);
     if (!production && props.amiParameterServiceToken !== undefined) {
       addDataBucketCleanup(this, dataBucket, props.amiParameterServiceToken, [
         instances.role,

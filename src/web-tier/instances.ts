@@ -97,6 +97,8 @@ export interface InstancesContext {
   readonly amiParameter: CfnResource;
   /** The image parameter's name. */
   readonly amiParameterName: string;
+  /** User data commands to run before the CodeDeploy agent starts (logs and settings). */
+  readonly runtimeCommands: string[];
 }
 
 /** Internal: the instances that were built. */
@@ -171,6 +173,7 @@ function createLaunchTemplate(
   const { label, compute, instanceType, amiParameter, amiParameterName } = context;
   const userData = ec2.UserData.forLinux();
   userData.addCommands('set -euo pipefail', `echo "vending: ${label} instance starting"`);
+  userData.addCommands(...context.runtimeCommands);
   installCodeDeployAgent(userData, Stack.of(scope));
   const launchTemplate = new ec2.LaunchTemplate(scope, 'LaunchTemplate', {
     machineImage: ec2.MachineImage.resolveSsmParameterAtLaunch(amiParameterName),

@@ -1,5 +1,6 @@
 import { Duration, Size } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { CustomerWebTierProps } from './customer-web-tier';
 import { CustomerDatabaseOptions } from './database-options';
@@ -16,6 +17,9 @@ export type WebTierPropsOfConfig = Pick<
   | 'rootVolumeSize'
   | 'healthCheck'
   | 'database'
+  | 'logRetention'
+  | 'settings'
+  | 'secrets'
 >;
 
 /**
@@ -40,6 +44,10 @@ export function webTierPropsOf(scope: Construct, id: string, config: ResolvedCus
       unhealthyThresholdCount: healthCheck.unhealthyThreshold,
     },
     database: database && databaseOf(scope, id, database),
+    // CloudWatch Logs' retention values are the enum's (the config rules allow no other).
+    logRetention: config.logs.retentionDays as logs.RetentionDays,
+    settings: config.settings,
+    secrets: config.secrets,
   };
 }
 

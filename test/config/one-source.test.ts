@@ -162,6 +162,16 @@ describe('other values', () => {
     expect(images).toBe(file!.replace('releases', 'images'));
   });
 
+  test('secret names and setting values follow the same rules in a file and in the web tier', () => {
+    const name = fileSays((doc) => (doc.secrets = ['9LIVES']));
+    expect(name).toBe(`received "9LIVES"; expected ${valueRule('settingName').expected}`);
+    expect(constructSays(() => addWebTier(fixture, `Web${count++}`, { secrets: ['9LIVES'] }))).toBe(name);
+    const long = fileSays((doc) => (doc.settings = { API_URL: 'x'.repeat(4097) }));
+    expect(long).toBe('received a value of 4097 characters; expected at most 4096');
+    const props = { settings: { API_URL: 'x'.repeat(4097) } };
+    expect(constructSays(() => addWebTier(fixture, `Web${count++}`, props))).toBe(long);
+  });
+
   test('a host name and an image id follow the schema in the web tier too', () => {
     const host = fileSays((doc) => (doc.hostname = 'www.acme.com/shop'));
     expect(host).toBe(`received "www.acme.com/shop"; expected ${valueRule('hostname').expected}`);
@@ -187,7 +197,11 @@ test('each rule the constructs apply is the pattern and the words of the JSON Sc
     securityGroupId: SCHEMA.definitions.DatabaseConfig.properties.securityGroupIds.items,
     healthCheckPath: SCHEMA.definitions.HealthCheckConfig.properties.path,
     healthyHttpCodes: SCHEMA.definitions.HealthCheckConfig.properties.healthyHttpCodes,
+    settingName: SCHEMA.definitions.CustomerConfig.properties.secrets.items,
   };
+  // Setting names (the keys of settings) and secret names are one rule, written twice in types.ts.
+  const { pattern, expected } = places.settingName;
+  expect(SCHEMA.definitions.CustomerConfig.properties.settings.propertyNames).toEqual({ pattern, expected });
   for (const [name, node] of Object.entries(places)) {
     const rule = valueRule(name as ValueRuleName);
     expect({ name, pattern: rule.pattern.source, expected: rule.expected }).toEqual({

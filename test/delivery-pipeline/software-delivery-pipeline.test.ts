@@ -91,7 +91,7 @@ const actionsOf = (statements: any[]): string[] => statements.flatMap((st) => [s
 function artifactStatements(s: PipelineSynth): any[] {
   return resourcesOf(s.template, 'AWS::IAM::Policy')
     .flatMap(([, p]) => p.Properties.PolicyDocument.Statement)
-    .filter((st: any) => JSON.stringify(st.Resource).includes(ARTIFACTS_BUCKET));
+    .filter((st: any) => JSON.stringify(st.Resource ?? null).includes(ARTIFACTS_BUCKET));
 }
 
 function userDataOf(s: PipelineSynth): string {
@@ -406,7 +406,7 @@ describe('a staging pipeline on the shared load balancer (defaults, CodeConnecti
 
   test('the instances may read the revisions in the folder (decrypted through S3), and nothing else of the bucket', () => {
     const statements = roleStatements(s, s.web.instanceRole as any).filter((st) =>
-      JSON.stringify(st.Resource).includes(ARTIFACTS_BUCKET),
+      JSON.stringify(st.Resource ?? null).includes(ARTIFACTS_BUCKET),
     );
     expect(statements).toEqual([
       {
@@ -425,7 +425,7 @@ describe('a staging pipeline on the shared load balancer (defaults, CodeConnecti
     ]);
     // The platform key, shared by every customer: through S3 only, never a direct Decrypt.
     const keyStatements = roleStatements(s, s.web.instanceRole as any).filter(
-      (st) => JSON.stringify(st.Action).includes('kms:') && JSON.stringify(st.Resource).includes('Key'),
+      (st) => JSON.stringify(st.Action).includes('kms:') && JSON.stringify(st.Resource ?? null).includes('Key'),
     );
     expect(keyStatements.length).toBeGreaterThan(0);
     for (const statement of keyStatements) {
@@ -479,7 +479,7 @@ describe("grants on the pipeline's artifact bucket", () => {
     const template = Template.fromStack(s.stack);
     for (const role of roles) {
       const statements = policyStatementsOfRole(template, logicalId(role)).filter((st) =>
-        JSON.stringify(st.Resource).includes(ARTIFACTS_BUCKET),
+        JSON.stringify(st.Resource ?? null).includes(ARTIFACTS_BUCKET),
       );
       expect(statements.length).toBeGreaterThan(0);
       for (const resource of statements.flatMap((st) => [st.Resource].flat())) {
@@ -847,7 +847,8 @@ describe('user data and instance role', () => {
     expect(
       roleStatements(s, s.web.instanceRole as any).filter(
         (st) =>
-          JSON.stringify(st.Resource).includes(ARTIFACTS_BUCKET) && JSON.stringify(st.Action).includes('s3:GetObject'),
+          JSON.stringify(st.Resource ?? null).includes(ARTIFACTS_BUCKET) &&
+          JSON.stringify(st.Action).includes('s3:GetObject'),
       ),
     ).toHaveLength(1);
   });
@@ -873,7 +874,7 @@ describe('user data and instance role', () => {
     // The web tier's instances are not the imported group's: their role got no grant on the artifacts.
     expect(
       roleStatements(s, s.web.instanceRole as any).filter((st) =>
-        JSON.stringify(st.Resource).includes(ARTIFACTS_BUCKET),
+        JSON.stringify(st.Resource ?? null).includes(ARTIFACTS_BUCKET),
       ),
     ).toEqual([]);
     expect(propertiesOf(s.template, s.pipeline.deploymentGroup).AutoScalingGroups).toEqual(['acme-web']);
@@ -1000,7 +1001,7 @@ describe('from a customer config', () => {
     expect(userDataOf(s)).toContain('# CodeDeploy agent');
     expect(
       roleStatements(s, s.web.instanceRole as any).some((st) =>
-        JSON.stringify(st.Resource).includes(s.pipeline.artifactsPrefix),
+        JSON.stringify(st.Resource ?? null).includes(s.pipeline.artifactsPrefix),
       ),
     ).toBe(true);
   });

@@ -154,6 +154,12 @@ export function acknowledgeWebTier(web: CustomerWebTier): void {
     `AwsSolutions-IAM5[Resource::<${bucket}.Arn>/*]`,
     'The instances read any object of their own data bucket, and only of that bucket.',
   );
+  const { region, account } = Stack.of(web);
+  acknowledge(
+    web.instanceRole.node.findChild('DefaultPolicy'),
+    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:${region}:${account}:parameter/vending/${web.customer}/${web.environment}/settings/*]`,
+    "The instances read every setting of their own environment's settings path, and no other parameter.",
+  );
   acknowledge(
     web.instanceRole,
     'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',

@@ -39,6 +39,9 @@ test('shared staging and dedicated production web tiers pass every check', () =>
         hostnames: ['acme-staging.apps.example.com'],
       }),
       targetRequestsPerMinute: 500,
+      // Settings parameters and the secrets' grants go through the gate too (log groups are in every tier).
+      settings: { API_URL: 'https://api.example.com' },
+      secrets: ['API_TOKEN'],
     }),
   );
 
@@ -52,6 +55,7 @@ test('shared staging and dedicated production web tiers pass every check', () =>
         domainName: 'www.acme.com',
         certificate: acm.Certificate.fromCertificateArn(production, 'Certificate', CUSTOMER_CERTIFICATE),
       }),
+      settings: { MODE: 'production' },
     }),
   );
 

@@ -186,7 +186,14 @@ describe('a staging web tier on the shared load balancer (defaults)', () => {
 
     test('reads its own data bucket only, decrypting through S3 only', () => {
       const bucket = logicalId(s.web.dataBucket);
-      const statements = policyStatementsOfRole(s.template, logicalId(s.web.instanceRole));
+      const all = policyStatementsOfRole(s.template, logicalId(s.web.instanceRole));
+      // Besides its logs and its parameters (logs-and-settings.test.ts).
+      expect(all.map((statement) => statement.Sid).filter(Boolean)).toEqual([
+        'WriteOwnLogs',
+        'ReadOwnSettings',
+        'NoOtherParameters',
+      ]);
+      const statements = all.filter((statement) => statement.Sid === undefined);
       expect(statements).toEqual([
         {
           Effect: 'Allow',
@@ -216,7 +223,10 @@ describe('a staging web tier on the shared load balancer (defaults)', () => {
         }
         for (const resource of asList(statement.Resource)) expect(resource).not.toBe('*');
         expect(statement.NotAction).toBeUndefined();
-        expect(statement.NotResource).toBeUndefined();
+        // NotResource only where it narrows: the deny of every parameter but the environment's own.
+        if (statement.NotResource !== undefined) {
+          expect(statement).toMatchObject({ Effect: 'Deny', Sid: 'NoOtherParameters' });
+        }
       }
     });
   });
