@@ -26,7 +26,10 @@ export interface OfferFile {
   readonly terms: {
     readonly OnDemand?: Record<
       string,
-      Record<string, { priceDimensions: Record<string, { unit: string; pricePerUnit: { USD?: string } }> }>
+      Record<
+        string,
+        { priceDimensions: Record<string, { unit: string; beginRange?: string; pricePerUnit: { USD?: string } }> }
+      >
     >;
   };
 }
@@ -41,7 +44,7 @@ export interface PriceRule {
 
 /**
  * The one USD on-demand price of the products of `offer` that `rule` selects (the first non-zero tier: the
- * free tiers of CloudWatch and S3 are priced 0).
+ * free tier of CloudWatch alarms is priced 0; S3's first 50 TB are its first tier).
  */
 export function onDemandPrice(offer: OfferFile, rule: PriceRule, label: string): number {
   const prices = new Set<number>();
@@ -53,10 +56,12 @@ export function onDemandPrice(offer: OfferFile, rule: PriceRule, label: string):
     });
     if (!matches) continue;
     for (const term of Object.values(offer.terms.OnDemand?.[sku] ?? {})) {
-      const usd = Object.values(term.priceDimensions)
-        .map((d) => Number(d.pricePerUnit.USD))
-        .filter((p) => Number.isFinite(p) && p > 0);
-      if (usd.length > 0) prices.add(Math.min(...usd));
+      // The tiers in order of their first unit; the first that is not free (CloudWatch's first 10 alarms are).
+      const tiers = Object.values(term.priceDimensions)
+        .map((d) => ({ from: Number(d.beginRange ?? 0), usd: Number(d.pricePerUnit.USD) }))
+        .filter((d) => Number.isFinite(d.usd) && d.usd > 0)
+        .sort((a, b) => a.from - b.from);
+      if (tiers.length > 0) prices.add(tiers[0].usd);
     }
   }
   if (prices.size !== 1) {
@@ -195,11 +200,19 @@ export const PRICES: PriceTable = ${JSON.stringify(table, null, 2)};
 `;
 }
 
+/** Writes the table refreshed from `previous` to `out`; returns it. */
+export function writeRefreshed(previous: PriceTable, offerOf: OfferSource, asOf: string, out: string): PriceTable {
+  const table = refreshedTable(previous, offerOf, asOf);
+  writeFileSync(out, renderTable(table));
+  return table;
+}
+
 const OFFERS_URL = 'https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws';
 
-function main(argv: string[]): void {
-  const at = argv.indexOf('--offers');
-  const dir = at === -1 ? undefined : argv[at + 1];
+/** The command: `[--offers DIR] [--out FILE] [--as-of YYYY-MM-DD]`. */
+export function main(argv: string[]): void {
+  const option = (name: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
+  const dir = option('--offers');
   const cache = new Map<string, OfferFile>();
   const offerOf: OfferSource = (service, region) => {
     const key = `${service}/${region}`;
@@ -211,10 +224,9 @@ function main(argv: string[]): void {
     }
     return offer;
   };
-  const table = refreshedTable(PRICES, offerOf, new Date().toISOString().slice(0, 10));
-  const out = join(__dirname, '..', 'src', 'cli', 'cost', 'prices.ts');
-  writeFileSync(out, renderTable(table));
-  console.log(`refresh-prices: wrote src/cli/cost/prices.ts as of ${table.asOf}`);
+  const out = option('--out') ?? join(__dirname, '..', 'src', 'cli', 'cost', 'prices.ts');
+  const table = writeRefreshed(PRICES, offerOf, option('--as-of') ?? new Date().toISOString().slice(0, 10), out);
+  console.log(`refresh-prices: wrote ${out} as of ${table.asOf}`);
 }
 
 /** Downloads a public offer file with curl (no credentials) into .prices/; returns its path. */
