@@ -5,9 +5,9 @@
  * EC2 offer file of a region is several hundred MB, so `--offers DIR` reads files downloaded before
  * (DIR/<service>/<region>.json) instead.
  *
- * Every price of the table is read by one rule (`ec2` and `rds` per type, `FLAT_RULES` for the rest): the offer's service, the product family and attributes; a
- * rule that matches no product, or products of different prices, stops the refresh with the rule named, so a
- * renamed attribute is never a silently stale or zero price.
+ * Every price of the table is read by one rule (`ec2` and `rds` per type, `FLAT_RULES` for the rest): the offer's
+ * service, the product family and attributes; a rule that matches no product, or products of different prices, stops
+ * the refresh with the rule named, so a renamed attribute is never a silently stale or zero price.
  */
 import { execFileSync } from 'child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'fs';
