@@ -159,6 +159,13 @@ function fleetAt(fleetDir: string, ref: string, work: string, io: Io): ResolvedF
         'expected a fleet directory or a git ref such as HEAD or main',
     );
   }
+  const absent = () =>
+    new UsageError(`cost: --diff ${ref}: ${prefix || './'} holds no platform.yaml at ${ref}; expected the fleet there`);
+  try {
+    git('rev-parse', '--verify', '--quiet', `${ref}:${prefix}`);
+  } catch {
+    throw absent(); // the fleet's folder did not exist at that commit
+  }
   const target = join(work, 'at-ref');
   mkdirSync(target, { recursive: true });
   // Run in the fleet's folder, git archive holds that folder's files relative to it.

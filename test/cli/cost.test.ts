@@ -12,6 +12,8 @@ import { EXIT_INVALID, EXIT_OK, EXIT_USAGE, Io, run } from '../../src/cli/cli';
 import { defaultAssumptions, parseAssumptions } from '../../src/cli/cost/assumptions';
 import { ALARM_METRICS_PER_ENVIRONMENT, lcusOf, NAT_INSTANCE_TYPE } from '../../src/cli/cost/estimate';
 import { PRICES } from '../../src/cli/cost/prices';
+import { estimateOf } from '../../src/cli/cost-command';
+import { readFleet } from '../../src/config/loader';
 import { platform, productionCustomer, stagingCustomer, writeFleet } from '../config/fixtures';
 
 function cli(argv: string[], cwd = tmpdir()) {
@@ -187,6 +189,29 @@ describe('shared costs', () => {
       cents((P.ec2Hour[NAT_INSTANCE_TYPE] + P.publicIpv4Hour) * H + P.alarmMetricMonth),
     );
   });
+  test('a shared load balancer without environments is a platform cost; a fleet without environments, the total', () => {
+    const dir = writeFleet({ ...platform(), maxSharedLoadBalancers: 2 }, { 'acme-staging.yaml': stagingCustomer() });
+    writeFileSync(join(dir, 'placement.yaml'), 'loadBalancers: 2\nenvironments:\n  acme-staging: 1\n');
+    const json = costJson(['cost', dir]);
+    const hours = (P.albHour + 3 * P.publicIpv4Hour) * H;
+    expect(json.platformCosts.map((l: any) => l.component)).toEqual([
+      'NAT',
+      'platform key',
+      'platform buckets',
+      'allocator',
+      'idle shared load balancers',
+    ]);
+    expect(lineOf(envOf(json, 'acme-staging'), 'platform share').min).toBe(
+      cents(P.kmsKeyMonth + A.platformBucketsGiB * P.s3GbMonth + hours),
+    );
+    const empty = costJson(['cost', writeFleet(platform(), {})]);
+    expect(empty.environments).toEqual([]);
+    // The platform's first shared load balancer exists with or without environments.
+    expect(empty.total.min).toBe(
+      cents(3 * (P.natGatewayHour + P.publicIpv4Hour) * H + P.kmsKeyMonth + A.platformBucketsGiB * P.s3GbMonth + hours),
+    );
+    expect(empty.total.max).toBe(empty.total.min);
+  });
 });
 
 describe('assumptions', () => {
@@ -265,6 +290,54 @@ describe('bad input', () => {
     expect(result.code).toBe(EXIT_INVALID);
     expect(result.err).toMatch(
       /platform\.yaml: region: received "ap-south-2"; expected a region of the price table src\/cli\/cost\/prices\.ts \(as of [\d-]+\): eu-west-1, us-east-1/,
+    );
+  });
+
+  test('a database engine or class the table does not price', () => {
+    const dir = writeFleet(platform(), {
+      'hooli-staging.yaml': shared('hooli', { database: { engine: 'mariadb', version: '10.11' } }),
+      'initech-staging.yaml': shared('initech', {
+        database: { engine: 'aurora-mysql', version: '3.10.6', instanceType: 'r5.large' },
+      }),
+    });
+    const region = PRICES.regions['eu-west-1'];
+    const { mariadb, ...rdsHour } = region.rdsHour;
+    void mariadb;
+    const table = { ...PRICES, regions: { 'eu-west-1': { ...region, rdsHour } } };
+    expect(() => estimateOf(readFleet(dir, { PAAS_VENDING_CACHE: 'off' }), A, table)).toThrow(
+      /hooli-staging\.yaml: database\.instanceType: received "db\.t4g\.medium"; expected a class of mariadb of the price table [^:]+: \n/,
+    );
+    expect(() => estimateOf(readFleet(dir, { PAAS_VENDING_CACHE: 'off' }), A, table)).toThrow(
+      /initech-staging\.yaml: database\.instanceType: received "db\.r5\.large"; expected an Aurora class of aurora-mysql of .*: db\.t4g\.medium, db\.r6g\.large, db\.r7g\.large/,
+    );
+  });
+
+  test('--diff names a fleet directory or a ref', () => {
+    const dir = writeFleet(platform(), { 'acme-staging.yaml': stagingCustomer() });
+    const notFleet = cli(['cost', dir, '--diff', join(dir, 'customers')]);
+    expect(notFleet.code).toBe(EXIT_USAGE);
+    expect(notFleet.err).toMatch(
+      /cost: --diff .*customers: .*customers holds no platform\.yaml; expected a fleet directory or a git ref/,
+    );
+    // A fleet in a folder of a repository whose older commit does not have it yet.
+    const repo = writeFleet(undefined, {});
+    const git = (...argv: string[]) =>
+      execFileSync('git', ['-C', repo, '-c', 'user.email=t@example.com', '-c', 'user.name=t', ...argv], {
+        stdio: 'pipe',
+      });
+    git('init', '-q');
+    git('add', '-A');
+    git('commit', '-qm', 'empty', '--allow-empty');
+    const fleet = join(repo, 'fleet');
+    execFileSync('cp', ['-r', dir, fleet]);
+    const missing = cli(['cost', fleet, '--diff', 'HEAD']);
+    expect(missing.code).toBe(EXIT_USAGE);
+    expect(missing.err).toContain('cost: --diff HEAD: fleet/ holds no platform.yaml at HEAD; expected the fleet there');
+  });
+
+  test('a wrong key unlike any other', () => {
+    expect(() => parseAssumptions('zzz: 1\n', 'a.yaml')).toThrow(
+      /a\.yaml: zzz: unknown key "zzz"; expected one of hoursPerMonth, /,
     );
   });
 
@@ -359,6 +432,20 @@ describe('--diff', () => {
     expect(text.out).toMatch(/aaa-staging\s+[\d.]+ to [\d.]+\s+[\d.]+ to [\d.]+\s+\+[\d.]+ to \+[\d.]+\s+changed/);
     expect(text.out).toMatch(/bbb-staging\s+[\d.]+ to [\d.]+\s+-\s+-[\d.]+ to -[\d.]+\s+removed/);
     expect(text.out).toMatch(/ccc-staging\s+-\s+[\d.]+ to [\d.]+\s+\+[\d.]+ to \+[\d.]+\s+added/);
+    // A new environment, alone: nothing before it.
+    const added = costJson(['cost', after, '--diff', before, '--stack', 'ccc-staging']);
+    expect(added.environments).toEqual([
+      {
+        stack: 'ccc-staging',
+        before: null,
+        after: envOf(now, 'ccc-staging').total,
+        delta: envOf(now, 'ccc-staging').total,
+      },
+    ]);
+    // The same fleet: nothing changes.
+    expect(cli(['cost', after, '--diff', after]).out).toMatch(
+      /aaa-staging\s+([\d.]+ to [\d.]+)\s+\1\s+0\.00\s+unchanged/,
+    );
   });
 
   test('against a git ref of the fleet repository', () => {

@@ -74,14 +74,18 @@ const sum = (lines: CostLine[]): Range => ({
   max: lines.reduce((t, l) => t + l.max, 0),
 });
 
+/** The platform file of a fleet that has been read (it has one), as messages name it. */
+function platformFileOf(fleet: ResolvedFleet): string {
+  return displayPath(platformFilesIn(fleet.directory)[0]);
+}
+
 /** The prices of a fleet's region, or the problem of a region the table does not have. */
 function regionOf(fleet: ResolvedFleet, table: PriceTable): RegionPrices {
   const prices = table.regions[fleet.platform.region];
   if (prices === undefined) {
-    const file = platformFilesIn(fleet.directory)[0] ?? `${fleet.directory}/platform.yaml`;
     throw new ConfigError([
       {
-        file: displayPath(file),
+        file: platformFileOf(fleet),
         path: 'region',
         message:
           `received "${fleet.platform.region}"; expected a region of the price table ${PRICE_TABLE_FILE} (as of ` +
@@ -123,7 +127,7 @@ export function estimateFleet(
     return price;
   };
 
-  const platformFile = displayPath(platformFilesIn(fleet.directory)[0] ?? `${fleet.directory}/platform.yaml`);
+  const platformFile = platformFileOf(fleet);
   const vpc = fleet.platform.vpc;
   const azs = vpc.maxAzs;
   // src/platform/network.ts: a NAT per zone in production, one otherwise.
