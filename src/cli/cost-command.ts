@@ -31,21 +31,22 @@ export function costCommand(argv: string[], io: Io): number {
   const directory = fleetDirectory(positionals[0], io);
   const fleet = readFleetOf(directory, io, flags['no-cache']);
   const { assumptions, file } = readAssumptions(fleet.directory);
-  const estimate = only(estimateOf(fleet, assumptions), options.stack);
+  const all = estimateOf(fleet, assumptions);
   if (options.diff !== undefined) {
     const work = mkdtempSync(join(tmpdir(), 'paas-vending-cost-'));
     try {
-      const before = only(
-        estimateOf(fleetAt(fleet.directory, options.diff, work, io), assumptions),
-        options.stack,
-        true,
-      );
-      renderDiff(before, estimate, options.diff, flags.json ?? false, io);
+      const old = estimateOf(fleetAt(fleet.directory, options.diff, work, io), assumptions);
+      // With --diff, a stack may be in one fleet only (added or removed): an error only when it is in neither.
+      if (options.stack !== undefined && !old.environments.some((e) => e.stack === options.stack)) {
+        only(all, options.stack);
+      }
+      renderDiff(only(old, options.stack, true), only(all, options.stack, true), options.diff, flags.json ?? false, io);
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
     return EXIT_OK;
   }
+  const estimate = only(all, options.stack);
   if (flags.json) {
     io.out(JSON.stringify(jsonOf(estimate, file), null, 2));
     return EXIT_OK;

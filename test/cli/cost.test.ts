@@ -442,6 +442,12 @@ describe('--diff', () => {
         delta: envOf(now, 'ccc-staging').total,
       },
     ]);
+    // A removed environment, alone: nothing after it; a stack in neither fleet is refused.
+    const removed = costJson(['cost', after, '--diff', before, '--stack', 'bbb-staging']);
+    expect(removed.environments).toMatchObject([
+      { stack: 'bbb-staging', before: envOf(old, 'bbb-staging').total, after: null },
+    ]);
+    expect(cli(['cost', after, '--diff', before, '--stack', 'zzz-staging']).code).toBe(EXIT_USAGE);
     // The same fleet: nothing changes.
     expect(cli(['cost', after, '--diff', after]).out).toMatch(
       /aaa-staging\s+([\d.]+ to [\d.]+)\s+\1\s+0\.00\s+unchanged/,
