@@ -333,6 +333,23 @@ describe('bad input', () => {
     const missing = cli(['cost', fleet, '--diff', 'HEAD']);
     expect(missing.code).toBe(EXIT_USAGE);
     expect(missing.err).toContain('cost: --diff HEAD: fleet/ holds no platform.yaml at HEAD; expected the fleet there');
+    // The folder at a commit, without its platform file.
+    git('add', 'fleet/customers');
+    git('commit', '-qm', 'customers only');
+    const noPlatform = cli(['cost', fleet, '--diff', 'HEAD']);
+    expect(noPlatform.code).toBe(EXIT_USAGE);
+    expect(noPlatform.err).toContain(
+      'cost: --diff HEAD: fleet/ holds no platform.yaml at HEAD; expected the fleet there',
+    );
+    expect(cli(['cost', fleet, '--diff', 'HEAD~1']).err).toContain('fleet/ holds no platform.yaml at HEAD~1');
+  });
+
+  test('--help says what is counted and where the prices and assumptions come from', () => {
+    const result = cli(['cost', '--help']);
+    expect(result.code).toBe(EXIT_OK);
+    expect(result.out).toMatch(/^Usage: paas-vending cost \[DIR\] \[--stack NAME\] \[--json\] \[--diff REF_OR_DIR\]/);
+    expect(result.out).toContain('src/cli/cost/prices.ts');
+    expect(result.out).toContain('DIR/cost-assumptions.yaml');
   });
 
   test('a wrong key unlike any other', () => {
