@@ -111,6 +111,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   gitignore: [
     '/.venv/',
+    // The offer files `npx projen prices` downloads (hundreds of MB).
+    '/.prices/',
     '/cdk.out/',
     '/dist/',
     '.jsii.tabl.json',
@@ -127,6 +129,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
       '/.ci/',
       '/allowed-breaking-changes.txt',
       '/.venv/',
+      // The offer files `npx projen prices` downloads (hundreds of MB).
+      '/.prices/',
       '/rosetta/',
       '/scripts/',
       '/docs/',
@@ -274,6 +278,16 @@ project.addTask('engine-versions', {
     { spawn: 'python-tools' },
     { exec: '.venv/bin/python scripts/engine-versions.py' },
     { exec: 'ESLINT_USE_FLAT_CONFIG=false eslint --ext .ts --fix src/config/engine-versions.ts' },
+  ],
+});
+
+// src/cli/cost/prices.ts: the price table of `paas-vending cost`, from AWS's public Price List offer files (no account).
+project.addTask('prices', {
+  description: "Rewrite src/cli/cost/prices.ts from AWS's public Price List offer files (internet, no AWS account)",
+  receiveArgs: true,
+  steps: [
+    { exec: 'ts-node --project tsconfig.dev.json scripts/refresh-prices.ts', receiveArgs: true },
+    { exec: 'ESLINT_USE_FLAT_CONFIG=false eslint --ext .ts --fix src/cli/cost/prices.ts' },
   ],
 });
 

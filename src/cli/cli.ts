@@ -1,6 +1,7 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
 import { checkAppSpecCommand } from './check-appspec-command';
+import { costCommand } from './cost-command';
 import { diagram } from './diagram-command';
 import { diffCommand } from './diff-command';
 import { list, validate } from './fleet-commands';
@@ -75,9 +76,11 @@ function dispatch(argv: string[], io: Io): number {
       return diffCommand(rest, io);
     case 'offboard':
       return offboard(rest, io);
+    case 'cost':
+      return costCommand(rest, io);
     default:
       throw new UsageError(
-        `unknown command "${command}"; expected validate, list, synth, diff, offboard, init, check-appspec or diagram`,
+        `unknown command "${command}"; expected validate, list, synth, diff, cost, offboard, init, check-appspec or diagram`,
       );
   }
 }

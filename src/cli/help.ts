@@ -12,6 +12,7 @@ Commands:
   list [DIR]                          show the customer environments of a fleet
   synth [DIR] [--out DIR]             synthesize the fleet into a CDK cloud assembly (a CDK app too)
   diff [DIR] [--against REF_OR_DIR]   what a change replaces, adds or removes, before it is deployed
+  cost [DIR] [--diff REF]             estimated monthly cost of each environment, offline
   offboard DIR CUSTOMER-ENVIRONMENT   take an environment out of the fleet, keeping its stack destroyable
   init CUSTOMER ENVIRONMENT [DIR]     write a commented starter file for a new environment
   check-appspec FILE [--root DIR]     check a customer's appspec.yml before it reaches CodeDeploy
@@ -121,6 +122,28 @@ Options:
 
 Exit codes: 0 synthesized, 1 invalid config, a construct refused the config, or a stack has an
 error annotation, 2 wrong usage (also --out, --json or --validate with CDK_OUTDIR set).`,
+  cost: `Usage: paas-vending cost [DIR] [--stack NAME] [--json] [--diff REF_OR_DIR] [--no-cache]
+
+Estimates the monthly cost of each customer environment of the fleet, offline and without AWS
+credentials, from the config files alone (nothing is synthesized): instances at minimum and at
+maximum capacity and their volumes, the database (instance, storage, multi-AZ, backups beyond the
+free share, its secret), the dedicated load balancer or its share of the shared one (placement.yaml),
+its share of the NAT and of the platform, the pipelines' build and action minutes and the bakes,
+the data bucket, alarms and dashboards. Prices are the bundled public on-demand price table (dated;
+src/cli/cost/prices.ts); use (requests, build minutes, data) is DIR/cost-assumptions.yaml, optional,
+whose keys and defaults README lists ("What a customer costs"). Taxes, free tiers, savings plans and
+data transfer out are not counted.
+
+Options:
+  --stack NAME      only the environment CUSTOMER-ENVIRONMENT (its stack's name)
+  --json            the estimate as JSON
+  --diff REF        each environment's estimate before (the fleet at git ref REF of the fleet's
+                    repository, or another fleet directory) and after, and the change: for review
+                    before a merge (the same prices and assumptions on both sides)
+  --no-cache        read and validate every customer file again
+
+Exit codes: 0 estimated, 1 invalid config, assumptions, region or type missing from the price
+table, 2 wrong usage.`,
   offboard: `Usage: paas-vending offboard DIR CUSTOMER-ENVIRONMENT [--yes] [--no-cache]
 
 Takes a customer environment out of the fleet in DIR without losing its data or its stack. First it

@@ -412,7 +412,7 @@ describe('usage', () => {
   test.each([
     [
       ['deploy'],
-      'paas-vending: unknown command "deploy"; expected validate, list, synth, diff, offboard, init, check-appspec or diagram',
+      'paas-vending: unknown command "deploy"; expected validate, list, synth, diff, cost, offboard, init, check-appspec or diagram',
     ],
     [
       ['check-appspec'],
