@@ -68,7 +68,9 @@ describe('the estimate of one environment', () => {
       ],
       'bake instance': [((A.bakeMinutes * A.bakesPerMonth) / 60) * P.ec2Hour['t3.small']],
       'data bucket': [A.dataBucketGiB * P.s3GbMonth],
-      'alarms and dashboard': [5 * P.alarmMetricMonth],
+      // The deployment's 5xx rate (2 metrics) and unhealthy hosts, the CPU scaling's 2; the health's 5xx rate (2),
+      // unhealthy hosts, no healthy host, p99 latency, CPU (6 metrics); its 3 composite alarms and its dashboard.
+      'alarms and dashboard': [(5 + 6) * P.alarmMetricMonth + 3 * 0.5 + P.dashboardMonth],
     };
     expect(env.lines.map((l: any) => l.component)).toEqual(Object.keys(expected));
     let min = 0;
@@ -397,9 +399,10 @@ describe('output', () => {
     }
     const total = json.environments.reduce((t: number, e: any) => t + e.total.min, 0);
     expect(json.total.min).toBeCloseTo(total, 1);
-    // globex scales on requests too: two more alarms.
+    // globex scales on requests too: two more alarms; its health on shared ingress with an Aurora writer and reader:
+    // 6 metrics as any, and the database's CPU and the reader's lag; 3 composite alarms, a dashboard.
     expect(lineOf(envOf(json, 'globex-production'), 'alarms and dashboard').min).toBe(
-      cents((ALARM_METRICS_PER_ENVIRONMENT + 2) * P.alarmMetricMonth),
+      cents((ALARM_METRICS_PER_ENVIRONMENT + 2 + 6 + 2) * P.alarmMetricMonth + 3 * 0.5 + P.dashboardMonth),
     );
     // piedpiper runs no instance at minimum capacity.
     expect(lineOf(envOf(json, 'piedpiper-development'), 'instances').min).toBe(0);

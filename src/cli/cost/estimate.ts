@@ -17,12 +17,42 @@ import { FleetPlacement } from '../../environment/placement';
 export const NAT_INSTANCE_TYPE = 't4g.nano';
 /** The storage RDS provisions for an instance database (src/web-tier/database.ts). */
 export const DATABASE_PROVISIONED_GIB = 20;
-/** CloudWatch alarm metrics of each environment: the 5xx rate (2 metrics), unhealthy hosts (1), CPU scaling (2). */
+/**
+ * CloudWatch alarm metrics of an environment outside its health: the deployment's rollback alarms (the 5xx rate, 2
+ * metrics; unhealthy hosts, 1) and the CPU scaling's two alarms (src/delivery-pipeline/deployment.ts, the Auto Scaling
+ * group's target tracking).
+ */
 export const ALARM_METRICS_PER_ENVIRONMENT = 5;
 /** The request-count scaling's two alarms, when `targetRequestsPerInstance` is set. */
 export const REQUEST_SCALING_ALARMS = 2;
-/** Dashboards the library creates per environment (none). */
-export const DASHBOARDS_PER_ENVIRONMENT = 0;
+/** Dashboards per environment: its health's (EnvironmentHealth). The account's first 3 are free; not counted. */
+export const DASHBOARDS_PER_ENVIRONMENT = 1;
+/**
+ * CloudWatch's price of a composite alarm per month (USD, every region the table holds, public pricing page). Not in
+ * the refreshed table: the Price List files carry composite alarms under a usage type the refresh does not read yet.
+ */
+export const COMPOSITE_ALARM_MONTH_USD = 0.5;
+
+/**
+ * The alarm metrics of an environment's health (EnvironmentHealth, src/web-tier/health-alarms.ts), as it builds them
+ * from the config: the instances' 5xx rate (2 metrics), a dedicated load balancer's 5xx rate (2), unhealthy hosts,
+ * no healthy host (unless the group may scale to zero), p99 latency, CPU; with a database its CPU and, for an RDS
+ * instance, its free storage; for Aurora with a reader, the reader's lag. And its composite alarms: Degraded and
+ * Health, and Severe when there is a no-healthy-host alarm.
+ */
+export function healthAlarmsOf(
+  c: ResolvedCustomerConfig,
+  ingress: 'shared' | 'dedicated',
+): { metrics: number; composites: number } {
+  const severe = c.compute.minCapacity > 0 ? 1 : 0;
+  let metrics = 2 + (ingress === 'dedicated' ? 2 : 0) + 1 + severe + 1 + 1;
+  const db = c.database;
+  if (db) {
+    const aurora = db.engine === DatabaseEngine.AURORA_MYSQL || db.engine === DatabaseEngine.AURORA_POSTGRESQL;
+    metrics += 1 + (aurora ? (db.multiAz ? 1 : 0) : 1);
+  }
+  return { metrics, composites: 2 + severe };
+}
 
 /** One line of an estimate: a component, what it is, its monthly cost at minimum and at maximum capacity. */
 export interface CostLine {
@@ -248,13 +278,18 @@ export function estimateFleet(
     lines.push(
       line('data bucket', `${assumptions.dataBucketGiB} GiB S3 Standard`, assumptions.dataBucketGiB * p.s3GbMonth),
     );
+    const health = healthAlarmsOf(c, ingress);
     const alarms =
-      ALARM_METRICS_PER_ENVIRONMENT + (c.compute.targetRequestsPerInstance !== undefined ? REQUEST_SCALING_ALARMS : 0);
+      ALARM_METRICS_PER_ENVIRONMENT +
+      (c.compute.targetRequestsPerInstance !== undefined ? REQUEST_SCALING_ALARMS : 0) +
+      health.metrics;
     lines.push(
       line(
         'alarms and dashboard',
-        `${alarms} alarm metrics, ${DASHBOARDS_PER_ENVIRONMENT} dashboards`,
-        alarms * p.alarmMetricMonth + DASHBOARDS_PER_ENVIRONMENT * p.dashboardMonth,
+        `${alarms} alarm metrics, ${health.composites} composite alarms, ${DASHBOARDS_PER_ENVIRONMENT} dashboard`,
+        alarms * p.alarmMetricMonth +
+          health.composites * COMPOSITE_ALARM_MONTH_USD +
+          DASHBOARDS_PER_ENVIRONMENT * p.dashboardMonth,
       ),
     );
     return {
