@@ -120,7 +120,7 @@ describe('paas-vending offboard', () => {
     // lost), and the database still leaves its snapshot.
     expect(result.out).toContain('  - a final snapshot of the database acme-staging (postgres 16)');
     expect(result.out).toContain(
-      '  - the data bucket Web/DataBucket and every object version in it: the stack\'s cleanup (Custom::DataBucketCleanup) deletes them all',
+      "  - the data bucket Web/DataBucket and every object version in it: the stack's cleanup (Custom::DataBucketCleanup) deletes them all",
     );
     // The plan is this version's template; a stack deployed by an earlier one is to be deployed again first.
     expect(result.out).toContain('deploy it once with this version (cdk deploy acme-staging) before cdk destroy');
