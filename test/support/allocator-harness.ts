@@ -110,18 +110,16 @@ export class ListenerProbe {
 
   /** The allocator's rule counter of the listener (undefined before the first allocation). */
   async counter(listenerArn: string): Promise<number | undefined> {
-    const { Item } = await this.dynamodb.send(
-      new GetItemCommand({
-        TableName: STATE_TABLE,
-        Key: { pk: { S: `listener|${listenerArn}` }, sk: { S: 'rules' } },
-        ConsistentRead: true,
-      }),
-    );
-    return Item?.count?.N === undefined ? undefined : Number(Item.count.N);
+    const item = await this.counterItem(listenerArn);
+    return item?.count?.N === undefined ? undefined : Number(item.count.N);
   }
 
   /** The leases of the listener's counter (request id to its expiry, its rule's ARN or the sweep's mark). */
   async leases(listenerArn: string): Promise<Record<string, unknown>> {
+    return ((await this.counterItem(listenerArn))?.leases?.M ?? {}) as Record<string, unknown>;
+  }
+
+  private async counterItem(listenerArn: string) {
     const { Item } = await this.dynamodb.send(
       new GetItemCommand({
         TableName: STATE_TABLE,
@@ -129,6 +127,6 @@ export class ListenerProbe {
         ConsistentRead: true,
       }),
     );
-    return (Item?.leases?.M ?? {}) as Record<string, unknown>;
+    return Item;
   }
 }
