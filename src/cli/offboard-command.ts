@@ -56,10 +56,14 @@ export function offboard(argv: string[], io: Io): number {
   const config = fleet.customers[index];
   const file = resolve(fleet.files[index]);
   const target = join(directory, OFFBOARDED_FOLDER, basename(file));
-  if (existsSync(target)) {
+  const text = readFileSync(file, 'utf-8');
+  // A copy with the same text is this offboarding, stopped half-way (the copy is its first step): it goes on from
+  // there. Another text is the last file of an earlier offboarding, which is not to be overwritten.
+  const resuming = existsSync(target) && readFileSync(target, 'utf-8') === text;
+  if (existsSync(target) && !resuming) {
     io.err(
-      `paas-vending: offboard: ${displayPath(target)}: exists already; expected no file there: it is the last file ` +
-        `of an earlier offboarding of ${name} (remove it once that stack is destroyed, or move it away)`,
+      `paas-vending: offboard: ${displayPath(target)}: exists already with other content; expected no file there: ` +
+        `it is the last file of an earlier offboarding of ${name} (remove it once that stack is destroyed, or move it away)`,
     );
     return EXIT_INVALID;
   }
@@ -67,6 +71,12 @@ export function offboard(argv: string[], io: Io): number {
   const placementFile = join(directory, PLACEMENT_FILE);
   const placement = readPlacementFile(placementFile, displayPath(placementFile), 100);
   const placed = placement?.environments[name];
+  if (resuming) {
+    io.out(
+      `Resuming the offboarding of ${name} that stopped half-way: ${displayPath(target)} holds its customer file ` +
+        'already. The steps that are done are skipped.\n',
+    );
+  }
   io.out(plan.lines.join('\n'));
   io.out(
     [
@@ -95,8 +105,8 @@ export function offboard(argv: string[], io: Io): number {
   }
   // In an order that loses nothing if it stops half-way: the copy and the record first, the customer file last.
   mkdirSync(join(directory, OFFBOARDED_FOLDER), { recursive: true });
-  writeFileAtomically(target, readFileSync(file, 'utf-8'), displayPath(target));
-  const entry = {
+  if (!resuming) writeFileAtomically(target, text, displayPath(target));
+  const entry = record.environments[name] ?? {
     file: `${OFFBOARDED_FOLDER}/${basename(file)}`,
     offboardedAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
     ...(placed !== undefined || plan.sharedLoadBalancer !== undefined

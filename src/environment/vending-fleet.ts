@@ -235,7 +235,7 @@ export class VendingFleet {
           path: `environments.${o.name}`,
           message:
             `records ${o.name} as offboarded, and customers/ has a file for it again; expected one of the two: ` +
-            `once the offboarded stack is destroyed, remove its entry (and ${o.file}), or synthesize without the offboarded stacks`,
+            `once the offboarded stack is destroyed, remove its entry (and ${o.file}), or synthesize without the offboarded stacks (an offboarding that stopped half-way finishes with paas-vending offboard again)`,
         })),
       );
     }

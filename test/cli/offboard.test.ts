@@ -214,6 +214,66 @@ describe('paas-vending offboard', () => {
   });
 });
 
+describe('an offboarding that stopped half-way', () => {
+  /** A fleet of two staging environments, synthesized once (placement.yaml written), and the text of acme's file. */
+  function deployedFleet() {
+    const fleet = writeFleet(
+      { ...platform(), ...ZONES },
+      {
+        'acme-staging.yaml': stagingCustomer(),
+        'globex-staging.yaml': { ...stagingCustomer(), customer: 'globex' },
+      },
+    );
+    const cwd = tempDir('offboard-resume-');
+    expect(cli(['synth', fleet, '--stack', 'vending-platform'], { cwd }).code).toBe(EXIT_OK);
+    return { fleet, cwd, text: readFileSync(join(fleet, 'customers', 'acme-staging.yaml'), 'utf-8') };
+  }
+
+  /** What a finished offboarding of acme-staging leaves: the file moved, the record, the freed slot. */
+  function expectOffboarded(fleet: string, text: string) {
+    expect(existsSync(join(fleet, 'customers', 'acme-staging.yaml'))).toBe(false);
+    expect(readFileSync(join(fleet, 'offboarded', 'acme-staging.yaml'), 'utf-8')).toBe(text);
+    const record = parse(readFileSync(join(fleet, 'offboarded.yaml'), 'utf-8'));
+    expect(Object.keys(record.environments)).toEqual(['acme-staging']);
+    expect(record.environments['acme-staging']).toMatchObject({ file: 'offboarded/acme-staging.yaml', sharedLoadBalancer: 1 });
+    expect(parse(readFileSync(join(fleet, 'placement.yaml'), 'utf-8')).environments).toEqual({ 'globex-staging': 1 });
+    return record.environments['acme-staging'];
+  }
+
+  test('stopped after the copy: run again, it finishes', () => {
+    const { fleet, cwd, text } = deployedFleet();
+    mkdirSync(join(fleet, 'offboarded'));
+    writeFileSync(join(fleet, 'offboarded', 'acme-staging.yaml'), text);
+    const again = cli(['offboard', fleet, 'acme-staging', '--yes'], { cwd });
+    expect(again).toMatchObject({ code: EXIT_OK, err: '' });
+    expect(again.out).toContain('Resuming the offboarding of acme-staging that stopped half-way');
+    expectOffboarded(fleet, text);
+  });
+
+  test('stopped after the record, before the customer file was removed: run again, it finishes and keeps the date', () => {
+    const { fleet, cwd, text } = deployedFleet();
+    expect(cli(['offboard', fleet, 'acme-staging', '--yes'], { cwd }).code).toBe(EXIT_OK);
+    const first = expectOffboarded(fleet, text);
+    // As if it had stopped before its last step: the customer file is back where it was.
+    writeFileSync(join(fleet, 'customers', 'acme-staging.yaml'), text);
+    const again = cli(['offboard', fleet, 'acme-staging', '--yes'], { cwd });
+    expect(again).toMatchObject({ code: EXIT_OK, err: '' });
+    expect(again.out).toContain('Resuming the offboarding of acme-staging that stopped half-way');
+    expect(expectOffboarded(fleet, text).offboardedAt).toBe(first.offboardedAt);
+  });
+
+  test('a different file in offboarded/ is an earlier offboarding, not this one: refused, nothing changed', () => {
+    const { fleet, cwd, text } = deployedFleet();
+    mkdirSync(join(fleet, 'offboarded'));
+    writeFileSync(join(fleet, 'offboarded', 'acme-staging.yaml'), `${text}# an earlier version\n`);
+    const before = contents(fleet);
+    const again = cli(['offboard', fleet, 'acme-staging', '--yes'], { cwd });
+    expect(again.code).toBe(EXIT_INVALID);
+    expect(again.err).toMatch(/offboarded\/acme-staging\.yaml: exists already with other content; expected no file there/);
+    expect(contents(fleet)).toEqual(before);
+  });
+});
+
 describe('the place an offboarded environment leaves is taken by the next one', () => {
   test('its slot on the shared load balancer and its certificate room on the listener', () => {
     // One shared load balancer whose listener takes one certificate besides its default one.
