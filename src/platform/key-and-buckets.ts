@@ -47,13 +47,25 @@ export function createPlatformKey(scope: Construct, platformName: string): kms.K
     }),
   );
   // Alarms publish to the environments' alert topics, encrypted with this key: CloudWatch needs to make and read
-  // their data keys (an AWS managed key such as alias/aws/sns cannot name CloudWatch in its policy).
+  // their data keys (an AWS managed key such as alias/aws/sns cannot name CloudWatch in its policy). Only for this
+  // account's alarms in this region (CloudWatch sends the alarm as the source: no other account's alarm can use it).
   key.addToResourcePolicy(
     new iam.PolicyStatement({
       sid: 'CloudWatchAlarmsToEncryptedTopics',
       principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
       actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
       resources: ['*'],
+      conditions: {
+        StringEquals: { 'aws:SourceAccount': stack.account },
+        ArnLike: {
+          'aws:SourceArn': stack.formatArn({
+            service: 'cloudwatch',
+            resource: 'alarm',
+            resourceName: '*',
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        },
+      },
     }),
   );
   key.addToResourcePolicy(

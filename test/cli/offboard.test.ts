@@ -235,7 +235,10 @@ describe('an offboarding that stopped half-way', () => {
     expect(readFileSync(join(fleet, 'offboarded', 'acme-staging.yaml'), 'utf-8')).toBe(text);
     const record = parse(readFileSync(join(fleet, 'offboarded.yaml'), 'utf-8'));
     expect(Object.keys(record.environments)).toEqual(['acme-staging']);
-    expect(record.environments['acme-staging']).toMatchObject({ file: 'offboarded/acme-staging.yaml', sharedLoadBalancer: 1 });
+    expect(record.environments['acme-staging']).toMatchObject({
+      file: 'offboarded/acme-staging.yaml',
+      sharedLoadBalancer: 1,
+    });
     expect(parse(readFileSync(join(fleet, 'placement.yaml'), 'utf-8')).environments).toEqual({ 'globex-staging': 1 });
     return record.environments['acme-staging'];
   }
@@ -269,7 +272,9 @@ describe('an offboarding that stopped half-way', () => {
     const before = contents(fleet);
     const again = cli(['offboard', fleet, 'acme-staging', '--yes'], { cwd });
     expect(again.code).toBe(EXIT_INVALID);
-    expect(again.err).toMatch(/offboarded\/acme-staging\.yaml: exists already with other content; expected no file there/);
+    expect(again.err).toMatch(
+      /offboarded\/acme-staging\.yaml: exists already with other content; expected no file there/,
+    );
     expect(contents(fleet)).toEqual(before);
   });
 });

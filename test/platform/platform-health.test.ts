@@ -131,6 +131,15 @@ test('the platform key lets CloudWatch publish to the topics it encrypts', () =>
           Sid: 'CloudWatchAlarmsToEncryptedTopics',
           Principal: { Service: 'cloudwatch.amazonaws.com' },
           Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          // Only this account's alarms, in this region: no confused deputy through CloudWatch.
+          Condition: {
+            StringEquals: { 'aws:SourceAccount': '123456789012' },
+            ArnLike: {
+              'aws:SourceArn': {
+                'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:eu-west-1:123456789012:alarm:*']],
+              },
+            },
+          },
         }),
       ]),
     },
