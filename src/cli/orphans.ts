@@ -51,9 +51,9 @@ export function orphanWarnings(fleet: ResolvedFleet, outdir: string): string[] {
     ...Object.keys(record?.environments ?? {}),
   ]);
   const placementFile = join(fleet.directory, PLACEMENT_FILE);
-  let placed: string[] = [];
+  let placedOn: { [name: string]: number } = {};
   try {
-    placed = Object.keys(readPlacementFile(placementFile, displayPath(placementFile), 100)?.environments ?? {});
+    placedOn = readPlacementFile(placementFile, displayPath(placementFile), 100)?.environments ?? {};
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e; // the synthesis reports a bad placement.yaml
   }
@@ -63,7 +63,7 @@ export function orphanWarnings(fleet: ResolvedFleet, outdir: string): string[] {
   const previous = assembly && 'names' in assembly ? assembly.names : [];
   const where = new Map<string, string[]>();
   for (const name of previous) if (!known.has(name)) where.set(name, [displayPath(join(outdir, 'manifest.json'))]);
-  for (const name of placed) {
+  for (const name of Object.keys(placedOn)) {
     if (!known.has(name)) where.set(name, [...(where.get(name) ?? []), displayPath(placementFile)]);
   }
   for (const [name, sources] of [...where].sort(([a], [b]) => (a < b ? -1 : 1))) {
@@ -71,7 +71,11 @@ export function orphanWarnings(fleet: ResolvedFleet, outdir: string): string[] {
       `paas-vending: synth: warning: ${name}: is in ${sources.join(' and ')} but has no file in ` +
         `${displayPath(join(fleet.directory, 'customers'))} and no entry in ${displayPath(join(fleet.directory, OFFBOARDED_FILE))}; ` +
         'if its stack is deployed, this synthesis no longer holds it and cdk destroy cannot name it: restore its ' +
-        `customer file (from version control) and run paas-vending offboard ${displayPath(fleet.directory)} ${name}`,
+        `customer file (from version control) and run paas-vending offboard ${displayPath(fleet.directory)} ${name}` +
+        (placedOn[name] !== undefined
+          ? `; its slot on shared load balancer ${placedOn[name]} stays held until then (or until its entry is removed ` +
+            `from ${displayPath(placementFile)} by hand, once its stack is destroyed)`
+          : ''),
     );
   }
   return warnings;

@@ -39,6 +39,14 @@ export interface PlacementRequest {
   readonly previous?: FleetPlacement;
   /** `<customer>-<environment>` of every environment on shared ingress now. */
   readonly environments: string[];
+  /**
+   * Environments of the previous placement that keep their slot though they are not in `environments`: their
+   * customer file is gone without an offboarding record (synth warns about each). Their stack may still be deployed,
+   * with its rule on that load balancer, so the slot is not given away until they are offboarded or their entry is
+   * removed by hand.
+   * @default - none
+   */
+  readonly held?: string[];
   /** Environments one load balancer takes. */
   readonly capacity: number;
   /** The most load balancers the platform may have (its config's maxSharedLoadBalancers). */
@@ -82,7 +90,7 @@ export function placeEnvironments(request: PlacementRequest): PlacementResult {
       },
     ]);
   }
-  const wanted = new Set(request.environments);
+  const wanted = new Set([...request.environments, ...(request.held ?? [])]);
   const environments: { [environment: string]: number } = {};
   const load = new Array<number>(previous.loadBalancers + 1).fill(0);
   const changes: string[] = [];

@@ -334,6 +334,7 @@ function placementOf(fleet: FleetConfig, options: VendingFleetOptions, where: st
     source,
     previous: options.placement,
     environments: shared,
+    held: heldOf(fleet, options),
     ...sharedCertificates,
     capacity: capacityOf(options, where),
     maximum: resolvedPlatform.maxSharedLoadBalancers,
@@ -351,6 +352,19 @@ function placementOf(fleet: FleetConfig, options: VendingFleetOptions, where: st
     );
   }
   return { platformConfig, resolvedPlatform, sharedCertificates, placementResult };
+}
+
+/**
+ * The environments of a fleet directory's placement.yaml whose customer file is gone without an offboarding record:
+ * their slot stays held (synth warns about each, src/cli/orphans.ts). None for a placement given in code.
+ */
+function heldOf(fleet: FleetConfig, options: VendingFleetOptions): string[] {
+  if (!PLACEMENT_SOURCE.has(options) || !options.placement) return [];
+  const known = new Set([
+    ...fleet.customers.map((c) => `${c.customer}-${c.environment}`),
+    ...Object.keys(readOffboardingRecord(fleet.directory).environments),
+  ]);
+  return Object.keys(options.placement.environments).filter((name) => !known.has(name));
 }
 
 /** The stack names a fleet builds: the option, else the context key, else all; an unknown name is an error. */

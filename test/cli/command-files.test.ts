@@ -82,13 +82,24 @@ describe('a fleet that had environments and has none needs --allow-empty', () =>
     expect(existsSync(join(dir, 'out'))).toBe(false);
   });
 
-  test('with --allow-empty, validate passes and synth empties the placement', () => {
+  test('with --allow-empty, validate passes; synth holds the slot of a file deleted by hand until it is offboarded', () => {
     const dir = writeFleet({ ...platform(), vpc: { availabilityZones: ['eu-west-1a', 'eu-west-1b'] } }, {});
     writeFileSync(join(dir, 'placement.yaml'), PLACED);
     expect(cli(['validate', dir, '--allow-empty'], { cwd: dir })).toMatchObject({ code: EXIT_OK });
     const result = cli(['synth', dir, '--allow-empty', '--out', join(dir, 'out')], { cwd: dir });
     expect(result.code).toBe(EXIT_OK);
-    expect(result.err).toContain('acme-staging: removed from shared load balancer 1');
+    expect(result.err).toContain('warning: acme-staging: is in placement.yaml but has no file in customers');
+    expect(readFileSync(join(dir, 'placement.yaml'), 'utf-8')).toBe(PLACED);
+    // Offboarded (its stack is to be destroyed): the slot is freed.
+    mkdirSync(join(dir, 'offboarded'));
+    writeFileSync(join(dir, 'offboarded', 'acme-staging.yaml'), JSON.stringify(stagingCustomer()));
+    writeFileSync(
+      join(dir, 'offboarded.yaml'),
+      "environments:\n  acme-staging: { file: offboarded/acme-staging.yaml, offboardedAt: '2026-12-03T08:00:00Z' }\n",
+    );
+    const freed = cli(['synth', dir, '--allow-empty', '--out', join(dir, 'out')], { cwd: dir });
+    expect(freed.code).toBe(EXIT_OK);
+    expect(freed.err).toContain('acme-staging: removed from shared load balancer 1');
     expect(readFileSync(join(dir, 'placement.yaml'), 'utf-8')).toContain('environments: {}');
   });
 

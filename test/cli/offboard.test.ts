@@ -200,6 +200,17 @@ describe('paas-vending offboard', () => {
     );
     // The offboarded environment is named in the record: no warning for it.
     expect(result.err).not.toContain('warning: acme-staging');
+    // Its slot is held, not given away: placement.yaml keeps it, so the next synthesis (whose previous assembly no
+    // longer holds the stack) warns again, until the environment is offboarded or its entry is removed by hand.
+    expect(parse(readFileSync(join(copy, 'placement.yaml'), 'utf-8')).environments).toMatchObject({
+      'globex-staging': 1,
+    });
+    const next = cli(['synth', copy, '--out', assembly], { cwd });
+    expect(next.code).toBe(EXIT_OK);
+    expect(next.err).toContain(
+      `paas-vending: synth: warning: globex-staging: is in ${join(copy, 'placement.yaml')} but has no file in`,
+    );
+    expect(next.err).toContain('its slot on shared load balancer 1 stays held until then');
   });
 
   test('wrong usage, an unknown environment, help', () => {
