@@ -10,10 +10,16 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { EXIT_INVALID, EXIT_OK, EXIT_USAGE, Io, run } from '../../src/cli/cli';
 import { defaultAssumptions, parseAssumptions } from '../../src/cli/cost/assumptions';
-import { ALARM_METRICS_PER_ENVIRONMENT, lcusOf, NAT_INSTANCE_TYPE } from '../../src/cli/cost/estimate';
+import {
+  ALARM_METRICS_PER_ENVIRONMENT,
+  FLEET_OVERVIEW_ENVIRONMENTS_PER_DASHBOARD,
+  lcusOf,
+  NAT_INSTANCE_TYPE,
+} from '../../src/cli/cost/estimate';
 import { PRICES } from '../../src/cli/cost/prices';
 import { estimateOf } from '../../src/cli/cost-command';
 import { readFleet } from '../../src/config/loader';
+import { ALARMS_PER_WIDGET, FLEET_WIDGETS_PER_DASHBOARD } from '../../src/platform/fleet-overview';
 import { platform, productionCustomer, stagingCustomer, writeFleet } from '../config/fixtures';
 
 function cli(argv: string[], cwd = tmpdir()) {
@@ -38,6 +44,15 @@ const cents = (v: number) => Math.round(v * 100) / 100;
 const lineOf = (env: any, component: string) => env.lines.find((l: any) => l.component === component);
 const envOf = (json: any, stack: string) => json.environments.find((e: any) => e.stack === stack);
 
+/**
+ * The platform's own health, counted by hand: 2 alarm metrics per NAT (gateway or instance), the allocator's 2, each
+ * shared load balancer's 2; its composite alarm; its dashboard (the fleet overview's first page).
+ */
+const platformHealth = (nats: number, sharedLoadBalancers: number) =>
+  (2 * nats + 2 + 2 * sharedLoadBalancers) * P.alarmMetricMonth + 0.5 + P.dashboardMonth;
+/** The platform's fixed costs but NAT: its key, its buckets, its health (a production platform: 3 NATs, 1 ALB). */
+const PLATFORM_FIXED = P.kmsKeyMonth + A.platformBucketsGiB * P.s3GbMonth + platformHealth(3, 1);
+
 /** A customer on shared ingress, named. */
 function shared(customer: string, extra: any = {}): any {
   return { ...stagingCustomer(), customer, ...extra };
@@ -58,7 +73,7 @@ describe('the estimate of one environment', () => {
       volumes: [20 * P.ebsGp3GbMonth, 20 * P.ebsGp3GbMonth * 4],
       'load balancer': [(P.albHour + 3 * P.publicIpv4Hour) * H + lcu * P.albLcuHour * H],
       'NAT share': [3 * (P.natGatewayHour + P.publicIpv4Hour) * H + A.natGiBPerEnvironment * P.natGatewayGb],
-      'platform share': [P.kmsKeyMonth + A.platformBucketsGiB * P.s3GbMonth],
+      'platform share': [PLATFORM_FIXED],
       'build minutes': [
         (A.buildMinutesPerDeploy * A.deploysPerMonth + A.bakeMinutes * A.bakesPerMonth) * P.codeBuildSmallMinute,
       ],
@@ -172,7 +187,7 @@ describe('shared costs', () => {
     expect(lineOf(prod, 'load balancer').detail).toMatch(/^dedicated ALB/);
     expect(lineOf(staging, 'load balancer').detail).toMatch(/^1\/1 of shared ALB 1/);
     // Platform fixed costs: half each.
-    expect(lineOf(prod, 'platform share').min).toBe(cents((P.kmsKeyMonth + A.platformBucketsGiB * P.s3GbMonth) / 2));
+    expect(lineOf(prod, 'platform share').min).toBe(cents(PLATFORM_FIXED / 2));
     expect(json.total.min).toBeCloseTo(prod.total.min + staging.total.min, 1);
   });
 
@@ -201,19 +216,28 @@ describe('shared costs', () => {
       'platform key',
       'platform buckets',
       'allocator',
+      'platform health',
       'idle shared load balancers',
     ]);
+    // Two shared load balancers: 4 of the health's alarm metrics are theirs.
+    expect(json.platformCosts.find((l: any) => l.component === 'platform health')).toMatchObject({
+      monthly: cents(platformHealth(3, 2)),
+      detail:
+        '12 alarm metrics (3 NAT gateway(s), the allocator, 2 shared load balancer(s)), 1 composite alarm, 1 dashboard(s)',
+    });
     expect(lineOf(envOf(json, 'acme-staging'), 'platform share').min).toBe(
-      cents(P.kmsKeyMonth + A.platformBucketsGiB * P.s3GbMonth + hours),
+      cents(P.kmsKeyMonth + A.platformBucketsGiB * P.s3GbMonth + platformHealth(3, 2) + hours),
     );
     const empty = costJson(['cost', writeFleet(platform(), {})]);
     expect(empty.environments).toEqual([]);
     // The platform's first shared load balancer exists with or without environments.
-    expect(empty.total.min).toBe(
-      cents(3 * (P.natGatewayHour + P.publicIpv4Hour) * H + P.kmsKeyMonth + A.platformBucketsGiB * P.s3GbMonth + hours),
-    );
+    expect(empty.total.min).toBe(cents(3 * (P.natGatewayHour + P.publicIpv4Hour) * H + PLATFORM_FIXED + hours));
     expect(empty.total.max).toBe(empty.total.min);
   });
+});
+
+test("the platform health's dashboards follow the fleet overview's pages", () => {
+  expect(FLEET_OVERVIEW_ENVIRONMENTS_PER_DASHBOARD).toBe(ALARMS_PER_WIDGET * FLEET_WIDGETS_PER_DASHBOARD);
 });
 
 describe('assumptions', () => {

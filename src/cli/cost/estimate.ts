@@ -28,6 +28,32 @@ export const REQUEST_SCALING_ALARMS = 2;
 /** Dashboards per environment: its health's (EnvironmentHealth). The account's first 3 are free; not counted. */
 export const DASHBOARDS_PER_ENVIRONMENT = 1;
 /**
+ * The platform's own health (PlatformHealth, src/platform/platform-health.ts), as it builds it: 2 alarm metrics per
+ * NAT gateway (port allocation errors, packets dropped) or per NAT instance (status checks, CPU), the allocator's
+ * errors and throttles (2), each shared load balancer's requests and 5xx (2); one composite alarm; one dashboard,
+ * and one more per FLEET_OVERVIEW_ENVIRONMENTS_PER_DASHBOARD environments beyond the first page of the overview.
+ */
+function platformHealthLine(
+  nats: number,
+  natInstances: boolean,
+  sharedLoadBalancers: number,
+  environments: number,
+  p: RegionPrices,
+): CostLine {
+  const metrics = 2 * nats + 2 + 2 * sharedLoadBalancers;
+  const dashboards = Math.max(1, Math.ceil(environments / FLEET_OVERVIEW_ENVIRONMENTS_PER_DASHBOARD));
+  return line(
+    'platform health',
+    `${metrics} alarm metrics (${nats} NAT ${natInstances ? 'instance(s)' : 'gateway(s)'}, the allocator, ` +
+      `${sharedLoadBalancers} shared load balancer(s)), 1 composite alarm, ${dashboards} dashboard(s)`,
+    metrics * p.alarmMetricMonth + COMPOSITE_ALARM_MONTH_USD + dashboards * p.dashboardMonth,
+  );
+}
+
+/** The environments one page (dashboard) of the fleet overview shows: 50 widgets of 100 alarms. */
+export const FLEET_OVERVIEW_ENVIRONMENTS_PER_DASHBOARD = 5000;
+
+/**
  * CloudWatch's price of a composite alarm per month (USD, every region the table holds, public pricing page). Not in
  * the refreshed table: the Price List files carry composite alarms under a usage type the refresh does not read yet.
  */
@@ -158,6 +184,7 @@ export function estimateFleet(
   };
 
   const platformFile = platformFileOf(fleet);
+  const count = fleet.customers.length;
   const vpc = fleet.platform.vpc;
   const azs = vpc.maxAzs;
   // src/platform/network.ts: a NAT per zone in production, one otherwise.
@@ -186,6 +213,7 @@ export function estimateFleet(
       assumptions.platformBucketsGiB * p.s3GbMonth,
     ),
     line('allocator', 'the priority allocator (Lambda, DynamoDB on demand, SSM standard): about 0', 0),
+    platformHealthLine(nats, vpc.natInstances === true, placement.loadBalancers, count, p),
     ...(idle.length > 0
       ? [
           line(
@@ -197,7 +225,6 @@ export function estimateFleet(
       : []),
   ];
   const platformFixed = sum(platformLines).min;
-  const count = fleet.customers.length;
 
   const environments = fleet.customers.map((c, i): EnvironmentEstimate => {
     const file = fleet.files[i];
@@ -249,7 +276,7 @@ export function estimateFleet(
     lines.push(
       line(
         'platform share',
-        `1/${count} of the platform's key, buckets and idle load balancers`,
+        `1/${count} of the platform's key, buckets, health and idle load balancers`,
         (platformFixed - natLine.min) / count,
       ),
     );
