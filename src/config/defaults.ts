@@ -140,10 +140,15 @@ export const DEFAULT_HEALTH_THRESHOLDS: Required<Omit<HealthConfig, 'alertEmails
   dbReplicaLagSeconds: 30,
 };
 
-export type ResolvedHealth = Required<HealthConfig>;
+/** The database's thresholds: only an environment with a database has them. */
+type DatabaseThresholds = 'dbCpuPercent' | 'dbFreeStorageGib' | 'dbReplicaLagSeconds';
+export type ResolvedHealth = Required<Omit<HealthConfig, DatabaseThresholds>> & Pick<HealthConfig, DatabaseThresholds>;
 
-/** An environment's health with its defaults (keys given as undefined take theirs too). */
-export function resolveHealth(health: HealthConfig = {}): ResolvedHealth {
+/**
+ * An environment's health with its defaults (keys given as undefined take theirs too); the database's thresholds
+ * only with a database (without one, a threshold given is refused by the rules, not ignored).
+ */
+export function resolveHealth(health: HealthConfig = {}, withDatabase: boolean = true): ResolvedHealth {
   const d = DEFAULT_HEALTH_THRESHOLDS;
   return {
     alertEmails: [...(health.alertEmails ?? [])],
@@ -151,9 +156,13 @@ export function resolveHealth(health: HealthConfig = {}): ResolvedHealth {
     latencyP99Ms: health.latencyP99Ms ?? d.latencyP99Ms,
     unhealthyHosts: health.unhealthyHosts ?? d.unhealthyHosts,
     cpuPercent: health.cpuPercent ?? d.cpuPercent,
-    dbCpuPercent: health.dbCpuPercent ?? d.dbCpuPercent,
-    dbFreeStorageGib: health.dbFreeStorageGib ?? d.dbFreeStorageGib,
-    dbReplicaLagSeconds: health.dbReplicaLagSeconds ?? d.dbReplicaLagSeconds,
+    ...(withDatabase
+      ? {
+          dbCpuPercent: health.dbCpuPercent ?? d.dbCpuPercent,
+          dbFreeStorageGib: health.dbFreeStorageGib ?? d.dbFreeStorageGib,
+          dbReplicaLagSeconds: health.dbReplicaLagSeconds ?? d.dbReplicaLagSeconds,
+        }
+      : {}),
   };
 }
 export type ResolvedDatabase = Required<Omit<DatabaseConfig, 'preferredBackupWindow'>> &
@@ -325,7 +334,7 @@ export function resolveCustomer(
     approvalEmails: [...(config.approvalEmails ?? [])],
     compute,
     healthCheck: resolveHealthCheck(config.healthCheck),
-    health: resolveHealth(config.health),
+    health: resolveHealth(config.health, config.database !== undefined),
     logs: { retentionDays: config.logs?.retentionDays ?? DEFAULT_LOG_RETENTION_DAYS },
     settings: { ...(config.settings ?? {}) },
     secrets: [...(config.secrets ?? [])],

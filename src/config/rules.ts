@@ -138,6 +138,16 @@ export function customerRules(
   // The instances' logs and the application's settings (app-rules.ts, shared with CustomerWebTier's props).
   problems.push(...retentionProblems(obj(doc.logs).retentionDays, ['logs', 'retentionDays']));
   problems.push(...settingsProblems(doc.settings, doc.secrets));
+  // A database's health threshold without a database would be silently ignored: said instead.
+  if (doc.database === undefined) {
+    for (const key of Object.keys(obj(doc.health)).filter((k) => k.startsWith('db'))) {
+      add(
+        ['health', key],
+        `received ${describeValue(obj(doc.health)[key])}, but the environment has no database; expected database ` +
+          'thresholds only with a database: block (remove it, or add the database)',
+      );
+    }
+  }
 
   // The schema checks the form; EventBridge also wants "?" in exactly one of the two day fields.
   const schedule = str(ami.rebuildSchedule);

@@ -117,8 +117,8 @@ export class EnvironmentHealth extends Construct {
       unhealthyHosts: health.unhealthyHosts,
       cpuPercent: health.cpuPercent,
       databaseCpuPercent: health.dbCpuPercent,
-      databaseFreeStorage: Size.gibibytes(health.dbFreeStorageGib),
-      replicaLag: Duration.seconds(health.dbReplicaLagSeconds),
+      databaseFreeStorage: health.dbFreeStorageGib !== undefined ? Size.gibibytes(health.dbFreeStorageGib) : undefined,
+      replicaLag: health.dbReplicaLagSeconds !== undefined ? Duration.seconds(health.dbReplicaLagSeconds) : undefined,
     });
   }
 

@@ -256,8 +256,8 @@ test('thresholds out of range and bad addresses are refused with the rule of the
 });
 
 describe("the file's health", () => {
-  const validate = (health: any) => {
-    const doc = { ...stagingCustomer(), health };
+  const validate = (health: any, extra: any = {}) => {
+    const doc = { ...stagingCustomer(), ...extra, health };
     return () => ConfigLoader.validateCustomer(asStruct(doc), { platform: platformFile() });
   };
 
@@ -276,11 +276,25 @@ describe("the file's health", () => {
   });
 
   test('a bad address or threshold is a problem at its field, naming what was received and what is expected', () => {
-    const problems = problemsOf(validate({ alertEmails: ['ops@'], dbFreeStorageGib: 0, latencyP99Ms: 1.5 }));
+    const database = { database: { engine: 'postgres', version: '16' } };
+    const problems = problemsOf(validate({ alertEmails: ['ops@'], dbFreeStorageGib: 0, latencyP99Ms: 1.5 }, database));
     const byPath = Object.fromEntries(problems.map((p) => [p.path, p.message]));
     expect(byPath['health.alertEmails[0]']).toBe('received "ops@"; expected an email address such as ops@example.com');
     expect(byPath['health.dbFreeStorageGib']).toMatch(/^received 0; expected .*1.*65536/);
     expect(byPath['health.latencyP99Ms']).toMatch(/^received 1\.5/);
+  });
+
+  test("a database's threshold without a database is refused, not ignored", () => {
+    const problems = problemsOf(validate({ dbCpuPercent: 80, cpuPercent: 90 }));
+    expect(problems.map((p) => [p.path, p.message])).toEqual([
+      [
+        'health.dbCpuPercent',
+        'received 80, but the environment has no database; expected database thresholds only with a database: block ' +
+          '(remove it, or add the database)',
+      ],
+    ]);
+    const withDatabase = validate({ dbCpuPercent: 80 }, { database: { engine: 'postgres', version: '16' } })();
+    expect(withDatabase.health).toMatchObject({ dbCpuPercent: 80, dbFreeStorageGib: 2, dbReplicaLagSeconds: 30 });
   });
 });
 
