@@ -292,6 +292,30 @@ describe('the hook scripts at work, against stand-ins for httpd and systemd', ()
       expect(result.stdout).toContain('installed 2 files');
     });
 
+    test("on a platform's instance it writes the application's settings for httpd first", () => {
+      const { dir, calls, hook } = sandbox(['find', 'chmod', 'mkdir', 'date', 'cat', 'wc'], {
+        chown: 'exit 0',
+        'vending-app-env': 'exit 0',
+      });
+      const site = join(dir, 'html');
+      mkdirSync(site, { recursive: true });
+      writeFileSync(join(site, 'index.html'), 'x');
+      const result = hook('afterInstall.sh', { SITE_ROOT: site, STATE_DIR: join(dir, 'state') });
+      expect(result.status).toBe(0);
+      expect(calls()).toBe(`chown -R root:root ${site}\nvending-app-env --owner apache\n`);
+      expect(result.stdout).toContain('application settings written to /etc/vending/app.env');
+    });
+
+    test('a failing vending-app-env (a declared secret not put) fails the deployment', () => {
+      const { dir, hook } = sandbox(['find', 'chmod', 'mkdir'], { chown: 'exit 0', 'vending-app-env': 'exit 1' });
+      const site = join(dir, 'html');
+      mkdirSync(site, { recursive: true });
+      writeFileSync(join(site, 'index.html'), 'x');
+      const result = hook('afterInstall.sh', { SITE_ROOT: site, STATE_DIR: join(dir, 'state') });
+      expect(result.status).toBe(1);
+      expect(existsSync(join(dir, 'state', 'deployed'))).toBe(false);
+    });
+
     test('fails when the revision had no site', () => {
       const { dir, hook } = sandbox(['find'], { chown: 'exit 0' });
       mkdirSync(join(dir, 'html'));

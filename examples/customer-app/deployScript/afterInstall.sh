@@ -25,6 +25,14 @@ if command -v selinuxenabled >/dev/null 2>&1 && selinuxenabled; then
   restorecon -R "$SITE_ROOT"
 fi
 
+# The environment's settings and secrets (the customer file's settings: and secrets:), as they are now, for the
+# application: /etc/vending/app.env, readable by httpd only. Instances of a vending platform have the script; a
+# machine without it (a test, an AMI of another platform) has nothing to write.
+if command -v vending-app-env >/dev/null 2>&1; then
+  vending-app-env --owner apache
+  log "application settings written to /etc/vending/app.env"
+fi
+
 mkdir -p "$STATE_DIR"
 {
   echo "deployment=${DEPLOYMENT_ID:-local}"
