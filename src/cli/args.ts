@@ -24,17 +24,43 @@ export function args(
   strings: string[] = [],
   repeatable: string[] = [],
 ) {
-  const parsed = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: Object.fromEntries([
-      ['help', { type: 'boolean', short: 'h' }],
-      ...booleans.map((b) => [b, { type: 'boolean' }]),
-      ...strings.map((s) => [s, { type: 'string' }]),
-      ...repeatable.map((s) => [s, { type: 'string', multiple: true }]),
-    ]),
-  });
+  const known = [
+    ...booleans.map((b) => `--${b}`),
+    ...strings.map((s) => `--${s} VALUE`),
+    ...repeatable.map((s) => `--${s} VALUE`),
+    '--help',
+  ];
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: Object.fromEntries([
+        ['help', { type: 'boolean', short: 'h' }],
+        ...booleans.map((b) => [b, { type: 'boolean' }]),
+        ...strings.map((s) => [s, { type: 'string' }]),
+        ...repeatable.map((s) => [s, { type: 'string', multiple: true }]),
+      ]),
+    });
+  } catch (e) {
+    // Node's own messages name node's syntax, not the command's: said in the command's words instead.
+    const code = (e as NodeJS.ErrnoException).code;
+    const option = /'(-[^']*)'/.exec((e as Error).message)?.[1] ?? '';
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      throw new UsageError(`${command}: received the option "${option}"; expected one of ${known.join(', ')}`);
+    }
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      const name = /--([\w-]+)/.exec((e as Error).message)?.[1];
+      const flag = name !== undefined ? `--${name}` : 'an option';
+      throw new UsageError(
+        name !== undefined && booleans.includes(name)
+          ? `${command}: ${flag}: received a value; expected none (it is a flag: ${flag} alone)`
+          : `${command}: ${flag}: received no value; expected one after it (${flag} VALUE)`,
+      );
+    }
+    throw e;
+  }
   if (parsed.positionals.length > maxPositionals) {
     throw new UsageError(`${command}: unexpected argument "${parsed.positionals[maxPositionals]}"`);
   }

@@ -418,9 +418,19 @@ describe('usage', () => {
       ['check-appspec'],
       'paas-vending: check-appspec: expected FILE, such as: paas-vending check-appspec build/revision/appspec.yml',
     ],
-    [['check-appspec', 'appspec.yml', '--root'], "paas-vending: Option '--root <value>' argument missing"],
+    [
+      ['check-appspec', 'appspec.yml', '--root'],
+      'paas-vending: check-appspec: --root: received no value; expected one after it (--root VALUE)',
+    ],
     [['check-appspec', 'a.yml', 'b.yml'], 'paas-vending: check-appspec: unexpected argument "b.yml"'],
-    [['list', '--yaml'], "paas-vending: Unknown option '--yaml'"],
+    [
+      ['list', '--yaml'],
+      'paas-vending: list: received the option "--yaml"; expected one of --json, --no-cache, --help',
+    ],
+    [
+      ['list', '--json=yes'],
+      'paas-vending: list: --json: received a value; expected none (it is a flag: --json alone)',
+    ],
     [['validate', 'a', 'b'], 'paas-vending: validate: unexpected argument "b"'],
     [
       ['init', 'acme'],

@@ -837,8 +837,8 @@ describe('paas-vending diagram: choosing, errors and --out', () => {
       'diagram: --environment: received "staging" without --customer; expected --customer as well (without ' +
         '--customer, the platform is drawn with every environment)',
     ],
-    [['--colour'], "Unknown option '--colour'"],
-    [['--customer'], "Option '--customer <value>' argument missing"],
+    [['--colour'], 'diagram: received the option "--colour"; expected one of '],
+    [['--customer'], 'diagram: --customer: received no value; expected one after it (--customer VALUE)'],
     [['extra'], 'diagram: unexpected argument "extra"'],
   ])('%j is a usage error, found before the fleet is read', (options, message) => {
     const result = cli(['diagram', '/nowhere', ...options]);
