@@ -77,6 +77,8 @@ export function assemblyStacks(directory: string, platform: ResolvedPlatformConf
       if (!AssetManifestArtifact.isAssetManifestArtifact(dependency)) continue;
       const contents = dependency.contents;
       for (const [id, file] of Object.entries(contents.files ?? {})) {
+        // The template is an asset of its own stack (uploaded for CloudFormation): it counts as the template.
+        if (file.source.path === stack.templateFile) continue;
         assets.push(`file:${id}:${stableJson(file.source)}`);
       }
       for (const [id, image] of Object.entries(contents.dockerImages ?? {})) {

@@ -186,4 +186,3 @@ export function planText(prepared: PreparedDeploy, group: string, cwd: string): 
   if (removed) lines.push(removed);
   return lines.join('\n');
 }
-
