@@ -2,6 +2,7 @@
  * paas-vending deploy --plan on copies of the example fleet: which stacks a change selects against the state a
  * deploy recorded (a platform change, one customer file, the library version, a removed file), the waves, --json.
  */
+import { execFileSync } from 'child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
@@ -159,4 +160,26 @@ test('a state.json that is not the expected shape is an error naming the file an
   expect(result.message).toContain('state.json: version: received 2; expected 1');
   expect(result.message).toContain('stacks.acme-staging.fingerprint: received "x"; expected a SHA-256 in hex');
   expect(result.message).toContain('stacks.acme-staging.deployedAt: received "yesterday"; expected an ISO 8601 date');
+});
+
+test('--changed-since REF compares with the fleet at a git ref: one customer file selects its stack only', async () => {
+  const git = (...argv: string[]) =>
+    execFileSync('git', ['-C', fleet, '-c', 'user.email=t@example.com', '-c', 'user.name=t', ...argv], {
+      stdio: 'pipe',
+    });
+  git('init', '-q');
+  git('add', '.');
+  git('commit', '-q', '-m', 'fleet');
+  const undo = edit('customers/globex-production.yaml', /instanceType: [\w.]+/, 'instanceType: m7g.large');
+  try {
+    const plan = await planOf(['--changed-since', 'HEAD']);
+    expect(plan.baseline).toBe('the fleet at HEAD');
+    // The instance type is also the Packer build's (the AMI pipeline's template asset).
+    expect(selected(plan)).toEqual({ 'globex-production': ['template changed', 'assets changed'] });
+    expect(plan.counts).toEqual({ selected: 1, unchanged: 6, removed: 0 });
+    const bad = await deploy([fleet, '--plan', '--changed-since', 'no-such-ref']).catch((e) => e);
+    expect(bad.message).toMatch(/^deploy: --changed-since no-such-ref: not a commit of the git repository of /);
+  } finally {
+    undo();
+  }
 });
