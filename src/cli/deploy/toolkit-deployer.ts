@@ -62,6 +62,11 @@ export interface ToolkitDeployerOptions {
    * terminal), and the change is then refused. @default nobody
    */
   readonly ask?: (question: string) => Promise<boolean>;
+  /**
+   * How CloudFormation applies a change: `change-set` (a change set created, then executed, as the CDK CLI does) or
+   * `direct` (CreateStack/UpdateStack). @default 'change-set'
+   */
+  readonly method?: 'change-set' | 'direct';
   /** toolkit-lib itself (tests may hand their own). @default require('@aws-cdk/toolkit-lib') */
   readonly lib?: ToolkitLib;
 }
@@ -132,13 +137,21 @@ export class ToolkitDeployer implements StackDeployer {
           patterns: [stack],
           expand: this.lib.ExpandStackSelection.NONE,
         },
+        deploymentMethod: { method: this.options.method ?? 'change-set' },
       });
     } catch (e) {
-      return { result: 'failed', reason: refused ?? firstFailure ?? (e as Error)?.message ?? String(e) };
+      return { result: 'failed', reason: refused ?? firstFailure ?? reasonOf(e, stack) };
     }
     if (refused) return { result: 'failed', reason: refused };
     return { result: noOp ? 'unchanged' : 'deployed' };
   }
+}
+
+/** toolkit-lib's error without its decoration ("❌  STACK failed: "): the reason CloudFormation or the SDK gave. */
+function reasonOf(error: unknown, stack: string): string {
+  const message = (error as Error)?.message ?? String(error);
+  const prefix = message.indexOf(`${stack} failed: `);
+  return prefix >= 0 && prefix < 8 ? message.slice(prefix + stack.length + ' failed: '.length) : message;
 }
 
 function quietHost(): IoHostLike {
