@@ -137,7 +137,9 @@ test("a failed deploy reports the first failed resource's CloudFormation reason,
   });
   expect(events).toEqual(['CREATE_FAILED WebDatabase (AWS::RDS::DBInstance): DB instance quota exceeded']);
   const plain = lib(async () => {
-    throw new Error('❌  acme-staging failed: ExpiredToken: The security token included in the request is expired');
+    throw new Error(
+      '❌  acme-staging failed: acme-staging: ExpiredToken: The security token included in the request is expired',
+    );
   });
   expect(
     await new ToolkitDeployer({ assembly: '/a', requireApproval: 'never', lib: plain }).deploy(
