@@ -61,6 +61,9 @@ test('one stack, exactly, by change sets unless told; a no-op is unchanged', asy
       deploymentMethod: { method: 'change-set' },
     },
   });
+  const direct = new ToolkitDeployer({ assembly: '/a', requireApproval: 'never', method: 'direct', lib: noOp });
+  await direct.deploy('acme-staging', () => undefined);
+  expect(calls[1].options.deploymentMethod).toEqual({ method: 'direct' });
 });
 
 test('a broadening change: approved without a terminal only under never; asked on a terminal', async () => {
