@@ -53,9 +53,9 @@ const STATE_UP = `aws s3 sync state/ "s3://$STATE_BUCKET/${STATE_PREFIX}/" --onl
  */
 export function buildSpecOfBuild(): Record<string, unknown> {
   return {
-    'version': '0.2',
-    'env': { 'shell': 'bash', 'exported-variables': [APPROVAL_VARIABLE] },
-    'phases': {
+    version: '0.2',
+    env: { shell: 'bash', 'exported-variables': [APPROVAL_VARIABLE] },
+    phases: {
       install: INSTALL,
       build: {
         commands: [
@@ -71,8 +71,8 @@ export function buildSpecOfBuild(): Record<string, unknown> {
         ],
       },
     },
-    'artifacts': {
-      'files': ['**/*'],
+    artifacts: {
+      files: ['**/*'],
       'exclude-paths': ['node_modules/**/*', '.git/**/*', 'state/**/*'],
       'enable-symlinks': 'yes',
     },

@@ -171,9 +171,19 @@ export class FleetPipeline extends Construct {
         encryptionKey: this.key,
         logging: { cloudWatch: { logGroup: this.logGroup, prefix: projectId } },
         timeout: checked.buildTimeout,
+        // The builds write no CodeBuild reports: the deploy reports go to the log and the state bucket.
+        grantReportGroupPermissions: false,
       });
-    const build = project('Build', `Validates and synthesizes the fleet of ${stack.stackName}, and plans its deploy`, buildSpecOfBuild());
-    const selfUpdate = project('SelfUpdate', `Deploys the pipeline ${checked.pipelineName} itself when it changed`, buildSpecOfSelfUpdate());
+    const build = project(
+      'Build',
+      `Validates and synthesizes the fleet of ${stack.stackName}, and plans its deploy`,
+      buildSpecOfBuild(),
+    );
+    const selfUpdate = project(
+      'SelfUpdate',
+      `Deploys the pipeline ${checked.pipelineName} itself when it changed`,
+      buildSpecOfSelfUpdate(),
+    );
     const deploy = project('Deploy', `Deploys a wave of the fleet of ${checked.pipelineName}`, buildSpecOfDeploy());
 
     // The state: read by the plan, read and written by the deploys; the reports: written by the deploys.

@@ -9,7 +9,10 @@ import { FleetPipeline } from '../../src/fleet-pipeline/fleet-pipeline';
 const STAGES = ['Source', 'Build', 'UpdatePipeline', 'Platform', 'NonProduction', 'Approval', 'Production'];
 const BOOTSTRAP_ROLE_ARNS = ['deploy-role', 'file-publishing-role', 'image-publishing-role', 'lookup-role'].map(
   (role) => ({
-    'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::123456789012:role/cdk-hnb659fds-${role}-123456789012-eu-west-1`]],
+    'Fn::Join': [
+      '',
+      ['arn:', { Ref: 'AWS::Partition' }, `:iam::123456789012:role/cdk-hnb659fds-${role}-123456789012-eu-west-1`],
+    ],
   }),
 );
 
@@ -42,7 +45,15 @@ describe('FleetPipeline', () => {
   test('stages run in order: the self-update right after the build, the approval between non-production and production', () => {
     expect(pipelineResource.Properties.Stages.map((s: any) => s.Name)).toEqual(STAGES);
     const actions = pipelineResource.Properties.Stages.map((s: any) => s.Actions.map((a: any) => a.Name));
-    expect(actions).toEqual([['Source'], ['Synth'], ['SelfUpdate'], ['Deploy'], ['Deploy'], ['ApproveProduction'], ['Deploy']]);
+    expect(actions).toEqual([
+      ['Source'],
+      ['Synth'],
+      ['SelfUpdate'],
+      ['Deploy'],
+      ['Deploy'],
+      ['ApproveProduction'],
+      ['Deploy'],
+    ]);
   });
 
   test('a V2 pipeline in QUEUED mode: one execution at a time, so the deploy state is never written by two runs', () => {
@@ -121,7 +132,9 @@ describe('FleetPipeline', () => {
   });
 
   test('the deploy builds may assume the four bootstrap roles by their exact names, and no other role', () => {
-    const assumes = statementsByRole(template).filter(({ statement }) => [statement.Action].flat().includes('sts:AssumeRole'));
+    const assumes = statementsByRole(template).filter(({ statement }) =>
+      [statement.Action].flat().includes('sts:AssumeRole'),
+    );
     const deployers = [roleOfProject(stack, pipeline, 'SelfUpdate'), roleOfProject(stack, pipeline, 'Deploy')];
     expect(assumes.map((a) => a.role).sort()).toEqual([...deployers].sort());
     for (const { statement } of assumes) {
@@ -148,7 +161,10 @@ describe('FleetPipeline', () => {
     );
     expect(pipelineActions.map((p) => p.role)).toEqual([roleOfProject(stack, pipeline, 'SelfUpdate')]);
     expect(pipelineActions[0].statement.Resource).toEqual({
-      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':codepipeline:eu-west-1:123456789012:vending-fleet-pipeline']],
+      'Fn::Join': [
+        '',
+        ['arn:', { Ref: 'AWS::Partition' }, ':codepipeline:eu-west-1:123456789012:vending-fleet-pipeline'],
+      ],
     });
   });
 
@@ -157,7 +173,9 @@ describe('FleetPipeline', () => {
     const keyId = stack.getLogicalId(pipeline.key.node.defaultChild as any);
     expect(bucketId).toMatch(/^FleetPipelineStateBucket/);
     const bucket = template.toJSON().Resources[bucketId];
-    expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault).toEqual({
+    expect(
+      bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault,
+    ).toEqual({
       SSEAlgorithm: 'aws:kms',
       KMSMasterKeyID: { 'Fn::GetAtt': [keyId, 'Arn'] },
     });
@@ -196,8 +214,12 @@ describe('FleetPipeline', () => {
       Type: 'S3',
       Location: { Ref: stack.getLogicalId(pipeline.artifactsBucket.node.defaultChild as any) },
     });
-    const artifacts = template.toJSON().Resources[stack.getLogicalId(pipeline.artifactsBucket.node.defaultChild as any)];
-    expect(artifacts.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.KMSMasterKeyID).toEqual({
+    const artifacts =
+      template.toJSON().Resources[stack.getLogicalId(pipeline.artifactsBucket.node.defaultChild as any)];
+    expect(
+      artifacts.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault
+        .KMSMasterKeyID,
+    ).toEqual({
       'Fn::GetAtt': [keyId, 'Arn'],
     });
   });
