@@ -350,7 +350,11 @@ export class VendingFleet {
       );
     if (liveNames.every((name) => selected.has(name))) {
       // The account's quotas, checked on the whole fleet only: a selection of stacks is not what the account holds.
-      const stacks: Stack[] = [...(this.platformStack ? [this.platformStack] : []), ...this.environments];
+      const stacks: Stack[] = [
+        ...(this.platformStack ? [this.platformStack] : []),
+        ...this.environments,
+        ...(this.pipelineStack ? [this.pipelineStack] : []),
+      ];
       const sharedUse = sharedEnvironmentUses(this.environments, fleet.customers, this.placement);
       const quotaSource = platformSourceOf(fleet.directory);
       app.node.addValidation({

@@ -50,15 +50,25 @@ describe('fleetPipeline in platform.yaml', () => {
     const both = problemsOf(
       withBlock('repository: { codeCommitRepository: fleet, s3Bucket: acme-sources, s3ObjectKey: fleet/main.zip }'),
     );
-    expect(both).toMatch(/fleetPipeline\.repository: sets codeCommitRepository and s3Bucket; expected exactly one kind of source/);
-    expect(problemsOf(withBlock('repository: { connectionArn: "arn:aws:codeconnections:eu-west-1:123456789012:connection/7c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f" }'))).toMatch(
-      /fleetPipeline\.repository\.owner: is missing; connectionArn needs owner and name/,
+    expect(both).toMatch(
+      /fleetPipeline\.repository: sets codeCommitRepository and s3Bucket; expected exactly one kind of source/,
     );
+    expect(
+      problemsOf(
+        withBlock(
+          'repository: { connectionArn: "arn:aws:codeconnections:eu-west-1:123456789012:connection/7c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f" }',
+        ),
+      ),
+    ).toMatch(/fleetPipeline\.repository\.owner: is missing; connectionArn needs owner and name/);
   });
 
   test('out-of-range and malformed values name the field, the value and the rule', () => {
-    expect(problemsOf(withBlock(`${repository}\nconcurrency: 0`))).toMatch(/fleetPipeline\.concurrency: received 0; expected .*1/);
-    expect(problemsOf(withBlock(`${repository}\nconcurrency: 51`))).toMatch(/fleetPipeline\.concurrency: received 51; expected .*50/);
+    expect(problemsOf(withBlock(`${repository}\nconcurrency: 0`))).toMatch(
+      /fleetPipeline\.concurrency: received 0; expected .*1/,
+    );
+    expect(problemsOf(withBlock(`${repository}\nconcurrency: 51`))).toMatch(
+      /fleetPipeline\.concurrency: received 51; expected .*50/,
+    );
     expect(problemsOf(withBlock(`${repository}\ndirectory: ../other`))).toMatch(
       /fleetPipeline\.directory: received "\.\.\/other"; expected a relative path/,
     );
@@ -126,7 +136,9 @@ describe('VendingFleet with a fleet pipeline', () => {
     const hooli = readFileSync(join(FLEET, 'customers', 'hooli-staging.yaml'), 'utf-8');
     writeFileSync(
       join(dir, 'customers', 'vending-fleet-pipeline.yaml'),
-      hooli.replace('customer: hooli', 'customer: vending-fleet').replace('environment: staging', 'environment: pipeline'),
+      hooli
+        .replace('customer: hooli', 'customer: vending-fleet')
+        .replace('environment: staging', 'environment: pipeline'),
     );
     expect(() => VendingFleet.fromDirectory(new App(), dir)).toThrow(
       /platform\.yaml: fleetPipeline: makes a stack named vending-fleet-pipeline, the name of customer vending-fleet's pipeline environment too/,
