@@ -140,6 +140,8 @@ export class FleetPipeline extends Construct {
       logName: 'artifacts',
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    // Each execution writes the repository and its cdk.out (about 150 MB at 1,000 environments): kept for a month.
+    this.artifactsBucket.addLifecycleRule({ id: 'expire-artifacts', expiration: Duration.days(30) });
     this.stateBucket = createDataBucket(this, 'StateBucket', {
       encryptionKey: this.key,
       logsBucket: accessLogs,
@@ -158,13 +160,18 @@ export class FleetPipeline extends Construct {
       CONCURRENCY: { value: String(checked.concurrency) },
       PIPELINE_STACK: { value: stack.stackName },
     };
-    const project = (projectId: string, description: string, buildSpec: Record<string, unknown>) =>
+    const project = (
+      projectId: string,
+      description: string,
+      buildSpec: Record<string, unknown>,
+      computeType = codebuild.ComputeType.SMALL,
+    ) =>
       new codebuild.PipelineProject(this, projectId, {
         description,
         buildSpec: codebuild.BuildSpec.fromObject(buildSpec),
         environment: {
           buildImage: codebuild.LinuxBuildImage.fromCodeBuildImageId(BUILD_IMAGE),
-          computeType: codebuild.ComputeType.SMALL,
+          computeType,
           privileged: false,
           environmentVariables,
         },
@@ -174,10 +181,13 @@ export class FleetPipeline extends Construct {
         // The builds write no CodeBuild reports: the deploy reports go to the log and the state bucket.
         grantReportGroupPermissions: false,
       });
+    // Synthesis holds the fleet in memory: about 1.3 GiB at 500 environments (docs/BENCHMARKS.md), too near a small
+    // build's 3 GB at 1,000. A medium build (7 GB, 4 vCPUs) synthesizes them in 4 worker processes (synth --jobs).
     const build = project(
       'Build',
       `Validates and synthesizes the fleet of ${stack.stackName}, and plans its deploy`,
       buildSpecOfBuild(),
+      codebuild.ComputeType.MEDIUM,
     );
     const selfUpdate = project(
       'SelfUpdate',

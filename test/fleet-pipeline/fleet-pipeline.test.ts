@@ -231,6 +231,16 @@ describe('FleetPipeline', () => {
       expect(spec.phases.install['runtime-versions']).toEqual({ nodejs: '22' });
       expect(spec.phases.install.commands).toEqual(['npm ci']);
     }
+    const computeOf = (project: string) =>
+      custom.template.toJSON().Resources[
+        Stack.of(custom.pipeline).getLogicalId(custom.pipeline.node.findChild(project).node.defaultChild as any)
+      ].Properties.Environment.ComputeType;
+    // The build synthesizes the whole fleet (memory); the deploys wait on CloudFormation.
+    expect(['Build', 'SelfUpdate', 'Deploy'].map(computeOf)).toEqual([
+      'BUILD_GENERAL1_MEDIUM',
+      'BUILD_GENERAL1_SMALL',
+      'BUILD_GENERAL1_SMALL',
+    ]);
     custom.template.hasResourceProperties('AWS::CodeBuild::Project', {
       Environment: Match.objectLike({
         Image: 'aws/codebuild/standard:8.0',
