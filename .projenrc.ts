@@ -72,6 +72,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@cdktf/hcl2json@^0.21.0', // parses the rendered Packer templates in tests
     // `paas-vending diff` compares templates with it (loaded when the command runs; README says to install it).
     '@aws-cdk/cloudformation-diff@^2.187.5',
+    // `paas-vending deploy` deploys with it (loaded when the command runs, like cloudformation-diff: it is not a jsii
+    // module and brings the AWS SDK; README says to install it).
+    '@aws-cdk/toolkit-lib@^1.43.0',
   ],
   bin: { 'paas-vending': 'lib/cli/main.js' },
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'fs';
 import { join } from 'path';
 import { checkAppSpecCommand } from './check-appspec-command';
 import { costCommand } from './cost-command';
+import { deployCommand } from './deploy/deploy-command';
 import { diagram } from './diagram-command';
 import { diffCommand } from './diff-command';
 import { list, validate } from './fleet-commands';
@@ -17,32 +18,47 @@ import { displayPath } from '../config/loader';
 export type { Io } from './io';
 export { BUNDLED_FLEET, EXIT_INTERNAL, EXIT_INVALID, EXIT_OK, EXIT_USAGE } from './io';
 
-/** Runs the command line; returns the exit code. */
+/** Runs the command line; returns the exit code. `deploy`, the one asynchronous command, needs runAsync. */
 export function run(argv: string[], io: Io): number {
   try {
     return dispatch(argv, io);
   } catch (e) {
-    if (e instanceof ConfigError) {
-      io.err(e.message);
-      return EXIT_INVALID;
-    }
-    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.err(`paas-vending: ${(e as Error).message}\nRun "paas-vending --help" for usage.`);
-      return EXIT_USAGE;
-    }
-    const failed = e as NodeJS.ErrnoException;
-    if (typeof failed?.syscall === 'string' && typeof failed.code === 'string') {
-      // The file system refused something (a folder made read-only, a full disk): the environment's fault, not a bug.
-      const where = typeof failed.path === 'string' ? `${displayPath(failed.path)}: ` : '';
-      const reason = typeof failed.path === 'string' ? writeRefusal(failed, failed.path, displayPath) : failed.code;
-      io.err(`paas-vending: ${where}${failed.syscall} failed (${reason}); expected a file system that allows it`);
-      return EXIT_INVALID;
-    }
-    io.err(
-      `paas-vending: unexpected error: ${(e as Error)?.message ?? String(e)}\nThis is a bug in paas-vending; please report it with the command you ran.`,
-    );
-    return EXIT_INTERNAL;
+    return exitCodeOf(e, io);
   }
+}
+
+/** Runs the command line, the asynchronous `deploy` included (main.ts runs this); resolves to the exit code. */
+export async function runAsync(argv: string[], io: Io): Promise<number> {
+  if (argv[0] !== 'deploy') return run(argv, io);
+  try {
+    return await deployCommand(argv.slice(1), io);
+  } catch (e) {
+    return exitCodeOf(e, io);
+  }
+}
+
+/** The exit code of an error, which is reported on stderr. */
+function exitCodeOf(e: unknown, io: Io): number {
+  if (e instanceof ConfigError) {
+    io.err(e.message);
+    return EXIT_INVALID;
+  }
+  if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    io.err(`paas-vending: ${(e as Error).message}\nRun "paas-vending --help" for usage.`);
+    return EXIT_USAGE;
+  }
+  const failed = e as NodeJS.ErrnoException;
+  if (typeof failed?.syscall === 'string' && typeof failed.code === 'string') {
+    // The file system refused something (a folder made read-only, a full disk): the environment's fault, not a bug.
+    const where = typeof failed.path === 'string' ? `${displayPath(failed.path)}: ` : '';
+    const reason = typeof failed.path === 'string' ? writeRefusal(failed, failed.path, displayPath) : failed.code;
+    io.err(`paas-vending: ${where}${failed.syscall} failed (${reason}); expected a file system that allows it`);
+    return EXIT_INVALID;
+  }
+  io.err(
+    `paas-vending: unexpected error: ${(e as Error)?.message ?? String(e)}\nThis is a bug in paas-vending; please report it with the command you ran.`,
+  );
+  return EXIT_INTERNAL;
 }
 
 function dispatch(argv: string[], io: Io): number {
@@ -78,9 +94,11 @@ function dispatch(argv: string[], io: Io): number {
       return offboard(rest, io);
     case 'cost':
       return costCommand(rest, io);
+    case 'deploy':
+      throw new UsageError('deploy: runs asynchronously; expected runAsync (src/cli/cli.ts), as main.ts calls it');
     default:
       throw new UsageError(
-        `unknown command "${command}"; expected validate, list, synth, diff, cost, offboard, init, check-appspec or diagram`,
+        `unknown command "${command}"; expected validate, list, synth, diff, deploy, cost, offboard, init, check-appspec or diagram`,
       );
   }
 }

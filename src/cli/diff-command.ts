@@ -92,14 +92,18 @@ function copyOfFleet(directory: string, into: string): string {
   return target;
 }
 
-function synthesized(
+/** A fleet directory synthesized in a copy under `work` (nothing in it is written); `command` prefixes problems. */
+export function synthesized(
   fleetDir: string,
   work: string,
   label: string,
   stacks?: string[],
+  command = 'diff',
 ): {
   templates: Map<string, any>;
   fleet: ResolvedFleet;
+  /** The cloud assembly directory. */
+  outdir: string;
 } {
   let fleet: ResolvedFleet;
   try {
@@ -110,12 +114,12 @@ function synthesized(
   }
   const outdir = join(work, 'cdk.out');
   const result = synthesizeFleet(fleet, { outdir, cwd: work, validation: false, stacks });
-  if ('problem' in result) throw new UsageError(`diff: ${label}: ${result.problem}`);
-  return { templates: templatesOfAssembly(outdir), fleet };
+  if ('problem' in result) throw new UsageError(`${command}: ${label}: ${result.problem}`);
+  return { templates: templatesOfAssembly(outdir), fleet, outdir };
 }
 
-/** The fleet directory as it is at a git ref of its repository, extracted under `work`. */
-function fleetAtRef(fleetDir: string, ref: string, work: string): string {
+/** The fleet directory as it is at a git ref of its repository, extracted under `work`; `flag` names the option. */
+export function fleetAtRef(fleetDir: string, ref: string, work: string, flag = 'diff: --against'): string {
   const git = (...argv: string[]) =>
     execFileSync('git', ['-C', fleetDir, ...argv], { encoding: 'utf-8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
   let prefix: string;
@@ -124,8 +128,9 @@ function fleetAtRef(fleetDir: string, ref: string, work: string): string {
     prefix = git('rev-parse', '--show-prefix');
   } catch {
     throw new UsageError(
-      `diff: --against ${ref}: not a directory, and not a commit of the git repository of ${fleetDir}; expected a ` +
-        'cloud assembly directory, a fleet directory or a git ref such as HEAD or main',
+      `${flag} ${ref}: not ${flag.startsWith('diff') ? 'a directory, and not ' : ''}a commit of the git repository ` +
+        `of ${fleetDir}; expected ${flag.startsWith('diff') ? 'a cloud assembly directory, a fleet directory or ' : ''}` +
+        'a git ref such as HEAD or main',
     );
   }
   const target = join(work, 'at-ref');
@@ -138,7 +143,7 @@ function fleetAtRef(fleetDir: string, ref: string, work: string): string {
   const dir = target;
   if (platformFilesIn(dir).length === 0) {
     throw new UsageError(
-      `diff: --against ${ref}: ${prefix || './'} holds no platform.yaml at ${ref}; expected the fleet there`,
+      `${flag} ${ref}: ${prefix || './'} holds no platform.yaml at ${ref}; expected the fleet there`,
     );
   }
   return dir;

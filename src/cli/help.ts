@@ -12,6 +12,7 @@ Commands:
   list [DIR]                          show the customer environments of a fleet
   synth [DIR] [--out DIR]             synthesize the fleet into a CDK cloud assembly (a CDK app too)
   diff [DIR] [--against REF_OR_DIR]   what a change replaces, adds or removes, before it is deployed
+  deploy [DIR] [--state DIR] [--plan] deploy the stacks that changed, platform first, then non-production
   cost [DIR] [--diff REF]             estimated monthly cost of each environment, offline
   offboard DIR CUSTOMER-ENVIRONMENT   take an environment out of the fleet, keeping its stack destroyable
   init CUSTOMER ENVIRONMENT [DIR]     write a commented starter file for a new environment
@@ -213,6 +214,51 @@ replaces a database whose fixed identifier CloudFormation cannot reuse. --allow-
 it, once its data is backed up. --stack limits the comparison to the stacks named.
 
 Exit codes: 0 nothing destructive in production, 1 invalid config or a production replacement, 2 wrong usage.`,
+  deploy: `Usage: paas-vending deploy [DIR] [--app CDK_OUT_DIR] [--stack NAME]... [--changed-since GIT_REF]
+                           [--state STATE_DIR] [--group platform|nonproduction|production|all]
+                           [--concurrency N] [--require-approval never|any-change|broadening]
+                           [--shard I/N] [--plan [--json] [--approval-message FILE]] [--report FILE]
+
+Deploys the stacks of the fleet that changed, with the AWS CDK toolkit library (@aws-cdk/toolkit-lib,
+installed beside cdk-paas-vending: npm install --save-dev @aws-cdk/toolkit-lib), in waves: the platform
+stack alone, then the non-production environments, then the production ones. Within a wave up to
+--concurrency stacks (default 10) deploy side by side; one stack's failure stops no other of its wave. A
+failed platform stack stops the customer waves. The fleet is synthesized first (as synth does), unless
+--app names a cloud assembly that paas-vending synth DIR --out DIR wrote.
+
+Which stacks: a stack's fingerprint is a SHA-256 of its template, its assets, the platform config and
+the library's version. A stack is deployed when its fingerprint differs from the baseline's:
+  --state STATE_DIR      what this command last deployed: STATE_DIR/state.json and
+                         STATE_DIR/templates/<stack>.template.json, written after each stack that
+                         deployed (a failed stack keeps its old entry and is tried again next time)
+  --changed-since REF    the fleet at a git ref of its repository, synthesized again
+  neither                every stack of the group
+A platform change or a new library version selects every stack; a customer file, its stack only. A stack
+no longer in the fleet is never deleted: it is named, for cdk destroy (see offboard).
+
+Options:
+  --group G              platform, nonproduction, production, or all (default: the three in order).
+                         With all, production deploys only after every non-production stack succeeded,
+                         and only with --require-approval never or a yes on a terminal; otherwise it is
+                         skipped (the pipeline deploys it with --group production after its approval)
+  --stack NAME           only these stacks (repeatable, or comma-separated)
+  --shard I/N            only the stacks whose SHA-256 of their name mod N is I-1 (split a big wave
+                         over N builds)
+  --require-approval R   broadening (default): a change that broadens IAM permissions or security groups
+                         needs a yes on a terminal, and fails that stack elsewhere; any-change: every
+                         change needs one; never: none does
+  --plan                 no AWS call at all: the stacks of each wave and why (new, template changed,
+                         assets changed, platform changed, library changed), and the unchanged count
+  --json                 with --plan: the plan as JSON
+  --approval-message F   with --plan: write the production approval's text to F (replacements first,
+                         at most 1,000 characters, CodePipeline's limit of an approval's CustomData)
+  --report FILE          after a deploy: the summary as JSON
+  --no-cache             read and validate every customer file again
+
+Progress goes to stderr, one line per stack event; the summary table (STACK, WAVE, RESULT, REASON) to
+stdout.
+
+Exit codes: 0 nothing failed, 1 invalid config or a stack failed, 2 wrong usage.`,
   diagram: `Usage: paas-vending diagram [DIR] [--customer C] [--environment E] [--format mermaid|svg] [--out FILE]
 
 Draws a customer environment of the fleet, from its validated config alone (nothing is synthesized):

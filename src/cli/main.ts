@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { readSync } from 'fs';
-import { run } from './cli';
+import { runAsync } from './cli';
 
-/** Asks on stderr and reads one line of stdin, synchronously (the command runs synchronously). */
+/** Asks on stderr and reads one line of stdin, synchronously (every command but deploy runs synchronously). */
 function ask(question: string): string | undefined {
   process.stderr.write(question);
   const bytes: number[] = [];
@@ -22,11 +22,13 @@ function ask(question: string): string | undefined {
   }
 }
 
-process.exitCode = run(process.argv.slice(2), {
+void runAsync(process.argv.slice(2), {
   out: (text) => process.stdout.write(`${text}\n`),
   err: (text) => process.stderr.write(`${text}\n`),
   cwd: process.cwd(),
   errIsTTY: process.stderr.isTTY === true,
   inIsTTY: process.stdin.isTTY === true,
   ask,
+}).then((code) => {
+  process.exitCode = code;
 });

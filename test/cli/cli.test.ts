@@ -411,8 +411,8 @@ describe('usage', () => {
 
   test.each([
     [
-      ['deploy'],
-      'paas-vending: unknown command "deploy"; expected validate, list, synth, diff, cost, offboard, init, check-appspec or diagram',
+      ['apply'],
+      'paas-vending: unknown command "apply"; expected validate, list, synth, diff, deploy, cost, offboard, init, check-appspec or diagram',
     ],
     [
       ['check-appspec'],
