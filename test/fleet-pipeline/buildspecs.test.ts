@@ -79,6 +79,46 @@ describe('the Build action, run against the example fleet', () => {
     );
   });
 
+  test('the build passes; the plan of a first run (no state) deploys every stack of the fleet but the pipeline', () => {
+    expect(run.stderr).not.toContain('[harness]');
+    expect(run.status).toBe(0);
+    const plan = JSON.parse(readFileSync(join(harness.work, 'fleet-plan', 'plan.json'), 'utf-8'));
+    expect(plan.waves.map((w: any) => w.wave)).toEqual(['platform', 'nonproduction', 'production']);
+    const planned = plan.waves.flatMap((w: any) => w.stacks.map((st: any) => st.stack));
+    // The UpdatePipeline stage deploys the pipeline's own stack; the waves never do.
+    expect(planned.sort()).toEqual(vending.stackNames.filter((n) => n !== 'vending-fleet-pipeline').sort());
+    expect(plan.waves[0].stacks.map((st: any) => st.stack)).toEqual(['vending-platform']);
+  });
+
+  test('the approval text is exported for the Approval stage, as the plan wrote it', () => {
+    const text = readFileSync(join(harness.work, 'fleet-plan', 'approval.txt'), 'utf-8');
+    expect(text).toMatch(/production stacks? changes?/);
+    expect(run.exported.APPROVAL_MESSAGE).toBe(text.replace(/\n+$/, ''));
+    expect(run.exported.APPROVAL_MESSAGE.length).toBeGreaterThan(0);
+    expect(run.stdout).toContain(run.exported.APPROVAL_MESSAGE.split('\n')[0]);
+  });
+
+  test("the self-update's selection, planned on the Build's output: the pipeline stack alone", () => {
+    const plan = harness.run(
+      {
+        version: '0.2',
+        phases: {
+          build: {
+            commands: [
+              'npx --no paas-vending deploy . --app cdk.out --state state --stack "$PIPELINE_STACK" --plan --json > self.json',
+            ],
+          },
+        },
+      },
+      variables('SelfUpdate'),
+    );
+    expect(plan.stderr).not.toContain('[harness]');
+    const self = JSON.parse(readFileSync(join(harness.work, 'self.json'), 'utf-8'));
+    expect(self.waves).toEqual([
+      { wave: 'platform', stacks: [expect.objectContaining({ stack: 'vending-fleet-pipeline' })] },
+    ]);
+  });
+
   test('reads the state the last run left from the state bucket, and writes nothing there', () => {
     expect(aws(run.calls)).toEqual([['s3', 'sync', `s3://${BUCKET}/state/`, 'state/', '--only-show-errors']]);
   });
@@ -93,7 +133,12 @@ describe('the Build action, run against the example fleet', () => {
 describe('the UpdatePipeline action', () => {
   const pipelineTemplate = 'state/templates/vending-fleet-pipeline.template.json';
   const env = { ...variables('SelfUpdate'), PIPELINE_EXECUTION_ID: EXECUTION };
-  const deployed = (text: string) => ({ writes: { [pipelineTemplate]: text }, report: { stacks: [] }, exit: 0 });
+  const report = (result: string) => ({
+    group: 'all',
+    results: [{ stack: 'vending-fleet-pipeline', wave: 'platform', result, reason: '' }],
+    removed: [],
+  });
+  const deployed = (text: string) => ({ writes: { [pipelineTemplate]: text }, report: report('deployed'), exit: 0 });
   /** A checkout whose state bucket holds this template of the pipeline stack (none: a first run). */
   function withState(previous?: string): BuildHarness {
     const harness = checkout();
@@ -162,7 +207,7 @@ describe('the UpdatePipeline action', () => {
 
   test('a failed self-update fails the action after saving the state, and restarts nothing', () => {
     const harness = withState('{"v":1}');
-    const run = harness.run(spec('SelfUpdate'), env, { report: { stacks: [] }, exit: 1 });
+    const run = harness.run(spec('SelfUpdate'), env, { report: report('failed'), exit: 1 });
     expect(run.status).not.toBe(0);
     expect(run.stderr).toContain("the pipeline's stack vending-fleet-pipeline failed to deploy");
     expect(aws(run.calls).map((c) => c.slice(0, 2))).toEqual([
@@ -177,7 +222,11 @@ describe('a deploy wave', () => {
 
   test("deploys its group at the construct's concurrency, saves the state and the report", () => {
     const harness = checkout();
-    const report = { stacks: [{ name: 'acme-staging', status: 'deployed' }] };
+    const report = {
+      group: 'nonproduction',
+      results: [{ stack: 'acme-staging', wave: 'nonproduction', result: 'deployed', reason: 'template changed' }],
+      removed: [],
+    };
     const run = harness.run(spec('Deploy'), env('nonproduction'), {
       writes: { 'state/templates/acme-staging.template.json': '{}' },
       report,
@@ -211,10 +260,17 @@ describe('a deploy wave', () => {
   test('a failed stack fails the action at its end: the others stay deployed in the state, the report is saved', () => {
     const harness = checkout();
     const report = {
-      stacks: [
-        { name: 'acme-production', status: 'failed', reason: 'Resource handler returned message: ...' },
-        { name: 'globex-production', status: 'deployed' },
+      group: 'production',
+      results: [
+        {
+          stack: 'acme-production',
+          wave: 'production',
+          result: 'failed',
+          reason: 'Resource handler returned message: ...',
+        },
+        { stack: 'globex-production', wave: 'production', result: 'deployed', reason: 'template changed' },
       ],
+      removed: [],
     };
     const run = harness.run(spec('Deploy'), env('production'), {
       writes: { 'state/templates/globex-production.template.json': '{}' },
