@@ -276,7 +276,7 @@ export class FleetPipeline extends Construct {
         new actions.ManualApprovalAction({
           actionName: 'ApproveProduction',
           notificationTopic: this.approvalTopic,
-          // The text `paas-vending deploy --plan --approval-message` wrote, sized for an approval's 500 characters.
+          // The text `paas-vending deploy --plan --approval-message` wrote, cut to CodePipeline's limit of the value.
           additionalInformation: buildAction.variable(APPROVAL_VARIABLE),
         }),
       ],
