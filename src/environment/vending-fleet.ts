@@ -307,17 +307,6 @@ export class VendingFleet {
         ),
       });
     }
-    if (pipelineStackName !== undefined && selected.has(pipelineStackName)) {
-      // Its own stack, which depends on no other: deployed once by hand, it then deploys the platform and the rest.
-      const pipelineStack = new Stack(app, pipelineStackName, {
-        env,
-        stackName: pipelineStackName,
-        description: `cdk-paas-vending: the pipeline that deploys the fleet of platform ${platformConfig.name}`,
-        terminationProtection: resolvedPlatform.production,
-      });
-      this.pipelineStack = pipelineStack;
-      this.fleetPipeline = FleetPipeline.fromConfig(pipelineStack, 'FleetPipeline', platformConfig.fleetPipeline!);
-    }
     // Customer stacks read the platform's contract either way: the same templates with the platform built or not.
     // With it built, its reference also makes each customer stack depend on it (cdk deploy --all deploys it first).
     const zoneCount = options.platformOptions?.vpc?.availabilityZones.length;
@@ -335,6 +324,18 @@ export class VendingFleet {
           rebuildWindow: platformConfig.rebuildWindow,
         });
       });
+    if (pipelineStackName !== undefined && selected.has(pipelineStackName)) {
+      // Its own stack, which depends on no other: deployed once by hand, it then deploys the platform and the rest.
+      // Built after the customers' stacks, in the order of stackNames (the assembly lists stacks as they were built).
+      const pipelineStack = new Stack(app, pipelineStackName, {
+        env,
+        stackName: pipelineStackName,
+        description: `cdk-paas-vending: the pipeline that deploys the fleet of platform ${platformConfig.name}`,
+        terminationProtection: resolvedPlatform.production,
+      });
+      this.pipelineStack = pipelineStack;
+      this.fleetPipeline = FleetPipeline.fromConfig(pipelineStack, 'FleetPipeline', platformConfig.fleetPipeline!);
+    }
     // An offboarded environment's stack as it was last deployed: on the load balancer that served it, outside the
     // placement (its slot is free for the next environment).
     this.offboardedEnvironments = offboarded

@@ -7,8 +7,8 @@
  * - STATE_BUCKET: the bucket that keeps the deploy state (`paas-vending deploy --state`), under `state/`
  * - CONCURRENCY: stacks deployed at the same time in a wave
  * - PIPELINE_STACK: the stack of the pipeline itself (the self-update)
+ * - PIPELINE_NAME: the pipeline's name (the self-update restarts it)
  * - PIPELINE_EXECUTION_ID: the pipeline's execution (a CodePipeline variable, set by the action)
- * - CODEBUILD_INITIATOR: set by CodeBuild, `codepipeline/<pipeline name>` for a build started by a pipeline
  */
 
 /** The groups of stacks `paas-vending deploy --group` deploys, one wave each, in this order. */
@@ -101,8 +101,8 @@ export function buildSpecOfSelfUpdate(): Record<string, unknown> {
           `test ! -e ${FAILED_MARK} || { echo "the pipeline's stack $PIPELINE_STACK failed to deploy: the fleet is not deployed with an old pipeline" >&2; exit 1; }`,
           `if cmp -s "${template}" .pipeline-before.json; then echo "the pipeline's stack $PIPELINE_STACK is unchanged"; else ` +
             `echo "the pipeline's stack $PIPELINE_STACK changed: a new execution runs the new definition, this one stops here" && ` +
-            `aws codepipeline start-pipeline-execution --name "\${CODEBUILD_INITIATOR#codepipeline/}" && ` +
-            `aws codepipeline stop-pipeline-execution --pipeline-name "\${CODEBUILD_INITIATOR#codepipeline/}" --pipeline-execution-id "$PIPELINE_EXECUTION_ID" --reason "the pipeline updated itself; the next execution carries on with the new definition"; fi`,
+            `aws codepipeline start-pipeline-execution --name "$PIPELINE_NAME" && ` +
+            `aws codepipeline stop-pipeline-execution --pipeline-name "$PIPELINE_NAME" --pipeline-execution-id "$PIPELINE_EXECUTION_ID" --reason "the pipeline updated itself; the next execution carries on with the new definition"; fi`,
         ],
       },
     },

@@ -159,6 +159,8 @@ export class FleetPipeline extends Construct {
       STATE_BUCKET: { value: this.stateBucket.bucketName },
       CONCURRENCY: { value: String(checked.concurrency) },
       PIPELINE_STACK: { value: stack.stackName },
+      // A name known at synth time: the pipeline's own Ref here would make the projects and the pipeline a cycle.
+      PIPELINE_NAME: { value: checked.pipelineName },
     };
     const project = (
       projectId: string,

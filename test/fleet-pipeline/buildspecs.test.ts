@@ -30,7 +30,7 @@ const spec = (project: string) => buildSpecOf(template, pipeline, project);
 function variables(project: string): Record<string, string> {
   const id = Stack.of(pipeline).getLogicalId(pipeline.node.findChild(project).node.defaultChild as any);
   const env = template.toJSON().Resources[id].Properties.Environment.EnvironmentVariables as any[];
-  const out: Record<string, string> = { CODEBUILD_INITIATOR: 'codepipeline/vending-fleet-pipeline' };
+  const out: Record<string, string> = {};
   for (const v of env) out[v.Name] = typeof v.Value === 'string' ? v.Value : BUCKET;
   return out;
 }

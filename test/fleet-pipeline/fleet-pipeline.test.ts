@@ -168,6 +168,20 @@ describe('FleetPipeline', () => {
     });
   });
 
+  test('another pipeline name reaches the self-update, its variable and its permission', () => {
+    const named = synth({ pipelineName: 'fleet-deploy' });
+    named.template.hasResourceProperties('AWS::CodePipeline::Pipeline', { Name: 'fleet-deploy' });
+    named.template.hasResourceProperties('AWS::CodeBuild::Project', {
+      Environment: Match.objectLike({
+        EnvironmentVariables: Match.arrayWith([{ Name: 'PIPELINE_NAME', Type: 'PLAINTEXT', Value: 'fleet-deploy' }]),
+      }),
+    });
+    const restart = statementsByRole(named.template).find(
+      ({ statement }) => statement.Sid === 'RestartItselfAfterAnUpdate',
+    );
+    expect(JSON.stringify(restart!.statement.Resource)).toContain(':codepipeline:eu-west-1:123456789012:fleet-deploy');
+  });
+
   test('the state bucket: KMS with the pipeline key, versioned, private, TLS only; the build reads it, the deploys write it', () => {
     const bucketId = stack.getLogicalId(pipeline.stateBucket.node.defaultChild as any);
     const keyId = stack.getLogicalId(pipeline.key.node.defaultChild as any);
