@@ -217,7 +217,8 @@ Exit codes: 0 nothing destructive in production, 1 invalid config or a productio
   deploy: `Usage: paas-vending deploy [DIR] [--app CDK_OUT_DIR] [--stack NAME]... [--changed-since GIT_REF]
                            [--state STATE_DIR] [--group platform|nonproduction|production|all]
                            [--concurrency N] [--require-approval never|any-change|broadening]
-                           [--shard I/N] [--plan [--json] [--approval-message FILE]] [--report FILE]
+                           [--shard I/N] [--method change-set|direct] [--plan [--json]
+                           [--approval-message FILE]] [--report FILE]
 
 Deploys the stacks of the fleet that changed, with the AWS CDK toolkit library (@aws-cdk/toolkit-lib,
 installed beside cdk-paas-vending: npm install --save-dev @aws-cdk/toolkit-lib), in waves: the platform
@@ -247,6 +248,8 @@ Options:
   --require-approval R   broadening (default): a change that broadens IAM permissions or security groups
                          needs a yes on a terminal, and fails that stack elsewhere; any-change: every
                          change needs one; never: none does
+  --method M             change-set (default): CloudFormation change sets, as the CDK CLI; direct:
+                         CreateStack/UpdateStack
   --plan                 no AWS call at all: the stacks of each wave and why (new, template changed,
                          assets changed, platform changed, library changed), and the unchanged count
   --json                 with --plan: the plan as JSON

@@ -467,6 +467,13 @@ describe('the installed entry point', () => {
     const appspec = node(['check-appspec', join(__dirname, '../appspec/fixtures/article-appspec.yml')]);
     expect(appspec.status).toBe(1);
     expect(appspec.stderr).toMatch(/article-appspec\.yml:5:1: received a Markdown code fence/);
+    // deploy, the asynchronous command: main.ts waits for its exit code.
+    const deployHelp = node(['deploy', '--help']);
+    expect(deployHelp.status).toBe(0);
+    expect(deployHelp.stdout).toMatch(/^Usage: paas-vending deploy /);
+    const deployBad = node(['deploy', BUNDLED_FLEET, '--shard', '3/2']);
+    expect(deployBad.status).toBe(2);
+    expect(deployBad.stderr).toMatch(/^paas-vending: deploy: --shard: received "3\/2"; expected I\/N/);
   });
 
   test('the bin script starts with a shebang', () => {

@@ -62,6 +62,7 @@ export async function deployCommand(argv: string[], io: Io, hooks: DeployHooks =
       'shard',
       'approval-message',
       'report',
+      'method',
     ],
     ['stack'],
   );
@@ -74,6 +75,7 @@ export async function deployCommand(argv: string[], io: Io, hooks: DeployHooks =
     REQUIRE_APPROVAL,
     'broadening',
   );
+  const method = oneOf('method', options.method, ['change-set', 'direct'] as const, 'change-set');
   const shard = options.shard !== undefined ? parseShard(options.shard) : undefined;
   const only = lists.stack?.flatMap((names) => names.split(',')).map((name) => name.trim());
   if (!flags.plan && (flags.json || options['approval-message'] !== undefined)) {
@@ -97,7 +99,7 @@ export async function deployCommand(argv: string[], io: Io, hooks: DeployHooks =
   });
   try {
     if (flags.plan) return plan(prepared, group, io, flags.json ?? false, options['approval-message']);
-    return await deploy(prepared, { group, concurrency, requireApproval, report: options.report }, io, hooks);
+    return await deploy(prepared, { group, concurrency, requireApproval, method, report: options.report }, io, hooks);
   } finally {
     prepared.cleanUp();
   }
@@ -126,6 +128,7 @@ interface DeployRun {
   readonly group: Group;
   readonly concurrency: number;
   readonly requireApproval: RequireApproval;
+  readonly method: 'change-set' | 'direct';
   readonly report?: string;
 }
 
@@ -137,7 +140,12 @@ async function deploy(prepared: PreparedDeploy, run: DeployRun, io: Io, hooks: D
     io.inIsTTY && io.ask ? async (question: string) => /^y(es)?$/i.test((io.ask!(question) ?? '').trim()) : undefined;
   const deployer = hooks.deployer
     ? hooks.deployer(prepared.assembly, run.requireApproval)
-    : new ToolkitDeployer({ assembly: prepared.assembly, requireApproval: run.requireApproval, ask });
+    : new ToolkitDeployer({
+        assembly: prepared.assembly,
+        requireApproval: run.requireApproval,
+        method: run.method,
+        ask,
+      });
   const now = hooks.now ?? (() => new Date());
   const results = await runWaves(selected, deployer, {
     concurrency: run.concurrency,

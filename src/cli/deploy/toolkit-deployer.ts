@@ -147,11 +147,16 @@ export class ToolkitDeployer implements StackDeployer {
   }
 }
 
-/** toolkit-lib's error without its decoration ("❌  STACK failed: "): the reason CloudFormation or the SDK gave. */
+/**
+ * toolkit-lib's error without its decoration ("❌  STACK failed: ", "STACK: "): the reason CloudFormation or the SDK
+ * gave.
+ */
 function reasonOf(error: unknown, stack: string): string {
-  const message = (error as Error)?.message ?? String(error);
-  const prefix = message.indexOf(`${stack} failed: `);
-  return prefix >= 0 && prefix < 8 ? message.slice(prefix + stack.length + ' failed: '.length) : message;
+  let message = (error as Error)?.message ?? String(error);
+  const failed = message.indexOf(`${stack} failed: `);
+  if (failed >= 0 && failed < 8) message = message.slice(failed + stack.length + ' failed: '.length);
+  if (message.startsWith(`${stack}: `)) message = message.slice(stack.length + 2);
+  return message;
 }
 
 function quietHost(): IoHostLike {

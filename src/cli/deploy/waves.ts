@@ -74,8 +74,10 @@ async function deployOne(stack: SelectedStack, deployer: StackDeployer, options:
     outcome = { result: 'failed', reason: (e as Error)?.message ?? String(e) };
   }
   if (outcome.result === 'failed') {
-    options.progress(`${stack.name}: failed: ${outcome.reason}`);
-    return { stack: stack.name, wave: stack.wave, result: 'failed', reason: outcome.reason };
+    // One line: the summary is a table.
+    const reason = outcome.reason.trim().replace(/\s*\n\s*/g, ' ') || 'no reason given';
+    options.progress(`${stack.name}: failed: ${reason}`);
+    return { stack: stack.name, wave: stack.wave, result: 'failed', reason };
   }
   try {
     options.succeeded(stack);

@@ -238,3 +238,27 @@ test('runAsync runs deploy --help and reports a bad option as a usage error', as
   expect(await runAsync(['deploy', fleet, '--app', app, '--state', 's', '--changed-since', 'HEAD'], both.io)).toBe(2);
   expect(both.err[0]).toMatch(/--state and --changed-since: received both; expected one baseline/);
 });
+
+test.each([
+  [['--concurrency', '0'], 'deploy: --concurrency: received "0"; expected a whole number from 1 to 100'],
+  [['--concurrency', 'ten'], 'deploy: --concurrency: received "ten"; expected a whole number from 1 to 100'],
+  [
+    ['--require-approval', 'always'],
+    'deploy: --require-approval: received "always"; expected one of never, any-change, broadening',
+  ],
+  [['--method', 'stack'], 'deploy: --method: received "stack"; expected one of change-set, direct'],
+  [['--json'], 'deploy: --json goes with --plan (a deploy reports with --report FILE)'],
+  [
+    ['--approval-message', 'a.txt'],
+    'deploy: --approval-message goes with --plan (a deploy reports with --report FILE)',
+  ],
+  [['--plan', '--report', 'r.json'], 'deploy: --report goes with a deploy; --plan --json prints the plan as JSON'],
+  [
+    ['--plan', '--app', 'nowhere'],
+    'deploy: --app nowhere: holds no manifest.json; expected a cloud assembly directory',
+  ],
+])('deploy %j is a usage error naming the flag', async (argv, message) => {
+  const result = io();
+  expect(await runAsync(['deploy', fleet, ...argv], result.io)).toBe(2);
+  expect(result.err[0]).toContain(`paas-vending: ${message}`);
+});

@@ -142,7 +142,7 @@ test('a gate holds a wave: its stacks are skipped with the reason, and it sees t
 test('a deployer that throws fails its stack only; a state that cannot be written fails the stack deployed', async () => {
   const deployer: StackDeployer = {
     deploy: async (stack) => {
-      if (stack === 'a-staging') throw new Error('credentials expired');
+      if (stack === 'a-staging') throw new Error('credentials expired.\n  Run aws sso login ');
       return { result: 'deployed' };
     },
   };
@@ -153,7 +153,7 @@ test('a deployer that throws fails its stack only; a state that cannot be writte
     },
   });
   expect(results.map((r) => [r.stack, r.result, r.reason])).toEqual([
-    ['a-staging', 'failed', 'credentials expired'],
+    ['a-staging', 'failed', 'credentials expired. Run aws sso login'],
     ['b-staging', 'deployed', 'template changed'],
     ['c-staging', 'failed', 'deployed, but not recorded in the state: EROFS: read-only file system'],
   ]);
