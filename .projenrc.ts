@@ -164,7 +164,7 @@ const LAYERS: string[][] = [
   ['platform'], // SharedPlatform and its contract, PlatformReference
   ['web-tier'], // CustomerWebTier: what runs on the instances, and in front of them
   ['pipeline-common'], // what both pipelines share: sources, approval, artifacts, the config of a web tier
-  ['ami-pipeline', 'delivery-pipeline'], // the two pipelines, which never use each other
+  ['ami-pipeline', 'delivery-pipeline', 'fleet-pipeline'], // the pipelines (two per environment, one per fleet), which never use each other
   ['environment'], // CustomerEnvironment, VendingFleet, placement: config files to stacks
   ['cli'], // the paas-vending command
 ];

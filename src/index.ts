@@ -5,4 +5,5 @@ export * from './web-tier';
 export * from './pipeline-common';
 export * from './ami-pipeline';
 export * from './delivery-pipeline';
+export * from './fleet-pipeline';
 export * from './environment';

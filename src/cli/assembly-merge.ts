@@ -36,12 +36,17 @@ const STACK_ARTIFACT = 'aws:cloudformation:stack';
 
 type Artifacts = [string, any][];
 
-/** Merges the parts into the new folder `into`; `order` holds every stack artifact id, the fleet's order. */
+/**
+ * Merges the parts into the new folder `into`; `order` holds every stack artifact id, the fleet's order. Customer
+ * stacks get the dependency on `platformStack` that one App gives them; `standalone` stacks (the fleet pipeline's)
+ * depend on nothing, as in one App.
+ */
 export function mergeAssemblies(
   parts: AssemblyPart[],
   order: string[],
   platformStack: string | undefined,
   into: string,
+  standalone: readonly string[] = [],
 ) {
   mkdirSync(into, { recursive: true });
   const manifests = parts.map((p) => JSON.parse(readFileSync(join(p.dir, MANIFEST), 'utf-8')));
@@ -83,7 +88,11 @@ export function mergeAssemblies(
     if (!own) throw new Error(`no worker process wrote the stack ${id}`);
     for (const [key, artifact] of own) {
       const deps: string[] | undefined = artifact.dependencies;
-      const isCustomer = artifact.type === STACK_ARTIFACT && platformStack !== undefined && key !== platformStack;
+      const isCustomer =
+        artifact.type === STACK_ARTIFACT &&
+        platformStack !== undefined &&
+        key !== platformStack &&
+        !standalone.includes(key);
       artifacts[key] =
         isCustomer && order.includes(platformStack) && !(deps ?? []).includes(platformStack)
           ? { ...artifact, dependencies: [platformStack, ...(deps ?? [])] }

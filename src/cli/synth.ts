@@ -26,7 +26,12 @@ import { platformFilesIn, ResolvedFleet } from '../config/loader';
 import { readOffboardedEnvironments, readOffboardingRecord } from '../config/offboarding';
 import type { FleetPlacement } from '../environment/placement';
 import { fleetQuotaProblems, templateLimitProblems } from '../environment/quotas';
-import { INCLUDE_OFFBOARDED_CONTEXT_KEY, STACKS_CONTEXT_KEY, VendingFleet } from '../environment/vending-fleet';
+import {
+  fleetPipelineStackName,
+  INCLUDE_OFFBOARDED_CONTEXT_KEY,
+  STACKS_CONTEXT_KEY,
+  VendingFleet,
+} from '../environment/vending-fleet';
 
 /** One synthesized stack, as the table and `--json` show it. Customer fields are null on the platform's stack. */
 export interface SynthRow {
@@ -221,7 +226,12 @@ function plannedJobs(fleet: ResolvedFleet, request: SynthRequest): string[] | un
   if ((request.jobs ?? 1) <= 1) return undefined;
   // Offboarded environments' stacks (for cdk destroy) are built here: the workers build the fleet's files only.
   if (request.includeOffboarded || contextSets(INCLUDE_OFFBOARDED_CONTEXT_KEY)) return undefined;
-  const all = [`${fleet.platform.name}-platform`, ...fleet.customers.map((c) => `${c.customer}-${c.environment}`)];
+  const pipelineStack = fleetPipelineStackName(fleet.platform);
+  const all = [
+    `${fleet.platform.name}-platform`,
+    ...fleet.customers.map((c) => `${c.customer}-${c.environment}`),
+    ...(pipelineStack ? [pipelineStack] : []),
+  ];
   if (request.stacks && request.stacks.some((name) => !all.includes(name))) return undefined;
   if (!request.stacks && contextSelects()) return undefined;
   const stacks = request.stacks ? all.filter((name) => request.stacks!.includes(name)) : all;
@@ -259,7 +269,7 @@ function synthesizeInWorkers(
   const { outdir, cwd, progress } = request;
   const config = readFleetConfig(fleet);
   const platformStack = `${fleet.platform.name}-platform`;
-  if (stacks.length === 1 + fleet.customers.length) {
+  if (stacks.length === 1 + fleet.customers.length + (fleetPipelineStackName(fleet.platform) ? 1 : 0)) {
     // The account's quotas, which one App checks on the stacks of the whole fleet, from the config here: no worker
     // holds the whole fleet.
     const problems: ConfigProblem[] = fleetQuotaProblems(fleet);
@@ -295,7 +305,8 @@ function synthesizeInWorkers(
       return { ...part, ...(outcome.treeMaxNodes !== undefined ? { treeMaxNodes: outcome.treeMaxNodes } : {}) };
     });
     const merged = join(work, 'assembly');
-    mergeAssemblies(withLimits, stacks, stacks.includes(platformStack) ? platformStack : undefined, merged);
+    const standalone = [fleetPipelineStackName(fleet.platform)].filter((name): name is string => name !== undefined);
+    mergeAssemblies(withLimits, stacks, stacks.includes(platformStack) ? platformStack : undefined, merged, standalone);
     // The folder the CDK CLI gives (CDK_OUTDIR) is its own (it keeps lock files there): filled, never replaced.
     installAssembly(merged, outdir, join(work, 'previous'), !request.cdkCli);
   } finally {

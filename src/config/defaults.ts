@@ -72,6 +72,12 @@ export function defaultTriggerPaths(provisionScripts: string[]): string[] {
 /** The weekly window of the default rebuilds when the platform file says nothing: Sundays, 02:00 to 06:00 UTC. */
 export const DEFAULT_REBUILD_WINDOW = { weekDay: 'SUN', startHourUtc: 2, hours: 4 } as const;
 
+/** Stacks the fleet pipeline deploys at the same time in a wave (docs/FLEET-DEPLOY-QUOTAS.md says why 20). */
+export const DEFAULT_FLEET_CONCURRENCY = 20;
+
+/** The qualifier of a default `cdk bootstrap`: the names of its roles carry it. */
+export const DEFAULT_BOOTSTRAP_QUALIFIER = 'hnb659fds';
+
 export const DEFAULT_BASE_IMAGE_PARAMETER = '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64';
 
 /** The processor architectures of web servers and bakes. */

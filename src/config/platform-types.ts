@@ -2,7 +2,7 @@
  * The config file contract, continued: the platform file (`platform.yaml`) and the fleet it reads with the
  * customer files. Tags as in types.ts.
  */
-import type { RebuildWindowConfig } from './pipeline-types';
+import type { RebuildWindowConfig, RepositoryConfig } from './pipeline-types';
 import type { AccountQuotas } from './quota-types';
 import type { CustomerConfig } from './types';
 
@@ -79,6 +79,49 @@ export interface PlatformHealthConfig {
    * @default []
    */
   readonly alertEmails?: string[];
+}
+
+/**
+ * The fleet's own pipeline (README, "Deploy the fleet"): a CodePipeline in the platform's account that validates,
+ * synthesizes and deploys this fleet directory from its repository on every push, the platform first, then the
+ * changed customer environments, non-production before production, production after a manual approval.
+ */
+export interface FleetPipelineConfig {
+  /** The fleet repository: the one that holds this platform.yaml, `customers/` and the lock file. */
+  readonly repository: RepositoryConfig;
+  /**
+   * Where this fleet directory is in the repository, relative to its root.
+   * @pattern ^(\.|(?!\.\.?(\/|$))[A-Za-z0-9_.-]+(\/(?!\.\.?(\/|$))[A-Za-z0-9_.-]+)*)$
+   * @expected a relative path of letters, digits and . _ - separated by /, without . or .. parts, such as fleet, or . for the root
+   * @default "."
+   */
+  readonly directory?: string;
+  /**
+   * Stacks deployed at the same time in each wave (platform, non-production, production). One build deploys a wave;
+   * docs/FLEET-DEPLOY-QUOTAS.md explains the default and the bounds.
+   * @minimum 1
+   * @maximum 50
+   * @asType integer
+   * @default 20
+   */
+  readonly concurrency?: number;
+  /**
+   * Addresses asked to approve the production wave (each confirms its subscription once). Without them, the approval
+   * waits in the CodePipeline console.
+   * @uniqueItems true
+   * @itemPattern ^(?=.{6,254}$)[A-Za-z0-9!#$%&'*+\/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+\/=?^_`{|}~-]+)*@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$
+   * @itemExpected an email address such as ops@example.com
+   * @default []
+   */
+  readonly approvalEmails?: string[];
+  /**
+   * The qualifier of the account's CDK bootstrap (`cdk bootstrap --qualifier`): the pipeline's builds assume its
+   * roles, `cdk-<qualifier>-deploy-role-<account>-<region>` and the others.
+   * @pattern ^[A-Za-z0-9_-]{1,10}$
+   * @expected 1 to 10 letters, digits, _ or -, such as hnb659fds (CDK's default)
+   * @default "hnb659fds"
+   */
+  readonly bootstrapQualifier?: string;
 }
 
 /** The platform: the content of `platform.yaml`. */
@@ -160,6 +203,12 @@ export interface PlatformConfig {
    * @default - no address
    */
   readonly health?: PlatformHealthConfig;
+  /**
+   * The fleet's pipeline: with it, the fleet's app has one more stack, `<name>-fleet-pipeline`, that deploys the
+   * fleet from its repository.
+   * @default - no pipeline: the fleet is deployed by hand (`paas-vending deploy`)
+   */
+  readonly fleetPipeline?: FleetPipelineConfig;
 }
 
 /** A platform with all its customer environments, as loaded from a fleet directory. */

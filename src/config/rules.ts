@@ -540,6 +540,10 @@ export function platformRules(doc: unknown): RawProblem[] {
     }
   }
   problems.push(...natRules(vpc));
+  const fleetPipeline = obj(doc.fleetPipeline);
+  if (isObject(fleetPipeline.repository)) {
+    problems.push(...repositoryRules(fleetPipeline.repository, ['fleetPipeline', 'repository']));
+  }
   problems.push(...certificatePlacement(doc.certificateArn, ['certificateArn'], doc));
   problems.push(...environmentsRules(doc));
   return problems;

@@ -274,17 +274,22 @@ export interface ConfigEnvironmentUse {
  * The use of the quotas that follow from the config files by rule, without building the fleet: one stack per
  * environment and the platform's; two pipelines per environment (the AMI's and the software's); an RDS instance, or
  * an Aurora cluster with a writer and, multi-AZ, a reader; a load balancer per dedicated environment and per shared
- * one in use; the certificates of the custom domains on each shared listener.
+ * one in use; the certificates of the custom domains on each shared listener; with `fleetPipeline`, its stack and
+ * its pipeline.
  */
-export function configQuotaUse(environments: ConfigEnvironmentUse[], sharedLoadBalancers: number): QuotaUse[] {
+export function configQuotaUse(
+  environments: ConfigEnvironmentUse[],
+  sharedLoadBalancers: number,
+  fleetPipeline = false,
+): QuotaUse[] {
   const aurora = (e: ConfigEnvironmentUse) => e.database?.engine.startsWith('aurora-') ?? false;
   const dbInstances = environments.reduce(
     (sum, e) => sum + (!e.database ? 0 : aurora(e) ? (e.database.multiAz ? 2 : 1) : 1),
     0,
   );
   const uses: QuotaUse[] = [
-    { key: 'stacks', used: 1 + environments.length },
-    { key: 'pipelines', used: 2 * environments.length },
+    { key: 'stacks', used: 1 + environments.length + (fleetPipeline ? 1 : 0) },
+    { key: 'pipelines', used: 2 * environments.length + (fleetPipeline ? 1 : 0) },
     { key: 'dbInstances', used: dbInstances },
     { key: 'dbClusters', used: environments.filter(aurora).length },
     { key: 'loadBalancers', used: sharedLoadBalancers + environments.filter((e) => e.ingress === 'dedicated').length },
@@ -299,7 +304,11 @@ export function configQuotaUse(environments: ConfigEnvironmentUse[], sharedLoadB
 /** The quotas a fleet directory's config would exceed, by configQuotaUse and the placement a synthesis would use. */
 export function fleetQuotaProblems(fleet: ResolvedFleet): ConfigProblem[] {
   const placement = plannedPlacement(fleet);
-  const uses = configQuotaUse(configEnvironmentUses(fleet.customers, placement), placement.loadBalancers);
+  const uses = configQuotaUse(
+    configEnvironmentUses(fleet.customers, placement),
+    placement.loadBalancers,
+    fleet.platform.fleetPipeline !== undefined,
+  );
   return quotaProblems(uses, fleet.platform.quotas, platformSourceOf(fleet.directory));
 }
 

@@ -24,7 +24,8 @@ import {
   readOffboardedEnvironments,
   readOffboardingRecord,
 } from '../config/offboarding';
-import { FleetConfig } from '../config/types';
+import { FleetConfig, PlatformConfig } from '../config/types';
+import { FleetPipeline } from '../fleet-pipeline/fleet-pipeline';
 import { PlatformHealth } from '../platform/platform-health';
 import { PlatformReference } from '../platform/platform-reference';
 import { SharedPlatform, SharedPlatformConfigOptions } from '../platform/shared-platform';
@@ -81,6 +82,11 @@ export interface VendingFleetOptions {
    *   `cdk destroy -c vending:include-offboarded=true acme-staging`), else false
    */
   readonly includeOffboarded?: boolean;
+}
+
+/** The name of the fleet pipeline's stack, `<platform>-fleet-pipeline`, when the platform file has `fleetPipeline:`. */
+export function fleetPipelineStackName(platform: PlatformConfig): string | undefined {
+  return platform.fleetPipeline ? `${platform.name}-fleet-pipeline` : undefined;
 }
 
 /** The context key that selects the stacks a VendingFleet builds (names separated by commas). */
@@ -189,13 +195,26 @@ export class VendingFleet {
    * @default - none, when the platform's stack is not built
    */
   public readonly platformHealth?: PlatformHealth;
+  /**
+   * The stack of the fleet's pipeline, `<platform>-fleet-pipeline`.
+   * @default - undefined when the platform file has no `fleetPipeline:` or `stacks` leaves it out
+   */
+  public readonly pipelineStack?: Stack;
+  /**
+   * The fleet's pipeline.
+   * @default - undefined when the platform file has no `fleetPipeline:` or `stacks` leaves it out
+   */
+  public readonly fleetPipeline?: FleetPipeline;
   /** How the customer environments reach the platform: its published contract. */
   public readonly platformReference: PlatformReference;
   /** The customer environments that were built (all, unless `stacks` selects), in the order of the fleet's customers. */
   public readonly environments: CustomerEnvironment[];
   /** The stacks of offboarded environments that were built (`includeOffboarded`), in name order: for `cdk destroy`. */
   public readonly offboardedEnvironments: CustomerEnvironment[];
-  /** The stack names of the whole fleet, the platform's first, whether built or not (offboarded ones last, when included). */
+  /**
+   * The stack names of the whole fleet, whether built or not: the platform's first, the customers', the fleet
+   * pipeline's (when the platform file has one), then offboarded ones (when included).
+   */
   public readonly stackNames: string[];
   /** Which shared load balancer serves each environment on shared ingress. */
   public readonly placement: FleetPlacement;
@@ -239,7 +258,20 @@ export class VendingFleet {
         })),
       );
     }
-    const liveNames = [platformStackName, ...labels];
+    const pipelineStackName = fleetPipelineStackName(platformConfig);
+    if (pipelineStackName !== undefined && labels.includes(pipelineStackName)) {
+      const config = fleet.customers.find((c) => `${c.customer}-${c.environment}` === pipelineStackName)!;
+      throw new ConfigError([
+        {
+          file: platformSourceOf(fleet.directory),
+          path: 'fleetPipeline',
+          message:
+            `makes a stack named ${pipelineStackName}, the name of customer ${config.customer}'s ${config.environment} ` +
+            'environment too; expected stack names that differ: rename the platform or that customer',
+        },
+      ]);
+    }
+    const liveNames = [platformStackName, ...labels, ...(pipelineStackName ? [pipelineStackName] : [])];
     this.stackNames = [...liveNames, ...offboarded.map((o) => o.name)];
     const selected = selectionOf(app, options, this.stackNames, where);
 
@@ -292,6 +324,18 @@ export class VendingFleet {
           rebuildWindow: platformConfig.rebuildWindow,
         });
       });
+    if (pipelineStackName !== undefined && selected.has(pipelineStackName)) {
+      // Its own stack, which depends on no other: deployed once by hand, it then deploys the platform and the rest.
+      // Built after the customers' stacks, in the order of stackNames (the assembly lists stacks as they were built).
+      const pipelineStack = new Stack(app, pipelineStackName, {
+        env,
+        stackName: pipelineStackName,
+        description: `cdk-paas-vending: the pipeline that deploys the fleet of platform ${platformConfig.name}`,
+        terminationProtection: resolvedPlatform.production,
+      });
+      this.pipelineStack = pipelineStack;
+      this.fleetPipeline = FleetPipeline.fromConfig(pipelineStack, 'FleetPipeline', platformConfig.fleetPipeline!);
+    }
     // An offboarded environment's stack as it was last deployed: on the load balancer that served it, outside the
     // placement (its slot is free for the next environment).
     this.offboardedEnvironments = offboarded
@@ -307,7 +351,11 @@ export class VendingFleet {
       );
     if (liveNames.every((name) => selected.has(name))) {
       // The account's quotas, checked on the whole fleet only: a selection of stacks is not what the account holds.
-      const stacks: Stack[] = [...(this.platformStack ? [this.platformStack] : []), ...this.environments];
+      const stacks: Stack[] = [
+        ...(this.platformStack ? [this.platformStack] : []),
+        ...this.environments,
+        ...(this.pipelineStack ? [this.pipelineStack] : []),
+      ];
       const sharedUse = sharedEnvironmentUses(this.environments, fleet.customers, this.placement);
       const quotaSource = platformSourceOf(fleet.directory);
       app.node.addValidation({

@@ -237,3 +237,27 @@ describe('--jobs and PAAS_VENDING_JOBS', () => {
     expect(JSON.parse(result.out).map((r: any) => r.stack)).toEqual(['acme-staging']);
   });
 });
+
+describe('a fleet with its pipeline (platform.yaml fleetPipeline:)', () => {
+  test('--jobs 2 writes the same files as --jobs 1: the pipeline stack built by a worker, depending on no stack', () => {
+    const fleet = writeFleet(
+      { ...platform(), ...zones, fleetPipeline: { repository: { codeCommitRepository: 'fleet' } } },
+      { 'acme-staging.yaml': stagingCustomer() },
+    );
+    const cwd = mkdtempSync(join(tmpdir(), 'synth-jobs-pipeline-'));
+    const two = cli(['synth', fleet, '--out', 'two', '--jobs', '2', '--json'], cwd);
+    const one = cli(['synth', fleet, '--out', 'one', '--jobs', '1', '--json'], cwd);
+    expect([two.code, one.code]).toEqual([EXIT_OK, EXIT_OK]);
+    expect(JSON.parse(two.out).map((row: any) => row.stack)).toEqual([
+      'vending-platform',
+      'acme-staging',
+      'vending-fleet-pipeline',
+    ]);
+    expectSameFiles(join(cwd, 'one'), join(cwd, 'two'));
+    const assembly = new cxapi.CloudAssembly(join(cwd, 'two'));
+    expect(assembly.getStackByName('vending-fleet-pipeline').dependencies.map((d) => d.id)).not.toContain(
+      'vending-platform',
+    );
+    expect(assembly.getStackByName('acme-staging').dependencies.map((d) => d.id)).toContain('vending-platform');
+  });
+});

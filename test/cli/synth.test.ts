@@ -49,7 +49,7 @@ describe('paas-vending synth: the example fleet', () => {
       .map((line) => line.split(/ {2,}/));
   });
 
-  test('exits 0 and prints a table of the 7 stacks, the platform first', () => {
+  test('exits 0 and prints a table of the 8 stacks, the platform first, the fleet pipeline last', () => {
     expect(result.code).toBe(EXIT_OK);
     expect(rows[0]).toEqual(['STACK', 'CUSTOMER', 'ENVIRONMENT', 'HOSTNAME', 'INGRESS', 'RESOURCES', 'TEMPLATE']);
     expect(rows.slice(1).map((r) => r[0])).toEqual([
@@ -60,6 +60,7 @@ describe('paas-vending synth: the example fleet', () => {
       'hooli-staging',
       'initech-production',
       'piedpiper-development',
+      'vending-fleet-pipeline',
     ]);
     expect(rows[1]).toEqual([
       'vending-platform',
@@ -72,7 +73,16 @@ describe('paas-vending synth: the example fleet', () => {
     ]);
     expect(rows[2].slice(0, 5)).toEqual(['acme-production', 'acme', 'production', 'www.acme.com', 'dedicated']);
     expect(rows[3].slice(0, 5)).toEqual(['acme-staging', 'acme', 'staging', 'acme-staging.apps.example.com', 'shared']);
-    expect(result.out).toMatch(/\n\n7 stacks in assembly\. Deploy one with: cdk deploy --app assembly STACK$/);
+    expect(rows[8]).toEqual([
+      'vending-fleet-pipeline',
+      '-',
+      '-',
+      '-',
+      '-',
+      expect.stringMatching(/^\d+$/),
+      'assembly/vending-fleet-pipeline.template.json',
+    ]);
+    expect(result.out).toMatch(/\n\n8 stacks in assembly\. Deploy one with: cdk deploy --app assembly STACK$/);
   });
 
   test('each template exists, relative to the current directory, with the resource count shown', () => {
@@ -81,7 +91,7 @@ describe('paas-vending synth: the example fleet', () => {
       expect(row[6]).toBe(`assembly/${row[0]}.template.json`);
       expect(existsSync(file)).toBe(true);
       expect(Number(row[5])).toBe(resourceCount(file));
-      expect(Number(row[5])).toBeGreaterThan(40);
+      expect(Number(row[5])).toBeGreaterThan(row[0] === 'vending-fleet-pipeline' ? 20 : 40);
     }
     expect(existsSync(join(cwd, 'assembly', 'manifest.json'))).toBe(true);
   });

@@ -7,6 +7,7 @@
 import { join } from 'path';
 import { ConfigLoader, VendingFleet } from '../../src';
 import { acknowledgeSoftwarePipeline } from '../delivery-pipeline/fixture';
+import { acknowledgeFleetPipeline } from '../fleet-pipeline/fixture';
 import { expectCompliant, newTestApp } from '../support/compliance';
 import {
   acknowledgeAmiPipeline,
@@ -15,7 +16,7 @@ import {
   acknowledgeWebTier,
 } from '../support/platform-fixture';
 
-test('acme-production and acme-staging of the example fleet pass every check', () => {
+test('acme-production and acme-staging of the example fleet, and its pipeline, pass every check', () => {
   const app = newTestApp();
   const fleet = ConfigLoader.loadFleet(join(__dirname, '..', '..', 'examples', 'fleet'));
   const chosen = fleet.customers.filter((c) => c.customer === 'acme');
@@ -28,5 +29,7 @@ test('acme-production and acme-staging of the example fleet pass every check', (
     acknowledgeAmiPipeline(environment.amiPipeline);
     acknowledgeSoftwarePipeline(environment.deliveryPipeline, environment.webTier);
   }
-  expectCompliant([vending.platformStack!, ...vending.environments]);
+  // The example fleet's own pipeline too (platform.yaml's fleetPipeline:), with the findings it has by design.
+  acknowledgeFleetPipeline(vending.fleetPipeline!);
+  expectCompliant([vending.platformStack!, ...vending.environments, vending.pipelineStack!]);
 });

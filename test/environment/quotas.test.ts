@@ -44,7 +44,8 @@ const byKey = (uses: QuotaUse[]) =>
 describe('the use of each quota by the example fleet', () => {
   const app = new App();
   const fleet = new VendingFleet(app, example, { placement: { loadBalancers: 1, environments: {} } });
-  const stacks = [fleet.platformStack!, ...fleet.environments];
+  // Every stack the account holds: the example fleet has its pipeline too.
+  const stacks = [fleet.platformStack!, ...fleet.environments, fleet.pipelineStack!];
   const shared = sharedEnvironmentUses(fleet.environments, example.customers, fleet.placement);
   const built = byKey(fleetQuotaUse(stacks, shared));
   const assembly = app.synth();
@@ -77,7 +78,9 @@ describe('the use of each quota by the example fleet', () => {
   test("the config's count, for validate, equals the built count of every quota it counts", () => {
     const customers = example.customers.map((config) => resolveCustomer(config, example.platform));
     const environments = configEnvironmentUses(customers, fleet.placement);
-    const fromConfig = byKey(configQuotaUse(environments, fleet.placement.loadBalancers));
+    const fromConfig = byKey(
+      configQuotaUse(environments, fleet.placement.loadBalancers, example.platform.fleetPipeline !== undefined),
+    );
     expect(Object.keys(fromConfig).length).toBeGreaterThanOrEqual(6);
     for (const [key, used] of Object.entries(fromConfig)) expect([key, used]).toEqual([key, built[key]]);
   });
@@ -168,8 +171,9 @@ describe('paas-vending validate checks the quotas that follow from the config', 
     writeFileSync(platformFile, `${readFileSync(platformFile, 'utf8')}quotas: { pipelines: 4 }\n`);
     const result = validate();
     expect(result.code).toBe(1);
+    // Two per environment (6) and the fleet's own pipeline.
     expect(result.err).toMatch(
-      /platform\.yaml: quotas\.pipelines: the fleet needs 12 pipelines in the region, 8 more than the quota set here of 4; expected at most 4: request an increase of "Number of pipelines per Region" \(CodePipeline\)/,
+      /platform\.yaml: quotas\.pipelines: the fleet needs 13 pipelines in the region, 9 more than the quota set here of 4; expected at most 4: request an increase of "Number of pipelines per Region" \(CodePipeline\)/,
     );
   });
 

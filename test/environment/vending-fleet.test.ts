@@ -19,7 +19,7 @@ describe('VendingFleet.fromDirectory', () => {
   const fleet = VendingFleet.fromDirectory(app, FLEET);
   const assembly = app.synth();
 
-  test('one platform stack and one stack per customer file, top-level and named as CDK users expect', () => {
+  test("one platform stack and one stack per customer file (and the fleet pipeline's), top-level and named as CDK users expect", () => {
     expect(assembly.stacks.map((s) => s.stackName).sort()).toEqual([
       'acme-production',
       'acme-staging',
@@ -27,6 +27,7 @@ describe('VendingFleet.fromDirectory', () => {
       'hooli-staging',
       'initech-production',
       'piedpiper-development',
+      'vending-fleet-pipeline',
       'vending-platform',
     ]);
     for (const stack of [fleet.platformStack!, ...fleet.environments]) expect(stack.node.scope).toBe(app);

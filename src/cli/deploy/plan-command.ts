@@ -12,6 +12,7 @@ import { assemblyStacks, AssemblyStack, libraryVersion } from './fingerprint';
 import { DeployPlan, FleetStack, planDeploy, PreviousStack, Wave } from './selection';
 import { DeployState } from './state';
 import { ResolvedFleet } from '../../config/loader';
+import { fleetPipelineStackName } from '../../environment/vending-fleet';
 import { fleetAtRef, synthesized } from '../diff-command';
 import { UsageError } from '../io';
 import { synthesizeFleet } from '../synth';
@@ -48,17 +49,29 @@ export interface PrepareOptions {
   readonly warn: (line: string) => void;
 }
 
-/** The wave of each stack the fleet names; stacks it does not name (offboarded, foreign) are not deployed. */
-function wavesOf(fleet: ResolvedFleet): Map<string, Wave> {
+/**
+ * The wave of each stack the fleet names; stacks it does not name (offboarded, foreign) are not deployed. The fleet
+ * pipeline's stack (platform.yaml's `fleetPipeline:`) deploys only when named (`--stack`), in the platform wave: the
+ * pipeline's UpdatePipeline stage deploys it alone, before any wave, and no wave holds it (its failure skips no
+ * customer, its plan is not the fleet's).
+ */
+function wavesOf(fleet: ResolvedFleet, only: readonly string[] = []): Map<string, Wave> {
   const waves = new Map<string, Wave>([[`${fleet.platform.name}-platform`, 'platform']]);
+  const pipelineStack = fleetPipelineStackName(fleet.platform);
+  if (pipelineStack !== undefined && only.includes(pipelineStack)) waves.set(pipelineStack, 'platform');
   for (const c of fleet.customers) {
     waves.set(`${c.customer}-${c.environment}`, c.production ? 'production' : 'nonproduction');
   }
   return waves;
 }
 
-function fleetStacks(assembly: string, fleet: ResolvedFleet, library: string): (AssemblyStack & FleetStack)[] {
-  const waves = wavesOf(fleet);
+function fleetStacks(
+  assembly: string,
+  fleet: ResolvedFleet,
+  library: string,
+  only?: readonly string[],
+): (AssemblyStack & FleetStack)[] {
+  const waves = wavesOf(fleet, only);
   return assemblyStacks(assembly, fleet.platform, library).flatMap((s) => {
     const wave = waves.get(s.name);
     return wave ? [{ ...s, wave }] : [];
@@ -96,7 +109,7 @@ export function prepareDeploy(fleet: ResolvedFleet, options: PrepareOptions): Pr
       }
       if (result.warnings.length > 0) options.warn(result.warnings.join('\n'));
     }
-    const stacks = fleetStacks(assembly, fleet, library);
+    const stacks = fleetStacks(assembly, fleet, library, options.only);
     let baseline: Baseline = { kind: 'none' };
     let previous: Map<string, PreviousStack> | undefined;
     if (options.stateDir !== undefined && options.changedSince !== undefined) {
@@ -114,7 +127,7 @@ export function prepareDeploy(fleet: ResolvedFleet, options: PrepareOptions): Pr
       const ref = options.changedSince;
       const dir = fleetAtRef(fleet.directory, ref, join(work, 'ref'), 'deploy: --changed-since');
       const before = synthesized(dir, join(work, 'before'), `the fleet at ${ref}`, undefined, 'deploy');
-      const old = fleetStacks(before.outdir, before.fleet, library);
+      const old = fleetStacks(before.outdir, before.fleet, library, options.only);
       previous = new Map(old.map((s) => [s.name, { fingerprint: s.fingerprint, inputs: s.inputs }]));
       baseline = {
         kind: 'ref',
