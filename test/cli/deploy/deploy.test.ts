@@ -218,11 +218,14 @@ test('the real deployer reads the example assembly with toolkit-lib (no AWS call
       'hooli-staging',
       'initech-production',
       'piedpiper-development',
+      'vending-fleet-pipeline',
     ].sort(),
   );
-  for (const s of stacks.filter((x) => x.name !== 'vending-platform')) {
+  // The customers depend on the platform; the fleet pipeline on nothing (it is deployed first, on its own).
+  for (const s of stacks.filter((x) => !['vending-platform', 'vending-fleet-pipeline'].includes(x.name))) {
     expect(s.dependencies).toEqual(['vending-platform']);
   }
+  expect(stacks.find((s) => s.name === 'vending-fleet-pipeline')?.dependencies).toEqual([]);
 });
 
 test('runAsync runs deploy --help and reports a bad option as a usage error', async () => {
