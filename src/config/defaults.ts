@@ -162,13 +162,19 @@ export type ResolvedAmi = Required<Omit<AmiConfig, 'initialImageId' | 'rebuildSc
   Pick<AmiConfig, 'initialImageId' | 'rebuildSchedule'> & { readonly baseImage: BaseImageConfig };
 /**
  * A deployment as CodeDeploy sees it: the policy, and for `rolling` the instances that stay in service, as a count or
- * a share (neither: one instance at a time).
+ * a share (neither: one instance at a time); for `rolling-with-additional-batch` the extra batch, as a count or a
+ * share of the running instances (one of the two always).
  */
 export interface ResolvedDeployment {
   readonly policy: DeploymentPolicy;
   readonly minimumHealthyHosts?: number;
   readonly minimumHealthyPercent?: number;
+  readonly batchSize?: number;
+  readonly batchSizePercent?: number;
 }
+
+/** The extra batch of `rolling-with-additional-batch` when the file gives no size: one instance. */
+export const DEFAULT_ADDITIONAL_BATCH_SIZE = 1;
 /**
  * The software section with its defaults: `deployment` always; `deploymentConfig` only when the file has no
  * `deployment` (the preset, one-at-a-time by default, as before the block existed).
@@ -196,6 +202,11 @@ export function resolveDeployment(
     }
   }
   const policy = deployment.policy ?? DeploymentPolicy.ROLLING;
+  if (policy === DeploymentPolicy.ROLLING_WITH_ADDITIONAL_BATCH) {
+    return deployment.batchSizePercent !== undefined
+      ? { policy, batchSizePercent: deployment.batchSizePercent }
+      : { policy, batchSize: deployment.batchSize ?? DEFAULT_ADDITIONAL_BATCH_SIZE };
+  }
   if (deployment.batchSize !== undefined) {
     return { policy, minimumHealthyHosts: Math.max(minCapacity - deployment.batchSize, 0) };
   }

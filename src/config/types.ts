@@ -41,7 +41,7 @@ export enum DeploymentPolicy {
   ALL_AT_ONCE = 'all-at-once',
   /** A batch of instances at a time; the others keep serving (CodeDeploy's minimum healthy hosts). */
   ROLLING = 'rolling',
-  /** Rolling, with an extra batch of instances launched first, so that capacity never drops (not yet available). */
+  /** Rolling, with an extra batch of instances launched first, so that capacity never drops. */
   ROLLING_WITH_ADDITIONAL_BATCH = 'rolling-with-additional-batch',
   /** The release on new instances; the old ones leave once the new ones are healthy (not yet available). */
   IMMUTABLE = 'immutable',

@@ -42,6 +42,22 @@ export function validate(where: string, props: SoftwareDeliveryPipelineProps, pr
         'expected one of the two (each says how many instances CodeDeploy updates at a time)',
     );
   }
+  if (props.additionalBatch) {
+    const beside =
+      props.deploymentStrategy !== undefined
+        ? 'deploymentStrategy'
+        : props.minimumHealthyHosts
+          ? 'minimumHealthyHosts'
+          : undefined;
+    if (beside) {
+      throw new Error(
+        `${where}: additionalBatch: received it beside ${beside}; expected one of the two (with an additional batch, ` +
+          'CodeDeploy keeps as many instances in service as ran before and updates a batch at a time)',
+      );
+    }
+    const problem = props.additionalBatch._problem();
+    if (problem) throw new Error(`${where}: additionalBatch: ${problem}`);
+  }
   const percent = props.maxServerErrorPercent;
   if (percent !== undefined && !Token.isUnresolved(percent) && !(percent > 0 && percent <= 100)) {
     throw new Error(

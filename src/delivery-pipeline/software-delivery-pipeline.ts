@@ -11,12 +11,14 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { AdditionalBatch } from './additional-batch';
 import { createBuild } from './build';
 import { validate } from './checks';
 import { createAlarms, createDeploymentGroup, grantRevisionsToInstances, installAgent } from './deployment';
 import { createPipeline } from './stages';
-import { isProduction, ResolvedDeployment } from '../config/defaults';
+import { DEFAULT_ADDITIONAL_BATCH_SIZE, isProduction, ResolvedDeployment } from '../config/defaults';
 import { CustomerConfig, DeploymentPolicy, DeploymentStrategy } from '../config/types';
 import { pipelineArtifacts } from '../pipeline-common/artifacts';
 import { checkConfigOfWebTier } from '../pipeline-common/config-of';
@@ -107,6 +109,15 @@ export interface SoftwareDeliveryPipelineProps {
    */
   readonly minimumHealthyHosts?: codedeploy.MinimumHealthyHosts;
   /**
+   * Deploy with an additional batch (Elastic Beanstalk's "rolling with additional batch"): the Deploy stage copies
+   * the build's revision into the pipeline's folder and invokes a Step Functions state machine (`deploymentStateMachine`),
+   * which grows the Auto Scaling group by the batch, waits until the new instances are in service, deploys with
+   * CodeDeploy a batch at a time while as many instances as ran before stay in service, and sets the group's capacity
+   * back on every path. Not with `deploymentStrategy` or `minimumHealthyHosts`.
+   * @default - no extra batch: CodeDeploy updates the instances in place (`deploymentStrategy`)
+   */
+  readonly additionalBatch?: AdditionalBatch;
+  /**
    * Who approves releases, by mail. Required, with one address at least, in production; unused elsewhere.
    * @default - none (a non-production pipeline has no approval)
    */
@@ -138,7 +149,8 @@ export interface SoftwareDeliveryPipelineProps {
  * The software delivery pipeline of a customer environment: the customer's repository → CodeBuild running the
  * repository's own `buildspec.yml` → a person's approval (production) → CodeDeploy updating the instances of the
  * Auto Scaling group in place, behind their target group, and rolling back a deployment that fails, is stopped,
- * or sets off one of its alarms (the instances' 5xx rate, unhealthy hosts).
+ * or sets off one of its alarms (the instances' 5xx rate, unhealthy hosts). With `additionalBatch`, the group grows
+ * by a batch before the deployment and shrinks back after it (a Step Functions state machine of the stack).
  *
  * @example
  * declare const platform: SharedPlatform;
@@ -222,6 +234,10 @@ export class SoftwareDeliveryPipeline extends Construct {
   /** The topic of the approval mails (production only). */
   public readonly approvalTopic?: sns.ITopic;
   /**
+   * The state machine of the Deploy stage, with `additionalBatch` (it runs as the pipeline's role).
+   */
+  public readonly deploymentStateMachine?: sfn.IStateMachine;
+  /**
    * The start of the keys of the pipeline's objects in the artifacts bucket (CodePipeline's folder of the
    * pipeline, the first 20 characters of its name); the pipeline's roles may use no other object of the bucket.
    */
@@ -270,10 +286,14 @@ export class SoftwareDeliveryPipeline extends Construct {
       pipelineName,
       artifacts,
       buildProject: this.buildProject,
+      application: this.application,
       deploymentGroup: this.deploymentGroup,
+      key,
+      artifactsPrefix: this.artifactsPrefix,
     });
     this.pipeline = pipeline.pipeline;
     if (pipeline.approvalTopic) this.approvalTopic = pipeline.approvalTopic;
+    if (pipeline.deploymentStateMachine) this.deploymentStateMachine = pipeline.deploymentStateMachine;
   }
 
   /** Tags of every resource: the customer, the environment and the props' own. */
@@ -290,8 +310,16 @@ export class SoftwareDeliveryPipeline extends Construct {
  */
 function deploymentPropsOf(
   deployment: ResolvedDeployment,
-): Pick<SoftwareDeliveryPipelineProps, 'deploymentStrategy' | 'minimumHealthyHosts'> {
+): Pick<SoftwareDeliveryPipelineProps, 'deploymentStrategy' | 'minimumHealthyHosts' | 'additionalBatch'> {
   if (deployment.policy === DeploymentPolicy.ALL_AT_ONCE) return { deploymentStrategy: DeploymentStrategy.ALL_AT_ONCE };
+  if (deployment.policy === DeploymentPolicy.ROLLING_WITH_ADDITIONAL_BATCH) {
+    return {
+      additionalBatch:
+        deployment.batchSizePercent !== undefined
+          ? AdditionalBatch.percentage(deployment.batchSizePercent)
+          : AdditionalBatch.count(deployment.batchSize ?? DEFAULT_ADDITIONAL_BATCH_SIZE),
+    };
+  }
   const { minimumHealthyHosts: hosts, minimumHealthyPercent: percent } = deployment;
   if (hosts !== undefined) return { minimumHealthyHosts: codedeploy.MinimumHealthyHosts.count(hosts) };
   if (percent === 50) return { deploymentStrategy: DeploymentStrategy.HALF_AT_A_TIME };

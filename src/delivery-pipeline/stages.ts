@@ -1,11 +1,15 @@
-import { Token } from 'aws-cdk-lib';
+import { Stack, Token } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { batchDeploymentNames, batchDeploymentStateMachine } from './batch-deployment';
 import type { SoftwareDeliveryPipelineProps } from './software-delivery-pipeline';
 import { approvalAction } from '../pipeline-common/approval';
 
@@ -17,7 +21,12 @@ export interface PipelineContext {
   /** The pipeline's folder of the artifacts bucket (pipelineArtifacts). */
   readonly artifacts: s3.IBucket;
   readonly buildProject: codebuild.PipelineProject;
+  readonly application: codedeploy.IServerApplication;
   readonly deploymentGroup: codedeploy.IServerDeploymentGroup;
+  /** The pipeline's folder's key (the platform key), which encrypts the deployment state machine's logs. */
+  readonly key: kms.IKey;
+  /** The pipeline's folder of the artifacts bucket, before pipelineArtifacts scoped it (its name). */
+  readonly artifactsPrefix: string;
 }
 
 /**
@@ -27,7 +36,7 @@ export interface PipelineContext {
 export function createPipeline(
   scope: Construct,
   context: PipelineContext,
-): { pipeline: codepipeline.Pipeline; approvalTopic?: sns.ITopic } {
+): { pipeline: codepipeline.Pipeline; approvalTopic?: sns.ITopic; deploymentStateMachine?: sfn.StateMachine } {
   const { props, production, pipelineName, artifacts, buildProject, deploymentGroup } = context;
   const pipeline = new codepipeline.Pipeline(scope, 'Pipeline', {
     pipelineName,
@@ -69,6 +78,10 @@ export function createPipeline(
     pipeline.addStage({ stageName: 'Approve', actions: [approval.action] });
   }
 
+  if (props.additionalBatch) {
+    const deploymentStateMachine = additionalBatchStage(scope, context, pipeline, buildOutput);
+    return { pipeline, approvalTopic, deploymentStateMachine };
+  }
   pipeline.addStage({
     stageName: 'Deploy',
     actions: [
@@ -80,6 +93,69 @@ export function createPipeline(
     ],
   });
   return { pipeline, approvalTopic };
+}
+
+/**
+ * The Deploy stage of a deployment with an additional batch: the build's revision copied, as the zip it is, to a key
+ * of the pipeline's folder named by the pipeline execution (`Revision`), then the deployment state machine invoked
+ * with that location (`Deploy`). The machine runs as the pipeline's role (README, "Deployment policies": an
+ * environment stays within its 6 roles), which Step Functions may assume for this machine only.
+ */
+function additionalBatchStage(
+  scope: Construct,
+  context: PipelineContext,
+  pipeline: codepipeline.Pipeline,
+  buildOutput: codepipeline.Artifact,
+): sfn.StateMachine {
+  const { props, artifacts, artifactsPrefix, application, deploymentGroup, key } = context;
+  const names = batchDeploymentNames(scope, props);
+  const role = pipeline.role as iam.Role;
+  role.assumeRolePolicy?.addStatements(
+    new iam.PolicyStatement({
+      actions: ['sts:AssumeRole'],
+      principals: [new iam.ServicePrincipal('states.amazonaws.com')],
+      conditions: {
+        StringEquals: { 'aws:SourceAccount': Stack.of(scope).account },
+        ArnEquals: { 'aws:SourceArn': names.stateMachineArn },
+      },
+    }),
+  );
+  const machine = batchDeploymentStateMachine(new Construct(scope, 'Deploy'), {
+    props,
+    batch: props.additionalBatch!,
+    application,
+    deploymentGroup,
+    role,
+    key,
+  });
+  const revisionKey = `${artifactsPrefix}/revisions/#{codepipeline.PipelineExecutionId}.zip`;
+  pipeline.addStage({
+    stageName: 'Deploy',
+    actions: [
+      new actions.S3DeployAction({
+        actionName: 'Revision',
+        input: buildOutput,
+        bucket: artifacts,
+        extract: false,
+        objectKey: revisionKey,
+        runOrder: 1,
+      }),
+      new actions.StepFunctionInvokeAction({
+        actionName: 'Deploy',
+        // By its ARN: the pipeline's role holds the grants to start it, and the machine runs as that role.
+        stateMachine: sfn.StateMachine.fromStateMachineArn(scope, 'DeployStateMachine', names.stateMachineArn),
+        stateMachineInput: actions.StateMachineInput.literal({
+          revision: { bucket: artifacts.bucketName, key: revisionKey },
+          pipelineExecutionId: '#{codepipeline.PipelineExecutionId}',
+        }),
+        runOrder: 2,
+      }),
+    ],
+  });
+  (pipeline.node.defaultChild as codepipeline.CfnPipeline).addResourceDependency(
+    machine.node.defaultChild as sfn.CfnStateMachine,
+  );
+  return machine;
 }
 
 /**
