@@ -173,6 +173,18 @@ export interface ResolvedDeployment {
   readonly batchSizePercent?: number;
 }
 
+/**
+ * The CodeDeploy custom deployment configurations a deployment costs (an account quota of 50): a rolling one with a
+ * minimum of its own (CodeDeploy's presets are one instance at a time and half), and an additional batch, whose state
+ * machine creates one for each run (one at a time, deleted at its end).
+ */
+export function customDeploymentConfigsOf(deployment: ResolvedDeployment): number {
+  if (deployment.policy === DeploymentPolicy.ROLLING_WITH_ADDITIONAL_BATCH) return 1;
+  if (deployment.policy !== DeploymentPolicy.ROLLING) return 0;
+  if (deployment.minimumHealthyHosts !== undefined) return 1;
+  return deployment.minimumHealthyPercent !== undefined && deployment.minimumHealthyPercent !== 50 ? 1 : 0;
+}
+
 /** The extra batch of `rolling-with-additional-batch` when the file gives no size: one instance. */
 export const DEFAULT_ADDITIONAL_BATCH_SIZE = 1;
 /**
