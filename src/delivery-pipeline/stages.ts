@@ -152,7 +152,8 @@ function additionalBatchStage(
       }),
     ],
   });
-  (pipeline.node.defaultChild as codepipeline.CfnPipeline).addResourceDependency(
+  // The pipeline's resource only (its role and policy must come before the machine, which runs as that role).
+  (pipeline.node.defaultChild as codepipeline.CfnPipeline).node.addDependency(
     machine.node.defaultChild as sfn.CfnStateMachine,
   );
   return machine;
