@@ -154,8 +154,6 @@ export const BATCH_KEYS = ['batchSize', 'batchSizePercent', 'minimumHealthyHosts
  * holds their design).
  */
 export const UNAVAILABLE_POLICIES: { readonly [policy: string]: string } = {
-  [DeploymentPolicy.IMMUTABLE]:
-    "CloudFormation's CodeDeploy deployment groups support blue/green for Lambda only: it needs a second group of instances",
   [DeploymentPolicy.TRAFFIC_SPLITTING]:
     "CloudFormation's CodeDeploy deployment groups support blue/green for Lambda only: it needs a second target group weighted on the listener rule",
 };
@@ -165,6 +163,7 @@ const BATCH_KEYS_OF: { readonly [policy: string]: readonly string[] } = {
   [DeploymentPolicy.ROLLING]: BATCH_KEYS,
   [DeploymentPolicy.ROLLING_WITH_ADDITIONAL_BATCH]: ['batchSize', 'batchSizePercent'],
   [DeploymentPolicy.ALL_AT_ONCE]: [],
+  [DeploymentPolicy.IMMUTABLE]: [],
 };
 
 /**
@@ -217,7 +216,7 @@ function deploymentRules(software: Doc, minCapacity: number, maxCapacity: number
     add(
       [...at, 'policy'],
       `received "${policy}", which is not yet available (${unavailable}; README's "Deployment policies" has its ` +
-        'design); expected all-at-once, rolling or rolling-with-additional-batch',
+        'design); expected all-at-once, rolling, rolling-with-additional-batch or immutable',
     );
   }
   const given = BATCH_KEYS.filter((key) => deployment[key] !== undefined);
@@ -233,7 +232,7 @@ function deploymentRules(software: Doc, minCapacity: number, maxCapacity: number
       [...at, given[0]],
       takes.length === 0
         ? `received ${given[0]} with policy ${policy}; expected it with policy rolling or ` +
-            `rolling-with-additional-batch only (${policy} updates every instance at once)`
+            `rolling-with-additional-batch only (${policy === DeploymentPolicy.IMMUTABLE ? 'immutable deploys to as many new instances as run, then to those' : `${policy} updates every instance at once`})`
         : `received ${given[0]} with policy ${policy}; expected ${takes.join(' or ')} (the extra batch's size: ` +
             `as many instances as ran before stay in service), or ${given[0]} with policy rolling`,
     );

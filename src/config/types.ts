@@ -43,7 +43,7 @@ export enum DeploymentPolicy {
   ROLLING = 'rolling',
   /** Rolling, with an extra batch of instances launched first, so that capacity never drops. */
   ROLLING_WITH_ADDITIONAL_BATCH = 'rolling-with-additional-batch',
-  /** The release on new instances; the old ones leave once the new ones are healthy (not yet available). */
+  /** The release on new instances first, which serve beside the old ones while these are updated, then leave. */
   IMMUTABLE = 'immutable',
   /** A canary share of the traffic on new instances for an evaluation period, rolled back on alarm (not yet available). */
   TRAFFIC_SPLITTING = 'traffic-splitting',

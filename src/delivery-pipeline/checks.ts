@@ -58,6 +58,22 @@ export function validate(where: string, props: SoftwareDeliveryPipelineProps, pr
     const problem = props.additionalBatch._problem();
     if (problem) throw new Error(`${where}: additionalBatch: ${problem}`);
   }
+  if (props.standbyAutoScalingGroup) {
+    const beside =
+      props.deploymentStrategy !== undefined
+        ? 'deploymentStrategy'
+        : props.minimumHealthyHosts
+          ? 'minimumHealthyHosts'
+          : props.additionalBatch
+            ? 'additionalBatch'
+            : undefined;
+    if (beside) {
+      throw new Error(
+        `${where}: standbyAutoScalingGroup: received it beside ${beside}; expected one of the two (an immutable ` +
+          'deployment updates the standby group, then the group, each all at once)',
+      );
+    }
+  }
   const percent = props.maxServerErrorPercent;
   if (percent !== undefined && !Token.isUnresolved(percent) && !(percent > 0 && percent <= 100)) {
     throw new Error(

@@ -118,6 +118,16 @@ export interface SoftwareDeliveryPipelineProps {
    */
   readonly additionalBatch?: AdditionalBatch;
   /**
+   * Deploy immutably (Elastic Beanstalk's "immutable"), on this standby group of the same launch template, at zero and
+   * not attached to the target group, e.g. `CustomerWebTier.standbyAutoScalingGroup`: the Deploy stage's state
+   * machine (`deploymentStateMachine`) scales it to the group's desired capacity, deploys the release to it (CodeDeploy
+   * registers its instances in `targetGroup` once the release is installed), then to the group's own instances all at
+   * once while the standby serves, and scales the standby back to zero on every path. Not with `deploymentStrategy`,
+   * `minimumHealthyHosts` or `additionalBatch`.
+   * @default - no standby: CodeDeploy updates the instances in place (`deploymentStrategy`)
+   */
+  readonly standbyAutoScalingGroup?: autoscaling.IAutoScalingGroup;
+  /**
    * Who approves releases, by mail. Required, with one address at least, in production; unused elsewhere.
    * @default - none (a non-production pipeline has no approval)
    */
@@ -205,6 +215,9 @@ export class SoftwareDeliveryPipeline extends Construct {
         tag: image.tag,
       },
       ...deploymentPropsOf(software.deployment),
+      ...(software.deployment.policy === DeploymentPolicy.IMMUTABLE
+        ? { standbyAutoScalingGroup: standbyOf(where, webTier) }
+        : {}),
       approvalEmails: resolved.approvalEmails,
       tags: resolved.tags,
     });
@@ -224,6 +237,8 @@ export class SoftwareDeliveryPipeline extends Construct {
   public readonly application: codedeploy.ServerApplication;
   /** The CodeDeploy deployment group of the Auto Scaling group. */
   public readonly deploymentGroup: codedeploy.ServerDeploymentGroup;
+  /** The CodeDeploy deployment group of the standby group, with `standbyAutoScalingGroup`. */
+  public readonly standbyDeploymentGroup?: codedeploy.ServerDeploymentGroup;
   /**
    * The alarms: the instances' 5xx rate, which also stops and rolls back a deployment, then unhealthy hosts, which
    * only reports (an instance that fails its health check fails its own deployment step already, and a group
@@ -278,6 +293,15 @@ export class SoftwareDeliveryPipeline extends Construct {
       application: this.application,
       alarm: this.alarms[0],
     });
+    if (props.standbyAutoScalingGroup) {
+      this.standbyDeploymentGroup = createDeploymentGroup(this, {
+        where,
+        props,
+        application: this.application,
+        alarm: this.alarms[0],
+        standby: props.standbyAutoScalingGroup,
+      });
+    }
     grantRevisionsToInstances(this, props, artifacts, this.artifactsPrefix);
 
     const pipeline = createPipeline(this, {
@@ -288,6 +312,7 @@ export class SoftwareDeliveryPipeline extends Construct {
       buildProject: this.buildProject,
       application: this.application,
       deploymentGroup: this.deploymentGroup,
+      standbyDeploymentGroup: this.standbyDeploymentGroup,
       key,
       artifactsPrefix: this.artifactsPrefix,
     });
@@ -312,6 +337,7 @@ function deploymentPropsOf(
   deployment: ResolvedDeployment,
 ): Pick<SoftwareDeliveryPipelineProps, 'deploymentStrategy' | 'minimumHealthyHosts' | 'additionalBatch'> {
   if (deployment.policy === DeploymentPolicy.ALL_AT_ONCE) return { deploymentStrategy: DeploymentStrategy.ALL_AT_ONCE };
+  if (deployment.policy === DeploymentPolicy.IMMUTABLE) return {};
   if (deployment.policy === DeploymentPolicy.ROLLING_WITH_ADDITIONAL_BATCH) {
     return {
       additionalBatch:
@@ -325,4 +351,15 @@ function deploymentPropsOf(
   if (percent === 50) return { deploymentStrategy: DeploymentStrategy.HALF_AT_A_TIME };
   if (percent !== undefined) return { minimumHealthyHosts: codedeploy.MinimumHealthyHosts.percentage(percent) };
   return { deploymentStrategy: DeploymentStrategy.ONE_AT_A_TIME };
+}
+
+/** The web tier's standby group, which an immutable deployment needs (CustomerWebTier.fromConfig makes it). */
+function standbyOf(where: string, webTier: CustomerWebTier): autoscaling.IAutoScalingGroup {
+  if (!webTier.standbyAutoScalingGroup) {
+    throw new Error(
+      `${where}: webTier: received a web tier without a standby group; expected the CustomerWebTier of the same ` +
+        'config (its fromConfig makes the standby group of an immutable deployment), or one with standbyGroup: true',
+    );
+  }
+  return webTier.standbyAutoScalingGroup;
 }

@@ -10,6 +10,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { batchDeploymentNames, batchDeploymentStateMachine } from './batch-deployment';
+import { immutableDeploymentStateMachine } from './immutable-deployment';
 import type { SoftwareDeliveryPipelineProps } from './software-delivery-pipeline';
 import { approvalAction } from '../pipeline-common/approval';
 
@@ -23,6 +24,8 @@ export interface PipelineContext {
   readonly buildProject: codebuild.PipelineProject;
   readonly application: codedeploy.IServerApplication;
   readonly deploymentGroup: codedeploy.IServerDeploymentGroup;
+  /** The standby group's deployment group (an immutable deployment). */
+  readonly standbyDeploymentGroup?: codedeploy.IServerDeploymentGroup;
   /** The pipeline's folder's key (the platform key), which encrypts the deployment state machine's logs. */
   readonly key: kms.IKey;
   /** The pipeline's folder of the artifacts bucket, before pipelineArtifacts scoped it (its name). */
@@ -78,8 +81,8 @@ export function createPipeline(
     pipeline.addStage({ stageName: 'Approve', actions: [approval.action] });
   }
 
-  if (props.additionalBatch) {
-    const deploymentStateMachine = additionalBatchStage(scope, context, pipeline, buildOutput);
+  if (props.additionalBatch || props.standbyAutoScalingGroup) {
+    const deploymentStateMachine = stateMachineStage(scope, context, pipeline, buildOutput);
     return { pipeline, approvalTopic, deploymentStateMachine };
   }
   pipeline.addStage({
@@ -96,12 +99,12 @@ export function createPipeline(
 }
 
 /**
- * The Deploy stage of a deployment with an additional batch: the build's revision copied, as the zip it is, to a key
+ * The Deploy stage of a deployment with an additional batch, or an immutable one: the build's revision copied, as the zip it is, to a key
  * of the pipeline's folder named by the pipeline execution (`Revision`), then the deployment state machine invoked
  * with that location (`Deploy`). The machine runs as the pipeline's role (README, "Deployment policies": an
  * environment stays within its 6 roles), which Step Functions may assume for this machine only.
  */
-function additionalBatchStage(
+function stateMachineStage(
   scope: Construct,
   context: PipelineContext,
   pipeline: codepipeline.Pipeline,
@@ -120,14 +123,25 @@ function additionalBatchStage(
       },
     }),
   );
-  const machine = batchDeploymentStateMachine(new Construct(scope, 'Deploy'), {
-    props,
-    batch: props.additionalBatch!,
-    application,
-    deploymentGroup,
-    role,
-    key,
-  });
+  const machineScope = new Construct(scope, 'Deploy');
+  const machine = props.standbyAutoScalingGroup
+    ? immutableDeploymentStateMachine(machineScope, {
+        props,
+        standby: props.standbyAutoScalingGroup,
+        application,
+        deploymentGroup,
+        standbyDeploymentGroup: context.standbyDeploymentGroup!,
+        role,
+        key,
+      })
+    : batchDeploymentStateMachine(machineScope, {
+        props,
+        batch: props.additionalBatch!,
+        application,
+        deploymentGroup,
+        role,
+        key,
+      });
   const revisionKey = `${artifactsPrefix}/revisions/#{codepipeline.PipelineExecutionId}.zip`;
   pipeline.addStage({
     stageName: 'Deploy',

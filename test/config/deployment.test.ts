@@ -150,16 +150,24 @@ describe('software.deployment: the deployment policies', () => {
     ]);
   });
 
-  test.each([
-    ['immutable', "CloudFormation's CodeDeploy deployment groups support blue/green for Lambda only"],
-    ['traffic-splitting', 'a second target group weighted on the listener rule'],
-  ])('policy %s is refused as not yet available, saying why', (policy, why) => {
-    const [problem, ...others] = messages(parse(withSoftware({ deployment: { policy } })));
-    expect(others).toEqual([]);
-    expect(problem).toContain(`software.deployment.policy: received "${policy}", which is not yet available (`);
-    expect(problem).toContain(why);
-    expect(problem).toContain('expected all-at-once, rolling or rolling-with-additional-batch');
+  test('immutable takes no batch key', () => {
+    expect(deploymentOf(withSoftware({ deployment: { policy: 'immutable' } }))).toEqual({ policy: 'immutable' });
+    expect(messages(parse(withSoftware({ deployment: { policy: 'immutable', batchSize: 1 } })))).toEqual([
+      'software.deployment.batchSize: received batchSize with policy immutable; expected it with policy rolling or ' +
+        'rolling-with-additional-batch only (immutable deploys to as many new instances as run, then to those)',
+    ]);
   });
+
+  test.each([['traffic-splitting', 'a second target group weighted on the listener rule']])(
+    'policy %s is refused as not yet available, saying why',
+    (policy, why) => {
+      const [problem, ...others] = messages(parse(withSoftware({ deployment: { policy } })));
+      expect(others).toEqual([]);
+      expect(problem).toContain(`software.deployment.policy: received "${policy}", which is not yet available (`);
+      expect(problem).toContain(why);
+      expect(problem).toContain('expected all-at-once, rolling, rolling-with-additional-batch or immutable');
+    },
+  );
 
   test('a config built in code takes the same block (softwareDelivery.deployment)', () => {
     const config = checkCustomer({

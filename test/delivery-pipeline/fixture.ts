@@ -110,7 +110,7 @@ function acknowledgeArtifacts(
 }
 
 /**
- * The findings of the deployment state machine (additional batch), which runs as the pipeline's role: reads without
+ * The findings of the deployment state machine (additional batch, immutable), which runs as the pipeline's role: reads without
  * resource-level permissions, the group's ARN and the executions of the one machine.
  */
 function acknowledgeDeploymentMachine(
@@ -126,9 +126,11 @@ function acknowledgeDeploymentMachine(
     'autoscaling:DescribeAutoScalingGroups and DescribeInstanceRefreshes, and the log delivery and X-Ray actions of a ' +
       'state machine, have no resource-level permissions in IAM; the deployment machine only reads with the first two.',
   );
+  // The machine scales the group (an additional batch) or the standby group (immutable).
+  const scaled = pipeline.standbyDeploymentGroup ? web.standbyAutoScalingGroup! : web.autoScalingGroup;
   acknowledge(
     policy,
-    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:autoscaling:${region}:autoScalingGroup:*:autoScalingGroupName/${nagRef(web.autoScalingGroup)}]`,
+    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:autoscaling:${region}:autoScalingGroup:*:autoScalingGroupName/${nagRef(scaled)}]`,
     "An Auto Scaling group ARN holds a UUID CloudFormation does not return; the group's name scopes it to the customer's fleet.",
   );
   acknowledge(
