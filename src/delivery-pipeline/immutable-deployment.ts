@@ -20,7 +20,7 @@ const DEPLOYMENT_WAIT = Duration.seconds(60);
 const DEPLOYMENT_CHECKS = 10;
 /**
  * Under the hour of CodePipeline's invoke action, and above the longest run (every loop to its limit, every task to
- * its timeout: about 47 minutes), so that it is never what ends an execution.
+ * its timeout: about 45 minutes), so that it is never what ends an execution.
  */
 const EXECUTION_TIMEOUT = Duration.minutes(58);
 /** Instance refreshes that have not ended (DescribeInstanceRefreshes' statuses). */

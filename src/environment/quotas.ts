@@ -219,9 +219,13 @@ function runtimeDeploymentConfigs(stacks: Stack[]): number {
   return stacks.reduce(
     (sum, stack) =>
       sum +
-      stack.node
-        .findAll()
-        .filter((c) => c instanceof SoftwareDeliveryPipeline && c.deploymentStateMachine !== undefined).length,
+      stack.node.findAll().filter(
+        (c) =>
+          c instanceof SoftwareDeliveryPipeline &&
+          c.deploymentStateMachine !== undefined &&
+          // Immutable's machine deploys with CodeDeploy's AllAtOnce preset.
+          c.standbyDeploymentGroup === undefined,
+      ).length,
     0,
   );
 }

@@ -139,11 +139,11 @@ describe('custom CodeDeploy deployment configurations (50 per account, not adjus
     { policy: 'rolling', batchSizePercent: 25 },
     { policy: 'rolling', batchSizePercent: 50 },
     { policy: 'rolling' },
-    { policy: 'all-at-once' },
+    { policy: 'immutable' },
     { policy: 'rolling', minimumHealthyPercent: 75 },
   ]);
 
-  test('one per rolling deployment with a minimum of its own, one per additional batch; presets cost none', () => {
+  test('one per rolling deployment with a minimum of its own, one per additional batch; presets and immutable cost none', () => {
     const app = new App();
     const built = new VendingFleet(app, fleet, { placement: { loadBalancers: 1, environments: {} } });
     const uses = byKey(fleetQuotaUse([built.platformStack!, ...built.environments], []));
@@ -152,7 +152,11 @@ describe('custom CodeDeploy deployment configurations (50 per account, not adjus
       templates.reduce((sum, t) => sum + Object.values<any>(t.Resources).filter((r) => r.Type === type).length, 0);
     // Two in the templates (batches of 25 %, 75 % kept in service), and the one the additional batch's machine creates at run time.
     expect(ofType('AWS::CodeDeploy::DeploymentConfig')).toBe(2);
-    expect(ofType('AWS::StepFunctions::StateMachine')).toBe(example.customers.length + 1);
+    // The rollouts, and the machines of the additional batch and of immutable.
+    expect(ofType('AWS::StepFunctions::StateMachine')).toBe(example.customers.length + 2);
+    // Immutable's standby joins the environment's one target group: no target group more than the example fleet's.
+    expect(uses.targetGroups).toBe(ofType('AWS::ElasticLoadBalancingV2::TargetGroup'));
+    expect(uses.targetGroups).toBe(example.customers.length);
     expect(uses.customDeploymentConfigs).toBe(3);
     const customers = fleet.customers.map((config) => resolveCustomer(config, example.platform));
     const fromConfig = byKey(configQuotaUse(configEnvironmentUses(customers, built.placement), 1));
