@@ -171,6 +171,17 @@ export interface ResolvedDeployment {
   readonly minimumHealthyPercent?: number;
   readonly batchSize?: number;
   readonly batchSizePercent?: number;
+  readonly canaryPercent?: number;
+  readonly evaluationMinutes?: number;
+}
+
+/** Traffic splitting's canary share and evaluation when the file gives none. */
+export const DEFAULT_CANARY_PERCENT = 10;
+export const DEFAULT_EVALUATION_MINUTES = 5;
+
+/** Whether a deployment needs the web tier's standby group (immutable, traffic splitting). */
+export function usesStandbyGroup(deployment: ResolvedDeployment): boolean {
+  return deployment.policy === DeploymentPolicy.IMMUTABLE || deployment.policy === DeploymentPolicy.TRAFFIC_SPLITTING;
 }
 
 /**
@@ -214,6 +225,13 @@ export function resolveDeployment(
     }
   }
   const policy = deployment.policy ?? DeploymentPolicy.ROLLING;
+  if (policy === DeploymentPolicy.TRAFFIC_SPLITTING) {
+    return {
+      policy,
+      canaryPercent: deployment.canaryPercent ?? DEFAULT_CANARY_PERCENT,
+      evaluationMinutes: deployment.evaluationMinutes ?? DEFAULT_EVALUATION_MINUTES,
+    };
+  }
   if (policy === DeploymentPolicy.ROLLING_WITH_ADDITIONAL_BATCH) {
     return deployment.batchSizePercent !== undefined
       ? { policy, batchSizePercent: deployment.batchSizePercent }

@@ -241,6 +241,24 @@ export interface SoftwareDeploymentConfig {
    * @default - batchSize
    */
   readonly minimumHealthyPercent?: number;
+  /**
+   * The canary's share of the requests, in percent (`traffic-splitting`): new instances beside the group's, about
+   * this share of their number (one at least), get the release first.
+   * @minimum 1
+   * @maximum 50
+   * @asType integer
+   * @default 10
+   */
+  readonly canaryPercent?: number;
+  /**
+   * Minutes the deployment alarm is watched while the canary serves (`traffic-splitting`); the pipeline action's hour
+   * bounds it.
+   * @minimum 1
+   * @maximum 10
+   * @asType integer
+   * @default 5
+   */
+  readonly evaluationMinutes?: number;
 }
 
 /** The software delivery pipeline. */

@@ -153,10 +153,7 @@ export const BATCH_KEYS = ['batchSize', 'batchSizePercent', 'minimumHealthyHosts
  * Policies a customer file may name but the library cannot deploy yet, with why (README's "Deployment policies"
  * holds their design).
  */
-export const UNAVAILABLE_POLICIES: { readonly [policy: string]: string } = {
-  [DeploymentPolicy.TRAFFIC_SPLITTING]:
-    "CloudFormation's CodeDeploy deployment groups support blue/green for Lambda only: it needs a second target group weighted on the listener rule",
-};
+export const UNAVAILABLE_POLICIES: { readonly [policy: string]: string } = {};
 
 /** The batch keys each available policy takes (`all-at-once` none). */
 const BATCH_KEYS_OF: { readonly [policy: string]: readonly string[] } = {
@@ -164,7 +161,11 @@ const BATCH_KEYS_OF: { readonly [policy: string]: readonly string[] } = {
   [DeploymentPolicy.ROLLING_WITH_ADDITIONAL_BATCH]: ['batchSize', 'batchSizePercent'],
   [DeploymentPolicy.ALL_AT_ONCE]: [],
   [DeploymentPolicy.IMMUTABLE]: [],
+  [DeploymentPolicy.TRAFFIC_SPLITTING]: [],
 };
+
+/** The keys of `software.deployment` that only traffic splitting takes. */
+const CANARY_KEYS = ['canaryPercent', 'evaluationMinutes'] as const;
 
 /**
  * The rules of `software.deployment`: not beside `deploymentConfig`, a policy the library deploys, at most one batch
@@ -216,7 +217,7 @@ function deploymentRules(software: Doc, minCapacity: number, maxCapacity: number
     add(
       [...at, 'policy'],
       `received "${policy}", which is not yet available (${unavailable}; README's "Deployment policies" has its ` +
-        'design); expected all-at-once, rolling, rolling-with-additional-batch or immutable',
+        'design); expected all-at-once, rolling, rolling-with-additional-batch, immutable or traffic-splitting',
     );
   }
   const given = BATCH_KEYS.filter((key) => deployment[key] !== undefined);
@@ -232,10 +233,15 @@ function deploymentRules(software: Doc, minCapacity: number, maxCapacity: number
       [...at, given[0]],
       takes.length === 0
         ? `received ${given[0]} with policy ${policy}; expected it with policy rolling or ` +
-            `rolling-with-additional-batch only (${policy === DeploymentPolicy.IMMUTABLE ? 'immutable deploys to as many new instances as run, then to those' : `${policy} updates every instance at once`})`
+            `rolling-with-additional-batch only (${policy === DeploymentPolicy.IMMUTABLE || policy === DeploymentPolicy.TRAFFIC_SPLITTING ? `${policy} deploys to new instances first, then to the group's` : `${policy} updates every instance at once`})`
         : `received ${given[0]} with policy ${policy}; expected ${takes.join(' or ')} (the extra batch's size: ` +
             `as many instances as ran before stay in service), or ${given[0]} with policy rolling`,
     );
+  }
+  for (const key of CANARY_KEYS) {
+    if (deployment[key] !== undefined && policy !== DeploymentPolicy.TRAFFIC_SPLITTING) {
+      add([...at, key], `received ${key} with policy ${policy}; expected it with policy traffic-splitting only`);
+    }
   }
   const batch = num(deployment.batchSize);
   const additional = policy === DeploymentPolicy.ROLLING_WITH_ADDITIONAL_BATCH;

@@ -45,7 +45,7 @@ export enum DeploymentPolicy {
   ROLLING_WITH_ADDITIONAL_BATCH = 'rolling-with-additional-batch',
   /** The release on new instances first, which serve beside the old ones while these are updated, then leave. */
   IMMUTABLE = 'immutable',
-  /** A canary share of the traffic on new instances for an evaluation period, rolled back on alarm (not yet available). */
+  /** A canary share of the traffic on new instances for an evaluation period, ended on alarm, then immutable. */
   TRAFFIC_SPLITTING = 'traffic-splitting',
 }
 

@@ -1,5 +1,6 @@
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -28,8 +29,24 @@ const ACTIVE_REFRESH = ['Pending', 'InProgress', 'Cancelling', 'RollbackInProgre
 /** Both deployments update every instance of their group at once: neither group serves traffic while it updates. */
 const ALL_AT_ONCE = 'CodeDeployDefault.AllAtOnce';
 
+/** Traffic splitting's loops are shorter, to leave room for the evaluation within the hour. */
+const CANARY_CAPACITY_CHECKS = 6;
+const CANARY_DEPLOYMENT_CHECKS = 7;
+
+/** Traffic splitting: the canary's share and how long the alarms are watched. */
+export interface CanaryOptions {
+  /** Share of the traffic, in percent, by the number of standby instances beside the group's (1 to 50). */
+  readonly percent: number;
+  /** Minutes the alarms are watched before the rest of the release (1 to 10). */
+  readonly minutes: number;
+  /** The alarms whose ALARM state ends the evaluation and the deployment (the 5xx alarm). */
+  readonly alarms: cloudwatch.IAlarm[];
+}
+
 /** What the immutable deployment's state machine is built on. */
 export interface ImmutableDeploymentContext {
+  /** Traffic splitting: a canary share first. */
+  readonly canary?: CanaryOptions;
   readonly props: SoftwareDeliveryPipelineProps;
   readonly standby: autoscaling.IAutoScalingGroup;
   readonly application: codedeploy.IServerApplication;
@@ -51,7 +68,9 @@ export function immutableDeploymentStateMachine(
   scope: Construct,
   context: ImmutableDeploymentContext,
 ): sfn.StateMachine {
-  const { props, standby, application, deploymentGroup, standbyDeploymentGroup, role, key } = context;
+  const { props, standby, application, deploymentGroup, standbyDeploymentGroup, role, key, canary } = context;
+  const capacityChecks = canary ? CANARY_CAPACITY_CHECKS : CAPACITY_CHECKS;
+  const deploymentChecks = canary ? CANARY_DEPLOYMENT_CHECKS : DEPLOYMENT_CHECKS;
   const names = batchDeploymentNames(scope, props);
   const group = props.autoScalingGroup;
   const label = `${props.customer}-${props.environment}`;
@@ -238,11 +257,11 @@ export function immutableDeploymentStateMachine(
         }).next(standbyToZeroAfterFailure),
       )
       .when(
-        sfn.Condition.numberGreaterThanEquals('$.deploymentChecks.count', DEPLOYMENT_CHECKS),
+        sfn.Condition.numberGreaterThanEquals('$.deploymentChecks.count', deploymentChecks),
         failure(
           `${id}DeploymentTookTooLong`,
           'DeploymentTookTooLong',
-          `The deployment to ${what} had not ended after ${DEPLOYMENT_CHECKS} minutes (the pipeline action's hour would run out): stopped and rolled back.`,
+          `The deployment to ${what} had not ended after ${deploymentChecks} minutes (the pipeline action's hour would run out): stopped and rolled back.`,
         ).next(stop),
       )
       .otherwise(count);
@@ -254,53 +273,126 @@ export function immutableDeploymentStateMachine(
   // The group's own instances last: the standby serves while they update, and they keep the release after.
   const deployToPrimary = deploy('Group', deploymentGroup, standbyToZero, "the group's instances");
   const beforePrimary = refreshCheck('RefreshesBeforeGroup', standbyToZeroAfterFailure, deployToPrimary);
-  const deployToStandby = deploy('Standby', standbyDeploymentGroup, beforePrimary, 'the standby instances');
-  const beforeStandby = refreshCheck('RefreshesBeforeStandby', standbyToZeroAfterFailure, deployToStandby);
 
-  // The standby at the group's desired capacity, in service: checked every minute, CAPACITY_CHECKS times at most.
-  const scaleOut = scaleStandby('ScaleOutStandby', '$.capacity.desired');
-  scaleOut.addCatch(standbyToZeroAfterFailure, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
-  const startChecks = new sfn.Pass(scope, 'StartStandbyChecks', {
-    result: sfn.Result.fromObject({ count: 0 }),
-    resultPath: '$.capacityChecks',
-  });
-  const waitForStandby = new sfn.Wait(scope, 'WaitForStandby', { time: sfn.WaitTime.duration(CAPACITY_WAIT) });
-  const readInService = call('ReadStandbyInService', {
-    service: 'autoscaling',
-    action: 'describeAutoScalingGroups',
-    iamAction: 'autoscaling:DescribeAutoScalingGroups',
-    parameters: { AutoScalingGroupNames: [standby.autoScalingGroupName] },
-    // DescribeAutoScalingGroups has no resource-level permissions in IAM.
-    iamResources: ['*'],
-    resultSelector: {
-      'instances.$': "$.AutoScalingGroups[0].Instances[?(@.LifecycleState == 'InService')].InstanceId",
-    },
-    resultPath: '$.inService',
-  });
-  readInService.addCatch(standbyToZeroAfterFailure, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
-  const countInService = new sfn.Pass(scope, 'CountStandbyInService', {
-    parameters: {
-      'inService.$': 'States.ArrayLength($.inService.instances)',
-      'count.$': 'States.MathAdd($.capacityChecks.count, 1)',
-    },
-    resultPath: '$.capacityChecks',
-  });
-  const inService = new sfn.Choice(scope, 'StandbyInService')
-    .when(
-      sfn.Condition.numberGreaterThanEqualsJsonPath('$.capacityChecks.inService', '$.capacity.desired'),
-      beforeStandby,
-    )
-    .when(
-      sfn.Condition.numberGreaterThanEquals('$.capacityChecks.count', CAPACITY_CHECKS),
-      failure(
-        'StandbyNotInService',
-        'StandbyNotInService',
-        `The standby instances were not in service after ${CAPACITY_CHECKS} minutes (instances failing their launch): ` +
-          'nothing was deployed, the standby goes back to zero.',
-      ).next(standbyToZeroAfterFailure),
-    )
-    .otherwise(waitForStandby);
-  scaleOut.next(startChecks).next(waitForStandby).next(readInService).next(countInService).next(inService);
+  /** The standby scaled to `capacityPath` and in service: checked every minute, `capacityChecks` times at most. */
+  const standbyInService = (id: string, capacityPath: string, then: sfn.IChainable) => {
+    const scaleOut = scaleStandby(`ScaleOut${id}`, capacityPath);
+    scaleOut.addCatch(standbyToZeroAfterFailure, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
+    const startChecks = new sfn.Pass(scope, `Start${id}Checks`, {
+      result: sfn.Result.fromObject({ count: 0 }),
+      resultPath: '$.capacityChecks',
+    });
+    const waitForStandby = new sfn.Wait(scope, `WaitFor${id}`, { time: sfn.WaitTime.duration(CAPACITY_WAIT) });
+    const readInService = call(`Read${id}InService`, {
+      service: 'autoscaling',
+      action: 'describeAutoScalingGroups',
+      iamAction: 'autoscaling:DescribeAutoScalingGroups',
+      parameters: { AutoScalingGroupNames: [standby.autoScalingGroupName] },
+      // DescribeAutoScalingGroups has no resource-level permissions in IAM.
+      iamResources: ['*'],
+      resultSelector: {
+        'instances.$': "$.AutoScalingGroups[0].Instances[?(@.LifecycleState == 'InService')].InstanceId",
+      },
+      resultPath: '$.inService',
+    });
+    readInService.addCatch(standbyToZeroAfterFailure, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
+    const countInService = new sfn.Pass(scope, `Count${id}InService`, {
+      parameters: {
+        'inService.$': 'States.ArrayLength($.inService.instances)',
+        'count.$': 'States.MathAdd($.capacityChecks.count, 1)',
+      },
+      resultPath: '$.capacityChecks',
+    });
+    const inService = new sfn.Choice(scope, `${id}InService`)
+      .when(sfn.Condition.numberGreaterThanEqualsJsonPath('$.capacityChecks.inService', capacityPath), then)
+      .when(
+        sfn.Condition.numberGreaterThanEquals('$.capacityChecks.count', capacityChecks),
+        failure(
+          `${id}NotInService`,
+          'StandbyNotInService',
+          `The standby instances were not in service after ${capacityChecks} minutes (instances failing their launch): ` +
+            'the standby goes back to zero, and the group keeps the release it had.',
+        ).next(standbyToZeroAfterFailure),
+      )
+      .otherwise(waitForStandby);
+    scaleOut.next(startChecks).next(waitForStandby).next(readInService).next(countInService).next(inService);
+    return scaleOut;
+  };
+
+  let afterStandbyDeployment: sfn.IChainable = beforePrimary;
+  if (canary) {
+    // The evaluation: the alarms read every minute, `minutes` times; one in ALARM ends the deployment.
+    const startEvaluation = new sfn.Pass(scope, 'StartEvaluation', {
+      result: sfn.Result.fromObject({ count: 0 }),
+      resultPath: '$.evaluation',
+    });
+    const waitForEvaluation = new sfn.Wait(scope, 'WaitForEvaluation', {
+      time: sfn.WaitTime.duration(Duration.seconds(60)),
+    });
+    const readAlarms = call('ReadAlarms', {
+      comment: "The deployment alarms (the instances' 5xx share), while the canary serves",
+      service: 'cloudwatch',
+      action: 'describeAlarms',
+      iamAction: 'cloudwatch:DescribeAlarms',
+      parameters: { AlarmNames: canary.alarms.map((a) => a.alarmName) },
+      iamResources: canary.alarms.map((a) => a.alarmArn),
+      resultSelector: { 'inAlarm.$': "$.MetricAlarms[?(@.StateValue == 'ALARM')].AlarmName" },
+      resultPath: '$.alarms',
+    });
+    readAlarms.addCatch(standbyToZeroAfterFailure, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
+    const countEvaluation = new sfn.Pass(scope, 'CountEvaluation', {
+      parameters: {
+        'inAlarm.$': 'States.ArrayLength($.alarms.inAlarm)',
+        'count.$': 'States.MathAdd($.evaluation.count, 1)',
+      },
+      resultPath: '$.evaluation',
+    });
+    const full = standbyInService('Standby', '$.capacity.desired', beforePrimary);
+    const evaluated = new sfn.Choice(scope, 'CanaryHealthy')
+      .when(
+        sfn.Condition.numberGreaterThan('$.evaluation.inAlarm', 0),
+        failure(
+          'CanaryInAlarm',
+          'CanaryInAlarm',
+          'A deployment alarm went off while the canary served: the standby goes back to zero, and the group keeps ' +
+            'the release it had.',
+        ).next(standbyToZeroAfterFailure),
+      )
+      .when(sfn.Condition.numberGreaterThanEquals('$.evaluation.count', canary.minutes), full)
+      .otherwise(waitForEvaluation);
+    startEvaluation.next(waitForEvaluation).next(readAlarms).next(countEvaluation).next(evaluated);
+    afterStandbyDeployment = startEvaluation;
+  }
+  const deployToStandby = deploy('Standby', standbyDeploymentGroup, afterStandbyDeployment, 'the standby instances');
+  const beforeStandby = refreshCheck('RefreshesBeforeStandby', standbyToZeroAfterFailure, deployToStandby);
+  let scaleOut: sfn.IChainable;
+  if (canary) {
+    // The canary's instances: a list by the group's instances, 0 to 100 (no multiplication in Step Functions).
+    const sizes: number[] = [];
+    for (let running = 0; running <= 100; running++) {
+      sizes.push(Math.max(1, Math.ceil((running * canary.percent) / (100 - canary.percent))));
+    }
+    const canarySizes = new sfn.Pass(scope, 'CanarySizes', {
+      result: sfn.Result.fromObject({ sizes }),
+      resultPath: '$.canary',
+    });
+    const canarySize = new sfn.Pass(scope, 'CanarySize', {
+      parameters: { 'size.$': 'States.ArrayGetItem($.canary.sizes, $.capacity.desired)' },
+      resultPath: '$.canary',
+    });
+    canarySizes.next(canarySize).next(standbyInService('Canary', '$.canary.size', beforeStandby));
+    scaleOut = new sfn.Choice(scope, 'CapacityInRange')
+      .when(sfn.Condition.numberLessThanEquals('$.capacity.desired', 100), canarySizes)
+      .otherwise(
+        failure(
+          'CapacityOutOfRange',
+          'CapacityOutOfRange',
+          'The group runs more than 100 instances (changed by hand?): the canary is sized for 1 to 100. Nothing was changed.',
+        ).next(failed),
+      );
+  } else {
+    scaleOut = standbyInService('Standby', '$.capacity.desired', beforeStandby);
+  }
 
   const readCapacity = call('ReadCapacity', {
     comment: "The group's desired capacity: the standby gets as many instances",
@@ -331,7 +423,9 @@ export function immutableDeploymentStateMachine(
       .otherwise(firstCheck),
   );
   return new sfn.StateMachine(scope, 'Deployment', {
-    comment: `Deploys a release to ${label} on new instances first (immutable)`,
+    comment: canary
+      ? `Deploys a release to ${label} on a canary share of new instances first (traffic splitting)`
+      : `Deploys a release to ${label} on new instances first (immutable)`,
     stateMachineName: names.stateMachineName,
     definitionBody: sfn.DefinitionBody.fromChainable(listRunning),
     role,

@@ -1,4 +1,4 @@
-import { Tags } from 'aws-cdk-lib';
+import { Duration, Tags } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
@@ -18,7 +18,13 @@ import { createBuild } from './build';
 import { validate } from './checks';
 import { createAlarms, createDeploymentGroup, grantRevisionsToInstances, installAgent } from './deployment';
 import { createPipeline } from './stages';
-import { DEFAULT_ADDITIONAL_BATCH_SIZE, isProduction, ResolvedDeployment } from '../config/defaults';
+import {
+  DEFAULT_ADDITIONAL_BATCH_SIZE,
+  DEFAULT_EVALUATION_MINUTES,
+  isProduction,
+  ResolvedDeployment,
+  usesStandbyGroup,
+} from '../config/defaults';
 import { CustomerConfig, DeploymentPolicy, DeploymentStrategy } from '../config/types';
 import { pipelineArtifacts } from '../pipeline-common/artifacts';
 import { checkConfigOfWebTier } from '../pipeline-common/config-of';
@@ -128,6 +134,20 @@ export interface SoftwareDeliveryPipelineProps {
    */
   readonly standbyAutoScalingGroup?: autoscaling.IAutoScalingGroup;
   /**
+   * Traffic splitting (Elastic Beanstalk's "traffic splitting"), with `standbyAutoScalingGroup`: the standby first gets
+   * enough instances to take about this share of the requests beside the group's (by instance count, one at least),
+   * the release is deployed to them and the deployment alarm watched for `canaryEvaluation`; an alarm sets the
+   * standby back to zero, otherwise the deployment goes on as an immutable one. From 1 to 50.
+   * @default - no canary: an immutable deployment
+   */
+  readonly canaryPercent?: number;
+  /**
+   * How long the deployment alarm is watched while the canary serves, in whole minutes from 1 to 10 (the hour of the
+   * pipeline's action bounds it). Only with `canaryPercent`.
+   * @default Duration.minutes(5)
+   */
+  readonly canaryEvaluation?: Duration;
+  /**
    * Who approves releases, by mail. Required, with one address at least, in production; unused elsewhere.
    * @default - none (a non-production pipeline has no approval)
    */
@@ -215,8 +235,12 @@ export class SoftwareDeliveryPipeline extends Construct {
         tag: image.tag,
       },
       ...deploymentPropsOf(software.deployment),
-      ...(software.deployment.policy === DeploymentPolicy.IMMUTABLE
-        ? { standbyAutoScalingGroup: standbyOf(where, webTier) }
+      ...(usesStandbyGroup(software.deployment) ? { standbyAutoScalingGroup: standbyOf(where, webTier) } : {}),
+      ...(software.deployment.policy === DeploymentPolicy.TRAFFIC_SPLITTING
+        ? {
+            canaryPercent: software.deployment.canaryPercent,
+            canaryEvaluation: Duration.minutes(software.deployment.evaluationMinutes ?? DEFAULT_EVALUATION_MINUTES),
+          }
         : {}),
       approvalEmails: resolved.approvalEmails,
       tags: resolved.tags,
@@ -312,6 +336,7 @@ export class SoftwareDeliveryPipeline extends Construct {
       buildProject: this.buildProject,
       application: this.application,
       deploymentGroup: this.deploymentGroup,
+      deploymentAlarm: this.alarms[0],
       standbyDeploymentGroup: this.standbyDeploymentGroup,
       key,
       artifactsPrefix: this.artifactsPrefix,
@@ -337,7 +362,7 @@ function deploymentPropsOf(
   deployment: ResolvedDeployment,
 ): Pick<SoftwareDeliveryPipelineProps, 'deploymentStrategy' | 'minimumHealthyHosts' | 'additionalBatch'> {
   if (deployment.policy === DeploymentPolicy.ALL_AT_ONCE) return { deploymentStrategy: DeploymentStrategy.ALL_AT_ONCE };
-  if (deployment.policy === DeploymentPolicy.IMMUTABLE) return {};
+  if (usesStandbyGroup(deployment)) return {};
   if (deployment.policy === DeploymentPolicy.ROLLING_WITH_ADDITIONAL_BATCH) {
     return {
       additionalBatch:

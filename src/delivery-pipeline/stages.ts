@@ -1,4 +1,5 @@
-import { Stack, Token } from 'aws-cdk-lib';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
@@ -12,6 +13,7 @@ import { Construct } from 'constructs';
 import { batchDeploymentNames, batchDeploymentStateMachine } from './batch-deployment';
 import { immutableDeploymentStateMachine } from './immutable-deployment';
 import type { SoftwareDeliveryPipelineProps } from './software-delivery-pipeline';
+import { DEFAULT_EVALUATION_MINUTES } from '../config/defaults';
 import { approvalAction } from '../pipeline-common/approval';
 
 /** Internal: what the pipeline is made of. */
@@ -24,6 +26,8 @@ export interface PipelineContext {
   readonly buildProject: codebuild.PipelineProject;
   readonly application: codedeploy.IServerApplication;
   readonly deploymentGroup: codedeploy.IServerDeploymentGroup;
+  /** The alarm that stops a deployment (the 5xx share), which traffic splitting watches. */
+  readonly deploymentAlarm: cloudwatch.IAlarm;
   /** The standby group's deployment group (an immutable deployment). */
   readonly standbyDeploymentGroup?: codedeploy.IServerDeploymentGroup;
   /** The pipeline's folder's key (the platform key), which encrypts the deployment state machine's logs. */
@@ -133,6 +137,14 @@ function stateMachineStage(
         standbyDeploymentGroup: context.standbyDeploymentGroup!,
         role,
         key,
+        canary:
+          props.canaryPercent !== undefined
+            ? {
+                percent: props.canaryPercent,
+                minutes: (props.canaryEvaluation ?? Duration.minutes(DEFAULT_EVALUATION_MINUTES)).toMinutes(),
+                alarms: [context.deploymentAlarm],
+              }
+            : undefined,
       })
     : batchDeploymentStateMachine(machineScope, {
         props,

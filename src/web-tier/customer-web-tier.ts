@@ -26,9 +26,9 @@ import {
 import { checkedLogsAndSettings, createLogsAndSettings, grantLogsAndSettings } from './logs-and-settings';
 import { addDatabaseOutputs, addIngressOutputs } from './outputs';
 import { webTierPropsOf } from './props-of-config';
-import { ingressOf, isProduction } from '../config/defaults';
+import { ingressOf, isProduction, usesStandbyGroup } from '../config/defaults';
 import { checkCustomer } from '../config/loader';
-import { DeploymentPolicy, CustomerConfig } from '../config/types';
+import { CustomerConfig } from '../config/types';
 import { createDataBucket } from '../platform/log-delivery';
 import { ISharedPlatform } from '../platform/platform-reference';
 import { SharedAlbRule } from '../shared-alb-rule/shared-alb-rule';
@@ -252,7 +252,7 @@ export class CustomerWebTier extends Construct {
       initialImageId: resolved.ami.initialImageId,
       amiParameterServiceToken: platform.environmentResourcesServiceToken,
       tags: resolved.tags,
-      standbyGroup: resolved.softwareDelivery.deployment.policy === DeploymentPolicy.IMMUTABLE,
+      standbyGroup: usesStandbyGroup(resolved.softwareDelivery.deployment),
     });
   }
 

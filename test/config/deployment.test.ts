@@ -154,20 +154,37 @@ describe('software.deployment: the deployment policies', () => {
     expect(deploymentOf(withSoftware({ deployment: { policy: 'immutable' } }))).toEqual({ policy: 'immutable' });
     expect(messages(parse(withSoftware({ deployment: { policy: 'immutable', batchSize: 1 } })))).toEqual([
       'software.deployment.batchSize: received batchSize with policy immutable; expected it with policy rolling or ' +
-        'rolling-with-additional-batch only (immutable deploys to as many new instances as run, then to those)',
+        "rolling-with-additional-batch only (immutable deploys to new instances first, then to the group's)",
     ]);
   });
 
-  test.each([['traffic-splitting', 'a second target group weighted on the listener rule']])(
-    'policy %s is refused as not yet available, saying why',
-    (policy, why) => {
-      const [problem, ...others] = messages(parse(withSoftware({ deployment: { policy } })));
-      expect(others).toEqual([]);
-      expect(problem).toContain(`software.deployment.policy: received "${policy}", which is not yet available (`);
-      expect(problem).toContain(why);
-      expect(problem).toContain('expected all-at-once, rolling, rolling-with-additional-batch or immutable');
-    },
-  );
+  test('traffic-splitting: a canary share and an evaluation, 10 % and 5 minutes by default, for that policy only', () => {
+    const policy = 'traffic-splitting';
+    expect(deploymentOf(withSoftware({ deployment: { policy } }))).toEqual({
+      policy,
+      canaryPercent: 10,
+      evaluationMinutes: 5,
+    });
+    expect(deploymentOf(withSoftware({ deployment: { policy, canaryPercent: 25, evaluationMinutes: 8 } }))).toEqual({
+      policy,
+      canaryPercent: 25,
+      evaluationMinutes: 8,
+    });
+    expect(messages(parse(withSoftware({ deployment: { policy: 'immutable', canaryPercent: 10 } })))).toEqual([
+      'software.deployment.canaryPercent: received canaryPercent with policy immutable; expected it with policy ' +
+        'traffic-splitting only',
+    ]);
+    expect(messages(parse(withSoftware({ deployment: { policy, canaryPercent: 60 } })))).toEqual([
+      expect.stringMatching(/^software\.deployment\.canaryPercent: received 60; expected .*50/),
+    ]);
+    expect(messages(parse(withSoftware({ deployment: { policy, evaluationMinutes: 11 } })))).toEqual([
+      expect.stringMatching(/^software\.deployment\.evaluationMinutes: received 11; expected .*10/),
+    ]);
+    expect(messages(parse(withSoftware({ deployment: { policy, batchSize: 1 } })))).toEqual([
+      'software.deployment.batchSize: received batchSize with policy traffic-splitting; expected it with policy ' +
+        "rolling or rolling-with-additional-batch only (traffic-splitting deploys to new instances first, then to the group's)",
+    ]);
+  });
 
   test('a config built in code takes the same block (softwareDelivery.deployment)', () => {
     const config = checkCustomer({

@@ -2,7 +2,7 @@
  * The deployment policy immutable: the web tier's standby group, its deployment group, and the Deploy stage's state
  * machine, path by path (Step Functions Local is not available: the definition's structure is what is tested).
  */
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { acknowledgeSoftwarePipeline, defaultProps } from './fixture';
 import { AdditionalBatch, CustomerConfig, CustomerWebTier, DeploymentPolicy } from '../../src';
@@ -214,6 +214,166 @@ describe('the state machine', () => {
   });
 });
 
+describe('traffic splitting: a canary share of new instances first, watched by the deployment alarm', () => {
+  const f = newPlatform();
+  const { stack: s, web: w } = addWebTier(f, 'Canary', { standbyGroup: true });
+  const p = new SoftwareDeliveryPipeline(s, 'Software', {
+    ...defaultProps(w, f.platform),
+    standbyAutoScalingGroup: w.standbyAutoScalingGroup,
+    canaryPercent: 20,
+    canaryEvaluation: Duration.minutes(3),
+  });
+  const t = Template.fromStack(s);
+  const d = definitionOf(t);
+  const st = d.States as Record<string, any>;
+  const id = (construct: any) => s.resolve(construct.node.defaultChild.logicalId);
+  const next = (state: any): string[] =>
+    [
+      state.Next,
+      state.Default,
+      ...(state.Choices ?? []).map((c: any) => c.Next),
+      ...(state.Catch ?? []).map((c: any) => c.Next),
+    ].filter(Boolean);
+
+  test('the canary is sized by the running instances (a share of their number, one at least), then deployed to', () => {
+    expect(st.CapacityInRange.Choices[0]).toEqual({
+      Variable: '$.capacity.desired',
+      NumericLessThanEquals: 100,
+      Next: 'CanarySizes',
+    });
+    const sizes = st.CanarySizes.Result.sizes;
+    // 20 %: one canary beside 4 instances (1 of 5), two beside 5 to 8.
+    expect([sizes[1], sizes[4], sizes[5], sizes[8], sizes[100]]).toEqual([1, 1, 2, 2, 25]);
+    expect(st.ScaleOutCanary.Parameters).toMatchObject({
+      'DesiredCapacity.$': '$.canary.size',
+      'MinSize.$': '$.canary.size',
+    });
+    expect(st.CanaryInService.Choices[0]).toMatchObject({
+      NumericGreaterThanEqualsPath: '$.canary.size',
+      Next: 'DescribeRefreshesBeforeStandby',
+    });
+    expect(st.StandbyDeploymentDone.Choices[0].Next).toBe('StartEvaluation');
+  });
+
+  test('an alarm during the evaluation ends it: the standby to zero, failed with the reason; else the rest follows as immutable', () => {
+    expect(st.ReadAlarms.Resource).toContain('aws-sdk:cloudwatch:describeAlarms');
+    expect(st.ReadAlarms.Parameters).toEqual({ AlarmNames: [`<Ref:${id(p.alarms[0])}>`] });
+    expect(st.ReadAlarms.ResultSelector).toEqual({
+      'inAlarm.$': "$.MetricAlarms[?(@.StateValue == 'ALARM')].AlarmName",
+    });
+    expect(st.CanaryHealthy.Choices).toEqual([
+      { Variable: '$.evaluation.inAlarm', NumericGreaterThan: 0, Next: 'CanaryInAlarm' },
+      { Variable: '$.evaluation.count', NumericGreaterThanEquals: 3, Next: 'ScaleOutStandby' },
+    ]);
+    expect(st.CanaryInAlarm.Next).toBe('StandbyToZeroAfterFailure');
+    expect(st.ScaleOutStandby.Parameters).toMatchObject({ 'DesiredCapacity.$': '$.capacity.desired' });
+    expect(st.StandbyInService.Choices[0].Next).toBe('DescribeRefreshesBeforeGroup');
+    expect(st.GroupDeploymentDone.Choices[0].Next).toBe('StandbyToZero');
+    const after = [...reachableIn(st, 'ScaleOutCanary')].filter(
+      (n) => !['StandbyToZero', 'StandbyToZeroAfterFailure', 'DeploymentFailed'].includes(n),
+    );
+    for (const name of after) {
+      expect([name, next(st[name]).filter((n) => n === 'DeploymentFailed')]).toEqual([name, []]);
+    }
+    // The alarm is read by its ARN only.
+    const statements = resourcesOf(t, 'AWS::IAM::Policy').flatMap(([, pol]) => pol.Properties.PolicyDocument.Statement);
+    const describe = statements.filter((x) => [x.Action].flat().includes('cloudwatch:DescribeAlarms'));
+    expect(describe.flatMap((x) => [x.Resource].flat())).toEqual([{ 'Fn::GetAtt': [id(p.alarms[0]), 'Arn'] }]);
+  });
+
+  test("the longest run, evaluation included, ends within the action's hour", () => {
+    const tasks = Object.entries(st).filter(([, x]) => x.Type === 'Task');
+    for (const [name, task] of tasks) {
+      expect([name, task.Catch?.some((c: any) => c.ErrorEquals.includes('States.ALL'))]).toEqual([name, true]);
+    }
+    const taskSeconds = Math.max(...tasks.map(([, x]) => x.TimeoutSeconds));
+    const loop = (choice: string, counter: string, wait: string) => {
+      const limit = st[choice].Choices.find((c: any) => c.Variable === counter).NumericGreaterThanEquals;
+      return limit * (st[wait].Seconds + taskSeconds);
+    };
+    const waits = Object.entries(st)
+      .filter(([, x]) => x.Type === 'Wait')
+      .map(([n]) => n)
+      .sort();
+    expect(waits).toEqual([
+      'WaitForCanary',
+      'WaitForEvaluation',
+      'WaitForGroupDeployment',
+      'WaitForStandby',
+      'WaitForStandbyDeployment',
+    ]);
+    // The evaluation at its most (10 minutes), the rest at the limits of this machine.
+    const evaluation = 10 * (st.WaitForEvaluation.Seconds + taskSeconds);
+    const worst =
+      tasks.length * taskSeconds +
+      loop('CanaryInService', '$.capacityChecks.count', 'WaitForCanary') +
+      loop('StandbyInService', '$.capacityChecks.count', 'WaitForStandby') +
+      loop('StandbyDeploymentDone', '$.deploymentChecks.count', 'WaitForStandbyDeployment') +
+      loop('GroupDeploymentDone', '$.deploymentChecks.count', 'WaitForGroupDeployment') +
+      evaluation;
+    expect(worst).toBeLessThan(d.TimeoutSeconds);
+    expect(d.TimeoutSeconds).toBeLessThan(3600);
+  });
+
+  test('canaryPercent and canaryEvaluation out of range or alone are refused', () => {
+    const g = newPlatform();
+    const { stack: s2, web: w2 } = addWebTier(g, 'Bad', { standbyGroup: true });
+    let n = 0;
+    const make = (props: any) => () =>
+      new SoftwareDeliveryPipeline(s2, `Software${n++}`, { ...defaultProps(w2, g.platform), ...props });
+    expect(make({ canaryPercent: 10 })).toThrow(
+      /canaryPercent: received it without standbyAutoScalingGroup; expected both/,
+    );
+    expect(make({ standbyAutoScalingGroup: w2.standbyAutoScalingGroup, canaryPercent: 51 })).toThrow(
+      /canaryPercent: received 51; expected a whole number from 1 to 50/,
+    );
+    expect(
+      make({
+        standbyAutoScalingGroup: w2.standbyAutoScalingGroup,
+        canaryPercent: 10,
+        canaryEvaluation: Duration.seconds(90),
+      }),
+    ).toThrow(/canaryEvaluation: received 1 minute 30 seconds; expected whole minutes from 1 to 10/);
+    expect(
+      make({ standbyAutoScalingGroup: w2.standbyAutoScalingGroup, canaryEvaluation: Duration.minutes(2) }),
+    ).toThrow(/canaryEvaluation: received it without canaryPercent/);
+  });
+
+  test("fromConfig: policy traffic-splitting with the file's share and evaluation", () => {
+    const app = new App();
+    const { platform } = platformStack(app, { domain: 'apps.example.com' });
+    const stk = new Stack(app, 'Split', { env: ENV });
+    const config: CustomerConfig = {
+      customer: 'initech',
+      environment: 'staging',
+      softwareDelivery: {
+        repository: { codeCommitRepository: 'initech-site' },
+        deployment: { policy: DeploymentPolicy.TRAFFIC_SPLITTING, canaryPercent: 50, evaluationMinutes: 2 },
+      },
+    };
+    const w3 = CustomerWebTier.fromConfig(stk, 'Web', config, platform);
+    SoftwareDeliveryPipeline.fromConfig(stk, 'Software', config, platform, w3);
+    const states3 = definitionOf(Template.fromStack(stk)).States;
+    expect(states3.CanarySizes.Result.sizes.slice(0, 4)).toEqual([1, 1, 2, 3]);
+    expect(states3.CanaryHealthy.Choices[1].NumericGreaterThanEquals).toBe(2);
+  });
+});
+
+function reachableIn(st: Record<string, any>, from: string, seen = new Set<string>()): Set<string> {
+  if (seen.has(from)) return seen;
+  seen.add(from);
+  const state = st[from];
+  for (const n of [
+    state.Next,
+    state.Default,
+    ...(state.Choices ?? []).map((c: any) => c.Next),
+    ...(state.Catch ?? []).map((c: any) => c.Next),
+  ].filter(Boolean)) {
+    reachableIn(st, n, seen);
+  }
+  return seen;
+}
+
 describe('props and config', () => {
   test('standbyAutoScalingGroup beside another way to deploy is refused, naming both', () => {
     const f = newPlatform();
@@ -270,7 +430,7 @@ describe('props and config', () => {
 });
 
 describe('compliance', () => {
-  test('a staging (shared load balancer) and a production (dedicated) environment deploying immutably pass every check', () => {
+  test('a staging (shared load balancer, traffic splitting) and a production (dedicated, immutable) environment pass every check', () => {
     const app: App = newTestApp();
     const { stack: platformScope, platform } = platformStack(app, { production: true, domain: 'apps.example.com' });
     const stacks: Stack[] = [];
