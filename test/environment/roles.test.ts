@@ -78,7 +78,11 @@ test("the environments use the platform's shared service roles, read from its co
   }
 });
 
-test.each([DeploymentPolicy.ROLLING_WITH_ADDITIONAL_BATCH, DeploymentPolicy.IMMUTABLE])(
+test.each([
+  DeploymentPolicy.ROLLING_WITH_ADDITIONAL_BATCH,
+  DeploymentPolicy.IMMUTABLE,
+  DeploymentPolicy.TRAFFIC_SPLITTING,
+])(
   'an environment deploying with policy %s keeps its 6 roles: the state machine runs as the pipeline role',
   (policy) => {
     const fleet = ConfigLoader.loadFleet(FLEET);
