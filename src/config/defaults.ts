@@ -177,13 +177,42 @@ export type ResolvedAmi = Required<Omit<AmiConfig, 'initialImageId' | 'rebuildSc
   Pick<AmiConfig, 'initialImageId' | 'rebuildSchedule'> & { readonly baseImage: BaseImageConfig };
 /**
  * A deployment as CodeDeploy sees it: the policy, and for `rolling` the instances that stay in service, as a count or
- * a share (neither: one instance at a time).
+ * a share (neither: one instance at a time); for `rolling-with-additional-batch` the extra batch, as a count or a
+ * share of the running instances (one of the two always).
  */
 export interface ResolvedDeployment {
   readonly policy: DeploymentPolicy;
   readonly minimumHealthyHosts?: number;
   readonly minimumHealthyPercent?: number;
+  readonly batchSize?: number;
+  readonly batchSizePercent?: number;
+  readonly canaryPercent?: number;
+  readonly evaluationMinutes?: number;
 }
+
+/** Traffic splitting's canary share and evaluation when the file gives none. */
+export const DEFAULT_CANARY_PERCENT = 10;
+export const DEFAULT_EVALUATION_MINUTES = 5;
+
+/** Whether a deployment needs the web tier's standby group (immutable, traffic splitting). */
+export function usesStandbyGroup(deployment: ResolvedDeployment): boolean {
+  return deployment.policy === DeploymentPolicy.IMMUTABLE || deployment.policy === DeploymentPolicy.TRAFFIC_SPLITTING;
+}
+
+/**
+ * The CodeDeploy custom deployment configurations a deployment costs (an account quota of 50): a rolling one with a
+ * minimum of its own (CodeDeploy's presets are one instance at a time and half), and an additional batch, whose state
+ * machine creates one for each run (one at a time, deleted at its end).
+ */
+export function customDeploymentConfigsOf(deployment: ResolvedDeployment): number {
+  if (deployment.policy === DeploymentPolicy.ROLLING_WITH_ADDITIONAL_BATCH) return 1;
+  if (deployment.policy !== DeploymentPolicy.ROLLING) return 0;
+  if (deployment.minimumHealthyHosts !== undefined) return 1;
+  return deployment.minimumHealthyPercent !== undefined && deployment.minimumHealthyPercent !== 50 ? 1 : 0;
+}
+
+/** The extra batch of `rolling-with-additional-batch` when the file gives no size: one instance. */
+export const DEFAULT_ADDITIONAL_BATCH_SIZE = 1;
 /**
  * The software section with its defaults: `deployment` always; `deploymentConfig` only when the file has no
  * `deployment` (the preset, one-at-a-time by default, as before the block existed).
@@ -211,6 +240,18 @@ export function resolveDeployment(
     }
   }
   const policy = deployment.policy ?? DeploymentPolicy.ROLLING;
+  if (policy === DeploymentPolicy.TRAFFIC_SPLITTING) {
+    return {
+      policy,
+      canaryPercent: deployment.canaryPercent ?? DEFAULT_CANARY_PERCENT,
+      evaluationMinutes: deployment.evaluationMinutes ?? DEFAULT_EVALUATION_MINUTES,
+    };
+  }
+  if (policy === DeploymentPolicy.ROLLING_WITH_ADDITIONAL_BATCH) {
+    return deployment.batchSizePercent !== undefined
+      ? { policy, batchSizePercent: deployment.batchSizePercent }
+      : { policy, batchSize: deployment.batchSize ?? DEFAULT_ADDITIONAL_BATCH_SIZE };
+  }
   if (deployment.batchSize !== undefined) {
     return { policy, minimumHealthyHosts: Math.max(minCapacity - deployment.batchSize, 0) };
   }

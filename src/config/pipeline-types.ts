@@ -196,7 +196,8 @@ export interface BuildImageConfig {
 /**
  * How CodeDeploy rolls a release over the instances: a policy, and for `rolling` the size of a batch or the instances
  * that stay in service (at most one of `batchSize`, `batchSizePercent`, `minimumHealthyHosts`,
- * `minimumHealthyPercent`).
+ * `minimumHealthyPercent`); for `rolling-with-additional-batch` the size of the extra batch (`batchSize` or
+ * `batchSizePercent`).
  */
 export interface SoftwareDeploymentConfig {
   /**
@@ -206,7 +207,9 @@ export interface SoftwareDeploymentConfig {
   readonly policy?: DeploymentPolicy;
   /**
    * Instances updated at a time (`rolling`): CodeDeploy keeps `compute.minCapacity` minus this many in service, so a
-   * batch is this size while the group runs at its minimum and larger when it has scaled out.
+   * batch is this size while the group runs at its minimum and larger when it has scaled out. With
+   * `rolling-with-additional-batch`: the instances launched before the deployment, and updated at a time, while as
+   * many instances as ran before stay in service (at most `compute.maxCapacity`).
    * @minimum 1
    * @asType integer
    * @default - one instance at a time, when no other key of the block is set
@@ -214,7 +217,8 @@ export interface SoftwareDeploymentConfig {
   readonly batchSize?: number;
   /**
    * Share of the instances updated at a time, in percent (`rolling`): CodeDeploy keeps 100 minus this share in
-   * service (at least one instance is updated at a time).
+   * service (at least one instance is updated at a time). With `rolling-with-additional-batch`: the extra batch as a
+   * share of the instances running when the deployment starts, rounded up (one at least).
    * @minimum 1
    * @maximum 99
    * @asType integer
@@ -237,6 +241,24 @@ export interface SoftwareDeploymentConfig {
    * @default - batchSize
    */
   readonly minimumHealthyPercent?: number;
+  /**
+   * The canary's share of the requests, in percent (`traffic-splitting`): new instances beside the group's, about
+   * this share of their number (one at least), get the release first.
+   * @minimum 1
+   * @maximum 50
+   * @asType integer
+   * @default 10
+   */
+  readonly canaryPercent?: number;
+  /**
+   * Minutes the deployment alarm is watched while the canary serves (`traffic-splitting`); the pipeline action's hour
+   * bounds it.
+   * @minimum 1
+   * @maximum 10
+   * @asType integer
+   * @default 5
+   */
+  readonly evaluationMinutes?: number;
 }
 
 /** The software delivery pipeline. */

@@ -91,4 +91,13 @@ export interface AccountQuotas {
    * @default 2000
    */
   readonly stacks?: number;
+  /**
+   * CodeDeploy's custom deployment configurations in the region (CodeDeploy: Custom deployment configurations per
+   * account; 50, not adjustable: set it lower to keep room for the account's other configurations).
+   * @minimum 0
+   * @maximum 50
+   * @asType integer
+   * @default 50
+   */
+  readonly customDeploymentConfigs?: number;
 }

@@ -120,7 +120,7 @@ export function customerRules(
   if (isObject(doc.database)) problems.push(...databaseRules(doc.database));
   const software = obj(doc.software);
   if (isObject(software.repository)) problems.push(...repositoryRules(software.repository, ['software', 'repository']));
-  problems.push(...deploymentRules(software, min));
+  problems.push(...deploymentRules(software, min, max));
   const ami = obj(doc.ami);
   if (isObject(ami.repository)) problems.push(...repositoryRules(ami.repository, ['ami', 'repository']));
   if (isObject(ami.baseImage)) problems.push(...baseImageRules(ami.baseImage));
@@ -163,21 +163,27 @@ export const BATCH_KEYS = ['batchSize', 'batchSizePercent', 'minimumHealthyHosts
  * Policies a customer file may name but the library cannot deploy yet, with why (README's "Deployment policies"
  * holds their design).
  */
-export const UNAVAILABLE_POLICIES: { readonly [policy: string]: string } = {
-  [DeploymentPolicy.ROLLING_WITH_ADDITIONAL_BATCH]:
-    'the extra batch needs the Auto Scaling group scaled out before the deployment and back after it on every path',
-  [DeploymentPolicy.IMMUTABLE]:
-    "CloudFormation's CodeDeploy deployment groups support blue/green for Lambda only: it needs a second group of instances",
-  [DeploymentPolicy.TRAFFIC_SPLITTING]:
-    "CloudFormation's CodeDeploy deployment groups support blue/green for Lambda only: it needs a second target group weighted on the listener rule",
+export const UNAVAILABLE_POLICIES: { readonly [policy: string]: string } = {};
+
+/** The batch keys each available policy takes (`all-at-once` none). */
+const BATCH_KEYS_OF: { readonly [policy: string]: readonly string[] } = {
+  [DeploymentPolicy.ROLLING]: BATCH_KEYS,
+  [DeploymentPolicy.ROLLING_WITH_ADDITIONAL_BATCH]: ['batchSize', 'batchSizePercent'],
+  [DeploymentPolicy.ALL_AT_ONCE]: [],
+  [DeploymentPolicy.IMMUTABLE]: [],
+  [DeploymentPolicy.TRAFFIC_SPLITTING]: [],
 };
+
+/** The keys of `software.deployment` that only traffic splitting takes. */
+const CANARY_KEYS = ['canaryPercent', 'evaluationMinutes'] as const;
 
 /**
  * The rules of `software.deployment`: not beside `deploymentConfig`, a policy the library deploys, at most one batch
- * key and only for `rolling`, and a batch that leaves an instance to update when the group runs at its minimum
- * (`minCapacity`, with its default).
+ * key and only one its policy takes, for `rolling` a batch that leaves an instance to update when the group runs at
+ * its minimum (`minCapacity`, with its default), for `rolling-with-additional-batch` an extra batch no larger than
+ * the group's `maxCapacity`.
  */
-function deploymentRules(software: Doc, minCapacity: number): RawProblem[] {
+function deploymentRules(software: Doc, minCapacity: number, maxCapacity: number): RawProblem[] {
   if (!isObject(software.deployment)) return [];
   const problems: RawProblem[] = [];
   const at = ['software', 'deployment'];
@@ -221,33 +227,50 @@ function deploymentRules(software: Doc, minCapacity: number): RawProblem[] {
     add(
       [...at, 'policy'],
       `received "${policy}", which is not yet available (${unavailable}; README's "Deployment policies" has its ` +
-        'design); expected all-at-once or rolling',
+        'design); expected all-at-once, rolling, rolling-with-additional-batch, immutable or traffic-splitting',
     );
   }
   const given = BATCH_KEYS.filter((key) => deployment[key] !== undefined);
+  const takes = Object.prototype.hasOwnProperty.call(BATCH_KEYS_OF, policy) ? BATCH_KEYS_OF[policy] : undefined;
   if (given.length > 1) {
     add(
       [...at, given[1]],
-      `received ${given.join(' and ')}; expected at most one of ${BATCH_KEYS.join(', ')} (each says how many ` +
+      `received ${given.join(' and ')}; expected at most one of ${(takes && takes.length > 0 ? takes : BATCH_KEYS).join(', ')} (each says how many ` +
         'instances CodeDeploy updates at a time)',
     );
-  } else if (given.length === 1 && policy !== DeploymentPolicy.ROLLING && !unavailable) {
+  } else if (given.length === 1 && takes && !takes.includes(given[0])) {
     add(
       [...at, given[0]],
-      `received ${given[0]} with policy ${policy}; expected it with policy rolling only (${policy} updates every ` +
-        'instance at once)',
+      takes.length === 0
+        ? `received ${given[0]} with policy ${policy}; expected it with policy rolling or ` +
+            `rolling-with-additional-batch only (${policy === DeploymentPolicy.IMMUTABLE || policy === DeploymentPolicy.TRAFFIC_SPLITTING ? `${policy} deploys to new instances first, then to the group's` : `${policy} updates every instance at once`})`
+        : `received ${given[0]} with policy ${policy}; expected ${takes.join(' or ')} (the extra batch's size: ` +
+            `as many instances as ran before stay in service), or ${given[0]} with policy rolling`,
     );
   }
+  for (const key of CANARY_KEYS) {
+    if (deployment[key] !== undefined && policy !== DeploymentPolicy.TRAFFIC_SPLITTING) {
+      add([...at, key], `received ${key} with policy ${policy}; expected it with policy traffic-splitting only`);
+    }
+  }
   const batch = num(deployment.batchSize);
-  if (given.length === 1 && batch !== undefined && batch > minCapacity) {
+  const additional = policy === DeploymentPolicy.ROLLING_WITH_ADDITIONAL_BATCH;
+  if (given.length === 1 && batch !== undefined && !additional && batch > minCapacity) {
     add(
       [...at, 'batchSize'],
       `received ${batch}, more than compute.minCapacity (${minCapacity}); expected at most ${minCapacity} ` +
         '(CodeDeploy keeps minCapacity minus batchSize instances in service)',
     );
   }
+  if (given.length === 1 && batch !== undefined && additional && batch > maxCapacity) {
+    add(
+      [...at, 'batchSize'],
+      `received ${batch}, more than compute.maxCapacity (${maxCapacity}); expected at most ${maxCapacity} ` +
+        '(the extra batch is launched beside the running instances, and updated at a time)',
+    );
+  }
   const healthy = num(deployment.minimumHealthyHosts);
-  if (given.length === 1 && healthy !== undefined && healthy >= minCapacity) {
+  if (given.length === 1 && healthy !== undefined && policy === DeploymentPolicy.ROLLING && healthy >= minCapacity) {
     add(
       [...at, 'minimumHealthyHosts'],
       `received ${healthy}, not less than compute.minCapacity (${minCapacity}); expected at most ` +

@@ -41,11 +41,11 @@ export enum DeploymentPolicy {
   ALL_AT_ONCE = 'all-at-once',
   /** A batch of instances at a time; the others keep serving (CodeDeploy's minimum healthy hosts). */
   ROLLING = 'rolling',
-  /** Rolling, with an extra batch of instances launched first, so that capacity never drops (not yet available). */
+  /** Rolling, with an extra batch of instances launched first, so that capacity never drops. */
   ROLLING_WITH_ADDITIONAL_BATCH = 'rolling-with-additional-batch',
-  /** The release on new instances; the old ones leave once the new ones are healthy (not yet available). */
+  /** The release on new instances first, which serve beside the old ones while these are updated, then leave. */
   IMMUTABLE = 'immutable',
-  /** A canary share of the traffic on new instances for an evaluation period, rolled back on alarm (not yet available). */
+  /** A canary share of the traffic on new instances for an evaluation period, ended on alarm, then immutable. */
   TRAFFIC_SPLITTING = 'traffic-splitting',
 }
 

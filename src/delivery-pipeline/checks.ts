@@ -42,6 +42,65 @@ export function validate(where: string, props: SoftwareDeliveryPipelineProps, pr
         'expected one of the two (each says how many instances CodeDeploy updates at a time)',
     );
   }
+  if (props.additionalBatch) {
+    const beside =
+      props.deploymentStrategy !== undefined
+        ? 'deploymentStrategy'
+        : props.minimumHealthyHosts
+          ? 'minimumHealthyHosts'
+          : undefined;
+    if (beside) {
+      throw new Error(
+        `${where}: additionalBatch: received it beside ${beside}; expected one of the two (with an additional batch, ` +
+          'CodeDeploy keeps as many instances in service as ran before and updates a batch at a time)',
+      );
+    }
+    const problem = props.additionalBatch._problem();
+    if (problem) throw new Error(`${where}: additionalBatch: ${problem}`);
+  }
+  if (props.standbyAutoScalingGroup) {
+    const beside =
+      props.deploymentStrategy !== undefined
+        ? 'deploymentStrategy'
+        : props.minimumHealthyHosts
+          ? 'minimumHealthyHosts'
+          : props.additionalBatch
+            ? 'additionalBatch'
+            : undefined;
+    if (beside) {
+      throw new Error(
+        `${where}: standbyAutoScalingGroup: received it beside ${beside}; expected one of the two (an immutable ` +
+          'deployment updates the standby group, then the group, each all at once)',
+      );
+    }
+  }
+  const canary = props.canaryPercent;
+  if (canary !== undefined && !props.standbyAutoScalingGroup) {
+    throw new Error(
+      `${where}: canaryPercent: received it without standbyAutoScalingGroup; expected both (the canary's instances are ` +
+        "the standby group's)",
+    );
+  }
+  if (
+    canary !== undefined &&
+    !Token.isUnresolved(canary) &&
+    !(Number.isInteger(canary) && canary >= 1 && canary <= 50)
+  ) {
+    throw new Error(`${where}: canaryPercent: received ${describeValue(canary)}; expected a whole number from 1 to 50`);
+  }
+  const evaluation = props.canaryEvaluation;
+  if (evaluation !== undefined && canary === undefined) {
+    throw new Error(`${where}: canaryEvaluation: received it without canaryPercent; expected both, or neither`);
+  }
+  if (evaluation !== undefined && !evaluation.isUnresolved()) {
+    const minutes = evaluation.toSeconds() / 60;
+    if (!(Number.isInteger(minutes) && minutes >= 1 && minutes <= 10)) {
+      throw new Error(
+        `${where}: canaryEvaluation: received ${evaluation.toHumanString()}; expected whole minutes from 1 to 10 (the ` +
+          "pipeline action's hour bounds the deployment)",
+      );
+    }
+  }
   const percent = props.maxServerErrorPercent;
   if (percent !== undefined && !Token.isUnresolved(percent) && !(percent > 0 && percent <= 100)) {
     throw new Error(

@@ -109,28 +109,35 @@ export function createDeploymentGroup(
     props: SoftwareDeliveryPipelineProps;
     application: codedeploy.IServerApplication;
     alarm: cloudwatch.IAlarm;
+    /**
+     * The standby group of an immutable deployment: its own deployment group (`web-tier-standby`), all at once,
+     * registering its instances in the target group that the standby group is not attached to.
+     */
+    standby?: autoscaling.IAutoScalingGroup;
   },
 ): codedeploy.ServerDeploymentGroup {
-  const { where, props, application, alarm } = options;
+  const { where, props, application, alarm, standby } = options;
   // Instances launched later, by scaling or by the AMI pipeline's instance refresh, get the last good revision
   // from CodeDeploy itself: listing the Auto Scaling group makes CodeDeploy add a launch lifecycle hook to it
   // (CodeDeploy-managed-automatic-launch-deployment-hook-…), which holds each new instance in Pending:Wait until
   // CodeDeploy has deployed the deployment group's last successful revision to it, and abandons the instance
   // when that deployment fails. (Before the first successful deployment there is nothing to deploy.)
-  const group = new codedeploy.ServerDeploymentGroup(scope, 'DeploymentGroup', {
+  const group = new codedeploy.ServerDeploymentGroup(scope, standby ? 'StandbyDeploymentGroup' : 'DeploymentGroup', {
     application,
-    deploymentGroupName: 'web-tier',
-    autoScalingGroups: [props.autoScalingGroup],
+    deploymentGroupName: standby ? 'web-tier-standby' : 'web-tier',
+    autoScalingGroups: [standby ?? props.autoScalingGroup],
     role: props.deploymentRole,
     // The agent goes in through the launch template's user data (installAgent), not aws-cdk-lib's commands for
     // Amazon Linux 2 and Ubuntu, which update every package at each launch.
     installAgent: false,
     loadBalancers: [codedeploy.LoadBalancer.application(props.targetGroup)],
-    deploymentConfig: props.minimumHealthyHosts
-      ? new codedeploy.ServerDeploymentConfig(scope, 'DeploymentConfig', {
-          minimumHealthyHosts: props.minimumHealthyHosts,
-        })
-      : deploymentConfigOf(where, props.deploymentStrategy ?? DeploymentStrategy.ONE_AT_A_TIME),
+    deploymentConfig: standby
+      ? codedeploy.ServerDeploymentConfig.ALL_AT_ONCE
+      : props.minimumHealthyHosts
+        ? new codedeploy.ServerDeploymentConfig(scope, 'DeploymentConfig', {
+            minimumHealthyHosts: props.minimumHealthyHosts,
+          })
+        : deploymentConfigOf(where, props.deploymentStrategy ?? DeploymentStrategy.ONE_AT_A_TIME),
     // The 5xx rate only: see `alarms`.
     alarms: [alarm],
     autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },

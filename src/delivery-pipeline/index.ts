@@ -1,1 +1,2 @@
+export * from './additional-batch';
 export * from './software-delivery-pipeline';

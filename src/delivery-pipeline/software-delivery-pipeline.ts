@@ -1,4 +1,4 @@
-import { Tags } from 'aws-cdk-lib';
+import { Duration, Tags } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
@@ -11,12 +11,20 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { AdditionalBatch } from './additional-batch';
 import { createBuild } from './build';
 import { validate } from './checks';
 import { createAlarms, createDeploymentGroup, grantRevisionsToInstances, installAgent } from './deployment';
 import { createPipeline } from './stages';
-import { isProduction, ResolvedDeployment } from '../config/defaults';
+import {
+  DEFAULT_ADDITIONAL_BATCH_SIZE,
+  DEFAULT_EVALUATION_MINUTES,
+  isProduction,
+  ResolvedDeployment,
+  usesStandbyGroup,
+} from '../config/defaults';
 import { CustomerConfig, DeploymentPolicy, DeploymentStrategy } from '../config/types';
 import { pipelineArtifacts } from '../pipeline-common/artifacts';
 import { checkConfigOfWebTier } from '../pipeline-common/config-of';
@@ -107,6 +115,39 @@ export interface SoftwareDeliveryPipelineProps {
    */
   readonly minimumHealthyHosts?: codedeploy.MinimumHealthyHosts;
   /**
+   * Deploy with an additional batch (Elastic Beanstalk's "rolling with additional batch"): the Deploy stage copies
+   * the build's revision into the pipeline's folder and invokes a Step Functions state machine (`deploymentStateMachine`),
+   * which grows the Auto Scaling group by the batch, waits until the new instances are in service, deploys with
+   * CodeDeploy a batch at a time while as many instances as ran before stay in service, and sets the group's capacity
+   * back on every path. Not with `deploymentStrategy` or `minimumHealthyHosts`.
+   * @default - no extra batch: CodeDeploy updates the instances in place (`deploymentStrategy`)
+   */
+  readonly additionalBatch?: AdditionalBatch;
+  /**
+   * Deploy immutably (Elastic Beanstalk's "immutable"), on this standby group of the same launch template, at zero and
+   * not attached to the target group, e.g. `CustomerWebTier.standbyAutoScalingGroup`: the Deploy stage's state
+   * machine (`deploymentStateMachine`) scales it to the group's desired capacity, deploys the release to it (CodeDeploy
+   * registers its instances in `targetGroup` once the release is installed), then to the group's own instances all at
+   * once while the standby serves, and scales the standby back to zero on every path. Not with `deploymentStrategy`,
+   * `minimumHealthyHosts` or `additionalBatch`.
+   * @default - no standby: CodeDeploy updates the instances in place (`deploymentStrategy`)
+   */
+  readonly standbyAutoScalingGroup?: autoscaling.IAutoScalingGroup;
+  /**
+   * Traffic splitting (Elastic Beanstalk's "traffic splitting"), with `standbyAutoScalingGroup`: the standby first gets
+   * enough instances to take about this share of the requests beside the group's (by instance count, one at least),
+   * the release is deployed to them and the deployment alarm watched for `canaryEvaluation`; an alarm sets the
+   * standby back to zero, otherwise the deployment goes on as an immutable one. From 1 to 50.
+   * @default - no canary: an immutable deployment
+   */
+  readonly canaryPercent?: number;
+  /**
+   * How long the deployment alarm is watched while the canary serves, in whole minutes from 1 to 10 (the hour of the
+   * pipeline's action bounds it). Only with `canaryPercent`.
+   * @default Duration.minutes(5)
+   */
+  readonly canaryEvaluation?: Duration;
+  /**
    * Who approves releases, by mail. Required, with one address at least, in production; unused elsewhere.
    * @default - none (a non-production pipeline has no approval)
    */
@@ -138,7 +179,8 @@ export interface SoftwareDeliveryPipelineProps {
  * The software delivery pipeline of a customer environment: the customer's repository → CodeBuild running the
  * repository's own `buildspec.yml` → a person's approval (production) → CodeDeploy updating the instances of the
  * Auto Scaling group in place, behind their target group, and rolling back a deployment that fails, is stopped,
- * or sets off one of its alarms (the instances' 5xx rate, unhealthy hosts).
+ * or sets off one of its alarms (the instances' 5xx rate, unhealthy hosts). With `additionalBatch`, the group grows
+ * by a batch before the deployment and shrinks back after it (a Step Functions state machine of the stack).
  *
  * @example
  * declare const platform: SharedPlatform;
@@ -193,6 +235,13 @@ export class SoftwareDeliveryPipeline extends Construct {
         tag: image.tag,
       },
       ...deploymentPropsOf(software.deployment),
+      ...(usesStandbyGroup(software.deployment) ? { standbyAutoScalingGroup: standbyOf(where, webTier) } : {}),
+      ...(software.deployment.policy === DeploymentPolicy.TRAFFIC_SPLITTING
+        ? {
+            canaryPercent: software.deployment.canaryPercent,
+            canaryEvaluation: Duration.minutes(software.deployment.evaluationMinutes ?? DEFAULT_EVALUATION_MINUTES),
+          }
+        : {}),
       approvalEmails: resolved.approvalEmails,
       tags: resolved.tags,
     });
@@ -212,6 +261,8 @@ export class SoftwareDeliveryPipeline extends Construct {
   public readonly application: codedeploy.ServerApplication;
   /** The CodeDeploy deployment group of the Auto Scaling group. */
   public readonly deploymentGroup: codedeploy.ServerDeploymentGroup;
+  /** The CodeDeploy deployment group of the standby group, with `standbyAutoScalingGroup`. */
+  public readonly standbyDeploymentGroup?: codedeploy.ServerDeploymentGroup;
   /**
    * The alarms: the instances' 5xx rate, which also stops and rolls back a deployment, then unhealthy hosts, which
    * only reports (an instance that fails its health check fails its own deployment step already, and a group
@@ -221,6 +272,10 @@ export class SoftwareDeliveryPipeline extends Construct {
   public readonly alarms: cloudwatch.Alarm[];
   /** The topic of the approval mails (production only). */
   public readonly approvalTopic?: sns.ITopic;
+  /**
+   * The state machine of the Deploy stage, with `additionalBatch` (it runs as the pipeline's role).
+   */
+  public readonly deploymentStateMachine?: sfn.IStateMachine;
   /**
    * The start of the keys of the pipeline's objects in the artifacts bucket (CodePipeline's folder of the
    * pipeline, the first 20 characters of its name); the pipeline's roles may use no other object of the bucket.
@@ -262,6 +317,15 @@ export class SoftwareDeliveryPipeline extends Construct {
       application: this.application,
       alarm: this.alarms[0],
     });
+    if (props.standbyAutoScalingGroup) {
+      this.standbyDeploymentGroup = createDeploymentGroup(this, {
+        where,
+        props,
+        application: this.application,
+        alarm: this.alarms[0],
+        standby: props.standbyAutoScalingGroup,
+      });
+    }
     grantRevisionsToInstances(this, props, artifacts, this.artifactsPrefix);
 
     const pipeline = createPipeline(this, {
@@ -270,10 +334,16 @@ export class SoftwareDeliveryPipeline extends Construct {
       pipelineName,
       artifacts,
       buildProject: this.buildProject,
+      application: this.application,
       deploymentGroup: this.deploymentGroup,
+      deploymentAlarm: this.alarms[0],
+      standbyDeploymentGroup: this.standbyDeploymentGroup,
+      key,
+      artifactsPrefix: this.artifactsPrefix,
     });
     this.pipeline = pipeline.pipeline;
     if (pipeline.approvalTopic) this.approvalTopic = pipeline.approvalTopic;
+    if (pipeline.deploymentStateMachine) this.deploymentStateMachine = pipeline.deploymentStateMachine;
   }
 
   /** Tags of every resource: the customer, the environment and the props' own. */
@@ -290,11 +360,31 @@ export class SoftwareDeliveryPipeline extends Construct {
  */
 function deploymentPropsOf(
   deployment: ResolvedDeployment,
-): Pick<SoftwareDeliveryPipelineProps, 'deploymentStrategy' | 'minimumHealthyHosts'> {
+): Pick<SoftwareDeliveryPipelineProps, 'deploymentStrategy' | 'minimumHealthyHosts' | 'additionalBatch'> {
   if (deployment.policy === DeploymentPolicy.ALL_AT_ONCE) return { deploymentStrategy: DeploymentStrategy.ALL_AT_ONCE };
+  if (usesStandbyGroup(deployment)) return {};
+  if (deployment.policy === DeploymentPolicy.ROLLING_WITH_ADDITIONAL_BATCH) {
+    return {
+      additionalBatch:
+        deployment.batchSizePercent !== undefined
+          ? AdditionalBatch.percentage(deployment.batchSizePercent)
+          : AdditionalBatch.count(deployment.batchSize ?? DEFAULT_ADDITIONAL_BATCH_SIZE),
+    };
+  }
   const { minimumHealthyHosts: hosts, minimumHealthyPercent: percent } = deployment;
   if (hosts !== undefined) return { minimumHealthyHosts: codedeploy.MinimumHealthyHosts.count(hosts) };
   if (percent === 50) return { deploymentStrategy: DeploymentStrategy.HALF_AT_A_TIME };
   if (percent !== undefined) return { minimumHealthyHosts: codedeploy.MinimumHealthyHosts.percentage(percent) };
   return { deploymentStrategy: DeploymentStrategy.ONE_AT_A_TIME };
+}
+
+/** The web tier's standby group, which an immutable deployment needs (CustomerWebTier.fromConfig makes it). */
+function standbyOf(where: string, webTier: CustomerWebTier): autoscaling.IAutoScalingGroup {
+  if (!webTier.standbyAutoScalingGroup) {
+    throw new Error(
+      `${where}: webTier: received a web tier without a standby group; expected the CustomerWebTier of the same ` +
+        'config (its fromConfig makes the standby group of an immutable deployment), or one with standbyGroup: true',
+    );
+  }
+  return webTier.standbyAutoScalingGroup;
 }

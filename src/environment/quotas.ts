@@ -6,7 +6,7 @@
  *   constructs count too): VendingFleet checks it when the app is synthesized, for the whole fleet only, since a
  *   selection of stacks (--stack, vending:stacks) is not the fleet.
  * - configQuotaUse counts, from the config files alone, what follows from them by rule (stacks, pipelines, databases,
- *   load balancers, certificates): `paas-vending validate` checks it without building anything. A test holds it
+ *   load balancers, certificates, custom deployment configurations): `paas-vending validate` checks it without building anything. A test holds it
  *   equal to the built count on the example fleet.
  * The limits of one template (resources, outputs, parameters, bytes) are not account quotas and cannot be raised;
  * the command checks them on the synthesized templates (templateLimitProblems).
@@ -16,11 +16,12 @@
 import { CfnResource, Stack } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import { FleetPlacement, plannedPlacement, platformSourceOf } from './placement';
-import { ingressOf, ResolvedCustomerConfig } from '../config/defaults';
+import { customDeploymentConfigsOf, ingressOf, ResolvedCustomerConfig } from '../config/defaults';
 import { ConfigProblem } from '../config/errors';
 import { ResolvedFleet } from '../config/loader';
 import { AccountQuotas } from '../config/quota-types';
 import type { CustomerConfig } from '../config/types';
+import { SoftwareDeliveryPipeline } from '../delivery-pipeline/software-delivery-pipeline';
 
 /** One quota: the key of `quotas:` in platform.yaml, what AWS calls it, its default and what is counted. */
 export interface QuotaSpec {
@@ -35,6 +36,8 @@ export interface QuotaSpec {
   readonly scope: 'account' | 'region' | 'load balancer';
   /** CloudFormation resource types counted (for the totals of the account or region). */
   readonly types: string[];
+  /** For a quota AWS does not raise: what to do instead, in messages (else: request an increase). */
+  readonly notAdjustable?: string;
 }
 
 /** Every quota checked, in the order reports list them. Defaults from the services' quota pages (2026). */
@@ -129,6 +132,20 @@ export const QUOTAS: readonly QuotaSpec[] = [
     scope: 'region',
     types: [],
   },
+  {
+    key: 'customDeploymentConfigs',
+    label: 'custom CodeDeploy deployment configurations',
+    name: 'Custom deployment configurations per account',
+    service: 'CodeDeploy',
+    defaultLimit: 50,
+    scope: 'region',
+    // And one per environment with an additional batch, which its state machine creates for each run.
+    types: ['AWS::CodeDeploy::DeploymentConfig'],
+    notAdjustable:
+      'CodeDeploy does not raise this quota: give more environments a preset deployment (software.deployment ' +
+      'policy rolling alone or with batchSizePercent 50, or all-at-once) instead of a minimum of their own or an ' +
+      'additional batch',
+  },
 ];
 
 /** The use of one quota: by the whole fleet, or by one load balancer (`where`). */
@@ -187,10 +204,30 @@ export function fleetQuotaUse(stacks: Stack[], shared: SharedEnvironmentUse[]): 
   }
   for (const spec of QUOTAS) {
     if (spec.scope === 'load balancer') continue;
-    const used = spec.key === 'stacks' ? stacks.length : spec.types.reduce((sum, t) => sum + (byType.get(t) ?? 0), 0);
+    let used = spec.key === 'stacks' ? stacks.length : spec.types.reduce((sum, t) => sum + (byType.get(t) ?? 0), 0);
+    if (spec.key === 'customDeploymentConfigs') used += runtimeDeploymentConfigs(stacks);
     uses.push({ key: spec.key, used });
   }
   return uses;
+}
+
+/**
+ * The deployment configurations the stacks' deployment state machines create at run time (one each, for the
+ * length of a run): one per SoftwareDeliveryPipeline with an additional batch.
+ */
+function runtimeDeploymentConfigs(stacks: Stack[]): number {
+  return stacks.reduce(
+    (sum, stack) =>
+      sum +
+      stack.node.findAll().filter(
+        (c) =>
+          c instanceof SoftwareDeliveryPipeline &&
+          c.deploymentStateMachine !== undefined &&
+          // Immutable's machine deploys with CodeDeploy's AllAtOnce preset.
+          c.standbyDeploymentGroup === undefined,
+      ).length,
+    0,
+  );
 }
 
 /** Certificates on a shared listener: one per distinct custom domain certificate of the environments on it. */
@@ -214,14 +251,17 @@ export function quotaProblems(uses: QuotaUse[], quotas: AccountQuotas | undefine
     const limit = limitOf(spec, quotas);
     if (use.used <= limit) continue;
     const raised = quotas?.[spec.key] !== undefined;
+    const remedy = spec.notAdjustable
+      ? `"${spec.name}" (${spec.service}): ${spec.notAdjustable}`
+      : `request an increase of "${spec.name}" (${spec.service}) in Service Quotas ` +
+        `for the platform's account and region, then set quotas.${spec.key} to the new value`;
     problems.push({
       file: source,
       path: `quotas.${spec.key}`,
       message:
         `the fleet needs ${use.used} ${spec.label}${use.where ? ` on ${use.where}` : ` in the ${spec.scope}`}, ` +
         `${use.used - limit} more than the ${raised ? 'quota set here' : 'AWS default quota'} of ${limit}; ` +
-        `expected at most ${limit}: request an increase of "${spec.name}" (${spec.service}) in Service Quotas ` +
-        `for the platform's account and region, then set quotas.${spec.key} to the new value`,
+        `expected at most ${limit}: ${remedy}`,
     });
   }
   return problems;
@@ -268,14 +308,16 @@ export interface ConfigEnvironmentUse {
   readonly loadBalancer?: number;
   readonly certificateArn?: string;
   readonly database?: { readonly engine: string; readonly multiAz: boolean };
+  /** The CodeDeploy custom deployment configurations its deployment costs (customDeploymentConfigsOf). */
+  readonly customDeploymentConfigs?: number;
 }
 
 /**
  * The use of the quotas that follow from the config files by rule, without building the fleet: one stack per
  * environment and the platform's; two pipelines per environment (the AMI's and the software's); an RDS instance, or
  * an Aurora cluster with a writer and, multi-AZ, a reader; a load balancer per dedicated environment and per shared
- * one in use; the certificates of the custom domains on each shared listener; with `fleetPipeline`, its stack and
- * its pipeline.
+ * one in use; the certificates of the custom domains on each shared listener; the custom CodeDeploy deployment
+ * configurations of the environments' deployments; with `fleetPipeline`, its stack and its pipeline.
  */
 export function configQuotaUse(
   environments: ConfigEnvironmentUse[],
@@ -293,6 +335,10 @@ export function configQuotaUse(
     { key: 'dbInstances', used: dbInstances },
     { key: 'dbClusters', used: environments.filter(aurora).length },
     { key: 'loadBalancers', used: sharedLoadBalancers + environments.filter((e) => e.ingress === 'dedicated').length },
+    {
+      key: 'customDeploymentConfigs',
+      used: environments.reduce((sum, e) => sum + (e.customDeploymentConfigs ?? 0), 0),
+    },
   ];
   for (let n = 1; n <= sharedLoadBalancers; n++) {
     const on = environments.filter((e) => e.ingress === 'shared' && e.loadBalancer === n);
@@ -324,6 +370,7 @@ export function configEnvironmentUses(
       loadBalancer: placement.environments[`${c.customer}-${c.environment}`],
       certificateArn: ingress === 'shared' ? c.customDomain?.certificateArn : undefined,
       database: c.database ? { engine: c.database.engine, multiAz: c.database.multiAz } : undefined,
+      customDeploymentConfigs: customDeploymentConfigsOf(c.softwareDelivery.deployment),
     };
   });
 }

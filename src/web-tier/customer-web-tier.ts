@@ -16,11 +16,17 @@ import { addDataBucketCleanup } from './data-bucket-cleanup';
 import { createDatabase } from './database';
 import { CustomerDatabaseOptions } from './database-options';
 import { WebTierIngress } from './ingress';
-import { attachAndScale, createImageParameter, createInstances, createTargetGroup } from './instances';
+import {
+  attachAndScale,
+  createImageParameter,
+  createInstances,
+  createStandbyGroup,
+  createTargetGroup,
+} from './instances';
 import { checkedLogsAndSettings, createLogsAndSettings, grantLogsAndSettings } from './logs-and-settings';
 import { addDatabaseOutputs, addIngressOutputs } from './outputs';
 import { webTierPropsOf } from './props-of-config';
-import { ingressOf, isProduction } from '../config/defaults';
+import { ingressOf, isProduction, usesStandbyGroup } from '../config/defaults';
 import { checkCustomer } from '../config/loader';
 import { CustomerConfig } from '../config/types';
 import { createDataBucket } from '../platform/log-delivery';
@@ -134,6 +140,13 @@ export interface CustomerWebTierProps {
    */
   readonly tags?: { [key: string]: string };
   /**
+   * A standby Auto Scaling group on the same launch template, at zero, not attached to the target group (an immutable
+   * deployment's new instances: CodeDeploy registers them in the target group once the release is installed, see
+   * `SoftwareDeliveryPipelineProps.standbyAutoScalingGroup`).
+   * @default false
+   */
+  readonly standbyGroup?: boolean;
+  /**
    * How long CloudWatch Logs keeps the instances' logs (log groups `/vending/<customer>/<environment>/system`,
    * `/web` and `/codedeploy`, encrypted with `encryptionKey`, kept in production when the stack is deleted).
    * @default RetentionDays.ONE_YEAR
@@ -239,6 +252,7 @@ export class CustomerWebTier extends Construct {
       initialImageId: resolved.ami.initialImageId,
       amiParameterServiceToken: platform.environmentResourcesServiceToken,
       tags: resolved.tags,
+      standbyGroup: usesStandbyGroup(resolved.softwareDelivery.deployment),
     });
   }
 
@@ -249,6 +263,8 @@ export class CustomerWebTier extends Construct {
   public readonly dataBucket: s3.IBucket;
   /** The instances. */
   public readonly autoScalingGroup: autoscaling.AutoScalingGroup;
+  /** The standby group of an immutable deployment's new instances (`standbyGroup`). */
+  public readonly standbyAutoScalingGroup?: autoscaling.AutoScalingGroup;
   /** The instances' launch template. */
   public readonly launchTemplate: ec2.LaunchTemplate;
   /** The instances' log groups in CloudWatch Logs: system, web server, CodeDeploy agent. */
@@ -359,6 +375,9 @@ export class CustomerWebTier extends Construct {
     this.loadBalancer = ingress.loadBalancer;
     this.url = ingress.url;
     attachAndScale(this.autoScalingGroup, this.targetGroup, compute);
+    if (props.standbyGroup) {
+      this.standbyAutoScalingGroup = createStandbyGroup(this, props.vpc, compute, this.launchTemplate, instances.topic);
+    }
     addIngressOutputs(this, label, this.url, this.loadBalancer);
 
     if (props.database) {

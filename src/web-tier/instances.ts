@@ -206,12 +206,46 @@ function createAutoScalingGroup(
   launchTemplate: ec2.LaunchTemplate,
   topic: sns.ITopic,
 ): autoscaling.AutoScalingGroup {
-  const { vpc, compute } = context;
-  const asg = new autoscaling.AutoScalingGroup(scope, 'Instances', {
+  return autoScalingGroupOf(
+    scope,
+    'Instances',
+    context.vpc,
+    context.compute.minCapacity,
+    context.compute,
+    launchTemplate,
+    topic,
+  );
+}
+
+/**
+ * Internal: the standby group of an immutable deployment, in the web tier's scope: the same launch template, subnets
+ * and health checks as the instances, at zero, up to `maxCapacity`, not attached to the target group and not scaled
+ * (the deployment state machine sets its capacity; CodeDeploy registers its instances in the target group).
+ */
+export function createStandbyGroup(
+  scope: Construct,
+  vpc: ec2.IVpc,
+  compute: ResolvedCompute,
+  launchTemplate: ec2.LaunchTemplate,
+  topic: sns.ITopic,
+): autoscaling.AutoScalingGroup {
+  return autoScalingGroupOf(scope, 'StandbyInstances', vpc, 0, compute, launchTemplate, topic);
+}
+
+function autoScalingGroupOf(
+  scope: Construct,
+  id: string,
+  vpc: ec2.IVpc,
+  minCapacity: number,
+  compute: ResolvedCompute,
+  launchTemplate: ec2.LaunchTemplate,
+  topic: sns.ITopic,
+): autoscaling.AutoScalingGroup {
+  const asg = new autoscaling.AutoScalingGroup(scope, id, {
     vpc,
     vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
     launchTemplate,
-    minCapacity: compute.minCapacity,
+    minCapacity,
     maxCapacity: compute.maxCapacity,
     healthChecks: autoscaling.HealthChecks.withAdditionalChecks({
       additionalTypes: [autoscaling.AdditionalHealthCheckType.ELB],

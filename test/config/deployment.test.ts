@@ -94,7 +94,36 @@ describe('software.deployment: the deployment policies', () => {
     ]);
     expect(messages(parse(withSoftware({ deployment: { policy: 'all-at-once', batchSize: 1 } })))).toEqual([
       'software.deployment.batchSize: received batchSize with policy all-at-once; expected it with policy rolling ' +
-        'only (all-at-once updates every instance at once)',
+        'or rolling-with-additional-batch only (all-at-once updates every instance at once)',
+    ]);
+  });
+
+  test('rolling-with-additional-batch: an extra batch of batchSize instances (one by default) or batchSizePercent', () => {
+    const policy = 'rolling-with-additional-batch';
+    expect(deploymentOf(withSoftware({ deployment: { policy } }))).toEqual({ policy, batchSize: 1 });
+    expect(deploymentOf(withSoftware({ deployment: { policy, batchSize: 3 } }))).toEqual({ policy, batchSize: 3 });
+    expect(deploymentOf(withSoftware({ deployment: { policy, batchSizePercent: 30 } }))).toEqual({
+      policy,
+      batchSizePercent: 30,
+    });
+    // The extra batch may be larger than minCapacity (1 in staging): it runs beside the instances, up to maxCapacity.
+    expect(deploymentOf(withSoftware({ deployment: { policy, batchSize: 4 } }))).toEqual({ policy, batchSize: 4 });
+    expect(messages(parse(withSoftware({ deployment: { policy, batchSize: 5 } })))).toEqual([
+      'software.deployment.batchSize: received 5, more than compute.maxCapacity (4); expected at most 4 ' +
+        '(the extra batch is launched beside the running instances, and updated at a time)',
+    ]);
+    expect(messages(parse(withSoftware({ deployment: { policy, minimumHealthyHosts: 1 } })))).toEqual([
+      'software.deployment.minimumHealthyHosts: received minimumHealthyHosts with policy rolling-with-additional-batch; ' +
+        "expected batchSize or batchSizePercent (the extra batch's size: as many instances as ran before stay in " +
+        'service), or minimumHealthyHosts with policy rolling',
+    ]);
+    expect(messages(parse(withSoftware({ deployment: { policy, batchSize: 1, batchSizePercent: 10 } })))).toEqual([
+      'software.deployment.batchSizePercent: received batchSize and batchSizePercent; expected at most one of ' +
+        'batchSize, batchSizePercent (each says how many instances CodeDeploy updates at a time)',
+    ]);
+    // Beside a preset, which never says the same.
+    expect(messages(parse(withSoftware({ deploymentConfig: 'one-at-a-time', deployment: { policy } })))).toEqual([
+      expect.stringMatching(/^software\.deploymentConfig: received "one-at-a-time" beside software\.deployment/),
     ]);
   });
 
@@ -121,16 +150,40 @@ describe('software.deployment: the deployment policies', () => {
     ]);
   });
 
-  test.each([
-    ['rolling-with-additional-batch', 'the extra batch needs the Auto Scaling group scaled out'],
-    ['immutable', "CloudFormation's CodeDeploy deployment groups support blue/green for Lambda only"],
-    ['traffic-splitting', 'a second target group weighted on the listener rule'],
-  ])('policy %s is refused as not yet available, saying why', (policy, why) => {
-    const [problem, ...others] = messages(parse(withSoftware({ deployment: { policy } })));
-    expect(others).toEqual([]);
-    expect(problem).toContain(`software.deployment.policy: received "${policy}", which is not yet available (`);
-    expect(problem).toContain(why);
-    expect(problem).toContain('expected all-at-once or rolling');
+  test('immutable takes no batch key', () => {
+    expect(deploymentOf(withSoftware({ deployment: { policy: 'immutable' } }))).toEqual({ policy: 'immutable' });
+    expect(messages(parse(withSoftware({ deployment: { policy: 'immutable', batchSize: 1 } })))).toEqual([
+      'software.deployment.batchSize: received batchSize with policy immutable; expected it with policy rolling or ' +
+        "rolling-with-additional-batch only (immutable deploys to new instances first, then to the group's)",
+    ]);
+  });
+
+  test('traffic-splitting: a canary share and an evaluation, 10 % and 5 minutes by default, for that policy only', () => {
+    const policy = 'traffic-splitting';
+    expect(deploymentOf(withSoftware({ deployment: { policy } }))).toEqual({
+      policy,
+      canaryPercent: 10,
+      evaluationMinutes: 5,
+    });
+    expect(deploymentOf(withSoftware({ deployment: { policy, canaryPercent: 25, evaluationMinutes: 8 } }))).toEqual({
+      policy,
+      canaryPercent: 25,
+      evaluationMinutes: 8,
+    });
+    expect(messages(parse(withSoftware({ deployment: { policy: 'immutable', canaryPercent: 10 } })))).toEqual([
+      'software.deployment.canaryPercent: received canaryPercent with policy immutable; expected it with policy ' +
+        'traffic-splitting only',
+    ]);
+    expect(messages(parse(withSoftware({ deployment: { policy, canaryPercent: 60 } })))).toEqual([
+      expect.stringMatching(/^software\.deployment\.canaryPercent: received 60; expected .*50/),
+    ]);
+    expect(messages(parse(withSoftware({ deployment: { policy, evaluationMinutes: 11 } })))).toEqual([
+      expect.stringMatching(/^software\.deployment\.evaluationMinutes: received 11; expected .*10/),
+    ]);
+    expect(messages(parse(withSoftware({ deployment: { policy, batchSize: 1 } })))).toEqual([
+      'software.deployment.batchSize: received batchSize with policy traffic-splitting; expected it with policy ' +
+        "rolling or rolling-with-additional-batch only (traffic-splitting deploys to new instances first, then to the group's)",
+    ]);
   });
 
   test('a config built in code takes the same block (softwareDelivery.deployment)', () => {

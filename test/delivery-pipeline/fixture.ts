@@ -109,6 +109,37 @@ function acknowledgeArtifacts(
   );
 }
 
+/**
+ * The findings of the deployment state machine (additional batch, immutable), which runs as the pipeline's role: reads without
+ * resource-level permissions, the group's ARN and the executions of the one machine.
+ */
+function acknowledgeDeploymentMachine(
+  pipeline: SoftwareDeliveryPipeline,
+  web: CustomerWebTier,
+  policy: IConstruct,
+): void {
+  const stack = Stack.of(pipeline);
+  const region = `${stack.region}:${stack.account}`;
+  acknowledge(
+    policy,
+    'AwsSolutions-IAM5[Resource::*]',
+    'autoscaling:DescribeAutoScalingGroups and DescribeInstanceRefreshes, and the log delivery and X-Ray actions of a ' +
+      'state machine, have no resource-level permissions in IAM; the deployment machine only reads with the first two.',
+  );
+  // The machine scales the group (an additional batch) or the standby group (immutable).
+  const scaled = pipeline.standbyDeploymentGroup ? web.standbyAutoScalingGroup! : web.autoScalingGroup;
+  acknowledge(
+    policy,
+    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:autoscaling:${region}:autoScalingGroup:*:autoScalingGroupName/${nagRef(scaled)}]`,
+    "An Auto Scaling group ARN holds a UUID CloudFormation does not return; the group's name scopes it to the customer's fleet.",
+  );
+  acknowledge(
+    policy,
+    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${region}:execution:${pipeline.customer}-${pipeline.environment}-deploy:*]`,
+    "The executions of the environment's one deployment state machine (aws-cdk-lib's permission to read the execution the Deploy action started).",
+  );
+}
+
 /** The cdk-nag findings a SoftwareDeliveryPipeline (and the instance role it grants) carries by design. */
 export function acknowledgeSoftwarePipeline(pipeline: SoftwareDeliveryPipeline, web: CustomerWebTier): void {
   // The actions run as the pipeline's role: its one policy holds what each action needs.
@@ -118,6 +149,7 @@ export function acknowledgeSoftwarePipeline(pipeline: SoftwareDeliveryPipeline, 
     acknowledgeSourceRead(pipelinePolicy, "the customer's source bucket");
   }
   acknowledgeArtifacts(web.instanceRole.node.findChild('DefaultPolicy'), pipeline, false);
+  if (pipeline.deploymentStateMachine) acknowledgeDeploymentMachine(pipeline, web, pipelinePolicy);
 
   const build = pipeline.buildProject;
   const buildPolicy = build.role!.node.findChild('DefaultPolicy');

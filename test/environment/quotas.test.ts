@@ -112,6 +112,7 @@ describe('a fleet over a quota fails at synthesis, naming the quota, the excess 
     expect(QUOTAS.map((q) => q.key).sort()).toEqual(
       [
         'certificatesPerLoadBalancer',
+        'customDeploymentConfigs',
         'dbClusters',
         'dbInstances',
         'iamRoles',
@@ -123,6 +124,63 @@ describe('a fleet over a quota fails at synthesis, naming the quota, the excess 
         'targetGroups',
       ].sort(),
     );
+  });
+});
+
+describe('custom CodeDeploy deployment configurations (50 per account, not adjustable)', () => {
+  /** The example fleet with the deployments given, in the order of its customer files. */
+  const withDeployments = (deployments: any[]): FleetConfig => ({
+    ...example,
+    customers: example.customers.map((c, i) => {
+      const { deploymentConfig, ...software } = c.softwareDelivery;
+      void deploymentConfig;
+      return deployments[i] === undefined ? c : { ...c, softwareDelivery: { ...software, deployment: deployments[i] } };
+    }),
+  });
+  const fleet = withDeployments([
+    { policy: 'rolling-with-additional-batch' },
+    { policy: 'rolling', batchSizePercent: 25 },
+    { policy: 'rolling', batchSizePercent: 50 },
+    { policy: 'rolling' },
+    { policy: 'immutable' },
+    { policy: 'rolling', minimumHealthyPercent: 75 },
+  ]);
+
+  test('one per rolling deployment with a minimum of its own, one per additional batch; presets and immutable cost none', () => {
+    const app = new App();
+    const built = new VendingFleet(app, fleet, { placement: { loadBalancers: 1, environments: {} } });
+    const uses = byKey(fleetQuotaUse([built.platformStack!, ...built.environments], []));
+    const templates = app.synth().stacks.map((s) => s.template);
+    const ofType = (type: string) =>
+      templates.reduce((sum, t) => sum + Object.values<any>(t.Resources).filter((r) => r.Type === type).length, 0);
+    // Two in the templates (batches of 25 %, 75 % kept in service), and the one the additional batch's machine creates at run time.
+    expect(ofType('AWS::CodeDeploy::DeploymentConfig')).toBe(2);
+    // The rollouts, and the machines of the additional batch and of immutable.
+    expect(ofType('AWS::StepFunctions::StateMachine')).toBe(example.customers.length + 2);
+    // Immutable's standby joins the environment's one target group: no target group more than the example fleet's.
+    expect(uses.targetGroups).toBe(ofType('AWS::ElasticLoadBalancingV2::TargetGroup'));
+    expect(uses.targetGroups).toBe(example.customers.length);
+    expect(uses.customDeploymentConfigs).toBe(3);
+    const customers = fleet.customers.map((config) => resolveCustomer(config, example.platform));
+    const fromConfig = byKey(configQuotaUse(configEnvironmentUses(customers, built.placement), 1));
+    expect(fromConfig.customDeploymentConfigs).toBe(3);
+  });
+
+  test('over the quota is refused by validate, saying that CodeDeploy does not raise it and what to do', () => {
+    const customers = fleet.customers.map((config) => resolveCustomer(config, example.platform));
+    const uses = configQuotaUse(configEnvironmentUses(customers, { loadBalancers: 1, environments: {} }), 1);
+    expect(quotaProblems(uses, undefined, 'platform.yaml')).toEqual([]);
+    const [problem, ...others] = quotaProblems(uses, { customDeploymentConfigs: 2 }, 'platform.yaml');
+    expect(others).toEqual([]);
+    expect(problem).toEqual({
+      file: 'platform.yaml',
+      path: 'quotas.customDeploymentConfigs',
+      message:
+        'the fleet needs 3 custom CodeDeploy deployment configurations in the region, 1 more than the quota set ' +
+        'here of 2; expected at most 2: "Custom deployment configurations per account" (CodeDeploy): CodeDeploy does ' +
+        'not raise this quota: give more environments a preset deployment (software.deployment policy rolling alone ' +
+        'or with batchSizePercent 50, or all-at-once) instead of a minimum of their own or an additional batch',
+    });
   });
 });
 

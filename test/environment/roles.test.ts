@@ -4,7 +4,7 @@
  */
 import { join } from 'path';
 import { App, Stack } from 'aws-cdk-lib';
-import { VendingFleet } from '../../src';
+import { ConfigLoader, DeploymentPolicy, VendingFleet } from '../../src';
 
 const FLEET = join(__dirname, '..', '..', 'examples', 'fleet');
 
@@ -79,3 +79,58 @@ test("the environments use the platform's shared service roles, read from its co
     }
   }
 });
+
+test.each([
+  DeploymentPolicy.ROLLING_WITH_ADDITIONAL_BATCH,
+  DeploymentPolicy.IMMUTABLE,
+  DeploymentPolicy.TRAFFIC_SPLITTING,
+])(
+  'an environment deploying with policy %s keeps its 6 roles: the state machine runs as the pipeline role',
+  (policy) => {
+    const fleet = ConfigLoader.loadFleet(FLEET);
+    const customers = fleet.customers.map((c) => {
+      if (c.customer !== 'acme') return c;
+      const { deploymentConfig, ...software } = c.softwareDelivery;
+      void deploymentConfig;
+      return {
+        ...c,
+        softwareDelivery: { ...software, deployment: { policy } },
+      };
+    });
+    const app = new App({ context: { 'aws:cdk:enable-path-metadata': false } });
+    const built = new VendingFleet(app, { ...fleet, customers }, { placement: { loadBalancers: 1, environments: {} } });
+    const assembly = app.synth();
+    const acme = built.environments.filter((s) => s.stackName.startsWith('acme-'));
+    // acme-production on a load balancer of its own, acme-staging on the shared one.
+    expect(acme.map((s) => s.stackName).sort()).toEqual(['acme-production', 'acme-staging']);
+    for (const stack of acme) {
+      const template = assembly.getStackArtifact(stack.artifactId).template;
+      const resources = Object.entries<any>(template.Resources);
+      const roles = resources
+        .filter(([, r]) => r.Type === 'AWS::IAM::Role')
+        .map(([id]) => id.replace(/[0-9A-F]{8}$/, ''));
+      expect([stack.stackName, roles.sort()]).toEqual([
+        stack.stackName,
+        [
+          'AmiBuildRole',
+          'AmiPipelineRole',
+          'AmiRolloutRole',
+          'DeliveryBuildRole',
+          'DeliveryPipelineRole',
+          'WebInstanceRole',
+        ],
+      ]);
+      const machines = resources.filter(([, r]) => r.Type === 'AWS::StepFunctions::StateMachine');
+      const deploy = machines.find(([, r]) => r.Properties.StateMachineName === `${stack.stackName}-deploy`)!;
+      expect(deploy[1].Properties.RoleArn['Fn::GetAtt'][0]).toMatch(/^DeliveryPipelineRole/);
+      // The rollout's lock still holds the stage that now invokes the machine.
+      const rollout = machines.find(([, r]) => r.Properties.StateMachineName === `${stack.stackName}-rollout`)!;
+      expect(JSON.stringify(rollout[1].Properties.DefinitionString)).toContain('disableStageTransition');
+      const pipeline = resources.find(
+        ([, r]) => r.Type === 'AWS::CodePipeline::Pipeline' && r.Properties.Name.startsWith('software-'),
+      )![1];
+      const deployStage = pipeline.Properties.Stages.find((s: any) => s.Name === 'Deploy');
+      expect(deployStage.Actions.map((a: any) => a.ActionTypeId.Provider)).toEqual(['S3', 'StepFunctions']);
+    }
+  },
+);

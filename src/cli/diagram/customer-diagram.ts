@@ -209,5 +209,7 @@ function deploymentWords(deployment: ResolvedDeployment): string {
   if (deployment.minimumHealthyPercent !== undefined) {
     return `${deployment.policy}, ${deployment.minimumHealthyPercent}% kept in service`;
   }
+  if (deployment.batchSize !== undefined) return `${deployment.policy} of ${deployment.batchSize}`;
+  if (deployment.batchSizePercent !== undefined) return `${deployment.policy} of ${deployment.batchSizePercent}%`;
   return deployment.policy;
 }
