@@ -140,10 +140,11 @@ export function customerRules(
   problems.push(...settingsProblems(doc.settings, doc.secrets));
   // A database's health threshold without a database would be silently ignored: said instead.
   if (doc.database === undefined) {
-    for (const key of Object.keys(obj(doc.health)).filter((k) => k.startsWith('db'))) {
+    const thresholds = obj(doc.health);
+    for (const key of Object.keys(thresholds).filter((k) => k.startsWith('db') && thresholds[k] !== undefined)) {
       add(
         ['health', key],
-        `received ${describeValue(obj(doc.health)[key])}, but the environment has no database; expected database ` +
+        `received ${describeValue(thresholds[key])}, but the environment has no database; expected database ` +
           'thresholds only with a database: block (remove it, or add the database)',
       );
     }
