@@ -147,8 +147,12 @@ function wrap(text: string, width: number): string[] {
   });
 }
 
+/** Printable ASCII: one column per character (every attribute name of the bake's template is ASCII). */
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
 let segmenter: Intl.Segmenter | undefined;
 function columns(text: string): number {
+  if (PRINTABLE_ASCII.test(text)) return text.length;
   segmenter ??= new Intl.Segmenter('en', { granularity: 'grapheme' });
   return [...segmenter.segment(text)].length;
 }
