@@ -267,6 +267,15 @@ project.addTask('bench', {
   receiveArgs: true,
 });
 
+// The health of an environment built by the library against the same with cdk-monitoring-constructs (not a
+// dependency: `npm install --no-save cdk-monitoring-constructs@10.2.0` first); measures lib/: compile first.
+project.addTask('bench:health-library', {
+  description:
+    'Benchmark EnvironmentHealth against the same health built with cdk-monitoring-constructs (1 and 100 environments)',
+  exec: 'ts-node --project tsconfig.dev.json scripts/bench-health-library.ts',
+  receiveArgs: true,
+});
+
 // docs/QUOTAS.md's table: each AWS quota and what the example fleet and generated fleets of 100 and 1,000 use of it.
 project.addTask('quotas:table', {
   description:
