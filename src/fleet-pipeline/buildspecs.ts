@@ -20,6 +20,8 @@ export const PLAN_DIRECTORY = 'fleet-plan';
 export const ASSEMBLY_DIRECTORY = 'cdk.out';
 /** The exported variable that carries the production approval's text. */
 export const APPROVAL_VARIABLE = 'APPROVAL_MESSAGE';
+/** The Build action's exported count of production stacks to deploy: the Approval and Production stages skip at 0. */
+export const PRODUCTION_VARIABLE = 'PRODUCTION_STACKS';
 /** The S3 prefix of the deploy state in the state bucket. */
 export const STATE_PREFIX = 'state';
 /** The S3 prefix of the deploy reports: `reports/<execution id>/<group>.json`. */
@@ -46,6 +48,11 @@ const STATE_DOWN = `mkdir -p state && aws s3 sync "s3://$STATE_BUCKET/${STATE_PR
 /** The state as this action leaves it, including what it deployed before a failure. */
 const STATE_UP = `aws s3 sync state/ "s3://$STATE_BUCKET/${STATE_PREFIX}/" --only-show-errors`;
 
+/** Node, reading the plan's JSON (`deploy --plan --json`): how many production stacks it deploys. */
+const PRODUCTION_COUNT =
+  'const plan = JSON.parse(require("fs").readFileSync(process.argv[1], "utf-8")); ' +
+  'const wave = plan.waves.find((w) => w.wave === "production"); console.log(wave ? wave.stacks.length : 0)';
+
 /**
  * The Build action: validate, synthesize (placement frozen: CI commits nothing), then the plan of what the deploy
  * actions will deploy and the production approval's text, from the state the last run left. Its output artifact is
@@ -54,7 +61,7 @@ const STATE_UP = `aws s3 sync state/ "s3://$STATE_BUCKET/${STATE_PREFIX}/" --onl
 export function buildSpecOfBuild(): Record<string, unknown> {
   return {
     version: '0.2',
-    env: { shell: 'bash', 'exported-variables': [APPROVAL_VARIABLE] },
+    env: { shell: 'bash', 'exported-variables': [APPROVAL_VARIABLE, PRODUCTION_VARIABLE] },
     phases: {
       install: INSTALL,
       build: {
@@ -68,6 +75,8 @@ export function buildSpecOfBuild(): Record<string, unknown> {
           `${PAAS_VENDING} deploy "$FLEET_DIR" --app ${ASSEMBLY_DIRECTORY} --state state --plan --approval-message ${PLAN_DIRECTORY}/approval.txt`,
           `export ${APPROVAL_VARIABLE}="$(cat ${PLAN_DIRECTORY}/approval.txt)"`,
           `echo "$${APPROVAL_VARIABLE}"`,
+          `export ${PRODUCTION_VARIABLE}="$(node -e '${PRODUCTION_COUNT}' ${PLAN_DIRECTORY}/plan.json)"`,
+          `echo "production stacks to deploy: $${PRODUCTION_VARIABLE}"`,
         ],
       },
     },

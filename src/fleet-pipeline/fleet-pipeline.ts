@@ -11,6 +11,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import {
   APPROVAL_VARIABLE,
+  PRODUCTION_VARIABLE,
   BOOTSTRAP_ROLES,
   buildSpecOfBuild,
   buildSpecOfDeploy,
@@ -284,6 +285,26 @@ export class FleetPipeline extends Construct {
       ],
     });
     this.pipeline.addStage({ stageName: 'Production', actions: [wave('production')] });
+    // A run that changes no production stack does not wait for an approval of nothing: both stages are skipped when
+    // the Build's plan counts none (an entry condition's SKIP takes a VariableCheck rule).
+    const cfnPipeline = this.pipeline.node.defaultChild as codepipeline.CfnPipeline;
+    const names = this.pipeline.stages.map((s) => s.stageName);
+    for (const stageName of ['Approval', 'Production']) {
+      cfnPipeline.addPropertyOverride(`Stages.${names.indexOf(stageName)}.BeforeEntry`, {
+        Conditions: [
+          {
+            Result: 'SKIP',
+            Rules: [
+              {
+                Name: 'ProductionChanges',
+                RuleTypeId: { Category: 'Rule', Owner: 'AWS', Provider: 'VariableCheck', Version: '1' },
+                Configuration: { Variable: buildAction.variable(PRODUCTION_VARIABLE), Value: '0', Operator: 'NE' },
+              },
+            ],
+          },
+        ],
+      });
+    }
   }
 }
 

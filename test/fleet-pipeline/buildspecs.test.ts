@@ -98,6 +98,13 @@ describe('the Build action, run against the example fleet', () => {
     expect(run.stdout).toContain(run.exported.APPROVAL_MESSAGE.split('\n')[0]);
   });
 
+  test("the count of production stacks the plan deploys is exported for the stages' entry conditions", () => {
+    const plan = JSON.parse(readFileSync(join(harness.work, 'fleet-plan', 'plan.json'), 'utf-8'));
+    const production = plan.waves.find((w: any) => w.wave === 'production').stacks;
+    expect(production.length).toBeGreaterThan(0);
+    expect(run.exported.PRODUCTION_STACKS).toBe(String(production.length));
+  });
+
   test("the self-update's selection, planned on the Build's output: the pipeline stack alone", () => {
     const plan = harness.run(
       {

@@ -96,10 +96,37 @@ describe('FleetPipeline', () => {
     expect(approval.Configuration.CustomData).toBe('#{Build.APPROVAL_MESSAGE}');
     const build = pipelineResource.Properties.Stages.find((s: any) => s.Name === 'Build').Actions[0];
     expect(build.Namespace).toBe('Build');
-    expect(buildSpecOf(template, pipeline, 'Build').env['exported-variables']).toEqual(['APPROVAL_MESSAGE']);
+    expect(buildSpecOf(template, pipeline, 'Build').env['exported-variables']).toEqual([
+      'APPROVAL_MESSAGE',
+      'PRODUCTION_STACKS',
+    ]);
     // No addresses: no topic, the approval waits in the console.
     template.resourceCountIs('AWS::SNS::Topic', 0);
     expect(approval.Configuration.NotificationArn).toBeUndefined();
+  });
+
+  test('a run whose plan changes no production stack skips the Approval and Production stages', () => {
+    const stages = pipelineResource.Properties.Stages;
+    const skipUnlessProduction = {
+      Conditions: [
+        {
+          Result: 'SKIP',
+          Rules: [
+            {
+              Name: 'ProductionChanges',
+              RuleTypeId: { Category: 'Rule', Owner: 'AWS', Provider: 'VariableCheck', Version: '1' },
+              Configuration: { Variable: '#{Build.PRODUCTION_STACKS}', Value: '0', Operator: 'NE' },
+            },
+          ],
+        },
+      ],
+    };
+    for (const stage of stages) {
+      expect([stage.Name, stage.BeforeEntry]).toEqual([
+        stage.Name,
+        ['Approval', 'Production'].includes(stage.Name) ? skipUnlessProduction : undefined,
+      ]);
+    }
   });
 
   test('approval addresses get a topic of their own, encrypted and TLS only, each address subscribed once', () => {
