@@ -15,9 +15,10 @@
  *
  * Internal: not exported from src/index.ts.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import * as cxschema from 'aws-cdk-lib/cloud-assembly-schema';
+import { Artifacts, CachedApp, CachedStack, linkOrCopy } from './synth-cache';
 
 /** One worker's cloud assembly folder and the stacks (artifact ids) it built. */
 export interface AssemblyPart {
@@ -34,24 +35,30 @@ const VALIDATION_REPORT = 'validation-report.json';
 const TREE_MAX_NODES = 500_000;
 const STACK_ARTIFACT = 'aws:cloudformation:stack';
 
-type Artifacts = [string, any][];
+/** Files of an assembly that are the App's, rebuilt by the merge. */
+const special = (name: string) =>
+  name === MANIFEST ||
+  name === 'cdk.out' ||
+  name === TREE ||
+  name === VALIDATION_REPORT ||
+  /^trees-\d+\.json$/.test(name);
 
-/** Merges the parts into the new folder `into`; `order` holds every stack artifact id, the fleet's order. */
+/**
+ * Merges the parts (and the stacks taken from the cache, synth-cache.ts, with the App's entry when no part was built)
+ * into the new folder `into`; `order` holds every stack artifact id, the fleet's order.
+ */
 export function mergeAssemblies(
   parts: AssemblyPart[],
   order: string[],
   platformStack: string | undefined,
   into: string,
+  cached: CachedStack[] = [],
+  cachedApp?: CachedApp,
 ) {
   mkdirSync(into, { recursive: true });
+  if (parts.length === 0 && cachedApp === undefined) throw new Error('no part of the assembly was built or kept');
   const manifests = parts.map((p) => JSON.parse(readFileSync(join(p.dir, MANIFEST), 'utf-8')));
   const trees = parts.map((p) => (existsSync(join(p.dir, TREE)) ? readTree(p.dir) : undefined));
-  const special = (name: string) =>
-    name === MANIFEST ||
-    name === 'cdk.out' ||
-    name === TREE ||
-    name === VALIDATION_REPORT ||
-    /^trees-\d+\.json$/.test(name);
   for (const part of parts) {
     for (const name of readdirSync(part.dir)) {
       if (special(name)) continue;
@@ -66,12 +73,26 @@ export function mergeAssemblies(
       renameSync(join(part.dir, name), target);
     }
   }
+  for (const stack of cached) {
+    // Asset folders are named by the hash of their content: one that another stack brought is the same asset.
+    const present = new Set(
+      [...stack.dirs, ...stack.files].map((p) => p.split('/')[0]).filter((top) => existsSync(join(into, top))),
+    );
+    for (const top of present) {
+      if (!top.startsWith('asset.')) throw new Error(`the cache and the worker processes wrote different files ${top}`);
+    }
+    for (const dir of stack.dirs) if (!present.has(dir.split('/')[0])) mkdirSync(join(into, dir), { recursive: true });
+    for (const path of stack.files) {
+      if (!present.has(path.split('/')[0])) linkOrCopy(join(stack.dir, path), join(into, path));
+    }
+  }
 
   // manifest.json
   const groups = manifests.map(stackGroups);
   const owner = new Map<string, Artifacts>();
   groups.forEach((g) => g.stacks.forEach((artifacts, id) => owner.set(id, artifacts)));
-  const app = groups[0].app;
+  for (const stack of cached) owner.set(stack.id, stack.artifacts);
+  const app = groups[0]?.app ?? cachedApp!.artifacts;
   for (const g of groups) {
     if (JSON.stringify(g.app) !== JSON.stringify(app)) {
       throw new Error('the worker processes wrote different artifacts of the App (manifest.json)');
@@ -94,33 +115,167 @@ export function mergeAssemblies(
   const missing = manifests
     .flatMap((m) => (m.missing ?? []) as { key: string }[])
     .filter((m, i, all) => all.findIndex((n) => n.key === m.key) === i);
-  const { minimumCliVersion: _ignored, missing: _own, ...first } = manifests[0];
-  const manifest = { ...first, artifacts, ...(missing.length > 0 ? { missing } : {}) };
+  const first = manifests.length > 0 ? headerOf(manifests[0]) : cachedApp!.header;
+  const manifest = { ...first, artifacts, ...(missing.length > 0 ? { missing } : {}) } as cxschema.AssemblyManifest;
   cxschema.Manifest.saveAssemblyManifest(manifest, join(into, MANIFEST));
-  writeFileSync(join(into, 'cdk.out'), readFileSync(join(parts[0].dir, 'cdk.out')));
+  if (parts.length > 0) writeFileSync(join(into, 'cdk.out'), readFileSync(join(parts[0].dir, 'cdk.out')));
+  else writeFileSync(join(into, 'cdk.out'), cachedApp!.cdkOut);
 
   // tree.json
-  if (trees.every((t) => t !== undefined)) {
-    const root = { ...trees[0]!, children: {} as Record<string, any> };
+  const treeRoot = parts.length > 0 ? trees[0] : cachedApp!.treeRoot;
+  if (trees.every((t) => t !== undefined) && treeRoot) {
+    const cachedTrees = new Map(cached.map((stack) => [stack.id, stack.tree]));
+    const root = { ...treeRoot, children: {} as Record<string, any> };
     for (const id of order) {
       const part = parts.findIndex((p) => p.stacks.includes(id));
-      root.children[id] = trees[part]!.children?.[id];
+      root.children[id] = part >= 0 ? trees[part]!.children?.[id] : cachedTrees.get(id);
     }
-    for (const [id, node] of Object.entries(trees[0]!.children ?? {})) {
+    const others: [string, any][] =
+      parts.length > 0 ? Object.entries(trees[0]!.children ?? {}) : (cachedApp!.treeOthers ?? []);
+    for (const [id, node] of others) {
       if (!order.includes(id)) root.children[id] = node;
     }
-    writeTree(root, into, parts[0].treeMaxNodes ?? TREE_MAX_NODES);
+    writeTree(root, into, parts[0]?.treeMaxNodes ?? cachedApp?.treeMaxNodes ?? TREE_MAX_NODES);
   }
 
   // validation-report.json
-  const reports = parts.map((p) => join(p.dir, VALIDATION_REPORT)).filter((f) => existsSync(f));
+  const reports = [
+    ...parts
+      .map((p) => join(p.dir, VALIDATION_REPORT))
+      .filter((f) => existsSync(f))
+      .map((f) => JSON.parse(readFileSync(f, 'utf-8'))),
+    ...cached.filter((stack) => stack.report).map((stack) => stack.report),
+  ];
   if (reports.length > 0) {
-    const merged = mergeReports(
-      reports.map((f) => JSON.parse(readFileSync(f, 'utf-8'))),
-      order,
-    );
-    writeFileSync(join(into, VALIDATION_REPORT), JSON.stringify(merged, undefined, 2));
+    writeFileSync(join(into, VALIDATION_REPORT), JSON.stringify(mergeReports(reports, order), undefined, 2));
   }
+}
+
+/** A manifest without what the merge writes itself: its artifacts, lookups, and the CLI version saveAssemblyManifest adds. */
+function headerOf(manifest: any): Record<string, unknown> {
+  const { minimumCliVersion: _ignored, missing: _own, artifacts: _artifacts, ...header } = manifest;
+  return header;
+}
+
+/** A stack of a built part as the cache keeps it (synth-cache.ts), without its key and folder. */
+export type SplitStack = Omit<CachedStack, 'dir' | 'key'>;
+
+/**
+ * A built part cut into what the cache keeps: each stack (its artifacts, subtree, part of the report, files) and the
+ * App's entry. Undefined when the part holds something the cache cannot give back as it was: context looked up
+ * (missing), a file of no stack, an artifact that is not a stack's or its asset manifest's, a violation of no stack
+ * of the part, no tree.json.
+ */
+export function splitPart(
+  part: AssemblyPart,
+  platformStack: string | undefined,
+): { readonly stacks: SplitStack[]; readonly app: CachedApp } | undefined {
+  const manifest = JSON.parse(readFileSync(join(part.dir, MANIFEST), 'utf-8'));
+  if ((manifest.missing ?? []).length > 0 || !existsSync(join(part.dir, TREE))) return undefined;
+  const tree = readTree(part.dir);
+  const groups = stackGroups(manifest);
+  const reportFile = join(part.dir, VALIDATION_REPORT);
+  const report = existsSync(reportFile) ? JSON.parse(readFileSync(reportFile, 'utf-8')) : undefined;
+  const owned = new Set<string>();
+  const stacks: SplitStack[] = [];
+  for (const id of part.stacks) {
+    const artifacts = groups.stacks.get(id);
+    if (!artifacts) return undefined;
+    const names: string[] = [];
+    for (const [, artifact] of artifacts) {
+      if (artifact.type === STACK_ARTIFACT) {
+        names.push(artifact.properties?.templateFile, artifact.additionalMetadataFile);
+      } else if (artifact.type === 'cdk:asset-manifest') {
+        const file = artifact.properties?.file;
+        names.push(file);
+        const assets = JSON.parse(readFileSync(join(part.dir, file), 'utf-8'));
+        for (const asset of Object.values<any>(assets.files ?? {})) names.push(asset.source?.path);
+        for (const image of Object.values<any>(assets.dockerImages ?? {})) names.push(image.source?.directory);
+      } else {
+        return undefined;
+      }
+    }
+    const files: string[] = [];
+    const dirs: string[] = [];
+    for (const name of new Set(names.filter((n): n is string => typeof n === 'string'))) {
+      if (name.includes('/') || name.includes('\\') || !existsSync(join(part.dir, name))) return undefined;
+      owned.add(name);
+      collect(part.dir, name, files, dirs);
+    }
+    const withoutPlatform: Artifacts = artifacts.map(([key, artifact]) => {
+      const deps: string[] | undefined = artifact.dependencies;
+      if (artifact.type !== STACK_ARTIFACT || platformStack === undefined || key === platformStack || !deps) {
+        return [key, artifact];
+      }
+      return [key, { ...artifact, dependencies: deps.filter((d) => d !== platformStack) }];
+    });
+    const node = tree.children?.[id];
+    if (!node) return undefined;
+    stacks.push({ id, artifacts: withoutPlatform, tree: node, report: null, files, dirs });
+  }
+  if (readdirSync(part.dir).some((name) => !special(name) && !owned.has(name))) return undefined;
+  if (report) {
+    const pieces = splitReport(report, part.stacks);
+    if (!pieces) return undefined;
+    stacks.forEach((stack, i) => Object.assign(stack, { report: pieces[i] }));
+  }
+  const app: CachedApp = {
+    header: headerOf(manifest),
+    artifacts: groups.app,
+    cdkOut: readFileSync(join(part.dir, 'cdk.out'), 'utf-8'),
+    treeRoot: (({ children: _children, ...root }) => root)(tree),
+    treeOthers: Object.entries<any>(tree.children ?? {}).filter(([id]) => !part.stacks.includes(id)),
+    ...(part.treeMaxNodes !== undefined ? { treeMaxNodes: part.treeMaxNodes } : {}),
+  };
+  return { stacks, app };
+}
+
+/** The files and folders under `name` of `root` (itself included), relative, `/` separated. */
+function collect(root: string, name: string, files: string[], dirs: string[]): void {
+  if (statSync(join(root, name)).isDirectory()) {
+    dirs.push(name);
+    for (const child of readdirSync(join(root, name)).sort()) collect(root, `${name}/${child}`, files, dirs);
+  } else {
+    files.push(name);
+  }
+}
+
+/** The violation lists of a plugin's report that the merge regroups: found, and found but acknowledged. */
+const VIOLATION_LISTS = ['violations', 'suppressedViolations'];
+
+/**
+ * A validation report cut into one report per stack: each plugin with the violations of that stack's constructs
+ * alone (a plugin without any concludes success). Undefined when a violation names a construct of no such stack.
+ */
+function splitReport(report: any, stacks: string[]): any[] | undefined {
+  const pieces = stacks.map(() => ({ ...report, pluginReports: [] as any[] }));
+  for (const plugin of report.pluginReports ?? []) {
+    const own = stacks.map(() => ({ ...plugin }) as any);
+    let violated = stacks.map(() => false);
+    for (const list of VIOLATION_LISTS) {
+      if (!Array.isArray(plugin[list])) continue;
+      own.forEach((o) => (o[list] = []));
+      for (const violation of plugin[list]) {
+        const byStack = stacks.map(() => [] as any[]);
+        for (const construct of violation.violatingConstructs ?? []) {
+          const index = stacks.indexOf(String(construct.constructPath ?? '').split('/')[0]);
+          if (index < 0) return undefined;
+          byStack[index].push(construct);
+        }
+        byStack.forEach((constructs, i) => {
+          if (constructs.length === 0) return;
+          own[i][list].push({ ...violation, violatingConstructs: constructs });
+          if (list === 'violations') violated[i] = true;
+        });
+      }
+    }
+    own.forEach((o, i) => {
+      if (!violated[i]) o.conclusion = 'success';
+      pieces[i].pluginReports.push(o);
+    });
+    violated = [];
+  }
+  return pieces;
 }
 
 /** A manifest's artifacts by stack: each stack artifact with the ones before it (its asset manifest); the rest the App's. */
@@ -249,32 +404,41 @@ function mergeReports(reports: any[], order: string[]): any {
     const index = order.indexOf(path.split('/')[0]);
     return index < 0 ? order.length : index;
   };
-  const plugins = new Map<string, any>();
+  const plugins = new Map<string, { plugin: any; items: Map<string, any[]> }>();
   for (const report of reports) {
     for (const plugin of report.pluginReports ?? []) {
       const seen = plugins.get(plugin.pluginName);
       if (!seen) {
-        plugins.set(plugin.pluginName, { plugin, items: [] as any[] });
+        plugins.set(plugin.pluginName, { plugin, items: new Map() });
       } else if (plugin.conclusion !== 'success') {
         seen.plugin = { ...seen.plugin, conclusion: plugin.conclusion };
       }
-      const items = plugins.get(plugin.pluginName).items;
-      for (const violation of plugin.violations ?? []) {
-        for (const construct of violation.violatingConstructs ?? []) items.push({ violation, construct });
+      const items = plugins.get(plugin.pluginName)!.items;
+      if (!items.has('violations')) items.set('violations', []);
+      for (const list of VIOLATION_LISTS) {
+        if (!Array.isArray(plugin[list])) continue;
+        if (!items.has(list)) items.set(list, []);
+        for (const violation of plugin[list]) {
+          for (const construct of violation.violatingConstructs ?? []) items.get(list)!.push({ violation, construct });
+        }
       }
     }
   }
   const pluginReports = [...plugins.values()].map(({ plugin, items }) => {
-    const sorted = items
-      .map((item: any, i: number) => ({ ...item, i, stack: stackOf(item.construct) }))
-      .sort((a: any, b: any) => a.stack - b.stack || a.i - b.i);
-    const rules = new Map<string, any>();
-    for (const { violation, construct } of sorted) {
-      const key = JSON.stringify({ ...violation, violatingConstructs: undefined });
-      if (!rules.has(key)) rules.set(key, { ...violation, violatingConstructs: [] });
-      rules.get(key).violatingConstructs.push(construct);
+    const merged = { ...plugin };
+    for (const [list, found] of items) {
+      const sorted = found
+        .map((item: any, i: number) => ({ ...item, i, stack: stackOf(item.construct) }))
+        .sort((a: any, b: any) => a.stack - b.stack || a.i - b.i);
+      const rules = new Map<string, any>();
+      for (const { violation, construct } of sorted) {
+        const key = JSON.stringify({ ...violation, violatingConstructs: undefined });
+        if (!rules.has(key)) rules.set(key, { ...violation, violatingConstructs: [] });
+        rules.get(key).violatingConstructs.push(construct);
+      }
+      merged[list] = [...rules.values()];
     }
-    return { ...plugin, violations: [...rules.values()] };
+    return merged;
   });
   return { ...reports[0], pluginReports };
 }
