@@ -210,7 +210,7 @@ export class SynthCache {
   }
 
   /** The key of the App every stack is built in: code, versions, context, validation, the variables aws-cdk-lib reads. */
-  public appKey(context: Record<string, unknown>, validation: boolean | undefined, env: NodeJS.ProcessEnv): string {
+  public appKey(context: Record<string, unknown>, validation: boolean | undefined): string {
     return sha256(
       String(FORMAT),
       this.inputs.libraryVersion ?? packageVersion(join(PACKAGE_ROOT, 'package.json')),
@@ -219,7 +219,8 @@ export class SynthCache {
       moduleVersion('constructs'),
       stableJson(context),
       String(validation),
-      stableJson(SYNTH_VARIABLES.map((name) => env[name] ?? null)),
+      // aws-cdk-lib reads them from the process's environment.
+      stableJson(SYNTH_VARIABLES.map((name) => process.env[name] ?? null)),
       this.directory,
       process.cwd(),
     );
@@ -275,7 +276,7 @@ export class SynthCache {
     try {
       if (entry?.format !== FORMAT || entry.key !== key || entry.id !== id) throw new Error('another entry');
       for (const [root, hash] of Object.entries<string>(entry.assetInputs ?? {})) {
-        if (this.hashOf(root) !== hash) return undefined; // the assets changed: a miss, the entry left to pruning
+        if (this.hashOf(root) !== hash) throw new Error(`${root} changed`); // its stack is built again
       }
       const files = join(dir, 'files');
       for (const [path, size, mtimeMs] of entry.files as [string, number, number][]) {

@@ -58,7 +58,8 @@ export function synth(argv: string[], io: Io): number {
     cdkCli: cdkOutdir !== undefined,
     // --no-cache: every stack built again, and every customer file validated again (readFleetOf above).
     cache: !flags['no-cache'],
-    env: io.env ?? process.env,
+    // The command's environment over the process's (they are one outside tests; aws-cdk-lib reads the process's).
+    env: { ...process.env, ...io.env },
   });
   if ('problem' in result) {
     io.err(`paas-vending: synth: ${result.problem}`);

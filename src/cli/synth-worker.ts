@@ -16,7 +16,8 @@ import { ConfigError } from '../config/errors';
 function work(jobFile: string): WorkerOutcome {
   const job: WorkerJob = JSON.parse(readFileSync(jobFile, 'utf-8'));
   try {
-    return { ok: true, ...buildPart(job) };
+    // Its peak memory, for the benchmark (scripts/bench-fleet-app.ts reads it from the outcomes).
+    return { ok: true, ...buildPart(job), maxRssKib: process.resourceUsage().maxRSS };
   } catch (e) {
     return { error: errorData(e) };
   }

@@ -309,11 +309,7 @@ function synthesizeInParts(
     let cachedApp: CachedApp | undefined;
     let appKey = '';
     if (cache) {
-      appKey = cache.appKey(
-        appContext(join(work, 'context'), request.validation),
-        request.validation,
-        request.env ?? process.env,
-      );
+      appKey = cache.appKey(appContext(join(work, 'context'), request.validation), request.validation);
       cachedApp = cache.lookupApp(appKey);
       for (const [id, inputs] of stackInputs(fleet, placed.placement, stacks, platformStack)) {
         const key = cache.stackKey(appKey, id, inputs);
