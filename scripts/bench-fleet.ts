@@ -723,7 +723,7 @@ function cachedReport(series: Map<string, Run[]>, warmups: Map<string, Run>, opt
   for (const c of cases) {
     const warm = warmups.get(seriesKey(c, largest));
     const list = series.get(seriesKey(c, largest)) ?? [];
-    const label = c.validation ? ', with --validate' : ', validation off';
+    const label = c.validation ? ', with --validate' : '';
     lines.push('', `Targets (${c.name}${label}, ${largest} environments):`);
     if (list.length) {
       const m = median(list.map((r) => r.wallS));
