@@ -158,10 +158,10 @@ function filesUnder(root: string): string[] {
   return out;
 }
 
-/** The hash of a folder's files: names and content. */
-function folderHash(root: string): string {
+/** The hash of a folder's files (those `keep` keeps): names and content. */
+function folderHash(root: string, keep: (file: string) => boolean = () => true): string {
   const hash = createHash('sha256');
-  for (const file of filesUnder(root)) {
+  for (const file of filesUnder(root).filter(keep)) {
     hash.update(`${file}\u0000`);
     hash.update(readFileSync(join(root, file)));
     hash.update('\u0000');
@@ -172,11 +172,12 @@ function folderHash(root: string): string {
 let codeFingerprint: string | undefined;
 
 /**
- * The library's code: every file of the folder above this one (lib/ of a package, src/ of a checkout, whose version
- * is always 0.0.0). Computed once per process.
+ * The library's code: every file of the folder above this one but type declarations (lib/ of a package, src/ of a
+ * checkout, whose version is always 0.0.0). Computed once per process.
  */
 function libraryCode(): string {
-  codeFingerprint ??= folderHash(join(__dirname, '..'));
+  // Type declarations (.d.ts) of a package do not run.
+  codeFingerprint ??= folderHash(join(__dirname, '..'), (file) => !file.endsWith('.d.ts'));
   return codeFingerprint;
 }
 
