@@ -15,10 +15,11 @@
  *
  * Internal: not exported from src/index.ts.
  */
+import { spawn } from 'child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import * as cxschema from 'aws-cdk-lib/cloud-assembly-schema';
-import { Artifacts, CachedApp, CachedStack, linkOrCopy } from './synth-cache';
+import { Artifacts, CachedApp, CachedStack, linkOrCopy, treeNodes, treeText } from './synth-cache';
 
 /** One worker's cloud assembly folder and the stacks (artifact ids) it built. */
 export interface AssemblyPart {
@@ -121,21 +122,45 @@ export function mergeAssemblies(
   if (parts.length > 0) writeFileSync(join(into, 'cdk.out'), readFileSync(join(parts[0].dir, 'cdk.out')));
   else writeFileSync(join(into, 'cdk.out'), cachedApp!.cdkOut);
 
-  // tree.json
+  // tree.json: written in one file from the stacks' texts (the cache keeps them so) while it holds at most the node
+  // limit, as TreeMetadata writes it; beyond, split by writeTree.
   const treeRoot = parts.length > 0 ? trees[0] : cachedApp!.treeRoot;
   if (trees.every((t) => t !== undefined) && treeRoot) {
-    const cachedTrees = new Map(cached.map((stack) => [stack.id, stack.tree]));
-    const root = { ...treeRoot, children: {} as Record<string, any> };
+    const cachedTrees = new Map(cached.map((stack) => [stack.id, stack]));
+    const children: [string, { node?: any; text?: string; nodes: number; file?: string }][] = [];
     for (const id of order) {
       const part = parts.findIndex((p) => p.stacks.includes(id));
-      root.children[id] = part >= 0 ? trees[part]!.children?.[id] : cachedTrees.get(id);
+      if (part >= 0) {
+        const node = trees[part]!.children?.[id];
+        children.push([id, { node, nodes: treeNodes(node) }]);
+      } else {
+        const stack = cachedTrees.get(id)!;
+        children.push([id, { file: stack.treeFile, nodes: stack.treeNodes }]);
+      }
     }
     const others: [string, any][] =
       parts.length > 0 ? Object.entries(trees[0]!.children ?? {}) : (cachedApp!.treeOthers ?? []);
     for (const [id, node] of others) {
-      if (!order.includes(id)) root.children[id] = node;
+      if (!order.includes(id)) children.push([node.id ?? id, { node, nodes: treeNodes(node) }]);
     }
-    writeTree(root, into, parts[0]?.treeMaxNodes ?? cachedApp?.treeMaxNodes ?? TREE_MAX_NODES);
+    const maxNodes = parts[0]?.treeMaxNodes ?? cachedApp?.treeMaxNodes ?? TREE_MAX_NODES;
+    const { children: _children, ...rootFields } = treeRoot;
+    const total = 1 + children.reduce((n, [, child]) => n + child.nodes, 0);
+    if (total <= maxNodes) {
+      const texts = children.map(
+        ([id, child]) =>
+          `${JSON.stringify(id)}:${child.file ? readFileSync(child.file, 'utf-8') : treeText(child.node)}`,
+      );
+      const root = JSON.stringify(rootFields);
+      const body = texts.length > 0 ? `${root.slice(0, -1)},"children":{${texts.join(',')}}}` : root;
+      writeFileSync(join(into, TREE), `{"version":"tree-0.1","tree":${body}}`, { encoding: 'utf-8' });
+    } else {
+      const root = { ...rootFields, children: {} as Record<string, any> };
+      for (const [id, child] of children) {
+        root.children[id] = child.file ? JSON.parse(readFileSync(child.file, 'utf-8')) : child.node;
+      }
+      writeTree(root, into, maxNodes);
+    }
   }
 
   // validation-report.json
@@ -158,7 +183,7 @@ function headerOf(manifest: any): Record<string, unknown> {
 }
 
 /** A stack of a built part as the cache keeps it (synth-cache.ts), without its key and folder. */
-export type SplitStack = Omit<CachedStack, 'dir' | 'key'>;
+export type SplitStack = Omit<CachedStack, 'dir' | 'key' | 'treeFile' | 'treeNodes'> & { readonly tree: any };
 
 /**
  * A built part cut into what the cache keeps: each stack (its artifacts, subtree, part of the report, files) and the
@@ -210,8 +235,18 @@ export function splitPart(
       return [key, { ...artifact, dependencies: deps.filter((d) => d !== platformStack) }];
     });
     const node = tree.children?.[id];
-    if (!node) return undefined;
-    stacks.push({ id, artifacts: withoutPlatform, tree: node, report: null, files, dirs });
+    const stackArtifact = artifacts.find(([, artifact]) => artifact.type === STACK_ARTIFACT)?.[1];
+    const templateFile = join(part.dir, stackArtifact?.properties?.templateFile ?? '');
+    if (!node || !stackArtifact || !existsSync(templateFile)) return undefined;
+    const template = JSON.parse(readFileSync(templateFile, 'utf-8'));
+    const count = (section: string) => Object.keys(template?.[section] ?? {}).length;
+    const facts = {
+      resources: count('Resources'),
+      outputs: count('Outputs'),
+      parameters: count('Parameters'),
+      bytes: statSync(templateFile).size,
+    };
+    stacks.push({ id, artifacts: withoutPlatform, tree: node, report: null, files, dirs, facts });
   }
   if (readdirSync(part.dir).some((name) => !special(name) && !owned.has(name))) return undefined;
   if (report) {
@@ -454,7 +489,7 @@ export function installAssembly(merged: string, outdir: string, aside: string, r
   if (replaceWhole && (entries.length === 0 || entries.includes(MANIFEST))) {
     if (existsSync(outdir)) renameSync(outdir, aside);
     renameSync(merged, outdir);
-    rmSync(aside, { recursive: true, force: true });
+    discard(aside, entries.length);
     return;
   }
   const names = readdirSync(merged).sort((a, b) => Number(a === MANIFEST) - Number(b === MANIFEST));
@@ -462,4 +497,31 @@ export function installAssembly(merged: string, outdir: string, aside: string, r
     rmSync(join(outdir, name), { recursive: true, force: true });
     renameSync(join(merged, name), join(outdir, name));
   }
+}
+
+/** Above this many entries, a previous assembly is removed by a process of its own, after the command has ended. */
+const REMOVED_IN_BACKGROUND = 500;
+
+/**
+ * Removes a folder put aside: at once when it is small, else by a detached Node.js process (a fleet's assembly holds
+ * thousands of files, whose removal was a large share of an incremental synthesis). A folder it could not remove is
+ * removed by the next synthesis (synth.ts, leftoverFolders).
+ */
+function discard(folder: string, entries: number): void {
+  if (!existsSync(folder)) return;
+  if (entries > REMOVED_IN_BACKGROUND) {
+    try {
+      const remover = spawn(
+        process.execPath,
+        ['-e', 'require("fs").rmSync(process.argv[1], { recursive: true, force: true })', folder],
+        { detached: true, stdio: 'ignore' },
+      );
+      remover.on('error', () => rmSync(folder, { recursive: true, force: true }));
+      remover.unref();
+      return;
+    } catch {
+      // Removed here, below.
+    }
+  }
+  rmSync(folder, { recursive: true, force: true });
 }

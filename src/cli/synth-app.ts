@@ -7,7 +7,7 @@
 import { isAbsolute, relative } from 'path';
 import { App, AppProps, DefaultStackSynthesizer } from 'aws-cdk-lib';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
-import type { SynthCacheStats } from './synth-cache';
+import type { SynthCacheStats, TemplateFacts } from './synth-cache';
 import { writeRefusal } from '../config/atomic-write';
 import { publicCustomer, publicPlatform } from '../config/defaults';
 import { ConfigError } from '../config/errors';
@@ -98,6 +98,8 @@ export interface SynthesizedFleet {
   readonly offboarded?: string[];
   /** What came from the cache of synthesized stacks and what was built, when it was used. */
   readonly cache?: SynthCacheStats;
+  /** The counts of the templates taken from the cache, by artifact id: those templates are not read again. */
+  readonly templateFacts?: Map<string, TemplateFacts>;
 }
 
 /** The context key of aws-cdk-lib's tree.json: nodes per file (the merge splits the merged tree the same way). */

@@ -47,7 +47,7 @@ import { PACKAGE_ROOT } from './io';
 import { cacheDirectory, cacheEnabled } from '../config/config-cache';
 
 /** The version of an entry's layout; another one is a miss. */
-const FORMAT = 1;
+const FORMAT = 2;
 /** The environment variable that turns this cache off alone (`off`); PAAS_VENDING_CACHE=off turns off both caches. */
 export const SYNTH_CACHE_SWITCH = 'PAAS_VENDING_SYNTH_CACHE';
 /** Entries unused for this long are removed. */
@@ -65,14 +65,25 @@ export interface CachedStack {
   readonly key: string;
   /** Its artifacts of manifest.json (its asset manifest, then the stack), the platform's dependency left out. */
   readonly artifacts: Artifacts;
-  /** Its node of tree.json, with every child. */
-  readonly tree: any;
+  /** Its node of tree.json, with every child, as the merge writes it (treeText), and how many nodes it holds. */
+  readonly treeFile: string;
+  readonly treeNodes: number;
   /** Its part of validation-report.json (a report of its own violations), or null when nothing was validated. */
   readonly report: any;
   /** The folder of its files, and the files and folders under it (paths relative to it, `/` separated). */
   readonly dir: string;
   readonly files: string[];
   readonly dirs: string[];
+  /** What the command's table and checks read of its template, so that a cached template is not read again. */
+  readonly facts: TemplateFacts;
+}
+
+/** The sections of a template the command counts (its table, CloudFormation's limits), and its size in bytes. */
+export interface TemplateFacts {
+  readonly resources: number;
+  readonly outputs: number;
+  readonly parameters: number;
+  readonly bytes: number;
 }
 
 /** What every App of one key writes alike: the manifest's header and own artifacts, cdk.out, the tree's root. */
@@ -276,6 +287,7 @@ export class SynthCache {
     }
     try {
       if (entry?.format !== FORMAT || entry.key !== key || entry.id !== id) throw new Error('another entry');
+      if (typeof entry.treeNodes !== 'number' || !statSync(join(dir, 'tree.json')).isFile()) throw new Error('no tree');
       for (const [root, hash] of Object.entries<string>(entry.assetInputs ?? {})) {
         if (this.hashOf(root) !== hash) throw new Error(`${root} changed`); // its stack is built again
       }
@@ -289,11 +301,13 @@ export class SynthCache {
         id,
         key,
         artifacts: entry.artifacts,
-        tree: entry.tree,
+        treeFile: join(dir, 'tree.json'),
+        treeNodes: entry.treeNodes,
         report: entry.report,
         dir: files,
         files: (entry.files as [string][]).map(([path]) => path),
         dirs: entry.dirs,
+        facts: entry.facts,
       };
     } catch {
       this.remove(key);
@@ -305,7 +319,9 @@ export class SynthCache {
    * Keeps a stack built in the cloud assembly folder `partDir`: its files (hard links where the file system allows,
    * else copies), its artifacts, subtree and report, written into a temporary folder and renamed into place.
    */
-  public store(stack: Omit<CachedStack, 'dir'> & { readonly partDir: string }): void {
+  public store(
+    stack: Omit<CachedStack, 'dir' | 'treeFile' | 'treeNodes'> & { readonly tree: any; readonly partDir: string },
+  ): void {
     this.used.add(stack.key);
     const target = join(this.folder, stack.key);
     if (existsSync(join(target, 'entry.json'))) return;
@@ -328,11 +344,13 @@ export class SynthCache {
         id: stack.id,
         assetInputs: this.assetInputsOf(stack.partDir, stack.files),
         artifacts: stack.artifacts,
-        tree: stack.tree,
+        treeNodes: treeNodes(stack.tree),
         report: stack.report,
         files: recorded,
         dirs: stack.dirs,
+        facts: stack.facts,
       };
+      writeFileSync(join(temporary, 'tree.json'), treeText(stack.tree));
       writeFileSync(join(temporary, 'entry.json'), JSON.stringify(entry));
       rmSync(target, { recursive: true, force: true });
       renameSync(temporary, target);
@@ -436,4 +454,23 @@ export function linkOrCopy(from: string, to: string): void {
   } catch {
     copyFileSync(from, to);
   }
+}
+
+/**
+ * A node of tree.json as aws-cdk-lib's TreeMetadata (and the merge's writeTree) writes it in one file: its fields in
+ * their order, then its children, each keyed by its id.
+ */
+export function treeText(node: any): string {
+  return JSON.stringify(childrenLast(node));
+}
+
+function childrenLast(node: any): any {
+  const { children, ...rest } = node;
+  const kids = Object.values<any>(children ?? {});
+  return kids.length > 0 ? { ...rest, children: Object.fromEntries(kids.map((c) => [c.id, childrenLast(c)])) } : rest;
+}
+
+/** The nodes of a tree (the node itself included). */
+export function treeNodes(node: any): number {
+  return 1 + Object.values<any>(node.children ?? {}).reduce((n, child) => n + treeNodes(child), 0);
 }

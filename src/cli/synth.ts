@@ -12,13 +12,13 @@
  *
  * Internal: not exported from src/index.ts.
  */
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'fs';
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'fs';
 import { basename, dirname, join } from 'path';
 import { DefaultStackSynthesizer, IBoundStackSynthesizer, Stack } from 'aws-cdk-lib';
-import { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { CloudAssembly, CloudFormationStackArtifact } from 'aws-cdk-lib/cx-api';
 import { AssemblyPart, installAssembly, mergeAssemblies, splitPart } from './assembly-merge';
 import { appContext, buildPart, failureOf, readFleetConfig, shownPath, synthApp, SynthesizedFleet } from './synth-app';
-import { CachedApp, CachedStack, SynthCache, SynthCacheInputs, SynthCacheStats } from './synth-cache';
+import { CachedApp, CachedStack, SynthCache, SynthCacheInputs, SynthCacheStats, TemplateFacts } from './synth-cache';
 import { runWorkers, sharesOf, WorkerError } from './synth-jobs';
 import { writeRefusal } from '../config/atomic-write';
 import { ingressOf, ResolvedCustomerConfig, servedHosts } from '../config/defaults';
@@ -301,6 +301,7 @@ function synthesizeInParts(
   } catch (e) {
     return failureOf(e, cwd);
   }
+  removeLeftovers(outdir);
   const work = mkdtempSync(join(dirname(outdir), `.${basename(outdir)}.synth-`));
   try {
     // The cache: a key per stack, and the stacks it holds.
@@ -379,7 +380,9 @@ function synthesizeInParts(
       cachedApp,
     );
     // The folder the CDK CLI gives (CDK_OUTDIR) is its own (it keeps lock files there): filled, never replaced.
-    installAssembly(merged, outdir, join(work, 'previous'), !request.cdkCli);
+    // Put aside beside the work folder, not in it: a large previous assembly is removed after the command ends.
+    const aside = join(dirname(outdir), `.${basename(outdir)}.previous-${basename(work).split('-').pop()}`);
+    installAssembly(merged, outdir, aside, !request.cdkCli);
     cache?.prune(1 + fleet.customers.length);
     return {
       assembly: new CloudAssembly(outdir),
@@ -390,9 +393,26 @@ function synthesizeInParts(
       ...(cache
         ? { cache: { folder: cache.folder, built: missing, cached: stacks.filter((id) => hits.has(id)) } }
         : {}),
+      templateFacts: new Map([...hits.values()].map((hit) => [hit.id, hit.facts])),
     };
   } finally {
     rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Previous assemblies put aside beside the outdir more than an hour ago (`.<outdir>.previous-*`): their removal in
+ * the background (assembly-merge.ts, discard) did not finish.
+ */
+function removeLeftovers(outdir: string): void {
+  try {
+    const prefix = `.${basename(outdir)}.previous-`;
+    for (const name of readdirSync(dirname(outdir)).filter((n) => n.startsWith(prefix))) {
+      const path = join(dirname(outdir), name);
+      if (Date.now() - statSync(path).mtimeMs > 3600_000) rmSync(path, { recursive: true, force: true });
+    }
+  } catch {
+    // Left for the next run.
   }
 }
 
@@ -469,6 +489,15 @@ function describe(
     ...order.map((id) => assembly.getStackArtifact(id)),
     ...assembly.stacks.filter((a) => !order.includes(a.id)),
   ];
+  // A template taken from the cache is not read again: its counts were kept with it.
+  const factsOf = (artifact: CloudFormationStackArtifact): TemplateFacts =>
+    synthesized.templateFacts?.get(artifact.id) ?? {
+      resources: Object.keys(artifact.template.Resources ?? {}).length,
+      outputs: Object.keys(artifact.template.Outputs ?? {}).length,
+      parameters: Object.keys(artifact.template.Parameters ?? {}).length,
+      bytes: statSync(artifact.templateFullPath).size,
+    };
+  const facts = new Map(artifacts.map((artifact) => [artifact.id, factsOf(artifact)]));
   const rows = artifacts.map((artifact): SynthRow => {
     const c = artifact.id === synthesized.platformStack ? undefined : customers.get(artifact.id);
     return {
@@ -479,18 +508,17 @@ function describe(
       hosts: c ? servedHosts(c) : [],
       ingress: c ? ingressOf(c) : null,
       sharedLoadBalancer: (c && synthesized.placement.environments[artifact.id]) ?? null,
-      resources: Object.keys(artifact.template.Resources ?? {}).length,
+      resources: facts.get(artifact.id)!.resources,
       template: shownPath(artifact.templateFullPath, cwd),
     };
   });
-  const templateLimits = artifacts.flatMap((artifact) =>
-    templateLimitProblems(
-      artifact.stackName,
-      shownPath(artifact.templateFullPath, cwd),
-      artifact.template,
-      statSync(artifact.templateFullPath).size,
-    ),
-  );
+  const templateLimits = artifacts.flatMap((artifact) => {
+    const { resources, outputs, parameters, bytes } = facts.get(artifact.id)!;
+    // templateLimitProblems counts the keys of each section: a template of that many keys stands in for the file.
+    const keys = (n: number) => Object.fromEntries(Array.from({ length: n }, (_v, k) => [k, true]));
+    const counted = { Resources: keys(resources), Outputs: keys(outputs), Parameters: keys(parameters) };
+    return templateLimitProblems(artifact.stackName, shownPath(artifact.templateFullPath, cwd), counted, bytes);
+  });
   const messages: { level: string; text: string }[] = assembly.stacks.flatMap((a) =>
     a.messages.map((m) => ({ level: m.level, text: `${m.level}: ${m.id.replace(/^\//, '')}: ${m.entry.data}` })),
   );
