@@ -59,7 +59,7 @@ export function mergeAssemblies(
   mkdirSync(into, { recursive: true });
   if (parts.length === 0 && cachedApp === undefined) throw new Error('no part of the assembly was built or kept');
   const manifests = parts.map((p) => JSON.parse(readFileSync(join(p.dir, MANIFEST), 'utf-8')));
-  const trees = parts.map((p) => (existsSync(join(p.dir, TREE)) ? readTree(p.dir) : undefined));
+  const trees = parts.map((p) => (existsSync(join(p.dir, TREE)) ? partTree(p.dir) : undefined));
   for (const part of parts) {
     for (const name of readdirSync(part.dir)) {
       if (special(name)) continue;
@@ -76,13 +76,13 @@ export function mergeAssemblies(
   }
   for (const stack of cached) {
     // Asset folders are named by the hash of their content: one that another stack brought is the same asset.
-    const present = new Set(
-      [...stack.dirs, ...stack.files].map((p) => p.split('/')[0]).filter((top) => existsSync(join(into, top))),
-    );
+    const tops = new Set([...stack.dirs, ...stack.files].map((p) => p.split('/')[0]));
+    const present = new Set([...tops].filter((top) => existsSync(join(into, top))));
     for (const top of present) {
       if (!top.startsWith('asset.')) throw new Error(`the cache and the worker processes wrote different files ${top}`);
     }
-    for (const dir of stack.dirs) if (!present.has(dir.split('/')[0])) mkdirSync(join(into, dir), { recursive: true });
+    // Each folder after its parent (splitPart lists them so): no recursive mkdir, which looks at every parent again.
+    for (const dir of stack.dirs) if (!present.has(dir.split('/')[0])) mkdirSync(join(into, dir));
     for (const path of stack.files) {
       if (!present.has(path.split('/')[0])) linkOrCopy(join(stack.dir, path), join(into, path));
     }
@@ -174,6 +174,7 @@ export function mergeAssemblies(
   if (reports.length > 0) {
     writeFileSync(join(into, VALIDATION_REPORT), JSON.stringify(mergeReports(reports, order), undefined, 2));
   }
+  for (const part of parts) partTrees.delete(part.dir);
 }
 
 /** A manifest without what the merge writes itself: its artifacts, lookups, and the CLI version saveAssemblyManifest adds. */
@@ -197,7 +198,7 @@ export function splitPart(
 ): { readonly stacks: SplitStack[]; readonly app: CachedApp } | undefined {
   const manifest = JSON.parse(readFileSync(join(part.dir, MANIFEST), 'utf-8'));
   if ((manifest.missing ?? []).length > 0 || !existsSync(join(part.dir, TREE))) return undefined;
-  const tree = readTree(part.dir);
+  const tree = partTree(part.dir);
   const groups = stackGroups(manifest);
   const reportFile = join(part.dir, VALIDATION_REPORT);
   const report = existsSync(reportFile) ? JSON.parse(readFileSync(reportFile, 'utf-8')) : undefined;
@@ -325,6 +326,13 @@ function stackGroups(manifest: any): { stacks: Map<string, Artifacts>; app: Arti
     }
   }
   return { stacks, app: pending };
+}
+
+/** A part's tree, read once for the cache (splitPart) and the merge: a fleet's trees are about 135 KB per stack. */
+const partTrees = new Map<string, any>();
+function partTree(dir: string): any {
+  if (!partTrees.has(dir)) partTrees.set(dir, readTree(dir));
+  return partTrees.get(dir);
 }
 
 /** A worker's tree.json as one tree: the subtrees it wrote to trees-N.json files put back in place. */

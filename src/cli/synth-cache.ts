@@ -461,8 +461,16 @@ export function linkOrCopy(from: string, to: string): void {
  * their order, then its children, each keyed by its id.
  */
 export function treeText(node: any): string {
-  return JSON.stringify(childrenLast(node));
+  // The same node's text for the cache's entry and for the merge, made once.
+  let text = TREE_TEXTS.get(node);
+  if (text === undefined) {
+    text = JSON.stringify(childrenLast(node));
+    TREE_TEXTS.set(node, text);
+  }
+  return text;
 }
+
+const TREE_TEXTS = new WeakMap<object, string>();
 
 function childrenLast(node: any): any {
   const { children, ...rest } = node;
