@@ -2,7 +2,7 @@
  * One case of the fleet benchmark, run by scripts/bench-fleet.ts in a fresh child process (transpiled to
  * JavaScript first, so the process is `node app.js`, as a user's compiled CDK app is):
  *
- *   node bench-fleet-app.js <library|plain|empty|alone|alone-cli|cli-jobs-N> <input> <outdir> <result.json> [<lib directory>] [<stack>|<N>]
+ *   node bench-fleet-app.js <library|plain|empty|alone|alone-cli|cli-jobs-N|cached-one-changed> <input> <outdir> <result.json> [<lib directory>] [<stack>|<N>]
  *
  * library: `VendingFleet.fromDirectory(app, input)` on the compiled library (lib/); plain: the hand-written
  * aws-cdk-lib app of scripts/bench-fleet-plain.ts on the fleet spec in `input` (JSON); empty: as many empty
@@ -10,7 +10,10 @@
  * into `outdir`. alone: `VendingFleet.fromDirectory(app, input, { stacks: [stack] })`, the whole fleet read,
  * validated and placed, one customer environment stack built and synthesized; alone-cli: the same through the
  * command line, `paas-vending synth <input> --stack <stack> --out <outdir> --json` (lib/cli/main.js, in this
- * process); cli-jobs-N: the whole fleet through `paas-vending synth <input> --jobs N --out <outdir> --json`. Writes what only the process itself knows to `result.json`: time to load the modules, to build the
+ * process); cli-jobs-N: the whole fleet through `paas-vending synth <input> --jobs N --out <outdir> --json`;
+ * cached-one-changed: the whole fleet through `paas-vending synth <input> --out <outdir> --json` with the cache of
+ * synthesized stacks on (the parent changes one customer file before each counted run). The command cases also record
+ * what the cache built and kept, and the peak RSS of each worker process. Writes what only the process itself knows to `result.json`: time to load the modules, to build the
  * constructs and to synthesize, aws-cdk-lib's own performance counters (template validation among them), and the
  * peak RSS; for alone and alone-cli also the time spent reading and validating the fleet's configs and placing it.
  */
@@ -53,7 +56,7 @@ function main(): void {
   const [kind, input, outdir, result, libDirectory, stack] = process.argv.slice(2);
   const jobs = /^cli-jobs-[1-9][0-9]*$/.test(kind ?? '') ? kind.slice(9) : undefined;
   if (
-    (!['library', 'plain', 'empty', 'alone', 'alone-cli'].includes(kind) && jobs === undefined) ||
+    (!['library', 'plain', 'empty', 'alone', 'alone-cli', 'cached-one-changed'].includes(kind) && jobs === undefined) ||
     !input ||
     !outdir ||
     !result
@@ -67,6 +70,7 @@ function main(): void {
   process.env.CDK_PERF_COUNTERS_FILE = countersFile(result);
   if (kind === 'alone-cli') return cli(input, outdir, result, libDirectory, ['--stack', stack]);
   if (jobs !== undefined) return cli(input, outdir, result, libDirectory, ['--jobs', jobs]);
+  if (kind === 'cached-one-changed') return cli(input, outdir, result, libDirectory, []);
 
   // Module load: what a user's app loads (aws-cdk-lib's root module loads its submodules lazily), timed after
   // the counters file is set, and each case loads only its own modules (the library from a path given at run time).
@@ -181,6 +185,23 @@ function cli(fleetDirectory: string, outdir: string, result: string, libDirector
   const loaded = performance.now();
   const spent = instrument(libDirectory);
   const placementBefore = placementText(fleetDirectory);
+  // What the cache built and kept (synthesizeFleet's result), and the workers' peak RSS (their outcomes).
+  const synthModule = require(join(libDirectory, 'cli', 'synth')); // eslint-disable-line @typescript-eslint/no-require-imports
+  const jobsModule = require(join(libDirectory, 'cli', 'synth-jobs')); // eslint-disable-line @typescript-eslint/no-require-imports
+  let cacheStats: { built: string[]; cached: string[] } | undefined;
+  const workerRss: number[] = [];
+  const synthesizeFleet = synthModule.synthesizeFleet;
+  synthModule.synthesizeFleet = (...args: unknown[]) => {
+    const r = synthesizeFleet(...args);
+    cacheStats = r?.cache;
+    return r;
+  };
+  const runWorkers = jobsModule.runWorkers;
+  jobsModule.runWorkers = (...args: unknown[]) => {
+    const outcomes = runWorkers(...args);
+    for (const o of outcomes) if (typeof o?.maxRssKib === 'number') workerRss.push(o.maxRssKib);
+    return outcomes;
+  };
   let synthStarted: number | undefined;
   let synthMs = 0;
   const appSynth = cdk.App.prototype.synth;
@@ -203,6 +224,10 @@ function cli(fleetDirectory: string, outdir: string, result: string, libDirector
       buildMs: (synthStarted ?? performance.now()) - loaded,
       synthMs,
       ...spentFields(spent, placementBefore, fleetDirectory),
+      cacheBuilt: cacheStats?.built.length ?? null,
+      cacheCached: cacheStats?.cached.length ?? null,
+      workers: workerRss.length,
+      workerMaxRssKib: workerRss.length > 0 ? Math.max(...workerRss) : null,
     });
   });
   process.argv = [

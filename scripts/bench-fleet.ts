@@ -13,14 +13,21 @@
  *   run that is not counted (it writes placement.yaml, as a fleet's first synthesis does); min, median and max of
  *   the runs, with the time spent reading and validating the configs and placing the fleet;
  * - alone-cli (not by default): the same through the command line, `paas-vending synth DIR --stack NAME --out OUT
- *   --json` (lib/cli/main.js, run in the child process).
+ *   --json` (lib/cli/main.js, run in the child process), the cache of synthesized stacks off (the stack is built);
+ * - cached-one-changed (not by default): incremental synthesis, `paas-vending synth DIR --out OUT --json` with the
+ *   cache of synthesized stacks on (src/cli/synth-cache.ts): a warm-up on an empty cache, the whole fleet built (its
+ *   wall time and every process's peak RSS are the full-synthesis figures), then before each counted run the
+ *   customer file of --stack gets a new tag, so that one stack is built and every other one comes from the cache.
+ *   Every other case runs with that cache off.
  *
  *   npx projen bench                     # or: ts-node --project tsconfig.dev.json scripts/bench-fleet.ts
  *   ... --quick                          # sizes 1, 10
  *   ... --sizes 1,10,100                 # any sizes
- *   ... --cases library,plain            # a subset of library, plain, empty, alone, alone-cli, cli-jobs-N
- *                                        # (cli-jobs-N: `paas-vending synth DIR --json --jobs N`, the whole fleet)
- *   ... --stack c0002-staging            # the stack of alone and alone-cli (default c0001-production)
+ *   ... --cases library,plain            # a subset of library, plain, empty, alone, alone-cli, cli-jobs-N,
+ *                                        # cached-one-changed (cli-jobs-N: `paas-vending synth DIR --json --jobs N`,
+ *                                        # the whole fleet)
+ *   ... --stack c0002-staging            # the stack of alone and alone-cli, and the file cached-one-changed
+ *                                        # changes (default c0001-production)
  *   ... --validation both                # also run every case with CDK_VALIDATION=false (on, off, both; default on)
  *   ... --repeat 3                       # best (lowest wall time) of 3 runs per case
  *   ... --profile DIR                    # children run with --cpu-prof into DIR; prints a summary per profile
@@ -48,6 +55,7 @@ import {
 import { cpus, loadavg, tmpdir, totalmem } from 'os';
 import { dirname, join, resolve } from 'path';
 import * as ts from 'typescript';
+import { parse, stringify } from 'yaml';
 import { generateFleet, GeneratedFleet, MAX_SHARED_ENVIRONMENTS } from './bench-fleet-generate';
 import { formatSummary, summarize } from './bench-fleet-profile';
 
@@ -55,8 +63,17 @@ const ROOT = resolve(__dirname, '..');
 const DEFAULT_SIZES = [1, 10, 100, 500];
 const QUICK_SIZES = [1, 10];
 
-type Kind = 'library' | 'plain' | 'empty' | 'alone' | 'alone-cli' | `cli-jobs-${number}`;
-const KINDS: Kind[] = ['library', 'plain', 'empty', 'alone', 'alone-cli', 'cli-jobs-1', 'cli-jobs-2'];
+type Kind = 'library' | 'plain' | 'empty' | 'alone' | 'alone-cli' | 'cached-one-changed' | `cli-jobs-${number}`;
+const KINDS: Kind[] = [
+  'library',
+  'plain',
+  'empty',
+  'alone',
+  'alone-cli',
+  'cli-jobs-1',
+  'cli-jobs-2',
+  'cached-one-changed',
+];
 const DEFAULT_KINDS: Kind[] = ['library', 'plain', 'empty', 'alone'];
 /** The stack the alone cases synthesize: the first customer, production with a custom domain (dedicated ingress). */
 const DEFAULT_ALONE_STACK = 'c0001-production';
@@ -64,8 +81,10 @@ const isAlone = (kind: Kind) => kind === 'alone' || kind === 'alone-cli';
 /** The whole fleet through the command line in N worker processes: `paas-vending synth DIR --jobs N`. */
 const jobsOfKind = (kind: Kind): number | undefined =>
   /^cli-jobs-[1-9][0-9]*$/.test(kind) ? Number(kind.slice(9)) : undefined;
+/** Incremental synthesis: the whole fleet with the cache of synthesized stacks on, one file changed per run. */
+const isCached = (kind: Kind) => kind === 'cached-one-changed';
 /** Cases that run once, uncounted, before their counted runs (placement.yaml and the config cache written). */
-const warmsUp = (kind: Kind) => isAlone(kind) || jobsOfKind(kind) !== undefined;
+const warmsUp = (kind: Kind) => isAlone(kind) || jobsOfKind(kind) !== undefined || isCached(kind);
 
 interface Case {
   readonly name: string;
@@ -88,6 +107,12 @@ interface ChildResult {
   /** alone cases: reading placement.yaml, placing the fleet and writing placement.yaml when it changed. */
   readonly placementMs?: number | null;
   readonly placementWritten?: boolean;
+  /** command cases: stacks built and stacks taken from the cache of synthesized stacks (null: cache off). */
+  readonly cacheBuilt?: number | null;
+  readonly cacheCached?: number | null;
+  /** command cases: worker processes started and the largest peak RSS among them. */
+  readonly workers?: number;
+  readonly workerMaxRssKib?: number | null;
 }
 
 interface Run {
@@ -299,7 +324,7 @@ async function runCase(
   const outdir = join(work, `cdk.out-${tag}`);
   const result = join(work, `result-${tag}.json`);
   const input =
-    c.kind === 'library' || isAlone(c.kind) || jobsOfKind(c.kind) !== undefined
+    c.kind === 'library' || isAlone(c.kind) || jobsOfKind(c.kind) !== undefined || isCached(c.kind)
       ? fleet.directory
       : c.kind === 'plain'
         ? join(fleet.directory, '..', 'plain.json')
@@ -314,6 +339,15 @@ async function runCase(
   env.PAAS_VENDING_CACHE_DIR = join(dirname(fleet.directory), 'config-cache');
   if (options.configCache) delete env.PAAS_VENDING_CACHE;
   else env.PAAS_VENDING_CACHE = 'off';
+  // The cache of synthesized stacks: on in the incremental case only, which starts from an empty one (its warm-up
+  // builds the whole fleet) and changes one customer file before each counted run.
+  env.PAAS_VENDING_SYNTH_CACHE = isCached(c.kind) ? 'on' : 'off';
+  if (isCached(c.kind) && attempt === 0 && existsSync(env.PAAS_VENDING_CACHE_DIR)) {
+    for (const name of readdirSync(env.PAAS_VENDING_CACHE_DIR).filter((n) => n.startsWith('synth-'))) {
+      rmSync(join(env.PAAS_VENDING_CACHE_DIR, name), { recursive: true, force: true });
+    }
+  }
+  if (isCached(c.kind) && attempt > 0) changeCustomerFile(fleet.directory, options.stack, `${tag}-${Date.now()}`);
   const stackArgs = isAlone(c.kind)
     ? [options.stack]
     : jobsOfKind(c.kind) !== undefined
@@ -324,6 +358,14 @@ async function runCase(
   const counts = countAssembly(outdir);
   if (!options.keep) rmSync(outdir, { recursive: true, force: true });
   return { case: c, envs, ...counts, wallS, rssMib: child.maxRssKib / 1024, child };
+}
+
+/** A new tag in a customer file: its config changes, so its stack's key does. */
+function changeCustomerFile(fleetDirectory: string, stack: string, value: string): void {
+  const file = join(fleetDirectory, 'customers', `${stack}.yaml`);
+  const doc = parse(readFileSync(file, 'utf-8'));
+  doc.tags = { ...doc.tags, BenchRun: value };
+  writeFileSync(file, stringify(doc));
 }
 
 const f = (n: number | null | undefined, digits = 2) =>
@@ -636,6 +678,76 @@ function jobsReport(series: Map<string, Run[]>, options: Options): string[] {
   ];
 }
 
+/**
+ * cached-one-changed: the warm-up (an empty cache: the whole fleet built, in worker processes) and the counted runs
+ * (one customer file changed each time), with what the cache built and kept and every process's peak RSS; the
+ * targets of incremental and full synthesis at the largest size.
+ */
+function cachedReport(series: Map<string, Run[]>, warmups: Map<string, Run>, options: Options): string[] {
+  const cases = options.cases.filter((c) => isCached(c.kind));
+  if (!cases.length) return [];
+  const rss = (r: Run) =>
+    `${f(r.rssMib, 0)}${r.child.workerMaxRssKib ? ` / ${f(r.child.workerMaxRssKib / 1024, 0)} (${r.child.workers})` : ''}`;
+  const rows: string[][] = [];
+  const lines: string[] = [];
+  const target = (what: string, met: boolean | undefined, detail: string) =>
+    lines.push(`- ${met === undefined ? 'NOT MEASURED' : met ? 'met   ' : 'MISSED'}  ${what}: ${detail}`);
+  for (const envs of options.sizes) {
+    for (const c of cases) {
+      const warm = warmups.get(seriesKey(c, envs));
+      const list = series.get(seriesKey(c, envs)) ?? [];
+      if (warm) {
+        rows.push([
+          `${c.name}: full (cache empty)`,
+          String(envs),
+          String(warm.templates),
+          `${warm.child.cacheBuilt ?? '-'} / ${warm.child.cacheCached ?? '-'}`,
+          f(warm.wallS),
+          rss(warm),
+        ]);
+      }
+      if (list.length) {
+        const walls = list.map((r) => r.wallS);
+        rows.push([
+          `${c.name}: one file changed`,
+          String(envs),
+          String(list[0].templates),
+          `${list[0].child.cacheBuilt ?? '-'} / ${list[0].child.cacheCached ?? '-'}`,
+          `${f(Math.min(...walls))} / ${f(median(walls))} / ${f(Math.max(...walls))}`,
+          rss(list[0]),
+        ]);
+      }
+    }
+  }
+  const largest = options.sizes.at(-1)!;
+  for (const c of cases) {
+    const warm = warmups.get(seriesKey(c, largest));
+    const list = series.get(seriesKey(c, largest)) ?? [];
+    const label = c.validation ? ', with --validate' : '';
+    lines.push('', `Targets (${c.name}${label}, ${largest} environments):`);
+    if (list.length) {
+      const m = median(list.map((r) => r.wallS));
+      target('one file changed in under 5 s (median)', m < 5, `${f(m)} s, ${list[0].child.cacheBuilt} stack(s) built`);
+    }
+    if (warm) {
+      const limit = c.validation ? 150 : 60;
+      target(`full synthesis in under ${limit} s`, warm.wallS < limit, `${f(warm.wallS)} s (cache empty, filled)`);
+      const peak = Math.max(warm.rssMib, (warm.child.workerMaxRssKib ?? 0) / 1024);
+      target('peak RSS under 1 GiB in every process', peak < 1024, `${f(peak, 0)} MiB at most`);
+    }
+  }
+  return [
+    '',
+    'Incremental synthesis (cache of synthesized stacks on): a warm-up on an empty cache, then one customer file ' +
+      `(${options.stack}) changed before each of ${options.repeat} counted run(s); peak RSS: the command / the largest worker (workers)`,
+    markdownTable(
+      ['case', 'envs', 'stacks', 'built / from cache', 'wall s (min / median / max)', 'peak RSS MiB'],
+      rows,
+    ),
+    ...lines,
+  ];
+}
+
 function machine(options: Options): string[] {
   const cdkVersion = (() => {
     try {
@@ -734,6 +846,7 @@ async function main(): Promise<number> {
           `  ${c.name.padEnd(24)} ${String(r.templates).padStart(4)} stacks ${String(r.resources).padStart(6)} resources ` +
             `${f(r.wallS).padStart(7)} s ${f(r.rssMib, 0).padStart(5)} MiB  (load ${f(r.child.loadMs / 1000)}, build ${f(r.child.buildMs / 1000)}, ` +
             `synth ${f(r.child.synthMs / 1000)}${r.child.validateMs !== null && c.validation ? `, validate ${f(r.child.validateMs / 1000)}` : ''})` +
+            (isCached(c.kind) ? `; built ${r.child.cacheBuilt}, from the cache ${r.child.cacheCached}` : '') +
             (isAlone(c.kind)
               ? `; configs ${f((r.child.configMs ?? NaN) / 1000)}, placement ${f((r.child.placementMs ?? NaN) / 1000)}; ` +
                 `runs ${list.map((x) => f(x.wallS)).join(', ')} s`
@@ -745,6 +858,7 @@ async function main(): Promise<number> {
     for (const line of report(runs, options)) console.log(line);
     for (const line of aloneReport(series, warmups, options)) console.log(line);
     for (const line of jobsReport(series, options)) console.log(line);
+    for (const line of cachedReport(series, warmups, options)) console.log(line);
     console.log(
       `\nload average at end ${loadavg()
         .map((l) => l.toFixed(2))

@@ -15,9 +15,11 @@
  *
  * Internal: not exported from src/index.ts.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'fs';
+import { spawn } from 'child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import * as cxschema from 'aws-cdk-lib/cloud-assembly-schema';
+import { Artifacts, CachedApp, CachedStack, linkOrCopy, treeNodes, treeText } from './synth-cache';
 
 /** One worker's cloud assembly folder and the stacks (artifact ids) it built. */
 export interface AssemblyPart {
@@ -34,29 +36,33 @@ const VALIDATION_REPORT = 'validation-report.json';
 const TREE_MAX_NODES = 500_000;
 const STACK_ARTIFACT = 'aws:cloudformation:stack';
 
-type Artifacts = [string, any][];
+/** Files of an assembly that are the App's, rebuilt by the merge. */
+const special = (name: string) =>
+  name === MANIFEST ||
+  name === 'cdk.out' ||
+  name === TREE ||
+  name === VALIDATION_REPORT ||
+  /^trees-\d+\.json$/.test(name);
 
 /**
- * Merges the parts into the new folder `into`; `order` holds every stack artifact id, the fleet's order. Customer
- * stacks get the dependency on `platformStack` that one App gives them; `standalone` stacks (the fleet pipeline's)
- * depend on nothing, as in one App.
+ * Merges the parts (and the stacks taken from the cache, synth-cache.ts, with the App's entry when no part was built)
+ * into the new folder `into`; `order` holds every stack artifact id, the fleet's order. Customer stacks get the
+ * dependency on `platformStack` that one App gives them; `standalone` stacks (the fleet pipeline's) depend on
+ * nothing, as in one App.
  */
 export function mergeAssemblies(
   parts: AssemblyPart[],
   order: string[],
   platformStack: string | undefined,
   into: string,
+  cached: CachedStack[] = [],
+  cachedApp?: CachedApp,
   standalone: readonly string[] = [],
 ) {
   mkdirSync(into, { recursive: true });
+  if (parts.length === 0 && cachedApp === undefined) throw new Error('no part of the assembly was built or kept');
   const manifests = parts.map((p) => JSON.parse(readFileSync(join(p.dir, MANIFEST), 'utf-8')));
-  const trees = parts.map((p) => (existsSync(join(p.dir, TREE)) ? readTree(p.dir) : undefined));
-  const special = (name: string) =>
-    name === MANIFEST ||
-    name === 'cdk.out' ||
-    name === TREE ||
-    name === VALIDATION_REPORT ||
-    /^trees-\d+\.json$/.test(name);
+  const trees = parts.map((p) => (existsSync(join(p.dir, TREE)) ? partTree(p.dir) : undefined));
   for (const part of parts) {
     for (const name of readdirSync(part.dir)) {
       if (special(name)) continue;
@@ -71,12 +77,26 @@ export function mergeAssemblies(
       renameSync(join(part.dir, name), target);
     }
   }
+  for (const stack of cached) {
+    // Asset folders are named by the hash of their content: one that another stack brought is the same asset.
+    const tops = new Set([...stack.dirs, ...stack.files].map((p) => p.split('/')[0]));
+    const present = new Set([...tops].filter((top) => existsSync(join(into, top))));
+    for (const top of present) {
+      if (!top.startsWith('asset.')) throw new Error(`the cache and the worker processes wrote different files ${top}`);
+    }
+    // Each folder after its parent (splitPart lists them so): no recursive mkdir, which looks at every parent again.
+    for (const dir of stack.dirs) if (!present.has(dir.split('/')[0])) mkdirSync(join(into, dir));
+    for (const path of stack.files) {
+      if (!present.has(path.split('/')[0])) linkOrCopy(join(stack.dir, path), join(into, path));
+    }
+  }
 
   // manifest.json
   const groups = manifests.map(stackGroups);
   const owner = new Map<string, Artifacts>();
   groups.forEach((g) => g.stacks.forEach((artifacts, id) => owner.set(id, artifacts)));
-  const app = groups[0].app;
+  for (const stack of cached) owner.set(stack.id, stack.artifacts);
+  const app = groups[0]?.app ?? cachedApp!.artifacts;
   for (const g of groups) {
     if (JSON.stringify(g.app) !== JSON.stringify(app)) {
       throw new Error('the worker processes wrote different artifacts of the App (manifest.json)');
@@ -103,33 +123,202 @@ export function mergeAssemblies(
   const missing = manifests
     .flatMap((m) => (m.missing ?? []) as { key: string }[])
     .filter((m, i, all) => all.findIndex((n) => n.key === m.key) === i);
-  const { minimumCliVersion: _ignored, missing: _own, ...first } = manifests[0];
-  const manifest = { ...first, artifacts, ...(missing.length > 0 ? { missing } : {}) };
+  const first = manifests.length > 0 ? headerOf(manifests[0]) : cachedApp!.header;
+  const manifest = { ...first, artifacts, ...(missing.length > 0 ? { missing } : {}) } as cxschema.AssemblyManifest;
   cxschema.Manifest.saveAssemblyManifest(manifest, join(into, MANIFEST));
-  writeFileSync(join(into, 'cdk.out'), readFileSync(join(parts[0].dir, 'cdk.out')));
+  if (parts.length > 0) writeFileSync(join(into, 'cdk.out'), readFileSync(join(parts[0].dir, 'cdk.out')));
+  else writeFileSync(join(into, 'cdk.out'), cachedApp!.cdkOut);
 
-  // tree.json
-  if (trees.every((t) => t !== undefined)) {
-    const root = { ...trees[0]!, children: {} as Record<string, any> };
+  // tree.json: written in one file from the stacks' texts (the cache keeps them so) while it holds at most the node
+  // limit, as TreeMetadata writes it; beyond, split by writeTree.
+  const treeRoot = parts.length > 0 ? trees[0] : cachedApp!.treeRoot;
+  if (trees.every((t) => t !== undefined) && treeRoot) {
+    const cachedTrees = new Map(cached.map((stack) => [stack.id, stack]));
+    const children: [string, { node?: any; text?: string; nodes: number; file?: string }][] = [];
     for (const id of order) {
       const part = parts.findIndex((p) => p.stacks.includes(id));
-      root.children[id] = trees[part]!.children?.[id];
+      if (part >= 0) {
+        const node = trees[part]!.children?.[id];
+        children.push([id, { node, nodes: treeNodes(node) }]);
+      } else {
+        const stack = cachedTrees.get(id)!;
+        children.push([id, { file: stack.treeFile, nodes: stack.treeNodes }]);
+      }
     }
-    for (const [id, node] of Object.entries(trees[0]!.children ?? {})) {
-      if (!order.includes(id)) root.children[id] = node;
+    const others: [string, any][] =
+      parts.length > 0 ? Object.entries(trees[0]!.children ?? {}) : (cachedApp!.treeOthers ?? []);
+    for (const [id, node] of others) {
+      if (!order.includes(id)) children.push([node.id ?? id, { node, nodes: treeNodes(node) }]);
     }
-    writeTree(root, into, parts[0].treeMaxNodes ?? TREE_MAX_NODES);
+    const maxNodes = parts[0]?.treeMaxNodes ?? cachedApp?.treeMaxNodes ?? TREE_MAX_NODES;
+    const { children: _children, ...rootFields } = treeRoot;
+    const total = 1 + children.reduce((n, [, child]) => n + child.nodes, 0);
+    if (total <= maxNodes) {
+      const texts = children.map(
+        ([id, child]) =>
+          `${JSON.stringify(id)}:${child.file ? readFileSync(child.file, 'utf-8') : treeText(child.node)}`,
+      );
+      const root = JSON.stringify(rootFields);
+      const body = texts.length > 0 ? `${root.slice(0, -1)},"children":{${texts.join(',')}}}` : root;
+      writeFileSync(join(into, TREE), `{"version":"tree-0.1","tree":${body}}`, { encoding: 'utf-8' });
+    } else {
+      const root = { ...rootFields, children: {} as Record<string, any> };
+      for (const [id, child] of children) {
+        root.children[id] = child.file ? JSON.parse(readFileSync(child.file, 'utf-8')) : child.node;
+      }
+      writeTree(root, into, maxNodes);
+    }
   }
 
   // validation-report.json
-  const reports = parts.map((p) => join(p.dir, VALIDATION_REPORT)).filter((f) => existsSync(f));
+  const reports = [
+    ...parts
+      .map((p) => join(p.dir, VALIDATION_REPORT))
+      .filter((f) => existsSync(f))
+      .map((f) => JSON.parse(readFileSync(f, 'utf-8'))),
+    ...cached.filter((stack) => stack.report).map((stack) => stack.report),
+  ];
   if (reports.length > 0) {
-    const merged = mergeReports(
-      reports.map((f) => JSON.parse(readFileSync(f, 'utf-8'))),
-      order,
-    );
-    writeFileSync(join(into, VALIDATION_REPORT), JSON.stringify(merged, undefined, 2));
+    writeFileSync(join(into, VALIDATION_REPORT), JSON.stringify(mergeReports(reports, order), undefined, 2));
   }
+  for (const part of parts) partTrees.delete(part.dir);
+}
+
+/** A manifest without what the merge writes itself: its artifacts, lookups, and the CLI version saveAssemblyManifest adds. */
+function headerOf(manifest: any): Record<string, unknown> {
+  const { minimumCliVersion: _ignored, missing: _own, artifacts: _artifacts, ...header } = manifest;
+  return header;
+}
+
+/** A stack of a built part as the cache keeps it (synth-cache.ts), without its key and folder. */
+export type SplitStack = Omit<CachedStack, 'dir' | 'key' | 'treeFile' | 'treeNodes'> & { readonly tree: any };
+
+/**
+ * A built part cut into what the cache keeps: each stack (its artifacts, subtree, part of the report, files) and the
+ * App's entry. Undefined when the part holds something the cache cannot give back as it was: context looked up
+ * (missing), a file of no stack, an artifact that is not a stack's or its asset manifest's, a violation of no stack
+ * of the part, no tree.json.
+ */
+export function splitPart(
+  part: AssemblyPart,
+  platformStack: string | undefined,
+): { readonly stacks: SplitStack[]; readonly app: CachedApp } | undefined {
+  const manifest = JSON.parse(readFileSync(join(part.dir, MANIFEST), 'utf-8'));
+  if ((manifest.missing ?? []).length > 0 || !existsSync(join(part.dir, TREE))) return undefined;
+  const tree = partTree(part.dir);
+  const groups = stackGroups(manifest);
+  const reportFile = join(part.dir, VALIDATION_REPORT);
+  const report = existsSync(reportFile) ? JSON.parse(readFileSync(reportFile, 'utf-8')) : undefined;
+  const owned = new Set<string>();
+  const stacks: SplitStack[] = [];
+  for (const id of part.stacks) {
+    const artifacts = groups.stacks.get(id);
+    if (!artifacts) return undefined;
+    const names: string[] = [];
+    for (const [, artifact] of artifacts) {
+      if (artifact.type === STACK_ARTIFACT) {
+        names.push(artifact.properties?.templateFile, artifact.additionalMetadataFile);
+      } else if (artifact.type === 'cdk:asset-manifest') {
+        const file = artifact.properties?.file;
+        names.push(file);
+        const assets = JSON.parse(readFileSync(join(part.dir, file), 'utf-8'));
+        for (const asset of Object.values<any>(assets.files ?? {})) names.push(asset.source?.path);
+        for (const image of Object.values<any>(assets.dockerImages ?? {})) names.push(image.source?.directory);
+      } else {
+        return undefined;
+      }
+    }
+    const files: string[] = [];
+    const dirs: string[] = [];
+    for (const name of new Set(names.filter((n): n is string => typeof n === 'string'))) {
+      if (name.includes('/') || name.includes('\\') || !existsSync(join(part.dir, name))) return undefined;
+      owned.add(name);
+      collect(part.dir, name, files, dirs);
+    }
+    const withoutPlatform: Artifacts = artifacts.map(([key, artifact]) => {
+      const deps: string[] | undefined = artifact.dependencies;
+      if (artifact.type !== STACK_ARTIFACT || platformStack === undefined || key === platformStack || !deps) {
+        return [key, artifact];
+      }
+      return [key, { ...artifact, dependencies: deps.filter((d) => d !== platformStack) }];
+    });
+    const node = tree.children?.[id];
+    const stackArtifact = artifacts.find(([, artifact]) => artifact.type === STACK_ARTIFACT)?.[1];
+    const templateFile = join(part.dir, stackArtifact?.properties?.templateFile ?? '');
+    if (!node || !stackArtifact || !existsSync(templateFile)) return undefined;
+    const template = JSON.parse(readFileSync(templateFile, 'utf-8'));
+    const count = (section: string) => Object.keys(template?.[section] ?? {}).length;
+    const facts = {
+      resources: count('Resources'),
+      outputs: count('Outputs'),
+      parameters: count('Parameters'),
+      bytes: statSync(templateFile).size,
+    };
+    stacks.push({ id, artifacts: withoutPlatform, tree: node, report: null, files, dirs, facts });
+  }
+  if (readdirSync(part.dir).some((name) => !special(name) && !owned.has(name))) return undefined;
+  if (report) {
+    const pieces = splitReport(report, part.stacks);
+    if (!pieces) return undefined;
+    stacks.forEach((stack, i) => Object.assign(stack, { report: pieces[i] }));
+  }
+  const app: CachedApp = {
+    header: headerOf(manifest),
+    artifacts: groups.app,
+    cdkOut: readFileSync(join(part.dir, 'cdk.out'), 'utf-8'),
+    treeRoot: (({ children: _children, ...root }) => root)(tree),
+    treeOthers: Object.entries<any>(tree.children ?? {}).filter(([id]) => !part.stacks.includes(id)),
+    ...(part.treeMaxNodes !== undefined ? { treeMaxNodes: part.treeMaxNodes } : {}),
+  };
+  return { stacks, app };
+}
+
+/** The files and folders under `name` of `root` (itself included), relative, `/` separated. */
+function collect(root: string, name: string, files: string[], dirs: string[]): void {
+  if (statSync(join(root, name)).isDirectory()) {
+    dirs.push(name);
+    for (const child of readdirSync(join(root, name)).sort()) collect(root, `${name}/${child}`, files, dirs);
+  } else {
+    files.push(name);
+  }
+}
+
+/** The violation lists of a plugin's report that the merge regroups: found, and found but acknowledged. */
+const VIOLATION_LISTS = ['violations', 'suppressedViolations'];
+
+/**
+ * A validation report cut into one report per stack: each plugin with the violations of that stack's constructs
+ * alone (a plugin without any concludes success). Undefined when a violation names a construct of no such stack.
+ */
+function splitReport(report: any, stacks: string[]): any[] | undefined {
+  const pieces = stacks.map(() => ({ ...report, pluginReports: [] as any[] }));
+  for (const plugin of report.pluginReports ?? []) {
+    const own = stacks.map(() => ({ ...plugin }) as any);
+    let violated = stacks.map(() => false);
+    for (const list of VIOLATION_LISTS) {
+      if (!Array.isArray(plugin[list])) continue;
+      own.forEach((o) => (o[list] = []));
+      for (const violation of plugin[list]) {
+        const byStack = stacks.map(() => [] as any[]);
+        for (const construct of violation.violatingConstructs ?? []) {
+          const index = stacks.indexOf(String(construct.constructPath ?? '').split('/')[0]);
+          if (index < 0) return undefined;
+          byStack[index].push(construct);
+        }
+        byStack.forEach((constructs, i) => {
+          if (constructs.length === 0) return;
+          own[i][list].push({ ...violation, violatingConstructs: constructs });
+          if (list === 'violations') violated[i] = true;
+        });
+      }
+    }
+    own.forEach((o, i) => {
+      if (!violated[i]) o.conclusion = 'success';
+      pieces[i].pluginReports.push(o);
+    });
+    violated = [];
+  }
+  return pieces;
 }
 
 /** A manifest's artifacts by stack: each stack artifact with the ones before it (its asset manifest); the rest the App's. */
@@ -144,6 +333,13 @@ function stackGroups(manifest: any): { stacks: Map<string, Artifacts>; app: Arti
     }
   }
   return { stacks, app: pending };
+}
+
+/** A part's tree, read once for the cache (splitPart) and the merge: a fleet's trees are about 135 KB per stack. */
+const partTrees = new Map<string, any>();
+function partTree(dir: string): any {
+  if (!partTrees.has(dir)) partTrees.set(dir, readTree(dir));
+  return partTrees.get(dir);
 }
 
 /** A worker's tree.json as one tree: the subtrees it wrote to trees-N.json files put back in place. */
@@ -258,32 +454,41 @@ function mergeReports(reports: any[], order: string[]): any {
     const index = order.indexOf(path.split('/')[0]);
     return index < 0 ? order.length : index;
   };
-  const plugins = new Map<string, any>();
+  const plugins = new Map<string, { plugin: any; items: Map<string, any[]> }>();
   for (const report of reports) {
     for (const plugin of report.pluginReports ?? []) {
       const seen = plugins.get(plugin.pluginName);
       if (!seen) {
-        plugins.set(plugin.pluginName, { plugin, items: [] as any[] });
+        plugins.set(plugin.pluginName, { plugin, items: new Map() });
       } else if (plugin.conclusion !== 'success') {
         seen.plugin = { ...seen.plugin, conclusion: plugin.conclusion };
       }
-      const items = plugins.get(plugin.pluginName).items;
-      for (const violation of plugin.violations ?? []) {
-        for (const construct of violation.violatingConstructs ?? []) items.push({ violation, construct });
+      const items = plugins.get(plugin.pluginName)!.items;
+      if (!items.has('violations')) items.set('violations', []);
+      for (const list of VIOLATION_LISTS) {
+        if (!Array.isArray(plugin[list])) continue;
+        if (!items.has(list)) items.set(list, []);
+        for (const violation of plugin[list]) {
+          for (const construct of violation.violatingConstructs ?? []) items.get(list)!.push({ violation, construct });
+        }
       }
     }
   }
   const pluginReports = [...plugins.values()].map(({ plugin, items }) => {
-    const sorted = items
-      .map((item: any, i: number) => ({ ...item, i, stack: stackOf(item.construct) }))
-      .sort((a: any, b: any) => a.stack - b.stack || a.i - b.i);
-    const rules = new Map<string, any>();
-    for (const { violation, construct } of sorted) {
-      const key = JSON.stringify({ ...violation, violatingConstructs: undefined });
-      if (!rules.has(key)) rules.set(key, { ...violation, violatingConstructs: [] });
-      rules.get(key).violatingConstructs.push(construct);
+    const merged = { ...plugin };
+    for (const [list, found] of items) {
+      const sorted = found
+        .map((item: any, i: number) => ({ ...item, i, stack: stackOf(item.construct) }))
+        .sort((a: any, b: any) => a.stack - b.stack || a.i - b.i);
+      const rules = new Map<string, any>();
+      for (const { violation, construct } of sorted) {
+        const key = JSON.stringify({ ...violation, violatingConstructs: undefined });
+        if (!rules.has(key)) rules.set(key, { ...violation, violatingConstructs: [] });
+        rules.get(key).violatingConstructs.push(construct);
+      }
+      merged[list] = [...rules.values()];
     }
-    return { ...plugin, violations: [...rules.values()] };
+    return merged;
   });
   return { ...reports[0], pluginReports };
 }
@@ -299,7 +504,7 @@ export function installAssembly(merged: string, outdir: string, aside: string, r
   if (replaceWhole && (entries.length === 0 || entries.includes(MANIFEST))) {
     if (existsSync(outdir)) renameSync(outdir, aside);
     renameSync(merged, outdir);
-    rmSync(aside, { recursive: true, force: true });
+    discard(aside, entries.length);
     return;
   }
   const names = readdirSync(merged).sort((a, b) => Number(a === MANIFEST) - Number(b === MANIFEST));
@@ -307,4 +512,31 @@ export function installAssembly(merged: string, outdir: string, aside: string, r
     rmSync(join(outdir, name), { recursive: true, force: true });
     renameSync(join(merged, name), join(outdir, name));
   }
+}
+
+/** Above this many entries, a previous assembly is removed by a process of its own, after the command has ended. */
+const REMOVED_IN_BACKGROUND = 500;
+
+/**
+ * Removes a folder put aside: at once when it is small, else by a detached Node.js process (a fleet's assembly holds
+ * thousands of files, whose removal was a large share of an incremental synthesis). A folder it could not remove is
+ * removed by the next synthesis (synth.ts, leftoverFolders).
+ */
+function discard(folder: string, entries: number): void {
+  if (!existsSync(folder)) return;
+  if (entries > REMOVED_IN_BACKGROUND) {
+    try {
+      const remover = spawn(
+        process.execPath,
+        ['-e', 'require("fs").rmSync(process.argv[1], { recursive: true, force: true })', folder],
+        { detached: true, stdio: 'ignore' },
+      );
+      remover.on('error', () => rmSync(folder, { recursive: true, force: true }));
+      remover.unref();
+      return;
+    } catch {
+      // Removed here, below.
+    }
+  }
+  rmSync(folder, { recursive: true, force: true });
 }

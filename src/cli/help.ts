@@ -113,9 +113,12 @@ Options:
   --validate  also run aws-cdk-lib's CloudFormation validation on every template (aws-cdk-lib 2.262 or
               newer; on by default under the CDK CLI, where cdk synth --no-validation turns it off).
               Off by default here: it is more than half the time and most of the memory of a synthesis
-  --no-cache  read and validate every customer file again instead of taking the result kept for a
-              file, platform and library that have not changed since (in $PAAS_VENDING_CACHE_DIR, else
-              ~/.cache/paas-vending; PAAS_VENDING_CACHE=off turns it off everywhere)
+  --no-cache  build and synthesize every stack again instead of taking the stacks whose inputs are
+              unchanged (config, placement, versions, context, --validate, assets) from the cache of
+              synthesized stacks, and read and validate every customer file again (both caches are in
+              $PAAS_VENDING_CACHE_DIR, else ~/.cache/paas-vending; PAAS_VENDING_SYNTH_CACHE=off turns the
+              first off, PAAS_VENDING_CACHE=off both, everywhere). stderr says what was built and what
+              came from the cache
   --include-offboarded
               also build a stack for each environment of offboarded.yaml, from its last customer file
               and on the load balancer that served it, for cdk destroy; placement.yaml is not changed

@@ -7,12 +7,14 @@
 import { isAbsolute, relative } from 'path';
 import { App, AppProps, DefaultStackSynthesizer } from 'aws-cdk-lib';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import type { SynthCacheStats, TemplateFacts } from './synth-cache';
 import { writeRefusal } from '../config/atomic-write';
 import { publicCustomer, publicPlatform } from '../config/defaults';
 import { ConfigError } from '../config/errors';
 import { ResolvedFleet } from '../config/loader';
 import type { FleetConfig } from '../config/types';
 import type { FleetPlacement } from '../environment/placement';
+import { VendingFleet } from '../environment/vending-fleet';
 
 /** A path relative to cwd when it is under it, else absolute. */
 export function shownPath(path: string, cwd: string): string {
@@ -94,4 +96,34 @@ export interface SynthesizedFleet {
   readonly placementChanges: string[];
   /** Stack names of offboarded environments built for cdk destroy (in this process only). */
   readonly offboarded?: string[];
+  /** What came from the cache of synthesized stacks and what was built, when it was used. */
+  readonly cache?: SynthCacheStats;
+  /** The counts of the templates taken from the cache, by artifact id: those templates are not read again. */
+  readonly templateFacts?: Map<string, TemplateFacts>;
+}
+
+/** The context key of aws-cdk-lib's tree.json: nodes per file (the merge splits the merged tree the same way). */
+const TREE_MAX_NODES = '@aws-cdk/core.TreeMetadata:maxNodes';
+
+/**
+ * Builds some stacks of a read and placed fleet in an App of their own and synthesizes them into `outdir`: what a
+ * worker process does (synth-worker.ts), and what the command does for the stacks the cache lacks (synth.ts). Returns
+ * the App's tree.json node limit, which the merge needs; throws what the build or the synthesis threw.
+ */
+export function buildPart(job: {
+  readonly fleet: FleetConfig;
+  readonly stacks: string[];
+  readonly outdir: string;
+  readonly validation?: boolean;
+}): { readonly treeMaxNodes?: number } {
+  const app = synthApp(job.outdir, job.validation);
+  VendingFleet._fromReadDirectory(app, job.fleet, { frozenPlacement: true, stacks: job.stacks });
+  app.synth();
+  const treeMaxNodes = app.node.tryGetContext(TREE_MAX_NODES);
+  return typeof treeMaxNodes === 'number' ? { treeMaxNodes } : {};
+}
+
+/** The context every App of the command holds (its own keys, and what the CDK CLI passes), for the cache's key. */
+export function appContext(outdir: string, validation: boolean | undefined): Record<string, unknown> {
+  return synthApp(outdir, validation).node.getAllContext();
 }

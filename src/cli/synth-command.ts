@@ -56,10 +56,23 @@ export function synth(argv: string[], io: Io): number {
     includeOffboarded: flags['include-offboarded'] || undefined,
     jobs,
     cdkCli: cdkOutdir !== undefined,
+    // --no-cache: every stack built again, and every customer file validated again (readFleetOf above).
+    cache: !flags['no-cache'],
+    // The command's environment over the process's (they are one outside tests; aws-cdk-lib reads the process's).
+    env: { ...process.env, ...io.env },
   });
   if ('problem' in result) {
     io.err(`paas-vending: synth: ${result.problem}`);
     return EXIT_INVALID;
+  }
+  if (result.cache) {
+    // On stderr, also under the CDK CLI: which stacks were built and which came unchanged from the cache.
+    const { built, cached } = result.cache;
+    const names = built.length > 0 && built.length <= 10 ? ` (${built.join(', ')})` : '';
+    io.err(
+      `paas-vending: synth: built ${built.length === 1 ? '1 stack' : `${built.length} stacks`}${names}, ` +
+        `${cached.length} unchanged from the cache (${result.cache.folder}; --no-cache builds every stack)`,
+    );
   }
   if (result.placementChanges.length > 0) {
     // On stderr, also under the CDK CLI: the file changed and wants committing.

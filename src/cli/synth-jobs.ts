@@ -39,7 +39,9 @@ export interface WorkerError {
 
 /** How a worker ended: its result file, or how the process ended without one. */
 export type WorkerOutcome =
-  { readonly ok: true; readonly treeMaxNodes?: number } | { readonly error: WorkerError } | { readonly ended: string };
+  | { readonly ok: true; readonly treeMaxNodes?: number; readonly maxRssKib?: number }
+  | { readonly error: WorkerError }
+  | { readonly ended: string };
 
 /**
  * The number of worker processes asked for: --jobs, else $PAAS_VENDING_JOBS, else the machine's processors

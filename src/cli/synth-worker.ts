@@ -9,22 +9,15 @@
  * Internal: not exported from src/index.ts.
  */
 import { readFileSync, writeFileSync } from 'fs';
-import { synthApp } from './synth-app';
+import { buildPart } from './synth-app';
 import type { WorkerError, WorkerJob, WorkerOutcome } from './synth-jobs';
 import { ConfigError } from '../config/errors';
-import { VendingFleet } from '../environment/vending-fleet';
-
-/** The context key of aws-cdk-lib's tree.json: nodes per file (the merge splits the merged tree the same way). */
-const TREE_MAX_NODES = '@aws-cdk/core.TreeMetadata:maxNodes';
 
 function work(jobFile: string): WorkerOutcome {
   const job: WorkerJob = JSON.parse(readFileSync(jobFile, 'utf-8'));
   try {
-    const app = synthApp(job.outdir, job.validation);
-    VendingFleet._fromReadDirectory(app, job.fleet, { frozenPlacement: true, stacks: job.stacks });
-    app.synth();
-    const treeMaxNodes = app.node.tryGetContext(TREE_MAX_NODES);
-    return { ok: true, ...(typeof treeMaxNodes === 'number' ? { treeMaxNodes } : {}) };
+    // Its peak memory, for the benchmark (scripts/bench-fleet-app.ts reads it from the outcomes).
+    return { ok: true, ...buildPart(job), maxRssKib: process.resourceUsage().maxRSS };
   } catch (e) {
     return { error: errorData(e) };
   }

@@ -12,12 +12,13 @@
  *
  * Internal: not exported from src/index.ts.
  */
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'fs';
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'fs';
 import { basename, dirname, join } from 'path';
 import { DefaultStackSynthesizer, IBoundStackSynthesizer, Stack } from 'aws-cdk-lib';
-import { CloudAssembly } from 'aws-cdk-lib/cx-api';
-import { installAssembly, mergeAssemblies } from './assembly-merge';
-import { failureOf, readFleetConfig, shownPath, synthApp, SynthesizedFleet } from './synth-app';
+import { CloudAssembly, CloudFormationStackArtifact } from 'aws-cdk-lib/cx-api';
+import { AssemblyPart, installAssembly, mergeAssemblies, splitPart } from './assembly-merge';
+import { appContext, buildPart, failureOf, readFleetConfig, shownPath, synthApp, SynthesizedFleet } from './synth-app';
+import { CachedApp, CachedStack, SynthCache, SynthCacheInputs, SynthCacheStats, TemplateFacts } from './synth-cache';
 import { runWorkers, sharesOf, WorkerError } from './synth-jobs';
 import { writeRefusal } from '../config/atomic-write';
 import { ingressOf, ResolvedCustomerConfig, servedHosts } from '../config/defaults';
@@ -81,6 +82,15 @@ export interface SynthRequest {
   readonly jobs?: number;
   /** The CDK CLI runs the command (CDK_OUTDIR): the outdir is the CLI's, filled but never replaced. @default false */
   readonly cdkCli?: boolean;
+  /**
+   * Keep synthesized stacks between runs and take the unchanged ones from there (src/cli/synth-cache.ts), unless
+   * PAAS_VENDING_CACHE or PAAS_VENDING_SYNTH_CACHE is off. @default false
+   */
+  readonly cache?: boolean;
+  /** The environment the cache reads its switches and folder from. @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Inputs of the cache's key that a test replaces (versions, asset folders). @default the installed ones */
+  readonly cacheInputs?: SynthCacheInputs;
 }
 
 export type SynthResult =
@@ -109,6 +119,8 @@ export type SynthResult =
       readonly placementFile: string;
       /** The stacks of offboarded environments that were built (for cdk destroy), by name. */
       readonly offboarded: string[];
+      /** What came from the cache of synthesized stacks and what was built; undefined when it was not used. */
+      readonly cache?: SynthCacheStats;
     }
   | { readonly problem: string };
 
@@ -167,8 +179,14 @@ export function synthesizeFleet(fleet: ResolvedFleet, request: SynthRequest): Sy
   }
   const unwritable = outdirProblem(outdir, cwd);
   if (unwritable !== undefined) return { problem: unwritable };
-  const parallel = plannedJobs(fleet, request);
-  const synthesized = parallel ? synthesizeInWorkers(fleet, request, parallel) : synthesizeHere(fleet, request);
+  const cache = request.cache
+    ? SynthCache.of(fleet.directory, request.env ?? process.env, request.cacheInputs)
+    : undefined;
+  const inParts = cache ? stacksOf(fleet, request) : undefined;
+  const parallel = inParts ?? plannedJobs(fleet, request);
+  const synthesized = parallel
+    ? synthesizeInParts(fleet, request, parallel, inParts ? cache : undefined)
+    : synthesizeHere(fleet, request);
   if ('problem' in synthesized) return synthesized;
   return describe(fleet, synthesized, request, startedAt);
 }
@@ -224,6 +242,16 @@ function synthesizeHere(fleet: ResolvedFleet, request: SynthRequest): Synthesize
  */
 function plannedJobs(fleet: ResolvedFleet, request: SynthRequest): string[] | undefined {
   if ((request.jobs ?? 1) <= 1) return undefined;
+  const stacks = stacksOf(fleet, request);
+  return stacks && stacks.length > 1 ? stacks : undefined;
+}
+
+/**
+ * The stacks to build, in the fleet's order, when they are built in parts (worker processes, the cache); undefined
+ * when one App must build them as VendingFleet selects them: offboarded environments' stacks, a name that is not the
+ * fleet's (VendingFleet refuses it), the context key vending:stacks.
+ */
+function stacksOf(fleet: ResolvedFleet, request: SynthRequest): string[] | undefined {
   // Offboarded environments' stacks (for cdk destroy) are built here: the workers build the fleet's files only.
   if (request.includeOffboarded || contextSets(INCLUDE_OFFBOARDED_CONTEXT_KEY)) return undefined;
   const pipelineStack = fleetPipelineStackName(fleet.platform);
@@ -235,7 +263,7 @@ function plannedJobs(fleet: ResolvedFleet, request: SynthRequest): string[] | un
   if (request.stacks && request.stacks.some((name) => !all.includes(name))) return undefined;
   if (!request.stacks && contextSelects()) return undefined;
   const stacks = request.stacks ? all.filter((name) => request.stacks!.includes(name)) : all;
-  return stacks.length > 1 ? stacks : undefined;
+  return stacks.length > 0 ? stacks : undefined;
 }
 
 /** Whether the context the CDK CLI hands an app (CDK_CONTEXT_JSON) selects stacks (vending:stacks). */
@@ -255,22 +283,24 @@ function contextSets(key: string): boolean {
 }
 
 /**
- * The synthesis in worker processes (synth-jobs.ts, synth-worker.ts): the fleet placed here once (placement.yaml
- * written here only), its stacks dealt to the workers, each worker's assembly written to a folder of its own beside
- * the outdir, and the parts merged (assembly-merge.ts) and put in place of the outdir only once every worker
- * succeeded. A failed worker fails the command with its error, as this process reports its own, and the outdir is
- * left as it was.
+ * The synthesis in parts: the fleet placed here once (placement.yaml written here only); with the cache, each stack
+ * whose key is unchanged taken from it (not built at all); the others dealt to worker processes (synth-jobs.ts,
+ * synth-worker.ts), each writing its assembly to a folder of its own beside the outdir, or, one stack or --jobs 1,
+ * built here into such a folder; the parts and the cached stacks merged (assembly-merge.ts) and put in place of the
+ * outdir only once every part succeeded. A failed part fails the command with its error, as this process reports its
+ * own, and the outdir is left as it was.
  */
-function synthesizeInWorkers(
+function synthesizeInParts(
   fleet: ResolvedFleet,
   request: SynthRequest,
   stacks: string[],
+  cache: SynthCache | undefined,
 ): SynthesizedFleet | { readonly problem: string } {
   const { outdir, cwd, progress } = request;
   const config = readFleetConfig(fleet);
   const platformStack = `${fleet.platform.name}-platform`;
   if (stacks.length === 1 + fleet.customers.length + (fleetPipelineStackName(fleet.platform) ? 1 : 0)) {
-    // The account's quotas, which one App checks on the stacks of the whole fleet, from the config here: no worker
+    // The account's quotas, which one App checks on the stacks of the whole fleet, from the config here: no part
     // holds the whole fleet.
     const problems: ConfigProblem[] = fleetQuotaProblems(fleet);
     if (problems.length > 0) throw new ConfigError(problems);
@@ -281,44 +311,159 @@ function synthesizeInWorkers(
   } catch (e) {
     return failureOf(e, cwd);
   }
-  const shares = sharesOf(stacks, request.jobs ?? 1);
+  removeLeftovers(outdir);
   const work = mkdtempSync(join(dirname(outdir), `.${basename(outdir)}.synth-`));
   try {
-    progress?.(`building and synthesizing ${stacks.length} stacks in ${shares.length} processes…`);
-    const parts = shares.map((share, i) => ({ dir: join(work, `worker-${i + 1}`), stacks: share }));
-    const outcomes = runWorkers(
-      parts.map((part) => ({ fleet: config, stacks: part.stacks, outdir: part.dir, validation: request.validation })),
-      work,
-    );
-    for (const [i, outcome] of outcomes.entries()) {
-      if ('error' in outcome) return failureOf(errorOf(outcome.error), cwd);
-      if ('ended' in outcome) {
-        return {
-          problem:
-            `the process that synthesized ${parts[i].stacks.join(', ')} ended (${outcome.ended}) before it finished; ` +
-            'expected it to write its stacks: its output is above (out of memory? try fewer --jobs)',
-        };
+    // The cache: a key per stack, and the stacks it holds.
+    const keys = new Map<string, string>();
+    const hits = new Map<string, CachedStack>();
+    let cachedApp: CachedApp | undefined;
+    let appKey = '';
+    if (cache) {
+      appKey = cache.appKey(appContext(join(work, 'context'), request.validation), request.validation);
+      cachedApp = cache.lookupApp(appKey);
+      for (const [id, inputs] of stackInputs(fleet, placed.placement, stacks, platformStack)) {
+        const key = cache.stackKey(appKey, id, inputs);
+        keys.set(id, key);
+        const hit = cache.lookup(key, id);
+        if (hit) hits.set(id, hit);
+      }
+      // Without the App's entry, one stack is built for it.
+      if (cachedApp === undefined && hits.size === stacks.length) hits.delete(stacks[0]);
+    }
+    const missing = stacks.filter((id) => !hits.has(id));
+    const parts: AssemblyPart[] = [];
+    if (missing.length > 0 && (request.jobs ?? 1) > 1 && missing.length > 1) {
+      const shares = sharesOf(missing, request.jobs ?? 1);
+      progress?.(`building and synthesizing ${missing.length} stacks in ${shares.length} processes…`);
+      const planned = shares.map((share, i) => ({ dir: join(work, `worker-${i + 1}`), stacks: share }));
+      const outcomes = runWorkers(
+        planned.map((part) => ({
+          fleet: config,
+          stacks: part.stacks,
+          outdir: part.dir,
+          validation: request.validation,
+        })),
+        work,
+      );
+      for (const [i, outcome] of outcomes.entries()) {
+        if ('error' in outcome) return failureOf(errorOf(outcome.error), cwd);
+        if ('ended' in outcome) {
+          return {
+            problem:
+              `the process that synthesized ${planned[i].stacks.join(', ')} ended (${outcome.ended}) before it finished; ` +
+              'expected it to write its stacks: its output is above (out of memory? try fewer --jobs)',
+          };
+        }
+        const limit = outcome.treeMaxNodes;
+        parts.push({ ...planned[i], ...(limit !== undefined ? { treeMaxNodes: limit } : {}) });
+      }
+    } else if (missing.length > 0) {
+      progress?.(`building and synthesizing ${missing.length === 1 ? missing[0] : `${missing.length} stacks`}…`);
+      const dir = join(work, 'part-1');
+      try {
+        parts.push({
+          dir,
+          stacks: missing,
+          ...buildPart({ fleet: config, stacks: missing, outdir: dir, validation: request.validation }),
+        });
+      } catch (e) {
+        return failureOf(e, cwd);
       }
     }
-    const withLimits = parts.map((part, i) => {
-      const outcome = outcomes[i] as { readonly treeMaxNodes?: number };
-      return { ...part, ...(outcome.treeMaxNodes !== undefined ? { treeMaxNodes: outcome.treeMaxNodes } : {}) };
-    });
+    if (cache) {
+      // Kept before the merge moves the files of the parts (the entries hold links of them).
+      for (const part of parts) {
+        const split = splitPart(part, stacks.includes(platformStack) ? platformStack : undefined);
+        if (!split) continue;
+        cache.storeApp(appKey, split.app);
+        for (const stack of split.stacks) cache.store({ ...stack, key: keys.get(stack.id)!, partDir: part.dir });
+      }
+    }
     const merged = join(work, 'assembly');
     const standalone = [fleetPipelineStackName(fleet.platform)].filter((name): name is string => name !== undefined);
-    mergeAssemblies(withLimits, stacks, stacks.includes(platformStack) ? platformStack : undefined, merged, standalone);
+    mergeAssemblies(
+      parts,
+      stacks,
+      stacks.includes(platformStack) ? platformStack : undefined,
+      merged,
+      [...hits.values()],
+      cachedApp,
+      standalone,
+    );
     // The folder the CDK CLI gives (CDK_OUTDIR) is its own (it keeps lock files there): filled, never replaced.
-    installAssembly(merged, outdir, join(work, 'previous'), !request.cdkCli);
+    // Put aside beside the work folder, not in it: a large previous assembly is removed after the command ends.
+    const aside = join(dirname(outdir), `.${basename(outdir)}.previous-${basename(work).split('-').pop()}`);
+    installAssembly(merged, outdir, aside, !request.cdkCli);
+    cache?.prune(stacksOf(fleet, { ...request, stacks: undefined })?.length ?? 1 + fleet.customers.length);
+    return {
+      assembly: new CloudAssembly(outdir),
+      order: stacks,
+      platformStack: stacks.includes(platformStack) ? platformStack : undefined,
+      placement: placed.placement,
+      placementChanges: placed.changes,
+      ...(cache
+        ? { cache: { folder: cache.folder, built: missing, cached: stacks.filter((id) => hits.has(id)) } }
+        : {}),
+      templateFacts: new Map([...hits.values()].map((hit) => [hit.id, hit.facts])),
+    };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-  return {
-    assembly: new CloudAssembly(outdir),
-    order: stacks,
-    platformStack: stacks.includes(platformStack) ? platformStack : undefined,
-    placement: placed.placement,
-    placementChanges: placed.changes,
-  };
+}
+
+/**
+ * Previous assemblies put aside beside the outdir more than an hour ago (`.<outdir>.previous-*`): their removal in
+ * the background (assembly-merge.ts, discard) did not finish.
+ */
+function removeLeftovers(outdir: string): void {
+  try {
+    const prefix = `.${basename(outdir)}.previous-`;
+    for (const name of readdirSync(dirname(outdir)).filter((n) => n.startsWith(prefix))) {
+      const path = join(dirname(outdir), name);
+      if (Date.now() - statSync(path).mtimeMs > 3600_000) rmSync(path, { recursive: true, force: true });
+    }
+  } catch {
+    // Left for the next run.
+  }
+}
+
+/**
+ * What each stack's template is built from, beyond the App's key (SynthCache.appKey): what VendingFleet hands its
+ * construct. A customer stack: its resolved config, the platform's and its shared load balancer. The platform stack:
+ * the platform's config, the whole placement, and what it reads of each customer (its name, for the health alarms of
+ * the fleet overview; its ingress and certificate, for the shared listeners' certificates). A new input of either
+ * construct in VendingFleet is a new field here (CONTRIBUTING.md, "The cache of synthesized stacks").
+ */
+function stackInputs(
+  fleet: ResolvedFleet,
+  placement: FleetPlacement,
+  stacks: string[],
+  platformStack: string,
+): [string, unknown][] {
+  const customers = new Map(fleet.customers.map((c) => [`${c.customer}-${c.environment}`, c]));
+  return stacks.map((id) => {
+    if (id === platformStack) {
+      return [
+        id,
+        {
+          platform: fleet.platform,
+          placement,
+          customers: fleet.customers.map((c) => ({
+            name: `${c.customer}-${c.environment}`,
+            ingress: ingressOf(c),
+            certificateArn: c.customDomain?.certificateArn ?? null,
+          })),
+        },
+      ];
+    }
+    // The fleet pipeline's stack (no customer of that name) follows the platform file alone: its fleetPipeline block.
+    if (!customers.has(id)) return [id, { platform: fleet.platform }];
+    return [
+      id,
+      { customer: customers.get(id), platform: fleet.platform, loadBalancer: placement.environments[id] ?? null },
+    ];
+  });
 }
 
 /** A worker's error as the error it was, for failureOf: a ConfigError, a bug's class, a file system error. */
@@ -358,6 +503,15 @@ function describe(
     ...order.map((id) => assembly.getStackArtifact(id)),
     ...assembly.stacks.filter((a) => !order.includes(a.id)),
   ];
+  // A template taken from the cache is not read again: its counts were kept with it.
+  const factsOf = (artifact: CloudFormationStackArtifact): TemplateFacts =>
+    synthesized.templateFacts?.get(artifact.id) ?? {
+      resources: Object.keys(artifact.template.Resources ?? {}).length,
+      outputs: Object.keys(artifact.template.Outputs ?? {}).length,
+      parameters: Object.keys(artifact.template.Parameters ?? {}).length,
+      bytes: statSync(artifact.templateFullPath).size,
+    };
+  const facts = new Map(artifacts.map((artifact) => [artifact.id, factsOf(artifact)]));
   const rows = artifacts.map((artifact): SynthRow => {
     const c = artifact.id === synthesized.platformStack ? undefined : customers.get(artifact.id);
     return {
@@ -368,18 +522,17 @@ function describe(
       hosts: c ? servedHosts(c) : [],
       ingress: c ? ingressOf(c) : null,
       sharedLoadBalancer: (c && synthesized.placement.environments[artifact.id]) ?? null,
-      resources: Object.keys(artifact.template.Resources ?? {}).length,
+      resources: facts.get(artifact.id)!.resources,
       template: shownPath(artifact.templateFullPath, cwd),
     };
   });
-  const templateLimits = artifacts.flatMap((artifact) =>
-    templateLimitProblems(
-      artifact.stackName,
-      shownPath(artifact.templateFullPath, cwd),
-      artifact.template,
-      statSync(artifact.templateFullPath).size,
-    ),
-  );
+  const templateLimits = artifacts.flatMap((artifact) => {
+    const { resources, outputs, parameters, bytes } = facts.get(artifact.id)!;
+    // templateLimitProblems counts the keys of each section: a template of that many keys stands in for the file.
+    const keys = (n: number) => Object.fromEntries(Array.from({ length: n }, (_v, k) => [k, true]));
+    const counted = { Resources: keys(resources), Outputs: keys(outputs), Parameters: keys(parameters) };
+    return templateLimitProblems(artifact.stackName, shownPath(artifact.templateFullPath, cwd), counted, bytes);
+  });
   const messages: { level: string; text: string }[] = assembly.stacks.flatMap((a) =>
     a.messages.map((m) => ({ level: m.level, text: `${m.level}: ${m.id.replace(/^\//, '')}: ${m.entry.data}` })),
   );
@@ -399,5 +552,6 @@ function describe(
     placementChanges: synthesized.placementChanges,
     placementFile: shownPath(join(fleet.directory, VendingFleet.PLACEMENT_FILE), cwd),
     offboarded,
+    ...(synthesized.cache ? { cache: synthesized.cache } : {}),
   };
 }

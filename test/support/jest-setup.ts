@@ -16,3 +16,10 @@ process.env.CDK_VALIDATION ??= 'false';
  * (test/cli/synth-jobs.test.ts). PAAS_VENDING_JOBS=2 npx jest runs every synth of the suite in workers.
  */
 process.env.PAAS_VENDING_JOBS ??= '1';
+
+/*
+ * `paas-vending synth` keeps synthesized stacks between runs (src/cli/synth-cache.ts) and takes unchanged ones from
+ * there, without building them: tests that replace VendingFleet or aws-cdk-lib's synth would not reach a stack that
+ * came from the cache. Off here; test/cli/synth-cache.test.ts turns it on, in a folder of its own.
+ */
+process.env.PAAS_VENDING_SYNTH_CACHE ??= 'off';
