@@ -173,3 +173,42 @@ test('inParallel keeps the order of its items and never runs more than the limit
   expect(peak).toBe(3);
   expect(await inParallel([], 3, async () => 1)).toEqual([]);
 });
+
+test('a deployer that throws, a failure without a reason, a state that cannot be written: each a failed stack, the others go on', async () => {
+  const plan = planOf({ nonproduction: ['throws-staging', 'silent-staging', 'unrecorded-staging', 'fine-staging'] });
+  const deployer: StackDeployer = {
+    deploy: async (stack): Promise<DeployOutcome> => {
+      if (stack === 'throws-staging') throw new Error('the toolkit stopped:\n  expired credentials');
+      if (stack === 'silent-staging') return { result: 'failed', reason: '  \n ' };
+      return { result: 'deployed' };
+    },
+  };
+  const progress: string[] = [];
+  const recorded: string[] = [];
+  const results = await runWaves(plan, deployer, {
+    concurrency: 1,
+    progress: (line) => progress.push(line),
+    succeeded: (s) => {
+      if (s.name === 'unrecorded-staging') throw new Error('EROFS: a read-only file system');
+      recorded.push(s.name);
+    },
+  });
+  expect(results).toEqual([
+    {
+      stack: 'throws-staging',
+      wave: 'nonproduction',
+      result: 'failed',
+      reason: 'the toolkit stopped: expired credentials',
+    },
+    { stack: 'silent-staging', wave: 'nonproduction', result: 'failed', reason: 'no reason given' },
+    {
+      stack: 'unrecorded-staging',
+      wave: 'nonproduction',
+      result: 'failed',
+      reason: 'deployed, but not recorded in the state: EROFS: a read-only file system',
+    },
+    { stack: 'fine-staging', wave: 'nonproduction', result: 'deployed', reason: 'template changed' },
+  ]);
+  expect(recorded).toEqual(['fine-staging']);
+  expect(progress).toContain('throws-staging: failed: the toolkit stopped: expired credentials');
+});
