@@ -1,14 +1,21 @@
-import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { CustomerAmiPipelineProps } from './customer-ami-pipeline';
+import {
+  addCount,
+  failedState,
+  failureReason,
+  loggedStateMachine,
+  singleExecution,
+  startCount,
+  stateMachineArnOf,
+  TASK_TIMEOUT,
+} from '../pipeline-common/state-machine';
 
-/** Longest AWS API call of a task: a task that takes longer fails with States.Timeout, which is caught. */
-const TASK_TIMEOUT = Duration.seconds(20);
 /** SSM's validation of the written image id: checked every 10 seconds, 12 times. */
 const VALIDATION_WAIT = Duration.seconds(10);
 const VALIDATION_CHECKS = 12;
@@ -16,11 +23,8 @@ const VALIDATION_CHECKS = 12;
 const DEPLOYMENT_CHECKS = 10;
 /** The instance refresh: checked every minute, 25 times. */
 const REFRESH_CHECKS = 25;
-/**
- * Under the hour of CodePipeline's invoke action, and above the longest run (every loop to its limit, every task
- * to its timeout: about 56 minutes), so that it is never what ends an execution.
- */
-const EXECUTION_TIMEOUT = Duration.minutes(58);
+// The execution's timeout (EXECUTION_TIMEOUT) is above the longest run: every loop to its limit, every task to its
+// timeout, about 56 minutes.
 
 /**
  * The rollout: remember the image the fleet runs, write the new one, wait until SSM has validated it (an
@@ -38,12 +42,7 @@ export function rolloutStateMachine(
   const parameter = props.amiParameter;
   const taskTimeout = sfn.Timeout.duration(TASK_TIMEOUT);
   const stateMachineName = `${props.customer}-${props.environment}-rollout`;
-  const stateMachineArn = Stack.of(scope).formatArn({
-    service: 'states',
-    resource: 'stateMachine',
-    resourceName: stateMachineName,
-    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-  });
+  const stateMachineArn = stateMachineArnOf(scope, stateMachineName);
   const readParameter = (id: string, resultPath: string) =>
     new tasks.CallAwsService(scope, id, {
       taskTimeout,
@@ -76,10 +75,7 @@ export function rolloutStateMachine(
     });
 
   // Every failure ends here, its reason in $.failure (Error and Cause: a caught error's, or one set below).
-  const failed = new sfn.Fail(scope, 'RolloutFailed', {
-    errorPath: '$.failure.Error',
-    causePath: '$.failure.Cause',
-  });
+  const failed = failedState(scope, 'RolloutFailed');
   // The lock with the software pipeline: no deployment starts while the image changes (its Deploy stage's inbound
   // transition is disabled from here to the end, whatever the end), and the refresh waits for a deployment that had
   // already started (the loop above, which runs after the transition is disabled).
@@ -123,48 +119,26 @@ export function rolloutStateMachine(
   const restore = writeParameter('RestorePreviousImage', '$.previous.Value');
   restore.addCatch(unlockOnFailure, { errors: [sfn.Errors.ALL], resultPath: '$.cleanupError' });
   restore.next(unlockOnFailure);
-  const failure = (id: string, error: string, cause: string) =>
-    new sfn.Pass(scope, id, { result: sfn.Result.fromObject({ Error: error, Cause: cause }), resultPath: '$.failure' });
+  const failure = failureReason(scope);
   const catchAll = (state: tasks.CallAwsService, next: sfn.IChainable = restore) =>
     state.addCatch(next, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
 
   // The lock: no second execution while one runs (a re-run of the pipeline's action, a retry).
-  const listRunning = new tasks.CallAwsService(scope, 'ListRunningRollouts', {
-    comment: 'Executions of this state machine that are running, this one included',
-    taskTimeout,
-    service: 'sfn',
-    action: 'listExecutions',
-    iamAction: 'states:ListExecutions',
-    parameters: {
-      StateMachineArn: sfn.JsonPath.stringAt('$$.StateMachine.Id'),
-      StatusFilter: 'RUNNING',
-      MaxResults: 2,
-    },
-    iamResources: [stateMachineArn],
-    resultSelector: { 'count.$': 'States.ArrayLength($.Executions)' },
-    resultPath: '$.running',
-  });
-  const alreadyRunning = new sfn.Fail(scope, 'RolloutAlreadyRunning', {
+  const { listRunning, alreadyRunning } = singleExecution(scope, {
+    listId: 'ListRunningRollouts',
     error: 'RolloutAlreadyRunning',
-    cause:
-      'Another rollout of this environment is running (or its listing failed): this one changed nothing. Retry once it has ended.',
+    what: 'rollout',
+    stateMachineArn,
   });
-  listRunning.addCatch(alreadyRunning, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
 
   const remember = readParameter('ReadCurrentImage', '$.previous');
   const write = writeParameter('WriteAmiParameter', '$.amiId');
-  const startChecks = new sfn.Pass(scope, 'StartValidationChecks', {
-    result: sfn.Result.fromObject({ count: 0 }),
-    resultPath: '$.checks',
-  });
+  const startChecks = startCount(scope, 'StartValidationChecks', '$.checks');
   const waitForValidation = new sfn.Wait(scope, 'WaitForValidation', {
     time: sfn.WaitTime.duration(VALIDATION_WAIT),
   });
   const check = readParameter('ReadWrittenImage', '$.current');
-  const countCheck = new sfn.Pass(scope, 'CountValidationCheck', {
-    parameters: { 'count.$': 'States.MathAdd($.checks.count, 1)' },
-    resultPath: '$.checks',
-  });
+  const countCheck = addCount(scope, 'CountValidationCheck', '$.checks');
   const startRefresh = new tasks.CallAwsService(scope, 'StartInstanceRefresh', {
     taskTimeout,
     comment: 'Replaces every instance; new ones start on the new image',
@@ -212,14 +186,8 @@ export function rolloutStateMachine(
   cancelRefresh.next(restore);
   for (const step of [write, check, startRefresh]) catchAll(step);
   catchAll(describe, cancelRefresh);
-  const startRefreshChecks = new sfn.Pass(scope, 'StartRefreshChecks', {
-    result: sfn.Result.fromObject({ count: 0 }),
-    resultPath: '$.refreshChecks',
-  });
-  const countRefreshCheck = new sfn.Pass(scope, 'CountRefreshCheck', {
-    parameters: { 'count.$': 'States.MathAdd($.refreshChecks.count, 1)' },
-    resultPath: '$.refreshChecks',
-  });
+  const startRefreshChecks = startCount(scope, 'StartRefreshChecks', '$.refreshChecks');
+  const countRefreshCheck = addCount(scope, 'CountRefreshCheck', '$.refreshChecks');
 
   // With a deployment group on the same instances: no refresh while CodeDeploy deploys (it would fail the
   // deployment, and the deployment's rollback would race the refresh). Checked every minute, DEPLOYMENT_CHECKS times
@@ -227,10 +195,7 @@ export function rolloutStateMachine(
   let beforeRefresh: sfn.IChainable = startRefresh;
   const group = props.deploymentGroup;
   if (group) {
-    const startWaits = new sfn.Pass(scope, 'StartDeploymentChecks', {
-      result: sfn.Result.fromObject({ count: 0 }),
-      resultPath: '$.deploymentChecks',
-    });
+    const startWaits = startCount(scope, 'StartDeploymentChecks', '$.deploymentChecks');
     const listDeployments = new tasks.CallAwsService(scope, 'ListActiveDeployments', {
       taskTimeout,
       comment: 'Deployments of the software pipeline to these instances that have not finished',
@@ -250,10 +215,7 @@ export function rolloutStateMachine(
     const waitForDeployments = new sfn.Wait(scope, 'WaitForDeployments', {
       time: sfn.WaitTime.duration(Duration.seconds(60)),
     });
-    const countDeploymentCheck = new sfn.Pass(scope, 'CountDeploymentCheck', {
-      parameters: { 'count.$': 'States.MathAdd($.deploymentChecks.count, 1)' },
-      resultPath: '$.deploymentChecks',
-    });
+    const countDeploymentCheck = addCount(scope, 'CountDeploymentCheck', '$.deploymentChecks');
     const noDeployment = new sfn.Choice(scope, 'NoDeploymentInProgress')
       .when(sfn.Condition.numberEquals('$.activeDeployments.count', 0), startRefresh)
       .when(
@@ -329,19 +291,12 @@ export function rolloutStateMachine(
   listRunning.next(onlyRollout);
   const definition = listRunning;
   remember.next(write).next(startChecks).next(waitForValidation).next(check).next(validated);
-  return new sfn.StateMachine(scope, 'Rollout', {
+  return loggedStateMachine(scope, 'Rollout', {
     comment: `Rolls a new image out to ${props.customer}-${props.environment}`,
     stateMachineName,
-    definitionBody: sfn.DefinitionBody.fromChainable(definition),
-    timeout: EXECUTION_TIMEOUT,
-    tracingEnabled: true,
-    logs: {
-      destination: new logs.LogGroup(scope, 'RolloutLogs', {
-        retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
-        encryptionKey: key,
-      }),
-      level: sfn.LogLevel.ALL,
-      includeExecutionData: true,
-    },
+    start: definition,
+    logsId: 'RolloutLogs',
+    logRetention: props.logRetention,
+    key,
   });
 }

@@ -2,28 +2,27 @@ import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { AdditionalBatch } from './additional-batch';
+import { activeRefreshes, instancesInService, refreshRunning, watchedDeployment } from './deployment-machine';
 import type { SoftwareDeliveryPipelineProps } from './software-delivery-pipeline';
+import {
+  awsCall,
+  failedState,
+  failureReason,
+  loggedStateMachine,
+  singleExecution,
+  stateMachineArnOf,
+} from '../pipeline-common/state-machine';
 
-/** Longest AWS API call of a task: a task that takes longer fails with States.Timeout, which is caught. */
-const TASK_TIMEOUT = Duration.seconds(20);
 /** The extra batch coming into service (launched, given the last good release by CodeDeploy's launch hook). */
 const CAPACITY_WAIT = Duration.seconds(60);
 const CAPACITY_CHECKS = 10;
 /** The deployment: checked every minute, 25 times. */
-const DEPLOYMENT_WAIT = Duration.seconds(60);
 const DEPLOYMENT_CHECKS = 25;
-/**
- * Under the hour of CodePipeline's invoke action, and above the longest run (every loop to its limit, every task to
- * its timeout: about 52 minutes), so that it is never what ends an execution.
- */
-const EXECUTION_TIMEOUT = Duration.minutes(58);
-/** Instance refreshes that have not ended (DescribeInstanceRefreshes' statuses). */
-const ACTIVE_REFRESH = ['Pending', 'InProgress', 'Cancelling', 'RollbackInProgress', 'Baking'];
+// The execution's timeout (EXECUTION_TIMEOUT) is above the longest run: every loop to its limit, every task to its
+// timeout, about 52 minutes.
 
 /** What the deployment state machine is built on. */
 export interface BatchDeploymentContext {
@@ -43,12 +42,7 @@ export function batchDeploymentNames(scope: Construct, props: SoftwareDeliveryPi
   const deploymentConfigName = `${props.customer}-${props.environment}-additional-batch`;
   return {
     stateMachineName,
-    stateMachineArn: stack.formatArn({
-      service: 'states',
-      resource: 'stateMachine',
-      resourceName: stateMachineName,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    }),
+    stateMachineArn: stateMachineArnOf(scope, stateMachineName),
     deploymentConfigName,
     deploymentConfigArn: stack.formatArn({
       service: 'codedeploy',
@@ -72,17 +66,11 @@ export function batchDeploymentStateMachine(scope: Construct, context: BatchDepl
   const names = batchDeploymentNames(scope, props);
   const group = props.autoScalingGroup;
   const label = `${props.customer}-${props.environment}`;
-  const taskTimeout = sfn.Timeout.duration(TASK_TIMEOUT);
-  const call = (id: string, options: Omit<tasks.CallAwsServiceProps, 'taskTimeout'>) =>
-    new tasks.CallAwsService(scope, id, { taskTimeout, ...options });
-  const failure = (id: string, error: string, cause: string) =>
-    new sfn.Pass(scope, id, { result: sfn.Result.fromObject({ Error: error, Cause: cause }), resultPath: '$.failure' });
+  const call = awsCall(scope);
+  const failure = failureReason(scope);
 
   // Every failure ends here, its reason in $.failure (Error and Cause: a caught error's, or one set below).
-  const failed = new sfn.Fail(scope, 'DeploymentFailed', {
-    errorPath: '$.failure.Error',
-    causePath: '$.failure.Cause',
-  });
+  const failed = failedState(scope, 'DeploymentFailed');
 
   // The clean-up, on every path once the configuration of this run may exist: the group's capacity back (once it may
   // have changed), then the configuration deleted. A clean-up error keeps the first failure as the reason.
@@ -126,58 +114,16 @@ export function batchDeploymentStateMachine(scope: Construct, context: BatchDepl
   scaleBack.next(deleteAfterSuccess);
 
   // The lock: no second execution while one runs (a re-run of the pipeline's action).
-  const listRunning = call('ListRunningDeployments', {
-    comment: 'Executions of this state machine that are running, this one included',
-    service: 'sfn',
-    action: 'listExecutions',
-    iamAction: 'states:ListExecutions',
-    parameters: {
-      StateMachineArn: sfn.JsonPath.stringAt('$$.StateMachine.Id'),
-      StatusFilter: 'RUNNING',
-      MaxResults: 2,
-    },
-    iamResources: [names.stateMachineArn],
-    resultSelector: { 'count.$': 'States.ArrayLength($.Executions)' },
-    resultPath: '$.running',
-  });
-  const alreadyRunning = new sfn.Fail(scope, 'DeploymentAlreadyRunning', {
+  const { listRunning, alreadyRunning } = singleExecution(scope, {
+    listId: 'ListRunningDeployments',
     error: 'DeploymentAlreadyRunning',
-    cause:
-      'Another deployment of this environment is running (or its listing failed): this one changed nothing. Retry once it has ended.',
+    what: 'deployment',
+    stateMachineArn: names.stateMachineArn,
   });
-  listRunning.addCatch(alreadyRunning, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
 
   // The lock with the AMI pipeline: no deployment while an instance refresh runs. Checked before anything changes,
   // and again just before the deployment starts (a rollout may have begun while the batch came into service).
-  const refreshCheck = (id: string, onError: sfn.IChainable) => {
-    const describe = call(`Describe${id}`, {
-      comment: "The group's instance refreshes that have not ended",
-      service: 'autoscaling',
-      action: 'describeInstanceRefreshes',
-      iamAction: 'autoscaling:DescribeInstanceRefreshes',
-      parameters: { AutoScalingGroupName: group.autoScalingGroupName },
-      // DescribeInstanceRefreshes has no resource-level permissions in IAM.
-      iamResources: ['*'],
-      resultSelector: {
-        'active.$': `$.InstanceRefreshes[?(${ACTIVE_REFRESH.map((s) => `@.Status == '${s}'`).join(' || ')})].InstanceRefreshId`,
-      },
-      resultPath: '$.refreshes',
-    });
-    describe.addCatch(onError, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
-    const count = new sfn.Pass(scope, `Count${id}`, {
-      parameters: { 'count.$': 'States.ArrayLength($.refreshes.active)' },
-      resultPath: '$.refreshes',
-    });
-    describe.next(count);
-    return { start: describe, count };
-  };
-  const refreshRunning = (id: string) =>
-    failure(
-      id,
-      'RefreshInProgress',
-      "An instance refresh of the environment's group (the AMI pipeline's rollout) is running: no deployment starts " +
-        'during a refresh. Retry once it has ended.',
-    );
+  const refreshCheck = (id: string, onError: sfn.IChainable) => activeRefreshes(scope, id, group, onError);
 
   const firstCheck = refreshCheck('RefreshesBeforeStart', failed);
   const readCapacity = call('ReadCapacity', {
@@ -200,7 +146,7 @@ export function batchDeploymentStateMachine(scope: Construct, context: BatchDepl
     new sfn.Choice(scope, 'NoRefreshBeforeStart')
       .when(
         sfn.Condition.numberGreaterThan('$.refreshes.count', 0),
-        refreshRunning('RefreshRunningBeforeStart').next(failed),
+        refreshRunning(scope, 'RefreshRunningBeforeStart').next(failed),
       )
       .otherwise(readCapacity),
   );
@@ -278,179 +224,68 @@ export function batchDeploymentStateMachine(scope: Construct, context: BatchDepl
   createConfig.next(scaleOut);
 
   // The batch in service: checked every minute, CAPACITY_CHECKS times at most.
-  const startCapacityChecks = new sfn.Pass(scope, 'StartCapacityChecks', {
-    result: sfn.Result.fromObject({ count: 0 }),
-    resultPath: '$.capacityChecks',
-  });
-  const waitForCapacity = new sfn.Wait(scope, 'WaitForBatch', { time: sfn.WaitTime.duration(CAPACITY_WAIT) });
-  const readInService = call('ReadInService', {
-    service: 'autoscaling',
-    action: 'describeAutoScalingGroups',
-    iamAction: 'autoscaling:DescribeAutoScalingGroups',
-    parameters: { AutoScalingGroupNames: [group.autoScalingGroupName] },
-    iamResources: ['*'],
-    resultSelector: {
-      'instances.$': "$.AutoScalingGroups[0].Instances[?(@.LifecycleState == 'InService')].InstanceId",
-    },
-    resultPath: '$.inService',
-  });
-  readInService.addCatch(scaleBackAfterFailure, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
-  const countInService = new sfn.Pass(scope, 'CountInService', {
-    parameters: {
-      'inService.$': 'States.ArrayLength($.inService.instances)',
-      'count.$': 'States.MathAdd($.capacityChecks.count, 1)',
-    },
-    resultPath: '$.capacityChecks',
-  });
   const secondCheck = refreshCheck('RefreshesBeforeDeployment', scaleBackAfterFailure);
-  const batchInService = new sfn.Choice(scope, 'BatchInService')
-    .when(
-      sfn.Condition.numberGreaterThanEqualsJsonPath('$.capacityChecks.inService', '$.target.desired'),
-      secondCheck.start,
-    )
-    .when(
-      sfn.Condition.numberGreaterThanEquals('$.capacityChecks.count', CAPACITY_CHECKS),
-      failure(
-        'BatchNotInService',
-        'BatchNotInService',
-        `The extra batch was not in service after ${CAPACITY_CHECKS} minutes (instances failing their launch, or the ` +
-          "last good release failing on them): nothing was deployed, the group's capacity is set back.",
-      ).next(scaleBackAfterFailure),
-    )
-    .otherwise(waitForCapacity);
-  scaleOut
-    .next(startCapacityChecks)
-    .next(waitForCapacity)
-    .next(readInService)
-    .next(countInService)
-    .next(batchInService);
-
-  const createDeployment = call('CreateDeployment', {
-    comment: 'The release, from the Build stage, a batch at a time',
-    service: 'codedeploy',
-    action: 'createDeployment',
-    iamAction: 'codedeploy:CreateDeployment',
-    parameters: {
-      ApplicationName: application.applicationName,
-      DeploymentGroupName: deploymentGroup.deploymentGroupName,
-      DeploymentConfigName: names.deploymentConfigName,
-      Description: sfn.JsonPath.format(
-        `Release {} of ${label}, with an additional batch`,
-        sfn.JsonPath.stringAt('$.pipelineExecutionId'),
-      ),
-      Revision: {
-        RevisionType: 'S3',
-        S3Location: {
-          Bucket: sfn.JsonPath.stringAt('$.revision.bucket'),
-          Key: sfn.JsonPath.stringAt('$.revision.key'),
-          BundleType: 'zip',
-        },
+  scaleOut.next(
+    instancesInService(scope, {
+      ids: {
+        start: 'StartCapacityChecks',
+        wait: 'WaitForBatch',
+        read: 'ReadInService',
+        count: 'CountInService',
+        choice: 'BatchInService',
       },
-    },
-    iamResources: [deploymentGroup.deploymentGroupArn],
-    additionalIamStatements: [
-      // CreateDeployment reads the configuration and registers the revision with the application.
-      new iam.PolicyStatement({ actions: ['codedeploy:GetDeploymentConfig'], resources: [names.deploymentConfigArn] }),
-      new iam.PolicyStatement({
-        actions: ['codedeploy:RegisterApplicationRevision', 'codedeploy:GetApplicationRevision'],
-        resources: [application.applicationArn],
-      }),
-    ],
-    resultSelector: { 'id.$': '$.DeploymentId' },
-    resultPath: '$.deployment',
-  });
-  createDeployment.addCatch(scaleBackAfterFailure, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
-  secondCheck.count.next(
-    new sfn.Choice(scope, 'NoRefreshBeforeDeployment')
-      .when(
-        sfn.Condition.numberGreaterThan('$.refreshes.count', 0),
-        refreshRunning('RefreshRunningBeforeDeployment').next(scaleBackAfterFailure),
-      )
-      .otherwise(createDeployment),
+      group,
+      capacityPath: '$.target.desired',
+      checks: CAPACITY_CHECKS,
+      wait: CAPACITY_WAIT,
+      then: secondCheck.start,
+      failure: {
+        id: 'BatchNotInService',
+        error: 'BatchNotInService',
+        cause:
+          `The extra batch was not in service after ${CAPACITY_CHECKS} minutes (instances failing their launch, or the ` +
+          "last good release failing on them): nothing was deployed, the group's capacity is set back.",
+      },
+      cleanup: scaleBackAfterFailure,
+    }),
   );
 
   // The deployment: checked every minute, DEPLOYMENT_CHECKS times at most; one that outlasts them is stopped (and
   // rolled back by CodeDeploy).
-  const startDeploymentChecks = new sfn.Pass(scope, 'StartDeploymentChecks', {
-    result: sfn.Result.fromObject({ count: 0 }),
-    resultPath: '$.deploymentChecks',
+  const createDeployment = watchedDeployment(scope, {
+    createId: 'CreateDeployment',
+    id: '',
+    comment: 'The release, from the Build stage, a batch at a time',
+    application,
+    target: deploymentGroup,
+    deploymentConfigName: names.deploymentConfigName,
+    deploymentConfigArn: names.deploymentConfigArn,
+    description: `Release {} of ${label}, with an additional batch`,
+    checks: DEPLOYMENT_CHECKS,
+    next: scaleBack,
+    cleanup: scaleBackAfterFailure,
   });
-  const waitForDeployment = new sfn.Wait(scope, 'WaitForDeployment', { time: sfn.WaitTime.duration(DEPLOYMENT_WAIT) });
-  const getDeployment = call('GetDeployment', {
-    service: 'codedeploy',
-    action: 'getDeployment',
-    iamAction: 'codedeploy:GetDeployment',
-    parameters: { DeploymentId: sfn.JsonPath.stringAt('$.deployment.id') },
-    iamResources: [deploymentGroup.deploymentGroupArn],
-    resultSelector: { 'Status.$': '$.DeploymentInfo.Status' },
-    resultPath: '$.status',
-  });
-  const stopDeployment = call('StopDeployment', {
-    comment: 'Stops the deployment; CodeDeploy rolls the updated instances back to the last good release',
-    service: 'codedeploy',
-    action: 'stopDeployment',
-    iamAction: 'codedeploy:StopDeployment',
-    parameters: { DeploymentId: sfn.JsonPath.stringAt('$.deployment.id'), AutoRollbackEnabled: true },
-    iamResources: [deploymentGroup.deploymentGroupArn],
-    resultPath: sfn.JsonPath.DISCARD,
-  });
-  stopDeployment.addCatch(scaleBackAfterFailure, { errors: [sfn.Errors.ALL], resultPath: '$.cleanupError' });
-  stopDeployment.next(scaleBackAfterFailure);
-  getDeployment.addCatch(stopDeployment, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
-  const countDeploymentCheck = new sfn.Pass(scope, 'CountDeploymentCheck', {
-    parameters: { 'count.$': 'States.MathAdd($.deploymentChecks.count, 1)' },
-    resultPath: '$.deploymentChecks',
-  });
-  const deployed = new sfn.Choice(scope, 'DeploymentDone')
-    .when(sfn.Condition.stringEquals('$.status.Status', 'Succeeded'), scaleBack)
-    .when(
-      sfn.Condition.or(
-        sfn.Condition.stringEquals('$.status.Status', 'Failed'),
-        sfn.Condition.stringEquals('$.status.Status', 'Stopped'),
-      ),
-      new sfn.Pass(scope, 'DeploymentEndedBadly', {
-        parameters: {
-          Error: 'DeploymentFailed',
-          'Cause.$': sfn.JsonPath.format(
-            'CodeDeploy deployment {} ended {} (rolled back by CodeDeploy): see its events in the CodeDeploy console.',
-            sfn.JsonPath.stringAt('$.deployment.id'),
-            sfn.JsonPath.stringAt('$.status.Status'),
-          ),
-        },
-        resultPath: '$.failure',
-      }).next(scaleBackAfterFailure),
-    )
-    .when(
-      sfn.Condition.numberGreaterThanEquals('$.deploymentChecks.count', DEPLOYMENT_CHECKS),
-      failure(
-        'DeploymentTookTooLong',
-        'DeploymentTookTooLong',
-        `The deployment had not ended after ${DEPLOYMENT_CHECKS} minutes (the pipeline action's hour would run out): stopped and rolled back.`,
-      ).next(stopDeployment),
-    )
-    .otherwise(countDeploymentCheck);
-  countDeploymentCheck.next(waitForDeployment);
-  createDeployment.next(startDeploymentChecks).next(waitForDeployment).next(getDeployment).next(deployed);
+  secondCheck.count.next(
+    new sfn.Choice(scope, 'NoRefreshBeforeDeployment')
+      .when(
+        sfn.Condition.numberGreaterThan('$.refreshes.count', 0),
+        refreshRunning(scope, 'RefreshRunningBeforeDeployment').next(scaleBackAfterFailure),
+      )
+      .otherwise(createDeployment),
+  );
 
   listRunning.next(
     new sfn.Choice(scope, 'OnlyDeployment')
       .when(sfn.Condition.numberGreaterThan('$.running.count', 1), alreadyRunning)
       .otherwise(firstCheck.start),
   );
-  return new sfn.StateMachine(scope, 'Deployment', {
+  return loggedStateMachine(scope, 'Deployment', {
     comment: `Deploys a release to ${label} with an additional batch`,
     stateMachineName: names.stateMachineName,
-    definitionBody: sfn.DefinitionBody.fromChainable(listRunning),
+    start: listRunning,
     role,
-    timeout: EXECUTION_TIMEOUT,
-    tracingEnabled: true,
-    logs: {
-      destination: new logs.LogGroup(scope, 'DeploymentLogs', {
-        retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
-        encryptionKey: key,
-      }),
-      level: sfn.LogLevel.ALL,
-      includeExecutionData: true,
-    },
+    logsId: 'DeploymentLogs',
+    logRetention: props.logRetention,
+    key,
   });
 }

@@ -4,28 +4,27 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { batchDeploymentNames } from './batch-deployment';
+import { activeRefreshes, instancesInService, refreshRunning, watchedDeployment } from './deployment-machine';
 import type { SoftwareDeliveryPipelineProps } from './software-delivery-pipeline';
+import {
+  awsCall,
+  failedState,
+  failureReason,
+  loggedStateMachine,
+  singleExecution,
+  startCount,
+} from '../pipeline-common/state-machine';
 
-/** Longest AWS API call of a task: a task that takes longer fails with States.Timeout, which is caught. */
-const TASK_TIMEOUT = Duration.seconds(20);
 /** The standby group coming into service (launched, given its last good release by CodeDeploy's launch hook). */
 const CAPACITY_WAIT = Duration.seconds(60);
 const CAPACITY_CHECKS = 10;
 /** Each of the two deployments: checked every minute, 10 times. */
-const DEPLOYMENT_WAIT = Duration.seconds(60);
 const DEPLOYMENT_CHECKS = 10;
-/**
- * Under the hour of CodePipeline's invoke action, and above the longest run (every loop to its limit, every task to
- * its timeout: about 45 minutes), so that it is never what ends an execution.
- */
-const EXECUTION_TIMEOUT = Duration.minutes(58);
-/** Instance refreshes that have not ended (DescribeInstanceRefreshes' statuses). */
-const ACTIVE_REFRESH = ['Pending', 'InProgress', 'Cancelling', 'RollbackInProgress', 'Baking'];
+// The execution's timeout (EXECUTION_TIMEOUT) is above the longest run: every loop to its limit, every task to its
+// timeout, about 45 minutes.
 /** Both deployments update every instance of their group at once: neither group serves traffic while it updates. */
 const ALL_AT_ONCE = 'CodeDeployDefault.AllAtOnce';
 
@@ -80,15 +79,9 @@ export function immutableDeploymentStateMachine(
     resourceName: ALL_AT_ONCE,
     arnFormat: ArnFormat.COLON_RESOURCE_NAME,
   });
-  const taskTimeout = sfn.Timeout.duration(TASK_TIMEOUT);
-  const call = (id: string, options: Omit<tasks.CallAwsServiceProps, 'taskTimeout'>) =>
-    new tasks.CallAwsService(scope, id, { taskTimeout, ...options });
-  const failure = (id: string, error: string, cause: string) =>
-    new sfn.Pass(scope, id, { result: sfn.Result.fromObject({ Error: error, Cause: cause }), resultPath: '$.failure' });
-  const failed = new sfn.Fail(scope, 'DeploymentFailed', {
-    errorPath: '$.failure.Error',
-    causePath: '$.failure.Cause',
-  });
+  const call = awsCall(scope);
+  const failure = failureReason(scope);
+  const failed = failedState(scope, 'DeploymentFailed');
 
   // The clean-up: the standby back to zero (CodeDeploy's termination hook takes its instances out of the target group
   // first). A clean-up error keeps the first failure as the reason.
@@ -113,162 +106,42 @@ export function immutableDeploymentStateMachine(
   standbyToZero.addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
   standbyToZero.next(new sfn.Succeed(scope, 'Deployed'));
 
-  const listRunning = call('ListRunningDeployments', {
-    comment: 'Executions of this state machine that are running, this one included',
-    service: 'sfn',
-    action: 'listExecutions',
-    iamAction: 'states:ListExecutions',
-    parameters: {
-      StateMachineArn: sfn.JsonPath.stringAt('$$.StateMachine.Id'),
-      StatusFilter: 'RUNNING',
-      MaxResults: 2,
-    },
-    iamResources: [names.stateMachineArn],
-    resultSelector: { 'count.$': 'States.ArrayLength($.Executions)' },
-    resultPath: '$.running',
-  });
-  const alreadyRunning = new sfn.Fail(scope, 'DeploymentAlreadyRunning', {
+  const { listRunning, alreadyRunning } = singleExecution(scope, {
+    listId: 'ListRunningDeployments',
     error: 'DeploymentAlreadyRunning',
-    cause:
-      'Another deployment of this environment is running (or its listing failed): this one changed nothing. Retry once it has ended.',
+    what: 'deployment',
+    stateMachineArn: names.stateMachineArn,
   });
-  listRunning.addCatch(alreadyRunning, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
 
   // The lock with the AMI pipeline: no deployment while an instance refresh of the group runs, checked before
   // anything changes and before each deployment.
   const refreshCheck = (id: string, onError: sfn.IChainable, then: sfn.IChainable) => {
-    const describe = call(`Describe${id}`, {
-      comment: "The group's instance refreshes that have not ended",
-      service: 'autoscaling',
-      action: 'describeInstanceRefreshes',
-      iamAction: 'autoscaling:DescribeInstanceRefreshes',
-      parameters: { AutoScalingGroupName: group.autoScalingGroupName },
-      // DescribeInstanceRefreshes has no resource-level permissions in IAM.
-      iamResources: ['*'],
-      resultSelector: {
-        'active.$': `$.InstanceRefreshes[?(${ACTIVE_REFRESH.map((s) => `@.Status == '${s}'`).join(' || ')})].InstanceRefreshId`,
-      },
-      resultPath: '$.refreshes',
-    });
-    describe.addCatch(onError, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
-    const count = new sfn.Pass(scope, `Count${id}`, {
-      parameters: { 'count.$': 'States.ArrayLength($.refreshes.active)' },
-      resultPath: '$.refreshes',
-    });
-    const running = failure(
-      `RefreshRunning${id.replace(/^Refreshes/, '')}`,
-      'RefreshInProgress',
-      "An instance refresh of the environment's group (the AMI pipeline's rollout) is running: no deployment starts " +
-        'during a refresh. Retry once it has ended.',
-    ).next(onError);
-    describe
-      .next(count)
-      .next(
-        new sfn.Choice(scope, `No${id.replace(/^Refreshes/, 'Refresh')}`)
-          .when(sfn.Condition.numberGreaterThan('$.refreshes.count', 0), running)
-          .otherwise(then),
-      );
-    return describe;
+    const { start, count } = activeRefreshes(scope, id, group, onError);
+    const running = refreshRunning(scope, `RefreshRunning${id.replace(/^Refreshes/, '')}`).next(onError);
+    count.next(
+      new sfn.Choice(scope, `No${id.replace(/^Refreshes/, 'Refresh')}`)
+        .when(sfn.Condition.numberGreaterThan('$.refreshes.count', 0), running)
+        .otherwise(then),
+    );
+    return start;
   };
 
   /** A deployment of the revision to `target`, all at once, watched every minute; `next` on success. */
-  const deploy = (id: string, target: codedeploy.IServerDeploymentGroup, next: sfn.IChainable, what: string) => {
-    const create = call(`CreateDeploymentTo${id}`, {
+  const deploy = (id: string, target: codedeploy.IServerDeploymentGroup, next: sfn.IChainable, what: string) =>
+    watchedDeployment(scope, {
+      createId: `CreateDeploymentTo${id}`,
+      id,
       comment: `The release, from the Build stage, to ${what}, all at once`,
-      service: 'codedeploy',
-      action: 'createDeployment',
-      iamAction: 'codedeploy:CreateDeployment',
-      parameters: {
-        ApplicationName: application.applicationName,
-        DeploymentGroupName: target.deploymentGroupName,
-        DeploymentConfigName: ALL_AT_ONCE,
-        Description: sfn.JsonPath.format(
-          `Release {} of ${label} to ${what} (immutable)`,
-          sfn.JsonPath.stringAt('$.pipelineExecutionId'),
-        ),
-        Revision: {
-          RevisionType: 'S3',
-          S3Location: {
-            Bucket: sfn.JsonPath.stringAt('$.revision.bucket'),
-            Key: sfn.JsonPath.stringAt('$.revision.key'),
-            BundleType: 'zip',
-          },
-        },
-      },
-      iamResources: [target.deploymentGroupArn],
-      additionalIamStatements: [
-        new iam.PolicyStatement({ actions: ['codedeploy:GetDeploymentConfig'], resources: [allAtOnceArn] }),
-        new iam.PolicyStatement({
-          actions: ['codedeploy:RegisterApplicationRevision', 'codedeploy:GetApplicationRevision'],
-          resources: [application.applicationArn],
-        }),
-      ],
-      resultSelector: { 'id.$': '$.DeploymentId' },
-      resultPath: '$.deployment',
+      application,
+      target,
+      deploymentConfigName: ALL_AT_ONCE,
+      deploymentConfigArn: allAtOnceArn,
+      description: `Release {} of ${label} to ${what} (immutable)`,
+      to: ` to ${what}`,
+      checks: deploymentChecks,
+      next,
+      cleanup: standbyToZeroAfterFailure,
     });
-    create.addCatch(standbyToZeroAfterFailure, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
-    const start = new sfn.Pass(scope, `Start${id}DeploymentChecks`, {
-      result: sfn.Result.fromObject({ count: 0 }),
-      resultPath: '$.deploymentChecks',
-    });
-    const wait = new sfn.Wait(scope, `WaitFor${id}Deployment`, { time: sfn.WaitTime.duration(DEPLOYMENT_WAIT) });
-    const get = call(`Get${id}Deployment`, {
-      service: 'codedeploy',
-      action: 'getDeployment',
-      iamAction: 'codedeploy:GetDeployment',
-      parameters: { DeploymentId: sfn.JsonPath.stringAt('$.deployment.id') },
-      iamResources: [target.deploymentGroupArn],
-      resultSelector: { 'Status.$': '$.DeploymentInfo.Status' },
-      resultPath: '$.status',
-    });
-    const stop = call(`Stop${id}Deployment`, {
-      comment: 'Stops the deployment; CodeDeploy rolls the updated instances back to the last good release',
-      service: 'codedeploy',
-      action: 'stopDeployment',
-      iamAction: 'codedeploy:StopDeployment',
-      parameters: { DeploymentId: sfn.JsonPath.stringAt('$.deployment.id'), AutoRollbackEnabled: true },
-      iamResources: [target.deploymentGroupArn],
-      resultPath: sfn.JsonPath.DISCARD,
-    });
-    stop.addCatch(standbyToZeroAfterFailure, { errors: [sfn.Errors.ALL], resultPath: '$.cleanupError' });
-    stop.next(standbyToZeroAfterFailure);
-    get.addCatch(stop, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
-    const count = new sfn.Pass(scope, `Count${id}DeploymentCheck`, {
-      parameters: { 'count.$': 'States.MathAdd($.deploymentChecks.count, 1)' },
-      resultPath: '$.deploymentChecks',
-    });
-    const done = new sfn.Choice(scope, `${id}DeploymentDone`)
-      .when(sfn.Condition.stringEquals('$.status.Status', 'Succeeded'), next)
-      .when(
-        sfn.Condition.or(
-          sfn.Condition.stringEquals('$.status.Status', 'Failed'),
-          sfn.Condition.stringEquals('$.status.Status', 'Stopped'),
-        ),
-        new sfn.Pass(scope, `${id}DeploymentEndedBadly`, {
-          parameters: {
-            Error: 'DeploymentFailed',
-            'Cause.$': sfn.JsonPath.format(
-              `CodeDeploy deployment {} to ${what} ended {} (rolled back by CodeDeploy): see its events in the CodeDeploy console.`,
-              sfn.JsonPath.stringAt('$.deployment.id'),
-              sfn.JsonPath.stringAt('$.status.Status'),
-            ),
-          },
-          resultPath: '$.failure',
-        }).next(standbyToZeroAfterFailure),
-      )
-      .when(
-        sfn.Condition.numberGreaterThanEquals('$.deploymentChecks.count', deploymentChecks),
-        failure(
-          `${id}DeploymentTookTooLong`,
-          'DeploymentTookTooLong',
-          `The deployment to ${what} had not ended after ${deploymentChecks} minutes (the pipeline action's hour would run out): stopped and rolled back.`,
-        ).next(stop),
-      )
-      .otherwise(count);
-    count.next(wait);
-    create.next(start).next(wait).next(get).next(done);
-    return create;
-  };
 
   // The group's own instances last: the standby serves while they update, and they keep the release after.
   const deployToPrimary = deploy('Group', deploymentGroup, standbyToZero, "the group's instances");
@@ -278,54 +151,37 @@ export function immutableDeploymentStateMachine(
   const standbyInService = (id: string, capacityPath: string, then: sfn.IChainable) => {
     const scaleOut = scaleStandby(`ScaleOut${id}`, capacityPath);
     scaleOut.addCatch(standbyToZeroAfterFailure, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
-    const startChecks = new sfn.Pass(scope, `Start${id}Checks`, {
-      result: sfn.Result.fromObject({ count: 0 }),
-      resultPath: '$.capacityChecks',
-    });
-    const waitForStandby = new sfn.Wait(scope, `WaitFor${id}`, { time: sfn.WaitTime.duration(CAPACITY_WAIT) });
-    const readInService = call(`Read${id}InService`, {
-      service: 'autoscaling',
-      action: 'describeAutoScalingGroups',
-      iamAction: 'autoscaling:DescribeAutoScalingGroups',
-      parameters: { AutoScalingGroupNames: [standby.autoScalingGroupName] },
-      // DescribeAutoScalingGroups has no resource-level permissions in IAM.
-      iamResources: ['*'],
-      resultSelector: {
-        'instances.$': "$.AutoScalingGroups[0].Instances[?(@.LifecycleState == 'InService')].InstanceId",
-      },
-      resultPath: '$.inService',
-    });
-    readInService.addCatch(standbyToZeroAfterFailure, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
-    const countInService = new sfn.Pass(scope, `Count${id}InService`, {
-      parameters: {
-        'inService.$': 'States.ArrayLength($.inService.instances)',
-        'count.$': 'States.MathAdd($.capacityChecks.count, 1)',
-      },
-      resultPath: '$.capacityChecks',
-    });
-    const inService = new sfn.Choice(scope, `${id}InService`)
-      .when(sfn.Condition.numberGreaterThanEqualsJsonPath('$.capacityChecks.inService', capacityPath), then)
-      .when(
-        sfn.Condition.numberGreaterThanEquals('$.capacityChecks.count', capacityChecks),
-        failure(
-          `${id}NotInService`,
-          'StandbyNotInService',
-          `The standby instances were not in service after ${capacityChecks} minutes (instances failing their launch): ` +
+    scaleOut.next(
+      instancesInService(scope, {
+        ids: {
+          start: `Start${id}Checks`,
+          wait: `WaitFor${id}`,
+          read: `Read${id}InService`,
+          count: `Count${id}InService`,
+          choice: `${id}InService`,
+        },
+        group: standby,
+        capacityPath,
+        checks: capacityChecks,
+        wait: CAPACITY_WAIT,
+        then,
+        failure: {
+          id: `${id}NotInService`,
+          error: 'StandbyNotInService',
+          cause:
+            `The standby instances were not in service after ${capacityChecks} minutes (instances failing their launch): ` +
             'the standby goes back to zero, and the group keeps the release it had.',
-        ).next(standbyToZeroAfterFailure),
-      )
-      .otherwise(waitForStandby);
-    scaleOut.next(startChecks).next(waitForStandby).next(readInService).next(countInService).next(inService);
+        },
+        cleanup: standbyToZeroAfterFailure,
+      }),
+    );
     return scaleOut;
   };
 
   let afterStandbyDeployment: sfn.IChainable = beforePrimary;
   if (canary) {
     // The evaluation: the alarms read every minute, `minutes` times; one in ALARM ends the deployment.
-    const startEvaluation = new sfn.Pass(scope, 'StartEvaluation', {
-      result: sfn.Result.fromObject({ count: 0 }),
-      resultPath: '$.evaluation',
-    });
+    const startEvaluation = startCount(scope, 'StartEvaluation', '$.evaluation');
     const waitForEvaluation = new sfn.Wait(scope, 'WaitForEvaluation', {
       time: sfn.WaitTime.duration(Duration.seconds(60)),
     });
@@ -422,22 +278,15 @@ export function immutableDeploymentStateMachine(
       .when(sfn.Condition.numberGreaterThan('$.running.count', 1), alreadyRunning)
       .otherwise(firstCheck),
   );
-  return new sfn.StateMachine(scope, 'Deployment', {
+  return loggedStateMachine(scope, 'Deployment', {
     comment: canary
       ? `Deploys a release to ${label} on a canary share of new instances first (traffic splitting)`
       : `Deploys a release to ${label} on new instances first (immutable)`,
     stateMachineName: names.stateMachineName,
-    definitionBody: sfn.DefinitionBody.fromChainable(listRunning),
+    start: listRunning,
     role,
-    timeout: EXECUTION_TIMEOUT,
-    tracingEnabled: true,
-    logs: {
-      destination: new logs.LogGroup(scope, 'DeploymentLogs', {
-        retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
-        encryptionKey: key,
-      }),
-      level: sfn.LogLevel.ALL,
-      includeExecutionData: true,
-    },
+    logsId: 'DeploymentLogs',
+    logRetention: props.logRetention,
+    key,
   });
 }

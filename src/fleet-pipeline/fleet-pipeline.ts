@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
@@ -24,6 +24,7 @@ import { checkProps } from './checks';
 import { DEFAULT_BOOTSTRAP_QUALIFIER, DEFAULT_FLEET_CONCURRENCY } from '../config/defaults';
 import { FleetPipelineConfig } from '../config/types';
 import { PipelineSource } from '../pipeline-common/pipeline-source';
+import { createRetainedKey } from '../platform/key-and-buckets';
 import { createDataBucket, notifyEventBridge, S3_ACCESS_LOGS_PREFIX } from '../platform/log-delivery';
 
 /** Props of FleetPipeline. */
@@ -310,44 +311,10 @@ export class FleetPipeline extends Construct {
 
 /** The pipeline's key: retained, rotated, usable by the region's CloudWatch Logs for this account's log groups. */
 function createKey(scope: Construct): kms.Key {
-  const stack = Stack.of(scope);
-  const key = new kms.Key(scope, 'Key', {
-    description: `cdk-paas-vending fleet pipeline of ${stack.stackName}: artifacts, deploy state and build logs`,
-    enableKeyRotation: true,
-    // The deploy state and the artifacts outlive the stack (retained buckets): never schedule its deletion.
-    removalPolicy: RemovalPolicy.RETAIN,
-  });
-  key.addToResourcePolicy(
-    new iam.PolicyStatement({
-      sid: 'CloudWatchLogsOfThisAccount',
-      principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
-      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-      resources: ['*'],
-      conditions: {
-        ArnLike: {
-          'kms:EncryptionContext:aws:logs:arn': stack.formatArn({
-            service: 'logs',
-            resource: 'log-group',
-            resourceName: '*',
-            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          }),
-        },
-      },
-    }),
+  return createRetainedKey(
+    scope,
+    `cdk-paas-vending fleet pipeline of ${Stack.of(scope).stackName}: artifacts, deploy state and build logs`,
   );
-  key.addToResourcePolicy(
-    new iam.PolicyStatement({
-      sid: 'GrantsOnlyForAwsResources',
-      effect: iam.Effect.DENY,
-      principals: [new iam.AnyPrincipal()],
-      actions: ['kms:CreateGrant'],
-      resources: ['*'],
-      conditions: {
-        BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' },
-      },
-    }),
-  );
-  return key;
 }
 
 /**

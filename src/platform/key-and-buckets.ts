@@ -17,15 +17,20 @@ export interface PlatformBucket<B extends s3.IBucket> {
 }
 
 /**
- * Internal: the platform key, `Key` in `scope`, retained, rotated, usable by the region's CloudWatch Logs for log
- * groups of the account, and granted only to AWS resources.
+ * Internal: a key, `Key` in `scope`, retained, rotated, usable by the region's CloudWatch Logs for log groups of the
+ * account, and granted only to AWS resources; `statements` are added to its policy between these two (the platform
+ * key's and the fleet pipeline's).
  */
-export function createPlatformKey(scope: Construct, platformName: string): kms.Key {
+export function createRetainedKey(
+  scope: Construct,
+  description: string,
+  statements: iam.PolicyStatement[] = [],
+): kms.Key {
   const stack = Stack.of(scope);
   const key = new kms.Key(scope, 'Key', {
-    description: `cdk-paas-vending platform ${platformName}: buckets, state and logs`,
+    description,
     enableKeyRotation: true,
-    // Data encrypted with it outlives the stack (retained buckets): never schedule its deletion.
+    // Data encrypted with it outlives the stack (retained buckets, deploy state): never schedule its deletion.
     removalPolicy: RemovalPolicy.RETAIN,
   });
   key.addToResourcePolicy(
@@ -46,10 +51,31 @@ export function createPlatformKey(scope: Construct, platformName: string): kms.K
       },
     }),
   );
+  for (const statement of statements) key.addToResourcePolicy(statement);
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'GrantsOnlyForAwsResources',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: ['kms:CreateGrant'],
+      resources: ['*'],
+      conditions: {
+        BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' },
+      },
+    }),
+  );
+  return key;
+}
+
+/**
+ * Internal: the platform key, `Key` in `scope` (`createRetainedKey`), which CloudWatch alarms may also use.
+ */
+export function createPlatformKey(scope: Construct, platformName: string): kms.Key {
+  const stack = Stack.of(scope);
   // Alarms publish to the environments' alert topics, encrypted with this key: CloudWatch needs to make and read
   // their data keys (an AWS managed key such as alias/aws/sns cannot name CloudWatch in its policy). Only for this
   // account's alarms in this region (CloudWatch sends the alarm as the source: no other account's alarm can use it).
-  key.addToResourcePolicy(
+  return createRetainedKey(scope, `cdk-paas-vending platform ${platformName}: buckets, state and logs`, [
     new iam.PolicyStatement({
       sid: 'CloudWatchAlarmsToEncryptedTopics',
       principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
@@ -67,20 +93,7 @@ export function createPlatformKey(scope: Construct, platformName: string): kms.K
         },
       },
     }),
-  );
-  key.addToResourcePolicy(
-    new iam.PolicyStatement({
-      sid: 'GrantsOnlyForAwsResources',
-      effect: iam.Effect.DENY,
-      principals: [new iam.AnyPrincipal()],
-      actions: ['kms:CreateGrant'],
-      resources: ['*'],
-      conditions: {
-        BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' },
-      },
-    }),
-  );
-  return key;
+  ]);
 }
 
 /**
