@@ -225,6 +225,18 @@ describe('paas-vending offboard', () => {
   });
 });
 
+test('a previous assembly whose manifest cannot be read is said, and the synthesis goes on', () => {
+  const fleet = writeFleet({ ...platform(), ...ZONES }, { 'acme-staging.yaml': stagingCustomer() });
+  const cwd = tempDir('offboard-manifest-');
+  mkdirSync(join(cwd, 'cdk.out'));
+  writeFileSync(join(cwd, 'cdk.out', 'manifest.json'), '{ not json');
+  const result = cli(['synth', fleet, '--stack', 'vending-platform'], { cwd });
+  expect(result.code).toBe(EXIT_OK);
+  expect(result.err).toMatch(
+    /paas-vending: synth: warning: .*cdk\.out\/manifest\.json: cannot be read \(.*\); the previous stacks are not compared/,
+  );
+});
+
 describe('an offboarding that stopped half-way', () => {
   /** A fleet of two staging environments, synthesized once (placement.yaml written), and the text of acme's file. */
   function deployedFleet() {
