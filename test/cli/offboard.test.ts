@@ -237,6 +237,18 @@ test('a previous assembly whose manifest cannot be read is said, and the synthes
   );
 });
 
+test('a bad offboarded.yaml fails the synthesis with its problem, at its line, and writes no assembly', () => {
+  const fleet = writeFleet({ ...platform(), ...ZONES }, { 'acme-staging.yaml': stagingCustomer() });
+  writeFileSync(join(fleet, 'offboarded.yaml'), 'environments: [acme-staging]\n');
+  const cwd = tempDir('offboard-bad-record-');
+  const result = cli(['synth', fleet], { cwd });
+  expect(result.code).toBe(EXIT_INVALID);
+  expect(result.err).toContain(
+    `${join(fleet, 'offboarded.yaml')}:1:15: environments: received ["acme-staging"]; expected a map of <customer>-<environment> to entry`,
+  );
+  expect(existsSync(join(cwd, 'cdk.out', 'manifest.json'))).toBe(false);
+});
+
 describe('an offboarding that stopped half-way', () => {
   /** A fleet of two staging environments, synthesized once (placement.yaml written), and the text of acme's file. */
   function deployedFleet() {

@@ -88,6 +88,26 @@ test('every mistake at its line: unknown keys, a file outside offboarded/, a dat
   ]);
 });
 
+test('a record of the wrong shape: not a map, environments not a map, an entry not a map; an empty record rendered', () => {
+  const shown = (dir: string) => join(dir, 'offboarded.yaml');
+  const notMap = fleetWithRecord('- acme-staging\n');
+  expect(located(() => readOffboardingRecord(notMap))).toEqual([
+    `${shown(notMap)}:1:1: received ["acme-staging"]; expected a map with the key environments`,
+  ]);
+  const listed = fleetWithRecord('environments: [acme-staging]\n');
+  expect(located(() => readOffboardingRecord(listed))).toEqual([
+    `${shown(listed)}:1:15: environments: received ["acme-staging"]; expected a map of <customer>-<environment> to entry`,
+  ]);
+  const entry = fleetWithRecord('environments:\n  acme-staging: yes\n');
+  expect(located(() => readOffboardingRecord(entry))).toEqual([
+    `${shown(entry)}:2:17: environments.acme-staging: received "yes"; expected file and offboardedAt`,
+  ]);
+  expect(renderOffboardingRecord({ environments: {} })).toMatch(/\nenvironments: \{\}\n$/);
+  expect(readOffboardingRecord(fleetWithRecord(renderOffboardingRecord({ environments: {} })))).toEqual({
+    environments: {},
+  });
+});
+
 test("an offboarded file is validated as a customer file, and must hold its entry's environment", () => {
   const entry = (name: string) =>
     `  ${name}:\n    file: offboarded/${name}.yaml\n    offboardedAt: '2026-12-03T08:00:00Z'\n`;
