@@ -4,7 +4,7 @@ import { help } from './help';
 import { EXIT_INVALID, EXIT_OK, Io, UsageError } from './io';
 import { orphanWarnings } from './orphans';
 import { synthesizeFleet } from './synth';
-import { jobsOf } from './synth-jobs';
+import { jobsOf, stacksPerProcessOf } from './synth-jobs';
 import { table } from './table';
 
 /** `paas-vending synth`: the fleet synthesized into a cloud assembly (also as the app of the CDK CLI). */
@@ -27,6 +27,8 @@ export function synth(argv: string[], io: Io): number {
   }
   // Worker processes (--jobs, default the machine's processors), at most one per stack built.
   const jobs = jobsOf(options.jobs, io.env ?? process.env);
+  // A large fleet is built by more processes than --jobs, at most this many stacks each (a heap that stays small).
+  const stacksPerProcess = stacksPerProcessOf(io.env ?? process.env);
   const fleet = readFleetOf(positionals[0], io, flags['no-cache']);
   const empty = emptyFleetProblem(fleet, 'synth', flags['allow-empty'] ?? false);
   if (empty !== undefined) {
@@ -55,6 +57,7 @@ export function synth(argv: string[], io: Io): number {
     // Without the flag, the context key vending:include-offboarded decides (cdk destroy -c vending:include-offboarded=true).
     includeOffboarded: flags['include-offboarded'] || undefined,
     jobs,
+    stacksPerProcess,
     cdkCli: cdkOutdir !== undefined,
     // --no-cache: every stack built again, and every customer file validated again (readFleetOf above).
     cache: !flags['no-cache'],

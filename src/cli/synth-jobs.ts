@@ -19,6 +19,18 @@ import type { FleetConfig } from '../config/types';
 /** The environment variable that sets the default of --jobs (for the CDK CLI's app command, CI machines). */
 export const JOBS_VARIABLE = 'PAAS_VENDING_JOBS';
 
+/** The environment variable that sets how many stacks one worker process builds at most. */
+export const STACKS_PER_PROCESS_VARIABLE = 'PAAS_VENDING_STACKS_PER_PROCESS';
+
+/**
+ * How many stacks one worker process builds at most, by default. A process's heap grows with the stacks it built
+ * (aws-cdk-lib keeps every token it made for the life of the process), so a large fleet is built by more processes
+ * than --jobs, at most --jobs of them at a time: 200 customer stacks peak at about 600 MiB without validation
+ * (docs/BENCHMARKS.md), which keeps every process under 1 GiB, while each process's start (Node.js, the modules,
+ * the JIT) costs about 0.7 s of CPU.
+ */
+export const DEFAULT_STACKS_PER_PROCESS = 200;
+
 /** What one worker builds: its stacks of the fleet, into its own cloud assembly folder. */
 export interface WorkerJob {
   readonly fleet: FleetConfig;
@@ -39,7 +51,14 @@ export interface WorkerError {
 
 /** How a worker ended: its result file, or how the process ended without one. */
 export type WorkerOutcome =
-  | { readonly ok: true; readonly treeMaxNodes?: number; readonly maxRssKib?: number }
+  | {
+      readonly ok: true;
+      readonly treeMaxNodes?: number;
+      readonly maxRssKib?: number;
+      /** When the worker started and ended its build (Date.now()). */
+      readonly startedAt?: number;
+      readonly endedAt?: number;
+    }
   | { readonly error: WorkerError }
   | { readonly ended: string };
 
@@ -64,17 +83,37 @@ export function jobsOf(option: string | undefined, env: Readonly<Record<string, 
 }
 
 /**
- * The stacks of each worker: dealt in the fleet's order, one to each worker in turn, so that the platform and the
- * customers of one kind spread evenly. The same stacks and jobs always give the same shares.
+ * The most stacks one worker process builds: $PAAS_VENDING_STACKS_PER_PROCESS, else DEFAULT_STACKS_PER_PROCESS.
  */
-export function sharesOf(stacks: string[], jobs: number): string[][] {
-  const shares: string[][] = Array.from({ length: Math.min(jobs, stacks.length) }, () => []);
+export function stacksPerProcessOf(env: Readonly<Record<string, string | undefined>>): number {
+  const given = env[STACKS_PER_PROCESS_VARIABLE];
+  if (given === undefined || given === '') return DEFAULT_STACKS_PER_PROCESS;
+  if (!/^[1-9][0-9]{0,5}$/.test(given.trim())) {
+    throw new UsageError(
+      `synth: ${STACKS_PER_PROCESS_VARIABLE}: received ${JSON.stringify(given)}; expected a whole number of stacks ` +
+        `from 1 up, such as ${DEFAULT_STACKS_PER_PROCESS} (the default)`,
+    );
+  }
+  return Number(given.trim());
+}
+
+/**
+ * The stacks of each worker process: as many processes as --jobs, or more when a process would build more than
+ * `perProcess` stacks; the stacks dealt in the fleet's order, one to each process in turn, so that the platform and
+ * the customers of one kind spread evenly. The same stacks, jobs and limit always give the same shares.
+ */
+export function sharesOf(stacks: string[], jobs: number, perProcess: number = Infinity): string[][] {
+  const count = Math.min(stacks.length, Math.max(jobs, Math.ceil(stacks.length / perProcess)));
+  const shares: string[][] = Array.from({ length: count }, () => []);
   stacks.forEach((stack, i) => shares[i % shares.length].push(stack));
   return shares;
 }
 
-/** Starts every worker, in `folder/job-<i>.json`, and returns how each ended, in the order of the jobs. */
-export function runWorkers(jobs: WorkerJob[], folder: string): WorkerOutcome[] {
+/**
+ * Runs every worker, in `folder/job-<i>.json`, at most `concurrency` at a time (each next one starts when one ends),
+ * and returns how each ended, in the order of the jobs.
+ */
+export function runWorkers(jobs: WorkerJob[], folder: string, concurrency: number = jobs.length): WorkerOutcome[] {
   const entry = join(__dirname, `synth-worker${extname(__filename)}`);
   // From a checkout's sources (the tests), the worker runs its TypeScript through the checkout's esbuild hook.
   const loader = extname(__filename) === '.ts' ? ['-r', join(PACKAGE_ROOT, 'scripts', 'ts-register.js')] : [];
@@ -84,7 +123,10 @@ export function runWorkers(jobs: WorkerJob[], folder: string): WorkerOutcome[] {
     return file;
   });
   const started = spawnSync(process.execPath, ['-e', COORDINATOR], {
-    input: JSON.stringify(files.map((file) => [...loader, entry, file])),
+    input: JSON.stringify({
+      limit: Math.max(1, concurrency),
+      workers: files.map((file) => [...loader, entry, file]),
+    }),
     stdio: ['pipe', 'pipe', 'inherit'],
     env: process.env,
     maxBuffer: 16 * 1024 * 1024,
@@ -103,22 +145,28 @@ export function runWorkers(jobs: WorkerJob[], folder: string): WorkerOutcome[] {
 }
 
 /**
- * The process that starts the workers: reads their arguments (a JSON array, one array each) from stdin, starts them
- * all, waits for every one and prints how each ended ("exit 0", "signal SIGKILL", or why it could not start).
+ * The process that runs the workers: reads `{ limit, workers }` (the workers' arguments, one array each) from stdin,
+ * starts `limit` of them, starts the next one each time one ends, and once every one has ended prints how each ended
+ * ("exit 0", "signal SIGKILL", or why it could not start).
  */
 const COORDINATOR = `
 const { spawn } = require('child_process');
-const workers = JSON.parse(require('fs').readFileSync(0, 'utf-8'));
+const { limit, workers } = JSON.parse(require('fs').readFileSync(0, 'utf-8'));
 const ends = new Array(workers.length);
 let left = workers.length;
-workers.forEach((args, i) => {
+let next = 0;
+const start = () => {
+  const i = next++;
+  if (i >= workers.length) return;
   const end = (how) => {
     if (ends[i] !== undefined) return;
     ends[i] = how;
     if (--left === 0) process.stdout.write(JSON.stringify(ends));
+    else start();
   };
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 2, 2] });
+  const child = spawn(process.execPath, workers[i], { stdio: ['ignore', 2, 2] });
   child.on('error', (e) => end('could not start: ' + e.message));
   child.on('exit', (code, signal) => end(signal ? 'signal ' + signal : 'exit ' + code));
-});
+};
+for (let k = 0; k < Math.min(limit, workers.length); k++) start();
 `;

@@ -19,7 +19,7 @@ import { CloudAssembly, CloudFormationStackArtifact } from 'aws-cdk-lib/cx-api';
 import { AssemblyPart, installAssembly, mergeAssemblies, splitPart } from './assembly-merge';
 import { appContext, buildPart, failureOf, readFleetConfig, shownPath, synthApp, SynthesizedFleet } from './synth-app';
 import { CachedApp, CachedStack, SynthCache, SynthCacheInputs, SynthCacheStats, TemplateFacts } from './synth-cache';
-import { runWorkers, sharesOf, WorkerError } from './synth-jobs';
+import { DEFAULT_STACKS_PER_PROCESS, runWorkers, sharesOf, WorkerError } from './synth-jobs';
 import { writeRefusal } from '../config/atomic-write';
 import { ingressOf, ResolvedCustomerConfig, servedHosts } from '../config/defaults';
 import { ConfigError, ConfigProblem } from '../config/errors';
@@ -80,6 +80,12 @@ export interface SynthRequest {
    * stack; 1 builds them all in this process. The assembly is the same byte for byte either way. @default 1
    */
   readonly jobs?: number;
+  /**
+   * The most stacks one worker process builds (synth-jobs.ts, DEFAULT_STACKS_PER_PROCESS): a larger share is split
+   * over more processes, `jobs` of them at a time, and more stacks than this are built in worker processes even with
+   * `jobs` 1, one process at a time. @default DEFAULT_STACKS_PER_PROCESS
+   */
+  readonly stacksPerProcess?: number;
   /** The CDK CLI runs the command (CDK_OUTDIR): the outdir is the CLI's, filled but never replaced. @default false */
   readonly cdkCli?: boolean;
   /**
@@ -236,13 +242,15 @@ function synthesizeHere(fleet: ResolvedFleet, request: SynthRequest): Synthesize
 }
 
 /**
- * The stacks to build, in the fleet's order, when worker processes build them (`jobs` above 1 and at least two
- * stacks); undefined when this process builds them all. A selection with a name that is not the fleet's, or one made
+ * The stacks to build, in the fleet's order, when worker processes build them (`jobs` above 1, or more stacks than
+ * one process builds, and at least two stacks); undefined when this process builds them all. A selection with a name that is not the fleet's, or one made
  * by the context key vending:stacks, is built here, where VendingFleet refuses or applies it as it always does.
  */
 function plannedJobs(fleet: ResolvedFleet, request: SynthRequest): string[] | undefined {
-  if ((request.jobs ?? 1) <= 1) return undefined;
   const stacks = stacksOf(fleet, request);
+  if ((request.jobs ?? 1) <= 1 && (stacks?.length ?? 0) <= (request.stacksPerProcess ?? DEFAULT_STACKS_PER_PROCESS)) {
+    return undefined;
+  }
   return stacks && stacks.length > 1 ? stacks : undefined;
 }
 
@@ -333,9 +341,15 @@ function synthesizeInParts(
     }
     const missing = stacks.filter((id) => !hits.has(id));
     const parts: AssemblyPart[] = [];
-    if (missing.length > 0 && (request.jobs ?? 1) > 1 && missing.length > 1) {
-      const shares = sharesOf(missing, request.jobs ?? 1);
-      progress?.(`building and synthesizing ${missing.length} stacks in ${shares.length} processes…`);
+    const jobs = request.jobs ?? 1;
+    const perProcess = request.stacksPerProcess ?? DEFAULT_STACKS_PER_PROCESS;
+    if (missing.length > 1 && (jobs > 1 || missing.length > perProcess)) {
+      const shares = sharesOf(missing, jobs, perProcess);
+      const atOnce = Math.min(jobs, shares.length);
+      progress?.(
+        `building and synthesizing ${missing.length} stacks in ${shares.length} processes` +
+          `${atOnce < shares.length ? `, ${atOnce} at a time` : ''}…`,
+      );
       const planned = shares.map((share, i) => ({ dir: join(work, `worker-${i + 1}`), stacks: share }));
       const outcomes = runWorkers(
         planned.map((part) => ({
@@ -345,6 +359,7 @@ function synthesizeInParts(
           validation: request.validation,
         })),
         work,
+        atOnce,
       );
       for (const [i, outcome] of outcomes.entries()) {
         if ('error' in outcome) return failureOf(errorOf(outcome.error), cwd);

@@ -1,8 +1,10 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { dirname, join, relative } from 'path';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { EXIT_INVALID, EXIT_OK, EXIT_USAGE, run } from '../../src/cli/cli';
+import * as jobs from '../../src/cli/synth-jobs';
+import type { WorkerOutcome } from '../../src/cli/synth-jobs';
 import { platform, productionCustomer, stagingCustomer, writeFleet } from '../config/fixtures';
 
 /*
@@ -86,6 +88,31 @@ function withEnv<T>(variables: Record<string, string | undefined>, call: () => T
   }
 }
 
+/** The outcomes of every runWorkers call from now until the test ends (the workers still run). */
+function spyOnWorkers(): WorkerOutcome[][] {
+  const calls: WorkerOutcome[][] = [];
+  const real = jobs.runWorkers;
+  jest.spyOn(jobs, 'runWorkers').mockImplementation((...args) => {
+    const outcomes = real(...args);
+    calls.push(outcomes);
+    return outcomes;
+  });
+  return calls;
+}
+
+/** The most workers that were building at one time, from their start and end times. */
+function mostAtOnce(outcomes: WorkerOutcome[]): number {
+  const spans = outcomes.map((o) => {
+    if (!('ok' in o) || o.startedAt === undefined || o.endedAt === undefined) {
+      throw new Error(`a worker without its times: ${JSON.stringify(o)}`);
+    }
+    return [o.startedAt, o.endedAt];
+  });
+  return Math.max(...spans.map(([start]) => spans.filter(([s, e]) => s <= start && start < e).length));
+}
+
+afterEach(() => jest.restoreAllMocks());
+
 describe('--jobs 3 against --jobs 1 on a fleet of four stacks', () => {
   let fleet: string;
   let cwd: string;
@@ -140,6 +167,30 @@ describe('--jobs 3 against --jobs 1 on a fleet of four stacks', () => {
     expect(Object.keys(JSON.parse(readFileSync(join(assembly.directory, 'tree.json'), 'utf-8')).tree.children)).toEqual(
       ['vending-platform', 'acme-production', 'acme-staging', 'globex-staging', 'Tree'],
     );
+  });
+
+  test('PAAS_VENDING_STACKS_PER_PROCESS 1 with --jobs 2: four processes, two at a time, the same files', () => {
+    const outcomes = spyOnWorkers();
+    const limited = cli(['synth', fleet, '--out', 'limited', '--jobs', '2', '--json'], cwd, {
+      PAAS_VENDING_STACKS_PER_PROCESS: '1',
+    });
+    expect(limited.code).toBe(EXIT_OK);
+    expect(outcomes.map((o) => o.length)).toEqual([4]);
+    expect(mostAtOnce(outcomes[0])).toBe(2);
+    expectSameFiles(join(cwd, 'one'), join(cwd, 'limited'));
+    rmSync(join(cwd, 'limited'), { recursive: true });
+  });
+
+  test('more stacks than one process builds, with --jobs 1: worker processes one after the other, the same files', () => {
+    const outcomes = spyOnWorkers();
+    const limited = cli(['synth', fleet, '--out', 'limited', '--jobs', '1', '--no-cache', '--json'], cwd, {
+      PAAS_VENDING_STACKS_PER_PROCESS: '2',
+    });
+    expect(limited.code).toBe(EXIT_OK);
+    expect(outcomes.map((o) => o.length)).toEqual([2]);
+    expect(mostAtOnce(outcomes[0])).toBe(1);
+    expectSameFiles(join(cwd, 'one'), join(cwd, 'limited'));
+    rmSync(join(cwd, 'limited'), { recursive: true });
   });
 
   test('a worker that fails: its message, no stack trace, exit 1, the previous assembly kept whole', () => {
@@ -227,6 +278,33 @@ describe('--jobs and PAAS_VENDING_JOBS', () => {
     const result = cli(['synth', join(tmpdir(), 'no-such-fleet')], tmpdir(), { PAAS_VENDING_JOBS: 'many' });
     expect(result.code).toBe(EXIT_USAGE);
     expect(result.err).toContain('paas-vending: synth: PAAS_VENDING_JOBS: received "many"; expected a whole number');
+  });
+
+  test.each([['0'], ['many'], ['2.5']])('PAAS_VENDING_STACKS_PER_PROCESS %j is named as wrong usage', (value) => {
+    const result = cli(['synth', join(tmpdir(), 'no-such-fleet')], tmpdir(), {
+      PAAS_VENDING_STACKS_PER_PROCESS: value,
+    });
+    expect(result.code).toBe(EXIT_USAGE);
+    expect(result.err).toContain(
+      `paas-vending: synth: PAAS_VENDING_STACKS_PER_PROCESS: received ${JSON.stringify(value)}; expected a whole number of stacks from 1 up, such as 200 (the default)`,
+    );
+  });
+
+  test('the shares: --jobs processes, or more when a process would build more than its limit, dealt in turn', () => {
+    const stacks = ['p', 'a', 'b', 'c', 'd', 'e', 'f'];
+    expect(jobs.sharesOf(stacks, 2)).toEqual([
+      ['p', 'b', 'd', 'f'],
+      ['a', 'c', 'e'],
+    ]);
+    expect(jobs.sharesOf(stacks, 2, 2)).toEqual([['p', 'd'], ['a', 'e'], ['b', 'f'], ['c']]);
+    expect(jobs.sharesOf(stacks, 1, 3)).toEqual([
+      ['p', 'c', 'f'],
+      ['a', 'd'],
+      ['b', 'e'],
+    ]);
+    expect(jobs.sharesOf(['p', 'a'], 8, 1)).toEqual([['p'], ['a']]);
+    expect(jobs.stacksPerProcessOf({})).toBe(jobs.DEFAULT_STACKS_PER_PROCESS);
+    expect(jobs.stacksPerProcessOf({ PAAS_VENDING_STACKS_PER_PROCESS: ' 50 ' })).toBe(50);
   });
 
   test('a single stack needs no worker: --jobs 8 with one --stack', () => {
