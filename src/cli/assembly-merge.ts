@@ -16,7 +16,19 @@
  * Internal: not exported from src/index.ts.
  */
 import { spawn } from 'child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'fs';
 import { join } from 'path';
 import * as cxschema from 'aws-cdk-lib/cloud-assembly-schema';
 import { Artifacts, CachedApp, CachedStack, linkOrCopy, treeNodes, treeText } from './synth-cache';
@@ -62,7 +74,7 @@ export function mergeAssemblies(
   mkdirSync(into, { recursive: true });
   if (parts.length === 0 && cachedApp === undefined) throw new Error('no part of the assembly was built or kept');
   const manifests = parts.map((p) => JSON.parse(readFileSync(join(p.dir, MANIFEST), 'utf-8')));
-  const trees = parts.map((p) => (existsSync(join(p.dir, TREE)) ? partTree(p.dir) : undefined));
+  const trees = parts.map((p) => (existsSync(join(p.dir, TREE)) ? partTree(p) : undefined));
   for (const part of parts) {
     for (const name of readdirSync(part.dir)) {
       if (special(name)) continue;
@@ -129,43 +141,53 @@ export function mergeAssemblies(
   if (parts.length > 0) writeFileSync(join(into, 'cdk.out'), readFileSync(join(parts[0].dir, 'cdk.out')));
   else writeFileSync(join(into, 'cdk.out'), cachedApp!.cdkOut);
 
-  // tree.json: written in one file from the stacks' texts (the cache keeps them so) while it holds at most the node
+  // tree.json: written in one file from the stacks' texts (the parts' and the cache's) while it holds at most the node
   // limit, as TreeMetadata writes it; beyond, split by writeTree.
-  const treeRoot = parts.length > 0 ? trees[0] : cachedApp!.treeRoot;
+  const treeRoot = parts.length > 0 ? trees[0]?.root : cachedApp!.treeRoot;
   if (trees.every((t) => t !== undefined) && treeRoot) {
     const cachedTrees = new Map(cached.map((stack) => [stack.id, stack]));
     const children: [string, { node?: any; text?: string; nodes: number; file?: string }][] = [];
     for (const id of order) {
       const part = parts.findIndex((p) => p.stacks.includes(id));
       if (part >= 0) {
-        const node = trees[part]!.children?.[id];
-        children.push([id, { node, nodes: treeNodes(node) }]);
+        const kept = trees[part]!.stacks.get(id);
+        if (!kept) throw new Error(`tree.json: the worker process that built ${id} wrote no node of it`);
+        children.push([id, kept]);
       } else {
         const stack = cachedTrees.get(id)!;
         children.push([id, { file: stack.treeFile, nodes: stack.treeNodes }]);
       }
     }
-    const others: [string, any][] =
-      parts.length > 0 ? Object.entries(trees[0]!.children ?? {}) : (cachedApp!.treeOthers ?? []);
+    const others: [string, any][] = parts.length > 0 ? trees[0]!.others : (cachedApp!.treeOthers ?? []);
     for (const [id, node] of others) {
       if (!order.includes(id)) children.push([node.id ?? id, { node, nodes: treeNodes(node) }]);
     }
     const maxNodes = parts[0]?.treeMaxNodes ?? cachedApp?.treeMaxNodes ?? TREE_MAX_NODES;
-    const { children: _children, ...rootFields } = treeRoot;
+    const textOf = (child: { node?: any; text?: string; file?: string }) =>
+      child.text ?? (child.file ? readFileSync(child.file, 'utf-8') : treeText(child.node));
     const total = 1 + children.reduce((n, [, child]) => n + child.nodes, 0);
     if (total <= maxNodes) {
-      const texts = children.map(
-        ([id, child]) =>
-          `${JSON.stringify(id)}:${child.file ? readFileSync(child.file, 'utf-8') : treeText(child.node)}`,
-      );
-      const root = JSON.stringify(rootFields);
-      const body = texts.length > 0 ? `${root.slice(0, -1)},"children":{${texts.join(',')}}}` : root;
-      writeFileSync(join(into, TREE), `{"version":"tree-0.1","tree":${body}}`, { encoding: 'utf-8' });
-    } else {
-      const root = { ...rootFields, children: {} as Record<string, any> };
-      for (const [id, child] of children) {
-        root.children[id] = child.file ? JSON.parse(readFileSync(child.file, 'utf-8')) : child.node;
+      // Written piece by piece: the whole text (about 135 KB per stack) is never one string.
+      const root = JSON.stringify(treeRoot);
+      const fd = openSync(join(into, TREE), 'w');
+      try {
+        writeSync(fd, '{"version":"tree-0.1","tree":');
+        if (children.length === 0) {
+          writeSync(fd, root);
+        } else {
+          writeSync(fd, `${root.slice(0, -1)},"children":{`);
+          children.forEach(([id, child], i) =>
+            writeSync(fd, `${i > 0 ? ',' : ''}${JSON.stringify(id)}:${textOf(child)}`),
+          );
+          writeSync(fd, '}}');
+        }
+        writeSync(fd, '}');
+      } finally {
+        closeSync(fd);
       }
+    } else {
+      const root = { ...treeRoot, children: {} as Record<string, any> };
+      for (const [id, child] of children) root.children[id] = child.node ?? JSON.parse(textOf(child));
       writeTree(root, into, maxNodes);
     }
   }
@@ -191,7 +213,7 @@ function headerOf(manifest: any): Record<string, unknown> {
 }
 
 /** A stack of a built part as the cache keeps it (synth-cache.ts), without its key and folder. */
-export type SplitStack = Omit<CachedStack, 'dir' | 'key' | 'treeFile' | 'treeNodes'> & { readonly tree: any };
+export type SplitStack = Omit<CachedStack, 'dir' | 'key' | 'treeFile'> & { readonly treeText: string };
 
 /**
  * A built part cut into what the cache keeps: each stack (its artifacts, subtree, part of the report, files) and the
@@ -205,7 +227,7 @@ export function splitPart(
 ): { readonly stacks: SplitStack[]; readonly app: CachedApp } | undefined {
   const manifest = JSON.parse(readFileSync(join(part.dir, MANIFEST), 'utf-8'));
   if ((manifest.missing ?? []).length > 0 || !existsSync(join(part.dir, TREE))) return undefined;
-  const tree = partTree(part.dir);
+  const tree = partTree(part);
   const groups = stackGroups(manifest);
   const reportFile = join(part.dir, VALIDATION_REPORT);
   const report = existsSync(reportFile) ? JSON.parse(readFileSync(reportFile, 'utf-8')) : undefined;
@@ -242,7 +264,7 @@ export function splitPart(
       }
       return [key, { ...artifact, dependencies: deps.filter((d) => d !== platformStack) }];
     });
-    const node = tree.children?.[id];
+    const node = tree.stacks.get(id);
     const stackArtifact = artifacts.find(([, artifact]) => artifact.type === STACK_ARTIFACT)?.[1];
     const templateFile = join(part.dir, stackArtifact?.properties?.templateFile ?? '');
     if (!node || !stackArtifact || !existsSync(templateFile)) return undefined;
@@ -254,7 +276,16 @@ export function splitPart(
       parameters: count('Parameters'),
       bytes: statSync(templateFile).size,
     };
-    stacks.push({ id, artifacts: withoutPlatform, tree: node, report: null, files, dirs, facts });
+    stacks.push({
+      id,
+      artifacts: withoutPlatform,
+      treeText: node.text,
+      treeNodes: node.nodes,
+      report: null,
+      files,
+      dirs,
+      facts,
+    });
   }
   if (readdirSync(part.dir).some((name) => !special(name) && !owned.has(name))) return undefined;
   if (report) {
@@ -266,8 +297,8 @@ export function splitPart(
     header: headerOf(manifest),
     artifacts: groups.app,
     cdkOut: readFileSync(join(part.dir, 'cdk.out'), 'utf-8'),
-    treeRoot: (({ children: _children, ...root }) => root)(tree),
-    treeOthers: Object.entries<any>(tree.children ?? {}).filter(([id]) => !part.stacks.includes(id)),
+    treeRoot: tree.root,
+    treeOthers: tree.others,
     ...(part.treeMaxNodes !== undefined ? { treeMaxNodes: part.treeMaxNodes } : {}),
   };
   return { stacks, app };
@@ -335,11 +366,31 @@ function stackGroups(manifest: any): { stacks: Map<string, Artifacts>; app: Arti
   return { stacks, app: pending };
 }
 
-/** A part's tree, read once for the cache (splitPart) and the merge: a fleet's trees are about 135 KB per stack. */
-const partTrees = new Map<string, any>();
-function partTree(dir: string): any {
-  if (!partTrees.has(dir)) partTrees.set(dir, readTree(dir));
-  return partTrees.get(dir);
+/**
+ * A part's tree.json as the cache (splitPart) and the merge use it: the App node's own fields, each stack's subtree
+ * as its text (treeText) and node count, and the App's other children as nodes. Read once for both, and kept as text:
+ * a fleet's trees are about 135 KB of text per stack, several times that as objects.
+ */
+interface PartTree {
+  readonly root: Record<string, unknown>;
+  readonly stacks: Map<string, { readonly text: string; readonly nodes: number }>;
+  readonly others: [string, any][];
+}
+const partTrees = new Map<string, PartTree>();
+function partTree(part: AssemblyPart): PartTree {
+  let kept = partTrees.get(part.dir);
+  if (kept === undefined) {
+    const { children, ...root } = readTree(part.dir);
+    const stacks = new Map<string, { text: string; nodes: number }>();
+    const others: [string, any][] = [];
+    for (const [id, node] of Object.entries<any>(children ?? {})) {
+      if (part.stacks.includes(id)) stacks.set(id, { text: treeText(node), nodes: treeNodes(node) });
+      else others.push([id, node]);
+    }
+    kept = { root, stacks, others };
+    partTrees.set(part.dir, kept);
+  }
+  return kept;
 }
 
 /** A worker's tree.json as one tree: the subtrees it wrote to trees-N.json files put back in place. */

@@ -320,7 +320,7 @@ export class SynthCache {
    * else copies), its artifacts, subtree and report, written into a temporary folder and renamed into place.
    */
   public store(
-    stack: Omit<CachedStack, 'dir' | 'treeFile' | 'treeNodes'> & { readonly tree: any; readonly partDir: string },
+    stack: Omit<CachedStack, 'dir' | 'treeFile'> & { readonly treeText: string; readonly partDir: string },
   ): void {
     this.used.add(stack.key);
     const target = join(this.folder, stack.key);
@@ -344,13 +344,13 @@ export class SynthCache {
         id: stack.id,
         assetInputs: this.assetInputsOf(stack.partDir, stack.files),
         artifacts: stack.artifacts,
-        treeNodes: treeNodes(stack.tree),
+        treeNodes: stack.treeNodes,
         report: stack.report,
         files: recorded,
         dirs: stack.dirs,
         facts: stack.facts,
       };
-      writeFileSync(join(temporary, 'tree.json'), treeText(stack.tree));
+      writeFileSync(join(temporary, 'tree.json'), stack.treeText);
       writeFileSync(join(temporary, 'entry.json'), JSON.stringify(entry));
       rmSync(target, { recursive: true, force: true });
       renameSync(temporary, target);
@@ -461,16 +461,8 @@ export function linkOrCopy(from: string, to: string): void {
  * their order, then its children, each keyed by its id.
  */
 export function treeText(node: any): string {
-  // The same node's text for the cache's entry and for the merge, made once.
-  let text = TREE_TEXTS.get(node);
-  if (text === undefined) {
-    text = JSON.stringify(childrenLast(node));
-    TREE_TEXTS.set(node, text);
-  }
-  return text;
+  return JSON.stringify(childrenLast(node));
 }
-
-const TREE_TEXTS = new WeakMap<object, string>();
 
 function childrenLast(node: any): any {
   const { children, ...rest } = node;

@@ -386,13 +386,18 @@ function synthesizeInParts(
         return failureOf(e, cwd);
       }
     }
+    // The counts of the templates, for the table: kept with the cache's entries, counted again for the others.
+    const facts = new Map([...hits.values()].map((hit) => [hit.id, hit.facts]));
     if (cache) {
       // Kept before the merge moves the files of the parts (the entries hold links of them).
       for (const part of parts) {
         const split = splitPart(part, stacks.includes(platformStack) ? platformStack : undefined);
         if (!split) continue;
         cache.storeApp(appKey, split.app);
-        for (const stack of split.stacks) cache.store({ ...stack, key: keys.get(stack.id)!, partDir: part.dir });
+        for (const stack of split.stacks) {
+          cache.store({ ...stack, key: keys.get(stack.id)!, partDir: part.dir });
+          facts.set(stack.id, stack.facts);
+        }
       }
     }
     const merged = join(work, 'assembly');
@@ -420,7 +425,7 @@ function synthesizeInParts(
       ...(cache
         ? { cache: { folder: cache.folder, built: missing, cached: stacks.filter((id) => hits.has(id)) } }
         : {}),
-      templateFacts: new Map([...hits.values()].map((hit) => [hit.id, hit.facts])),
+      templateFacts: facts,
     };
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -518,7 +523,7 @@ function describe(
     ...order.map((id) => assembly.getStackArtifact(id)),
     ...assembly.stacks.filter((a) => !order.includes(a.id)),
   ];
-  // A template taken from the cache is not read again: its counts were kept with it.
+  // A template whose counts are known (taken from the cache, or counted as it was kept there) is not read again.
   const factsOf = (artifact: CloudFormationStackArtifact): TemplateFacts =>
     synthesized.templateFacts?.get(artifact.id) ?? {
       resources: Object.keys(artifact.template.Resources ?? {}).length,

@@ -265,6 +265,22 @@ test("--validate: aws-cdk-lib's validation runs in the workers, and the merged r
   expectSameFiles(join(cwd, 'one'), join(cwd, 'two'));
 });
 
+test("a tree past aws-cdk-lib's node limit: split into trees-N.json files as one App splits it", () => {
+  const fleet = fleetOfFour();
+  const cwd = mkdtempSync(join(tmpdir(), 'synth-jobs-tree-'));
+  // About 250 nodes a customer stack: a limit of 200 splits the App's tree and the stacks' subtrees.
+  const context = JSON.stringify({ '@aws-cdk/core.TreeMetadata:maxNodes': 200 });
+  const [two, one] = withEnv({ CDK_CONTEXT_JSON: context }, () => [
+    cli(['synth', fleet, '--out', 'two', '--jobs', '2', '--json'], cwd, { PAAS_VENDING_STACKS_PER_PROCESS: '2' }),
+    cli(['synth', fleet, '--out', 'one', '--jobs', '1', '--no-cache', '--json'], cwd),
+  ]);
+  expect([two.code, one.code]).toEqual([EXIT_OK, EXIT_OK]);
+  const treeFiles = readdirSync(join(cwd, 'one')).filter((name) => /^trees-\d+\.json$/.test(name));
+  expect(treeFiles.length).toBeGreaterThan(2);
+  expectSameFiles(join(cwd, 'one'), join(cwd, 'two'));
+  expect(new cxapi.CloudAssembly(join(cwd, 'two')).tree()).toBeDefined();
+});
+
 describe('--jobs and PAAS_VENDING_JOBS', () => {
   test.each([['0'], ['-1'], ['two'], ['1.5'], ['']])('--jobs %j is wrong usage, before the fleet is read', (value) => {
     const result = cli(['synth', join(tmpdir(), 'no-such-fleet'), `--jobs=${value}`], tmpdir());
