@@ -12,7 +12,7 @@ import { ConfigError } from '../config/errors';
 import { displayPath, ResolvedFleet } from '../config/loader';
 import { OFFBOARDED_FILE, readOffboardingRecord } from '../config/offboarding';
 import { PLACEMENT_FILE, readPlacementFile } from '../environment/placement';
-import { fleetPipelineStackName } from '../environment/vending-fleet';
+import { fleetStackNames } from '../environment/vending-fleet';
 
 /** The stack names of a cloud assembly's manifest; undefined when it has none, a problem when it cannot be read. */
 function stacksOfAssembly(outdir: string): { names: string[] } | { problem: string } | undefined {
@@ -47,9 +47,7 @@ export function orphanWarnings(fleet: ResolvedFleet, outdir: string): string[] {
     }
   })();
   const known = new Set([
-    `${fleet.platform.name}-platform`,
-    ...fleet.customers.map((c) => `${c.customer}-${c.environment}`),
-    ...[fleetPipelineStackName(fleet.platform)].filter((name): name is string => name !== undefined),
+    ...fleetStackNames(fleet.platform, fleet.customers),
     ...Object.keys(record?.environments ?? {}),
   ]);
   const placementFile = join(fleet.directory, PLACEMENT_FILE);

@@ -29,6 +29,7 @@ import type { FleetPlacement } from '../environment/placement';
 import { fleetQuotaProblems, templateLimitProblems } from '../environment/quotas';
 import {
   fleetPipelineStackName,
+  fleetStackNames,
   INCLUDE_OFFBOARDED_CONTEXT_KEY,
   STACKS_CONTEXT_KEY,
   VendingFleet,
@@ -262,12 +263,7 @@ function plannedJobs(fleet: ResolvedFleet, request: SynthRequest): string[] | un
 function stacksOf(fleet: ResolvedFleet, request: SynthRequest): string[] | undefined {
   // Offboarded environments' stacks (for cdk destroy) are built here: the workers build the fleet's files only.
   if (request.includeOffboarded || contextSets(INCLUDE_OFFBOARDED_CONTEXT_KEY)) return undefined;
-  const pipelineStack = fleetPipelineStackName(fleet.platform);
-  const all = [
-    `${fleet.platform.name}-platform`,
-    ...fleet.customers.map((c) => `${c.customer}-${c.environment}`),
-    ...(pipelineStack ? [pipelineStack] : []),
-  ];
+  const all = fleetStackNames(fleet.platform, fleet.customers);
   if (request.stacks && request.stacks.some((name) => !all.includes(name))) return undefined;
   if (!request.stacks && contextSelects()) return undefined;
   const stacks = request.stacks ? all.filter((name) => request.stacks!.includes(name)) : all;
@@ -307,7 +303,7 @@ function synthesizeInParts(
   const { outdir, cwd, progress } = request;
   const config = readFleetConfig(fleet);
   const platformStack = `${fleet.platform.name}-platform`;
-  if (stacks.length === 1 + fleet.customers.length + (fleetPipelineStackName(fleet.platform) ? 1 : 0)) {
+  if (stacks.length === fleetStackNames(fleet.platform, fleet.customers).length) {
     // The account's quotas, which one App checks on the stacks of the whole fleet, from the config here: no part
     // holds the whole fleet.
     const problems: ConfigProblem[] = fleetQuotaProblems(fleet);

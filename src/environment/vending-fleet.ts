@@ -89,6 +89,22 @@ export function fleetPipelineStackName(platform: PlatformConfig): string | undef
   return platform.fleetPipeline ? `${platform.name}-fleet-pipeline` : undefined;
 }
 
+/**
+ * The stacks of a fleet's files, in the order a VendingFleet builds them: the platform's, each environment's
+ * (`<customer>-<environment>`, in the fleet's order), then the fleet pipeline's when the platform file has one.
+ */
+export function fleetStackNames(
+  platform: PlatformConfig,
+  customers: readonly { readonly customer: string; readonly environment: string }[],
+): string[] {
+  const pipeline = fleetPipelineStackName(platform);
+  return [
+    `${platform.name}-platform`,
+    ...customers.map((c) => `${c.customer}-${c.environment}`),
+    ...(pipeline !== undefined ? [pipeline] : []),
+  ];
+}
+
 /** The context key that selects the stacks a VendingFleet builds (names separated by commas). */
 export const STACKS_CONTEXT_KEY = 'vending:stacks';
 /** The context key that builds the offboarded environments' stacks too (`true`). */
