@@ -73,14 +73,30 @@ export function comparisonRows(a: AssemblySizes, b: AssemblySizes): string[][] {
   names.sort((x, y) => Math.max(of(b, y).bytes, of(a, y).bytes) - Math.max(of(b, x).bytes, of(a, x).bytes));
   const rows = names.map((name) => {
     const [x, y] = [of(a, name), of(b, name)];
-    return [name, String(x.count), kib(x.bytes), String(y.count), kib(y.bytes), ratio(x.count, y.count), ratio(x.bytes, y.bytes)];
+    return [
+      name,
+      String(x.count),
+      kib(x.bytes),
+      String(y.count),
+      kib(y.bytes),
+      ratio(x.count, y.count),
+      ratio(x.bytes, y.bytes),
+    ];
   });
   const total = (sizes: AssemblySizes, resourcesOnly: boolean) =>
     [...sizes.types.entries()]
       .filter(([name]) => !resourcesOnly || !name.startsWith('('))
       .reduce((sum, [, s]) => ({ count: sum.count + s.count, bytes: sum.bytes + s.bytes }), { count: 0, bytes: 0 });
   const [ta, tb] = [total(a, true), total(b, true)];
-  rows.push(['all resources', String(ta.count), kib(ta.bytes), String(tb.count), kib(tb.bytes), ratio(ta.count, tb.count), ratio(ta.bytes, tb.bytes)]);
+  rows.push([
+    'all resources',
+    String(ta.count),
+    kib(ta.bytes),
+    String(tb.count),
+    kib(tb.bytes),
+    ratio(ta.count, tb.count),
+    ratio(ta.bytes, tb.bytes),
+  ]);
   rows.push([
     `template files (${a.templates} / ${b.templates})`,
     '',
@@ -102,13 +118,23 @@ function main(): void {
   const flags = new Set(['--names', '--stack']);
   const paths = argv.filter((arg, i) => !arg.startsWith('--') && !flags.has(argv[i - 1]));
   if (paths.length !== 2) {
-    throw new Error('usage: bench-fleet-compare <cloud assembly A> <cloud assembly B> [--names A,B] [--stack NAME] [--markdown]');
+    throw new Error(
+      'usage: bench-fleet-compare <cloud assembly A> <cloud assembly B> [--names A,B] [--stack NAME] [--markdown]',
+    );
   }
   const [nameA, nameB] = (value('--names') ?? 'library,plain').split(',');
   const stack = value('--stack');
   const a = assemblySizes(paths[0], stack);
   const b = assemblySizes(paths[1], stack);
-  const header = ['resource type', `${nameA} count`, `${nameA} KiB`, `${nameB} count`, `${nameB} KiB`, 'count B/A', 'KiB B/A'];
+  const header = [
+    'resource type',
+    `${nameA} count`,
+    `${nameA} KiB`,
+    `${nameB} count`,
+    `${nameB} KiB`,
+    'count B/A',
+    'KiB B/A',
+  ];
   const rows = comparisonRows(a, b);
   if (argv.includes('--markdown')) {
     console.log(`| ${header.join(' | ')} |`);
@@ -117,7 +143,8 @@ function main(): void {
     return;
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   console.log(line(header));
   for (const row of rows) console.log(line(row));
 }

@@ -109,6 +109,10 @@ function plainSpec(doc: any, platform: any): PlainEnvironmentSpec {
     amiSource: sourceOf(doc.ami?.repository ?? software.repository),
     ...(software.buildImage ? { buildImage: software.buildImage } : {}),
     deploymentConfig: software.deploymentConfig ?? 'one-at-a-time',
+    health: doc.health ?? {},
+    logRetentionDays: doc.logs?.retentionDays ?? 365,
+    settings: doc.settings ?? {},
+    secrets: doc.secrets ?? [],
     tags: doc.tags ?? {},
   };
 }
@@ -184,6 +188,7 @@ export function generateFleet(exampleDirectory: string, directory: string, size:
         certificateArn: platform.certificateArn,
         cidr: platform.vpc?.cidr ?? '10.0.0.0/16',
         maxAzs: platform.vpc?.maxAzs ?? 3,
+        alertEmails: platform.health?.alertEmails ?? [],
       },
       environments,
     },
