@@ -118,6 +118,9 @@ class PlainPlatform extends Stack {
   public readonly logs: s3.Bucket;
   public readonly loadBalancer: elbv2.ApplicationLoadBalancer;
   public readonly listener: elbv2.ApplicationListener;
+  /** CodeDeploy's service role, shared by every environment's deployment group. */
+  public readonly codeDeployRole: iam.Role;
+  private readonly natInstances: string[];
 
   constructor(scope: Construct, id: string, spec: PlainFleetSpec['platform']) {
     super(scope, id, {
@@ -142,10 +145,15 @@ class PlainPlatform extends Stack {
       serverAccessLogsBucket: this.logs,
       serverAccessLogsPrefix: 's3-access-logs/',
     });
+    this.codeDeployRole = new iam.Role(this, 'CodeDeployRole', {
+      assumedBy: new iam.ServicePrincipal('codedeploy.amazonaws.com'),
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSCodeDeployRole')],
+    });
+    const natProvider = ec2.NatProvider.instanceV2({ instanceType: new ec2.InstanceType('t3.nano') });
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       ipAddresses: ec2.IpAddresses.cidr(spec.cidr),
       maxAzs: spec.maxAzs,
-      natGatewayProvider: ec2.NatProvider.instanceV2({ instanceType: new ec2.InstanceType('t3.nano') }),
+      natGatewayProvider: natProvider,
       subnetConfiguration: [
         { name: 'Public', subnetType: ec2.SubnetType.PUBLIC },
         { name: 'Private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
@@ -154,6 +162,7 @@ class PlainPlatform extends Stack {
       flowLogs: { All: { destination: ec2.FlowLogDestination.toS3(this.logs, 'vpc-flow-logs/') } },
       gatewayEndpoints: { S3: { service: ec2.GatewayVpcEndpointAwsService.S3 } },
     });
+    this.natInstances = natProvider.configuredGateways.map((gateway) => gateway.gatewayId);
     this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'Alb', {
       vpc: this.vpc,
       internetFacing: true,
@@ -177,6 +186,163 @@ class PlainPlatform extends Stack {
       stringValue: this.vpc.vpcId,
     });
   }
+
+  /**
+   * The platform's health: alarms on the NAT instances and the shared load balancer under a composite
+   * `<name>-platform-health`, an encrypted alert topic, and the fleet overview dashboard, which shows these and every
+   * environment's `<customer>-<environment>-health` alarm (by ARN).
+   */
+  public addHealth(spec: PlainFleetSpec['platform'], environments: string[]): void {
+    const scope = new Construct(this, 'Health');
+    const topic = new sns.Topic(scope, 'AlertTopic', {
+      displayName: `Health of platform ${spec.name}`,
+      masterKey: this.key,
+      enforceSSL: true,
+    });
+    for (const email of spec.alertEmails) topic.addSubscription(new subscriptions.EmailSubscription(email));
+    const notify = new cloudwatchActions.SnsAction(topic);
+    const alarms: cloudwatch.Alarm[] = [];
+    const graphs: cloudwatch.IWidget[] = [];
+    const watch = (id: string, description: string, props: Omit<cloudwatch.AlarmProps, 'alarmDescription'>) => {
+      const alarm = new cloudwatch.Alarm(scope, id, {
+        alarmDescription: `Platform ${spec.name}: ${description}`,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        ...props,
+      });
+      alarm.addAlarmAction(notify);
+      alarms.push(alarm);
+    };
+    const nat = (instance: string, metricName: string, statistic: string, label: string) =>
+      new cloudwatch.Metric({
+        namespace: 'AWS/EC2',
+        metricName,
+        dimensionsMap: { InstanceId: instance },
+        period: Duration.minutes(1),
+        statistic,
+        label,
+      });
+    this.natInstances.forEach((instance, i) => {
+      const failed = nat(instance, 'StatusCheckFailed', cloudwatch.Stats.MAXIMUM, 'Status check failed');
+      const cpu = nat(instance, 'CPUUtilization', cloudwatch.Stats.AVERAGE, 'CPU (%)');
+      watch(`NatInstance${i + 1}StatusAlarm`, `NAT instance ${i + 1} fails its status checks: connections out fail`, {
+        metric: failed,
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 3,
+      });
+      watch(`NatInstance${i + 1}CpuAlarm`, `NAT instance ${i + 1} is above 90% CPU: it may drop packets`, {
+        metric: cpu,
+        threshold: 90,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 5,
+      });
+      graphs.push(
+        new cloudwatch.GraphWidget({
+          title: `NAT instance ${i + 1}`,
+          width: 8,
+          height: 6,
+          left: [failed],
+          right: [cpu],
+        }),
+      );
+    });
+    const sum = { period: Duration.minutes(1), statistic: cloudwatch.Stats.SUM };
+    const requests = this.loadBalancer.metrics.requestCount({ ...sum, label: 'Requests' });
+    const errors = this.loadBalancer.metrics.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, {
+      ...sum,
+      label: '5xx of its own',
+    });
+    watch(
+      'SharedLoadBalancerErrorsAlarm',
+      'the shared load balancer answers more than 5% of its requests with 5xx of its own',
+      {
+        metric: new cloudwatch.MathExpression({
+          expression: 'IF(requests >= 10, 100 * FILL(errors, 0) / requests, 0)',
+          usingMetrics: { requests, errors },
+          period: Duration.minutes(1),
+          label: 'Requests answered with 5xx by the load balancer (%)',
+        }),
+        threshold: 5,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 2,
+      },
+    );
+    graphs.push(
+      new cloudwatch.GraphWidget({
+        title: 'Shared load balancer',
+        width: 8,
+        height: 6,
+        left: [requests],
+        right: [errors],
+      }),
+    );
+    const health = new cloudwatch.CompositeAlarm(scope, 'HealthAlarm', {
+      compositeAlarmName: `${spec.name}-platform-health`,
+      alarmDescription: `The health of platform ${spec.name}: in ALARM when its NAT or its shared load balancer is`,
+      alarmRule: cloudwatch.AlarmRule.anyOf(
+        ...alarms.map((alarm) => cloudwatch.AlarmRule.fromAlarm(alarm, cloudwatch.AlarmState.ALARM)),
+      ),
+    });
+    health.addAlarmAction(notify);
+    health.addOkAction(notify);
+    // The environments' health alarms by ARN, 100 to a widget (CloudWatch's limit).
+    const environmentWidgets: cloudwatch.IWidget[] = [];
+    for (let i = 0; i < environments.length; i += 100) {
+      const page = environments.slice(i, i + 100);
+      environmentWidgets.push(
+        new AlarmArnsWidget(
+          `Environments ${i + 1} to ${i + page.length}`,
+          page.map((label) =>
+            this.formatArn({
+              service: 'cloudwatch',
+              resource: 'alarm',
+              resourceName: `${label}-health`,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          ),
+        ),
+      );
+    }
+    new cloudwatch.Dashboard(scope, 'FleetOverview', {
+      dashboardName: `${spec.name}-fleet-${spec.region}`,
+      widgets: [
+        [
+          new cloudwatch.AlarmStatusWidget({
+            title: `Platform ${spec.name}`,
+            width: 24,
+            height: 3,
+            alarms: [health, ...alarms],
+          }),
+        ],
+        graphs,
+        ...environmentWidgets.map((widget) => [widget]),
+      ],
+    });
+  }
+}
+
+/** An alarm status widget of alarms known by ARN (AlarmStatusWidget takes alarm constructs). */
+class AlarmArnsWidget extends cloudwatch.ConcreteWidget {
+  constructor(
+    private readonly title: string,
+    private readonly alarmArns: string[],
+  ) {
+    super(24, Math.max(2, Math.ceil(alarmArns.length / 4) + 1));
+  }
+
+  public toJson(): any[] {
+    return [
+      {
+        type: 'alarm',
+        width: this.width,
+        height: this.height,
+        x: this.x,
+        y: this.y,
+        properties: { title: this.title, alarms: this.alarmArns },
+      },
+    ];
+  }
 }
 
 const DEPLOYMENT_CONFIGS: Record<PlainEnvironmentSpec['deploymentConfig'], codedeploy.IServerDeploymentConfig> = {
@@ -185,7 +351,12 @@ const DEPLOYMENT_CONFIGS: Record<PlainEnvironmentSpec['deploymentConfig'], coded
   'all-at-once': codedeploy.ServerDeploymentConfig.ALL_AT_ONCE,
 };
 
-function sourceAction(scope: Construct, source: PlainSource, output: codepipeline.Artifact): codepipeline.IAction {
+function sourceAction(
+  scope: Construct,
+  source: PlainSource,
+  output: codepipeline.Artifact,
+  role: iam.IRole,
+): codepipeline.IAction {
   switch (source.kind) {
     case 'connection':
       return new actions.CodeStarConnectionsSourceAction({
@@ -195,6 +366,7 @@ function sourceAction(scope: Construct, source: PlainSource, output: codepipelin
         repo: source.repo,
         branch: source.branch,
         output,
+        role,
       });
     case 'codecommit':
       return new actions.CodeCommitSourceAction({
@@ -202,6 +374,7 @@ function sourceAction(scope: Construct, source: PlainSource, output: codepipelin
         repository: codecommit.Repository.fromRepositoryName(scope, 'Repository', source.repository),
         branch: source.branch,
         output,
+        role,
       });
     case 's3':
       return new actions.S3SourceAction({
@@ -210,6 +383,7 @@ function sourceAction(scope: Construct, source: PlainSource, output: codepipelin
         bucketKey: source.key,
         trigger: actions.S3Trigger.EVENTS,
         output,
+        role,
       });
   }
 }
@@ -1072,6 +1246,96 @@ function rolloutStateMachine(scope: Construct, on: RolloutTargets): sfn.StateMac
   });
 }
 
+/**
+ * The Packer bake's EC2 permissions, scoped to what it launches and creates: resources tagged
+ * `vending:packer-build=<build>` at creation, the build instance's security group, `packer_*` key pairs.
+ */
+function packerPermissions(project: codebuild.PipelineProject, build: string, instanceSg: ec2.ISecurityGroup): void {
+  const stack = Stack.of(project);
+  const ec2Arn = (resource: string, account: string = stack.account) =>
+    `arn:${stack.partition}:ec2:${stack.region}:${account}:${resource}`;
+  const [images, snapshots] = [ec2Arn('image/*', ''), ec2Arn('snapshot/*', '')];
+  const [instances, volumes, keyPairs] = [ec2Arn('instance/*'), ec2Arn('volume/*'), ec2Arn('key-pair/packer_*')];
+  const tagged = { 'aws:RequestTag/vending:packer-build': build };
+  const own = { 'aws:ResourceTag/vending:packer-build': build };
+  const statements: iam.PolicyStatementProps[] = [
+    {
+      sid: 'PackerDescribe',
+      actions: [
+        'ec2:DescribeImageAttribute',
+        'ec2:DescribeImages',
+        'ec2:DescribeInstanceStatus',
+        'ec2:DescribeInstances',
+        'ec2:DescribeKeyPairs',
+        'ec2:DescribeRegions',
+        'ec2:DescribeSecurityGroups',
+        'ec2:DescribeSnapshots',
+        'ec2:DescribeSubnets',
+        'ec2:DescribeTags',
+        'ec2:DescribeVolumes',
+        'ec2:DescribeVpcs',
+      ],
+      resources: ['*'],
+    },
+    {
+      sid: 'PackerLaunchFrom',
+      actions: ['ec2:RunInstances'],
+      resources: [
+        images,
+        ec2Arn('subnet/*'),
+        ec2Arn(`security-group/${instanceSg.securityGroupId}`),
+        keyPairs,
+        ec2Arn('network-interface/*'),
+      ],
+    },
+    {
+      sid: 'PackerLaunchTagged',
+      actions: ['ec2:RunInstances'],
+      resources: [instances, volumes],
+      conditions: { StringEquals: tagged },
+    },
+    {
+      sid: 'PackerTagAtLaunch',
+      actions: ['ec2:CreateTags'],
+      resources: [instances, volumes, ec2Arn('network-interface/*'), keyPairs],
+      conditions: { StringEquals: { 'ec2:CreateAction': ['RunInstances', 'CreateKeyPair'], ...tagged } },
+    },
+    {
+      sid: 'PackerTagNewImages',
+      actions: ['ec2:CreateTags'],
+      resources: [images, snapshots],
+      conditions: { StringEquals: { 'ec2:CreateAction': 'CreateImage', ...tagged } },
+    },
+    {
+      sid: 'PackerTagOwnImages',
+      actions: ['ec2:CreateTags'],
+      resources: [images, snapshots],
+      conditions: { StringEquals: { ...own, ...tagged } },
+    },
+    {
+      sid: 'PackerModifyOwnImages',
+      actions: ['ec2:ModifyImageAttribute'],
+      resources: [images],
+      conditions: { StringEquals: own },
+    },
+    {
+      sid: 'PackerOwnInstances',
+      actions: ['ec2:StopInstances', 'ec2:TerminateInstances', 'ec2:CreateImage'],
+      resources: [instances],
+      conditions: { StringEquals: own },
+    },
+    { sid: 'PackerCreateImage', actions: ['ec2:CreateImage'], resources: [images, snapshots] },
+    { sid: 'PackerKeyPair', actions: ['ec2:CreateKeyPair', 'ec2:DeleteKeyPair'], resources: [keyPairs] },
+    {
+      sid: 'RetainImages',
+      actions: ['ec2:DeregisterImage', 'ec2:DeleteSnapshot'],
+      resources: [images, snapshots],
+      conditions: { StringEquals: own },
+    },
+  ];
+  for (const statement of statements) project.addToRolePolicy(new iam.PolicyStatement(statement));
+}
+
 class PlainEnvironment extends Stack {
   constructor(
     scope: Construct,
@@ -1302,19 +1566,30 @@ class PlainEnvironment extends Stack {
       application,
       autoScalingGroups: [asg],
       installAgent: false,
+      role: platform.codeDeployRole,
       deploymentConfig: DEPLOYMENT_CONFIGS[spec.deploymentConfig],
       loadBalancers: [codedeploy.LoadBalancer.application(targetGroup)],
       alarms: [errors, unhealthyHosts],
       autoRollback: { failedDeployment: true, deploymentInAlarm: true },
     });
+    // One role for the pipeline and its actions.
+    const softwareRole = new iam.Role(delivery, 'PipelineRole', {
+      assumedBy: new iam.ServicePrincipal('codepipeline.amazonaws.com'),
+    });
     const source = new codepipeline.Artifact('Source');
     const bundle = new codepipeline.Artifact('Bundle');
     const stages: codepipeline.StageProps[] = [
-      { stageName: 'Source', actions: [sourceAction(delivery, spec.source, source)] },
+      { stageName: 'Source', actions: [sourceAction(delivery, spec.source, source, softwareRole)] },
       {
         stageName: 'Build',
         actions: [
-          new actions.CodeBuildAction({ actionName: 'Build', project: build, input: source, outputs: [bundle] }),
+          new actions.CodeBuildAction({
+            actionName: 'Build',
+            project: build,
+            input: source,
+            outputs: [bundle],
+            role: softwareRole,
+          }),
         ],
       },
     ];
@@ -1332,10 +1607,16 @@ class PlainEnvironment extends Stack {
     stages.push({
       stageName: 'Deploy',
       actions: [
-        new actions.CodeDeployServerDeployAction({ actionName: 'Deploy', input: bundle, deploymentGroup: group }),
+        new actions.CodeDeployServerDeployAction({
+          actionName: 'Deploy',
+          input: bundle,
+          deploymentGroup: group,
+          role: softwareRole,
+        }),
       ],
     });
     const softwarePipeline = new codepipeline.Pipeline(delivery, 'Pipeline', {
+      role: softwareRole,
       pipelineName: `${label}-software`,
       pipelineType: codepipeline.PipelineType.V2,
       artifactBucket: artifacts,
@@ -1387,22 +1668,7 @@ class PlainEnvironment extends Stack {
       }),
     });
     packer.grantRead(bake);
-    bake.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: [
-          'ec2:RunInstances',
-          'ec2:CreateTags',
-          'ec2:CreateImage',
-          'ec2:StopInstances',
-          'ec2:TerminateInstances',
-          'ec2:CreateKeyPair',
-          'ec2:DeleteKeyPair',
-        ],
-        resources: ['*'],
-        conditions: { StringEquals: { 'aws:RequestTag/vending:build': label } },
-      }),
-    );
-    bake.addToRolePolicy(new iam.PolicyStatement({ actions: ['ec2:Describe*'], resources: ['*'] }));
+    packerPermissions(bake, `${spec.customer}/${spec.environment}`, buildInstanceSg);
     amiParameter.grantRead(bake);
     const rollout = rolloutStateMachine(ami, {
       label,
@@ -1414,14 +1680,23 @@ class PlainEnvironment extends Stack {
       key: platform.key,
       retention: logs.RetentionDays.ONE_YEAR,
     });
+    const amiRole = new iam.Role(ami, 'PipelineRole', {
+      assumedBy: new iam.ServicePrincipal('codepipeline.amazonaws.com'),
+    });
     const amiSource = new codepipeline.Artifact('Source');
     const baked = new codepipeline.Artifact('Image');
     const amiStages: codepipeline.StageProps[] = [
-      { stageName: 'Source', actions: [sourceAction(ami, spec.amiSource, amiSource)] },
+      { stageName: 'Source', actions: [sourceAction(ami, spec.amiSource, amiSource, amiRole)] },
       {
         stageName: 'Bake',
         actions: [
-          new actions.CodeBuildAction({ actionName: 'Bake', project: bake, input: amiSource, outputs: [baked] }),
+          new actions.CodeBuildAction({
+            actionName: 'Bake',
+            project: bake,
+            input: amiSource,
+            outputs: [baked],
+            role: amiRole,
+          }),
         ],
       },
     ];
@@ -1442,11 +1717,13 @@ class PlainEnvironment extends Stack {
         new actions.StepFunctionInvokeAction({
           actionName: 'Rollout',
           stateMachine: rollout,
+          role: amiRole,
           stateMachineInput: actions.StateMachineInput.filePath(baked.atPath('ami.json')),
         }),
       ],
     });
     const amiPipeline = new codepipeline.Pipeline(ami, 'Pipeline', {
+      role: amiRole,
       pipelineName: `${label}-ami`,
       pipelineType: codepipeline.PipelineType.V2,
       artifactBucket: artifacts,
@@ -1477,4 +1754,8 @@ export function plainFleet(app: App, spec: PlainFleetSpec, packerDirectory: stri
       priority,
     );
   }
+  platform.addHealth(
+    spec.platform,
+    spec.environments.map((e) => `${e.customer}-${e.environment}`),
+  );
 }
