@@ -71,7 +71,8 @@ export interface PlainEnvironmentSpec {
     multiAz: boolean;
   };
   approvalEmails: string[];
-  amiSchedule?: string;
+  /** When the AMI pipeline rebuilds the image (an EventBridge schedule expression). */
+  amiSchedule: string;
   source: PlainSource;
   amiSource: PlainSource;
   buildImage?: { ecrRepository: string; tag?: string };
@@ -120,6 +121,8 @@ class PlainPlatform extends Stack {
   public readonly listener: elbv2.ApplicationListener;
   /** CodeDeploy's service role, shared by every environment's deployment group. */
   public readonly codeDeployRole: iam.Role;
+  /** The role EventBridge starts the pipelines with, shared by every environment's schedule. */
+  public readonly pipelineEventsRole: iam.Role;
   private readonly natInstances: string[];
 
   constructor(scope: Construct, id: string, spec: PlainFleetSpec['platform']) {
@@ -150,6 +153,15 @@ class PlainPlatform extends Stack {
       managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSCodeDeployRole')],
     });
     const natProvider = ec2.NatProvider.instanceV2({ instanceType: new ec2.InstanceType('t3.nano') });
+    this.pipelineEventsRole = new iam.Role(this, 'PipelineEventsRole', {
+      assumedBy: new iam.ServicePrincipal('events.amazonaws.com'),
+    });
+    this.pipelineEventsRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['codepipeline:StartPipelineExecution'],
+        resources: [this.formatArn({ service: 'codepipeline', resource: '*' })],
+      }),
+    );
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       ipAddresses: ec2.IpAddresses.cidr(spec.cidr),
       maxAzs: spec.maxAzs,
@@ -1513,6 +1525,9 @@ class PlainEnvironment extends Stack {
     // Software pipeline: source, build, approval in production, CodeDeploy.
     const delivery = new Construct(this, 'Delivery');
     const build = new codebuild.PipelineProject(delivery, 'Build', {
+      projectName: `${label}_software`,
+      description: `Builds the software of ${label} with the buildspec.yml of its repository`,
+      buildSpec: codebuild.BuildSpec.fromSourceFilename('buildspec.yml'),
       encryptionKey: platform.key,
       logging: { cloudWatch: { logGroup: logGroup(delivery, 'BuildLogs', platform.key) } },
       environment: {
@@ -1522,6 +1537,10 @@ class PlainEnvironment extends Stack {
               spec.buildImage.tag,
             )
           : codebuild.LinuxBuildImage.STANDARD_7_0,
+        environmentVariables: {
+          VENDING_CUSTOMER: { value: spec.customer },
+          VENDING_ENVIRONMENT: { value: spec.environment },
+        },
       },
     });
     const application = new codedeploy.ServerApplication(delivery, 'Application', { applicationName: label });
@@ -1600,6 +1619,7 @@ class PlainEnvironment extends Stack {
           new actions.ManualApprovalAction({
             actionName: 'Approve',
             notificationTopic: approvalTopic(delivery, spec.approvalEmails),
+            role: softwareRole,
           }),
         ],
       });
@@ -1641,6 +1661,7 @@ class PlainEnvironment extends Stack {
     buildInstanceSg.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS');
     buildInstanceSg.connections.allowFrom(bakeSg, ec2.Port.tcp(22), 'SSH from the bake');
     const bake = new codebuild.PipelineProject(ami, 'Bake', {
+      description: `Bakes the AMI of ${label} with Packer`,
       vpc,
       subnetSelection: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       securityGroups: [bakeSg],
@@ -1651,6 +1672,12 @@ class PlainEnvironment extends Stack {
         buildImage: codebuild.LinuxBuildImage.STANDARD_7_0,
         environmentVariables: {
           PACKER_TEMPLATE: { value: packer.s3ObjectUrl },
+          PACKER_VERSION: { value: '1.14.2' },
+          BUILD_REGION: { value: platform.region },
+          BASE_IMAGE_PARAMETER: { value: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64' },
+          KEEP_IMAGES: { value: '5' },
+          PACKER_BUILD_TAG: { value: `${spec.customer}/${spec.environment}` },
+          PIPELINE_NAME: { value: `${label}-ami` },
           AMI_PARAMETER: { value: amiParameterName },
           SECURITY_GROUP: { value: buildInstanceSg.securityGroupId },
           SUBNET: { value: vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds[0] },
@@ -1707,6 +1734,7 @@ class PlainEnvironment extends Stack {
           new actions.ManualApprovalAction({
             actionName: 'Approve',
             notificationTopic: approvalTopic(ami, spec.approvalEmails),
+            role: amiRole,
           }),
         ],
       });
@@ -1730,12 +1758,16 @@ class PlainEnvironment extends Stack {
       restartExecutionOnUpdate: false,
       stages: amiStages,
     });
-    if (spec.amiSchedule) {
-      new events.Rule(ami, 'Schedule', {
-        schedule: events.Schedule.expression(spec.amiSchedule),
-        targets: [new targets.CodePipeline(amiPipeline)],
-      });
-    }
+    new events.Rule(ami, 'Schedule', {
+      description: `Rebuilds the AMI of ${label} so base-image patches arrive without a commit`,
+      schedule: events.Schedule.expression(spec.amiSchedule),
+      targets: [
+        new targets.CodePipeline(amiPipeline, {
+          // The platform's role (it may start any pipeline), not changed from here.
+          eventRole: iam.Role.fromRoleArn(ami, 'EventsRole', platform.pipelineEventsRole.roleArn, { mutable: false }),
+        }),
+      ],
+    });
   }
 }
 
