@@ -15,6 +15,7 @@ import {
   App,
   ArnFormat,
   Duration,
+  Names,
   RemovalPolicy,
   Stack,
   Tags,
@@ -121,6 +122,9 @@ class PlainPlatform extends Stack {
   public readonly listener: elbv2.ApplicationListener;
   /** CodeDeploy's service role, shared by every environment's deployment group. */
   public readonly codeDeployRole: iam.Role;
+  /** RDS enhanced monitoring's role, shared by every environment's database. */
+  public readonly databaseMonitoringRole: iam.Role;
+  public readonly logsBucketName: string;
   /** The role EventBridge starts the pipelines with, shared by every environment's schedule. */
   public readonly pipelineEventsRole: iam.Role;
   private readonly natInstances: string[];
@@ -132,7 +136,9 @@ class PlainPlatform extends Stack {
       terminationProtection: true,
     });
     this.key = new kms.Key(this, 'Key', { enableKeyRotation: true, removalPolicy: RemovalPolicy.RETAIN });
+    this.logsBucketName = `${spec.name}-logs-${spec.account}-${spec.region}`;
     this.logs = new s3.Bucket(this, 'Logs', {
+      bucketName: this.logsBucketName,
       encryption: s3.BucketEncryption.S3_MANAGED,
       enforceSSL: true,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -153,6 +159,10 @@ class PlainPlatform extends Stack {
       managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSCodeDeployRole')],
     });
     const natProvider = ec2.NatProvider.instanceV2({ instanceType: new ec2.InstanceType('t3.nano') });
+    this.databaseMonitoringRole = new iam.Role(this, 'DatabaseMonitoringRole', {
+      assumedBy: new iam.ServicePrincipal('monitoring.rds.amazonaws.com'),
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonRDSEnhancedMonitoringRole')],
+    });
     this.pipelineEventsRole = new iam.Role(this, 'PipelineEventsRole', {
       assumedBy: new iam.ServicePrincipal('events.amazonaws.com'),
     });
@@ -422,12 +432,18 @@ function databaseOf(
   spec: NonNullable<PlainEnvironmentSpec['database']>,
   vpc: ec2.IVpc,
   production: boolean,
+  key: kms.IKey,
+  monitoringRole: iam.IRole,
 ) {
   const common = {
     vpc,
     vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
     storageEncrypted: true,
-    credentials: rds.Credentials.fromGeneratedSecret(spec.username),
+    storageEncryptionKey: key,
+    credentials: rds.Credentials.fromGeneratedSecret(spec.username, { encryptionKey: key }),
+    iamAuthentication: true,
+    monitoringInterval: Duration.seconds(60),
+    monitoringRole,
     deletionProtection: production,
     removalPolicy: RemovalPolicy.SNAPSHOT,
   };
@@ -455,6 +471,16 @@ function databaseOf(
     instanceType,
     multiAz: spec.multiAz,
     backupRetention: Duration.days(spec.backupRetentionDays),
+    instanceIdentifier: Names.uniqueResourceName(scope, { maxLength: 63 }).toLowerCase(),
+    allocatedStorage: 20,
+    maxAllocatedStorage: 200,
+    storageType: rds.StorageType.GP3,
+    autoMinorVersionUpgrade: true,
+    enablePerformanceInsights: true,
+    performanceInsightEncryptionKey: key,
+    performanceInsightRetention: rds.PerformanceInsightRetention.DEFAULT,
+    cloudwatchLogsExports:
+      spec.engine === 'postgres' ? ['postgresql', 'upgrade'] : ['audit', 'error', 'general', 'slowquery'],
   });
 }
 
@@ -1363,9 +1389,12 @@ class PlainEnvironment extends Stack {
       terminationProtection: spec.production,
     });
     const label = `${spec.customer}-${spec.environment}`;
-    Tags.of(this).add('vending:customer', spec.customer);
-    Tags.of(this).add('vending:environment', spec.environment);
-    for (const [key, value] of Object.entries(spec.tags)) Tags.of(this).add(key, value);
+    // Tags on the web tier and the two pipelines (the health alarms and dashboard have none).
+    const tag = (tagged: Construct) => {
+      Tags.of(tagged).add('vending:customer', spec.customer);
+      Tags.of(tagged).add('vending:environment', spec.environment);
+      for (const [key, value] of Object.entries(spec.tags)) Tags.of(tagged).add(key, value);
+    };
     const vpc = platform.vpc;
     const artifacts = s3.Bucket.fromBucketAttributes(this, 'Artifacts', {
       bucketName: `${platform.node.id.replace(/-platform$/, '')}-artifacts-${platform.account}-${platform.region}`,
@@ -1374,13 +1403,30 @@ class PlainEnvironment extends Stack {
 
     // Web tier.
     const web = new Construct(this, 'Web');
+    tag(web);
     const data = new s3.Bucket(web, 'Data', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
+      encryptionKey: platform.key,
+      bucketKeyEnabled: true,
       enforceSSL: true,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       versioned: true,
-      removalPolicy: RemovalPolicy.RETAIN,
+      objectLockEnabled: true,
+      lifecycleRules: [
+        {
+          id: 'tidy-versions',
+          abortIncompleteMultipartUploadAfter: Duration.days(7),
+          noncurrentVersionExpiration: Duration.days(90),
+        },
+      ],
+      serverAccessLogsBucket: s3.Bucket.fromBucketName(web, 'LogsBucket', platform.logsBucketName),
+      serverAccessLogsPrefix: `s3-access-logs/${label}/`,
+      removalPolicy: spec.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
+    // EventBridge notifications on the L1 bucket: the L2 prop adds a custom resource (a Lambda function) per stack.
+    (data.node.defaultChild as s3.CfnBucket).notificationConfiguration = {
+      eventBridgeConfiguration: { eventBridgeEnabled: true },
+    };
     const amiParameterName = `/vending/${spec.customer}/${spec.environment}/ami-id`;
     const amiParameter = new ssm.StringParameter(web, 'AmiId', {
       parameterName: amiParameterName,
@@ -1502,7 +1548,9 @@ class PlainEnvironment extends Stack {
     if (spec.targetRequestsPerInstance !== undefined) {
       asg.scaleOnRequestCount('Requests', { targetRequestsPerMinute: spec.targetRequestsPerInstance });
     }
-    const database = spec.database ? databaseOf(web, spec.database, vpc, spec.production) : undefined;
+    const database = spec.database
+      ? databaseOf(web, spec.database, vpc, spec.production, platform.key, platform.databaseMonitoringRole)
+      : undefined;
     database?.connections.allowDefaultPortFrom(asg, 'the web servers');
 
     // Health: alarms by level, composite alarms, alert topic and dashboard.
@@ -1524,6 +1572,7 @@ class PlainEnvironment extends Stack {
 
     // Software pipeline: source, build, approval in production, CodeDeploy.
     const delivery = new Construct(this, 'Delivery');
+    tag(delivery);
     const build = new codebuild.PipelineProject(delivery, 'Build', {
       projectName: `${label}_software`,
       description: `Builds the software of ${label} with the buildspec.yml of its repository`,
@@ -1646,6 +1695,7 @@ class PlainEnvironment extends Stack {
 
     // AMI pipeline: source, Packer bake, approval in production, rollout, schedule.
     const ami = new Construct(this, 'Ami');
+    tag(ami);
     const packer = new s3assets.Asset(ami, 'PackerTemplate', { path: packerDirectory });
     const bakeSg = new ec2.SecurityGroup(ami, 'BakeSecurityGroup', {
       vpc,
