@@ -1,15 +1,31 @@
 /*
  * The plain aws-cdk-lib app of the fleet benchmark (scripts/bench-fleet.ts): the fleet a user would write by
- * hand with aws-cdk-lib's L2 constructs, without this library. A platform stack (VPC with NAT instances and
- * flow logs, key, artifacts and logs buckets, internet-facing ALB with an HTTPS listener) and, per environment, a
- * stack with what CustomerEnvironment builds: data bucket, AMI parameter, launch template, Auto Scaling group
- * with scaling policies and a notification topic, target group, a listener rule on the platform's listener or a
- * dedicated ALB, an RDS instance or Aurora cluster when the environment has a database, an AMI pipeline (source,
- * Packer bake in CodeBuild from one shared template asset, approval in production, a Step Functions rollout,
- * schedule) and a software pipeline (source, CodeBuild, approval in production, CodeDeploy with alarms).
+ * hand with aws-cdk-lib's L2 constructs (L1 where no L2 does it), without this library, carrying the same content
+ * as the library's templates so that the benchmark compares like for like.
  *
- * It is written as a user would write it, not to mirror the library's templates resource by resource: the
- * benchmark prints both resource counts, and compares costs per resource.
+ * A platform stack: VPC with NAT instances and flow logs, key, artifacts and logs buckets, internet-facing ALB with
+ * an HTTPS listener, the service roles every environment shares (CodeDeploy, RDS monitoring, EventBridge), and the
+ * platform's health (NAT and load balancer alarms, a composite alarm, an alert topic and a fleet overview dashboard
+ * with every environment's health alarm). Per environment, a stack with what CustomerEnvironment builds:
+ * - web tier: data bucket, AMI parameter, launch template whose user data installs the CloudWatch agent (its
+ *   configuration inline), an env-file script for the settings and secrets, and the CodeDeploy agent; the instances'
+ *   three log groups, settings parameters, Auto Scaling group with scaling policies and a notification topic, target
+ *   group, a listener rule on the platform's listener or a dedicated ALB, an RDS instance or Aurora cluster when the
+ *   environment has a database; least-privilege instance grants (its own log groups and parameters, a deny of the
+ *   others);
+ * - health: about 9 metric alarms by level, composite alarms `<env>-severe`, `<env>-degraded` and `<env>-health`,
+ *   an encrypted alert topic and a dashboard;
+ * - AMI pipeline: source, Packer bake in CodeBuild from one shared template asset with tag-scoped EC2 permissions,
+ *   approval in production, the Step Functions rollout (one execution at a time, software deployments locked,
+ *   the image validated, the instance refresh watched, the previous image put back on failure: 22 states), a
+ *   weekly schedule;
+ * - software pipeline: source, CodeBuild, approval in production, CodeDeploy with 5xx-rate and unhealthy-host alarms.
+ *
+ * Differences that remain by design (the library's own mechanisms): the library reads the platform through SSM
+ * contract parameters and a custom resource allocates listener-rule priorities; this app uses cross-stack
+ * references and fixed priorities, and RDS credentials in Secrets Manager (L2 `fromGeneratedSecret`) where the
+ * library lets RDS manage the password. scripts/bench-fleet-compare.ts compares the two apps' templates by
+ * resource type.
  */
 import {
   App,
