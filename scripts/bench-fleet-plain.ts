@@ -394,6 +394,7 @@ function sourceAction(
   source: PlainSource,
   output: codepipeline.Artifact,
   role: iam.IRole,
+  eventRole: iam.IRole,
 ): codepipeline.IAction {
   switch (source.kind) {
     case 'connection':
@@ -413,17 +414,38 @@ function sourceAction(
         branch: source.branch,
         output,
         role,
+        eventRole,
       });
     case 's3':
       return new actions.S3SourceAction({
         actionName: 'Source',
         bucket: s3.Bucket.fromBucketName(scope, 'SourceBucket', source.bucket),
         bucketKey: source.key,
-        trigger: actions.S3Trigger.EVENTS,
+        // Started by the rule of startOnObjectCreated, on the platform's events role.
+        trigger: actions.S3Trigger.NONE,
         output,
         role,
       });
   }
+}
+
+/** For an S3 source: an EventBridge rule that starts the pipeline when its object is written. */
+function startOnObjectCreated(
+  scope: Construct,
+  source: PlainSource,
+  pipeline: codepipeline.IPipeline,
+  eventRole: iam.IRole,
+): void {
+  if (source.kind !== 's3') return;
+  new events.Rule(scope, 'SourceObjectCreated', {
+    description: `Starts ${pipeline.pipelineName} when s3://${source.bucket}/${source.key} is written`,
+    eventPattern: {
+      source: ['aws.s3'],
+      detailType: ['Object Created'],
+      detail: { bucket: { name: [source.bucket] }, object: { key: [source.key] } },
+    },
+    targets: [new targets.CodePipeline(pipeline, { eventRole })],
+  });
 }
 
 function approvalTopic(scope: Construct, emails: string[]): sns.Topic {
@@ -1657,13 +1679,17 @@ class PlainEnvironment extends Stack {
       autoRollback: { failedDeployment: true, deploymentInAlarm: true },
     });
     // One role for the pipeline and its actions.
+    // EventBridge starts the pipelines with the platform's role (it may start any pipeline), not changed from here.
+    const eventsRole = (owner: Construct) =>
+      iam.Role.fromRoleArn(owner, 'EventsRole', platform.pipelineEventsRole.roleArn, { mutable: false });
+    const deliveryEvents = eventsRole(delivery);
     const softwareRole = new iam.Role(delivery, 'PipelineRole', {
       assumedBy: new iam.ServicePrincipal('codepipeline.amazonaws.com'),
     });
     const source = new codepipeline.Artifact('Source');
     const bundle = new codepipeline.Artifact('Bundle');
     const stages: codepipeline.StageProps[] = [
-      { stageName: 'Source', actions: [sourceAction(delivery, spec.source, source, softwareRole)] },
+      { stageName: 'Source', actions: [sourceAction(delivery, spec.source, source, softwareRole, deliveryEvents)] },
       {
         stageName: 'Build',
         actions: [
@@ -1708,6 +1734,7 @@ class PlainEnvironment extends Stack {
       restartExecutionOnUpdate: false,
       stages,
     });
+    startOnObjectCreated(delivery, spec.source, softwarePipeline, deliveryEvents);
 
     // AMI pipeline: source, Packer bake, approval in production, rollout, schedule.
     const ami = new Construct(this, 'Ami');
@@ -1773,13 +1800,14 @@ class PlainEnvironment extends Stack {
       key: platform.key,
       retention: logs.RetentionDays.ONE_YEAR,
     });
+    const amiEvents = eventsRole(ami);
     const amiRole = new iam.Role(ami, 'PipelineRole', {
       assumedBy: new iam.ServicePrincipal('codepipeline.amazonaws.com'),
     });
     const amiSource = new codepipeline.Artifact('Source');
     const baked = new codepipeline.Artifact('Image');
     const amiStages: codepipeline.StageProps[] = [
-      { stageName: 'Source', actions: [sourceAction(ami, spec.amiSource, amiSource, amiRole)] },
+      { stageName: 'Source', actions: [sourceAction(ami, spec.amiSource, amiSource, amiRole, amiEvents)] },
       {
         stageName: 'Bake',
         actions: [
@@ -1824,15 +1852,11 @@ class PlainEnvironment extends Stack {
       restartExecutionOnUpdate: false,
       stages: amiStages,
     });
+    startOnObjectCreated(ami, spec.amiSource, amiPipeline, amiEvents);
     new events.Rule(ami, 'Schedule', {
       description: `Rebuilds the AMI of ${label} so base-image patches arrive without a commit`,
       schedule: events.Schedule.expression(spec.amiSchedule),
-      targets: [
-        new targets.CodePipeline(amiPipeline, {
-          // The platform's role (it may start any pipeline), not changed from here.
-          eventRole: iam.Role.fromRoleArn(ami, 'EventsRole', platform.pipelineEventsRole.roleArn, { mutable: false }),
-        }),
-      ],
+      targets: [new targets.CodePipeline(amiPipeline, { eventRole: amiEvents })],
     });
   }
 }
