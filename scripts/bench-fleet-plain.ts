@@ -1780,9 +1780,15 @@ class PlainEnvironment extends Stack {
         version: '0.2',
         phases: {
           install: {
-            commands: ['aws s3 cp "$PACKER_TEMPLATE" packer.zip', 'unzip packer.zip', 'bash install-packer.sh'],
+            commands: ['cd "$CODEBUILD_SRC_DIR_PackerTemplate"', 'bash install-packer.sh "$PACKER_VERSION"'],
           },
-          build: { commands: ['bash bake.sh', 'bash ami-from-manifest.sh > ami.json'] },
+          build: {
+            commands: [
+              'cd "$CODEBUILD_SRC_DIR_PackerTemplate"',
+              'REPOSITORY_DIR="$CODEBUILD_SRC_DIR" bash bake.sh',
+              'bash ami-from-manifest.sh > "$CODEBUILD_SRC_DIR/ami.json"',
+            ],
+          },
         },
         artifacts: { files: ['ami.json'] },
       }),
@@ -1805,18 +1811,39 @@ class PlainEnvironment extends Stack {
       assumedBy: new iam.ServicePrincipal('codepipeline.amazonaws.com'),
     });
     const amiSource = new codepipeline.Artifact('Source');
+    const packerSource = new codepipeline.Artifact('PackerTemplate');
     const baked = new codepipeline.Artifact('Image');
+    const repository = sourceAction(ami, spec.amiSource, amiSource, amiRole, amiEvents);
     const amiStages: codepipeline.StageProps[] = [
-      { stageName: 'Source', actions: [sourceAction(ami, spec.amiSource, amiSource, amiRole, amiEvents)] },
+      {
+        stageName: 'Source',
+        actions: [
+          repository,
+          // The Packer template and bake scripts: the asset, a second source of the bake.
+          new actions.S3SourceAction({
+            actionName: 'PackerTemplate',
+            bucket: packer.bucket,
+            bucketKey: packer.s3ObjectKey,
+            trigger: actions.S3Trigger.NONE,
+            output: packerSource,
+            role: amiRole,
+          }),
+        ],
+      },
       {
         stageName: 'Bake',
         actions: [
           new actions.CodeBuildAction({
-            actionName: 'Bake',
+            actionName: 'Packer',
             project: bake,
             input: amiSource,
+            extraInputs: [packerSource],
             outputs: [baked],
             role: amiRole,
+            variablesNamespace: 'Bake',
+            environmentVariables: {
+              PIPELINE_EXECUTION_ID: { value: '#{codepipeline.PipelineExecutionId}' },
+            },
           }),
         ],
       },
@@ -1851,6 +1878,19 @@ class PlainEnvironment extends Stack {
       artifactBucket: artifacts,
       restartExecutionOnUpdate: false,
       stages: amiStages,
+      // From a connection: a push to the branch that changes the image's files (packer/) starts a bake.
+      triggers:
+        spec.amiSource.kind === 'connection'
+          ? [
+              {
+                providerType: codepipeline.ProviderType.CODE_STAR_SOURCE_CONNECTION,
+                gitConfiguration: {
+                  sourceAction: repository,
+                  pushFilter: [{ branchesIncludes: [spec.amiSource.branch], filePathsIncludes: ['packer/**'] }],
+                },
+              },
+            ]
+          : undefined,
     });
     startOnObjectCreated(ami, spec.amiSource, amiPipeline, amiEvents);
     new events.Rule(ami, 'Schedule', {
