@@ -72,7 +72,7 @@ function sourceOf(repository: any): PlainSource {
 }
 
 /** The environment as the plain app sees it, with the library's defaults (src/config/defaults.ts) applied. */
-function plainSpec(doc: any, platform: any): PlainEnvironmentSpec {
+function plainSpec(doc: any, platform: any, index: number): PlainEnvironmentSpec {
   const production = doc.environment === 'production';
   const compute = doc.compute ?? {};
   const minCapacity = compute.minCapacity ?? (production ? 2 : 1);
@@ -104,11 +104,16 @@ function plainSpec(doc: any, platform: any): PlainEnvironmentSpec {
         }
       : {}),
     approvalEmails: production ? (doc.approvalEmails ?? []) : [],
-    ...(doc.ami?.rebuildSchedule ? { amiSchedule: doc.ami.rebuildSchedule } : {}),
+    // The library's default: weekly, in a window of Sunday 02:00 to 06:00 UTC, each environment at its own minute.
+    amiSchedule: doc.ami?.rebuildSchedule ?? `cron(${(index * 7) % 60} ${2 + (Math.floor(index / 60) % 4)} ? * SUN *)`,
     source: sourceOf(software.repository),
     amiSource: sourceOf(doc.ami?.repository ?? software.repository),
     ...(software.buildImage ? { buildImage: software.buildImage } : {}),
     deploymentConfig: software.deploymentConfig ?? 'one-at-a-time',
+    health: doc.health ?? {},
+    logRetentionDays: doc.logs?.retentionDays ?? 365,
+    settings: doc.settings ?? {},
+    secrets: doc.secrets ?? [],
     tags: doc.tags ?? {},
   };
 }
@@ -154,7 +159,7 @@ export function generateFleet(exampleDirectory: string, directory: string, size:
     const name = `c${String(i + 1).padStart(4, '0')}`;
     const doc = renamed(template, template.customer, name);
     writeFileSync(join(directory, 'customers', `${name}-${doc.environment}.yaml`), stringify(doc));
-    environments.push(plainSpec(doc, platform));
+    environments.push(plainSpec(doc, platform, i));
     stacks.push(`${name}-${doc.environment}`);
   }
   const sharedLoadBalancers = Math.ceil(shared / ENVIRONMENTS_PER_LOAD_BALANCER);
@@ -184,6 +189,7 @@ export function generateFleet(exampleDirectory: string, directory: string, size:
         certificateArn: platform.certificateArn,
         cidr: platform.vpc?.cidr ?? '10.0.0.0/16',
         maxAzs: platform.vpc?.maxAzs ?? 3,
+        alertEmails: platform.health?.alertEmails ?? [],
       },
       environments,
     },

@@ -33,6 +33,7 @@
  *   ... --profile DIR                    # children run with --cpu-prof into DIR; prints a summary per profile
  *   ... --lib DIR                        # another compiled library (e.g. a clone's lib/); default ./lib
  *   ... --keep                           # keep the generated fleets and cloud assemblies (path printed)
+ *                                        # (compare two by resource type: scripts/bench-fleet-compare.ts)
  *   ... --config-cache off               # children validate every config file each run (default on: the cache of
  *                                        # validated configs in a folder of the benchmark's, filled by the warm-up)
  *
@@ -988,8 +989,14 @@ async function main(): Promise<number> {
     }
     return 0;
   } finally {
-    if (options.keep) console.log(`\nkept ${work}`);
-    else rmSync(work, { recursive: true, force: true });
+    if (options.keep) {
+      console.log(`\nkept ${work}`);
+      console.log(
+        `compare two assemblies by resource type: npx ts-node --project tsconfig.dev.json scripts/bench-fleet-compare.ts ${join(work, 'cdk.out-library-…')} ${join(work, 'cdk.out-plain-…')}`,
+      );
+    } else {
+      rmSync(work, { recursive: true, force: true });
+    }
   }
 }
 
