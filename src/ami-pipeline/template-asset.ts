@@ -37,7 +37,9 @@ function bakeScripts(): { names: string[]; digest: string } {
  * Writes the rendered template and the bake's scripts to a directory named by their content (the scripts' too, so
  * that two versions of the library never share a directory). The scripts, the same for every environment, are hard
  * links to the package's files where the file system allows it (a copy otherwise): the directory holds the same
- * bytes either way, and aws-cdk-lib stages it into the cloud assembly by copying, as before.
+ * bytes either way, and aws-cdk-lib stages it into the cloud assembly by copying, as before. A rendered file that
+ * already holds its content is left as it is: its modification time stays, so aws-cdk-lib's cache of fingerprints
+ * (by inode, modification time and size) knows it again and is not rewritten, as in every later synthesis.
  */
 export function templateDirectory(template: PackerTemplate): string {
   const files = template.files();
@@ -45,9 +47,16 @@ export function templateDirectory(template: PackerTemplate): string {
   const digest = createHash('sha256').update(JSON.stringify(files)).update(scripts.digest).digest('hex').slice(0, 32);
   const directory = join(tmpdir(), 'cdk-paas-vending', `packer-${digest}`);
   mkdirSync(directory, { recursive: true });
-  for (const file of files) writeFileSync(join(directory, file.fileName), file.content);
+  for (const file of files) writeUnlessSame(join(directory, file.fileName), file.content);
   for (const script of scripts.names) placeScript(join(AMI_PIPELINE_SCRIPTS, script), join(directory, script));
   return directory;
+}
+
+/** Writes `content` to `file` unless the file holds it already. */
+function writeUnlessSame(file: string, content: string): void {
+  const existing = statSync(file, { throwIfNoEntry: false });
+  if (existing?.size === Buffer.byteLength(content) && readFileSync(file, 'utf-8') === content) return;
+  writeFileSync(file, content);
 }
 
 /**

@@ -8,7 +8,8 @@
 import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { App, AppProps, CfnResource, Stack } from 'aws-cdk-lib';
+import { CfnResource, Stack } from 'aws-cdk-lib';
+import { synthApp } from './synth-app';
 import { publicCustomer, publicPlatform, ResolvedCustomerConfig } from '../config/defaults';
 import { ConfigLoader, displayPath, ResolvedFleet } from '../config/loader';
 import { CustomerEnvironment } from '../environment/customer-environment';
@@ -55,13 +56,9 @@ function buildStack(
   const name = `${config.customer}-${config.environment}`;
   const outdir = mkdtempSync(join(tmpdir(), 'paas-vending-offboard-'));
   try {
-    // AppProps of the aws-cdk-lib floor have no builtinCloudFormationValidation: older versions ignore it.
-    const props: AppProps & { builtinCloudFormationValidation?: boolean } = {
-      outdir,
-      autoSynth: false,
-      builtinCloudFormationValidation: false,
-    };
-    const app = new App(props);
+    // The command's App (synth's): no template validation, and no creation stack traces, which nothing here reads
+    // (the assembly is deleted below) and which aws-cdk-lib would capture for every element.
+    const app = synthApp(outdir, false);
     const file = join(fleet.directory, PLACEMENT_FILE);
     const placed = readPlacementFile(file, displayPath(file), 100)?.environments[name];
     const platform = publicPlatform(fleet.platform);

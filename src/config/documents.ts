@@ -127,8 +127,63 @@ export function checkCustomer(
     );
   }
   const document = toFileKeys(struct);
-  check('customer', { file: name }, document, true, platform, environments, of ? of.platformName : platform?.name);
+  const platformName = of ? of.platformName : platform?.name;
+  // The verdict depends on the document, the environments, the platform's name and the platform config only (the
+  // name is in messages only, and a failure is never kept): CustomerEnvironment and each of its L3s' fromConfig check
+  // the same content against the same platform, so all but the first are a lookup.
+  const key = contentKey(['customer', document, environments, platformName ?? null, platform ?? null]);
+  if (key === undefined || !validated.has(key)) {
+    check('customer', { file: name }, document, true, platform, environments, platformName);
+    if (key !== undefined) remember(key);
+  }
   return resolveCustomer(toStructKeys(document) as CustomerConfig, platform, environments);
+}
+
+/** Content keys of customer configs that passed `checkCustomer`, the oldest first; at most VALIDATED_KEPT. */
+const validated = new Set<string>();
+
+/** Internal: how many passed checks `checkCustomer` keeps (one environment needs one; a fleet is built in turn). */
+export const VALIDATED_KEPT = 256;
+
+function remember(key: string): void {
+  validated.add(key);
+  if (validated.size > VALIDATED_KEPT) validated.delete(validated.values().next().value as string);
+}
+
+/**
+ * Internal: a key that differs whenever plain data differs (each value tagged by its type, so 1 and "1", NaN and
+ * null, 0 and -0 differ); undefined for anything else (a function, a symbol, a bigint, a class instance, values
+ * nested deeper than a config can be, so a value inside itself too), which is then checked.
+ */
+export function contentKey(value: unknown, depth = 0): string | undefined {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      return `n${Object.is(value, -0) ? '-0' : String(value)}`;
+    case 'boolean':
+      return value ? 't' : 'f';
+    case 'undefined':
+      return 'u';
+    case 'object': {
+      if (value === null) return 'z';
+      const prototype = Object.getPrototypeOf(value);
+      const array = Array.isArray(value);
+      if ((!array && prototype !== Object.prototype && prototype !== null) || depth >= MAX_DEPTH) return undefined;
+      const parts: string[] = [];
+      const entries: Array<[string, unknown]> = array
+        ? Array.from(value, (v, i) => [String(i), v])
+        : Object.entries(value);
+      for (const [k, v] of entries) {
+        const part = contentKey(v, depth + 1);
+        if (part === undefined) return undefined;
+        parts.push(array ? part : `${JSON.stringify(k)}:${part}`);
+      }
+      return array ? `[${parts.join(',')}]` : `{${parts.join(',')}}`;
+    }
+    default:
+      return undefined;
+  }
 }
 
 /** Internal: validates a platform config built in code. */

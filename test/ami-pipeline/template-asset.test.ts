@@ -63,4 +63,26 @@ describe('templateDirectory', () => {
     expect(existsSync(join(directory, 'install-packer.sh'))).toBe(true);
     expectPackageContent(directory, rendered);
   });
+
+  test('leaves a rendered file that holds its content as it is, and rewrites one that does not', () => {
+    const rendered = template('asset-d');
+    const directory = templateDirectory(rendered);
+    const [plugins, build] = rendered.files().map((file) => join(directory, file.fileName));
+    const written = statSync(build, { bigint: true }).mtimeNs;
+    // Left as it is: the modification time aws-cdk-lib's cache of fingerprints knows it by stays.
+    templateDirectory(rendered);
+    expect(statSync(build, { bigint: true }).mtimeNs).toBe(written);
+    // Rewritten: other content of the same size, a shorter file, a missing one.
+    const content = readFileSync(build, 'utf8');
+    writeFileSync(
+      build,
+      content.replace(/[a-z]/, (c) => (c === 'x' ? 'y' : 'x')),
+    );
+    writeFileSync(plugins, 'truncated');
+    templateDirectory(rendered);
+    expectPackageContent(directory, rendered);
+    rmSync(build);
+    templateDirectory(rendered);
+    expectPackageContent(directory, rendered);
+  });
 });
