@@ -20,7 +20,7 @@ import { resolvePacker, validate } from './checks';
 import { PackerBaseImage, PackerTemplate } from './packer-template';
 import { rolloutStateMachine } from './rollout';
 import { rebuildWindowOfConfig, REBUILDS_OFF, staggeredRebuildSchedule } from './schedule';
-import { templateDirectory } from './template-asset';
+import { confirmStaged, prestageTemplateDirectory, templateDirectory } from './template-asset';
 import {
   DEFAULT_BASE_IMAGE_PARAMETER,
   DEFAULT_KEEP_IMAGES,
@@ -358,7 +358,11 @@ export class CustomerAmiPipeline extends Construct {
       provisionScripts: props.provisionScripts,
       tags: props.tags,
     });
-    const template = new s3assets.Asset(this, 'PackerTemplate', { path: templateDirectory(this.packerTemplate) });
+    const directory = templateDirectory(this.packerTemplate);
+    // Linked into the cloud assembly, not copied by aws-cdk-lib: the same folder, at a fraction of the cost.
+    const prestaged = prestageTemplateDirectory(this, directory);
+    const template = new s3assets.Asset(this, 'PackerTemplate', { path: directory });
+    confirmStaged(prestaged, template.assetHash);
 
     // Network: CodeBuild reaches the build instance over SSH on its private address.
     const buildSecurityGroup = new ec2.SecurityGroup(this, 'BuildSecurityGroup', {

@@ -1,6 +1,7 @@
 import { createHash } from 'crypto';
 import {
   copyFileSync,
+  existsSync,
   linkSync,
   mkdirSync,
   readdirSync,
@@ -11,7 +12,10 @@ import {
   writeFileSync,
 } from 'fs';
 import { tmpdir } from 'os';
-import { dirname, join } from 'path';
+import { basename, dirname, join } from 'path';
+import { FileSystem, Stage } from 'aws-cdk-lib';
+import * as cxapi from 'aws-cdk-lib/cx-api';
+import { IConstruct } from 'constructs';
 import { PackerTemplate } from './packer-template';
 import { AMI_PIPELINE_SCRIPTS } from './scripts';
 
@@ -79,5 +83,61 @@ function placeScript(source: string, target: string): void {
   } finally {
     // Left behind when the rename did nothing: another process had linked the target in the meantime.
     rmSync(link, { force: true });
+  }
+}
+
+/** aws-cdk-lib's context key that salts every asset's hash (AssetStaging adds it to the fingerprint). */
+const ASSET_HASH_SALT = '@aws-cdk/core:assetHashSalt';
+
+/**
+ * Puts the template's directory into the cloud assembly where aws-cdk-lib's AssetStaging stages a directory asset,
+ * `asset.<fingerprint>` in the assembly's asset folder, as hard links to the directory's files instead of the copies
+ * AssetStaging would make (copies where links fail): AssetStaging finds the folder there and stages nothing. The
+ * fingerprint is aws-cdk-lib's own (FileSystem.fingerprint, with the options AssetStaging passes for this asset), so
+ * the folder, the asset's hash and the templates are what they were; `confirmStaged` removes the folder should
+ * AssetStaging have computed another hash. The folder is made beside its place and renamed into it, so that it is
+ * never there half made. Undefined when nothing was put there: staging off (`cdk synth --no-staging`), no App or
+ * Stage, the folder there already, or the file system refused.
+ */
+export function prestageTemplateDirectory(scope: IConstruct, directory: string): string | undefined {
+  const stage = Stage.of(scope);
+  if (!stage || scope.node.tryGetContext(cxapi.DISABLE_ASSET_STAGING_CONTEXT)) return undefined;
+  const salt = scope.node.tryGetContext(ASSET_HASH_SALT);
+  const hash = FileSystem.fingerprint(directory, {
+    exclude: ['.is_custom_resource'],
+    ...(salt ? { extraHash: `${salt}` } : {}),
+  });
+  const target = join(stage.assetOutdir, `asset.${hash}`);
+  if (existsSync(target)) return undefined;
+  const temporary = join(stage.assetOutdir, `.asset.${hash}.${process.pid}`);
+  try {
+    rmSync(temporary, { recursive: true, force: true });
+    mkdirSync(temporary, { recursive: true });
+    for (const name of readdirSync(directory)) linkOrCopy(join(directory, name), join(temporary, name));
+    renameSync(temporary, target);
+    return target;
+  } catch {
+    // AssetStaging copies the directory as it always did.
+    rmSync(temporary, { recursive: true, force: true });
+    return undefined;
+  }
+}
+
+/**
+ * After the asset: the folder prestageTemplateDirectory made, removed unless it is the one AssetStaging staged (an
+ * aws-cdk-lib that fingerprints differently would otherwise leave a folder of no asset in the assembly).
+ */
+export function confirmStaged(prestaged: string | undefined, assetHash: string): void {
+  if (prestaged !== undefined && basename(prestaged) !== `asset.${assetHash}`) {
+    rmSync(prestaged, { recursive: true, force: true });
+  }
+}
+
+/** A hard link of `source` at `target`, or a copy where the file system refuses links (another device). */
+function linkOrCopy(source: string, target: string): void {
+  try {
+    linkSync(source, target);
+  } catch {
+    copyFileSync(source, target);
   }
 }

@@ -171,17 +171,12 @@ export function mergeAssemblies(
       const root = JSON.stringify(treeRoot);
       const fd = openSync(join(into, TREE), 'w');
       try {
-        writeSync(fd, '{"version":"tree-0.1","tree":');
-        if (children.length === 0) {
-          writeSync(fd, root);
-        } else {
-          writeSync(fd, `${root.slice(0, -1)},"children":{`);
-          children.forEach(([id, child], i) =>
-            writeSync(fd, `${i > 0 ? ',' : ''}${JSON.stringify(id)}:${textOf(child)}`),
-          );
-          writeSync(fd, '}}');
-        }
-        writeSync(fd, '}');
+        // The App always has children: its stacks, and aws-cdk-lib's Tree node.
+        writeSync(fd, `{"version":"tree-0.1","tree":${root.slice(0, -1)},"children":{`);
+        children.forEach(([id, child], i) =>
+          writeSync(fd, `${i > 0 ? ',' : ''}${JSON.stringify(id)}:${textOf(child)}`),
+        );
+        writeSync(fd, '}}}');
       } finally {
         closeSync(fd);
       }

@@ -113,7 +113,7 @@ export function sharesOf(stacks: string[], jobs: number, perProcess: number = In
  * Runs every worker, in `folder/job-<i>.json`, at most `concurrency` at a time (each next one starts when one ends),
  * and returns how each ended, in the order of the jobs.
  */
-export function runWorkers(jobs: WorkerJob[], folder: string, concurrency: number = jobs.length): WorkerOutcome[] {
+export function runWorkers(jobs: WorkerJob[], folder: string, concurrency: number): WorkerOutcome[] {
   const entry = join(__dirname, `synth-worker${extname(__filename)}`);
   // From a checkout's sources (the tests), the worker runs its TypeScript through the checkout's esbuild hook.
   const loader = extname(__filename) === '.ts' ? ['-r', join(PACKAGE_ROOT, 'scripts', 'ts-register.js')] : [];

@@ -343,8 +343,7 @@ function synthesizeInParts(
       const shares = sharesOf(missing, jobs, perProcess);
       const atOnce = Math.min(jobs, shares.length);
       progress?.(
-        `building and synthesizing ${missing.length} stacks in ${shares.length} processes` +
-          `${atOnce < shares.length ? `, ${atOnce} at a time` : ''}…`,
+        `building and synthesizing ${missing.length} stacks in ${shares.length} processes, ${atOnce} at a time…`,
       );
       const planned = shares.map((share, i) => ({ dir: join(work, `worker-${i + 1}`), stacks: share }));
       const outcomes = runWorkers(

@@ -2,11 +2,14 @@
  * The directory the Packer template asset is staged from: the rendered files and the bake's scripts, byte for byte
  * the package's, whatever an earlier synthesis left in it.
  */
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
 import { dirname, join } from 'path';
+import { App, Stack, Stage } from 'aws-cdk-lib';
+import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { PackerBaseImage, PackerTemplate } from '../../src/ami-pipeline/packer-template';
 import { AMI_PIPELINE_SCRIPTS } from '../../src/ami-pipeline/scripts';
-import { templateDirectory } from '../../src/ami-pipeline/template-asset';
+import { confirmStaged, prestageTemplateDirectory, templateDirectory } from '../../src/ami-pipeline/template-asset';
 
 const SCRIPTS = readdirSync(AMI_PIPELINE_SCRIPTS)
   .filter((name) => name.endsWith('.sh'))
@@ -84,5 +87,65 @@ describe('templateDirectory', () => {
     rmSync(build);
     templateDirectory(rendered);
     expectPackageContent(directory, rendered);
+  });
+});
+
+describe('prestageTemplateDirectory', () => {
+  const appWith = (context: Record<string, unknown> = {}) => {
+    const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'prestage-')), context });
+    return { app, stack: new Stack(app, 'Stack') };
+  };
+
+  test("puts the directory where aws-cdk-lib stages it, as links of its files: the asset's hash and folder as before", () => {
+    const rendered = template('asset-e');
+    const directory = templateDirectory(rendered);
+    const { app, stack } = appWith();
+    const prestaged = prestageTemplateDirectory(stack, directory);
+    const asset = new Asset(stack, 'Asset', { path: directory });
+    confirmStaged(prestaged, asset.assetHash);
+    // The hash aws-cdk-lib gives the same directory in an App where nothing was put in place beforehand.
+    const { stack: other } = appWith();
+    expect(asset.assetHash).toBe(new Asset(other, 'Asset', { path: directory }).assetHash);
+    expect(prestaged).toBe(join(app.assetOutdir, `asset.${asset.assetHash}`));
+    expectPackageContent(prestaged!, rendered);
+    for (const name of readdirSync(directory)) {
+      expect([name, statSync(join(prestaged!, name)).ino]).toEqual([name, statSync(join(directory, name)).ino]);
+    }
+    // Nothing half made left beside it; a second call finds it there and puts nothing.
+    expect(readdirSync(app.assetOutdir).filter((name) => name.startsWith('.asset.'))).toEqual([]);
+    expect(prestageTemplateDirectory(stack, directory)).toBeUndefined();
+  });
+
+  test('with the asset hash salt of the context, the same hash as aws-cdk-lib', () => {
+    const directory = templateDirectory(template('asset-f'));
+    const { stack } = appWith({ '@aws-cdk/core:assetHashSalt': 'salt-1' });
+    const prestaged = prestageTemplateDirectory(stack, directory);
+    const asset = new Asset(stack, 'Asset', { path: directory });
+    expect(prestaged).toBe(join(Stage.of(stack)!.assetOutdir, `asset.${asset.assetHash}`));
+  });
+
+  test('puts nothing where staging is off, and removes a folder that is not the one aws-cdk-lib staged', () => {
+    const directory = templateDirectory(template('asset-g'));
+    const { stack: off } = appWith({ 'aws:cdk:disable-asset-staging': true });
+    expect(prestageTemplateDirectory(off, directory)).toBeUndefined();
+    const { app, stack } = appWith();
+    const prestaged = prestageTemplateDirectory(stack, directory);
+    expect(existsSync(prestaged!)).toBe(true);
+    confirmStaged(prestaged, 'another-hash');
+    expect(existsSync(prestaged!)).toBe(false);
+    expect(readdirSync(app.assetOutdir).filter((name) => name.startsWith('asset.'))).toEqual([]);
+    confirmStaged(undefined, 'another-hash');
+  });
+
+  test('a file that cannot be linked nor copied: nothing put in place, nothing left, aws-cdk-lib stages as before', () => {
+    // A folder inside the directory: neither a link nor a file copy of it can be made.
+    const directory = mkdtempSync(join(tmpdir(), 'prestage-source-'));
+    writeFileSync(join(directory, 'a.txt'), 'a');
+    mkdirSync(join(directory, 'nested'));
+    const { app, stack } = appWith();
+    expect(prestageTemplateDirectory(stack, directory)).toBeUndefined();
+    expect(readdirSync(app.assetOutdir).filter((name) => /^\.?asset\./.test(name))).toEqual([]);
+    const asset = new Asset(stack, 'Asset', { path: directory });
+    expect(existsSync(join(app.assetOutdir, `asset.${asset.assetHash}`, 'a.txt'))).toBe(true);
   });
 });
