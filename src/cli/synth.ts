@@ -12,7 +12,17 @@
  *
  * Internal: not exported from src/index.ts.
  */
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'fs';
 import { basename, dirname, join } from 'path';
 import { DefaultStackSynthesizer, IBoundStackSynthesizer, Stack } from 'aws-cdk-lib';
 import { CloudAssembly, CloudFormationStackArtifact } from 'aws-cdk-lib/cx-api';
@@ -519,13 +529,18 @@ function describe(
     ...assembly.stacks.filter((a) => !order.includes(a.id)),
   ];
   // A template whose counts are known (taken from the cache, or counted as it was kept there) is not read again.
-  const factsOf = (artifact: CloudFormationStackArtifact): TemplateFacts =>
-    synthesized.templateFacts?.get(artifact.id) ?? {
-      resources: Object.keys(artifact.template.Resources ?? {}).length,
-      outputs: Object.keys(artifact.template.Outputs ?? {}).length,
-      parameters: Object.keys(artifact.template.Parameters ?? {}).length,
+  // Read here rather than through artifact.template, which keeps every template it read for the assembly's life.
+  const factsOf = (artifact: CloudFormationStackArtifact): TemplateFacts => {
+    const known = synthesized.templateFacts?.get(artifact.id);
+    if (known) return known;
+    const template = JSON.parse(readFileSync(artifact.templateFullPath, 'utf-8'));
+    return {
+      resources: Object.keys(template.Resources ?? {}).length,
+      outputs: Object.keys(template.Outputs ?? {}).length,
+      parameters: Object.keys(template.Parameters ?? {}).length,
       bytes: statSync(artifact.templateFullPath).size,
     };
+  };
   const facts = new Map(artifacts.map((artifact) => [artifact.id, factsOf(artifact)]));
   const rows = artifacts.map((artifact): SynthRow => {
     const c = artifact.id === synthesized.platformStack ? undefined : customers.get(artifact.id);
