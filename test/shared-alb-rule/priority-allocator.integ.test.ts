@@ -129,7 +129,15 @@ test('100 concurrent allocations on one listener get 100 distinct priorities, ea
   // Common case: PutItem, UpdateItem (slot), CreateRule, UpdateItem (slot filled), UpdateItem (done); more only
   // on a collision.
   expect(median(calls)).toBe(5);
-  expect(results.every((r) => r.apiCalls.byOperation.DescribeRules === undefined)).toBe(true);
+  // No later allocation counts the listener's rules (a recount reads the counter, GetItem, then DescribeRules).
+  // A random priority that another request took meanwhile (about N²/100,000 of them, 0.1 per run here) is checked
+  // against the listener (DescribeRules, then DescribeTags of the rule at that priority): that is not a count.
+  const counted = results.filter(
+    (r) =>
+      r.apiCalls.byOperation.GetItem !== undefined ||
+      (r.apiCalls.byOperation.DescribeRules !== undefined && r.apiCalls.byOperation.DescribeTags === undefined),
+  );
+  expect(counted.map((r) => r.apiCalls.byOperation)).toEqual([]);
   expect(first.apiCalls.byOperation.DescribeRules).toBe(1);
 
   const tags = await elb.send(new DescribeTagsCommand({ ResourceArns: [first.sent.Data!.RuleArn] }));
