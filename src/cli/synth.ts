@@ -194,17 +194,31 @@ export function synthesizeFleet(fleet: ResolvedFleet, request: SynthRequest): Sy
   if (existsSync(outdir) && !statSync(outdir).isDirectory()) {
     return { problem: `${shownPath(outdir, cwd)}: is not a directory; expected a directory for the cloud assembly` };
   }
+  // Made here when it is not there: a synthesis that fails removes it again, with whatever it holds of the failure.
+  const made = !existsSync(outdir);
   const unwritable = outdirProblem(outdir, cwd);
   if (unwritable !== undefined) return { problem: unwritable };
+  const unmake = () => {
+    if (made) rmSync(outdir, { recursive: true, force: true });
+  };
   const cache = request.cache
     ? SynthCache.of(fleet.directory, request.env ?? process.env, request.cacheInputs)
     : undefined;
   const inParts = cache ? stacksOf(fleet, request) : undefined;
   const parallel = inParts ?? plannedJobs(fleet, request);
-  const synthesized = parallel
-    ? synthesizeInParts(fleet, request, parallel, inParts ? cache : undefined)
-    : synthesizeHere(fleet, request);
-  if ('problem' in synthesized) return synthesized;
+  let synthesized: SynthesizedFleet | { readonly problem: string };
+  try {
+    synthesized = parallel
+      ? synthesizeInParts(fleet, request, parallel, inParts ? cache : undefined)
+      : synthesizeHere(fleet, request);
+  } catch (e) {
+    unmake();
+    throw e;
+  }
+  if ('problem' in synthesized) {
+    unmake();
+    return synthesized;
+  }
   return describe(fleet, synthesized, request, startedAt);
 }
 
@@ -254,8 +268,9 @@ function synthesizeHere(fleet: ResolvedFleet, request: SynthRequest): Synthesize
 
 /**
  * The stacks to build, in the fleet's order, when worker processes build them (`jobs` above 1, or more stacks than
- * one process builds, and at least two stacks); undefined when this process builds them all. A selection with a name that is not the fleet's, or one made
- * by the context key vending:stacks, is built here, where VendingFleet refuses or applies it as it always does.
+ * one process builds, and at least two stacks); undefined when this process builds them all. A selection with a name
+ * that is not the fleet's, or one made by the context key vending:stacks, is built here, where VendingFleet refuses
+ * or applies it as it always does.
  */
 function plannedJobs(fleet: ResolvedFleet, request: SynthRequest): string[] | undefined {
   const stacks = stacksOf(fleet, request);

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { Annotations, CfnResource, Stack } from 'aws-cdk-lib';
@@ -287,17 +287,33 @@ describe('paas-vending synth: refusals', () => {
     jest.spyOn(VendingFleet, '_fromReadDirectory').mockImplementation(() => {
       throw new Error(message);
     });
-    const result = cli(['synth', BUNDLED_FLEET], { cwd: tempDir('synth-throw-') });
+    const cwd = tempDir('synth-throw-');
+    const result = cli(['synth', BUNDLED_FLEET], { cwd });
     expect(result).toMatchObject({ code: EXIT_INVALID, out: '', err: `paas-vending: synth: ${message}` });
+    // The App made cdk.out: the command removes what it made and did not finish.
+    expect(existsSync(join(cwd, 'cdk.out'))).toBe(false);
+  });
+
+  test('an error thrown by a construct leaves a cdk.out that was there before in place', () => {
+    const cwd = tempDir('synth-throw-kept-');
+    mkdirSync(join(cwd, 'cdk.out'));
+    writeFileSync(join(cwd, 'cdk.out', 'mine.txt'), 'kept');
+    jest.spyOn(VendingFleet, '_fromReadDirectory').mockImplementation(() => {
+      throw new Error('refused');
+    });
+    expect(cli(['synth', BUNDLED_FLEET], { cwd }).code).toBe(EXIT_INVALID);
+    expect(readFileSync(join(cwd, 'cdk.out', 'mine.txt'), 'utf-8')).toBe('kept');
   });
 
   test('a bug (TypeError) stays an internal error, exit 70', () => {
     jest.spyOn(VendingFleet, '_fromReadDirectory').mockImplementation(() => {
       throw new TypeError("Cannot read properties of undefined (reading 'x')");
     });
-    const result = cli(['synth', BUNDLED_FLEET], { cwd: tempDir('synth-bug-') });
+    const cwd = tempDir('synth-bug-');
+    const result = cli(['synth', BUNDLED_FLEET], { cwd });
     expect(result.code).toBe(EXIT_INTERNAL);
     expect(result.err).toMatch(/unexpected error: Cannot read properties/);
+    expect(existsSync(join(cwd, 'cdk.out'))).toBe(false);
   });
 
   test('annotations: warnings on stderr; an error fails the command as it fails cdk synth', () => {
