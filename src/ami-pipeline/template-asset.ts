@@ -91,8 +91,8 @@ const ASSET_HASH_SALT = '@aws-cdk/core:assetHashSalt';
 
 /**
  * Puts the template's directory into the cloud assembly where aws-cdk-lib's AssetStaging stages a directory asset,
- * `asset.<fingerprint>` in the assembly's asset folder, as hard links to the directory's files instead of the copies
- * AssetStaging would make (copies where links fail): AssetStaging finds the folder there and stages nothing. The
+ * `asset.<fingerprint>` in the assembly's asset folder, its rendered files as hard links (copies where links fail)
+ * and the bake's scripts as copies: AssetStaging finds the folder there and stages nothing. The
  * fingerprint is aws-cdk-lib's own (FileSystem.fingerprint, with the options AssetStaging passes for this asset), so
  * the folder, the asset's hash and the templates are what they were; `confirmStaged` removes the folder should
  * AssetStaging have computed another hash. The folder is made beside its place and renamed into it, so that it is
@@ -113,7 +113,13 @@ export function prestageTemplateDirectory(scope: IConstruct, directory: string):
   try {
     rmSync(temporary, { recursive: true, force: true });
     mkdirSync(temporary, { recursive: true });
-    for (const name of readdirSync(directory)) linkOrCopy(join(directory, name), join(temporary, name));
+    // The bake's scripts are hard links to the package's own files there: copied, so that nothing written into
+    // the assembly's folder can reach the installed package. The rendered files, the directory's own, are linked.
+    const scripts = new Set(bakeScripts().names);
+    for (const name of readdirSync(directory)) {
+      if (scripts.has(name)) copyFileSync(join(directory, name), join(temporary, name));
+      else linkOrCopy(join(directory, name), join(temporary, name));
+    }
     renameSync(temporary, target);
     return target;
   } catch {

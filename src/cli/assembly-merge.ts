@@ -27,7 +27,6 @@ import {
   rmSync,
   statSync,
   writeFileSync,
-  writeSync,
 } from 'fs';
 import { join } from 'path';
 import * as cxschema from 'aws-cdk-lib/cloud-assembly-schema';
@@ -171,12 +170,13 @@ export function mergeAssemblies(
       const root = JSON.stringify(treeRoot);
       const fd = openSync(join(into, TREE), 'w');
       try {
-        // The App always has children: its stacks, and aws-cdk-lib's Tree node.
-        writeSync(fd, `{"version":"tree-0.1","tree":${root.slice(0, -1)},"children":{`);
+        // The App always has children: its stacks, and aws-cdk-lib's Tree node. writeFileSync on the descriptor
+        // writes each piece whole (it loops over short writes, which writeSync leaves to its caller).
+        writeFileSync(fd, `{"version":"tree-0.1","tree":${root.slice(0, -1)},"children":{`);
         children.forEach(([id, child], i) =>
-          writeSync(fd, `${i > 0 ? ',' : ''}${JSON.stringify(id)}:${textOf(child)}`),
+          writeFileSync(fd, `${i > 0 ? ',' : ''}${JSON.stringify(id)}:${textOf(child)}`),
         );
-        writeSync(fd, '}}}');
+        writeFileSync(fd, '}}}');
       } finally {
         closeSync(fd);
       }

@@ -105,8 +105,9 @@ Options:
   --jobs N    build and synthesize the stacks in N worker processes (default: $PAAS_VENDING_JOBS, else
               the machine's processors; at most one per stack); the cloud assembly is the same byte for
               byte as with --jobs 1, and replaces the previous one only once every worker succeeded. A
-              process builds at most 200 stacks ($PAAS_VENDING_STACKS_PER_PROCESS): a larger fleet is
-              built by more processes, N at a time
+              worker builds at most 200 stacks ($PAAS_VENDING_STACKS_PER_PROCESS): a larger fleet is
+              built by more workers, N at a time (--include-offboarded and -c vending:stacks build in
+              one process)
   --frozen-placement
               fail instead of changing placement.yaml (for CI, where a change would be lost)
   --allow-empty

@@ -88,7 +88,7 @@ export function jobsOf(option: string | undefined, env: Readonly<Record<string, 
 export function stacksPerProcessOf(env: Readonly<Record<string, string | undefined>>): number {
   const given = env[STACKS_PER_PROCESS_VARIABLE];
   if (given === undefined || given === '') return DEFAULT_STACKS_PER_PROCESS;
-  if (!/^[1-9][0-9]{0,5}$/.test(given.trim())) {
+  if (!/^[1-9][0-9]*$/.test(given.trim())) {
     throw new UsageError(
       `synth: ${STACKS_PER_PROCESS_VARIABLE}: received ${JSON.stringify(given)}; expected a whole number of stacks ` +
         `from 1 up, such as ${DEFAULT_STACKS_PER_PROCESS} (the default)`,
@@ -164,7 +164,13 @@ const start = () => {
     if (--left === 0) process.stdout.write(JSON.stringify(ends));
     else start();
   };
-  const child = spawn(process.execPath, workers[i], { stdio: ['ignore', 2, 2] });
+  let child;
+  try {
+    child = spawn(process.execPath, workers[i], { stdio: ['ignore', 2, 2] });
+  } catch (e) {
+    // Some failures (ENOMEM from fork) are thrown rather than emitted: the others go on, and this one is said.
+    return end('could not start: ' + e.message);
+  }
   child.on('error', (e) => end('could not start: ' + e.message));
   child.on('exit', (code, signal) => end(signal ? 'signal ' + signal : 'exit ' + code));
 };

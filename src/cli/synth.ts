@@ -199,7 +199,8 @@ export function synthesizeFleet(fleet: ResolvedFleet, request: SynthRequest): Sy
   const unwritable = outdirProblem(outdir, cwd);
   if (unwritable !== undefined) return { problem: unwritable };
   const unmake = () => {
-    if (made) rmSync(outdir, { recursive: true, force: true });
+    // Kept when aws-cdk-lib's validation wrote its report there: its message names that file.
+    if (made && !existsSync(join(outdir, 'validation-report.json'))) rmSync(outdir, { recursive: true, force: true });
   };
   const cache = request.cache
     ? SynthCache.of(fleet.directory, request.env ?? process.env, request.cacheInputs)

@@ -108,8 +108,16 @@ describe('prestageTemplateDirectory', () => {
     expect(asset.assetHash).toBe(new Asset(other, 'Asset', { path: directory }).assetHash);
     expect(prestaged).toBe(join(app.assetOutdir, `asset.${asset.assetHash}`));
     expectPackageContent(prestaged!, rendered);
-    for (const name of readdirSync(directory)) {
-      expect([name, statSync(join(prestaged!, name)).ino]).toEqual([name, statSync(join(directory, name)).ino]);
+    // The rendered files are links of the directory's; the scripts copies, never links of the package's own files
+    // (something written into the assembly must not reach the installed package).
+    for (const file of rendered.files()) {
+      expect(statSync(join(prestaged!, file.fileName)).ino).toBe(statSync(join(directory, file.fileName)).ino);
+    }
+    for (const script of SCRIPTS) {
+      expect([script, statSync(join(prestaged!, script)).ino]).not.toEqual([
+        script,
+        statSync(join(AMI_PIPELINE_SCRIPTS, script)).ino,
+      ]);
     }
     // Nothing half made left beside it; a second call finds it there and puts nothing.
     expect(readdirSync(app.assetOutdir).filter((name) => name.startsWith('.asset.'))).toEqual([]);

@@ -294,6 +294,17 @@ describe('paas-vending synth: refusals', () => {
     expect(existsSync(join(cwd, 'cdk.out'))).toBe(false);
   });
 
+  test("a failed synthesis keeps the cdk.out it made when aws-cdk-lib's validation report is there", () => {
+    const cwd = tempDir('synth-throw-report-');
+    jest.spyOn(VendingFleet, '_fromReadDirectory').mockImplementation((app) => {
+      // What aws-cdk-lib does when its validation fails: the report in the assembly, then an error naming it.
+      writeFileSync(join(app.outdir, 'validation-report.json'), '{}');
+      throw new Error(`Validation failed. A copy of this report can be found in: ${app.outdir}/validation-report.json`);
+    });
+    expect(cli(['synth', BUNDLED_FLEET], { cwd }).code).toBe(EXIT_INVALID);
+    expect(existsSync(join(cwd, 'cdk.out', 'validation-report.json'))).toBe(true);
+  });
+
   test('an error thrown by a construct leaves a cdk.out that was there before in place', () => {
     const cwd = tempDir('synth-throw-kept-');
     mkdirSync(join(cwd, 'cdk.out'));
