@@ -1,5 +1,6 @@
 import { createHash } from 'crypto';
 import {
+  chmodSync,
   copyFileSync,
   existsSync,
   linkSync,
@@ -19,20 +20,21 @@ import { IConstruct } from 'constructs';
 import { PackerTemplate } from './packer-template';
 import { AMI_PIPELINE_SCRIPTS } from './scripts';
 
-/** The bake's scripts and a digest of their names and contents, read once per process (the package's files). */
-let packageScripts: { names: string[]; digest: string } | undefined;
+/** The bake's scripts (content and mode) and a digest of their names and contents, read once per process. */
+let packageScripts:
+  { names: string[]; digest: string; files: Map<string, { content: Buffer; mode: number }> } | undefined;
 
-function bakeScripts(): { names: string[]; digest: string } {
+function bakeScripts(): NonNullable<typeof packageScripts> {
   if (!packageScripts) {
     const names = readdirSync(AMI_PIPELINE_SCRIPTS).filter((name) => name.endsWith('.sh'));
     const hash = createHash('sha256');
+    const files = new Map<string, { content: Buffer; mode: number }>();
     for (const name of names) {
-      hash
-        .update(name)
-        .update('\0')
-        .update(readFileSync(join(AMI_PIPELINE_SCRIPTS, name)));
+      const content = readFileSync(join(AMI_PIPELINE_SCRIPTS, name));
+      files.set(name, { content, mode: statSync(join(AMI_PIPELINE_SCRIPTS, name)).mode % 0o1000 });
+      hash.update(name).update('\0').update(content);
     }
-    packageScripts = { names, digest: hash.digest('hex') };
+    packageScripts = { names, digest: hash.digest('hex'), files };
   }
   return packageScripts;
 }
@@ -115,10 +117,17 @@ export function prestageTemplateDirectory(scope: IConstruct, directory: string):
     mkdirSync(temporary, { recursive: true });
     // The bake's scripts are hard links to the package's own files there: copied, so that nothing written into
     // the assembly's folder can reach the installed package. The rendered files, the directory's own, are linked.
-    const scripts = new Set(bakeScripts().names);
+    // Written from the package's content read once (a file system copy of each costs more, measured).
+    const scripts = bakeScripts().files;
     for (const name of readdirSync(directory)) {
-      if (scripts.has(name)) copyFileSync(join(directory, name), join(temporary, name));
-      else linkOrCopy(join(directory, name), join(temporary, name));
+      const script = scripts.get(name);
+      if (script) {
+        writeFileSync(join(temporary, name), script.content);
+        // The package's mode exactly, as a copy keeps it (the umask would narrow a mode given to writeFileSync).
+        chmodSync(join(temporary, name), script.mode);
+      } else {
+        linkOrCopy(join(directory, name), join(temporary, name));
+      }
     }
     renameSync(temporary, target);
     return target;

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { Annotations, CfnResource, Stack } from 'aws-cdk-lib';
+import { Annotations, CfnResource, Stack, Stage } from 'aws-cdk-lib';
 import { VendingFleet } from '../../src';
 import { BUNDLED_FLEET, EXIT_INTERNAL, EXIT_INVALID, EXIT_OK, EXIT_USAGE, Io, run } from '../../src/cli/cli';
 import { platform, stagingCustomer, writeFleet } from '../config/fixtures';
@@ -296,10 +296,11 @@ describe('paas-vending synth: refusals', () => {
 
   test("a failed synthesis keeps the cdk.out it made when aws-cdk-lib's validation report is there", () => {
     const cwd = tempDir('synth-throw-report-');
-    jest.spyOn(VendingFleet, '_fromReadDirectory').mockImplementation((app) => {
+    jest.spyOn(VendingFleet, '_fromReadDirectory').mockImplementation((scope) => {
       // What aws-cdk-lib does when its validation fails: the report in the assembly, then an error naming it.
-      writeFileSync(join(app.outdir, 'validation-report.json'), '{}');
-      throw new Error(`Validation failed. A copy of this report can be found in: ${app.outdir}/validation-report.json`);
+      const outdir = (scope as Stage).outdir;
+      writeFileSync(join(outdir, 'validation-report.json'), '{}');
+      throw new Error(`Validation failed. A copy of this report can be found in: ${outdir}/validation-report.json`);
     });
     expect(cli(['synth', BUNDLED_FLEET], { cwd }).code).toBe(EXIT_INVALID);
     expect(existsSync(join(cwd, 'cdk.out', 'validation-report.json'))).toBe(true);
