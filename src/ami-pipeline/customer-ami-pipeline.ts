@@ -359,7 +359,7 @@ export class CustomerAmiPipeline extends Construct {
       tags: props.tags,
     });
     const directory = templateDirectory(this.packerTemplate);
-    // Linked into the cloud assembly, not copied by aws-cdk-lib: the same folder, at a fraction of the cost.
+    // Put into the cloud assembly ahead of aws-cdk-lib, which then copies nothing: the same folder, for less.
     const prestaged = prestageTemplateDirectory(this, directory);
     const template = new s3assets.Asset(this, 'PackerTemplate', { path: directory });
     confirmStaged(prestaged, template.assetHash);

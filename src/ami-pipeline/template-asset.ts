@@ -19,6 +19,7 @@ import * as cxapi from 'aws-cdk-lib/cx-api';
 import { IConstruct } from 'constructs';
 import { PackerTemplate } from './packer-template';
 import { AMI_PIPELINE_SCRIPTS } from './scripts';
+import { linkOrCopy } from '../config/atomic-write';
 
 /** The bake's scripts (content and mode) and a digest of their names and contents, read once per process. */
 let packageScripts:
@@ -43,7 +44,8 @@ function bakeScripts(): NonNullable<typeof packageScripts> {
  * Writes the rendered template and the bake's scripts to a directory named by their content (the scripts' too, so
  * that two versions of the library never share a directory). The scripts, the same for every environment, are hard
  * links to the package's files where the file system allows it (a copy otherwise): the directory holds the same
- * bytes either way, and aws-cdk-lib stages it into the cloud assembly by copying, as before. A rendered file that
+ * bytes either way. It reaches the cloud assembly through prestageTemplateDirectory (or aws-cdk-lib's copy where
+ * that puts nothing there), never as links of the package's files. A rendered file that
  * already holds its content is left as it is: its modification time stays, so aws-cdk-lib's cache of fingerprints
  * (by inode, modification time and size) knows it again and is not rewritten, as in every later synthesis.
  */
@@ -115,9 +117,9 @@ export function prestageTemplateDirectory(scope: IConstruct, directory: string):
   try {
     rmSync(temporary, { recursive: true, force: true });
     mkdirSync(temporary, { recursive: true });
-    // The bake's scripts are hard links to the package's own files there: copied, so that nothing written into
-    // the assembly's folder can reach the installed package. The rendered files, the directory's own, are linked.
-    // Written from the package's content read once (a file system copy of each costs more, measured).
+    // The bake's scripts are hard links to the package's own files there: written from their content, read once
+    // (cheaper than a file system copy, measured), so that nothing written into the assembly's folder can reach the
+    // installed package. The rendered files, the directory's own, are linked.
     const scripts = bakeScripts().files;
     for (const name of readdirSync(directory)) {
       const script = scripts.get(name);
@@ -145,14 +147,5 @@ export function prestageTemplateDirectory(scope: IConstruct, directory: string):
 export function confirmStaged(prestaged: string | undefined, assetHash: string): void {
   if (prestaged !== undefined && basename(prestaged) !== `asset.${assetHash}`) {
     rmSync(prestaged, { recursive: true, force: true });
-  }
-}
-
-/** A hard link of `source` at `target`, or a copy where the file system refuses links (another device). */
-function linkOrCopy(source: string, target: string): void {
-  try {
-    linkSync(source, target);
-  } catch {
-    copyFileSync(source, target);
   }
 }

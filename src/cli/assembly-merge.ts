@@ -30,7 +30,8 @@ import {
 } from 'fs';
 import { join } from 'path';
 import * as cxschema from 'aws-cdk-lib/cloud-assembly-schema';
-import { Artifacts, CachedApp, CachedStack, linkOrCopy, treeNodes, treeText } from './synth-cache';
+import { Artifacts, CachedApp, CachedStack, templateFactsOf, treeNodes, treeText } from './synth-cache';
+import { linkOrCopy } from '../config/atomic-write';
 
 /** One worker's cloud assembly folder and the stacks (artifact ids) it built. */
 export interface AssemblyPart {
@@ -263,14 +264,7 @@ export function splitPart(
     const stackArtifact = artifacts.find(([, artifact]) => artifact.type === STACK_ARTIFACT)?.[1];
     const templateFile = join(part.dir, stackArtifact?.properties?.templateFile ?? '');
     if (!node || !stackArtifact || !existsSync(templateFile)) return undefined;
-    const template = JSON.parse(readFileSync(templateFile, 'utf-8'));
-    const count = (section: string) => Object.keys(template?.[section] ?? {}).length;
-    const facts = {
-      resources: count('Resources'),
-      outputs: count('Outputs'),
-      parameters: count('Parameters'),
-      bytes: statSync(templateFile).size,
-    };
+    const facts = templateFactsOf(templateFile);
     stacks.push({
       id,
       artifacts: withoutPlatform,

@@ -30,9 +30,7 @@
  */
 import { createHash, randomBytes } from 'crypto';
 import {
-  copyFileSync,
   existsSync,
-  linkSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -44,6 +42,7 @@ import {
 } from 'fs';
 import { dirname, join, relative, resolve, sep } from 'path';
 import { PACKAGE_ROOT } from './io';
+import { linkOrCopy } from '../config/atomic-write';
 import { cacheDirectory, cacheEnabled } from '../config/config-cache';
 
 /** The version of an entry's layout; another one is a miss. */
@@ -84,6 +83,18 @@ export interface TemplateFacts {
   readonly outputs: number;
   readonly parameters: number;
   readonly bytes: number;
+}
+
+/** A template file's counts and size, read once (the split for the cache and the table both count this way). */
+export function templateFactsOf(templateFile: string): TemplateFacts {
+  const template = JSON.parse(readFileSync(templateFile, 'utf-8'));
+  const count = (section: string) => Object.keys(template?.[section] ?? {}).length;
+  return {
+    resources: count('Resources'),
+    outputs: count('Outputs'),
+    parameters: count('Parameters'),
+    bytes: statSync(templateFile).size,
+  };
 }
 
 /** What every App of one key writes alike: the manifest's header and own artifacts, cdk.out, the tree's root. */
@@ -444,15 +455,6 @@ export class SynthCache {
       for (const source of this.contentIndex.get(content) ?? []) inputs[source] = this.hashOf(source);
     }
     return inputs;
-  }
-}
-
-/** A hard link of `from` at `to`, or a copy where the file system refuses links (another device, no links). */
-export function linkOrCopy(from: string, to: string): void {
-  try {
-    linkSync(from, to);
-  } catch {
-    copyFileSync(from, to);
   }
 }
 

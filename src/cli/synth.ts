@@ -12,23 +12,21 @@
  *
  * Internal: not exported from src/index.ts.
  */
-import {
-  accessSync,
-  constants,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-} from 'fs';
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'fs';
 import { basename, dirname, join } from 'path';
 import { DefaultStackSynthesizer, IBoundStackSynthesizer, Stack } from 'aws-cdk-lib';
 import { CloudAssembly, CloudFormationStackArtifact } from 'aws-cdk-lib/cx-api';
 import { AssemblyPart, installAssembly, mergeAssemblies, splitPart } from './assembly-merge';
 import { appContext, buildPart, failureOf, readFleetConfig, shownPath, synthApp, SynthesizedFleet } from './synth-app';
-import { CachedApp, CachedStack, SynthCache, SynthCacheInputs, SynthCacheStats, TemplateFacts } from './synth-cache';
+import {
+  CachedApp,
+  CachedStack,
+  SynthCache,
+  SynthCacheInputs,
+  SynthCacheStats,
+  TemplateFacts,
+  templateFactsOf,
+} from './synth-cache';
 import { DEFAULT_STACKS_PER_PROCESS, runWorkers, sharesOf, WorkerError } from './synth-jobs';
 import { writeRefusal } from '../config/atomic-write';
 import { ingressOf, ResolvedCustomerConfig, servedHosts } from '../config/defaults';
@@ -275,10 +273,12 @@ function synthesizeHere(fleet: ResolvedFleet, request: SynthRequest): Synthesize
  */
 function plannedJobs(fleet: ResolvedFleet, request: SynthRequest): string[] | undefined {
   const stacks = stacksOf(fleet, request);
-  if ((request.jobs ?? 1) <= 1 && (stacks?.length ?? 0) <= (request.stacksPerProcess ?? DEFAULT_STACKS_PER_PROCESS)) {
-    return undefined;
-  }
-  return stacks && stacks.length > 1 ? stacks : undefined;
+  return stacks && inWorkers(stacks.length, request) ? stacks : undefined;
+}
+
+/** Whether worker processes build `count` stacks: more than one, and --jobs above 1 or more than one process builds. */
+function inWorkers(count: number, request: SynthRequest): boolean {
+  return count > 1 && ((request.jobs ?? 1) > 1 || count > (request.stacksPerProcess ?? DEFAULT_STACKS_PER_PROCESS));
 }
 
 /**
@@ -363,10 +363,9 @@ function synthesizeInParts(
     }
     const missing = stacks.filter((id) => !hits.has(id));
     const parts: AssemblyPart[] = [];
-    const jobs = request.jobs ?? 1;
-    const perProcess = request.stacksPerProcess ?? DEFAULT_STACKS_PER_PROCESS;
-    if (missing.length > 1 && (jobs > 1 || missing.length > perProcess)) {
-      const shares = sharesOf(missing, jobs, perProcess);
+    if (inWorkers(missing.length, request)) {
+      const jobs = request.jobs ?? 1;
+      const shares = sharesOf(missing, jobs, request.stacksPerProcess ?? DEFAULT_STACKS_PER_PROCESS);
       const atOnce = Math.min(jobs, shares.length);
       progress?.(
         `building and synthesizing ${missing.length} stacks in ${shares.length} processes, ${atOnce} at a time…`,
@@ -545,18 +544,9 @@ function describe(
     ...assembly.stacks.filter((a) => !order.includes(a.id)),
   ];
   // A template whose counts are known (taken from the cache, or counted as it was kept there) is not read again.
-  // Read here rather than through artifact.template, which keeps every template it read for the assembly's life.
-  const factsOf = (artifact: CloudFormationStackArtifact): TemplateFacts => {
-    const known = synthesized.templateFacts?.get(artifact.id);
-    if (known) return known;
-    const template = JSON.parse(readFileSync(artifact.templateFullPath, 'utf-8'));
-    return {
-      resources: Object.keys(template.Resources ?? {}).length,
-      outputs: Object.keys(template.Outputs ?? {}).length,
-      parameters: Object.keys(template.Parameters ?? {}).length,
-      bytes: statSync(artifact.templateFullPath).size,
-    };
-  };
+  // Read from its file rather than through artifact.template, which keeps every template for the assembly's life.
+  const factsOf = (artifact: CloudFormationStackArtifact): TemplateFacts =>
+    synthesized.templateFacts?.get(artifact.id) ?? templateFactsOf(artifact.templateFullPath);
   const facts = new Map(artifacts.map((artifact) => [artifact.id, factsOf(artifact)]));
   const rows = artifacts.map((artifact): SynthRow => {
     const c = artifact.id === synthesized.platformStack ? undefined : customers.get(artifact.id);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'crypto';
-import { existsSync, renameSync, rmSync, statSync, writeFileSync } from 'fs';
+import { copyFileSync, existsSync, linkSync, renameSync, rmSync, statSync, writeFileSync } from 'fs';
 import { basename, dirname, join } from 'path';
 import { ConfigError } from './errors';
 import { displayPath } from './fleet';
@@ -62,5 +62,14 @@ export function writeFileAtomically(path: string, text: string, shownAs: string 
     throw new ConfigError([
       { file: shownAs, path: '', message: `cannot be written (${writeRefusal(e, path, displayPath)}); ${kept}` },
     ]);
+  }
+}
+
+/** Internal: a hard link of `from` at `to`, or a copy where the file system refuses links (another device, no links). */
+export function linkOrCopy(from: string, to: string): void {
+  try {
+    linkSync(from, to);
+  } catch {
+    copyFileSync(from, to);
   }
 }

@@ -287,7 +287,7 @@ export class VendingFleet {
         },
       ]);
     }
-    const liveNames = [platformStackName, ...labels, ...(pipelineStackName ? [pipelineStackName] : [])];
+    const liveNames = fleetStackNames(platformConfig, fleet.customers);
     this.stackNames = [...liveNames, ...offboarded.map((o) => o.name)];
     const selected = selectionOf(app, options, this.stackNames, where);
 
