@@ -20,7 +20,7 @@ import { resolvePacker, validate } from './checks';
 import { PackerBaseImage, PackerTemplate } from './packer-template';
 import { rolloutStateMachine } from './rollout';
 import { rebuildWindowOfConfig, REBUILDS_OFF, staggeredRebuildSchedule } from './schedule';
-import { confirmStaged, prestageTemplateDirectory, templateDirectory } from './template-asset';
+import { confirmStaged, templateAssetSource } from './template-asset';
 import {
   DEFAULT_BASE_IMAGE_PARAMETER,
   DEFAULT_KEEP_IMAGES,
@@ -358,11 +358,11 @@ export class CustomerAmiPipeline extends Construct {
       provisionScripts: props.provisionScripts,
       tags: props.tags,
     });
-    const directory = templateDirectory(this.packerTemplate);
-    // Put into the cloud assembly ahead of aws-cdk-lib, which then copies nothing: the same folder, for less.
-    const prestaged = prestageTemplateDirectory(this, directory);
-    const template = new s3assets.Asset(this, 'PackerTemplate', { path: directory });
-    confirmStaged(prestaged, template.assetHash);
+    // Written straight into the cloud assembly where aws-cdk-lib stages it, which then copies nothing: the same
+    // folder and hash, for less.
+    const templateSource = templateAssetSource(this, this.packerTemplate);
+    const template = new s3assets.Asset(this, 'PackerTemplate', { path: templateSource.path });
+    confirmStaged(templateSource, template.assetHash);
 
     // Network: CodeBuild reaches the build instance over SSH on its private address.
     const buildSecurityGroup = new ec2.SecurityGroup(this, 'BuildSecurityGroup', {

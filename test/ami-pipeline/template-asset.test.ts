@@ -2,14 +2,39 @@
  * The directory the Packer template asset is staged from: the rendered files and the bake's scripts, byte for byte
  * the package's, whatever an earlier synthesis left in it.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
+import * as fs from 'fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'fs';
 import { tmpdir } from 'os';
 import { dirname, join } from 'path';
-import { App, Stack, Stage } from 'aws-cdk-lib';
+import { App, FileSystem, Stack } from 'aws-cdk-lib';
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { PackerBaseImage, PackerTemplate } from '../../src/ami-pipeline/packer-template';
 import { AMI_PIPELINE_SCRIPTS } from '../../src/ami-pipeline/scripts';
-import { confirmStaged, prestageTemplateDirectory, templateDirectory } from '../../src/ami-pipeline/template-asset';
+import {
+  confirmStaged,
+  fingerprintOfFiles,
+  ownFolderIn,
+  renderedTemplatesFolder,
+  templateAssetSource,
+  templateDirectory,
+} from '../../src/ami-pipeline/template-asset';
+
+// renameSync made to fail once where a test says so (the file system refusing the folder written into the assembly).
+jest.mock('fs', () => {
+  const actual = jest.requireActual('fs');
+  return { ...actual, renameSync: jest.fn(actual.renameSync) };
+});
 
 const SCRIPTS = readdirSync(AMI_PIPELINE_SCRIPTS)
   .filter((name) => name.endsWith('.sh'))
@@ -90,70 +115,213 @@ describe('templateDirectory', () => {
   });
 });
 
-describe('prestageTemplateDirectory', () => {
+describe('fingerprintOfFiles', () => {
+  /** aws-cdk-lib's own fingerprint of a folder holding `files`, with the options an asset passes. */
+  const cdkFingerprint = (files: Map<string, { content: Buffer }>, extraHash?: string) => {
+    const folder = mkdtempSync(join(tmpdir(), 'fingerprint-'));
+    for (const [name, file] of files) writeFileSync(join(folder, name), file.content);
+    return FileSystem.fingerprint(folder, { exclude: ['.is_custom_resource'], ...(extraHash ? { extraHash } : {}) });
+  };
+  const filesOf = (entries: Record<string, string | Buffer>) =>
+    new Map(Object.entries(entries).map(([name, content]) => [name, { content: Buffer.from(content) }]));
+
+  test("gives aws-cdk-lib's hash of the template's folder, with and without the context's salt", () => {
+    const directory = templateDirectory(template('fingerprint-a'));
+    const files = new Map(
+      readdirSync(directory).map((name) => [name, { content: readFileSync(join(directory, name)) }]),
+    );
+    expect(fingerprintOfFiles(files)).toBe(FileSystem.fingerprint(directory, { exclude: ['.is_custom_resource'] }));
+    expect(fingerprintOfFiles(files, 'salt-1')).toBe(cdkFingerprint(files, 'salt-1'));
+    expect(fingerprintOfFiles(files, 'salt-1')).not.toBe(fingerprintOfFiles(files));
+  });
+
+  test('reads content as aws-cdk-lib does: CRLF as LF, binary as it is, chunk edges, names in code-unit order', () => {
+    const chunk = 8 * 1024;
+    const cases = filesOf({
+      'crlf.txt': 'a\r\nb\r\n',
+      'empty.txt': '',
+      'binary.bin': Buffer.from([0, 13, 10, 1, 2]),
+      // A chunk that ends in CR waits for the next; a CR LF split by the chunk edge is counted as LF.
+      'edge-cr.txt': `${'x'.repeat(chunk - 1)}\r\n${'y'.repeat(10)}`,
+      'ends-cr.txt': `${'x'.repeat(chunk - 1)}\r`,
+      // A character of two bytes across the chunk edge (aws-cdk-lib decodes each chunk apart).
+      'utf8-edge.txt': `${'x'.repeat(chunk - 1)}é tail`,
+      // Text in its first chunk and a zero byte later: text.
+      'late-zero.txt': Buffer.concat([Buffer.from('t'.repeat(chunk)), Buffer.from([0, 65])]),
+      'B-upper.txt': 'B',
+      'a-lower.txt': 'a',
+    });
+    expect(fingerprintOfFiles(cases)).toBe(cdkFingerprint(cases));
+    // Each file counts: a change to any one gives another hash.
+    for (const name of cases.keys()) {
+      const changed = new Map(cases);
+      changed.set(name, { content: Buffer.concat([cases.get(name)!.content, Buffer.from('!')]) });
+      expect([name, fingerprintOfFiles(changed)]).toEqual([name, cdkFingerprint(changed)]);
+      expect([name, fingerprintOfFiles(changed)]).not.toEqual([name, fingerprintOfFiles(cases)]);
+    }
+  });
+});
+
+describe('templateAssetSource', () => {
   const appWith = (context: Record<string, unknown> = {}) => {
-    const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'prestage-')), context });
+    const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'asset-source-')), context });
     return { app, stack: new Stack(app, 'Stack') };
   };
-
-  test("puts the directory where aws-cdk-lib stages it, as links of its files: the asset's hash and folder as before", () => {
-    const rendered = template('asset-e');
-    const directory = templateDirectory(rendered);
+  const leftovers = (app: App) => readdirSync(app.assetOutdir).filter((name) => /^\.(asset|packer)/.test(name));
+  /** The asset's hash and folder when aws-cdk-lib stages the template's folder of the temporary folder itself. */
+  const staggedByCdk = (rendered: PackerTemplate) => {
     const { app, stack } = appWith();
-    const prestaged = prestageTemplateDirectory(stack, directory);
-    const asset = new Asset(stack, 'Asset', { path: directory });
-    confirmStaged(prestaged, asset.assetHash);
-    // The hash aws-cdk-lib gives the same directory in an App where nothing was put in place beforehand.
-    const { stack: other } = appWith();
-    expect(asset.assetHash).toBe(new Asset(other, 'Asset', { path: directory }).assetHash);
-    expect(prestaged).toBe(join(app.assetOutdir, `asset.${asset.assetHash}`));
-    expectPackageContent(prestaged!, rendered);
-    // The rendered files are links of the directory's; the scripts copies, never links of the package's own files
-    // (something written into the assembly must not reach the installed package).
-    for (const file of rendered.files()) {
-      expect(statSync(join(prestaged!, file.fileName)).ino).toBe(statSync(join(directory, file.fileName)).ino);
-    }
+    const asset = new Asset(stack, 'Asset', { path: templateDirectory(rendered) });
+    return { hash: asset.assetHash, folder: join(app.assetOutdir, `asset.${asset.assetHash}`) };
+  };
+
+  test("writes the folder where aws-cdk-lib stages it: the asset's hash and folder as a copy gives them", () => {
+    const rendered = template('asset-e');
+    const { app, stack } = appWith();
+    const source = templateAssetSource(stack, rendered);
+    const asset = new Asset(stack, 'Asset', { path: source.path });
+    confirmStaged(source, asset.assetHash);
+    const expected = staggedByCdk(rendered);
+    expect(asset.assetHash).toBe(expected.hash);
+    expect(source.prestaged).toBe(join(app.assetOutdir, `asset.${asset.assetHash}`));
+    expectPackageContent(source.prestaged!, rendered);
+    // The staged folder is the one written, not a copy of it: nothing else in the assembly.
+    expect(readdirSync(app.assetOutdir).filter((name) => name.startsWith('asset.'))).toEqual([
+      `asset.${asset.assetHash}`,
+    ]);
+    expect(lstatSync(source.prestaged!).isDirectory()).toBe(true);
+    // The scripts are copies, never links of the package's own files (something written into the assembly must
+    // not reach the installed package).
     for (const script of SCRIPTS) {
-      expect([script, statSync(join(prestaged!, script)).ino]).not.toEqual([
+      expect([script, statSync(join(source.prestaged!, script)).ino]).not.toEqual([
         script,
         statSync(join(AMI_PIPELINE_SCRIPTS, script)).ino,
       ]);
     }
-    // Nothing half made left beside it; a second call finds it there and puts nothing.
-    expect(readdirSync(app.assetOutdir).filter((name) => name.startsWith('.asset.'))).toEqual([]);
-    expect(prestageTemplateDirectory(stack, directory)).toBeUndefined();
+    // Neither the link the asset was made from nor a half-made folder is left.
+    expect(source.link).toBeDefined();
+    expect(existsSync(source.link!)).toBe(false);
+    expect(leftovers(app)).toEqual([]);
   });
 
-  test('with the asset hash salt of the context, the same hash as aws-cdk-lib', () => {
-    const directory = templateDirectory(template('asset-f'));
-    const { stack } = appWith({ '@aws-cdk/core:assetHashSalt': 'salt-1' });
-    const prestaged = prestageTemplateDirectory(stack, directory);
-    const asset = new Asset(stack, 'Asset', { path: directory });
-    expect(prestaged).toBe(join(Stage.of(stack)!.assetOutdir, `asset.${asset.assetHash}`));
+  test("with the context's salt, the hash aws-cdk-lib gives; a second asset of the same template finds the folder", () => {
+    const rendered = template('asset-f');
+    const { app, stack } = appWith({ '@aws-cdk/core:assetHashSalt': 'salt-1' });
+    const source = templateAssetSource(stack, rendered);
+    const asset = new Asset(stack, 'Asset', { path: source.path });
+    confirmStaged(source, asset.assetHash);
+    expect(source.prestaged).toBe(join(app.assetOutdir, `asset.${asset.assetHash}`));
+    const { stack: other } = appWith({ '@aws-cdk/core:assetHashSalt': 'salt-1' });
+    expect(asset.assetHash).toBe(new Asset(other, 'Asset', { path: templateDirectory(rendered) }).assetHash);
+    expect(asset.assetHash).not.toBe(staggedByCdk(rendered).hash);
+    // The same template again (another stack of the App): the folder is there, nothing written, the same asset.
+    const again = templateAssetSource(new Stack(app, 'Other'), rendered);
+    expect(again.prestaged).toBeUndefined();
+    const second = new Asset(Stack.of(app.node.findChild('Other')), 'Asset', { path: again.path });
+    confirmStaged(again, second.assetHash);
+    expect(second.assetHash).toBe(asset.assetHash);
+    expectPackageContent(source.prestaged!, rendered);
+    expect(leftovers(app)).toEqual([]);
   });
 
-  test('puts nothing where staging is off, and removes a folder that is not the one aws-cdk-lib staged', () => {
-    const directory = templateDirectory(template('asset-g'));
-    const { stack: off } = appWith({ 'aws:cdk:disable-asset-staging': true });
-    expect(prestageTemplateDirectory(off, directory)).toBeUndefined();
+  test('staging off: the folder of the temporary folder, nothing written into the assembly', () => {
+    const rendered = template('asset-g');
+    const { app, stack } = appWith({ 'aws:cdk:disable-asset-staging': true });
+    const source = templateAssetSource(stack, rendered);
+    expect(source).toEqual({ path: templateDirectory(rendered) });
+    expect(existsSync(app.assetOutdir) ? readdirSync(app.assetOutdir) : []).toEqual([]);
+  });
+
+  test('another hash from aws-cdk-lib: the folder written is removed, the asset is its own copy', () => {
+    const rendered = template('asset-h');
     const { app, stack } = appWith();
-    const prestaged = prestageTemplateDirectory(stack, directory);
-    expect(existsSync(prestaged!)).toBe(true);
-    confirmStaged(prestaged, 'another-hash');
-    expect(existsSync(prestaged!)).toBe(false);
-    expect(readdirSync(app.assetOutdir).filter((name) => name.startsWith('asset.'))).toEqual([]);
-    confirmStaged(undefined, 'another-hash');
+    const source = templateAssetSource(stack, rendered);
+    expect(existsSync(source.prestaged!)).toBe(true);
+    confirmStaged(source, 'another-hash');
+    expect(existsSync(source.prestaged!)).toBe(false);
+    expect(readdirSync(app.assetOutdir)).toEqual([]);
   });
 
-  test('a file that cannot be linked nor copied: nothing put in place, nothing left, aws-cdk-lib stages as before', () => {
-    // A folder inside the directory: neither a link nor a file copy of it can be made.
-    const directory = mkdtempSync(join(tmpdir(), 'prestage-source-'));
-    writeFileSync(join(directory, 'a.txt'), 'a');
-    mkdirSync(join(directory, 'nested'));
-    const { app, stack } = appWith();
-    expect(prestageTemplateDirectory(stack, directory)).toBeUndefined();
-    expect(readdirSync(app.assetOutdir).filter((name) => /^\.?asset\./.test(name))).toEqual([]);
-    const asset = new Asset(stack, 'Asset', { path: directory });
-    expect(existsSync(join(app.assetOutdir, `asset.${asset.assetHash}`, 'a.txt'))).toBe(true);
+  test('a file system that refuses the folder or the link: the asset as aws-cdk-lib stages it, nothing left', () => {
+    const rendered = template('asset-i');
+    const expected = staggedByCdk(rendered);
+    // The folder cannot be put in place: the asset is made from the temporary folder and copied as always.
+    const refused = appWith();
+    (fs.renameSync as jest.Mock).mockImplementationOnce(() => {
+      throw Object.assign(new Error('EXDEV: cross-device link not permitted'), { code: 'EXDEV' });
+    });
+    {
+      const source = templateAssetSource(refused.stack, rendered);
+      expect(source).toEqual({ path: templateDirectory(rendered) });
+      expect(leftovers(refused.app)).toEqual([]);
+      const asset = new Asset(refused.stack, 'Asset', { path: source.path });
+      expect(asset.assetHash).toBe(expected.hash);
+      expectPackageContent(join(refused.app.assetOutdir, `asset.${asset.assetHash}`), rendered);
+    }
+    // The folder is written but no link can be made (a folder in its place): the asset is made from the temporary
+    // folder and finds the folder written.
+    const noLink = appWith();
+    mkdirSync(join(noLink.app.assetOutdir, `.packer-${expected.hash}-${process.pid}`, 'in-the-way'), {
+      recursive: true,
+    });
+    const source = templateAssetSource(noLink.stack, rendered);
+    expect(source).toEqual({
+      path: templateDirectory(rendered),
+      prestaged: join(noLink.app.assetOutdir, `asset.${expected.hash}`),
+    });
+    const asset = new Asset(noLink.stack, 'Asset', { path: source.path });
+    confirmStaged(source, asset.assetHash);
+    expect(asset.assetHash).toBe(expected.hash);
+    expectPackageContent(source.prestaged!, rendered);
+  });
+});
+
+describe('renderedTemplatesFolder', () => {
+  test("is the user's own private folder", () => {
+    const folder = renderedTemplatesFolder();
+    expect(dirname(templateDirectory(template('own-folder')))).toBe(folder);
+    const found = lstatSync(folder);
+    expect(found.isDirectory()).toBe(true);
+    if (process.getuid) {
+      expect(folder).toBe(join(tmpdir(), `cdk-paas-vending-${process.getuid()}`));
+      expect(found.uid).toBe(process.getuid());
+      expect(found.mode % 0o100).toBe(0);
+    }
+  });
+
+  test('refuses a folder of that name that others can write, or that is not a folder, and says what to do', () => {
+    const uid = process.getuid?.();
+    if (uid === undefined) return;
+    const attempt = (setup: (folder: string) => void) => {
+      const parent = mkdtempSync(join(tmpdir(), 'own-folder-'));
+      const folder = join(parent, `cdk-paas-vending-${uid}`);
+      setup(folder);
+      try {
+        return { taken: ownFolderIn(parent), message: '', folder };
+      } catch (error) {
+        return { taken: undefined, message: (error as Error).message, folder };
+      }
+    };
+    const expected = (folder: string, what: string) =>
+      `cdk-paas-vending: the folder for rendered Packer templates, ${folder}, ${what}; expected a folder of this ` +
+      `user's (uid ${uid}) that no one else can read or write (mode 700). Remove it, or set TMPDIR to a folder of ` +
+      'your own.';
+    const shared = attempt((folder) => {
+      mkdirSync(folder);
+      chmodSync(folder, 0o777);
+    });
+    expect(shared.message).toBe(expected(shared.folder, `belongs to uid ${uid} with mode 777`));
+    const readable = attempt((folder) => mkdirSync(folder, { mode: 0o750 }));
+    expect(readable.message).toBe(expected(readable.folder, `belongs to uid ${uid} with mode 750`));
+    const linked = attempt((folder) => fs.symlinkSync(mkdtempSync(join(tmpdir(), 'own-target-')), folder));
+    expect(linked.message).toBe(expected(linked.folder, 'is a symbolic link'));
+    const file = attempt((folder) => writeFileSync(folder, 'x'));
+    expect(file.message).toBe(expected(file.folder, 'is not a folder'));
+    // Its own private folder, made or found, is taken.
+    const own = attempt((folder) => mkdirSync(folder, { mode: 0o700 }));
+    expect(own).toEqual({ taken: own.folder, message: '', folder: own.folder });
+    const made = attempt(() => undefined);
+    expect(made.taken).toBe(made.folder);
+    expect(lstatSync(made.folder).mode % 0o1000).toBe(0o700);
   });
 });
