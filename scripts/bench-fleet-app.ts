@@ -4,7 +4,8 @@
  *
  *   node bench-fleet-app.js <library|plain|empty|alone|alone-cli|cli-jobs-N|cached-one-changed> <input> <outdir> <result.json> [<lib directory>] [<stack>|<N>]
  *
- * library: `VendingFleet.fromDirectory(app, input)` on the compiled library (lib/); plain: the hand-written
+ * library: `VendingFleet.fromDirectory(app, input)` on the compiled library (the lib/ given: the package as npm
+ * installs it, or the checkout's own lib/); plain: the hand-written
  * aws-cdk-lib app of scripts/bench-fleet-plain.ts on the fleet spec in `input` (JSON); empty: as many empty
  * stacks as the fleet has (platform + environments; `input` is the number of environments). Then `app.synth()`
  * into `outdir`. alone: `VendingFleet.fromDirectory(app, input, { stacks: [stack] })`, the whole fleet read,

@@ -3,8 +3,9 @@
  * environments three ways, each in a fresh child process (scripts/bench-fleet-app.ts), and prints wall time,
  * peak RSS, templates and resources written, the marginal cost per environment and per resource, and the ratios:
  *
- * - library: `VendingFleet.fromDirectory` on the compiled library (lib/, the code users run) over a fleet
- *   generated from examples/fleet (scripts/bench-fleet-generate.ts);
+ * - library: `VendingFleet.fromDirectory` on the compiled library (lib/, the code users run, installed as npm
+ *   installs the package: see --lib-from) over a fleet generated from examples/fleet
+ *   (scripts/bench-fleet-generate.ts);
  * - plain: the same fleet written by hand with aws-cdk-lib L2 constructs (scripts/bench-fleet-plain.ts);
  * - empty: as many empty stacks (the floor aws-cdk-lib sets per stack);
  * - alone: one customer environment stack alone out of the fleet (`VendingFleet.fromDirectory(app, dir,
@@ -36,12 +37,16 @@
  *                                        # (compare two by resource type: scripts/bench-fleet-compare.ts)
  *   ... --config-cache off               # children validate every config file each run (default on: the cache of
  *                                        # validated configs in a folder of the benchmark's, filled by the warm-up)
+ *   ... --lib-from source                # children load lib/ itself (default package: the files of `npm pack`
+ *                                        # installed into a node_modules folder of the benchmark's, as a user's app
+ *                                        # loads the library; aws-cdk-lib's creation stack traces fold an installed
+ *                                        # package's frames into one line and keep every other frame)
  *
  * Wall time is the child's, from spawn to exit (Node start-up and module loading included); peak RSS is the
  * child's maxRSS. Resources and templates are counted in the written cloud assembly. Targets are reported as
  * met or missed, never asserted: the exit code is non-zero only on an error (a failed synthesis, a bad option).
  */
-import { spawn } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import {
   copyFileSync,
   existsSync,
@@ -148,6 +153,13 @@ interface Options {
    * benchmark's own: on, the warm-up of an alone case fills it and the counted runs read it back.
    */
   readonly configCache: boolean;
+  /**
+   * How the children load the library: `package` (the default), the files `npm pack` puts in the package installed
+   * into a node_modules folder of the benchmark's, as a user's app loads it from npm; `source`, the checkout's lib/
+   * itself. It matters beyond module loading: aws-cdk-lib's creation stack traces keep every frame outside a
+   * node_modules folder as the user's own code, and fold an installed package's frames into one line.
+   */
+  readonly libFrom: 'package' | 'source';
 }
 
 const TARGETS = {
@@ -183,6 +195,7 @@ function parseOptions(argv: string[]): Options {
     '--keep',
     '--stack',
     '--config-cache',
+    '--lib-from',
   ];
   const unknown = argv.filter((a, i) => a.startsWith('--') && !known.includes(a) && !known.includes(argv[i - 1] ?? ''));
   if (unknown.length) throw new Error(`unknown option(s) ${unknown.join(', ')}; expected ${known.join(', ')}`);
@@ -220,6 +233,10 @@ function parseOptions(argv: string[]): Options {
   if (!['on', 'off'].includes(configCache)) {
     throw new Error(`--config-cache: received ${configCache}; expected on or off`);
   }
+  const libFrom = value('--lib-from') ?? 'package';
+  if (libFrom !== 'package' && libFrom !== 'source') {
+    throw new Error(`--lib-from: received ${libFrom}; expected package or source`);
+  }
   return {
     sizes: [...new Set(sizes)].sort((a, b) => a - b),
     cases,
@@ -229,7 +246,37 @@ function parseOptions(argv: string[]): Options {
     keep: argv.includes('--keep'),
     stack: value('--stack') ?? DEFAULT_ALONE_STACK,
     configCache: configCache === 'on',
+    libFrom,
   };
+}
+
+/**
+ * The library as a user's app gets it from npm: the files `npm pack` puts in the package (lib/, the bake's scripts,
+ * the bundled dependencies, package.json), copied into `<work>/node_modules/cdk-paas-vending`. aws-cdk-lib and
+ * constructs, its peer dependencies, come from the checkout's node_modules (NODE_PATH), as the app's own.
+ * Returns the installed lib/.
+ */
+function installPackage(lib: string, work: string): string {
+  const root = dirname(lib);
+  const listed = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+    cwd: root,
+    encoding: 'utf-8',
+    maxBuffer: 64 * 2 ** 20,
+  });
+  if (listed.status !== 0) {
+    throw new Error(`npm pack --dry-run in ${root} exited with ${listed.status ?? listed.signal}: ${listed.stderr}`);
+  }
+  const files: string[] = JSON.parse(listed.stdout)[0].files.map((f: { path: string }) => f.path);
+  const installed = join(work, 'node_modules', 'cdk-paas-vending');
+  for (const file of files) {
+    mkdirSync(dirname(join(installed, file)), { recursive: true });
+    copyFileSync(join(root, file), join(installed, file));
+  }
+  const installedLib = join(installed, 'lib');
+  if (!existsSync(join(installedLib, 'index.js'))) {
+    throw new Error(`${installed}: the package has no lib/index.js; compile the library first (npx projen compile)`);
+  }
+  return installedLib;
 }
 
 /** Transpiles the child app (and the plain app it imports) to JavaScript, so each case runs as `node app.js`. */
@@ -323,6 +370,7 @@ async function runCase(
   app: string,
   options: Options,
   attempt: number,
+  childLib: string,
 ): Promise<Run> {
   // Attempt 0 is an alone case's warm-up: not counted, not profiled.
   const tag = `${c.name.replace(/[^a-z]+/g, '-')}-${envs}-${attempt}`;
@@ -358,7 +406,7 @@ async function runCase(
     : jobsOfKind(c.kind) !== undefined
       ? [String(jobsOfKind(c.kind))]
       : [];
-  const wallS = await runChild([...nodeArgs, app, c.kind, input, outdir, result, options.lib, ...stackArgs], env);
+  const wallS = await runChild([...nodeArgs, app, c.kind, input, outdir, result, childLib, ...stackArgs], env);
   const child: ChildResult = JSON.parse(readFileSync(result, 'utf-8'));
   const counts = countAssembly(outdir);
   if (!options.keep) rmSync(outdir, { recursive: true, force: true });
@@ -907,7 +955,13 @@ async function main(): Promise<number> {
   const work = mkdtempSync(join(tmpdir(), 'bench-fleet-'));
   try {
     const app = transpileChild(join(work, 'js'));
+    const childLib = options.libFrom === 'package' ? installPackage(options.lib, work) : options.lib;
     for (const line of machine(options)) console.log(line);
+    console.log(
+      options.libFrom === 'package'
+        ? `the library loaded as installed from npm: ${childLib} (the files of npm pack; --lib-from source: lib/ itself)`
+        : `the library loaded from ${childLib} itself (--lib-from source: its frames count as the user's own code in aws-cdk-lib's creation stack traces)`,
+    );
     console.log(
       `sizes ${options.sizes.join(', ')}; cases ${options.cases.map((c) => c.name).join('; ')}; best of ${options.repeat}` +
         (options.cases.some((c) => isAlone(c.kind))
@@ -942,13 +996,13 @@ async function main(): Promise<number> {
       }
       for (const c of options.cases) {
         if (warmsUp(c.kind)) {
-          const warm = await runCase(c, envs, fleet, work, app, options, 0);
+          const warm = await runCase(c, envs, fleet, work, app, options, 0, childLib);
           warmups.set(seriesKey(c, envs), warm);
         }
         let best: Run | undefined;
         const list: Run[] = [];
         for (let attempt = 1; attempt <= options.repeat; attempt++) {
-          const run = await runCase(c, envs, fleet, work, app, options, attempt);
+          const run = await runCase(c, envs, fleet, work, app, options, attempt, childLib);
           list.push(run);
           if (!best || run.wallS < best.wallS) best = run;
         }
