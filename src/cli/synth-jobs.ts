@@ -145,30 +145,48 @@ export function runWorkers(jobs: WorkerJob[], folder: string, concurrency: numbe
 }
 
 /**
- * The process that runs the workers: reads `{ limit, workers }` (the workers' arguments, one array each) from stdin,
- * starts `limit` of them, starts the next one each time one ends, and once every one has ended prints how each ended
- * ("exit 0", "signal SIGKILL", or why it could not start).
+ * The process that runs the workers: reads `{ limit, workers }` (the workers' arguments, one array each, the job file
+ * last) from stdin, starts `limit` of them, starts the next one each time one ends, and once every one has ended
+ * prints how each ended ("exit 0", "signal SIGKILL", why it could not start). Once a worker has failed (it did not
+ * exit 0, or its result is an error) no other one is started: the command reports the first failure, and the ones
+ * queued behind it would only make the user wait for it ("not started: ...").
  */
 const COORDINATOR = `
 const { spawn } = require('child_process');
-const { limit, workers } = JSON.parse(require('fs').readFileSync(0, 'utf-8'));
+const { readFileSync } = require('fs');
+const { limit, workers } = JSON.parse(readFileSync(0, 'utf-8'));
 const ends = new Array(workers.length);
 let left = workers.length;
 let next = 0;
+let failed;
+const failure = (i, how) => {
+  if (how !== 'exit 0') return how;
+  try {
+    const result = JSON.parse(readFileSync(workers[i][workers[i].length - 1] + '.result', 'utf-8'));
+    return 'error' in result ? 'an error' : undefined;
+  } catch (e) {
+    return 'no result';
+  }
+};
 const start = () => {
   const i = next++;
   if (i >= workers.length) return;
   const end = (how) => {
     if (ends[i] !== undefined) return;
     ends[i] = how;
-    if (--left === 0) process.stdout.write(JSON.stringify(ends));
+    left--;
+    failed = failed || failure(i, how);
+    if (failed) {
+      for (; next < workers.length; next++, left--) ends[next] = 'not started: worker ' + (i + 1) + ' ended with ' + failed;
+    }
+    if (left === 0) process.stdout.write(JSON.stringify(ends));
     else start();
   };
   let child;
   try {
     child = spawn(process.execPath, workers[i], { stdio: ['ignore', 2, 2] });
   } catch (e) {
-    // Some failures (ENOMEM from fork) are thrown rather than emitted: the others go on, and this one is said.
+    // Some failures (ENOMEM from fork) are thrown rather than emitted: this one is said, and none is started after it.
     return end('could not start: ' + e.message);
   }
   child.on('error', (e) => end('could not start: ' + e.message));

@@ -222,6 +222,54 @@ describe('--jobs 3 against --jobs 1 on a fleet of four stacks', () => {
     expect(filesOf(join(cwd, 'three'))).toEqual(before);
     expect(readdirSync(cwd).sort()).toEqual(['one', 'three']);
   });
+
+  test('after a worker fails, none queued behind it is started: the first failure is reported without waiting', () => {
+    const before = filesOf(join(cwd, 'three'));
+    const outcomes = spyOnWorkers();
+    const message = 'CustomerWebTier acme-production/Web: compute: received 0 instances; expected at least 1';
+    // One stack a process, one process at a time: the platform's, then acme-production's, which fails.
+    const failing = inWorkers(`
+  const synth = cdk.App.prototype.synth;
+  cdk.App.prototype.synth = function (...args) {
+    if (this.node.tryFindChild('acme-production')) throw new Error(${JSON.stringify(message)});
+    return synth.apply(this, args);
+  };`);
+    const failed = withEnv({ NODE_OPTIONS: failing }, () =>
+      cli(['synth', fleet, '--out', 'three', '--jobs', '1', '--no-cache'], cwd, {
+        PAAS_VENDING_STACKS_PER_PROCESS: '1',
+      }),
+    );
+    expect(failed).toMatchObject({ code: EXIT_INVALID, out: '', err: `paas-vending: synth: ${message}` });
+    expect(outcomes).toHaveLength(1);
+    expect(outcomes[0].map((o) => ('ok' in o ? 'ok' : 'error' in o ? o.error.message : o.ended))).toEqual([
+      'ok',
+      message,
+      'not started: worker 2 ended with an error',
+      'not started: worker 2 ended with an error',
+    ]);
+    // A worker killed: the same, and the command names it.
+    const killing = inWorkers(`
+  if (JSON.parse(require('fs').readFileSync(process.argv[process.argv.length - 1], 'utf-8')).stacks.includes('acme-production')) {
+    process.kill(process.pid, 'SIGKILL');
+  }`);
+    const killed = withEnv({ NODE_OPTIONS: killing }, () =>
+      cli(['synth', fleet, '--out', 'three', '--jobs', '1', '--no-cache'], cwd, {
+        PAAS_VENDING_STACKS_PER_PROCESS: '1',
+      }),
+    );
+    expect(killed.code).toBe(EXIT_INVALID);
+    expect(killed.err).toContain(
+      'the process that synthesized acme-production ended (signal SIGKILL) before it finished',
+    );
+    expect(outcomes[1].map((o) => ('ok' in o ? 'ok' : 'error' in o ? o.error.message : o.ended))).toEqual([
+      'ok',
+      'signal SIGKILL',
+      'not started: worker 2 ended with signal SIGKILL',
+      'not started: worker 2 ended with signal SIGKILL',
+    ]);
+    expect(filesOf(join(cwd, 'three'))).toEqual(before);
+    expect(readdirSync(cwd).sort()).toEqual(['one', 'three']);
+  });
 });
 
 test("--validate: aws-cdk-lib's validation runs in the workers, and the merged report is the one-process report", () => {
