@@ -71,6 +71,16 @@ function inWorkers(body: string): string {
   return `--require ${file}`;
 }
 
+/** A hook (inWorkers) under which the worker that builds `stack` throws `message` when its App synthesizes. */
+function failingSynthOf(stack: string, message: string): string {
+  return inWorkers(`
+  const synth = cdk.App.prototype.synth;
+  cdk.App.prototype.synth = function (...args) {
+    if (this.node.tryFindChild(${JSON.stringify(stack)})) throw new Error(${JSON.stringify(message)});
+    return synth.apply(this, args);
+  };`);
+}
+
 /** Runs `call` with these variables set (undefined: unset), in this process and the workers (they inherit it). */
 function withEnv<T>(variables: Record<string, string | undefined>, call: () => T): T {
   const before = Object.fromEntries(Object.keys(variables).map((name) => [name, process.env[name]]));
@@ -196,12 +206,7 @@ describe('--jobs 3 against --jobs 1 on a fleet of four stacks', () => {
   test('a worker that fails: its message, no stack trace, exit 1, the previous assembly kept whole', () => {
     const before = filesOf(join(cwd, 'three'));
     const message = 'CustomerWebTier acme-staging/Web: compute: received 0 instances; expected at least 1';
-    const hook = inWorkers(`
-  const synth = cdk.App.prototype.synth;
-  cdk.App.prototype.synth = function (...args) {
-    if (this.node.tryFindChild('acme-staging')) throw new Error(${JSON.stringify(message)});
-    return synth.apply(this, args);
-  };`);
+    const hook = failingSynthOf('acme-staging', message);
     const failed = withEnv({ NODE_OPTIONS: hook }, () => cli(['synth', fleet, '--out', 'three', '--jobs', '2'], cwd));
     expect(failed).toMatchObject({ code: EXIT_INVALID, out: '', err: `paas-vending: synth: ${message}` });
     expect(filesOf(join(cwd, 'three'))).toEqual(before);
@@ -228,12 +233,7 @@ describe('--jobs 3 against --jobs 1 on a fleet of four stacks', () => {
     const outcomes = spyOnWorkers();
     const message = 'CustomerWebTier acme-production/Web: compute: received 0 instances; expected at least 1';
     // One stack a process, one process at a time: the platform's, then acme-production's, which fails.
-    const failing = inWorkers(`
-  const synth = cdk.App.prototype.synth;
-  cdk.App.prototype.synth = function (...args) {
-    if (this.node.tryFindChild('acme-production')) throw new Error(${JSON.stringify(message)});
-    return synth.apply(this, args);
-  };`);
+    const failing = failingSynthOf('acme-production', message);
     const failed = withEnv({ NODE_OPTIONS: failing }, () =>
       cli(['synth', fleet, '--out', 'three', '--jobs', '1', '--no-cache'], cwd, {
         PAAS_VENDING_STACKS_PER_PROCESS: '1',
