@@ -56,6 +56,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'os';
@@ -252,9 +253,9 @@ function parseOptions(argv: string[]): Options {
 
 /**
  * The library as a user's app gets it from npm: the files `npm pack` puts in the package (lib/, the bake's scripts,
- * the bundled dependencies, package.json), copied into `<work>/node_modules/cdk-paas-vending`. aws-cdk-lib and
- * constructs, its peer dependencies, come from the checkout's node_modules (NODE_PATH), as the app's own.
- * Returns the installed lib/.
+ * the bundled dependencies, package.json), copied into `<work>/node_modules/cdk-paas-vending`, and beside it links to
+ * the checkout's copies of its peer dependencies (aws-cdk-lib, constructs), the app's own, and nothing else: a module
+ * the package neither bundles nor lists as a peer does not resolve, as in a user's app. Returns the installed lib/.
  */
 function installPackage(lib: string, work: string): string {
   const root = dirname(lib);
@@ -262,15 +263,25 @@ function installPackage(lib: string, work: string): string {
     cwd: root,
     encoding: 'utf-8',
     maxBuffer: 64 * 2 ** 20,
+    shell: process.platform === 'win32',
   });
-  if (listed.status !== 0) {
-    throw new Error(`npm pack --dry-run in ${root} exited with ${listed.status ?? listed.signal}: ${listed.stderr}`);
+  if (listed.error || listed.status !== 0) {
+    throw new Error(
+      `npm pack --dry-run in ${root}: ${listed.error?.message ?? `exited with ${listed.status ?? listed.signal}`}: ` +
+        listed.stderr,
+    );
   }
   const files: string[] = JSON.parse(listed.stdout)[0].files.map((f: { path: string }) => f.path);
-  const installed = join(work, 'node_modules', 'cdk-paas-vending');
+  const modules = join(work, 'node_modules');
+  const installed = join(modules, 'cdk-paas-vending');
   for (const file of files) {
     mkdirSync(dirname(join(installed, file)), { recursive: true });
     copyFileSync(join(root, file), join(installed, file));
+  }
+  const peers = Object.keys(JSON.parse(readFileSync(join(root, 'package.json'), 'utf-8')).peerDependencies ?? {});
+  for (const peer of peers) {
+    mkdirSync(dirname(join(modules, peer)), { recursive: true });
+    symlinkSync(join(root, 'node_modules', peer), join(modules, peer), 'junction');
   }
   const installedLib = join(installed, 'lib');
   if (!existsSync(join(installedLib, 'index.js'))) {
@@ -386,7 +397,9 @@ async function runCase(
     options.profile && attempt > 0
       ? ['--cpu-prof', `--cpu-prof-dir=${options.profile}`, `--cpu-prof-name=${tag}.cpuprofile`]
       : [];
+  // From the checkout's lib/, its node_modules serve every require; installed, the package resolves as in an app.
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_PATH: join(dirname(options.lib), 'node_modules') };
+  if (options.libFrom === 'package') delete env.NODE_PATH;
   delete env.CDK_VALIDATION;
   if (!c.validation) env.CDK_VALIDATION = 'false';
   env.PAAS_VENDING_CACHE_DIR = join(dirname(fleet.directory), 'config-cache');

@@ -361,8 +361,12 @@ export class CustomerAmiPipeline extends Construct {
     // Written straight into the cloud assembly where aws-cdk-lib stages it, which then copies nothing: the same
     // folder and hash, for less.
     const templateSource = templateAssetSource(this, this.packerTemplate);
-    const template = new s3assets.Asset(this, 'PackerTemplate', { path: templateSource.path });
-    confirmStaged(templateSource, template.assetHash);
+    let template: s3assets.Asset | undefined;
+    try {
+      template = new s3assets.Asset(this, 'PackerTemplate', { path: templateSource.path });
+    } finally {
+      confirmStaged(templateSource, template?.assetHash);
+    }
 
     // Network: CodeBuild reaches the build instance over SSH on its private address.
     const buildSecurityGroup = new ec2.SecurityGroup(this, 'BuildSecurityGroup', {

@@ -1,4 +1,4 @@
-import { createHash } from 'crypto';
+import { createHash, randomBytes } from 'crypto';
 import {
   chmodSync,
   copyFileSync,
@@ -16,6 +16,7 @@ import {
 } from 'fs';
 import { tmpdir } from 'os';
 import { basename, dirname, join } from 'path';
+import { threadId } from 'worker_threads';
 import { Stage } from 'aws-cdk-lib';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { IConstruct } from 'constructs';
@@ -41,17 +42,14 @@ function bakeScripts(): NonNullable<typeof packageScripts> {
   return packageScripts;
 }
 
-/** The user's own folder of rendered templates in the temporary folder, checked once per process. */
-let ownFolder: string | undefined;
-
 /**
  * Internal: the folder of this user's rendered templates, `cdk-paas-vending-<uid>` in the temporary folder, made
- * private (mode 0700) and checked once per process (`ownFolderIn`). Where the system has no user ids (Windows),
- * `cdk-paas-vending` in the user's own temporary folder.
+ * private (mode 0700) and checked at each use (`ownFolderIn`), so that one removed meanwhile (a cleaner of the
+ * temporary folder) is never made again unchecked. Where the system has no user ids (Windows), `cdk-paas-vending` in
+ * the user's own temporary folder.
  */
 export function renderedTemplatesFolder(): string {
-  ownFolder ??= ownFolderIn(tmpdir());
-  return ownFolder;
+  return ownFolderIn(tmpdir());
 }
 
 /**
@@ -64,14 +62,19 @@ export function ownFolderIn(parent: string): string {
   const folder = join(parent, uid === undefined ? 'cdk-paas-vending' : `cdk-paas-vending-${uid}`);
   const refuse = (what: string) =>
     new Error(
-      `cdk-paas-vending: the folder for rendered Packer templates, ${folder}, ${what}; expected a folder of this ` +
-        `user's (uid ${uid}) that no one else can read or write (mode 700). Remove it, or set TMPDIR to a folder of ` +
-        'your own.',
+      `cdk-paas-vending: the folder for rendered Packer templates, ${folder}, ${what}; expected a folder ` +
+        (uid === undefined
+          ? 'of this user. Remove it.'
+          : `of this user's (uid ${uid}) that no one else can read or write (mode 700). Remove it, or set TMPDIR to ` +
+            'a folder of your own.'),
     );
   try {
     mkdirSync(folder, { recursive: true, mode: 0o700 });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw refuse('is not a folder');
+    // A file or a link (a dangling one too) in its place.
+    const found = lstatSync(folder, { throwIfNoEntry: false });
+    if (found?.isSymbolicLink()) throw refuse('is a symbolic link');
+    if (found && !found.isDirectory()) throw refuse('is not a folder');
     throw error;
   }
   if (uid !== undefined) {
@@ -159,7 +162,9 @@ export interface TemplateAssetSource {
  * the templates are what a copy from anywhere else gives. `confirmStaged` removes the link, and the folder should
  * aws-cdk-lib have computed another hash (its copy, at its own hash, is then the asset). The folder is made beside
  * its place and renamed into it, so that it is never there half made, and the scripts are written from their
- * content: nothing in the assembly is a link of the package's files. Elsewhere (staging off, no App) the asset is
+ * content: nothing in the assembly is a link of the package's files. A folder already there (an earlier synthesis
+ * into the same assembly) is used when it holds exactly these files, and replaced when it does not; every name made
+ * beside the assembly's folders is unique to its process, thread and call. Elsewhere (staging off, no App) the asset is
  * made from the folder of `templateDirectory`, as aws-cdk-lib always did; so it is where the file system refuses a
  * link (the folder in the assembly is then found there all the same).
  */
@@ -174,17 +179,65 @@ export function templateAssetSource(scope: IConstruct, template: PackerTemplate)
   const salt = scope.node.tryGetContext(ASSET_HASH_SALT);
   const hash = fingerprintOfFiles(files, salt ? `${salt}` : undefined);
   const target = join(stage.assetOutdir, `asset.${hash}`);
-  const prestaged = existsSync(target) ? undefined : writeFolder(stage.assetOutdir, hash, files);
-  if (!prestaged && !existsSync(target)) return { path: templateDirectory(template) };
+  let prestaged: string | undefined;
+  if (!existsSync(target)) {
+    prestaged = writeFolder(stage.assetOutdir, hash, files);
+  } else if (!holds(target, files)) {
+    // Left by an earlier synthesis that did not finish, or changed since: replaced, never staged from.
+    removeAside(target);
+    prestaged = writeFolder(stage.assetOutdir, hash, files);
+  }
+  if (prestaged === undefined) {
+    // The file system refused: aws-cdk-lib stages the folder of the temporary folder as it always did.
+    if (!existsSync(target)) return { path: templateDirectory(template) };
+    // Another process put it there meanwhile; with other files, aws-cdk-lib would stage them at this hash.
+    if (!holds(target, files)) {
+      throw new Error(
+        `${scope.node.path}: the cloud assembly's folder ${target} holds other files than the Packer template ` +
+          "asset of that hash; expected the asset's files. Remove the folder and synthesize again.",
+      );
+    }
+  }
   // No dot after the first character: the link has no extension for aws-cdk-lib to add to the staged folder's name.
-  const link = join(stage.assetOutdir, `.packer-${hash}-${process.pid}`);
+  const link = join(stage.assetOutdir, `.packer-${hash}-${unique()}`);
   try {
-    rmSync(link, { force: true });
     symlinkSync(basename(target), link, 'junction');
     return { path: link, prestaged, link };
   } catch {
     return { path: templateDirectory(template), prestaged };
   }
+}
+
+/** A suffix no other process, thread or call uses for a name beside the assembly's folders. */
+function unique(): string {
+  return `${process.pid}-${threadId}-${randomBytes(6).toString('hex')}`;
+}
+
+/** Whether `folder` holds exactly `files`, byte for byte. */
+function holds(folder: string, files: ReadonlyMap<string, { readonly content: Buffer }>): boolean {
+  try {
+    const names = readdirSync(folder);
+    return (
+      names.length === files.size &&
+      names.every((name) => {
+        const expected = files.get(name)?.content;
+        return expected !== undefined && readFileSync(join(folder, name)).equals(expected);
+      })
+    );
+  } catch {
+    return false;
+  }
+}
+
+/** Removes a folder of the assembly: renamed aside first, so that no one ever reads it half removed. */
+function removeAside(folder: string): void {
+  const aside = join(dirname(folder), `.removed-${basename(folder)}-${unique()}`);
+  try {
+    renameSync(folder, aside);
+  } catch {
+    return;
+  }
+  rmSync(aside, { recursive: true, force: true });
 }
 
 /** Writes `files` as the folder `asset.<hash>` of `assetOutdir`, made beside it and renamed; undefined if refused. */
@@ -194,9 +247,8 @@ function writeFolder(
   files: ReadonlyMap<string, { readonly content: Buffer; readonly mode?: number }>,
 ): string | undefined {
   const target = join(assetOutdir, `asset.${hash}`);
-  const temporary = join(assetOutdir, `.asset.${hash}.${process.pid}`);
+  const temporary = join(assetOutdir, `.asset.${hash}.${unique()}`);
   try {
-    rmSync(temporary, { recursive: true, force: true });
     mkdirSync(temporary, { recursive: true });
     for (const [name, file] of files) {
       writeFileSync(join(temporary, name), file.content);
@@ -272,11 +324,15 @@ function contentFingerprint(content: Buffer): string {
 /**
  * After the asset: the link templateAssetSource made removed, and the folder it wrote into the assembly unless it is
  * the one AssetStaging staged (an aws-cdk-lib that fingerprints differently would otherwise leave a folder of no
- * asset in the assembly).
+ * asset in the assembly). `assetHash` undefined: the asset was not made (it threw); only the link is removed.
  */
-export function confirmStaged(source: TemplateAssetSource, assetHash: string): void {
+export function confirmStaged(source: TemplateAssetSource, assetHash: string | undefined): void {
   if (source.link !== undefined) rmSync(source.link, { force: true });
-  if (source.prestaged !== undefined && basename(source.prestaged) !== `asset.${assetHash}`) {
-    rmSync(source.prestaged, { recursive: true, force: true });
+  if (
+    assetHash !== undefined &&
+    source.prestaged !== undefined &&
+    basename(source.prestaged) !== `asset.${assetHash}`
+  ) {
+    removeAside(source.prestaged);
   }
 }

@@ -30,10 +30,11 @@ import {
   templateDirectory,
 } from '../../src/ami-pipeline/template-asset';
 
-// renameSync made to fail once where a test says so (the file system refusing the folder written into the assembly).
+// renameSync and symlinkSync made to fail once where a test says so (a file system that refuses the folder written
+// into the assembly, or the link to it).
 jest.mock('fs', () => {
   const actual = jest.requireActual('fs');
-  return { ...actual, renameSync: jest.fn(actual.renameSync) };
+  return { ...actual, renameSync: jest.fn(actual.renameSync), symlinkSync: jest.fn(actual.symlinkSync) };
 });
 
 const SCRIPTS = readdirSync(AMI_PIPELINE_SCRIPTS)
@@ -119,8 +120,12 @@ describe('fingerprintOfFiles', () => {
   /** aws-cdk-lib's own fingerprint of a folder holding `files`, with the options an asset passes. */
   const cdkFingerprint = (files: Map<string, { content: Buffer }>, extraHash?: string) => {
     const folder = mkdtempSync(join(tmpdir(), 'fingerprint-'));
-    for (const [name, file] of files) writeFileSync(join(folder, name), file.content);
-    return FileSystem.fingerprint(folder, { exclude: ['.is_custom_resource'], ...(extraHash ? { extraHash } : {}) });
+    try {
+      for (const [name, file] of files) writeFileSync(join(folder, name), file.content);
+      return FileSystem.fingerprint(folder, { exclude: ['.is_custom_resource'], ...(extraHash ? { extraHash } : {}) });
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   };
   const filesOf = (entries: Record<string, string | Buffer>) =>
     new Map(Object.entries(entries).map(([name, content]) => [name, { content: Buffer.from(content) }]));
@@ -148,6 +153,10 @@ describe('fingerprintOfFiles', () => {
       'utf8-edge.txt': `${'x'.repeat(chunk - 1)}é tail`,
       // Text in its first chunk and a zero byte later: text.
       'late-zero.txt': Buffer.concat([Buffer.from('t'.repeat(chunk)), Buffer.from([0, 65])]),
+      // A first chunk ending in CR, then a chunk with a zero byte: decided on the second (nothing counted yet).
+      'cr-then-zero.bin': Buffer.concat([Buffer.from(`${'x'.repeat(chunk - 1)}\r`), Buffer.from([0, 1, 2])]),
+      // Two chunks in a row ending in CR, then the rest.
+      'cr-cr.txt': `${'x'.repeat(chunk - 1)}\r${'y'.repeat(chunk - 1)}\r\nend`,
       'B-upper.txt': 'B',
       'a-lower.txt': 'a',
     });
@@ -169,7 +178,7 @@ describe('templateAssetSource', () => {
   };
   const leftovers = (app: App) => readdirSync(app.assetOutdir).filter((name) => /^\.(asset|packer)/.test(name));
   /** The asset's hash and folder when aws-cdk-lib stages the template's folder of the temporary folder itself. */
-  const staggedByCdk = (rendered: PackerTemplate) => {
+  const stagedByCdk = (rendered: PackerTemplate) => {
     const { app, stack } = appWith();
     const asset = new Asset(stack, 'Asset', { path: templateDirectory(rendered) });
     return { hash: asset.assetHash, folder: join(app.assetOutdir, `asset.${asset.assetHash}`) };
@@ -181,7 +190,7 @@ describe('templateAssetSource', () => {
     const source = templateAssetSource(stack, rendered);
     const asset = new Asset(stack, 'Asset', { path: source.path });
     confirmStaged(source, asset.assetHash);
-    const expected = staggedByCdk(rendered);
+    const expected = stagedByCdk(rendered);
     expect(asset.assetHash).toBe(expected.hash);
     expect(source.prestaged).toBe(join(app.assetOutdir, `asset.${asset.assetHash}`));
     expectPackageContent(source.prestaged!, rendered);
@@ -193,10 +202,10 @@ describe('templateAssetSource', () => {
     // The scripts are copies, never links of the package's own files (something written into the assembly must
     // not reach the installed package).
     for (const script of SCRIPTS) {
-      expect([script, statSync(join(source.prestaged!, script)).ino]).not.toEqual([
-        script,
-        statSync(join(AMI_PIPELINE_SCRIPTS, script)).ino,
-      ]);
+      const staged = statSync(join(source.prestaged!, script));
+      const packaged = statSync(join(AMI_PIPELINE_SCRIPTS, script));
+      expect([script, staged.dev, staged.ino]).not.toEqual([script, packaged.dev, packaged.ino]);
+      expect([script, staged.nlink]).toEqual([script, 1]);
     }
     // Neither the link the asset was made from nor a half-made folder is left.
     expect(source.link).toBeDefined();
@@ -213,13 +222,58 @@ describe('templateAssetSource', () => {
     expect(source.prestaged).toBe(join(app.assetOutdir, `asset.${asset.assetHash}`));
     const { stack: other } = appWith({ '@aws-cdk/core:assetHashSalt': 'salt-1' });
     expect(asset.assetHash).toBe(new Asset(other, 'Asset', { path: templateDirectory(rendered) }).assetHash);
-    expect(asset.assetHash).not.toBe(staggedByCdk(rendered).hash);
+    expect(asset.assetHash).not.toBe(stagedByCdk(rendered).hash);
     // The same template again (another stack of the App): the folder is there, nothing written, the same asset.
     const again = templateAssetSource(new Stack(app, 'Other'), rendered);
     expect(again.prestaged).toBeUndefined();
+    // A link of its own (a name no other call uses), so that aws-cdk-lib fingerprints the folder again.
+    expect(again.link).not.toBe(source.link);
     const second = new Asset(Stack.of(app.node.findChild('Other')), 'Asset', { path: again.path });
     confirmStaged(again, second.assetHash);
     expect(second.assetHash).toBe(asset.assetHash);
+    expectPackageContent(source.prestaged!, rendered);
+    expect(leftovers(app)).toEqual([]);
+  });
+
+  test('a folder already there with other files (a synthesis cut short, a hand edit) is replaced, not staged', () => {
+    const rendered = template('asset-j');
+    const expected = stagedByCdk(rendered);
+    const { app, stack } = appWith();
+    const stale = join(app.assetOutdir, `asset.${expected.hash}`);
+    mkdirSync(stale, { recursive: true });
+    writeFileSync(join(stale, 'build.pkr.hcl'), 'half written');
+    const source = templateAssetSource(stack, rendered);
+    expect(source.prestaged).toBe(stale);
+    const asset = new Asset(stack, 'Asset', { path: source.path });
+    confirmStaged(source, asset.assetHash);
+    expect(asset.assetHash).toBe(expected.hash);
+    expectPackageContent(stale, rendered);
+    expect(readdirSync(app.assetOutdir)).toEqual([`asset.${expected.hash}`]);
+  });
+
+  test('another process puts other files at that folder meanwhile: a clear error, nothing staged from them', () => {
+    const rendered = template('asset-k');
+    const expected = stagedByCdk(rendered);
+    const { app, stack } = appWith();
+    const target = join(app.assetOutdir, `asset.${expected.hash}`);
+    (fs.renameSync as jest.Mock).mockImplementationOnce(() => {
+      mkdirSync(target, { recursive: true });
+      writeFileSync(join(target, 'bake.sh'), 'not the package');
+      throw Object.assign(new Error('ENOTEMPTY: directory not empty'), { code: 'ENOTEMPTY' });
+    });
+    expect(() => templateAssetSource(stack, rendered)).toThrow(
+      `Stack: the cloud assembly's folder ${target} holds other files than the Packer template asset of that hash; ` +
+        "expected the asset's files. Remove the folder and synthesize again.",
+    );
+    expect(leftovers(app)).toEqual([]);
+  });
+
+  test('an asset that could not be made: the link is removed, the folder written kept for a later synthesis', () => {
+    const rendered = template('asset-l');
+    const { app, stack } = appWith();
+    const source = templateAssetSource(stack, rendered);
+    confirmStaged(source, undefined);
+    expect(existsSync(source.link!)).toBe(false);
     expectPackageContent(source.prestaged!, rendered);
     expect(leftovers(app)).toEqual([]);
   });
@@ -244,7 +298,7 @@ describe('templateAssetSource', () => {
 
   test('a file system that refuses the folder or the link: the asset as aws-cdk-lib stages it, nothing left', () => {
     const rendered = template('asset-i');
-    const expected = staggedByCdk(rendered);
+    const expected = stagedByCdk(rendered);
     // The folder cannot be put in place: the asset is made from the temporary folder and copied as always.
     const refused = appWith();
     (fs.renameSync as jest.Mock).mockImplementationOnce(() => {
@@ -258,11 +312,11 @@ describe('templateAssetSource', () => {
       expect(asset.assetHash).toBe(expected.hash);
       expectPackageContent(join(refused.app.assetOutdir, `asset.${asset.assetHash}`), rendered);
     }
-    // The folder is written but no link can be made (a folder in its place): the asset is made from the temporary
-    // folder and finds the folder written.
+    // The folder is written but no link can be made: the asset is made from the temporary folder and finds the
+    // folder written.
     const noLink = appWith();
-    mkdirSync(join(noLink.app.assetOutdir, `.packer-${expected.hash}-${process.pid}`, 'in-the-way'), {
-      recursive: true,
+    (fs.symlinkSync as jest.Mock).mockImplementationOnce(() => {
+      throw Object.assign(new Error('EPERM: operation not permitted, symlink'), { code: 'EPERM' });
     });
     const source = templateAssetSource(noLink.stack, rendered);
     expect(source).toEqual({
@@ -311,12 +365,18 @@ describe('renderedTemplatesFolder', () => {
       chmodSync(folder, 0o777);
     });
     expect(shared.message).toBe(expected(shared.folder, `belongs to uid ${uid} with mode 777`));
-    const readable = attempt((folder) => mkdirSync(folder, { mode: 0o750 }));
+    const readable = attempt((folder) => {
+      mkdirSync(folder);
+      // Set after the mkdir: the umask would narrow a mode given to it.
+      chmodSync(folder, 0o750);
+    });
     expect(readable.message).toBe(expected(readable.folder, `belongs to uid ${uid} with mode 750`));
     const linked = attempt((folder) => fs.symlinkSync(mkdtempSync(join(tmpdir(), 'own-target-')), folder));
     expect(linked.message).toBe(expected(linked.folder, 'is a symbolic link'));
     const file = attempt((folder) => writeFileSync(folder, 'x'));
     expect(file.message).toBe(expected(file.folder, 'is not a folder'));
+    const dangling = attempt((folder) => fs.symlinkSync(join(tmpdir(), 'no-such-folder-of-own-folder'), folder));
+    expect(dangling.message).toBe(expected(dangling.folder, 'is a symbolic link'));
     // Its own private folder, made or found, is taken.
     const own = attempt((folder) => mkdirSync(folder, { mode: 0o700 }));
     expect(own).toEqual({ taken: own.folder, message: '', folder: own.folder });
