@@ -71,32 +71,22 @@ export function comparisonRows(a: AssemblySizes, b: AssemblySizes): string[][] {
   const zero = { count: 0, bytes: 0 };
   const of = (sizes: AssemblySizes, name: string) => sizes.types.get(name) ?? zero;
   names.sort((x, y) => Math.max(of(b, y).bytes, of(a, y).bytes) - Math.max(of(b, x).bytes, of(a, x).bytes));
-  const rows = names.map((name) => {
-    const [x, y] = [of(a, name), of(b, name)];
-    return [
-      name,
-      String(x.count),
-      kib(x.bytes),
-      String(y.count),
-      kib(y.bytes),
-      ratio(x.count, y.count),
-      ratio(x.bytes, y.bytes),
-    ];
-  });
-  const total = (sizes: AssemblySizes, resourcesOnly: boolean) =>
+  const sizesRow = (label: string, x: { count: number; bytes: number }, y: { count: number; bytes: number }) => [
+    label,
+    String(x.count),
+    kib(x.bytes),
+    String(y.count),
+    kib(y.bytes),
+    ratio(x.count, y.count),
+    ratio(x.bytes, y.bytes),
+  ];
+  const rows = names.map((name) => sizesRow(name, of(a, name), of(b, name)));
+  // The resource types only: the other rows ("(Outputs)", "(Parameters)", ...) are named in parentheses.
+  const resources = (sizes: AssemblySizes) =>
     [...sizes.types.entries()]
-      .filter(([name]) => !resourcesOnly || !name.startsWith('('))
+      .filter(([name]) => !name.startsWith('('))
       .reduce((sum, [, s]) => ({ count: sum.count + s.count, bytes: sum.bytes + s.bytes }), { count: 0, bytes: 0 });
-  const [ta, tb] = [total(a, true), total(b, true)];
-  rows.push([
-    'all resources',
-    String(ta.count),
-    kib(ta.bytes),
-    String(tb.count),
-    kib(tb.bytes),
-    ratio(ta.count, tb.count),
-    ratio(ta.bytes, tb.bytes),
-  ]);
+  rows.push(sizesRow('all resources', resources(a), resources(b)));
   rows.push([
     `template files (${a.templates} / ${b.templates})`,
     '',
