@@ -10,7 +10,6 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -20,7 +19,7 @@ import { resolvePacker, validate } from './checks';
 import { PackerBaseImage, PackerTemplate } from './packer-template';
 import { rolloutStateMachine } from './rollout';
 import { rebuildWindowOfConfig, REBUILDS_OFF, staggeredRebuildSchedule } from './schedule';
-import { confirmStaged, templateAssetSource } from './template-asset';
+import { packerTemplateAsset } from './template-asset';
 import {
   DEFAULT_BASE_IMAGE_PARAMETER,
   DEFAULT_KEEP_IMAGES,
@@ -358,15 +357,8 @@ export class CustomerAmiPipeline extends Construct {
       provisionScripts: props.provisionScripts,
       tags: props.tags,
     });
-    // Written straight into the cloud assembly where aws-cdk-lib stages it, which then copies nothing: the same
-    // folder and hash, for less.
-    const templateSource = templateAssetSource(this, this.packerTemplate);
-    let template: s3assets.Asset | undefined;
-    try {
-      template = new s3assets.Asset(this, 'PackerTemplate', { path: templateSource.path });
-    } finally {
-      confirmStaged(templateSource, template?.assetHash);
-    }
+    // One zip archive written straight into the cloud assembly: the key and hash an Asset of the folder gives, for less.
+    const template = packerTemplateAsset(this, 'PackerTemplate', this.packerTemplate);
 
     // Network: CodeBuild reaches the build instance over SSH on its private address.
     const buildSecurityGroup = new ec2.SecurityGroup(this, 'BuildSecurityGroup', {

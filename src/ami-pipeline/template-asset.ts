@@ -1,8 +1,6 @@
 import { createHash, randomBytes } from 'crypto';
 import {
-  chmodSync,
   copyFileSync,
-  existsSync,
   linkSync,
   lstatSync,
   mkdirSync,
@@ -11,17 +9,20 @@ import {
   renameSync,
   rmSync,
   statSync,
-  symlinkSync,
   writeFileSync,
 } from 'fs';
 import { tmpdir } from 'os';
-import { basename, dirname, join } from 'path';
+import { basename, dirname, join, relative } from 'path';
 import { threadId } from 'worker_threads';
-import { Stage } from 'aws-cdk-lib';
+import { FileAssetPackaging, Names, Stack, Stage } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as cxapi from 'aws-cdk-lib/cx-api';
-import { IConstruct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { PackerTemplate } from './packer-template';
 import { AMI_PIPELINE_SCRIPTS } from './scripts';
+import { storedZip } from '../config/zip';
 
 /** The bake's scripts (content and mode) and a digest of their names and contents, read once per process. */
 let packageScripts:
@@ -94,8 +95,7 @@ export function ownFolderIn(parent: string): string {
  * that two versions of the library never share a directory), in the user's own folder (`renderedTemplatesFolder`).
  * The scripts, the same for every environment, are hard links to the package's files where the file system allows
  * it (a copy otherwise): the directory holds the same bytes either way. The asset is made from it only where
- * templateAssetSource writes nothing into the cloud assembly (staging off, no App, a file system that refuses a
- * link). A rendered file that already holds its content is left as it is: its modification time stays, so
+ * packerTemplateAsset writes nothing into the cloud assembly (staging off, no App). A rendered file that already holds its content is left as it is: its modification time stays, so
  * aws-cdk-lib's cache of fingerprints (by inode, modification time and size) knows it again.
  */
 export function templateDirectory(template: PackerTemplate): string {
@@ -142,125 +142,80 @@ function placeScript(source: string, target: string): void {
 /** aws-cdk-lib's context key that salts every asset's hash (AssetStaging adds it to the fingerprint). */
 const ASSET_HASH_SALT = '@aws-cdk/core:assetHashSalt';
 
-/** Where the Packer template asset is made from, and what was written into the cloud assembly for it. */
-export interface TemplateAssetSource {
-  /** The path to give the asset. */
-  readonly path: string;
-  /** The folder written into the cloud assembly (`asset.<hash>`); undefined when none was. */
-  readonly prestaged?: string;
-  /** A link to the prestaged folder that `path` names, removed by `confirmStaged`. */
-  readonly link?: string;
+/** The Packer template asset: where the pipeline's S3 source action finds it. */
+export interface PackerTemplateAsset {
+  /** The bucket of the stack synthesizer's file assets. */
+  readonly bucket: s3.IBucket;
+  /** The key of the archive in that bucket: `<assetHash>.zip`. */
+  readonly s3ObjectKey: string;
+  /** aws-cdk-lib's hash of the asset's files (its fingerprint of their folder). */
+  readonly assetHash: string;
 }
 
 /**
- * The folder the Packer template asset is made from. Where aws-cdk-lib stages assets (in an App or a Stage, staging
- * on), the rendered files and the bake's scripts are written straight into the cloud assembly, as the folder
- * `asset.<hash>` that AssetStaging would stage them to: the hash is aws-cdk-lib's fingerprint of those files,
- * computed from their content in memory (`fingerprintOfFiles`). The asset is made from a symbolic link to that
- * folder (aws-cdk-lib names a staged folder by its source's extension too, and `asset.<hash>` has one), so that
- * AssetStaging fingerprints the folder, finds it staged already and copies nothing: the asset's hash, its folder and
- * the templates are what a copy from anywhere else gives. `confirmStaged` removes the link, and the folder should
- * aws-cdk-lib have computed another hash (its copy, at its own hash, is then the asset). The folder is made beside
- * its place and renamed into it, so that it is never there half made, and the scripts are written from their
- * content: nothing in the assembly is a link of the package's files. A folder already there (an earlier synthesis
- * into the same assembly) is used when it holds exactly these files, and replaced when it does not; every name made
- * beside the assembly's folders is unique to its process, thread and call. Elsewhere (staging off, no App) the asset is
- * made from the folder of `templateDirectory`, as aws-cdk-lib always did; so it is where the file system refuses a
- * link (the folder in the assembly is then found there all the same).
+ * The Packer template asset of `template`: the rendered files and the bake's scripts, one zip archive the pipeline's
+ * S3 source action reads. Where aws-cdk-lib stages assets (in an App or a Stage, staging on), the archive is written
+ * straight into the cloud assembly, as the one file `asset.<hash>.zip`, and registered with the stack's synthesizer
+ * as a file asset; `hash` is aws-cdk-lib's fingerprint of a folder of those files (`fingerprintOfFiles`, computed
+ * from their content in memory), so the S3 key, `<hash>.zip`, and with it the template, are what an `Asset` of the
+ * folder gives. One file per environment instead of a folder of seven that aws-cdk-lib then reads again to
+ * fingerprint it, and nothing for the CDK CLI to zip at deploy time. The archive is made beside its place and renamed
+ * into it, so that it is never there half written; one already there (an earlier synthesis into the same assembly)
+ * is kept when it holds these bytes, replaced otherwise. Elsewhere (staging off, no App) the asset is aws-cdk-lib's
+ * own `Asset` of the folder of `templateDirectory`, as it always was: same hash, same key.
  */
-export function templateAssetSource(scope: IConstruct, template: PackerTemplate): TemplateAssetSource {
+export function packerTemplateAsset(scope: Construct, id: string, template: PackerTemplate): PackerTemplateAsset {
   const stage = Stage.of(scope);
   if (!stage || scope.node.tryGetContext(cxapi.DISABLE_ASSET_STAGING_CONTEXT)) {
-    return { path: templateDirectory(template) };
+    return new s3assets.Asset(scope, id, { path: templateDirectory(template) });
   }
   const scripts = bakeScripts();
   const files = new Map<string, { content: Buffer; mode?: number }>(scripts.files);
   for (const file of template.files()) files.set(file.fileName, { content: Buffer.from(file.content) });
   const salt = scope.node.tryGetContext(ASSET_HASH_SALT);
   const hash = fingerprintOfFiles(files, salt ? `${salt}` : undefined);
-  const target = join(stage.assetOutdir, `asset.${hash}`);
-  let prestaged: string | undefined;
-  if (!existsSync(target)) {
-    prestaged = writeFolder(stage.assetOutdir, hash, files);
-  } else if (!holds(target, files)) {
-    // Left by an earlier synthesis that did not finish, or changed since: replaced, never staged from.
-    removeAside(target);
-    prestaged = writeFolder(stage.assetOutdir, hash, files);
-  }
-  if (prestaged === undefined) {
-    // The file system refused: aws-cdk-lib stages the folder of the temporary folder as it always did.
-    if (!existsSync(target)) return { path: templateDirectory(template) };
-    // Another process put it there meanwhile; with other files, aws-cdk-lib would stage them at this hash.
-    if (!holds(target, files)) {
-      throw new Error(
-        `${scope.node.path}: the cloud assembly's folder ${target} holds other files than the Packer template ` +
-          "asset of that hash; expected the asset's files. Remove the folder and synthesize again.",
-      );
-    }
-  }
-  // No dot after the first character: the link has no extension for aws-cdk-lib to add to the staged folder's name.
-  const link = join(stage.assetOutdir, `.packer-${hash}-${unique()}`);
-  try {
-    symlinkSync(basename(target), link, 'junction');
-    return { path: link, prestaged, link };
-  } catch {
-    return { path: templateDirectory(template), prestaged };
-  }
+  const names = [...files.keys()].sort(codeUnitOrder);
+  const archive = storedZip(names.map((name) => ({ name, ...files.get(name)! })));
+  const target = join(stage.assetOutdir, `asset.${hash}.zip`);
+  writeArchive(scope, target, archive);
+
+  // What aws-cdk-lib's Asset registers, under the same construct path: the same manifest entry's name and bucket.
+  const asset = new Construct(scope, id);
+  const stack = Stack.of(scope);
+  const location = stack.synthesizer.addFileAsset({
+    packaging: FileAssetPackaging.FILE,
+    sourceHash: hash,
+    fileName: relative(Stage.of(stack)?.outdir ?? stage.outdir, target),
+    displayName: Names.stackRelativeConstructPath(asset),
+  });
+  const bucket = s3.Bucket.fromBucketAttributes(asset, 'AssetBucket', {
+    bucketName: location.bucketName,
+    encryptionKey: location.kmsKeyArn ? kms.Key.fromKeyArn(asset, 'Key', location.kmsKeyArn) : undefined,
+  });
+  return { bucket, s3ObjectKey: location.objectKey, assetHash: hash };
 }
 
-/** A suffix no other process, thread or call uses for a name beside the assembly's folders. */
-function unique(): string {
-  return `${process.pid}-${threadId}-${randomBytes(6).toString('hex')}`;
+function codeUnitOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Whether `folder` holds exactly `files`, byte for byte. */
-function holds(folder: string, files: ReadonlyMap<string, { readonly content: Buffer }>): boolean {
+/** Writes `archive` to `target` unless it holds those bytes already: beside it first, then renamed over it. */
+function writeArchive(scope: IConstruct, target: string, archive: Buffer): void {
+  const existing = statSync(target, { throwIfNoEntry: false });
+  if (existing?.isFile() && existing.size === archive.length && readFileSync(target).equals(archive)) return;
+  const temporary = join(
+    dirname(target),
+    `.${basename(target)}.${process.pid}-${threadId}-${randomBytes(6).toString('hex')}`,
+  );
   try {
-    const names = readdirSync(folder);
-    return (
-      names.length === files.size &&
-      names.every((name) => {
-        const expected = files.get(name)?.content;
-        return expected !== undefined && readFileSync(join(folder, name)).equals(expected);
-      })
-    );
-  } catch {
-    return false;
-  }
-}
-
-/** Removes a folder of the assembly: renamed aside first, so that no one ever reads it half removed. */
-function removeAside(folder: string): void {
-  const aside = join(dirname(folder), `.removed-${basename(folder)}-${unique()}`);
-  try {
-    renameSync(folder, aside);
-  } catch {
-    return;
-  }
-  rmSync(aside, { recursive: true, force: true });
-}
-
-/** Writes `files` as the folder `asset.<hash>` of `assetOutdir`, made beside it and renamed; undefined if refused. */
-function writeFolder(
-  assetOutdir: string,
-  hash: string,
-  files: ReadonlyMap<string, { readonly content: Buffer; readonly mode?: number }>,
-): string | undefined {
-  const target = join(assetOutdir, `asset.${hash}`);
-  const temporary = join(assetOutdir, `.asset.${hash}.${unique()}`);
-  try {
-    mkdirSync(temporary, { recursive: true });
-    for (const [name, file] of files) {
-      writeFileSync(join(temporary, name), file.content);
-      // The package's mode exactly, as a copy keeps it (the umask would narrow a mode given to writeFileSync).
-      if (file.mode !== undefined) chmodSync(join(temporary, name), file.mode);
-    }
+    writeFileSync(temporary, archive);
     renameSync(temporary, target);
-    return target;
-  } catch {
-    // Refused, or another process put the same folder there in the meantime.
-    rmSync(temporary, { recursive: true, force: true });
-    return undefined;
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw new Error(
+      `${scope.node.path}: the Packer template asset could not be written to the cloud assembly at ${target} ` +
+        `(${(error as Error).message}); expected a folder this process can write a file into`,
+    );
   }
 }
 
@@ -273,7 +228,8 @@ const CHUNK = 8 * 1024;
  * Internal: the hash aws-cdk-lib's `FileSystem.fingerprint` gives a folder holding these files (names without a
  * folder, no links), with the options an asset of default options passes (symbolic links followed when external,
  * `extraHash` the context's salt), computed from their content. A test holds it equal to aws-cdk-lib's own on the
- * same files; were it ever not, the asset is still right (see `templateAssetSource`), only staged by a copy.
+ * same files (and so the S3 key of `packerTemplateAsset` equal to that of an `Asset` of their folder); were it ever
+ * not, the asset would still be right, its key only another content hash than aws-cdk-lib's.
  */
 export function fingerprintOfFiles(
   files: ReadonlyMap<string, { readonly content: Buffer }>,
@@ -284,7 +240,7 @@ export function fingerprintOfFiles(
     hash.update(FIELD.start).update(header).update(FIELD.text).update(value).update(FIELD.end);
   field('options.extra', extraHash ?? '');
   field('options.follow', 'external');
-  for (const name of [...files.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
+  for (const name of [...files.keys()].sort(codeUnitOrder)) {
     field(`file:${name}`, contentFingerprint(files.get(name)!.content));
   }
   return hash.digest('hex');
@@ -319,20 +275,4 @@ function contentFingerprint(content: Buffer): string {
   }
   if (pending) hash.update(Buffer.from(pending));
   return `${size}:${hash.digest('hex')}`;
-}
-
-/**
- * After the asset: the link templateAssetSource made removed, and the folder it wrote into the assembly unless it is
- * the one AssetStaging staged (an aws-cdk-lib that fingerprints differently would otherwise leave a folder of no
- * asset in the assembly). `assetHash` undefined: the asset was not made (it threw); only the link is removed.
- */
-export function confirmStaged(source: TemplateAssetSource, assetHash: string | undefined): void {
-  if (source.link !== undefined) rmSync(source.link, { force: true });
-  if (
-    assetHash !== undefined &&
-    source.prestaged !== undefined &&
-    basename(source.prestaged) !== `asset.${assetHash}`
-  ) {
-    removeAside(source.prestaged);
-  }
 }

@@ -44,6 +44,7 @@ import { dirname, join, relative, resolve, sep } from 'path';
 import { PACKAGE_ROOT } from './io';
 import { linkOrCopy } from '../config/atomic-write';
 import { cacheDirectory, cacheEnabled } from '../config/config-cache';
+import { zipEntries } from '../config/zip';
 
 /** The version of an entry's layout; another one is a miss. */
 const FORMAT = 2;
@@ -432,7 +433,7 @@ export class SynthCache {
 
   /**
    * The library's asset folders a stack's staged assets came from, with their hashes: each folder holding a file
-   * whose content is that of a file of the stack's asset folders (asset.*). A file of an asset that is in no library
+   * whose content is that of a file of the stack's asset folders (asset.*) or zip archives (asset.*.zip). A file of an asset that is in no library
    * folder was rendered from the config, which is in the key already.
    */
   private assetInputsOf(partDir: string, files: string[]): Record<string, string> {
@@ -447,12 +448,19 @@ export class SynthCache {
       }
     }
     const inputs: Record<string, string> = {};
+    const add = (content: Buffer) => {
+      const digest = createHash('sha256').update(content).digest('hex');
+      for (const source of this.contentIndex!.get(digest) ?? []) inputs[source] = this.hashOf(source);
+    };
     for (const file of files) {
-      if (!file.startsWith('asset.') || !file.includes('/')) continue;
-      const content = createHash('sha256')
-        .update(readFileSync(join(partDir, file)))
-        .digest('hex');
-      for (const source of this.contentIndex.get(content) ?? []) inputs[source] = this.hashOf(source);
+      if (!file.startsWith('asset.')) continue;
+      if (file.includes('/')) {
+        add(readFileSync(join(partDir, file)));
+      }
+      // A folder staged as one archive (the Packer template asset): the files inside it.
+      else if (file.endsWith('.zip')) {
+        for (const entry of zipEntries(readFileSync(join(partDir, file)))) add(entry.content);
+      }
     }
     return inputs;
   }

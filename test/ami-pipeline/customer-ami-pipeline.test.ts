@@ -3,7 +3,7 @@
  * refresh scoped to the customer's own resources, the bake's build project and its least-privilege role, the
  * asset holding the rendered template and the scripts, the schedule, and the errors of bad props.
  */
-import { existsSync, readdirSync, readFileSync } from 'fs';
+import { readdirSync, readFileSync } from 'fs';
 import { join } from 'path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -20,6 +20,7 @@ import {
 } from '../../src';
 import { AMI_PIPELINE_SCRIPTS } from '../../src/ami-pipeline/scripts';
 import { toStructKeys } from '../../src/config/keys';
+import { zipEntries } from '../../src/config/zip';
 import { stagingCustomer } from '../config/fixtures';
 import { addWebTier, Fixture, logicalId, newPlatform, only, propertiesOf, resourcesOf } from '../web-tier/fixture';
 
@@ -469,16 +470,19 @@ describe('bake', () => {
     expect(sg.Properties.SecurityGroupEgress.map((r: any) => r.FromPort).sort()).toEqual([443, 80]);
   });
 
-  test('the asset holds the rendered template and every script the bake runs', () => {
+  test('the asset holds the rendered template and every script the bake runs, where the source action reads it', () => {
     const built = build();
     const assembly = built.fixture.app.synth();
-    const outdir = assembly.getStackByName(built.stack.stackName).assembly.directory;
-    const dirs = readdirSync(outdir).filter(
-      (d) => d.startsWith('asset.') && existsSync(join(outdir, d, 'build.pkr.hcl')),
+    const stack = assembly.getStackByName(built.stack.stackName);
+    const outdir = stack.assembly.directory;
+    const archives = readdirSync(outdir).filter(
+      (name) =>
+        /^asset\.[0-9a-f]{64}\.zip$/.test(name) &&
+        zipEntries(readFileSync(join(outdir, name))).some((entry) => entry.name === 'build.pkr.hcl'),
     );
-    expect(dirs).toHaveLength(1);
-    const files = readdirSync(join(outdir, dirs[0])).sort();
-    expect(files).toEqual([
+    expect(archives).toHaveLength(1);
+    const entries = zipEntries(readFileSync(join(outdir, archives[0])));
+    expect(entries.map((entry) => entry.name)).toEqual([
       'ami-from-manifest.sh',
       'bake.sh',
       'build.pkr.hcl',
@@ -486,9 +490,16 @@ describe('bake', () => {
       'plugins.pkr.hcl',
       'retain-images.sh',
     ]);
-    expect(readFileSync(join(outdir, dirs[0], 'build.pkr.hcl'), 'utf8')).toBe(
+    expect(entries.find((entry) => entry.name === 'build.pkr.hcl')!.content.toString('utf8')).toBe(
       built.pipeline.packerTemplate.renderBuild(),
     );
+    // The pipeline's source action reads that archive: its key is the asset's, <hash>.zip.
+    const hash = archives[0].slice('asset.'.length, -'.zip'.length);
+    const [, pipeline] = resourcesOf(built.template, 'AWS::CodePipeline::Pipeline').find(([, r]) =>
+      JSON.stringify(r.Properties.Stages).includes('"PackerTemplate"'),
+    )!;
+    const action = pipeline.Properties.Stages[0].Actions.find((a: any) => a.Name === 'PackerTemplate');
+    expect(action.Configuration.S3ObjectKey).toBe(`${hash}.zip`);
   });
 
   test('bake.sh passes every variable the template declares, and no other', () => {

@@ -2,6 +2,7 @@
  * The directory the Packer template asset is staged from: the rendered files and the bake's scripts, byte for byte
  * the package's, whatever an earlier synthesis left in it.
  */
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import {
   chmodSync,
@@ -17,24 +18,35 @@ import {
 } from 'fs';
 import { tmpdir } from 'os';
 import { dirname, join } from 'path';
-import { App, FileSystem, Stack } from 'aws-cdk-lib';
+import {
+  App,
+  CfnOutput,
+  DefaultStackSynthesizer,
+  FileAssetLocation,
+  FileAssetSource,
+  FileSystem,
+  Stack,
+  Stage,
+} from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
+import * as cxapi from 'aws-cdk-lib/cx-api';
 import { PackerBaseImage, PackerTemplate } from '../../src/ami-pipeline/packer-template';
 import { AMI_PIPELINE_SCRIPTS } from '../../src/ami-pipeline/scripts';
 import {
-  confirmStaged,
   fingerprintOfFiles,
   ownFolderIn,
+  packerTemplateAsset,
   renderedTemplatesFolder,
-  templateAssetSource,
   templateDirectory,
 } from '../../src/ami-pipeline/template-asset';
+import { zipEntries } from '../../src/config/zip';
 
-// renameSync and symlinkSync made to fail once where a test says so (a file system that refuses the folder written
-// into the assembly, or the link to it).
+// renameSync made to fail once where a test says so (an assembly folder that refuses the archive).
 jest.mock('fs', () => {
   const actual = jest.requireActual('fs');
-  return { ...actual, renameSync: jest.fn(actual.renameSync), symlinkSync: jest.fn(actual.symlinkSync) };
+  return { ...actual, renameSync: jest.fn(actual.renameSync) };
 });
 
 const SCRIPTS = readdirSync(AMI_PIPELINE_SCRIPTS)
@@ -171,162 +183,177 @@ describe('fingerprintOfFiles', () => {
   });
 });
 
-describe('templateAssetSource', () => {
+describe('packerTemplateAsset', () => {
   const appWith = (context: Record<string, unknown> = {}) => {
     const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'asset-source-')), context });
     return { app, stack: new Stack(app, 'Stack') };
   };
-  const leftovers = (app: App) => readdirSync(app.assetOutdir).filter((name) => /^\.(asset|packer)/.test(name));
-  /** The asset's hash and folder when aws-cdk-lib stages the template's folder of the temporary folder itself. */
-  const stagedByCdk = (rendered: PackerTemplate) => {
-    const { app, stack } = appWith();
-    const asset = new Asset(stack, 'Asset', { path: templateDirectory(rendered) });
-    return { hash: asset.assetHash, folder: join(app.assetOutdir, `asset.${asset.assetHash}`) };
+  /** What in the assembly's folder is not an asset's nor a stack's: temporary files of a write. */
+  const leftovers = (app: App) => readdirSync(app.assetOutdir).filter((name) => name.startsWith('.'));
+  /** What a stack that uses the asset gives: the bucket read by a role, its key in an output. */
+  const use = (stack: Stack, asset: { bucket: IBucket; s3ObjectKey: string }) => {
+    const role = new Role(stack, 'Reader', { assumedBy: new ServicePrincipal('codebuild.amazonaws.com') });
+    asset.bucket.grantRead(role);
+    new CfnOutput(stack, 'Location', { value: `${asset.bucket.bucketName}/${asset.s3ObjectKey}` });
   };
+  /** The stack's template, and the file assets of its asset manifest (the template itself left out). */
+  const synthesized = (app: App, stack: Stack) => {
+    const assembly = app.synth();
+    const artifact = assembly.getStackByName(stack.stackName);
+    const manifest = assembly.artifacts.find(
+      (a) => a instanceof cxapi.AssetManifestArtifact && a.id === `${stack.artifactId}.assets`,
+    ) as cxapi.AssetManifestArtifact;
+    const files = Object.values<any>(JSON.parse(readFileSync(manifest.file, 'utf-8')).files).filter(
+      (file) => file.source.path !== artifact.templateFile,
+    );
+    return { template: artifact.template, files, directory: assembly.directory };
+  };
+  /** The same stack with aws-cdk-lib's Asset of the template's folder, as the library made it before. */
+  const withCdkAsset = (rendered: PackerTemplate, context: Record<string, unknown> = {}) => {
+    const { app, stack } = appWith(context);
+    const asset = new Asset(stack, 'PackerTemplate', { path: templateDirectory(rendered) });
+    use(stack, asset);
+    return { asset, ...synthesized(app, stack) };
+  };
+  /** An independent reader of the archive: Python's zipfile, which also checks every entry's CRC. */
+  const pythonEntries = (archive: string) =>
+    JSON.parse(
+      execFileSync('python3', [
+        '-c',
+        'import json, sys, zipfile\n' +
+          'z = zipfile.ZipFile(sys.argv[1])\n' +
+          'assert z.testzip() is None\n' +
+          'print(json.dumps([[i.filename, (i.external_attr >> 16) & 0o7777, z.read(i).hex()] for i in z.infolist()]))',
+        archive,
+      ]).toString(),
+    ) as Array<[string, number, string]>;
 
-  test("writes the folder where aws-cdk-lib stages it: the asset's hash and folder as a copy gives them", () => {
+  test('one archive where aws-cdk-lib stages assets, with the template, key and hash an Asset of the folder gives', () => {
     const rendered = template('asset-e');
     const { app, stack } = appWith();
-    const source = templateAssetSource(stack, rendered);
-    const asset = new Asset(stack, 'Asset', { path: source.path });
-    confirmStaged(source, asset.assetHash);
-    const expected = stagedByCdk(rendered);
-    expect(asset.assetHash).toBe(expected.hash);
-    expect(source.prestaged).toBe(join(app.assetOutdir, `asset.${asset.assetHash}`));
-    expectPackageContent(source.prestaged!, rendered);
-    // The staged folder is the one written, not a copy of it: nothing else in the assembly.
-    expect(readdirSync(app.assetOutdir).filter((name) => name.startsWith('asset.'))).toEqual([
-      `asset.${asset.assetHash}`,
+    const asset = packerTemplateAsset(stack, 'PackerTemplate', rendered);
+    use(stack, asset);
+    const mine = synthesized(app, stack);
+    const cdk = withCdkAsset(rendered);
+    expect(asset.assetHash).toBe(cdk.asset.assetHash);
+    expect(mine.template).toEqual(cdk.template);
+    // The same destination and name in the asset manifest; the source is the archive instead of the folder.
+    expect(mine.files).toHaveLength(1);
+    expect({ ...mine.files[0], source: undefined }).toEqual({ ...cdk.files[0], source: undefined });
+    expect(cdk.files[0].source).toEqual({ path: `asset.${asset.assetHash}`, packaging: 'zip' });
+    expect(mine.files[0].source).toEqual({ path: `asset.${asset.assetHash}.zip`, packaging: 'file' });
+    // The archive holds the folder's files: names, bytes and modes (the package's scripts keep theirs).
+    const folder = join(cdk.directory, `asset.${asset.assetHash}`);
+    const archive = join(mine.directory, `asset.${asset.assetHash}.zip`);
+    const names = readdirSync(folder).sort();
+    const expected = names.map((name) => [
+      name,
+      SCRIPTS.includes(name) ? statSync(join(AMI_PIPELINE_SCRIPTS, name)).mode % 0o10000 : 0o644,
+      readFileSync(join(folder, name)).toString('hex'),
     ]);
-    expect(lstatSync(source.prestaged!).isDirectory()).toBe(true);
-    // The scripts are copies, never links of the package's own files (something written into the assembly must
-    // not reach the installed package).
-    for (const script of SCRIPTS) {
-      const staged = statSync(join(source.prestaged!, script));
-      const packaged = statSync(join(AMI_PIPELINE_SCRIPTS, script));
-      expect([script, staged.dev, staged.ino]).not.toEqual([script, packaged.dev, packaged.ino]);
-      expect([script, staged.nlink]).toEqual([script, 1]);
-    }
-    // Neither the link the asset was made from nor a half-made folder is left.
-    expect(source.link).toBeDefined();
-    expect(existsSync(source.link!)).toBe(false);
+    expect(pythonEntries(archive)).toEqual(expected);
+    expect(zipEntries(readFileSync(archive)).map((e) => [e.name, e.mode, e.content.toString('hex')])).toEqual(expected);
+    expectPackageContent(folder, rendered);
+    // Nothing else in the assembly: no folder, no temporary file.
+    expect(readdirSync(mine.directory).filter((name) => name.startsWith('asset.'))).toEqual([
+      `asset.${asset.assetHash}.zip`,
+    ]);
     expect(leftovers(app)).toEqual([]);
   });
 
-  test("with the context's salt, the hash aws-cdk-lib gives; a second asset of the same template finds the folder", () => {
+  test("with the context's salt, the hash aws-cdk-lib gives; a second asset of the same template keeps the archive", () => {
     const rendered = template('asset-f');
-    const { app, stack } = appWith({ '@aws-cdk/core:assetHashSalt': 'salt-1' });
-    const source = templateAssetSource(stack, rendered);
-    const asset = new Asset(stack, 'Asset', { path: source.path });
-    confirmStaged(source, asset.assetHash);
-    expect(source.prestaged).toBe(join(app.assetOutdir, `asset.${asset.assetHash}`));
-    const { stack: other } = appWith({ '@aws-cdk/core:assetHashSalt': 'salt-1' });
-    expect(asset.assetHash).toBe(new Asset(other, 'Asset', { path: templateDirectory(rendered) }).assetHash);
-    expect(asset.assetHash).not.toBe(stagedByCdk(rendered).hash);
-    // The same template again (another stack of the App): the folder is there, nothing written, the same asset.
-    const again = templateAssetSource(new Stack(app, 'Other'), rendered);
-    expect(again.prestaged).toBeUndefined();
-    // A link of its own (a name no other call uses), so that aws-cdk-lib fingerprints the folder again.
-    expect(again.link).not.toBe(source.link);
-    const second = new Asset(Stack.of(app.node.findChild('Other')), 'Asset', { path: again.path });
-    confirmStaged(again, second.assetHash);
-    expect(second.assetHash).toBe(asset.assetHash);
-    expectPackageContent(source.prestaged!, rendered);
+    const context = { '@aws-cdk/core:assetHashSalt': 'salt-1' };
+    const { app, stack } = appWith(context);
+    const asset = packerTemplateAsset(stack, 'PackerTemplate', rendered);
+    expect(asset.assetHash).toBe(withCdkAsset(rendered, context).asset.assetHash);
+    expect(asset.assetHash).not.toBe(withCdkAsset(rendered).asset.assetHash);
+    const archive = join(app.assetOutdir, `asset.${asset.assetHash}.zip`);
+    const before = statSync(archive);
+    const again = packerTemplateAsset(new Stack(app, 'Other'), 'PackerTemplate', rendered);
+    expect(again.assetHash).toBe(asset.assetHash);
+    // Not written again: the same file, untouched.
+    const after = statSync(archive);
+    expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
     expect(leftovers(app)).toEqual([]);
   });
 
-  test('a folder already there with other files (a synthesis cut short, a hand edit) is replaced, not staged', () => {
+  test('an archive already there with other bytes (a hand edit, another writer) is replaced', () => {
     const rendered = template('asset-j');
-    const expected = stagedByCdk(rendered);
     const { app, stack } = appWith();
-    const stale = join(app.assetOutdir, `asset.${expected.hash}`);
-    mkdirSync(stale, { recursive: true });
-    writeFileSync(join(stale, 'build.pkr.hcl'), 'half written');
-    const source = templateAssetSource(stack, rendered);
-    expect(source.prestaged).toBe(stale);
-    const asset = new Asset(stack, 'Asset', { path: source.path });
-    confirmStaged(source, asset.assetHash);
-    expect(asset.assetHash).toBe(expected.hash);
-    expectPackageContent(stale, rendered);
-    expect(readdirSync(app.assetOutdir)).toEqual([`asset.${expected.hash}`]);
+    const hash = withCdkAsset(rendered).asset.assetHash;
+    mkdirSync(app.assetOutdir, { recursive: true });
+    const archive = join(app.assetOutdir, `asset.${hash}.zip`);
+    writeFileSync(archive, 'half written');
+    packerTemplateAsset(stack, 'PackerTemplate', rendered);
+    expect(zipEntries(readFileSync(archive)).map((e) => e.name)).toContain('build.pkr.hcl');
+    expect(leftovers(app)).toEqual([]);
   });
 
-  test('another process puts other files at that folder meanwhile: a clear error, nothing staged from them', () => {
+  test('an assembly folder that refuses the archive: a clear error that names it, nothing left', () => {
     const rendered = template('asset-k');
-    const expected = stagedByCdk(rendered);
     const { app, stack } = appWith();
-    const target = join(app.assetOutdir, `asset.${expected.hash}`);
+    const hash = withCdkAsset(rendered).asset.assetHash;
     (fs.renameSync as jest.Mock).mockImplementationOnce(() => {
-      mkdirSync(target, { recursive: true });
-      writeFileSync(join(target, 'bake.sh'), 'not the package');
-      throw Object.assign(new Error('ENOTEMPTY: directory not empty'), { code: 'ENOTEMPTY' });
+      throw Object.assign(new Error('EACCES: permission denied, rename'), { code: 'EACCES' });
     });
-    expect(() => templateAssetSource(stack, rendered)).toThrow(
-      `Stack: the cloud assembly's folder ${target} holds other files than the Packer template asset of that hash; ` +
-        "expected the asset's files. Remove the folder and synthesize again.",
+    const target = join(app.assetOutdir, `asset.${hash}.zip`);
+    expect(() => packerTemplateAsset(stack, 'PackerTemplate', rendered)).toThrow(
+      `Stack: the Packer template asset could not be written to the cloud assembly at ${target} (EACCES: permission ` +
+        'denied, rename); expected a folder this process can write a file into',
     );
-    expect(leftovers(app)).toEqual([]);
-  });
-
-  test('an asset that could not be made: the link is removed, the folder written kept for a later synthesis', () => {
-    const rendered = template('asset-l');
-    const { app, stack } = appWith();
-    const source = templateAssetSource(stack, rendered);
-    confirmStaged(source, undefined);
-    expect(existsSync(source.link!)).toBe(false);
-    expectPackageContent(source.prestaged!, rendered);
-    expect(leftovers(app)).toEqual([]);
-  });
-
-  test('staging off: the folder of the temporary folder, nothing written into the assembly', () => {
-    const rendered = template('asset-g');
-    const { app, stack } = appWith({ 'aws:cdk:disable-asset-staging': true });
-    const source = templateAssetSource(stack, rendered);
-    expect(source).toEqual({ path: templateDirectory(rendered) });
-    expect(existsSync(app.assetOutdir) ? readdirSync(app.assetOutdir) : []).toEqual([]);
-  });
-
-  test('another hash from aws-cdk-lib: the folder written is removed, the asset is its own copy', () => {
-    const rendered = template('asset-h');
-    const { app, stack } = appWith();
-    const source = templateAssetSource(stack, rendered);
-    expect(existsSync(source.prestaged!)).toBe(true);
-    confirmStaged(source, 'another-hash');
-    expect(existsSync(source.prestaged!)).toBe(false);
     expect(readdirSync(app.assetOutdir)).toEqual([]);
   });
 
-  test('a file system that refuses the folder or the link: the asset as aws-cdk-lib stages it, nothing left', () => {
-    const rendered = template('asset-i');
-    const expected = stagedByCdk(rendered);
-    // The folder cannot be put in place: the asset is made from the temporary folder and copied as always.
-    const refused = appWith();
-    (fs.renameSync as jest.Mock).mockImplementationOnce(() => {
-      throw Object.assign(new Error('EXDEV: cross-device link not permitted'), { code: 'EXDEV' });
-    });
-    {
-      const source = templateAssetSource(refused.stack, rendered);
-      expect(source).toEqual({ path: templateDirectory(rendered) });
-      expect(leftovers(refused.app)).toEqual([]);
-      const asset = new Asset(refused.stack, 'Asset', { path: source.path });
-      expect(asset.assetHash).toBe(expected.hash);
-      expectPackageContent(join(refused.app.assetOutdir, `asset.${asset.assetHash}`), rendered);
+  test("in a nested Stage, the archive is in the top assembly's folder and the manifest names it from the stage's", () => {
+    const rendered = template('asset-m');
+    const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'asset-stage-')) });
+    const inStage = (id: string) => new Stack(new Stage(app, id), 'Stack');
+    const mine = inStage('Mine');
+    packerTemplateAsset(mine, 'PackerTemplate', rendered);
+    const cdk = inStage('Cdk');
+    new Asset(cdk, 'PackerTemplate', { path: templateDirectory(rendered) });
+    const assembly = app.synth();
+    const sourceOf = (stage: string) => {
+      const nested = assembly.getNestedAssembly(`assembly-${stage}`);
+      const manifest = nested.artifacts.find(
+        (a) => a instanceof cxapi.AssetManifestArtifact,
+      ) as cxapi.AssetManifestArtifact;
+      return Object.values<any>(JSON.parse(readFileSync(manifest.file, 'utf-8')).files)[0].source.path;
+    };
+    expect(sourceOf('Cdk')).toMatch(/^\.\.\/asset\.[0-9a-f]{64}$/);
+    expect(sourceOf('Mine')).toBe(`${sourceOf('Cdk')}.zip`);
+    expect(existsSync(join(assembly.directory, `${sourceOf('Mine').slice(3)}`))).toBe(true);
+  });
+
+  test("a synthesizer whose file assets are encrypted: the bucket's key, as an Asset has it", () => {
+    const keyArn = 'arn:aws:kms:eu-west-1:123456789012:key/0d8b3b1e-2f1c-4a55-9a3b-4f1d2c3b4a5e';
+    class Keyed extends DefaultStackSynthesizer {
+      public addFileAsset(asset: FileAssetSource): FileAssetLocation {
+        return { ...super.addFileAsset(asset), kmsKeyArn: keyArn };
+      }
     }
-    // The folder is written but no link can be made: the asset is made from the temporary folder and finds the
-    // folder written.
-    const noLink = appWith();
-    (fs.symlinkSync as jest.Mock).mockImplementationOnce(() => {
-      throw Object.assign(new Error('EPERM: operation not permitted, symlink'), { code: 'EPERM' });
-    });
-    const source = templateAssetSource(noLink.stack, rendered);
-    expect(source).toEqual({
-      path: templateDirectory(rendered),
-      prestaged: join(noLink.app.assetOutdir, `asset.${expected.hash}`),
-    });
-    const asset = new Asset(noLink.stack, 'Asset', { path: source.path });
-    confirmStaged(source, asset.assetHash);
-    expect(asset.assetHash).toBe(expected.hash);
-    expectPackageContent(source.prestaged!, rendered);
+    const rendered = template('asset-n');
+    const build = (make: (stack: Stack) => { bucket: IBucket; s3ObjectKey: string }) => {
+      const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'asset-keyed-')) });
+      const stack = new Stack(app, 'Stack', { synthesizer: new Keyed() });
+      const asset = make(stack);
+      expect(asset.bucket.encryptionKey?.keyArn).toBe(keyArn);
+      use(stack, asset);
+      return synthesized(app, stack).template;
+    };
+    const mine = build((stack) => packerTemplateAsset(stack, 'PackerTemplate', rendered));
+    expect(mine).toEqual(build((stack) => new Asset(stack, 'PackerTemplate', { path: templateDirectory(rendered) })));
+    expect(JSON.stringify(mine)).toContain('kms:Decrypt');
+  });
+
+  test("staging off: aws-cdk-lib's Asset of the folder of the temporary folder, nothing written into the assembly", () => {
+    const rendered = template('asset-g');
+    const { app, stack } = appWith({ 'aws:cdk:disable-asset-staging': true });
+    const asset = packerTemplateAsset(stack, 'PackerTemplate', rendered);
+    expect(asset).toBeInstanceOf(Asset);
+    expect((asset as Asset).assetPath).toBe(templateDirectory(rendered));
+    expect(existsSync(app.assetOutdir) ? readdirSync(app.assetOutdir) : []).toEqual([]);
   });
 });
 

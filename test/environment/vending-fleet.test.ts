@@ -71,9 +71,14 @@ describe('VendingFleet.fromDirectory', () => {
       expect(types.filter((t) => t.startsWith('AWS::Lambda::') || t === 'Custom::AWS')).toEqual([]);
       const manifest = assembly.tryGetArtifact(`${environment.stackName}.assets`) as cxapi.AssetManifestArtifact;
       expect(Object.keys(manifest.contents.dockerImages ?? {})).toEqual([]);
-      // Files: the template itself, and the rendered Packer template with its scripts (a directory, zipped).
-      const files = Object.values(manifest.contents.files ?? {}).map((f) => f.source.packaging ?? 'file');
-      expect(files.sort()).toEqual(['file', 'zip']);
+      // Files: the template itself, and the rendered Packer template with its scripts (one zip archive, as it is).
+      const files = Object.values(manifest.contents.files ?? {}).map((f) => [
+        f.source.packaging ?? 'file',
+        f.source.path,
+      ]);
+      expect(files).toHaveLength(2);
+      expect(files).toContainEqual(['file', `${environment.stackName}.template.json`]);
+      expect(files).toContainEqual(['file', expect.stringMatching(/^asset\.[0-9a-f]{64}\.zip$/)]);
     }
   });
 
