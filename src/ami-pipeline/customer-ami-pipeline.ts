@@ -20,6 +20,7 @@ import { PackerBaseImage, PackerTemplate } from './packer-template';
 import { rolloutStateMachine } from './rollout';
 import { rebuildWindowOfConfig, REBUILDS_OFF, staggeredRebuildSchedule } from './schedule';
 import { packerTemplateAsset } from './template-asset';
+import { leaveOutCreationStackTraces } from '../config/creation-traces';
 import {
   DEFAULT_BASE_IMAGE_PARAMETER,
   DEFAULT_KEEP_IMAGES,
@@ -324,6 +325,7 @@ export class CustomerAmiPipeline extends Construct {
 
   constructor(scope: Construct, id: string, props: CustomerAmiPipelineProps) {
     super(scope, id);
+    leaveOutCreationStackTraces(this);
     const where = `CustomerAmiPipeline ${this.node.path}`;
     const production = props.production ?? isProduction(props.environment);
     const keepImages = props.keepImages ?? DEFAULT_KEEP_IMAGES;

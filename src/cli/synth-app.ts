@@ -9,6 +9,7 @@ import { App, AppProps, DefaultStackSynthesizer } from 'aws-cdk-lib';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import type { SynthCacheStats, TemplateFacts } from './synth-cache';
 import { writeRefusal } from '../config/atomic-write';
+import { DISABLE_CREATION_STACK_TRACES } from '../config/creation-traces';
 import { publicCustomer, publicPlatform } from '../config/defaults';
 import { ConfigError } from '../config/errors';
 import { ResolvedFleet } from '../config/loader';
@@ -55,9 +56,6 @@ export function synthApp(
   };
   return new App(appProps);
 }
-
-/** aws-cdk-lib's context key (newer than the floor) that leaves creation stack traces out of the metadata. */
-const DISABLE_CREATION_STACK_TRACES = 'aws:cdk:disable-creation-stack-traces';
 
 /** The fleet as VendingFleet._fromReadDirectory takes it: the command's read of the directory, public configs. */
 export function readFleetConfig(fleet: ResolvedFleet): FleetConfig {

@@ -18,6 +18,7 @@ import { createBuild } from './build';
 import { validate } from './checks';
 import { createAlarms, createDeploymentGroup, grantRevisionsToInstances, installAgent } from './deployment';
 import { createPipeline } from './stages';
+import { leaveOutCreationStackTraces } from '../config/creation-traces';
 import {
   DEFAULT_ADDITIONAL_BATCH_SIZE,
   DEFAULT_EVALUATION_MINUTES,
@@ -284,6 +285,7 @@ export class SoftwareDeliveryPipeline extends Construct {
 
   public constructor(scope: Construct, id: string, props: SoftwareDeliveryPipelineProps) {
     super(scope, id);
+    leaveOutCreationStackTraces(this);
     const where = `SoftwareDeliveryPipeline ${this.node.path}`;
     const production = props.production ?? isProduction(props.environment);
     const key = validate(where, props, production);

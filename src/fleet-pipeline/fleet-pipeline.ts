@@ -21,6 +21,7 @@ import {
   STATE_PREFIX,
 } from './buildspecs';
 import { checkProps } from './checks';
+import { leaveOutCreationStackTraces } from '../config/creation-traces';
 import { DEFAULT_BOOTSTRAP_QUALIFIER, DEFAULT_FLEET_CONCURRENCY } from '../config/defaults';
 import { FleetPipelineConfig } from '../config/types';
 import { PipelineSource } from '../pipeline-common/pipeline-source';
@@ -124,6 +125,7 @@ export class FleetPipeline extends Construct {
 
   constructor(scope: Construct, id: string, props: FleetPipelineProps) {
     super(scope, id);
+    leaveOutCreationStackTraces(this);
     const stack = Stack.of(this);
     const checked = checkProps(`FleetPipeline ${this.node.path}`, props, {
       fleetDirectory: '.',

@@ -6,6 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { EnvironmentResourcesFunction } from './environment-resources-function';
+import { leaveOutCreationStackTraces } from '../config/creation-traces';
 
 /** Internal: what the platform's environment-resources function is built from. */
 export interface EnvironmentResourcesProps {
@@ -35,6 +36,7 @@ export class EnvironmentResources extends Construct {
 
   public constructor(scope: Construct, id: string, props: EnvironmentResourcesProps) {
     super(scope, id);
+    leaveOutCreationStackTraces(this);
     const stack = Stack.of(this);
     const logGroup = new logs.LogGroup(this, 'Logs', {
       retention: logs.RetentionDays.ONE_YEAR,

@@ -8,6 +8,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { ALARMS_PER_WIDGET, AlarmArnsWidget, FLEET_WIDGETS_PER_DASHBOARD, fleetOverviewPages } from './fleet-overview';
 import type { SharedPlatform } from './shared-platform';
+import { leaveOutCreationStackTraces } from '../config/creation-traces';
 import { valueProblem } from '../config/values';
 
 /** Props of PlatformHealth. */
@@ -57,6 +58,7 @@ export class PlatformHealth extends Construct {
 
   public constructor(scope: Construct, id: string, props: PlatformHealthProps) {
     super(scope, id);
+    leaveOutCreationStackTraces(this);
     const where = `PlatformHealth ${this.node.path}`;
     const emails = [...new Set(props.alertEmails ?? [])];
     for (const [i, email] of emails.entries()) {

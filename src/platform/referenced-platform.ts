@@ -23,6 +23,7 @@ import type {
   SharedLoadBalancer,
   SharedLoadBalancerAttributes,
 } from './platform-reference';
+import { leaveOutCreationStackTraces } from '../config/creation-traces';
 import type { EnvironmentConfig } from '../config/types';
 import { IPriorityAllocator, PriorityAllocator } from '../shared-alb-rule/priority-allocator';
 
@@ -63,6 +64,7 @@ export class ReferencedPlatform extends Construct implements ISharedPlatform {
     private readonly parameterPrefix: string,
   ) {
     super(scope, id);
+    leaveOutCreationStackTraces(this);
     this.platformName = data.platformName;
     this.domain = data.domain;
     this.environments = data.environments;

@@ -26,6 +26,7 @@ import {
 import { publishContract } from './publish-contract';
 import { createServiceRoles } from './service-roles';
 import { createSharedLoadBalancers } from './shared-load-balancers';
+import { leaveOutCreationStackTraces } from '../config/creation-traces';
 import { checkPlatform } from '../config/loader';
 import { EnvironmentConfig, PlatformConfig } from '../config/types';
 import { IPriorityAllocator, PriorityAllocator } from '../shared-alb-rule/priority-allocator';
@@ -325,6 +326,7 @@ export class SharedPlatform extends Construct implements ISharedPlatform {
 
   public constructor(scope: Construct, id: string, props: SharedPlatformProps) {
     super(scope, id);
+    leaveOutCreationStackTraces(this);
     validateProps(`SharedPlatform ${this.node.path}`, props, Stack.of(this));
     this.platformName = props.platformName;
     this.production = props.production ?? false;

@@ -12,6 +12,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { PriorityAllocatorFunction } from './priority-allocator-function';
 import { ENV_STATE_TABLE, SWEEP_INTERVAL_MINUTES } from './types';
+import { leaveOutCreationStackTraces } from '../config/creation-traces';
 
 /**
  * The ALB rule priority allocator that SharedAlbRule custom resources call.
@@ -121,6 +122,7 @@ export class PriorityAllocator extends Construct implements IPriorityAllocator {
 
   public constructor(scope: Construct, id: string, props: PriorityAllocatorProps) {
     super(scope, id);
+    leaveOutCreationStackTraces(this);
     const stack = Stack.of(this);
 
     const table = new dynamodb.Table(this, 'State', {

@@ -10,6 +10,7 @@ import {
   PRIORITY_ALLOCATOR_RESOURCE_TYPE,
   PriorityAllocatorProperties,
 } from './types';
+import { leaveOutCreationStackTraces } from '../config/creation-traces';
 
 /** Props of SharedAlbRule. */
 export interface SharedAlbRuleProps {
@@ -98,6 +99,7 @@ export class SharedAlbRule extends Construct {
 
   public constructor(scope: Construct, id: string, props: SharedAlbRuleProps) {
     super(scope, id);
+    leaveOutCreationStackTraces(this);
     const where = `SharedAlbRule ${this.node.path}`;
     const ruleLimit = integerProp(where, 'ruleLimit', props.ruleLimit, DEFAULT_RULE_LIMIT, 1, MAX_ALB_PRIORITY);
     const minPriority = integerProp(

@@ -26,6 +26,7 @@ import {
 import { checkedLogsAndSettings, createLogsAndSettings, grantLogsAndSettings } from './logs-and-settings';
 import { addDatabaseOutputs, addIngressOutputs } from './outputs';
 import { webTierPropsOf } from './props-of-config';
+import { leaveOutCreationStackTraces } from '../config/creation-traces';
 import { ingressOf, isProduction, usesStandbyGroup } from '../config/defaults';
 import { checkCustomer } from '../config/loader';
 import { CustomerConfig } from '../config/types';
@@ -298,6 +299,7 @@ export class CustomerWebTier extends Construct {
 
   public constructor(scope: Construct, id: string, props: CustomerWebTierProps) {
     super(scope, id);
+    leaveOutCreationStackTraces(this);
     const where = `CustomerWebTier ${this.node.path}`;
     const production = props.production ?? isProduction(props.environment);
     const compute = checkedCompute(where, props, production);

@@ -7,6 +7,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { CustomerWebTier } from './customer-web-tier';
 import { createMemberAlarms, environmentMetrics, EnvironmentMetrics, HealthLevel, MemberAlarm } from './health-alarms';
+import { leaveOutCreationStackTraces } from '../config/creation-traces';
 import { DEFAULT_HEALTH_THRESHOLDS } from '../config/defaults';
 import { checkCustomer } from '../config/loader';
 import { CustomerConfig } from '../config/types';
@@ -140,6 +141,7 @@ export class EnvironmentHealth extends Construct {
 
   public constructor(scope: Construct, id: string, props: EnvironmentHealthProps) {
     super(scope, id);
+    leaveOutCreationStackTraces(this);
     const where = `EnvironmentHealth ${this.node.path}`;
     const thresholds = checkedThresholds(where, props);
     const emails = [...new Set(props.alertEmails ?? [])];
