@@ -36,9 +36,10 @@ function isBug(e: unknown): boolean {
 }
 
 /**
- * The App every synthesis of the command builds its stacks in, here and in the worker processes alike. Creation stack
- * traces are left out of the assembly (as the CDK CLI leaves them out unless --debug): they name the files and lines
- * of the process that built each stack, so the assembly would depend on where and how it was built.
+ * The App every synthesis of the command builds its stacks in, here and in the worker processes alike. Stack traces
+ * are left out of the assembly, those of metadata entries (stackTraces) and those of each element's creation (a context
+ * key the CDK CLI does not set): they name the files and lines of the process that built each stack, so the assembly
+ * would depend on where and how it was built. CDK_DEBUG brings the creation traces back, as aws-cdk-lib documents.
  */
 export function synthApp(
   outdir: string,
