@@ -50,10 +50,14 @@ export function pipelineArtifacts(
   return { pipelineName, prefix, bucket: folderOfBucket(scope, bucket, throughS3, prefix), key: throughS3 };
 }
 
-/** The key, whose grants allow its use through S3 in the stack's region only. */
+/**
+ * The key, whose grants allow its use through S3 in the stack's region only, and that adds nothing to the key's own
+ * policy. A view of the given key (its construct, ARN and id), not an import: importing its ARN again would parse
+ * that ARN, a contract parameter, into a dozen tokens per pipeline that nothing reads, kept by aws-cdk-lib for the
+ * life of the process (issue 17).
+ */
 function viaS3(scope: Construct, key: kms.IKey): kms.IKey {
   const stack = Stack.of(scope);
-  const imported = kms.Key.fromKeyArn(scope, 'ArtifactsKey', key.keyArn);
   const grant = (grantee: iam.IGrantable, ...actions: string[]) =>
     iam.Grant.addToPrincipal({
       grantee,
@@ -61,7 +65,9 @@ function viaS3(scope: Construct, key: kms.IKey): kms.IKey {
       resourceArns: [key.keyArn],
       conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.${stack.urlSuffix}` } },
     });
-  return Object.assign(imported, {
+  const view: kms.IKey = Object.create(key);
+  return Object.assign(view, {
+    addToResourcePolicy: (): iam.AddToResourcePolicyResult => ({ statementAdded: false }),
     grant,
     grantDecrypt: (grantee: iam.IGrantable) => grant(grantee, ...KMS_DECRYPT),
     grantEncrypt: (grantee: iam.IGrantable) => grant(grantee, ...KMS_ENCRYPT),
