@@ -2,12 +2,13 @@
  * The shared artifacts bucket and key as one pipeline sees them: grants on the folder only, the key through S3 only,
  * and nothing added to the key's own policy, which serves every customer of the platform.
  */
-import { App, Stack } from 'aws-cdk-lib';
+import { App, CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { pipelineArtifacts } from '../../src/pipeline-common/artifacts';
+import { policyStatementsOfRole } from '../web-tier/fixture';
 
 /** A platform stack with its key and bucket, and a customer stack with a role and, optionally, the artifacts' grants. */
 function build(grants: boolean) {
@@ -28,13 +29,8 @@ function build(grants: boolean) {
       new iam.PolicyStatement({ actions: ['kms:*'], principals: [new iam.AnyPrincipal()], resources: ['*'] }),
     );
   }
-  return { app, platform, customer, key, artifacts, role, added };
+  return { platform, customer, key, artifacts, role, added };
 }
-
-const statementsOf = (stack: Stack) =>
-  Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy')).flatMap(
-    (policy: any) => policy.Properties.PolicyDocument.Statement,
-  );
 
 describe('pipelineArtifacts', () => {
   test("adds nothing to the shared key's policy, and its key is the given key's ARN", () => {
@@ -51,8 +47,11 @@ describe('pipelineArtifacts', () => {
   });
 
   test('every grant on the key is through S3 in the region, every grant on the bucket is for the folder', () => {
-    const { customer, artifacts } = build(true);
-    const statements = statementsOf(customer);
+    const { customer, artifacts, role } = build(true);
+    const statements = policyStatementsOfRole(
+      Template.fromStack(customer),
+      customer.getLogicalId(role.node.defaultChild as CfnElement),
+    );
     const keyStatements = statements.filter((st: any) => [st.Action].flat().some((a: string) => a.startsWith('kms:')));
     // Decrypt alone, and Decrypt with Encrypt and GenerateDataKey (the bucket's and the key's grant, the same statement).
     expect(keyStatements.map((st: any) => st.Action)).toEqual(
